@@ -1,0 +1,24 @@
+import type { AuthUser } from './lib/auth';
+
+/** Bindings and variables the worker receives (see wrangler.toml). */
+export interface Env {
+  DB: D1Database;
+  ASSETS?: Fetcher;
+  ENVIRONMENT?: string;
+  /** HS256 key for access tokens; generated and kept in D1 outside production. */
+  JWT_SECRET?: string;
+  /** AES-GCM key for secrets at rest (API keys, tool headers); same rule as JWT_SECRET. */
+  ENCRYPTION_KEY?: string;
+  /** Access token lifetime in seconds (default 86400). */
+  JWT_TTL_SECONDS?: string;
+  DEFAULT_MODEL_PROVIDER?: string;
+  DEFAULT_MODEL_NAME?: string;
+}
+
+/** Per-request values set by middleware. */
+export interface Variables {
+  requestId: string;
+  user: AuthUser;
+}
+
+export type AppEnv = { Bindings: Env; Variables: Variables };

@@ -1,0 +1,36 @@
+import { SignJWT, jwtVerify } from 'jose';
+import type { Env } from '../env';
+import { getSecret } from './secrets';
+
+const encoder = new TextEncoder();
+const DEFAULT_TTL_SECONDS = 24 * 60 * 60;
+
+async function signingKey(env: Env) {
+  return encoder.encode(await getSecret(env, 'JWT_SECRET'));
+}
+
+export function tokenTtlSeconds(env: Env): number {
+  const ttl = Number(env.JWT_TTL_SECONDS);
+  return Number.isFinite(ttl) && ttl > 0 ? ttl : DEFAULT_TTL_SECONDS;
+}
+
+export async function issueAccessToken(env: Env, userId: string, role: string): Promise<string> {
+  return new SignJWT({ role })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(userId)
+    .setIssuedAt()
+    .setExpirationTime(`${tokenTtlSeconds(env)}s`)
+    .setJti(crypto.randomUUID())
+    .sign(await signingKey(env));
+}
+
+/** The token's subject, or null for anything not a valid, unexpired HS256 token of ours. */
+export async function verifyAccessToken(env: Env, token: string): Promise<string | null> {
+  try {
+    // Algorithms pinned: `alg: none` and any other algorithm are rejected.
+    const { payload } = await jwtVerify(token, await signingKey(env), { algorithms: ['HS256'] });
+    return typeof payload.sub === 'string' && payload.sub ? payload.sub : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,5 @@
+import type { AppRouter } from '../lib/router';
+import { authRouter } from './auth';
+
+/** Every module router, mounted under `/api/v1` + its prefix. */
+export const modules: Array<[prefix: string, router: AppRouter]> = [['/auth', authRouter]];
