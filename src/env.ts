@@ -13,6 +13,10 @@ export interface Env {
   JWT_TTL_SECONDS?: string;
   DEFAULT_MODEL_PROVIDER?: string;
   DEFAULT_MODEL_NAME?: string;
+  /** Extra ports outbound requests may use besides 80/443, comma-separated. */
+  OUTBOUND_ALLOWED_PORTS?: string;
+  /** `host:port` pairs exempt from the SSRF guard (test fakes only; ignored in production). */
+  OUTBOUND_ALLOWED_HOSTS?: string;
 }
 
 /** Per-request values set by middleware. */

@@ -1,0 +1,28 @@
+import type { Env } from '../../env';
+
+/** Who runs a tool and on whose behalf; passed to every tool implementation. */
+export interface ToolContext {
+  env: Env;
+  userId: string;
+  agentId?: string | null;
+  sessionId?: string | null;
+  /** Where the call came from: api, agent, workflow, ... (recorded in tool_usage). */
+  caller?: string;
+  signal?: AbortSignal;
+}
+
+/** A builtin tool: metadata for the registry and the model, and its implementation. */
+export interface BuiltinTool {
+  name: string;
+  category: string;
+  description: string;
+  description_zh: string;
+  /** JSON Schema of the arguments object. */
+  parameters: Record<string, unknown>;
+  execute(args: Record<string, unknown>, ctx: ToolContext): Promise<unknown>;
+}
+
+export interface ToolOutcome {
+  output: unknown;
+  duration_ms: number;
+}

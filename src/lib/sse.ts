@@ -1,0 +1,72 @@
+/**
+ * The one SSE writer: `id:`, `event:` and `data:` lines per event, as `text/event-stream`.
+ * Writing after the client went away is a no-op, so producers never fail on a closed stream.
+ */
+export class SseWriter {
+  readonly readable: ReadableStream<Uint8Array>;
+  private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  private readonly encoder = new TextEncoder();
+  private closed = false;
+
+  constructor() {
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    this.readable = readable;
+    this.writer = writable.getWriter();
+  }
+
+  async send(event: string, data: unknown, id?: string | number): Promise<void> {
+    if (this.closed) return;
+    let frame = '';
+    if (id !== undefined) frame += `id: ${id}\n`;
+    frame += `event: ${event}\n`;
+    for (const line of JSON.stringify(data).split('\n')) frame += `data: ${line}\n`;
+    frame += '\n';
+    try {
+      await this.writer.write(this.encoder.encode(frame));
+    } catch {
+      this.closed = true;
+    }
+  }
+
+  /** A comment line, to keep intermediaries from closing an idle stream. */
+  async ping(): Promise<void> {
+    if (this.closed) return;
+    await this.writer.write(this.encoder.encode(': ping\n\n')).catch(() => (this.closed = true));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.writer.close().catch(() => undefined);
+  }
+
+  response(init: ResponseInit = {}): Response {
+    const headers = new Headers(init.headers);
+    headers.set('Content-Type', 'text/event-stream; charset=utf-8');
+    headers.set('Cache-Control', 'no-cache, no-transform');
+    headers.set('X-Accel-Buffering', 'no');
+    return new Response(this.readable, { ...init, headers });
+  }
+}
+
+/** Parses an SSE body into events (for tests and for clients of upstream SSE). */
+export function parseSse(text: string): Array<{ id?: string; event: string; data: string }> {
+  const events: Array<{ id?: string; event: string; data: string }> = [];
+  for (const block of text.split(/\r?\n\r?\n/)) {
+    if (!block.trim()) continue;
+    let id: string | undefined;
+    let event = 'message';
+    const data: string[] = [];
+    for (const line of block.split(/\r?\n/)) {
+      if (line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon === -1 ? line : line.slice(0, colon);
+      const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (field === 'id') id = value;
+      else if (field === 'event') event = value;
+      else if (field === 'data') data.push(value);
+    }
+    if (data.length || event !== 'message') events.push({ id, event, data: data.join('\n') });
+  }
+  return events;
+}
