@@ -1,13 +1,21 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+import { startFakeServer } from './test/fakes/server';
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations('./migrations');
+  const fake = await startFakeServer();
   return {
     plugins: [
       cloudflareTest({
         wrangler: { configPath: './wrangler.toml' },
-        miniflare: { bindings: { TEST_MIGRATIONS: migrations } },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            FAKE_BASE_URL: fake.baseUrl,
+            OUTBOUND_ALLOWED_HOSTS: fake.hostPort,
+          },
+        },
       }),
     ],
     test: {

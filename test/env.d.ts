@@ -5,6 +5,8 @@ declare global {
   namespace Cloudflare {
     interface Env extends WorkerEnv {
       TEST_MIGRATIONS: D1Migration[];
+      /** The local fake of outside services (test/fakes/server.ts). */
+      FAKE_BASE_URL: string;
     }
     interface GlobalProps {
       mainModule: typeof import('../src/index');

@@ -61,4 +61,23 @@ describe('SSRF guard', () => {
   it('guardedFetch refuses before any request is made', async () => {
     await expect(guardedFetch(env, 'http://169.254.169.254/')).rejects.toMatchObject({ code: 'SSRF_BLOCKED', status: 400 });
   });
+
+  it('fetches an exempt test host, follows and re-checks redirects, caps size and time', async () => {
+    const base = env.FAKE_BASE_URL;
+    const echo = await guardedFetch(env, `${base}/basic/echo`, { method: 'POST', body: 'hi', headers: { Cookie: 'session=1', 'X-Custom': 'kept' } });
+    const seen = (await echo.json()) as { body: string; headers: Record<string, string> };
+    expect(seen.body).toBe('hi');
+    expect(seen.headers['x-custom']).toBe('kept');
+    expect(seen.headers.cookie).toBeUndefined();
+
+    const hop = await guardedFetch(env, `${base}/basic/redirect?to=/basic/echo%3Fhop%3D1`);
+    expect(((await hop.json()) as { query: Record<string, string> }).query).toEqual({ hop: '1' });
+
+    await expect(guardedFetch(env, `${base}/basic/redirect?to=${encodeURIComponent('http://169.254.169.254/')}`)).rejects.toMatchObject({ code: 'SSRF_BLOCKED' });
+    const loop = `${base}/basic/redirect?to=${encodeURIComponent('/basic/redirect?to=/basic/redirect')}`;
+    await expect(guardedFetch(env, loop, {}, { maxRedirects: 1 })).rejects.toMatchObject({ code: 'UPSTREAM_ERROR' });
+
+    await expect(guardedFetch(env, `${base}/basic/big?bytes=5000`, {}, { maxBytes: 1000 }).then((r) => r.text())).rejects.toMatchObject({ code: 'UPSTREAM_ERROR' });
+    await expect(guardedFetch(env, `${base}/basic/slow?ms=1500`, {}, { timeoutMs: 200 })).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT', status: 504 });
+  });
 });
