@@ -1,5 +1,6 @@
 import type { AppRouter } from '../lib/router';
 import { agentsRouter } from './agents';
+import { apiKeysRouter } from './api-keys';
 import { authRouter } from './auth';
 import { modelConfigsRouter } from './model-configs';
 
@@ -8,4 +9,5 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/auth', authRouter],
   ['/agents', agentsRouter],
   ['/model-configs', modelConfigsRouter],
+  ['/api-keys', apiKeysRouter],
 ];

@@ -2,3 +2,4 @@
 export * from './core';
 export * from './agents';
 export * from './chat';
+export * from './api-keys';
