@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { basicFake } from './basic';
 import { openaiFake } from './openai';
 
-export type FakeHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer, url: URL) => void | Promise<void>;
+export type FakeHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer, url: URL) => unknown;
 
 const fakes: Record<string, FakeHandler> = {
   '/basic': basicFake,

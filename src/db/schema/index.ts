@@ -2,3 +2,5 @@
 export * from './core';
 export * from './agents';
 export * from './chat';
+export * from './goals';
+export * from './notifications';
