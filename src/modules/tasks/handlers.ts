@@ -26,9 +26,9 @@ export const execute: RouteHandler<typeof routes.execute, AppEnv> = async (c) =>
 
 export const retry: RouteHandler<typeof routes.retry, AppEnv> = async (c) => c.json(await service.retry(c.env, c.get('user'), id(c)), 200);
 
-// An absent optional body skips validation, so its defaults are applied here.
+// An absent optional body skips validation (it reads as `{}`), so the defaults are applied here.
 export const claim: RouteHandler<typeof routes.claim, AppEnv> = async (c) =>
-  c.json(await service.claim(c.env, c.get('user'), id(c), c.req.valid('json') ?? ClaimBody.parse({})), 200);
+  c.json(await service.claim(c.env, c.get('user'), id(c), ClaimBody.parse(c.req.valid('json') ?? {})), 200);
 
 export const release: RouteHandler<typeof routes.release, AppEnv> = async (c) => c.json(await service.release(c.env, c.get('user'), id(c)), 200);
 
