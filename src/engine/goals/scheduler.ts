@@ -26,11 +26,24 @@ export const CLAIMABLE_SQL = `((t.status = 'pending') OR (t.status IN ('claimed'
 
 export const leaseUntil = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
 
-/** Ids of the goal's ready tasks, in plan order. */
-export async function readyTaskIds(db: D1Database, goalId: string): Promise<string[]> {
+/** Which tasks a scheduling step looks at: all, those waiting for one task, or one task. */
+export type Scope = { dependentsOf?: string; only?: string };
+
+function scopeSql(scope: Scope): { sql: string; binds: string[] } {
+  if (scope.dependentsOf) return { sql: ' AND t.id IN (SELECT task_id FROM task_dependencies WHERE depends_on_id = ?)', binds: [scope.dependentsOf] };
+  if (scope.only) return { sql: ' AND t.id = ?', binds: [scope.only] };
+  return { sql: '', binds: [] };
+}
+
+/**
+ * Ids of the goal's ready tasks, in plan order. A finished task only looks at its dependents, so
+ * a wide goal does not re-enqueue every waiting task on every completion.
+ */
+export async function readyTaskIds(db: D1Database, goalId: string, scope: Scope = {}): Promise<string[]> {
+  const s = scopeSql(scope);
   const { results } = await db
-    .prepare(`SELECT t.id FROM tasks t WHERE t.goal_id = ? AND ${READY_SQL} ORDER BY t.position, t.created_at`)
-    .bind(goalId)
+    .prepare(`SELECT t.id FROM tasks t WHERE t.goal_id = ? AND ${READY_SQL}${s.sql} ORDER BY t.position, t.created_at`)
+    .bind(goalId, ...s.binds)
     .all<{ id: string }>();
   return results.map((r) => r.id);
 }
@@ -67,20 +80,26 @@ export interface ClaimOptions {
 }
 
 /**
- * Claims a task atomically: exactly one of any number of concurrent callers gets `true`.
+ * The claim as one conditional UPDATE returning the claimed row (no row: someone else won, or the
+ * task is not claimable), so callers can put it in a batch with what depends on it.
  */
-export async function claimTask(db: D1Database, taskId: string, o: ClaimOptions): Promise<boolean> {
-  const res = await db
+export function claimStatement(db: D1Database, taskId: string, o: ClaimOptions): D1PreparedStatement {
+  return db
     .prepare(
       `UPDATE tasks AS t SET status = ?, claimed_by = ?, claimed_by_agent_id = ${o.status === 'running' ? 'coalesce(?, claimed_by_agent_id)' : '?'}, lease_expires_at = ?,
          attempts = attempts + ?, started_at = coalesce(started_at, ${NOW_SQL}),
          updated_at = ${NOW_SQL}
        WHERE t.id = ? AND (${CLAIMABLE_SQL}${o.fromClaimed ? ` OR (t.status = 'claimed' AND ${DEPS_DONE_SQL})` : ''})
-         AND EXISTS (SELECT 1 FROM goals g WHERE g.id = t.goal_id AND g.status IN (${o.goalStatuses.map(() => '?').join(', ')}))`,
+         AND EXISTS (SELECT 1 FROM goals g WHERE g.id = t.goal_id AND g.status IN (${o.goalStatuses.map(() => '?').join(', ')}))
+       RETURNING *`,
     )
-    .bind(o.status, o.holder, o.agentId ?? null, leaseUntil(o.leaseSeconds), o.countAttempt ? 1 : 0, taskId, ...o.goalStatuses)
-    .run();
-  return res.meta.changes === 1;
+    .bind(o.status, o.holder, o.agentId ?? null, leaseUntil(o.leaseSeconds), o.countAttempt ? 1 : 0, taskId, ...o.goalStatuses);
+}
+
+/** Claims a task atomically: exactly one of any number of concurrent callers gets `true`. */
+export async function claimTask(db: D1Database, taskId: string, o: ClaimOptions): Promise<boolean> {
+  const { results } = await claimStatement(db, taskId, o).all();
+  return results.length === 1;
 }
 
 /** Releases every lease that has run out; returns the tasks released with their goals. */
@@ -93,15 +112,6 @@ export async function releaseExpiredLeases(db: D1Database): Promise<Array<{ id: 
     )
     .all<{ id: string; goal_id: string }>();
   return results;
-}
-
-/** Counts of the goal's tasks by status. */
-export async function taskCounts(db: D1Database, goalId: string): Promise<Record<string, number>> {
-  const { results } = await db
-    .prepare('SELECT status, count(*) AS n FROM tasks WHERE goal_id = ? GROUP BY status')
-    .bind(goalId)
-    .all<{ status: string; n: number }>();
-  return Object.fromEntries(results.map((r) => [r.status, r.n]));
 }
 
 /** What the goal's tasks say about the goal: all done, one failed for good, or still going. */

@@ -1,11 +1,11 @@
 import {
-  claimTask,
+  claimStatement,
   goalOutcome,
   promoteAwaitingApproval,
   readyTaskIds,
   releaseExpiredLeases,
   RUN_LEASE_SECONDS,
-  taskCounts,
+  type Scope,
   taskMessage,
   NOW_SQL,
 } from '../../engine/goals/scheduler';
@@ -51,12 +51,19 @@ export async function enqueueTasks(env: Env, goalId: string, taskIds: string[], 
 /**
  * Brings a goal up to date with its tasks: completes or fails it (once: the UPDATE is
  * conditional), asks for approvals that are now due, and, when it executes asynchronously,
- * enqueues every ready task. Safe to call any number of times; returns how many tasks it enqueued.
+ * enqueues the ready tasks in `scope` (all by default). Safe to call any number of times (a task
+ * enqueued twice still runs once); returns how many tasks it enqueued.
  */
-export async function advanceGoal(env: Env, goalId: string): Promise<number> {
-  const goal = await env.DB.prepare('SELECT * FROM goals WHERE id = ?').bind(goalId).first<GoalRow>();
+export async function advanceGoal(env: Env, goalId: string, scope: Scope = {}): Promise<number> {
+  const [goals, counts] = await env.DB.batch<Record<string, unknown>>([
+    env.DB.prepare('SELECT * FROM goals WHERE id = ?').bind(goalId),
+    env.DB.prepare('SELECT status, count(*) AS n, sum(requires_approval = 1 AND approval_status IS NULL) AS gated FROM tasks WHERE goal_id = ? GROUP BY status').bind(goalId),
+  ]);
+  const goal = goals.results[0] as unknown as GoalRow | undefined;
   if (!goal || !['draft', 'active', 'paused'].includes(goal.status)) return 0;
-  const outcome = goalOutcome(await taskCounts(env.DB, goalId));
+  const rows = counts.results as Array<{ status: string; n: number; gated: number }>;
+  const byStatus = Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  const outcome = goalOutcome(byStatus);
 
   if (outcome === 'completed') {
     const result = await goalResult(env, goalId);
@@ -91,7 +98,9 @@ export async function advanceGoal(env: Env, goalId: string): Promise<number> {
   }
 
   if (goal.status !== 'active') return 0;
-  const awaiting = await promoteAwaitingApproval(env.DB, goalId);
+  // Only goals with pending tasks still needing approval pay for the promotion UPDATE.
+  const gated = rows.some((r) => r.status === 'pending' && r.gated > 0);
+  const awaiting = gated ? await promoteAwaitingApproval(env.DB, goalId) : [];
   if (awaiting.length) {
     await env.DB.batch(
       awaiting.map((t) =>
@@ -106,7 +115,7 @@ export async function advanceGoal(env: Env, goalId: string): Promise<number> {
     );
   }
   if (goal.auto_execute !== 1) return 0;
-  const ready = await readyTaskIds(env.DB, goalId);
+  const ready = await readyTaskIds(env.DB, goalId, scope);
   await enqueueTasks(env, goalId, ready);
   return ready.length;
 }
@@ -139,21 +148,29 @@ export const retryDelaySeconds = (attempt: number) => Math.min(60, 2 ** Math.max
  */
 export async function runTask(env: Env, taskId: string, trigger: 'queue' | 'execute', opts: { fromClaimed?: boolean } = {}): Promise<RunOutcome> {
   const runId = crypto.randomUUID();
-  const claimed = await claimTask(env.DB, taskId, {
-    holder: runId,
-    leaseSeconds: RUN_LEASE_SECONDS,
-    status: 'running',
-    countAttempt: true,
-    goalStatuses: trigger === 'queue' ? ['active'] : ['draft', 'active'],
-    fromClaimed: opts.fromClaimed,
-  });
-  if (!claimed) return { ran: false };
-
-  const task = (await loadTaskRow(env, taskId))!;
-  const goal = (await env.DB.prepare('SELECT * FROM goals WHERE id = ?').bind(task.goal_id).first<GoalRow>())!;
-  await env.DB.prepare('INSERT INTO task_runs (id, task_id, goal_id, attempt, trigger, agent_id, status) VALUES (?, ?, ?, ?, ?, ?, ?)')
-    .bind(runId, task.id, task.goal_id, task.attempts, trigger, task.assigned_agent_id ?? task.claimed_by_agent_id, 'running')
-    .run();
+  // One round trip: the claim, and only if it won (claimed_by = runId), the run record, the goal
+  // and the results of the dependencies the agent builds on.
+  const [claimed, , goals, deps] = await env.DB.batch<Record<string, unknown>>([
+    claimStatement(env.DB, taskId, {
+      holder: runId,
+      leaseSeconds: RUN_LEASE_SECONDS,
+      status: 'running',
+      countAttempt: true,
+      goalStatuses: trigger === 'queue' ? ['active'] : ['draft', 'active'],
+      fromClaimed: opts.fromClaimed,
+    }),
+    env.DB.prepare(
+      `INSERT INTO task_runs (id, task_id, goal_id, attempt, trigger, agent_id, status)
+       SELECT ?, id, goal_id, attempts, ?, coalesce(assigned_agent_id, claimed_by_agent_id), 'running' FROM tasks WHERE id = ? AND claimed_by = ?`,
+    ).bind(runId, trigger, taskId, runId),
+    env.DB.prepare('SELECT g.* FROM goals g JOIN tasks t ON t.goal_id = g.id WHERE t.id = ? AND t.claimed_by = ?').bind(taskId, runId),
+    env.DB.prepare(
+      `SELECT t.title, t.result FROM task_dependencies d JOIN tasks t ON t.id = d.depends_on_id WHERE d.task_id = ? ORDER BY t.position`,
+    ).bind(taskId),
+  ]);
+  if (claimed.results.length !== 1) return { ran: false };
+  const task = claimed.results[0] as unknown as TaskRow;
+  const goal = goals.results[0] as unknown as GoalRow;
 
   let reply: string | null = null;
   let error: string | null = null;
@@ -162,7 +179,7 @@ export async function runTask(env: Env, taskId: string, trigger: 'queue' | 'exec
     const agentId = task.assigned_agent_id ?? task.claimed_by_agent_id;
     const agent = agentId ? await loadAgent(env, agentId) : null;
     if (agentId && !agent) throw new Error(`the assigned agent ${agentId} no longer exists`);
-    const turn = await runAgent(env, { ownerId: task.owner_id, agent, message: taskMessage(task), context: await taskContext(env, goal, task), source: 'goal' });
+    const turn = await runAgent(env, { ownerId: task.owner_id, agent, message: taskMessage(task), context: taskContext(goal, deps.results as Array<{ title: string; result: string | null }>), source: 'goal' });
     reply = turn.reply;
     usage = turn.token_usage;
   } catch (e) {
@@ -215,20 +232,17 @@ export async function runTask(env: Env, taskId: string, trigger: 'queue' | 'exec
   if (status === 'lost') {
     await env.DB.prepare("UPDATE task_runs SET status = 'failed', error = 'the lease was lost before the run finished' WHERE id = ?").bind(runId).run();
   }
-  if (status === 'completed' || status === 'failed') await advanceGoal(env, task.goal_id);
-  return { ran: true, status, attempt: task.attempts, task: (await loadTaskRow(env, taskId)) ?? task };
+  if (status === 'completed' || status === 'failed') await advanceGoal(env, task.goal_id, { dependentsOf: taskId });
+  // The queue needs no fresh copy of the task; the synchronous execute answers with one.
+  const latest = trigger === 'execute' ? await loadTaskRow(env, taskId) : null;
+  return { ran: true, status, attempt: task.attempts, task: latest ?? task };
 }
 
 /** What the agent knows about the goal while doing a task: the goal and its dependencies' results. */
-async function taskContext(env: Env, goal: GoalRow, task: TaskRow): Promise<string> {
-  const { results } = await env.DB.prepare(
-    `SELECT t.title, t.result FROM task_dependencies d JOIN tasks t ON t.id = d.depends_on_id WHERE d.task_id = ? ORDER BY t.position`,
-  )
-    .bind(task.id)
-    .all<{ title: string; result: string | null }>();
-  const deps = results.map((r) => `- ${r.title}: ${truncate(r.result ?? '', 2000)}`).join('\n');
+function taskContext(goal: GoalRow, deps: Array<{ title: string; result: string | null }>): string {
+  const lines = deps.map((r) => `- ${r.title}: ${truncate(r.result ?? '', 2000)}`).join('\n');
   return `You are working on one task of the goal "${goal.title}".${goal.description ? `\nThe goal: ${truncate(goal.description, 4000)}` : ''}${
-    deps ? `\nResults of the tasks this one builds on:\n${deps}` : ''
+    lines ? `\nResults of the tasks this one builds on:\n${lines}` : ''
   }\nAnswer with the result of your task.`;
 }
 
@@ -292,6 +306,6 @@ export async function consumeTaskDeadLetters(batch: MessageBatch<unknown>, env: 
 /** Cron step: releases expired leases and lets their goals pick the tasks up again. */
 export async function expireTaskLeases(env: Env): Promise<number> {
   const released = await releaseExpiredLeases(env.DB);
-  for (const goalId of new Set(released.map((r) => r.goal_id))) await advanceGoal(env, goalId);
+  for (const task of released) await advanceGoal(env, task.goal_id, { only: task.id });
   return released.length;
 }

@@ -117,7 +117,7 @@ export async function createTask(env: Env, user: AuthUser, input: CreateTask): P
     ).bind(id, goal.id, goal.owner_id, input.parent_id ?? null, goal.id, input.title, input.description, input.assigned_agent_id ?? null, input.requires_approval ? 1 : 0, input.max_retries),
     ...dependencyInserts(env, id, input.depends_on),
   ]);
-  await advanceGoal(env, goal.id);
+  await advanceGoal(env, goal.id, { only: id });
   return reload(env, id);
 }
 
@@ -147,7 +147,7 @@ export async function updateTask(env: Env, user: AuthUser, id: string, input: Up
     env.DB.prepare(`UPDATE tasks SET ${[...sets, `updated_at = ${NOW_SQL}`].join(', ')} WHERE id = ?`).bind(...binds, id),
     ...(input.depends_on ? [env.DB.prepare('DELETE FROM task_dependencies WHERE task_id = ?').bind(id), ...dependencyInserts(env, id, input.depends_on)] : []),
   ]);
-  await advanceGoal(env, goal.id);
+  await advanceGoal(env, goal.id, { only: id });
   return reload(env, id);
 }
 
@@ -233,7 +233,7 @@ const notifyIfChanged = (env: Env, userId: string, type: string, title: string, 
 export async function release(env: Env, user: AuthUser, id: string): Promise<Task> {
   const task = await getTaskRow(env, user, id);
   await transition(env, task, 'release', ['claimed'], 'status = ?, claimed_by = NULL, claimed_by_agent_id = NULL, lease_expires_at = NULL', ['pending']);
-  await advanceGoal(env, task.goal_id);
+  await advanceGoal(env, task.goal_id, { only: id });
   return reload(env, id);
 }
 
@@ -247,7 +247,7 @@ export async function complete(env: Env, user: AuthUser, id: string, result: str
     `status = 'completed', result = ?, error = NULL, claimed_by = NULL, lease_expires_at = NULL, completed_at = ${NOW_SQL}`,
     [result],
   );
-  await advanceGoal(env, task.goal_id);
+  await advanceGoal(env, task.goal_id, { dependentsOf: id });
   return reload(env, id);
 }
 
@@ -269,7 +269,7 @@ export async function approve(env: Env, user: AuthUser, id: string, comment?: st
   const task = await getTaskRow(env, user, id);
   assertNeedsApproval(task, 'approve');
   await transition(env, task, 'approve', ['pending', 'awaiting_approval'], "status = 'pending', approval_status = 'approved', approval_comment = ?", [comment ?? null]);
-  await advanceGoal(env, task.goal_id);
+  await advanceGoal(env, task.goal_id, { only: id });
   return reload(env, id);
 }
 
@@ -291,7 +291,7 @@ export async function retry(env: Env, user: AuthUser, id: string): Promise<Task>
        WHERE id = ? AND status = 'failed' AND NOT EXISTS (SELECT 1 FROM tasks WHERE goal_id = ? AND status = 'failed')`,
     ).bind(task.goal_id, task.goal_id),
   ]);
-  await advanceGoal(env, task.goal_id);
+  await advanceGoal(env, task.goal_id, { only: id });
   return reload(env, id);
 }
 
@@ -300,6 +300,8 @@ export async function execute(env: Env, user: AuthUser, id: string): Promise<Tas
   const task = await getTaskRow(env, user, id);
   const outcome = await runTask(env, id, 'execute', { fromClaimed: true });
   if (!outcome.ran) throw await whyNot(env, (await loadTaskRow(env, id)) ?? task, 'execute');
+  // Pending again with retries left: an asynchronously executing goal picks it up from the queue.
+  if (outcome.status === 'retrying') await advanceGoal(env, task.goal_id, { only: id });
   return present(env, outcome.task);
 }
 
