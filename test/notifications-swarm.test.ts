@@ -130,3 +130,15 @@ describe('swarm', () => {
     expectError(await post(u, '/api/v1/swarm/run', { task: '/error', agent_ids: [lead.id, w.id] }), 502, 'LLM_ERROR');
   });
 });
+
+describe('OpenAPI', () => {
+  it('documents 13 goal, 15 task, 2 swarm and 5 notification endpoints, the task tree recursive', async () => {
+    const doc = (await api('/openapi.json')).body;
+    const perTag: Record<string, number> = {};
+    for (const ops of Object.values<Record<string, { tags?: string[] }>>(doc.paths)) {
+      for (const op of Object.values(ops)) for (const tag of op.tags ?? []) perTag[tag] = (perTag[tag] ?? 0) + 1;
+    }
+    expect(perTag).toMatchObject({ goals: 13, tasks: 15, swarm: 2, notifications: 5 });
+    expect(JSON.stringify(doc.components.schemas.TaskNode)).toContain('#/components/schemas/TaskNode');
+  });
+});
