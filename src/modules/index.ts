@@ -2,7 +2,11 @@ import type { AppRouter } from '../lib/router';
 import { agentsRouter } from './agents';
 import { apiKeysRouter } from './api-keys';
 import { authRouter } from './auth';
+import { goalsRouter } from './goals';
 import { modelConfigsRouter } from './model-configs';
+import { notificationsRouter } from './notifications';
+import { swarmRouter } from './swarm';
+import { tasksRouter } from './tasks';
 
 /** Every module router, mounted under `/api/v1` + its prefix. */
 export const modules: Array<[prefix: string, router: AppRouter]> = [
@@ -10,4 +14,8 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/agents', agentsRouter],
   ['/model-configs', modelConfigsRouter],
   ['/api-keys', apiKeysRouter],
+  ['/goals', goalsRouter],
+  ['/tasks', tasksRouter],
+  ['/swarm', swarmRouter],
+  ['/notifications', notificationsRouter],
 ];

@@ -3,3 +3,5 @@ export * from './core';
 export * from './agents';
 export * from './chat';
 export * from './api-keys';
+export * from './goals';
+export * from './notifications';
