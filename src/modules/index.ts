@@ -5,6 +5,7 @@ import { authRouter } from './auth';
 import { goalsRouter } from './goals';
 import { modelConfigsRouter } from './model-configs';
 import { notificationsRouter } from './notifications';
+import { permissionsRouter } from './permissions';
 import { swarmRouter } from './swarm';
 import { tasksRouter } from './tasks';
 
@@ -18,4 +19,5 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/tasks', tasksRouter],
   ['/swarm', swarmRouter],
   ['/notifications', notificationsRouter],
+  ['/permissions', permissionsRouter],
 ];
