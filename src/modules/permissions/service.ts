@@ -219,7 +219,8 @@ export async function revokeRole(env: Env, caller: AuthUser, userId: string, rol
   }
   const res = await env.DB.prepare('DELETE FROM user_roles WHERE user_id = ? AND role_id = ?').bind(userId, roleId).run();
   if (res.meta.changes === 0) {
-    if (roleId === defaultRoleId(target)) throw conflict('This is the account’s default role; assign another role first, then revoke it');
+    const explicit = await env.DB.prepare('SELECT 1 AS x FROM user_roles WHERE user_id = ? LIMIT 1').bind(userId).first();
+    if (!explicit && roleId === defaultRoleId(target)) throw conflict('This is the account’s default role; assign another role first, then revoke it');
     throw notFound('Role assignment');
   }
 }
