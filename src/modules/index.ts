@@ -6,6 +6,13 @@ import { goalsRouter } from './goals';
 import { modelConfigsRouter } from './model-configs';
 import { notificationsRouter } from './notifications';
 import { permissionsRouter } from './permissions';
+import { auditLogsRouter } from './audit-logs';
+import { systemLogsRouter } from './system-logs';
+import { monitoringRouter } from './monitoring';
+import { agentMonitoringRouter } from './agent-monitoring';
+import { alertRulesRouter } from './alert-rules';
+import { feedbackRouter } from './feedback';
+import { collaborationRouter } from './collaboration';
 import { swarmRouter } from './swarm';
 import { tasksRouter } from './tasks';
 
@@ -20,4 +27,11 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/swarm', swarmRouter],
   ['/notifications', notificationsRouter],
   ['/permissions', permissionsRouter],
+  ['/audit-logs', auditLogsRouter],
+  ['/system-logs', systemLogsRouter],
+  ['/monitoring', monitoringRouter],
+  ['/agent-monitoring', agentMonitoringRouter],
+  ['/alert-rules', alertRulesRouter],
+  ['/feedback', feedbackRouter],
+  ['/collaboration', collaborationRouter],
 ];
