@@ -26,6 +26,8 @@ export interface CodeToolConfig {
 export interface StoredHttpConfig extends Omit<HttpToolConfig, 'headers'> {
   headers: Record<string, string>;
   secret_headers: Record<string, string>;
+  /** Masked forms of the secret values, made at encryption time, for display. */
+  secret_masks?: Record<string, string>;
 }
 
 export const HTTP_TOOL_MAX_TIMEOUT_MS = 30_000;

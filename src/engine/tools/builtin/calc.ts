@@ -147,7 +147,7 @@ export function evaluate(expression: string): number {
     if (t.kind === 'id') {
       pos++;
       if (isOp('(')) {
-        const fn = FUNCTIONS[t.value];
+        const fn = Object.hasOwn(FUNCTIONS, t.value) ? FUNCTIONS[t.value] : undefined;
         if (!fn) throw new CalcError(`Unknown function ${t.value}`);
         pos++;
         const args: number[] = [];
@@ -161,7 +161,7 @@ export function evaluate(expression: string): number {
         expect(')');
         return fn(...args);
       }
-      if (t.value in CONSTANTS) return CONSTANTS[t.value];
+      if (Object.hasOwn(CONSTANTS, t.value)) return CONSTANTS[t.value];
       throw new CalcError(`Unknown name ${t.value}`);
     }
     throw new CalcError(`Unexpected "${t.value}"`);

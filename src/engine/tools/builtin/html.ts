@@ -60,7 +60,7 @@ export function htmlToText(html: string): string {
     const { name } = tok;
     if (name === 'pre') pre += tok.t === 'open' ? 1 : -1;
     if (name === 'br') out += '\n';
-    else if (name === 'li' && tok.t === 'open') out += '\n• ';
+    else if (name === 'li') out += tok.t === 'open' ? '\n• ' : '';
     else if ((name === 'td' || name === 'th') && tok.t === 'open') out += '\t';
     else if (BLOCK.has(name)) out += '\n';
   }

@@ -163,8 +163,9 @@ export const rssRead = tool<{ url: string; limit?: number }>({
   async execute({ url, limit = 10 }, ctx) {
     const res = await guardedFetch(ctx.env, url, { headers: { 'user-agent': UA, accept: 'application/rss+xml, application/atom+xml, application/xml, text/xml' }, signal: ctx.signal }, { timeoutMs: 15000, maxBytes: 5 * 1024 * 1024 });
     if (!res.ok) throw new ApiError(502, 'UPSTREAM_ERROR', `${new URL(url).host} answered ${res.status}`);
-    const feed = parseFeed(await res.text());
-    if (feed.items.length === 0 && !feed.title) throw new ApiError(502, 'UPSTREAM_ERROR', 'The address did not return an RSS or Atom feed');
+    const xml = await res.text();
+    const feed = parseFeed(xml);
+    if (!/<(rss|feed|rdf:RDF)[\s>]/i.test(xml)) throw new ApiError(502, 'UPSTREAM_ERROR', 'The address did not return an RSS or Atom feed');
     return { ...feed, items: feed.items.slice(0, limit), total_items: feed.items.length };
   },
 });
