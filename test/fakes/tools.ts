@@ -3,7 +3,9 @@ import type { FakeHandler } from './server';
 /** Outside services of the tools: a search API, an e-mail API, a feed, a page, a webhook receiver. */
 export const toolsFake: FakeHandler = async (req, res, body, url) => {
   const path = url.pathname.slice('/tools'.length);
-  const json = (status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+  const json = (status: number, value: unknown): void => {
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+  };
   if (path === '/search') {
     if (req.headers.authorization !== 'Bearer search-key') return json(401, { error: 'bad key' });
     const q = url.searchParams.get('q') ?? '';
@@ -18,19 +20,19 @@ export const toolsFake: FakeHandler = async (req, res, body, url) => {
   }
   if (path === '/feed.xml') {
     res.writeHead(200, { 'content-type': 'application/rss+xml' });
-    return res.end(`<?xml version="1.0"?><rss version="2.0"><channel><title>Fake &amp; Feed</title><link>https://example.com/</link>
+    return void res.end(`<?xml version="1.0"?><rss version="2.0"><channel><title>Fake &amp; Feed</title><link>https://example.com/</link>
       <item><title>First post</title><link>https://example.com/1</link><pubDate>Mon, 01 Jun 2026 08:00:00 GMT</pubDate><description><![CDATA[<p>Hello <b>world</b></p>]]></description></item>
       <item><title>Second post</title><link>https://example.com/2</link><description>Plain</description></item>
     </channel></rss>`);
   }
   if (path === '/atom.xml') {
     res.writeHead(200, { 'content-type': 'application/atom+xml' });
-    return res.end(`<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Atom Feed</title><link href="https://example.org/"/>
+    return void res.end(`<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Atom Feed</title><link href="https://example.org/"/>
       <entry><title>Entry one</title><link rel="alternate" href="https://example.org/e1"/><updated>2026-06-02T10:00:00Z</updated><summary>Sum &lt;1&gt;</summary></entry></feed>`);
   }
   if (path === '/page.html') {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    return res.end(`<!doctype html><html><head><title>Fake Page</title><style>body{}</style></head><body><script>steal()</script>
+    return void res.end(`<!doctype html><html><head><title>Fake Page</title><style>body{}</style></head><body><script>steal()</script>
       <h1>Welcome</h1><p>Hello <a href="https://example.com/x">link</a> &amp; more.</p><ul><li>one</li><li>two</li></ul></body></html>`);
   }
   if (path === '/api') {
