@@ -1,9 +1,15 @@
 import type { AppRouter } from '../lib/router';
+import { agentsRouter } from './agents';
+import { apiKeysRouter } from './api-keys';
 import { authRouter } from './auth';
+import { modelConfigsRouter } from './model-configs';
 import { toolsRouter } from './tools';
 
 /** Every module router, mounted under `/api/v1` + its prefix. */
 export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/auth', authRouter],
+  ['/agents', agentsRouter],
+  ['/model-configs', modelConfigsRouter],
+  ['/api-keys', apiKeysRouter],
   ['/tools', toolsRouter],
 ];
