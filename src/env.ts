@@ -1,4 +1,5 @@
 import type { AuthUser } from './lib/auth';
+import type { TaskMessage } from './modules/goals/execution';
 
 /** Bindings and variables the worker receives (see wrangler.toml). */
 export interface Env {
@@ -17,6 +18,8 @@ export interface Env {
   AI?: Ai;
   /** Extra ports outbound requests may use besides 80/443, comma-separated. */
   OUTBOUND_ALLOWED_PORTS?: string;
+  /** Producer of `tiangong-tasks`: goal tasks to run (consumed by this worker's queue handler). */
+  TASKS_QUEUE: Queue<TaskMessage>;
   /** `host:port` pairs exempt from the SSRF guard (test fakes only; ignored in production). */
   OUTBOUND_ALLOWED_HOSTS?: string;
   /** web_search tool: a JSON search API called as GET <url>?q=&count=&format=json (SearXNG, Brave, ...). */

@@ -2,7 +2,11 @@ import type { AppRouter } from '../lib/router';
 import { agentsRouter } from './agents';
 import { apiKeysRouter } from './api-keys';
 import { authRouter } from './auth';
+import { goalsRouter } from './goals';
 import { modelConfigsRouter } from './model-configs';
+import { notificationsRouter } from './notifications';
+import { swarmRouter } from './swarm';
+import { tasksRouter } from './tasks';
 import { toolsRouter } from './tools';
 
 /** Every module router, mounted under `/api/v1` + its prefix. */
@@ -11,5 +15,9 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/agents', agentsRouter],
   ['/model-configs', modelConfigsRouter],
   ['/api-keys', apiKeysRouter],
+  ['/goals', goalsRouter],
+  ['/tasks', tasksRouter],
+  ['/swarm', swarmRouter],
+  ['/notifications', notificationsRouter],
   ['/tools', toolsRouter],
 ];

@@ -3,4 +3,6 @@ export * from './core';
 export * from './agents';
 export * from './chat';
 export * from './api-keys';
+export * from './goals';
+export * from './notifications';
 export * from './tools';
