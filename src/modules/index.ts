@@ -15,6 +15,7 @@ import { feedbackRouter } from './feedback';
 import { collaborationRouter } from './collaboration';
 import { swarmRouter } from './swarm';
 import { tasksRouter } from './tasks';
+import { toolsRouter } from './tools';
 
 /** Every module router, mounted under `/api/v1` + its prefix. */
 export const modules: Array<[prefix: string, router: AppRouter]> = [
@@ -26,6 +27,7 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/tasks', tasksRouter],
   ['/swarm', swarmRouter],
   ['/notifications', notificationsRouter],
+  ['/tools', toolsRouter],
   ['/permissions', permissionsRouter],
   ['/audit-logs', auditLogsRouter],
   ['/system-logs', systemLogsRouter],

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { basicFake } from './basic';
 import { openaiFake } from './openai';
 import { scriptedFake } from './scripted';
+import { toolsFake } from './tools';
 
 export type FakeHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer, url: URL) => unknown;
 
@@ -16,6 +17,7 @@ const fakes: Record<string, FakeHandler> = {
   '/basic': basicFake,
   '/openai': openaiFake,
   '/scripted': scriptedFake,
+  '/tools': toolsFake,
 };
 
 export async function startFakeServer(): Promise<{ baseUrl: string; hostPort: string }> {

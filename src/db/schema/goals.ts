@@ -98,7 +98,7 @@ export const taskRuns = sqliteTable(
   (t) => [
     index('task_runs_task_idx').on(t.taskId, t.attempt),
     index('task_runs_goal_idx').on(t.goalId),
-    // Monitoring counts runs over a time range.
+    // Monitoring counts runs over a time range (startedAt is the created_at column).
     index('task_runs_started_idx').on(t.startedAt),
   ],
 );

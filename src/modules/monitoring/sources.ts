@@ -59,8 +59,8 @@ export function executionsUnion(s: Scope, range: { from: string; to: string }, k
     const o = ownerClause(s, 'g.owner_id');
     parts.push(
       `SELECT 'task', g.owner_id, r.agent_id, ${norm('r.status')},
-         CASE WHEN r.finished_at IS NOT NULL THEN CAST(round((julianday(r.finished_at) - julianday(r.started_at)) * 86400000) AS INTEGER) END,
-         r.started_at FROM task_runs r JOIN goals g ON g.id = r.goal_id WHERE r.started_at >= ? AND r.started_at < ?${o.sql}`,
+         CASE WHEN r.finished_at IS NOT NULL THEN CAST(round((julianday(r.finished_at) - julianday(r.created_at)) * 86400000) AS INTEGER) END,
+         r.created_at FROM task_runs r JOIN goals g ON g.id = r.goal_id WHERE r.created_at >= ? AND r.created_at < ?${o.sql}`,
     );
     binds.push(range.from, range.to, ...o.binds);
     used.push('task');

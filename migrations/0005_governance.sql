@@ -141,4 +141,5 @@ CREATE TABLE `user_roles` (
 );
 --> statement-breakpoint
 CREATE INDEX `user_roles_role_idx` ON `user_roles` (`role_id`);--> statement-breakpoint
-CREATE INDEX `llm_calls_stats_idx` ON `llm_calls` (`created_at`,`provider`,`model`,`status`,`latency_ms`,`prompt_tokens`,`completion_tokens`);
+CREATE INDEX `llm_calls_stats_idx` ON `llm_calls` (`created_at`,`provider`,`model`,`status`,`latency_ms`,`prompt_tokens`,`completion_tokens`);--> statement-breakpoint
+CREATE INDEX `task_runs_started_idx` ON `task_runs` (`created_at`);
