@@ -36,6 +36,7 @@ export type ExecutionKind = 'workflow' | 'agent' | 'task';
  * Statuses are normalised: succeeded, failed, cancelled, running, other.
  */
 export function executionsUnion(s: Scope, range: { from: string; to: string }, kinds?: ExecutionKind[]): { sql: string; binds: unknown[]; kinds: ExecutionKind[] } {
+  // Every part names its columns: the first part present decides the union's column names.
   const parts: string[] = [];
   const binds: unknown[] = [];
   const used: ExecutionKind[] = [];
@@ -51,16 +52,16 @@ export function executionsUnion(s: Scope, range: { from: string; to: string }, k
   }
   if (want('agent') && s.tables.has('agent_executions')) {
     const o = ownerClause(s, 'owner_id');
-    parts.push(`SELECT 'agent', owner_id, agent_id, ${norm('status')}, duration_ms, created_at FROM agent_executions WHERE created_at >= ? AND created_at < ?${o.sql}`);
+    parts.push(`SELECT 'agent' AS kind, owner_id, agent_id, ${norm('status')} AS status, duration_ms, created_at FROM agent_executions WHERE created_at >= ? AND created_at < ?${o.sql}`);
     binds.push(range.from, range.to, ...o.binds);
     used.push('agent');
   }
   if (want('task')) {
     const o = ownerClause(s, 'g.owner_id');
     parts.push(
-      `SELECT 'task', g.owner_id, r.agent_id, ${norm('r.status')},
-         CASE WHEN r.finished_at IS NOT NULL THEN CAST(round((julianday(r.finished_at) - julianday(r.created_at)) * 86400000) AS INTEGER) END,
-         r.created_at FROM task_runs r JOIN goals g ON g.id = r.goal_id WHERE r.created_at >= ? AND r.created_at < ?${o.sql}`,
+      `SELECT 'task' AS kind, g.owner_id AS owner_id, r.agent_id AS agent_id, ${norm('r.status')} AS status,
+         CASE WHEN r.finished_at IS NOT NULL THEN CAST(round((julianday(r.finished_at) - julianday(r.created_at)) * 86400000) AS INTEGER) END AS duration_ms,
+         r.created_at AS created_at FROM task_runs r JOIN goals g ON g.id = r.goal_id WHERE r.created_at >= ? AND r.created_at < ?${o.sql}`,
     );
     binds.push(range.from, range.to, ...o.binds);
     used.push('task');
