@@ -1,4 +1,5 @@
 import type { AuthUser } from './lib/auth';
+import type { IngestMessage } from './modules/knowledge-bases/ingest';
 
 /** Bindings and variables the worker receives (see wrangler.toml). */
 export interface Env {
@@ -15,6 +16,18 @@ export interface Env {
   DEFAULT_MODEL_NAME?: string;
   /** Extra ports outbound requests may use besides 80/443, comma-separated. */
   OUTBOUND_ALLOWED_PORTS?: string;
+  /** Uploaded files (R2). */
+  FILES: R2Bucket;
+  /** Producer of the document-ingestion queue. */
+  INGEST_QUEUE: Queue<IngestMessage>;
+  /** Workers AI (production only: it does not run offline). */
+  AI?: Ai;
+  /** The knowledge-base vector index (production only); offline a local index in D1 stands in. */
+  VECTORIZE?: Vectorize;
+  /** Dimensions of the VECTORIZE index (default 1024, bge-m3). */
+  VECTORIZE_DIMENSIONS?: string;
+  /** Largest accepted upload in bytes (default 20 MiB). */
+  UPLOAD_MAX_BYTES?: string;
   /** `host:port` pairs exempt from the SSRF guard (test fakes only; ignored in production). */
   OUTBOUND_ALLOWED_HOSTS?: string;
 }

@@ -1,12 +1,22 @@
 import { app } from './app';
 import type { Env } from './env';
+import { handleIngestBatch, handleIngestDeadLetters } from './modules/knowledge-bases';
+
+/** Queue consumers by queue name (wrangler.toml `[[queues.consumers]]`). */
+const queueConsumers: Record<string, (batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext) => Promise<void>> = {
+  'tiangong-ingest': handleIngestBatch,
+  'tiangong-ingest-dlq': handleIngestDeadLetters,
+};
 
 export default {
   fetch: app.fetch,
 
   /** Queue consumers (ingestion, goals, Feishu replies, schedules) are dispatched here by queue. */
-  async queue(batch: MessageBatch<unknown>, _env: Env, _ctx: ExecutionContext): Promise<void> {
-    // No queue is bound yet: acknowledge nothing, so a misrouted message is retried, not lost.
+  async queue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
+    const consumer = queueConsumers[batch.queue];
+    if (consumer) return consumer(batch, env, ctx);
+    // An unknown queue: acknowledge nothing, so a misrouted message is retried, not lost.
+    console.error(JSON.stringify({ type: 'queue', error: `no consumer for queue ${batch.queue}` }));
     for (const message of batch.messages) message.retry();
   },
 
