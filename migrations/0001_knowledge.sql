@@ -61,12 +61,15 @@ CREATE TABLE `knowledge_bases` (
 --> statement-breakpoint
 CREATE INDEX `knowledge_bases_owner_idx` ON `knowledge_bases` (`owner_id`,`created_at`);--> statement-breakpoint
 CREATE TABLE `rag_vectors` (
-	`id` text PRIMARY KEY NOT NULL,
+	`seq` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`id` text NOT NULL,
 	`namespace` text NOT NULL,
 	`document_id` text NOT NULL,
-	`embedding` blob NOT NULL
+	`embedding` text NOT NULL,
+	`scale` real NOT NULL
 );
 --> statement-breakpoint
+CREATE UNIQUE INDEX `rag_vectors_id_unique` ON `rag_vectors` (`id`);--> statement-breakpoint
 CREATE INDEX `rag_vectors_namespace_idx` ON `rag_vectors` (`namespace`,`document_id`);--> statement-breakpoint
 CREATE TABLE `uploads` (
 	`id` text PRIMARY KEY NOT NULL,

@@ -1,4 +1,4 @@
-import { blob, index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { createdAt, updatedAt, users } from './core';
 
 /** Files uploaded to the workspace; the bytes live in R2 under `storage_key`, never under the user's name. */
@@ -104,15 +104,21 @@ export const kbChunks = sqliteTable(
   ],
 );
 
-/** The offline vector index (stand-in for Vectorize): one row per vector, namespaced by knowledge base. */
+/**
+ * The offline vector index (stand-in for Vectorize): one row per vector, namespaced by knowledge
+ * base, quantised to int8 (base64) with its scale. `seq` only grows, so (count, max seq) of a
+ * namespace changes with every write and tells a cached copy that it is stale.
+ */
 export const ragVectors = sqliteTable(
   'rag_vectors',
   {
-    id: text('id').primaryKey(),
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    id: text('id').notNull(),
     namespace: text('namespace').notNull(),
     documentId: text('document_id').notNull(),
-    embedding: blob('embedding', { mode: 'buffer' }).notNull(),
+    /** int8 components, base64. */
+    embedding: text('embedding').notNull(),
+    scale: real('scale').notNull(),
   },
-  (t) => [index('rag_vectors_namespace_idx').on(t.namespace, t.documentId)],
+  (t) => [uniqueIndex('rag_vectors_id_unique').on(t.id), index('rag_vectors_namespace_idx').on(t.namespace, t.documentId)],
 );
-

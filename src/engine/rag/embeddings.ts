@@ -14,6 +14,11 @@ export interface Embedder {
    * little above 0); semantic search drops matches under it.
    */
   readonly noiseFloor: number;
+  /**
+   * Weight of this model's ranking in hybrid fusion, next to full-text's 1. Semantic models 1;
+   * the local lexical stand-in less, since it repeats the full-text signal with cruder weighting.
+   */
+  readonly hybridWeight: number;
   embed(texts: string[]): Promise<Float32Array[]>;
 }
 
@@ -49,7 +54,7 @@ export const LOCAL_EMBEDDING_MODEL = 'local-hashed-char-ngram';
 
 /**
  * The offline stand-in for an embedding model: a hashed bag of character n-grams (CJK unigrams
- * and bigrams, words and word-internal character trigrams elsewhere), log-scaled term counts,
+ * and bigrams, words and word-internal character trigrams elsewhere), square-rooted term counts,
  * signed feature hashing into `dimensions` buckets, L2-normalised. Deterministic and free, but
  * LEXICAL, not semantic: texts are close when they share characters and words, not meaning
  * (a synonym or a translation scores nothing).
@@ -57,8 +62,11 @@ export const LOCAL_EMBEDDING_MODEL = 'local-hashed-char-ngram';
 export class HashedNgramEmbedder implements Embedder {
   readonly model = LOCAL_EMBEDDING_MODEL;
   readonly maxBatch = 256;
-  readonly noiseFloor = 0.08;
-  constructor(readonly dimensions = 256) {}
+  readonly noiseFloor = 0.05;
+  readonly hybridWeight = 0.1;
+  // 1024 buckets: at 256 a 500-character passage's ~1000 features collide so much that
+  // recall@1 on CMRC 2018 falls from 0.78 to 0.35.
+  constructor(readonly dimensions = 1024) {}
 
   async embed(texts: string[]): Promise<Float32Array[]> {
     return texts.map((t) => this.embedOne(t));
@@ -68,8 +76,8 @@ export class HashedNgramEmbedder implements Embedder {
     const counts = new Map<string, number>();
     const add = (feature: string, weight: number) => counts.set(feature, (counts.get(feature) ?? 0) + weight);
     const { unigrams, bigrams, words } = lexicalTerms(text);
-    // Bigrams carry most of the meaning of Chinese text; single characters are weaker evidence.
-    for (const u of unigrams) add(`u:${u}`, 0.5);
+    // Bigrams carry most of the meaning of Chinese text; single characters are weak evidence.
+    for (const u of unigrams) add(`u:${u}`, 0.25);
     for (const b of bigrams) add(`b:${b}`, 1);
     for (const w of words) {
       add(`w:${w}`, 1);
@@ -79,7 +87,7 @@ export class HashedNgramEmbedder implements Embedder {
     for (const [feature, count] of counts) {
       const h = fnv1a(feature);
       const sign = fnv1a(feature, 0x9747b28c) & 1 ? 1 : -1;
-      v[h % this.dimensions] += sign * (1 + Math.log(1 + count));
+      v[h % this.dimensions] += sign * Math.sqrt(count);
     }
     return l2normalize(v);
   }
@@ -92,6 +100,7 @@ export class WorkersAiEmbedder implements Embedder {
   readonly dimensions = 1024;
   readonly maxBatch = 100;
   readonly noiseFloor = 0.3;
+  readonly hybridWeight = 1;
   constructor(
     private readonly ai: Ai,
     readonly model = WORKERS_AI_EMBEDDING_MODEL,
@@ -122,6 +131,7 @@ export interface OpenAiEmbeddingConfig {
 export class OpenAiCompatibleEmbedder implements Embedder {
   readonly maxBatch = 64;
   readonly noiseFloor = 0.2;
+  readonly hybridWeight = 1;
   constructor(
     private readonly env: Env,
     private readonly config: OpenAiEmbeddingConfig,
@@ -193,5 +203,5 @@ export function embedderFor(env: Env, settings: EmbeddingSettings): Embedder {
 export function defaultEmbedding(env: Env): EmbeddingSettings {
   return env.AI
     ? { provider: 'workers-ai', model: WORKERS_AI_EMBEDDING_MODEL, dimensions: 1024 }
-    : { provider: 'local', model: LOCAL_EMBEDDING_MODEL, dimensions: 256 };
+    : { provider: 'local', model: LOCAL_EMBEDDING_MODEL, dimensions: 1024 };
 }

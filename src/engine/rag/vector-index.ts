@@ -1,5 +1,4 @@
 import type { Env } from '../../env';
-import { dot } from './embeddings';
 
 export interface VectorRecord {
   /** The chunk id (≤ 64 bytes, as Vectorize requires). */
@@ -40,55 +39,128 @@ function chunked<T>(items: T[], size: number): T[][] {
   return out;
 }
 
-function toBlob(v: Float32Array): ArrayBuffer {
-  return v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength) as ArrayBuffer;
+/** int8 quantisation with one scale per vector (components of a unit vector lie in [-1, 1]). */
+export function quantize(v: Float32Array): { data: Int8Array; scale: number } {
+  let max = 0;
+  for (let i = 0; i < v.length; i++) max = Math.max(max, Math.abs(v[i]));
+  const scale = max > 0 ? max / 127 : 1;
+  const data = new Int8Array(v.length);
+  for (let i = 0; i < v.length; i++) data[i] = Math.round(v[i] / scale);
+  return { data, scale };
 }
 
-function fromBlob(blob: ArrayBuffer | Uint8Array | number[]): Float32Array {
-  if (blob instanceof ArrayBuffer) return new Float32Array(blob);
-  const bytes = blob instanceof Uint8Array ? blob : Uint8Array.from(blob);
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+function toBase64(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
 }
 
-/** The offline index: vectors as float32 blobs in the `rag_vectors` table, searched exhaustively. */
+function decodeInto(b64: string, target: Int8Array, offset: number) {
+  const s = atob(b64);
+  for (let i = 0; i < s.length; i++) target[offset + i] = (s.charCodeAt(i) << 24) >> 24;
+}
+
+/** A namespace's vectors held in memory, valid while its (count, max seq) signature holds. */
+interface CachedNamespace {
+  signature: string;
+  dims: number;
+  ids: string[];
+  documentIds: string[];
+  scales: Float32Array;
+  data: Int8Array;
+}
+
+// Per isolate; bounded so a large index does not exhaust the 128 MB isolate.
+const cache = new Map<string, CachedNamespace>();
+const CACHE_BYTES = 48 * 1024 * 1024;
+
+function remember(namespace: string, entry: CachedNamespace) {
+  cache.delete(namespace);
+  cache.set(namespace, entry);
+  let total = 0;
+  for (const e of cache.values()) total += e.data.byteLength;
+  for (const [key, e] of cache) {
+    if (total <= CACHE_BYTES || key === namespace) break;
+    cache.delete(key);
+    total -= e.data.byteLength;
+  }
+}
+
+/**
+ * The offline index: int8-quantised vectors in the `rag_vectors` table of D1, searched
+ * exhaustively (exact, not approximate, nearest neighbours). A namespace is read from D1 once and
+ * kept in memory until a write changes its signature, checked by one indexed query per search.
+ */
 export class LocalVectorIndex implements VectorIndex {
   readonly kind = 'local' as const;
   constructor(private readonly db: D1Database) {}
 
   async upsert(namespace: string, records: VectorRecord[]): Promise<void> {
-    const statements = chunked(records, Math.floor(D1_PARAMS / 4)).map((group) =>
+    // INSERT OR REPLACE gives a replaced vector a new seq, so cached copies notice the change.
+    const statements = chunked(records, Math.floor(D1_PARAMS / 5)).map((group) =>
       this.db
         .prepare(
-          `INSERT INTO rag_vectors (id, namespace, document_id, embedding) VALUES ${group.map(() => '(?, ?, ?, ?)').join(', ')}
-           ON CONFLICT(id) DO UPDATE SET namespace = excluded.namespace, document_id = excluded.document_id, embedding = excluded.embedding`,
+          `INSERT OR REPLACE INTO rag_vectors (id, namespace, document_id, embedding, scale) VALUES ${group.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
         )
-        .bind(...group.flatMap((r) => [r.id, namespace, r.document_id, toBlob(r.values)])),
+        .bind(
+          ...group.flatMap((r) => {
+            const { data, scale } = quantize(r.values);
+            return [r.id, namespace, r.document_id, toBase64(new Uint8Array(data.buffer)), scale];
+          }),
+        ),
     );
     for (const group of chunked(statements, 50)) await this.db.batch(group);
   }
 
+  private async load(namespace: string): Promise<CachedNamespace | null> {
+    const sig = await this.db
+      .prepare('SELECT count(*) AS n, max(seq) AS s FROM rag_vectors WHERE namespace = ?')
+      .bind(namespace)
+      .first<{ n: number; s: number | null }>();
+    if (!sig || sig.n === 0) return null;
+    const signature = `${sig.n}:${sig.s}`;
+    const hit = cache.get(namespace);
+    if (hit?.signature === signature) return hit;
+    const { results } = await this.db
+      .prepare('SELECT id, document_id, embedding, scale FROM rag_vectors WHERE namespace = ?')
+      .bind(namespace)
+      .all<{ id: string; document_id: string; embedding: string; scale: number }>();
+    if (results.length === 0) return null;
+    const dims = atob(results[0].embedding).length;
+    const entry: CachedNamespace = {
+      signature,
+      dims,
+      ids: [],
+      documentIds: [],
+      scales: new Float32Array(results.length),
+      data: new Int8Array(results.length * dims),
+    };
+    results.forEach((r, i) => {
+      entry.ids.push(r.id);
+      entry.documentIds.push(r.document_id);
+      entry.scales[i] = r.scale;
+      decodeInto(r.embedding, entry.data, i * dims);
+    });
+    // The signature read before the rows: a write in between only makes the next search reload.
+    remember(namespace, entry);
+    return entry;
+  }
+
   async query(namespace: string, vector: Float32Array, { topK, documentIds }: VectorQuery): Promise<VectorMatch[]> {
     if (documentIds && documentIds.length === 0) return [];
-    const rows: Array<{ id: string; embedding: ArrayBuffer | number[] }> = [];
-    if (documentIds) {
-      for (const ids of chunked(documentIds, D1_PARAMS - 1)) {
-        const { results } = await this.db
-          .prepare(`SELECT id, embedding FROM rag_vectors WHERE namespace = ? AND document_id IN (${ids.map(() => '?').join(', ')})`)
-          .bind(namespace, ...ids)
-          .all<{ id: string; embedding: ArrayBuffer }>();
-        rows.push(...results);
-      }
-    } else {
-      const { results } = await this.db
-        .prepare('SELECT id, embedding FROM rag_vectors WHERE namespace = ?')
-        .bind(namespace)
-        .all<{ id: string; embedding: ArrayBuffer }>();
-      rows.push(...results);
+    const entry = await this.load(namespace);
+    if (!entry || entry.dims !== vector.length) return [];
+    const allowed = documentIds ? new Set(documentIds) : null;
+    const { dims, data, scales } = entry;
+    const matches: VectorMatch[] = [];
+    for (let i = 0; i < entry.ids.length; i++) {
+      if (allowed && !allowed.has(entry.documentIds[i])) continue;
+      let s = 0;
+      const off = i * dims;
+      for (let d = 0; d < dims; d++) s += data[off + d] * vector[d];
+      matches.push({ id: entry.ids[i], score: s * scales[i] });
     }
-    return topMatches(
-      rows.map((r) => ({ id: r.id, score: dot(vector, fromBlob(r.embedding)) })),
-      topK,
-    );
+    return topMatches(matches, topK);
   }
 
   async deleteByIds(ids: string[]): Promise<void> {

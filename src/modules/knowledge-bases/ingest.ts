@@ -26,14 +26,21 @@ export class PermanentIngestError extends Error {
 const isPermanent = (e: unknown) =>
   e instanceof PermanentIngestError || e instanceof UnsupportedFileError || e instanceof ExtractionError || e instanceof EmbeddingError;
 
-/** The consumer of `tiangong-ingest`. Messages are independent: one failing does not retry the others. */
+/**
+ * The consumer of `tiangong-ingest`. Messages are independent (one failing does not retry the
+ * others) and processed concurrently, so one document's D1 round trips overlap another's work.
+ */
 export async function handleIngestBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  for (const message of batch.messages) {
+  await Promise.all(batch.messages.map((message) => handleIngestMessage(message, env)));
+}
+
+async function handleIngestMessage(message: Message<unknown>, env: Env): Promise<void> {
+  {
     const body = message.body as Partial<IngestMessage> | null;
     if (!body || body.type !== 'ingest' || typeof body.document_id !== 'string' || typeof body.generation !== 'number') {
       console.warn(JSON.stringify({ type: 'ingest', warning: 'malformed message dropped', id: message.id }));
       message.ack();
-      continue;
+      return;
     }
     try {
       await ingestDocument(env, body.document_id, body.generation);
@@ -138,14 +145,12 @@ export async function ingestDocument(env: Env, documentId: string, generation: n
   const embedder = embedderFor(env, await embeddingSettingsOf(env, kb));
   const ids = await Promise.all(chunks.map((c) => nameUuid(`${documentId}:${generation}:${c.position}`)));
 
-  // Whatever an earlier attempt left (chunks, full-text rows and local vectors go together).
-  const stale = await env.DB.prepare('SELECT id FROM kb_chunks WHERE document_id = ?').bind(documentId).all<{ id: string }>();
-  if (stale.results.length) {
-    if (index.kind === 'vectorize') {
-      const keep = new Set(ids);
-      await index.deleteByIds(stale.results.map((r) => r.id).filter((id) => !keep.has(id)));
-    }
-    await env.DB.prepare('DELETE FROM kb_chunks WHERE document_id = ?').bind(documentId).run();
+  // Whatever an earlier attempt left goes first: in D1 with the first write below (chunks take
+  // their full-text rows and local vectors with them); in Vectorize here, ids not reused.
+  if (index.kind === 'vectorize') {
+    const stale = await env.DB.prepare('SELECT id FROM kb_chunks WHERE document_id = ?').bind(documentId).all<{ id: string }>();
+    const keep = new Set(ids);
+    await index.deleteByIds(stale.results.map((r) => r.id).filter((id) => !keep.has(id)));
   }
 
   const written: string[] = [];
@@ -154,15 +159,15 @@ export async function ingestDocument(env: Env, documentId: string, generation: n
       const step = chunks.slice(start, start + STEP);
       const stepIds = ids.slice(start, start + STEP);
       const vectors = await embedder.embed(step.map((c) => `${doc.title}\n${c.content}`));
-      const still = await writeChunks(env, kb, doc, generation, step, stepIds);
+      const last = start + STEP >= chunks.length;
+      const progress = last ? null : Math.floor(((start + step.length) / chunks.length) * 99);
+      const still = await writeChunks(env, kb, doc, generation, step, stepIds, { replace: start === 0, progress });
       if (!still) return 'skipped'; // deleted or re-generated meanwhile: the finally block cleans up
       written.push(...stepIds);
       await index.upsert(
         kb.id,
         step.map((_, i) => ({ id: stepIds[i], values: vectors[i], document_id: documentId })),
       );
-      const progress = Math.floor(((start + step.length) / chunks.length) * 99);
-      await env.DB.prepare('UPDATE kb_documents SET progress = ? WHERE id = ? AND generation = ?').bind(progress, documentId, generation).run();
     }
     const done = await env.DB.prepare(
       `UPDATE kb_documents SET status = 'ready', progress = 100, chunk_count = ?, error = NULL,
@@ -201,8 +206,10 @@ async function writeChunks(
   generation: number,
   chunks: Chunk[],
   ids: string[],
+  options: { replace: boolean; progress: number | null },
 ): Promise<boolean> {
   const statements: D1PreparedStatement[] = [];
+  if (options.replace) statements.push(env.DB.prepare('DELETE FROM kb_chunks WHERE document_id = ?').bind(doc.id));
   const guard = 'EXISTS (SELECT 1 FROM kb_documents WHERE id = ? AND generation = ?)';
   // 5 values per chunk plus 4 shared parameters per statement.
   const perChunkStmt = Math.floor((D1_PARAMS - 4) / 5);
@@ -232,6 +239,11 @@ async function writeChunks(
         `INSERT INTO kb_chunks_fts (rowid, terms, scope)
          SELECT c.seq, v.column2, ? FROM (VALUES ${group.map(() => '(?, ?)').join(', ')}) v JOIN kb_chunks c ON c.id = v.column1`,
       ).bind(scope, ...group.flatMap((c, j) => [ids[i + j], ftsTerms(`${doc.title}\n${c.content}`)])),
+    );
+  }
+  if (options.progress !== null) {
+    statements.push(
+      env.DB.prepare('UPDATE kb_documents SET progress = ? WHERE id = ? AND generation = ?').bind(options.progress, doc.id, generation),
     );
   }
   statements.push(env.DB.prepare('SELECT count(*) AS n FROM kb_documents WHERE id = ? AND generation = ?').bind(doc.id, generation));

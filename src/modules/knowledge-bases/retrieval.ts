@@ -57,8 +57,9 @@ export async function retrieve(env: Env, kb: KnowledgeBaseRow, options: Retrieva
   // Candidates beyond top_k: fusion needs depth, and some may belong to documents not ready.
   const depth = Math.min(100, mode === 'hybrid' ? Math.max(topK * 4, 40) : topK * 2 + 10);
 
+  const embedder = mode === 'full-text' ? null : embedderFor(env, await embeddingSettingsOf(env, kb));
   const semantic = async () => {
-    const embedder = embedderFor(env, await embeddingSettingsOf(env, kb));
+    if (!embedder) return [];
     const [vector] = await embedder.embed([options.query]);
     const matches = await vectorIndexOf(env, kb).query(kb.id, vector, { topK: depth, documentIds });
     return matches.filter((m) => m.score >= embedder.noiseFloor);
@@ -70,7 +71,7 @@ export async function retrieve(env: Env, kb: KnowledgeBaseRow, options: Retrieva
   else if (mode === 'full-text') ranked = (await fullText()).map((m) => ({ id: m.chunk_id, score: m.score }));
   else {
     const [sem, ft] = await Promise.all([semantic(), fullText()]);
-    ranked = reciprocalRankFusion([sem, ft.map((m) => ({ id: m.chunk_id }))]);
+    ranked = reciprocalRankFusion([ft.map((m) => ({ id: m.chunk_id })), sem], { weights: [1, embedder!.hybridWeight] });
   }
 
   ranked = ranked.filter((r) => r.score >= threshold);

@@ -161,7 +161,7 @@ async function resolveEmbedding(env: Env, input: EmbeddingInput | undefined): Pr
   if (!input) return { ...defaultEmbedding(env), api_key_enc: null };
   switch (input.provider) {
     case 'local': {
-      const dimensions = input.dimensions ?? 256;
+      const dimensions = input.dimensions ?? 1024;
       if (dimensions > 1024) throw validationError('body.embedding.dimensions: the local embedding has at most 1024 dimensions');
       return { provider: 'local', model: LOCAL_EMBEDDING_MODEL, dimensions, api_key_enc: null };
     }
