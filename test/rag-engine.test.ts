@@ -62,13 +62,18 @@ describe('full-text terms', () => {
     expect(ftsTerms('故宫在北京 Hello')).toBe('故 宫 在 北 京 故宫 宫在 在北 北京 hello');
   });
 
-  it('query terms put bigrams first and build a quoted MATCH expression scoped to the knowledge base', () => {
-    expect(queryTerms('北京故宫')).toEqual(['北京', '京故', '故宫', '北', '京', '故', '宫']);
-    const expr = ftsMatchExpression('00000000-0000-4000-8000-000000000001', 'a"b OR c', ['00000000-0000-4000-8000-000000000002'])!;
-    expect(expr).toBe(
-      'scope : "k00000000000040008000000000000001" AND terms : ("a" OR "b" OR "or" OR "c") AND scope : ("d00000000000040008000000000000002")',
+  it('query terms: bigrams and words are strong, single characters weak', () => {
+    expect(queryTerms('北京故宫 Tour')).toEqual({ strong: ['北京', '京故', '故宫', 'tour'], weak: ['北', '京', '故', '宫'] });
+  });
+
+  it('the MATCH expression requires a strong term, counts it twice, quotes everything and is scoped', () => {
+    const kb = '00000000-0000-4000-8000-000000000001';
+    expect(ftsMatchExpression(kb, '故宫a"b', ['00000000-0000-4000-8000-000000000002'])).toBe(
+      'scope : "k00000000000040008000000000000001" AND terms : ("故宫" OR "a" OR "b") AND terms : ("故宫" OR "a" OR "b" OR "故" OR "宫")' +
+        ' AND scope : ("d00000000000040008000000000000002")',
     );
-    expect(ftsMatchExpression('x', '？！。')).toBeNull();
+    expect(ftsMatchExpression(kb, '宫')).toBe('scope : "k00000000000040008000000000000001" AND terms : ("宫")');
+    expect(ftsMatchExpression(kb, '？！。')).toBeNull();
   });
 });
 

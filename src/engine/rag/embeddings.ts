@@ -24,6 +24,13 @@ export interface Embedder {
 
 export class EmbeddingError extends Error {
   override name = 'EmbeddingError';
+  /** True when another attempt may succeed (rate limit, upstream 5xx). */
+  constructor(
+    message: string,
+    readonly transient = false,
+  ) {
+    super(message);
+  }
 }
 
 export function l2normalize(v: Float32Array): Float32Array {
@@ -155,7 +162,7 @@ export class OpenAiCompatibleEmbedder implements Embedder {
         headers,
         body: JSON.stringify({ model: this.config.model, input: batch }),
       });
-      if (!res.ok) throw new EmbeddingError(`Embeddings endpoint answered ${res.status}`);
+      if (!res.ok) throw new EmbeddingError(`Embeddings endpoint answered ${res.status}`, res.status === 429 || res.status >= 500);
       const body = (await res.json()) as { data?: Array<{ index?: number; embedding: number[] }> };
       const rows = [...(body.data ?? [])].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
       if (rows.length !== batch.length) throw new EmbeddingError('Embeddings endpoint returned the wrong number of vectors');

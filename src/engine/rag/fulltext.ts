@@ -14,7 +14,8 @@ import { lexicalTerms } from './text';
  * knowledge base (and optionally some documents) by the index itself, not by a post-filter.
  */
 
-const MAX_QUERY_TERMS = 64;
+const MAX_STRONG_TERMS = 48;
+const MAX_WEAK_TERMS = 32;
 
 const compact = (id: string) => id.replace(/-/g, '').toLowerCase();
 export const kbScopeToken = (kbId: string) => `k${compact(kbId)}`;
@@ -30,23 +31,34 @@ export function ftsScope(kbId: string, documentId: string): string {
   return `${kbScopeToken(kbId)} ${docScopeToken(documentId)}`;
 }
 
-/** The distinct terms of a query, bigrams and words first (the most telling), capped. */
-export function queryTerms(query: string): string[] {
+/**
+ * The distinct terms of a query: strong ones (CJK bigrams, words) and weak ones (single CJK
+ * characters, which nearly every Chinese text shares: 的, 是, 在).
+ */
+export function queryTerms(query: string): { strong: string[]; weak: string[] } {
   const { unigrams, bigrams, words } = lexicalTerms(query);
-  return [...new Set([...bigrams, ...words, ...unigrams])].slice(0, MAX_QUERY_TERMS);
+  return {
+    strong: [...new Set([...bigrams, ...words])].slice(0, MAX_STRONG_TERMS),
+    weak: [...new Set(unigrams)].slice(0, MAX_WEAK_TERMS),
+  };
 }
 
 /**
- * The FTS5 MATCH expression: the query's terms OR-ed within one knowledge base (and documents).
- * Every term is a quoted string, so no user input is read as FTS5 syntax. Null when the query has
- * no searchable term (only punctuation, say).
+ * The FTS5 MATCH expression, within one knowledge base (and optionally some documents). A chunk
+ * must share a strong term with the query: sharing only single characters is no evidence of
+ * relevance (and would match almost everything). Strong terms appear twice in the expression, so
+ * BM25, which sums over the expression's phrases, weighs them double; single characters still
+ * count towards the rank. A query of one Chinese character falls back to characters. Every term
+ * is a quoted string, so no user input is read as FTS5 syntax. Null when there is no term at all.
  */
 export function ftsMatchExpression(kbId: string, query: string, documentIds?: string[]): string | null {
-  const terms = queryTerms(query);
-  if (terms.length === 0) return null;
+  const { strong, weak } = queryTerms(query);
+  if (strong.length === 0 && weak.length === 0) return null;
   const quote = (t: string) => `"${t.replace(/"/g, '""')}"`;
-  let expr = `scope : ${quote(kbScopeToken(kbId))} AND terms : (${terms.map(quote).join(' OR ')})`;
-  if (documentIds) expr += ` AND scope : (${documentIds.map((d) => quote(docScopeToken(d))).join(' OR ')})`;
+  const any = (terms: string[]) => `(${terms.map(quote).join(' OR ')})`;
+  let expr = `scope : ${quote(kbScopeToken(kbId))} AND `;
+  expr += strong.length ? `terms : ${any(strong)} AND terms : ${any([...strong, ...weak])}` : `terms : ${any(weak)}`;
+  if (documentIds) expr += ` AND scope : ${any(documentIds.map(docScopeToken))}`;
   return expr;
 }
 

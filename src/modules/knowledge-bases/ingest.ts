@@ -3,7 +3,7 @@ import { EmbeddingError, embedderFor } from '../../engine/rag/embeddings';
 import { contentToText, ExtractionError, extractText, UnsupportedFileError, type SupportedType } from '../../engine/rag/extract';
 import { ftsScope, ftsTerms } from '../../engine/rag/fulltext';
 import type { Env } from '../../env';
-import { embeddingSettingsOf, vectorIndexOf, type DocumentRow, type KnowledgeBaseRow } from './service';
+import { embeddingSettingsOf, removeDocumentChunks, vectorIndexOf, type DocumentRow, type KnowledgeBaseRow } from './service';
 
 /** A queue message: ingest this document as of this generation (re-indexing bumps it). */
 export interface IngestMessage {
@@ -24,7 +24,10 @@ export class PermanentIngestError extends Error {
 }
 
 const isPermanent = (e: unknown) =>
-  e instanceof PermanentIngestError || e instanceof UnsupportedFileError || e instanceof ExtractionError || e instanceof EmbeddingError;
+  e instanceof PermanentIngestError ||
+  e instanceof UnsupportedFileError ||
+  e instanceof ExtractionError ||
+  (e instanceof EmbeddingError && !e.transient);
 
 /**
  * The consumer of `tiangong-ingest`. Messages are independent (one failing does not retry the
@@ -76,13 +79,17 @@ export async function handleIngestDeadLetters(batch: MessageBatch<unknown>, env:
   }
 }
 
+/** A failed document keeps no chunks: nothing half-indexed lingers in any store. */
 async function markFailed(env: Env, documentId: string, generation: number, error: string) {
-  await env.DB.prepare(
-    `UPDATE kb_documents SET status = 'failed', error = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+  const result = await env.DB.prepare(
+    `UPDATE kb_documents SET status = 'failed', error = ?, progress = 0, chunk_count = 0, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
      WHERE id = ? AND generation = ? AND status != 'ready'`,
   )
     .bind(error.slice(0, 1000), documentId, generation)
     .run();
+  if (result.meta.changes === 0) return;
+  const doc = await loadDocument(env, documentId);
+  if (doc) await removeDocumentChunks(env, doc.kb, documentId);
 }
 
 /** A name-based UUID (RFC 9562 version 5, SHA-1): the same chunk of the same generation keeps its id. */

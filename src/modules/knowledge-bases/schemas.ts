@@ -7,7 +7,7 @@ export const DOCUMENT_STATUSES = ['pending', 'processing', 'ready', 'failed'] as
 const ChunkingSchema = z
   .object({
     strategy: z.enum(CHUNK_STRATEGIES).openapi({ description: 'fixed size, paragraph, Markdown headings, or sentence (Chinese punctuation aware)' }),
-    chunk_size: z.number().int().min(50).max(4000).openapi({ description: 'Largest chunk, in characters' }),
+    chunk_size: z.number().int().min(10).max(4000).openapi({ description: 'Largest chunk, in characters' }),
     chunk_overlap: z.number().int().min(0).max(2000).openapi({ description: 'Characters shared by consecutive chunks' }),
   })
   .openapi('ChunkingSettings');
@@ -56,7 +56,7 @@ const EmbeddingInput = z
       description: '`local`: the offline hashed character n-gram embedding (lexical); `workers-ai`: @cf/baai/bge-m3; `openai`: any OpenAI-compatible embeddings endpoint',
     }),
     model: z.string().trim().min(1).max(128).optional(),
-    dimensions: z.number().int().min(16).max(4096).optional(),
+    dimensions: z.number().int().min(2).max(4096).optional(),
     base_url: z.string().trim().url().max(2048).optional(),
     api_key: z.string().min(1).max(1024).optional(),
   })

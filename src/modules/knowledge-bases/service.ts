@@ -347,6 +347,12 @@ async function removeExternalVectors(env: Env, kb: Pick<KnowledgeBaseRow, 'vecto
   if (kb.vector_store === 'vectorize' && ids.length) await vectorIndexOf(env, kb).deleteByIds(ids);
 }
 
+/** Removes one document's chunks with their full-text rows and vectors. */
+export async function removeDocumentChunks(env: Env, kb: Pick<KnowledgeBaseRow, 'vector_store'>, documentId: string) {
+  await removeExternalVectors(env, kb, await chunkIds(env, 'document_id', documentId));
+  await env.DB.prepare('DELETE FROM kb_chunks WHERE document_id = ?').bind(documentId).run();
+}
+
 async function removeAllChunks(env: Env, kb: KnowledgeBaseRow) {
   if (kb.vector_store === 'vectorize') await removeExternalVectors(env, kb, await chunkIds(env, 'kb_id', kb.id));
   await env.DB.prepare('DELETE FROM kb_chunks WHERE kb_id = ?').bind(kb.id).run();
