@@ -82,6 +82,7 @@ const stop = () => {
 };
 process.on('exit', stop);
 process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
 
 for (let i = 0; ; i++) {
   try {

@@ -1,4 +1,5 @@
 import type { AuthUser } from './lib/auth';
+import type { TaskMessage } from './modules/goals/execution';
 import type { IngestMessage } from './modules/knowledge-bases/ingest';
 
 /** Bindings and variables the worker receives (see wrangler.toml). */
@@ -14,14 +15,16 @@ export interface Env {
   JWT_TTL_SECONDS?: string;
   DEFAULT_MODEL_PROVIDER?: string;
   DEFAULT_MODEL_NAME?: string;
+  /** Workers AI (the `workers-ai` model provider); only bound in production, absent offline. */
+  AI?: Ai;
   /** Extra ports outbound requests may use besides 80/443, comma-separated. */
   OUTBOUND_ALLOWED_PORTS?: string;
+  /** Producer of `tiangong-tasks`: goal tasks to run (consumed by this worker's queue handler). */
+  TASKS_QUEUE: Queue<TaskMessage>;
   /** Uploaded files (R2). */
   FILES: R2Bucket;
   /** Producer of the document-ingestion queue. */
   INGEST_QUEUE: Queue<IngestMessage>;
-  /** Workers AI (production only: it does not run offline). */
-  AI?: Ai;
   /** The knowledge-base vector index (production only); offline a local index in D1 stands in. */
   VECTORIZE?: Vectorize;
   /** Dimensions of the VECTORIZE index (default 1024, bge-m3). */

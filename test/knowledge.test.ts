@@ -347,7 +347,9 @@ describe('documents and ingestion', () => {
     const batch = createMessageBatch('no-such-queue', [{ id: 'q1', timestamp: new Date(), attempts: 1, body: {} }]);
     const ctx = createExecutionContext();
     await worker.queue!(batch as MessageBatch<unknown>, env, ctx);
-    expect((await getQueueResult(batch, ctx)).retryMessages.map((m) => m.msgId)).toEqual(['q1']);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.retryBatch.retry).toBe(true);
+    expect(result.explicitAcks).toEqual([]);
   });
 });
 

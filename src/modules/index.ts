@@ -1,11 +1,25 @@
 import type { AppRouter } from '../lib/router';
+import { agentsRouter } from './agents';
+import { apiKeysRouter } from './api-keys';
 import { authRouter } from './auth';
+import { goalsRouter } from './goals';
+import { modelConfigsRouter } from './model-configs';
+import { notificationsRouter } from './notifications';
+import { swarmRouter } from './swarm';
+import { tasksRouter } from './tasks';
 import { knowledgeBasesRouter } from './knowledge-bases';
 import { uploadsRouter } from './uploads';
 
 /** Every module router, mounted under `/api/v1` + its prefix. */
 export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/auth', authRouter],
+  ['/agents', agentsRouter],
+  ['/model-configs', modelConfigsRouter],
+  ['/api-keys', apiKeysRouter],
+  ['/goals', goalsRouter],
+  ['/tasks', tasksRouter],
+  ['/swarm', swarmRouter],
+  ['/notifications', notificationsRouter],
   ['/knowledge-bases', knowledgeBasesRouter],
   ['/uploads', uploadsRouter],
 ];

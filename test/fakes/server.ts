@@ -7,12 +7,16 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basicFake } from './basic';
+import { openaiFake } from './openai';
+import { scriptedFake } from './scripted';
 import { embeddingsFake } from './embeddings';
 
-export type FakeHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer, url: URL) => void | Promise<void>;
+export type FakeHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer, url: URL) => unknown;
 
 const fakes: Record<string, FakeHandler> = {
   '/basic': basicFake,
+  '/openai': openaiFake,
+  '/scripted': scriptedFake,
   '/embeddings-api': embeddingsFake,
 };
 

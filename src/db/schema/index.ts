@@ -1,3 +1,8 @@
 // Every table of the platform, one file per module; drizzle-kit reads this file.
 export * from './core';
+export * from './agents';
+export * from './chat';
+export * from './api-keys';
+export * from './goals';
+export * from './notifications';
 export * from './knowledge';
