@@ -38,32 +38,30 @@ export async function handleIngestBatch(batch: MessageBatch<unknown>, env: Env):
 }
 
 async function handleIngestMessage(message: Message<unknown>, env: Env): Promise<void> {
-  {
-    const body = message.body as Partial<IngestMessage> | null;
-    if (!body || body.type !== 'ingest' || typeof body.document_id !== 'string' || typeof body.generation !== 'number') {
-      console.warn(JSON.stringify({ type: 'ingest', warning: 'malformed message dropped', id: message.id }));
+  const body = message.body as Partial<IngestMessage> | null;
+  if (!body || body.type !== 'ingest' || typeof body.document_id !== 'string' || typeof body.generation !== 'number') {
+    console.warn(JSON.stringify({ type: 'ingest', warning: 'malformed message dropped', id: message.id }));
+    message.ack();
+    return;
+  }
+  try {
+    await ingestDocument(env, body.document_id, body.generation);
+    message.ack();
+  } catch (e) {
+    const error = e instanceof Error ? e.message : String(e);
+    const final = isPermanent(e) || message.attempts >= MAX_ATTEMPTS;
+    console.error(JSON.stringify({ type: 'ingest', document_id: body.document_id, attempt: message.attempts, final, error }));
+    if (final) {
+      await markFailed(env, body.document_id, body.generation, error);
       message.ack();
-      return;
-    }
-    try {
-      await ingestDocument(env, body.document_id, body.generation);
-      message.ack();
-    } catch (e) {
-      const error = e instanceof Error ? e.message : String(e);
-      const final = isPermanent(e) || message.attempts >= MAX_ATTEMPTS;
-      console.error(JSON.stringify({ type: 'ingest', document_id: body.document_id, attempt: message.attempts, final, error }));
-      if (final) {
-        await markFailed(env, body.document_id, body.generation, error);
-        message.ack();
-      } else {
-        await env.DB.prepare(
-          `UPDATE kb_documents SET status = 'pending', error = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-           WHERE id = ? AND generation = ? AND status != 'ready'`,
-        )
-          .bind(`Attempt ${message.attempts} failed (will retry): ${error}`, body.document_id, body.generation)
-          .run();
-        message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) });
-      }
+    } else {
+      await env.DB.prepare(
+        `UPDATE kb_documents SET status = 'pending', error = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+         WHERE id = ? AND generation = ? AND status != 'ready'`,
+      )
+        .bind(`Attempt ${message.attempts} failed (will retry): ${error}`, body.document_id, body.generation)
+        .run();
+      message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) });
     }
   }
 }

@@ -221,8 +221,7 @@ export async function answerStream(env: Env, user: AuthUser, kbId: string, input
       await sse.close();
     }
   };
-  const task = run();
-  // Keep the worker alive until the stream is written, even though the handler has returned.
-  void task;
+  // Not awaited: the response streams while `run` writes; an open response keeps the request alive.
+  void run();
   return sse.response();
 }
