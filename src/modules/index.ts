@@ -8,6 +8,8 @@ import { notificationsRouter } from './notifications';
 import { swarmRouter } from './swarm';
 import { tasksRouter } from './tasks';
 import { toolsRouter } from './tools';
+import { knowledgeBasesRouter } from './knowledge-bases';
+import { uploadsRouter } from './uploads';
 
 /** Every module router, mounted under `/api/v1` + its prefix. */
 export const modules: Array<[prefix: string, router: AppRouter]> = [
@@ -20,4 +22,6 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/swarm', swarmRouter],
   ['/notifications', notificationsRouter],
   ['/tools', toolsRouter],
+  ['/knowledge-bases', knowledgeBasesRouter],
+  ['/uploads', uploadsRouter],
 ];
