@@ -1,6 +1,7 @@
 import type { CollabRoom } from '../durable-objects/collab-room';
 import type { AuthUser } from './lib/auth';
 import type { TaskMessage } from './modules/goals/execution';
+import type { IngestMessage } from './modules/knowledge-bases/ingest';
 
 /** Bindings and variables the worker receives (see wrangler.toml). */
 export interface Env {
@@ -21,6 +22,16 @@ export interface Env {
   OUTBOUND_ALLOWED_PORTS?: string;
   /** Producer of `tiangong-tasks`: goal tasks to run (consumed by this worker's queue handler). */
   TASKS_QUEUE: Queue<TaskMessage>;
+  /** Uploaded files (R2). */
+  FILES: R2Bucket;
+  /** Producer of the document-ingestion queue. */
+  INGEST_QUEUE: Queue<IngestMessage>;
+  /** The knowledge-base vector index (production only); offline a local index in D1 stands in. */
+  VECTORIZE?: Vectorize;
+  /** Dimensions of the VECTORIZE index (default 1024, bge-m3). */
+  VECTORIZE_DIMENSIONS?: string;
+  /** Largest accepted upload in bytes (default 20 MiB). */
+  UPLOAD_MAX_BYTES?: string;
   /** Share (0..1) of successful reads whose request line is kept in system_logs; default 1. */
   REQUEST_LOG_SAMPLE_RATE?: string;
   /** Days system_logs rows are kept (default 14); audit_logs: AUDIT_LOG_RETENTION_DAYS (default 365). */

@@ -1,5 +1,6 @@
 import { app } from './app';
 import type { Env } from './env';
+import { handleIngestBatch, handleIngestDeadLetters } from './modules/knowledge-bases';
 import { logJob } from './lib/system-log';
 import { enforceLogRetention } from './lib/retention';
 import { evaluateAlertRules } from './modules/alert-rules/evaluate';
@@ -11,6 +12,8 @@ export { CollabRoom } from '../durable-objects/collab-room';
 const consumers: Record<string, (batch: MessageBatch<unknown>, env: Env) => Promise<void>> = {
   [TASKS_QUEUE_NAME]: consumeTaskBatch,
   [TASKS_DLQ_NAME]: consumeTaskDeadLetters,
+  'tiangong-ingest': handleIngestBatch,
+  'tiangong-ingest-dlq': handleIngestDeadLetters,
 };
 
 /** Cron steps, run on every trigger; each is independent, so one failing does not stop the others. */

@@ -211,6 +211,22 @@ describe('resource grants', () => {
     expectError(await post(stranger, '/api/v1/tasks', { goal_id: goal.id, title: 'new' }), 422);
   });
 
+  it('knowledge bases: a read grant lists and reads, does not change; revoking closes it', async () => {
+    const owner = await createUser();
+    const friend = await createUser();
+    const kb = (await post(owner, '/api/v1/knowledge-bases', { name: 'handbook' })).body;
+    expectError(await get(friend, `/api/v1/knowledge-bases/${kb.id}`), 404);
+    const g = await grant(owner, { resource_type: 'knowledge_base', resource_id: kb.id, user_id: friend.id, level: 'read' });
+    expect(g.status, g.text).toBe(201);
+    expect((await get(friend, `/api/v1/knowledge-bases/${kb.id}`)).body.name).toBe('handbook');
+    expect((await get(friend, '/api/v1/knowledge-bases')).body.items.map((k: any) => k.id)).toEqual([kb.id]);
+    expectError(await put(friend, `/api/v1/knowledge-bases/${kb.id}`, { name: 'mine' }), 403);
+    expectError(await del(friend, `/api/v1/knowledge-bases/${kb.id}`), 403);
+    expect((await del(owner, `${P}/grants/${g.body.id}`)).status).toBe(204);
+    expectError(await get(friend, `/api/v1/knowledge-bases/${kb.id}`), 404);
+    expect((await del(owner, `/api/v1/knowledge-bases/${kb.id}`)).status).toBe(204);
+  });
+
   it('deleting a resource removes its grants', async () => {
     const owner = await createUser();
     const friend = await createUser();

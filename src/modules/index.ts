@@ -16,6 +16,8 @@ import { collaborationRouter } from './collaboration';
 import { swarmRouter } from './swarm';
 import { tasksRouter } from './tasks';
 import { toolsRouter } from './tools';
+import { knowledgeBasesRouter } from './knowledge-bases';
+import { uploadsRouter } from './uploads';
 
 /** Every module router, mounted under `/api/v1` + its prefix. */
 export const modules: Array<[prefix: string, router: AppRouter]> = [
@@ -28,6 +30,8 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/swarm', swarmRouter],
   ['/notifications', notificationsRouter],
   ['/tools', toolsRouter],
+  ['/knowledge-bases', knowledgeBasesRouter],
+  ['/uploads', uploadsRouter],
   ['/permissions', permissionsRouter],
   ['/audit-logs', auditLogsRouter],
   ['/system-logs', systemLogsRouter],

@@ -10,6 +10,7 @@ import { basicFake } from './basic';
 import { openaiFake } from './openai';
 import { scriptedFake } from './scripted';
 import { toolsFake } from './tools';
+import { embeddingsFake } from './embeddings';
 import { hooksFake } from './hooks';
 
 export type FakeHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer, url: URL) => unknown;
@@ -19,6 +20,7 @@ const fakes: Record<string, FakeHandler> = {
   '/openai': openaiFake,
   '/scripted': scriptedFake,
   '/tools': toolsFake,
+  '/embeddings-api': embeddingsFake,
   '/hooks': hooksFake,
 };
 
