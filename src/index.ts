@@ -1,6 +1,8 @@
 import { app } from './app';
 import type { Env } from './env';
 
+export { Execution } from '../durable-objects/execution';
+
 export default {
   fetch: app.fetch,
 

@@ -1,2 +1,3 @@
 // Every table of the platform, one file per module; drizzle-kit reads this file.
 export * from './core';
+export * from './workflows';
