@@ -59,6 +59,7 @@ CREATE TABLE `executions` (
 	`trigger` text DEFAULT 'api' NOT NULL,
 	`status` text DEFAULT 'pending' NOT NULL,
 	`inputs` text DEFAULT '{}' NOT NULL,
+	`graph` text,
 	`outputs` text,
 	`error` text,
 	`prompt_tokens` integer DEFAULT 0 NOT NULL,

@@ -1,11 +1,21 @@
 import type { AppRouter } from '../lib/router';
+import { approvalRouter } from './approval';
 import { authRouter } from './auth';
+import { executionLogsRouter } from './execution-logs';
 import { executionsRouter } from './executions';
+import { nodeTemplatesRouter } from './node-templates';
+import { nodesRouter } from './nodes';
 import { workflowsRouter } from './workflows';
+import { wsRouter } from './ws';
 
 /** Every module router, mounted under `/api/v1` + its prefix. */
 export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/auth', authRouter],
   ['/workflows', workflowsRouter],
   ['/executions', executionsRouter],
+  ['/execution-logs', executionLogsRouter],
+  ['/nodes', nodesRouter],
+  ['/node-templates', nodeTemplatesRouter],
+  ['/approval', approvalRouter],
+  ['/ws', wsRouter],
 ];

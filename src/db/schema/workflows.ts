@@ -56,6 +56,8 @@ export const executions = sqliteTable(
       .notNull()
       .default('pending'),
     inputs: text('inputs').notNull().default('{}'),
+    /** The graph as it ran (the workflow may change or go later). */
+    graph: text('graph'),
     outputs: text('outputs'),
     /** JSON `{code, message, node_id}` of a failed run. */
     error: text('error'),

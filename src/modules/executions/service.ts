@@ -18,6 +18,7 @@ export interface ExecutionRow {
   trigger: string;
   status: string;
   inputs: string;
+  graph: string | null;
   outputs: string | null;
   error: string | null;
   prompt_tokens: number;
@@ -174,10 +175,20 @@ export async function startExecution(env: Env, opts: StartExecutionOptions): Pro
 
   const id = crypto.randomUUID();
   await env.DB.prepare(
-    `INSERT INTO executions (id, owner_id, workflow_id, workflow_version, agent_id, parent_execution_id, trigger, status, inputs)
-     VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
+    `INSERT INTO executions (id, owner_id, workflow_id, workflow_version, agent_id, parent_execution_id, trigger, status, inputs, graph)
+     VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
   )
-    .bind(id, opts.ownerId, opts.workflowId ?? null, opts.workflowVersion ?? null, opts.agentId ?? null, opts.parentExecutionId ?? null, opts.trigger ?? 'api', JSON.stringify(inputs))
+    .bind(
+      id,
+      opts.ownerId,
+      opts.workflowId ?? null,
+      opts.workflowVersion ?? null,
+      opts.agentId ?? null,
+      opts.parentExecutionId ?? null,
+      opts.trigger ?? 'api',
+      JSON.stringify(inputs),
+      JSON.stringify(opts.graph),
+    )
     .run();
   const snap = await executionStub(env, id).start(
     { execution_id: id, owner_id: opts.ownerId, workflow_id: opts.workflowId ?? null, graph: opts.graph, inputs },
@@ -250,7 +261,7 @@ export async function listExecutions(
   const clause = where.join(' AND ');
   const [count, rows] = await env.DB.batch<Record<string, unknown>>([
     env.DB.prepare(`SELECT count(*) AS n FROM executions WHERE ${clause}`).bind(...args),
-    env.DB.prepare(`SELECT * FROM executions WHERE ${clause} ORDER BY created_at DESC, id LIMIT ? OFFSET ?`).bind(...args, limit, offset),
+    env.DB.prepare(`SELECT id, owner_id, workflow_id, workflow_version, agent_id, parent_execution_id, trigger, status, inputs, outputs, error, prompt_tokens, completion_tokens, total_tokens, started_at, finished_at, duration_ms, created_at, updated_at FROM executions WHERE ${clause} ORDER BY created_at DESC, id LIMIT ? OFFSET ?`).bind(...args, limit, offset),
   ]);
   return paginated((rows.results as unknown as ExecutionRow[]).map(toExecution), (count.results[0] as { n: number }).n, q);
 }
