@@ -7,11 +7,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basicFake } from './basic';
+import { workflowFake } from './workflow';
 
 export type FakeHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer, url: URL) => void | Promise<void>;
 
 const fakes: Record<string, FakeHandler> = {
   '/basic': basicFake,
+  '/wf': workflowFake,
 };
 
 export async function startFakeServer(): Promise<{ baseUrl: string; hostPort: string }> {
