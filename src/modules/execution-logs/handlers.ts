@@ -1,6 +1,8 @@
 import type { RouteConfig, RouteHandler } from '@hono/zod-openapi';
 import type { AppEnv } from '../../env';
+import type { z } from '@hono/zod-openapi';
 import type * as routes from './routes';
+import type { CallChainSchema } from './schemas';
 import * as service from './service';
 
 type H<R extends RouteConfig> = RouteHandler<R, AppEnv>;
@@ -14,6 +16,9 @@ export const executionLog: H<typeof routes.executionLog> = async (c) =>
   c.json(await service.fullLog(c.env, c.get('user'), c.req.valid('param').execution_id), 200);
 export const performance: H<typeof routes.performance> = async (c) =>
   c.json(await service.performance(c.env, c.get('user'), c.req.valid('param').execution_id), 200);
-export const callChain: H<typeof routes.callChain> = async (c) =>
-  c.json(await service.callChain(c.env, c.get('user'), c.req.valid('param').execution_id), 200);
+export const callChain: H<typeof routes.callChain> = async (c) => {
+  const chain = await service.callChain(c.env, c.get('user'), c.req.valid('param').execution_id);
+  // The tree is recursive; its schema documents one level (children are the same shape).
+  return c.json(chain as unknown as z.infer<typeof CallChainSchema>, 200);
+};
 export const get: H<typeof routes.get> = async (c) => c.json(await service.get(c.env, c.get('user'), c.req.valid('param').log_id), 200);

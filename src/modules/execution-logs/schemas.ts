@@ -58,9 +58,10 @@ export type CallNode = {
   children: CallNode[];
 };
 
-const CallNodeSchema: z.ZodType<CallNode> = z.lazy(() =>
-  z.object({
-    type: z.string(),
+// Not declared recursively: the OpenAPI generator cannot walk a lazy self-reference.
+const CallNodeSchema = z
+  .object({
+    type: z.string().openapi({ description: 'execution, node, llm, tool, http or workflow' }),
     id: z.string(),
     name: z.string(),
     status: z.string(),
@@ -68,9 +69,9 @@ const CallNodeSchema: z.ZodType<CallNode> = z.lazy(() =>
     started_at: z.string().nullable().optional(),
     usage: z.unknown().optional(),
     error: z.string().nullable().optional(),
-    children: z.array(CallNodeSchema),
-  }),
-);
+    children: z.array(z.record(z.string(), z.unknown())).openapi({ description: 'Nested call nodes of this same shape' }),
+  })
+  .openapi('CallNode');
 
 export const CallChainSchema = z.object({ execution_id: z.string(), tree: CallNodeSchema }).openapi('ExecutionCallChain');
 

@@ -125,8 +125,15 @@ function detailFromSnapshot(row: ExecutionRow, snap: ExecutionSnapshot) {
     finished_at: finished,
     duration_ms: finished && snap.started_at ? Date.parse(finished) - Date.parse(snap.started_at) : base.duration_ms,
     token_usage: usage,
-    nodes: snap.nodes.map(nodeFromState),
+    nodes: inGraphOrder(row, snap.nodes.map(nodeFromState)),
   };
+}
+
+/** Nodes in the order the graph lists them (timestamps tie within a millisecond). */
+function inGraphOrder<T extends { node_id: string }>(row: ExecutionRow, nodes: T[]): T[] {
+  const order = new Map<string, number>();
+  if (row.graph) (JSON.parse(row.graph) as Graph).nodes.forEach((n, i) => order.set(n.id, i));
+  return [...nodes].sort((a, b) => (order.get(a.node_id) ?? 1e9) - (order.get(b.node_id) ?? 1e9));
 }
 
 export type ExecutionDetail = ReturnType<typeof detailFromSnapshot>;
@@ -237,10 +244,8 @@ export async function ownedRow(env: Env, user: AuthUser, id: string): Promise<Ex
 export async function getExecution(env: Env, user: AuthUser, id: string): Promise<ExecutionDetail> {
   const row = await ownedRow(env, user, id);
   if (TERMINAL.has(row.status) || row.status === 'pending') {
-    const nodes = await env.DB.prepare('SELECT * FROM execution_nodes WHERE execution_id = ? ORDER BY started_at IS NULL, started_at, node_id')
-      .bind(id)
-      .all<NodeRow>();
-    return { ...toExecution(row), nodes: nodes.results.map(nodeFromRow) } as ExecutionDetail;
+    const nodes = await env.DB.prepare('SELECT * FROM execution_nodes WHERE execution_id = ?').bind(id).all<NodeRow>();
+    return { ...toExecution(row), nodes: inGraphOrder(row, nodes.results.map(nodeFromRow)) } as ExecutionDetail;
   }
   return detailFromSnapshot(row, await executionStub(env, id).snapshot());
 }
