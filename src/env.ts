@@ -16,6 +16,8 @@ export interface Env {
   JWT_TTL_SECONDS?: string;
   DEFAULT_MODEL_PROVIDER?: string;
   DEFAULT_MODEL_NAME?: string;
+  /** Workers AI (the `workers-ai` model provider); only bound in production, absent offline. */
+  AI?: Ai;
   /** Extra ports outbound requests may use besides 80/443, comma-separated. */
   OUTBOUND_ALLOWED_PORTS?: string;
   /** `host:port` pairs exempt from the SSRF guard (test fakes only; ignored in production). */

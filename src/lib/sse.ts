@@ -70,3 +70,41 @@ export function parseSse(text: string): Array<{ id?: string; event: string; data
   }
   return events;
 }
+
+/**
+ * Reads an SSE byte stream incrementally and yields each event's `data` (multi-line data joined
+ * with `\n`), for consuming upstream streams (model providers) as they arrive.
+ */
+export async function* readSseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let data: string[] = [];
+  let finished = false;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      finished = done;
+      buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
+      let newline: number;
+      while ((newline = buffer.search(/\r?\n/)) !== -1) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + (buffer[newline] === '\r' ? 2 : 1));
+        if (line === '') {
+          if (data.length) yield data.join('\n');
+          data = [];
+        } else if (line.startsWith('data:')) {
+          data.push(line.slice(5).replace(/^ /, ''));
+        }
+        // Comments (`:`), `event:`, `id:` and `retry:` lines carry nothing the callers use.
+      }
+      if (done) break;
+    }
+    if (buffer.startsWith('data:')) data.push(buffer.slice(5).replace(/^ /, ''));
+    if (data.length) yield data.join('\n');
+  } finally {
+    // A consumer that stops early (or fails) cancels the upstream instead of leaving it open.
+    if (!finished) await reader.cancel().catch(() => undefined);
+    reader.releaseLock();
+  }
+}

@@ -1,8 +1,11 @@
 import type { AppRouter } from '../lib/router';
+import { agentsRouter } from './agents';
+import { apiKeysRouter } from './api-keys';
 import { approvalRouter } from './approval';
 import { authRouter } from './auth';
 import { executionLogsRouter } from './execution-logs';
 import { executionsRouter } from './executions';
+import { modelConfigsRouter } from './model-configs';
 import { nodeTemplatesRouter } from './node-templates';
 import { nodesRouter } from './nodes';
 import { workflowsRouter } from './workflows';
@@ -11,6 +14,9 @@ import { wsRouter } from './ws';
 /** Every module router, mounted under `/api/v1` + its prefix. */
 export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/auth', authRouter],
+  ['/agents', agentsRouter],
+  ['/model-configs', modelConfigsRouter],
+  ['/api-keys', apiKeysRouter],
   ['/workflows', workflowsRouter],
   ['/executions', executionsRouter],
   ['/execution-logs', executionLogsRouter],

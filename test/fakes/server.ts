@@ -7,12 +7,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basicFake } from './basic';
+import { openaiFake } from './openai';
 import { workflowFake } from './workflow';
 
 export type FakeHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer, url: URL) => void | Promise<void>;
 
 const fakes: Record<string, FakeHandler> = {
   '/basic': basicFake,
+  '/openai': openaiFake,
   '/wf': workflowFake,
 };
 

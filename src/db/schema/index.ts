@@ -1,3 +1,6 @@
 // Every table of the platform, one file per module; drizzle-kit reads this file.
 export * from './core';
+export * from './agents';
+export * from './chat';
+export * from './api-keys';
 export * from './workflows';

@@ -1,7 +1,10 @@
 import type { Env } from '../../env';
-import { validationError } from '../../lib/errors';
+import { ApiError, validationError } from '../../lib/errors';
+import { LlmError } from './errors';
 import { MockProvider } from './mock';
-import type { ChatRequest, ChatResult, LlmProvider, StreamEvent } from './types';
+import { OpenAiProvider } from './openai';
+import type { ChatRequest, ChatResult, LlmProvider, StreamEvent, Usage } from './types';
+import { WorkersAiProvider } from './workers-ai';
 
 /** Which model a call uses: an agent's `model_config`, a stored config, or the system default. */
 export interface ModelTarget {
@@ -25,6 +28,9 @@ export interface CallMeta {
 
 export type GatewayRequest = Omit<ChatRequest, 'model'>;
 
+export const MODEL_PROVIDERS = ['openai', 'workers-ai', 'mock'] as const;
+export type ModelProvider = (typeof MODEL_PROVIDERS)[number];
+
 /** The system default model from the environment (`mock` in local development). */
 export function defaultTarget(env: Env): ModelTarget {
   return { provider: env.DEFAULT_MODEL_PROVIDER || 'mock', model_name: env.DEFAULT_MODEL_NAME || 'mock-1' };
@@ -32,10 +38,14 @@ export function defaultTarget(env: Env): ModelTarget {
 
 const mock = new MockProvider();
 
-export function providerFor(_env: Env, target: ModelTarget): LlmProvider {
+export function providerFor(env: Env, target: ModelTarget): LlmProvider {
   switch (target.provider) {
     case 'mock':
       return mock;
+    case 'openai':
+      return new OpenAiProvider(env, { base_url: target.base_url, api_key: target.api_key });
+    case 'workers-ai':
+      return new WorkersAiProvider(env.AI);
     default:
       throw validationError(`Unknown model provider: ${target.provider}`);
   }
@@ -50,17 +60,138 @@ function toRequest(target: ModelTarget, request: GatewayRequest): ChatRequest {
   };
 }
 
-/** One chat completion. */
-export async function complete(env: Env, target: ModelTarget, request: GatewayRequest, _meta: CallMeta): Promise<ChatResult> {
-  return providerFor(env, target).chat(toRequest(target, request));
+// Retry policy for 429 and 5xx answers: up to MAX_ATTEMPTS tries, waiting what Retry-After asks
+// (when it asks for no more than MAX_RETRY_AFTER_MS) or an exponential backoff with jitter.
+export const MAX_ATTEMPTS = 3;
+export const BASE_BACKOFF_MS = 250;
+export const MAX_RETRY_AFTER_MS = 20_000;
+
+/** How long to wait before the next attempt, or null when the failure is not worth retrying. */
+export function retryDelay(error: unknown, attempt: number): number | null {
+  if (attempt >= MAX_ATTEMPTS || !(error instanceof LlmError)) return null;
+  const status = error.upstreamStatus;
+  if (status === undefined || (status !== 429 && status < 500)) return null;
+  if (error.retryAfterMs !== undefined) return error.retryAfterMs <= MAX_RETRY_AFTER_MS ? error.retryAfterMs : null;
+  return BASE_BACKOFF_MS * 2 ** (attempt - 1) + Math.floor(Math.random() * 100);
 }
 
-/** One streaming chat completion: token deltas, tool calls, then `done` with the result. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** One chat completion, retried on 429/5xx, recorded in `llm_calls` whether it succeeds or not. */
+export async function complete(env: Env, target: ModelTarget, request: GatewayRequest, meta: CallMeta): Promise<ChatResult> {
+  const started = Date.now();
+  try {
+    const provider = providerFor(env, target);
+    const chatRequest = toRequest(target, request);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await provider.chat(chatRequest);
+        await recordCall(env, target, meta, started, result.usage, null);
+        return result;
+      } catch (e) {
+        const delay = provider.retryable ? retryDelay(e, attempt) : null;
+        if (delay === null) throw e;
+        await sleep(delay, request.signal);
+      }
+    }
+  } catch (e) {
+    await recordCall(env, target, meta, started, null, e, request.signal);
+    throw e;
+  }
+}
+
+/**
+ * One streaming chat completion: token deltas, tool calls, then `done` with the result.
+ * A failure before the first event is retried like `complete`; once output has reached the
+ * caller it is not (it cannot be taken back). The call is recorded when the stream ends, fails,
+ * or is abandoned by the caller.
+ */
 export async function* streamComplete(
   env: Env,
   target: ModelTarget,
   request: GatewayRequest,
-  _meta: CallMeta,
+  meta: CallMeta,
 ): AsyncIterable<StreamEvent> {
-  yield* providerFor(env, target).stream(toRequest(target, request));
+  const started = Date.now();
+  let usage: Usage | null = null;
+  let failure: unknown = null;
+  try {
+    const provider = providerFor(env, target);
+    const chatRequest = toRequest(target, request);
+    for (let attempt = 1; ; attempt++) {
+      let yielded = false;
+      try {
+        for await (const event of provider.stream(chatRequest)) {
+          if (event.type === 'done') usage = event.result.usage;
+          yielded = true;
+          yield event;
+        }
+        break;
+      } catch (e) {
+        const delay = provider.retryable && !yielded ? retryDelay(e, attempt) : null;
+        if (delay === null) throw e;
+        await sleep(delay, request.signal);
+      }
+    }
+  } catch (e) {
+    failure = e;
+    throw e;
+  } finally {
+    if (usage) await recordCall(env, target, meta, started, usage, null);
+    else await recordCall(env, target, meta, started, null, failure ?? new Error('stream abandoned by the caller'), request.signal);
+  }
+}
+
+function errorText(error: unknown, signal?: AbortSignal): string {
+  if (signal?.aborted) return 'cancelled by the caller';
+  if (error instanceof ApiError) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Writes the `llm_calls` row. Never throws: losing a metric must not fail the model call. */
+async function recordCall(
+  env: Env,
+  target: ModelTarget,
+  meta: CallMeta,
+  started: number,
+  usage: Usage | null,
+  error: unknown,
+  signal?: AbortSignal,
+): Promise<void> {
+  try {
+    await env.DB.prepare(
+      `INSERT INTO llm_calls (id, user_id, agent_id, session_id, provider, model, prompt_tokens, completion_tokens, latency_ms, status, error, source)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+      .bind(
+        crypto.randomUUID(),
+        meta.user_id,
+        meta.agent_id ?? null,
+        meta.session_id ?? null,
+        target.provider,
+        target.model_name,
+        usage?.prompt_tokens ?? 0,
+        usage?.completion_tokens ?? 0,
+        Date.now() - started,
+        usage ? 'ok' : 'error',
+        usage ? null : errorText(error, signal).slice(0, 1000),
+        meta.source ?? null,
+      )
+      .run();
+  } catch (e) {
+    console.error(JSON.stringify({ type: 'error', where: 'llm_calls insert', error: String(e) }));
+  }
 }

@@ -63,6 +63,8 @@ export type StreamEvent =
 
 export interface LlmProvider {
   readonly name: string;
+  /** Whether the gateway retries its 429/5xx failures (deterministic providers opt out). */
+  readonly retryable?: boolean;
   chat(request: ChatRequest): Promise<ChatResult>;
   stream(request: ChatRequest): AsyncIterable<StreamEvent>;
 }

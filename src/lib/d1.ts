@@ -1,0 +1,17 @@
+/** Small D1 helpers: telling constraint failures apart and probing optional tables. */
+
+export const isUniqueViolation = (e: unknown) => /UNIQUE constraint failed/i.test(String(e instanceof Error ? e.message : e));
+
+export const isMissingTable = (e: unknown) => /no such table/i.test(String(e instanceof Error ? e.message : e));
+
+/** Whether a table exists: for writes that touch tables other modules may or may not have created. */
+export async function tableExists(db: D1Database, name: string): Promise<boolean> {
+  const row = await db.prepare("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?").bind(name).first();
+  return row !== null;
+}
+
+/** `?, ?, ?` for an IN list of n values. */
+export const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+
+/** A LIKE pattern matching `text` literally anywhere (use with `ESCAPE '\'`). */
+export const likeContains = (text: string) => `%${text.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
