@@ -86,6 +86,13 @@ export class Execution extends DurableObject<Env> {
         message TEXT NOT NULL, data TEXT, created_at TEXT NOT NULL, flushed INTEGER NOT NULL DEFAULT 0);
       CREATE TABLE IF NOT EXISTS resolutions (node_id TEXT PRIMARY KEY, value TEXT NOT NULL);
     `);
+    // A fresh instance of a run that was interrupted mid-node (eviction, restart) picks it up on
+    // its first wake-up, whatever woke it; the alarm is the fallback when nothing does.
+    const run = this.run();
+    if (run?.status === 'running' && this.states().some((s) => s.status === 'running')) {
+      this.appendLog({ level: 'warn', message: 'Execution resumed from storage after a restart' });
+      this.kick();
+    }
   }
 
   // ---------------------------------------------------------------- storage
@@ -465,7 +472,9 @@ export class Execution extends DurableObject<Env> {
     const due = this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM resolutions').one().n;
     if (run.status === 'running' || due > 0) {
       if (run.status === 'waiting_approval') this.setRun({ status: 'running' });
-      if (run.status === 'running' && !due) this.appendLog({ level: 'warn', message: 'Execution resumed from storage after a restart' });
+      if (run.status === 'running' && !due && this.states().some((st) => st.status === 'running')) {
+        this.appendLog({ level: 'warn', message: 'Execution resumed from storage after a restart' });
+      }
       await this.kick();
     }
   }
