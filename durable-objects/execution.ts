@@ -2,6 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../src/env';
 import { emptyUsage, addUsage } from '../src/engine/llm/types';
 import type { EngineServices } from '../src/engine/workflow/nodes';
+import { agentRunner } from '../src/modules/executions/agents';
 import { GraphRunner, type RunOutcome } from '../src/engine/workflow/runner';
 import type { Graph, InputDef, LogEntry, NodeState, RunEvent } from '../src/engine/workflow/types';
 
@@ -21,6 +22,7 @@ export interface StartRequest {
   execution_id: string;
   owner_id: string;
   workflow_id: string | null;
+  agent_id?: string | null;
   graph: Graph;
   inputs: Record<string, unknown>;
 }
@@ -29,6 +31,7 @@ interface RunMeta {
   execution_id: string;
   owner_id: string;
   workflow_id: string | null;
+  agent_id?: string | null;
   inputs: Record<string, unknown>;
   status: ExecutionStatus;
   pause_requested: boolean;
@@ -146,6 +149,7 @@ export class Execution extends DurableObject<Env> {
         execution_id: req.execution_id,
         owner_id: req.owner_id,
         workflow_id: req.workflow_id,
+        agent_id: req.agent_id ?? null,
         inputs: req.inputs,
         status: 'running',
         pause_requested: false,
@@ -414,6 +418,7 @@ export class Execution extends DurableObject<Env> {
   private services(run: RunMeta): EngineServices {
     const db = this.env.DB;
     return {
+      runAgent: agentRunner(this.env, run.owner_id, run.agent_id ?? null),
       loadWorkflow: async (id) => {
         const row = await db
           .prepare('SELECT id, graph, inputs_schema FROM workflows WHERE id = ? AND owner_id = ?')

@@ -143,12 +143,29 @@ describe('node types in runs', () => {
     expect(missing.error).toMatchObject({ code: 'EXTRACTION_FAILED' });
   });
 
-  it('tool node: an unknown tool fails the node with NOT_FOUND', async () => {
+  it('code node runs user JavaScript in the sandbox; an endless loop is stopped', async () => {
+    const u = await createUser();
+    const ok = (await run(u.token, chain([{ id: 'js', type: 'code', config: { code: 'function main(a) { console.log("hi", a.n); return { double: a.n * 2, items: [a.s] }; }', inputs: { n: '{{inputs.n}}', s: 'x{{inputs.n}}' } } }], { d: '{{js.double}}', all: '{{js.result}}' }), { n: 21 })).body;
+    expect(ok.status, JSON.stringify(ok.error)).toBe('succeeded');
+    expect(ok.outputs).toEqual({ d: 42, all: { double: 42, items: ['x21'] } });
+    expect(node(ok, 'js').outputs.logs).toEqual(['log: hi 21']);
+    const loop = (await run(u.token, chain([{ id: 'js', type: 'code', config: { code: 'while (true) {}', timeout_ms: 200 } }]))).body;
+    expect(loop.status).toBe('failed');
+    expect(loop.error.node_id).toBe('js');
+  });
+
+  it('tool node: runs a registry tool; an unknown tool fails the node with NOT_FOUND', async () => {
     const u = await createUser();
     const { body } = await run(u.token, chain([{ id: 't', type: 'tool', config: { tool: 'no_such_tool', arguments: { q: '{{inputs.q}}' } } }]), { q: 'x' });
     expect(body.status).toBe('failed');
     expect(body.error).toMatchObject({ code: 'NOT_FOUND', node_id: 't' });
     expect(node(body, 't').inputs).toEqual({ tool: 'no_such_tool', arguments: { q: 'x' } });
+
+    const ok = (await run(u.token, chain([{ id: 'b64', type: 'tool', config: { tool: 'base64_encode', arguments: { text: '{{inputs.q}}' } } }], { r: '{{b64.result.result}}' }), { q: 'hello' })).body;
+    expect(ok.status, JSON.stringify(ok.error)).toBe('succeeded');
+    expect(ok.outputs).toEqual({ r: 'aGVsbG8=' });
+    const chainRes = await api(`/api/v1/execution-logs/executions/${ok.id}/call-chain`, { token: u.token });
+    expect(chainRes.body.tree.children.find((c: any) => c.id === 'b64').children[0]).toMatchObject({ type: 'tool', name: 'base64_encode', status: 'succeeded' });
   });
 
   it('iteration with a concurrency limit, loop until a condition, sub-workflow', async () => {
@@ -265,7 +282,7 @@ describe('/node-templates', () => {
 
     const types = await api(`${T}/node-types`, { token: u.token });
     const names = types.body.items.map((t: any) => t.type);
-    for (const t of ['start', 'end', 'answer', 'llm', 'condition', 'question_classifier', 'parameter_extractor', 'http_request', 'tool', 'template', 'variable_assigner', 'variable_aggregator', 'iteration', 'loop', 'human_approval', 'sub_workflow', 'delay']) {
+    for (const t of ['start', 'end', 'answer', 'llm', 'code', 'condition', 'question_classifier', 'parameter_extractor', 'http_request', 'tool', 'template', 'variable_assigner', 'variable_aggregator', 'iteration', 'loop', 'human_approval', 'sub_workflow', 'delay']) {
       expect(names).toContain(t);
     }
     expect(types.body.items.find((t: any) => t.type === 'llm').config_schema.properties.prompt).toBeDefined();

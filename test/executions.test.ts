@@ -71,7 +71,7 @@ describe('/executions', () => {
     expectError(await api(`${E}/${made.body.id}`, { token: other.token }), 404);
     expectError(await api(`${E}/${crypto.randomUUID()}`, { token: u.token }), 404);
     expectError(await api(E, { token: other.token, json: { workflow_id: wf.id } }), 404);
-    expectError(await api(E, { token: u.token, json: { agent_id: crypto.randomUUID() } }), 404);
+    expectError(await api(E, { token: u.token, json: { agent_id: crypto.randomUUID() } }), 404, 'NOT_FOUND');
     expectError(await api(E, { token: u.token, json: {} }), 422);
     expectError(await api(E, { token: u.token, json: { workflow_id: wf.id, agent_id: 'a' } }), 422);
     expectError(await api(`${E}?status=bogus`, { token: u.token }), 422);
@@ -82,6 +82,26 @@ describe('/executions', () => {
       expectError(await api(`${E}/${made.body.id}/${action}`, { method: 'POST', token: other.token }), 404);
       expectError(await api(`${E}/${made.body.id}/${action}`, { method: 'POST' }), 401);
     }
+  });
+
+  it('runs an agent (its workflow_config or start → agent → end); agent nodes in workflows', async () => {
+    const u = await createUser();
+    const other = await createUser();
+    const made = await api('/api/v1/agents', { token: u.token, json: { name: 'helper', system_prompt: 'be kind', model_config: { provider: 'mock', model_name: 'mock-1' } } });
+    expect(made.status, made.text).toBe(201);
+    const agentId = made.body.id;
+    const res = await api(E, { token: u.token, json: { agent_id: agentId, inputs: { message: 'hello' } } });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ status: 'succeeded', agent_id: agentId, workflow_id: null });
+    expect(res.body.outputs).toMatchObject({ text: 'echo: hello', agent_id: agentId });
+    expect(res.body.token_usage.total_tokens).toBeGreaterThan(0);
+    expect((await api(`${E}?agent_id=${agentId}`, { token: u.token })).body.items.map((e: any) => e.id)).toEqual([res.body.id]);
+    expectError(await api(E, { token: other.token, json: { agent_id: agentId, inputs: { message: 'x' } } }), 404);
+
+    const inFlow = (await run(u.token, chain([{ id: 'a', type: 'agent', config: { agent_id: agentId, prompt: 'say {{inputs.w}}' } }], { said: '{{a.text}}' }), { w: 'hi' })).body;
+    expect(inFlow.outputs).toEqual({ said: 'echo: say hi' });
+    const stolen = (await run(other.token, chain([{ id: 'a', type: 'agent', config: { agent_id: agentId } }]), { message: 'x' })).body;
+    expect(stolen.error).toMatchObject({ code: 'NOT_FOUND', node_id: 'a' });
   });
 
   it('pause lets running nodes finish and starts no new ones; resume continues', async () => {

@@ -5,9 +5,14 @@ import { approvalRouter } from './approval';
 import { authRouter } from './auth';
 import { executionLogsRouter } from './execution-logs';
 import { executionsRouter } from './executions';
+import { goalsRouter } from './goals';
 import { modelConfigsRouter } from './model-configs';
 import { nodeTemplatesRouter } from './node-templates';
 import { nodesRouter } from './nodes';
+import { notificationsRouter } from './notifications';
+import { swarmRouter } from './swarm';
+import { tasksRouter } from './tasks';
+import { toolsRouter } from './tools';
 import { workflowsRouter } from './workflows';
 import { wsRouter } from './ws';
 
@@ -17,6 +22,11 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/agents', agentsRouter],
   ['/model-configs', modelConfigsRouter],
   ['/api-keys', apiKeysRouter],
+  ['/goals', goalsRouter],
+  ['/tasks', tasksRouter],
+  ['/swarm', swarmRouter],
+  ['/notifications', notificationsRouter],
+  ['/tools', toolsRouter],
   ['/workflows', workflowsRouter],
   ['/executions', executionsRouter],
   ['/execution-logs', executionLogsRouter],

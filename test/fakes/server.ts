@@ -8,13 +8,17 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { basicFake } from './basic';
 import { openaiFake } from './openai';
+import { scriptedFake } from './scripted';
+import { toolsFake } from './tools';
 import { workflowFake } from './workflow';
 
-export type FakeHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer, url: URL) => void | Promise<void>;
+export type FakeHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer, url: URL) => unknown;
 
 const fakes: Record<string, FakeHandler> = {
   '/basic': basicFake,
   '/openai': openaiFake,
+  '/scripted': scriptedFake,
+  '/tools': toolsFake,
   '/wf': workflowFake,
 };
 

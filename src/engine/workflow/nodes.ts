@@ -4,6 +4,7 @@ import { ApiError } from '../../lib/errors';
 import { guardedFetch } from '../../lib/outbound';
 import { complete, defaultTarget, type ModelTarget } from '../llm/gateway';
 import type { ChatMessage, ChatResult, Usage } from '../llm/types';
+import { runSandboxed } from '../sandbox';
 import { invokeTool } from '../tools/invoke';
 import { ConditionGroupSchema, evaluateGroup } from './conditions';
 import { GraphSchema } from './graph-schema';
@@ -23,6 +24,17 @@ export interface EngineServices {
     approver_id: string | null;
     timeout_at: string | null;
   }): Promise<{ approval_id: string }>;
+  /**
+   * One turn of an agent of the run's owner (null: the agent whose run this is). Provided where
+   * the agents module is available; the agent node fails with UNSUPPORTED elsewhere.
+   */
+  runAgent?(agentId: string | null, message: string, signal: AbortSignal): Promise<{
+    agent_id: string;
+    reply: string;
+    usage: Usage;
+    iterations: number;
+    tool_calls: Array<{ name: string; duration_ms: number; error?: string }>;
+  }>;
 }
 
 export interface SubRunResult {
@@ -50,6 +62,8 @@ export interface NodeContext {
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string, data?: unknown): void;
   recordCall(call: CallRecord): void;
   addUsage(usage: Usage): void;
+  /** Outputs of the nodes whose edges into this node were taken, merged. */
+  upstream(): Record<string, unknown>;
   /** Runs a nested graph in memory with `inputs` and the current scope visible. */
   runGraph(graph: Graph, inputs: Record<string, unknown>, opts?: { isolated?: boolean; workflowId?: string }): Promise<SubRunResult>;
 }
@@ -178,12 +192,13 @@ const start: NodeType<Record<string, never>> = {
 const EndConfig = z.object({ outputs: z.record(z.string(), z.unknown()).default({}) });
 const end: NodeType<z.infer<typeof EndConfig>> = {
   type: 'end',
-  description: 'Ends the run; `outputs` (name → value or reference) become the run outputs.',
+  description: 'Ends the run; `outputs` (name → value or reference) become the run outputs; without outputs, the output of the nodes before it.',
   config: EndConfig,
   ports: () => [],
-  outputs: (c) => Object.keys(c.outputs),
+  outputs: (c) => (Object.keys(c.outputs).length ? Object.keys(c.outputs) : null),
   terminal: true,
-  async run(_ctx, _c, resolved) {
+  async run(ctx, c, resolved) {
+    if (!Object.keys(c.outputs).length) return { output: ctx.upstream() };
     return { output: (resolved.outputs as Record<string, unknown>) ?? {} };
   },
 };
@@ -219,6 +234,43 @@ const llm: NodeType<z.infer<typeof LlmConfig>> = {
     messages.push({ role: 'user', content: renderText(c.prompt, ctx.scope) });
     const r = await callModel(ctx, c.model, messages, c.response_format);
     return { output: { text: r.content, json: c.response_format === 'json' ? extractJsonObject(r.content) : null, usage: r.usage, model: r.model } };
+  },
+};
+
+const AgentConfig = z.object({
+  /** One of the owner's agents; default: the agent whose run this is. */
+  agent_id: z.string().uuid().optional(),
+  prompt: z.string().min(1).max(100_000).default('{{inputs.message}}'),
+});
+const agent: NodeType<z.infer<typeof AgentConfig>> = {
+  type: 'agent',
+  description: "One turn of an agent (its model, system prompt and tools) on the prompt → {text, tool_calls, usage}.",
+  config: AgentConfig,
+  ports: out,
+  outputs: () => ['text', 'tool_calls', 'usage', 'iterations', 'agent_id'],
+  rawKeys: ['prompt'],
+  async run(ctx, c) {
+    if (!ctx.services.runAgent) throw new NodeError('UNSUPPORTED', 'Agents are not available here', false);
+    const started = Date.now();
+    const turn = await ctx.services.runAgent(c.agent_id ?? null, renderText(c.prompt, ctx.scope), ctx.signal);
+    ctx.addUsage(turn.usage);
+    ctx.recordCall({
+      kind: 'llm',
+      name: `agent ${turn.agent_id}`,
+      status: 'succeeded',
+      started_at: new Date(started).toISOString(),
+      duration_ms: Date.now() - started,
+      usage: turn.usage,
+      children: turn.tool_calls.map((t) => ({
+        kind: 'tool' as const,
+        name: t.name,
+        status: t.error ? ('failed' as const) : ('succeeded' as const),
+        started_at: new Date(started).toISOString(),
+        duration_ms: t.duration_ms,
+        error: t.error,
+      })),
+    });
+    return { output: { text: turn.reply, tool_calls: turn.tool_calls, usage: turn.usage, iterations: turn.iterations, agent_id: turn.agent_id } };
   },
 };
 
@@ -426,6 +478,41 @@ const httpRequest: NodeType<z.infer<typeof HttpConfig>> = {
       throw new NodeError('HTTP_ERROR', `HTTP ${res.status} from ${url.host}: ${text.slice(0, 200)}`, res.status >= 500 || res.status === 429);
     }
     return { output: { status: res.status, headers: Object.fromEntries(res.headers), body: text, json } };
+  },
+};
+
+
+const CodeConfig = z.object({
+  /** JavaScript; the result is `main(args)` if it defines main, else its last expression. */
+  code: z.string().min(1).max(100_000),
+  /** Values (or references) passed as `args`. */
+  inputs: z.record(z.string(), z.unknown()).default({}),
+  timeout_ms: z.number().int().min(10).max(30_000).default(5000),
+  /** Let the code call fetch() (through the SSRF guard). */
+  allow_network: z.boolean().default(false),
+});
+const code: NodeType<z.infer<typeof CodeConfig>> = {
+  type: 'code',
+  description: "User JavaScript in the QuickJS sandbox → {result, logs} (an object result's fields are outputs too).",
+  config: CodeConfig,
+  ports: out,
+  outputs: () => null,
+  rawKeys: ['code'],
+  async run(ctx, c, r) {
+    const run = await runSandboxed({
+      code: c.code,
+      args: (r.inputs as Record<string, unknown>) ?? {},
+      timeoutMs: c.timeout_ms,
+      fetch: c.allow_network
+        ? async (url, init) => {
+            const res = await guardedFetch(ctx.env, url, { method: init.method, headers: init.headers, body: init.body, signal: ctx.signal });
+            return { status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
+          }
+        : undefined,
+    });
+    for (const line of run.logs.slice(0, 50)) ctx.log('debug', `console: ${line}`);
+    const fields = run.result && typeof run.result === 'object' && !Array.isArray(run.result) ? (run.result as Record<string, unknown>) : {};
+    return { output: { ...fields, result: run.result, logs: run.logs } };
   },
 };
 
@@ -671,12 +758,11 @@ const delay: NodeType<z.infer<typeof DelayConfig>> = {
 // ------------------------------------------------------------------------------------------
 
 /**
- * Every node type the engine runs. Not here yet: `agent` (needs the agents module),
- * `code` (needs the sandbox), `knowledge_retrieval` (needs RAG).
+ * Every node type the engine runs. Not here yet: `knowledge_retrieval` (needs RAG).
  */
 export const nodeTypes: Record<string, NodeType> = Object.fromEntries(
   [
-    start, end, answer, llm, questionClassifier, parameterExtractor, condition, httpRequest, tool, template,
+    start, end, answer, llm, agent, questionClassifier, parameterExtractor, condition, httpRequest, code, tool, template,
     variableAssigner, variableAggregator, iteration, loop, humanApproval, subWorkflow, delay,
   ].map((t) => [t.type, t as NodeType]),
 );

@@ -290,6 +290,14 @@ export class GraphRunner {
       recordCall: (call) => st.calls.push(call),
       addUsage: (u) => addUsage(st.usage, u),
       runGraph: (graph, inputs, opts) => this.runNested(graph, inputs, signal, node, opts),
+      upstream: () => {
+        const merged: Record<string, unknown> = {};
+        for (const e of this.incoming.get(node.id) ?? []) {
+          const s = this.states.get(e.source);
+          if (s?.status === 'succeeded' && (e.source_handle ?? DEFAULT_PORT) === (s.branch ?? DEFAULT_PORT)) Object.assign(merged, s.output);
+        }
+        return merged;
+      },
     };
   }
 

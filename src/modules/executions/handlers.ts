@@ -1,6 +1,5 @@
 import type { RouteConfig, RouteHandler } from '@hono/zod-openapi';
 import type { AppEnv } from '../../env';
-import { notFound } from '../../lib/errors';
 import type * as routes from './routes';
 import * as service from './service';
 
@@ -10,11 +9,10 @@ export const create: H<typeof routes.create> = async (c) => {
   const body = c.req.valid('json');
   const user = c.get('user');
   const waitMs = body.async ? 0 : body.wait_ms;
-  if (!body.workflow_id) {
-    // Agent runs need the agents module's workflow_config; until then no agent exists to run.
-    throw notFound('Agent');
-  }
-  const { execution, settled } = await service.executeWorkflow(c.env, user.id, body.workflow_id, { inputs: body.inputs, waitMs, trigger: 'api' });
+  const opts = { inputs: body.inputs, waitMs, trigger: 'api' };
+  const { execution, settled } = body.workflow_id
+    ? await service.executeWorkflow(c.env, user.id, body.workflow_id, opts)
+    : await service.executeAgent(c.env, user.id, body.agent_id!, opts);
   return c.json(execution, settled ? 200 : 202);
 };
 

@@ -198,7 +198,7 @@ export async function startExecution(env: Env, opts: StartExecutionOptions): Pro
     )
     .run();
   const snap = await executionStub(env, id).start(
-    { execution_id: id, owner_id: opts.ownerId, workflow_id: opts.workflowId ?? null, graph: opts.graph, inputs },
+    { execution_id: id, owner_id: opts.ownerId, workflow_id: opts.workflowId ?? null, agent_id: opts.agentId ?? null, graph: opts.graph, inputs },
     opts.waitMs ?? 0,
   );
   const row = await loadRow(env, id);
@@ -228,6 +228,38 @@ export async function executeWorkflow(
     trigger: opts.trigger,
     waitMs: opts.waitMs,
   });
+}
+
+/** The default graph of an agent without its own workflow_config: start → agent → end. */
+export const AGENT_GRAPH: Graph = {
+  nodes: [
+    { id: 'start', type: 'start' },
+    { id: 'agent', type: 'agent' },
+    { id: 'end', type: 'end' },
+  ],
+  edges: [
+    { source: 'start', target: 'agent' },
+    { source: 'agent', target: 'end' },
+  ],
+};
+
+/**
+ * Runs one of the owner's agents as an execution: its `workflow_config` graph (or start → agent
+ * → end), where agent nodes without an `agent_id` are this agent; `inputs.message` is the prompt.
+ */
+export async function executeAgent(
+  env: Env,
+  ownerId: string,
+  agentId: string,
+  opts: { inputs?: Record<string, unknown>; trigger?: string; waitMs?: number } = {},
+) {
+  const row = await env.DB.prepare('SELECT id, workflow_config FROM agents WHERE id = ? AND owner_id = ?')
+    .bind(agentId, ownerId)
+    .first<{ id: string; workflow_config: string | null }>();
+  if (!row) throw notFound('Agent');
+  const config = row.workflow_config ? (JSON.parse(row.workflow_config) as Partial<Graph>) : null;
+  const graph = config?.nodes?.length ? { nodes: config.nodes, edges: config.edges ?? [] } : AGENT_GRAPH;
+  return startExecution(env, { ownerId, graph, inputs: opts.inputs, agentId: row.id, trigger: opts.trigger, waitMs: opts.waitMs });
 }
 
 async function loadRow(env: Env, id: string) {

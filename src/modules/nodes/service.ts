@@ -6,10 +6,12 @@ import type { Graph, InputDef, NodeDef } from '../../engine/workflow/types';
 import { parseConfig } from '../../engine/workflow/validate';
 import type { AuthUser } from '../../lib/auth';
 import { validationError } from '../../lib/errors';
+import { agentRunner } from '../executions/agents';
 
 /** Engine services for runs outside an Execution DO: the owner's workflows, no approvals. */
 export function d1Services(env: Env, ownerId: string): EngineServices {
   return {
+    runAgent: agentRunner(env, ownerId, null),
     loadWorkflow: async (id) => {
       const row = await env.DB.prepare('SELECT id, graph, inputs_schema FROM workflows WHERE id = ? AND owner_id = ?')
         .bind(id, ownerId)
