@@ -1,15 +1,22 @@
 import type { AppRouter } from '../lib/router';
 import { agentsRouter } from './agents';
 import { apiKeysRouter } from './api-keys';
+import { approvalRouter } from './approval';
 import { authRouter } from './auth';
+import { executionLogsRouter } from './execution-logs';
+import { executionsRouter } from './executions';
 import { goalsRouter } from './goals';
 import { modelConfigsRouter } from './model-configs';
+import { nodeTemplatesRouter } from './node-templates';
+import { nodesRouter } from './nodes';
 import { notificationsRouter } from './notifications';
 import { swarmRouter } from './swarm';
 import { tasksRouter } from './tasks';
 import { toolsRouter } from './tools';
 import { knowledgeBasesRouter } from './knowledge-bases';
 import { uploadsRouter } from './uploads';
+import { workflowsRouter } from './workflows';
+import { wsRouter } from './ws';
 
 /** Every module router, mounted under `/api/v1` + its prefix. */
 export const modules: Array<[prefix: string, router: AppRouter]> = [
@@ -24,4 +31,11 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/tools', toolsRouter],
   ['/knowledge-bases', knowledgeBasesRouter],
   ['/uploads', uploadsRouter],
+  ['/workflows', workflowsRouter],
+  ['/executions', executionsRouter],
+  ['/execution-logs', executionLogsRouter],
+  ['/nodes', nodesRouter],
+  ['/node-templates', nodeTemplatesRouter],
+  ['/approval', approvalRouter],
+  ['/ws', wsRouter],
 ];
