@@ -5,8 +5,17 @@ import { getSecret } from './secrets';
 const encoder = new TextEncoder();
 const DEFAULT_TTL_SECONDS = 24 * 60 * 60;
 
-async function signingKey(env: Env) {
-  return encoder.encode(await getSecret(env, 'JWT_SECRET'));
+// Imported once per secret: an HMAC CryptoKey costs more to build than to use.
+const keys = new Map<string, Promise<CryptoKey>>();
+
+async function signingKey(env: Env): Promise<CryptoKey> {
+  const secret = await getSecret(env, 'JWT_SECRET');
+  let key = keys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    keys.set(secret, key);
+  }
+  return key;
 }
 
 export function tokenTtlSeconds(env: Env): number {
