@@ -1,8 +1,11 @@
+import type { ChatSession } from '../durable-objects/chat-session';
 import type { AuthUser } from './lib/auth';
 
 /** Bindings and variables the worker receives (see wrangler.toml). */
 export interface Env {
   DB: D1Database;
+  /** One ChatSession Durable Object per chat session (durable-objects/chat-session.ts). */
+  CHAT_SESSION: DurableObjectNamespace<ChatSession>;
   ASSETS?: Fetcher;
   ENVIRONMENT?: string;
   /** HS256 key for access tokens; generated and kept in D1 outside production. */

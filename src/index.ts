@@ -1,6 +1,8 @@
 import { app } from './app';
 import type { Env } from './env';
 
+export { ChatSession } from '../durable-objects/chat-session';
+
 export default {
   fetch: app.fetch,
 

@@ -1,4 +1,5 @@
 import type { AppRouter } from '../lib/router';
+import { agentChatRouter } from './agent-chat';
 import { agentsRouter } from './agents';
 import { authRouter } from './auth';
 import { modelConfigsRouter } from './model-configs';
@@ -7,5 +8,6 @@ import { modelConfigsRouter } from './model-configs';
 export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/auth', authRouter],
   ['/agents', agentsRouter],
+  ['/agent-chat', agentChatRouter],
   ['/model-configs', modelConfigsRouter],
 ];
