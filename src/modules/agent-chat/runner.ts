@@ -149,10 +149,3 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentTurnResult> 
   addUsage(result.token_usage, delegatedUsage);
   return result;
 }
-
-/** Agents by id for the caller, in the order asked (repeats allowed); missing ones are reported. */
-export async function loadAgentsById(env: Env, ids: string[]): Promise<Map<string, Agent>> {
-  const unique = [...new Set(ids)];
-  const agents = await Promise.all(unique.map((id) => loadAgent(env, id)));
-  return new Map(agents.filter((a): a is Agent => a !== null).map((a) => [a.id, a]));
-}

@@ -17,8 +17,8 @@ export const LastEventIdHeader = z.object({
     .string()
     .optional()
     .openapi({
-      param: { name: 'Last-Event-ID', in: 'header' },
-      description: 'Reconnect: the events of the same turn after this id (needs session_id); no new turn is started',
+      param: { name: 'last-event-id', in: 'header' },
+      description: 'Last-Event-ID (header names are case-insensitive). Reconnect: the events of the same turn after this id (needs session_id); no new turn is started',
     }),
 });
 
