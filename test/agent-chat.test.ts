@@ -412,6 +412,22 @@ describe('POST /agent-chat/orchestrate', () => {
     expect(unnamed.body.routed_to.agent_id).toBe(a.id);
   });
 
+  it('route with a real default model asks it (JSON output) and falls back to the name match', async () => {
+    const u = await createUser();
+    const cfg = await api('/api/v1/model-configs', {
+      token: u.token,
+      json: { name: 'Fake', provider: 'openai', model_name: 'gpt-fake', base_url: `${env.FAKE_BASE_URL}/openai/v1`, api_key: FAKE_KEY, is_default: true },
+    });
+    expect(cfg.status, cfg.text).toBe(201);
+    const [a, b] = [await makeAgent(u, { name: 'Alpha', model_config: { provider: 'mock' } }), await makeAgent(u, { name: 'Beta', model_config: { provider: 'mock' } })];
+    const res = await api('/api/v1/agent-chat/orchestrate', { token: u.token, json: { mode: 'route', agent_ids: [a.id, b.id], message: 'beta please' } });
+    expect(res.status, res.text).toBe(200);
+    // The fake answers prose, not a choice: the deterministic rule decides.
+    expect(res.body.routed_to).toMatchObject({ agent_id: b.id, reason: expect.stringContaining('no usable choice') });
+    const asked = await env.DB.prepare("SELECT provider, model, status FROM llm_calls WHERE user_id = ? AND source = 'router'").bind(u.id).first();
+    expect(asked).toEqual({ provider: 'openai', model: 'gpt-fake', status: 'ok' });
+  });
+
   it('debate: rounds of answers that see each other, then a summary', async () => {
     const u = await createUser();
     const [a, b] = [await makeAgent(u, { name: 'Pro' }), await makeAgent(u, { name: 'Con' })];

@@ -73,7 +73,8 @@ export const openaiFake: FakeHandler = async (req, res, body, url) => {
     res.write(delta({ content: 'fine so far' }));
     res.write('data: {"id":"chatcmpl-x","choices":[{"index":0,"delta":{"content":"bro\n\n');
     res.write(delta({}, 'stop'));
-    return res.end('data: [DONE]\n\n');
+    res.end('data: [DONE]\n\n');
+    return;
   }
   if (isTools) {
     const [a, b] = TOOL_CALLS;
