@@ -76,9 +76,12 @@ export class ChatSession extends DurableObject<Env> {
   /** Turns run in this chain, one at a time, in arrival order. */
   private tail: Promise<unknown> = Promise.resolve();
   private history: MessageRow[] | null = null;
+  /** The history as the model gets it (parsed once, not per turn). */
+  private context: ChatMessage[] = [];
   private live: LiveTurn | null = null;
   private lastEventId = 0;
   private lastTurn = 0;
+  private alarmSet = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -158,6 +161,8 @@ export class ChatSession extends DurableObject<Env> {
       await this.ctx.storage.deleteAlarm();
       await this.ctx.storage.deleteAll();
       this.history = null;
+      this.context = [];
+      this.alarmSet = false;
       this.lastEventId = 0;
       this.lastTurn = 0;
     });
@@ -165,9 +170,13 @@ export class ChatSession extends DurableObject<Env> {
 
   /** Drops the events of turns that finished more than RESUME_WINDOW_MS ago. */
   override async alarm(): Promise<void> {
+    this.alarmSet = false;
     this.pruneEvents();
     const pending = this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM turns').one().n;
-    if (pending > 0) await this.ctx.storage.setAlarm(Date.now() + RESUME_WINDOW_MS);
+    if (pending > 0) {
+      this.alarmSet = true;
+      await this.ctx.storage.setAlarm(Date.now() + RESUME_WINDOW_MS);
+    }
   }
 
   private pruneEvents() {
@@ -201,6 +210,7 @@ export class ChatSession extends DurableObject<Env> {
     }
     this.setMeta('hydrated', 1);
     this.history = rows;
+    this.context = rows.map(toChatMessage);
     return rows;
   }
 
@@ -218,13 +228,13 @@ export class ChatSession extends DurableObject<Env> {
       if (stream) this.record(turn, event, data);
     };
     try {
-      const history = await this.loadHistory(request);
+      await this.loadHistory(request);
       const result = await runAgent({
         env: this.env,
         userId: request.user_id,
         agent: request.agent,
         message: request.message,
-        history: history.map(toChatMessage),
+        history: this.context,
         stream,
         sessionId: request.session_id,
         source: 'chat',
@@ -268,7 +278,10 @@ export class ChatSession extends DurableObject<Env> {
         this.sql.exec('UPDATE turns SET finished_at = ? WHERE turn = ?', Date.now(), turn);
         for (const s of this.live?.subscribers ?? []) void s.close();
         this.live = null;
-        if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + RESUME_WINDOW_MS);
+        if (!this.alarmSet) {
+          this.alarmSet = true;
+          if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + RESUME_WINDOW_MS);
+        }
       }
     }
   }
@@ -306,6 +319,7 @@ export class ChatSession extends DurableObject<Env> {
       this.sql.exec('INSERT INTO messages (seq, id, role, content, tool_calls, tool_call_id, name) VALUES (?, ?, ?, ?, ?, ?, ?)', r.seq, r.id, r.role, r.content, r.tool_calls, r.tool_call_id, r.name);
     }
     history.push(...rows);
+    this.context.push(...rows.map(toChatMessage));
     return rows;
   }
 }

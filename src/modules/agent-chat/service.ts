@@ -42,15 +42,8 @@ async function ownSession(env: Env, user: AuthUser, id: string): Promise<Session
   return row;
 }
 
-/** The session a chat message goes to: the one named (checked) or a new one. */
+/** A new session for a first message. */
 async function openSession(env: Env, user: AuthUser, agent: Agent | null, input: ChatInput): Promise<{ id: string; isNew: boolean }> {
-  if (input.session_id) {
-    const row = await ownSession(env, user, input.session_id);
-    if ((row.agent_id ?? null) !== (agent?.id ?? null)) {
-      throw validationError(agent ? 'body.session_id: the session belongs to another agent' : 'body.session_id: not a bare chat session');
-    }
-    return { id: row.id, isNew: false };
-  }
   const id = crypto.randomUUID();
   // The owner talking to an agent that is still a draft is designing it: a preview conversation.
   const kind = agent && agent.status === 'draft' && agent.owner_id === user.id ? 'preview' : 'chat';
@@ -79,10 +72,29 @@ function unwrap(outcome: TurnOutcome): TurnResult {
   throw new ApiError(outcome.error.status as ApiError['status'], outcome.error.code, outcome.error.message);
 }
 
+/** The agent (checked) and the session (named and checked, or new) of a chat message. */
+async function agentAndSession(env: Env, user: AuthUser, agentId: string | null, input: ChatInput, checkStopped = true) {
+  const loadAgent = async () => {
+    if (agentId === null) return null;
+    const agent = await getAgent(env, user, agentId);
+    if (checkStopped) assertChattable(agent);
+    return agent;
+  };
+  if (!input.session_id) {
+    const agent = await loadAgent();
+    return { agent, session: await openSession(env, user, agent, input) };
+  }
+  // Both lookups at once: they are independent reads on every turn of an existing session.
+  const [agent, row] = await Promise.all([loadAgent(), ownSession(env, user, input.session_id)]);
+  if ((row.agent_id ?? null) !== (agent?.id ?? null)) {
+    throw validationError(agent ? 'body.session_id: the session belongs to another agent' : 'body.session_id: not a bare chat session');
+  }
+  return { agent, session: { id: row.id, isNew: false } };
+}
+
 /** One non-streaming turn with an agent (or bare, `agentId` null), in the session's DO. */
 export async function chat(env: Env, user: AuthUser, agentId: string | null, input: ChatInput): Promise<ChatResponse> {
-  const agent = await chattableAgent(env, user, agentId);
-  const session = await openSession(env, user, agent, input);
+  const { agent, session } = await agentAndSession(env, user, agentId, input);
   const request: TurnRequest = { session_id: session.id, user_id: user.id, agent, message: input.message, streamlined: input.streamlined, new_session: session.isNew };
   return present(unwrap(await sessionStub(env, session.id).send(request)), input.streamlined);
 }
@@ -93,17 +105,9 @@ export async function chat(env: Env, user: AuthUser, agentId: string | null, inp
  */
 export async function chatStream(env: Env, user: AuthUser, agentId: string | null, input: ChatInput, lastEventId?: string): Promise<Response> {
   const resuming = lastEventId !== undefined && lastEventId.trim() !== '';
-  let agent: Agent | null;
-  let session: { id: string; isNew: boolean };
-  if (resuming) {
-    if (!input.session_id) throw validationError('body.session_id: required to reconnect with Last-Event-ID');
-    // Reconnecting only reads what the turn already produced: a since-stopped agent does not block it.
-    agent = agentId === null ? null : await getAgent(env, user, agentId);
-    session = await openSession(env, user, agent, input);
-  } else {
-    agent = await chattableAgent(env, user, agentId);
-    session = await openSession(env, user, agent, input);
-  }
+  if (resuming && !input.session_id) throw validationError('body.session_id: required to reconnect with Last-Event-ID');
+  // Reconnecting only reads what the turn already produced: a since-stopped agent does not block it.
+  const { agent, session } = await agentAndSession(env, user, agentId, input, !resuming);
   const request: TurnRequest = { session_id: session.id, user_id: user.id, agent, message: input.message, streamlined: input.streamlined, new_session: session.isNew };
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (resuming) headers['Last-Event-ID'] = lastEventId!;
