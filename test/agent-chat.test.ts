@@ -1,5 +1,6 @@
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { findBuiltinTool } from '../src/engine/tools/registry';
 import { delegationToolName } from '../src/modules/agents/service';
 import { parseSse } from '../src/lib/sse';
 import { api, BASE, createUser, expectError } from './helpers';
@@ -161,6 +162,19 @@ describe('POST /agent-chat/{agent_id}', () => {
     expect(msgs.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'assistant']);
     expect(JSON.parse(msgs[1].tool_calls)[0]).toMatchObject({ name: tool });
     expect(msgs[2]).toMatchObject({ tool_call_id: call.id, name: tool });
+  });
+
+  // Runs once the tools module's builtin registry (with `calculator`) is merged.
+  it.skipIf(!findBuiltinTool('calculator'))('calls a builtin tool from include_tools end to end', async () => {
+    const u = await createUser();
+    const a = await makeAgent(u, { include_tools: ['calculator'] });
+    const res = await chat(u, a.id, { message: '/tool calculator {"expression":"6*7"}' });
+    expect(res.status, res.text).toBe(200);
+    const [call] = res.body.tool_calls;
+    expect(call).toMatchObject({ name: 'calculator', arguments: { expression: '6*7' } });
+    expect(call.error).toBeUndefined();
+    expect(JSON.stringify(call.output)).toContain('42');
+    expect(res.body.reply).toBe(`tool calculator returned: ${JSON.stringify(call.output)}`);
   });
 
   it('tells the model about tools it does not have, and stops at the iteration limit', async () => {

@@ -42,15 +42,18 @@ async function ownSession(env: Env, user: AuthUser, id: string): Promise<Session
   return row;
 }
 
-/** A new session for a first message. */
-async function openSession(env: Env, user: AuthUser, agent: Agent | null, input: ChatInput): Promise<{ id: string; isNew: boolean }> {
+/**
+ * A new session for a first message: its id, and the write of its row, which callers run
+ * alongside the turn and await before answering (so no client sees the id before the row exists).
+ */
+function newSession(env: Env, user: AuthUser, agent: Agent | null, input: ChatInput): { id: string; isNew: true; created: Promise<unknown> } {
   const id = crypto.randomUUID();
   // The owner talking to an agent that is still a draft is designing it: a preview conversation.
   const kind = agent && agent.status === 'draft' && agent.owner_id === user.id ? 'preview' : 'chat';
-  await env.DB.prepare('INSERT INTO chat_sessions (id, user_id, agent_id, kind, title) VALUES (?, ?, ?, ?, ?)')
+  const created = env.DB.prepare('INSERT INTO chat_sessions (id, user_id, agent_id, kind, title) VALUES (?, ?, ?, ?, ?)')
     .bind(id, user.id, agent?.id ?? null, kind, input.message.slice(0, 100))
     .run();
-  return { id, isNew: true };
+  return { id, isNew: true, created };
 }
 
 async function chattableAgent(env: Env, user: AuthUser, agentId: string | null): Promise<Agent | null> {
@@ -82,21 +85,22 @@ async function agentAndSession(env: Env, user: AuthUser, agentId: string | null,
   };
   if (!input.session_id) {
     const agent = await loadAgent();
-    return { agent, session: await openSession(env, user, agent, input) };
+    return { agent, session: newSession(env, user, agent, input) };
   }
   // Both lookups at once: they are independent reads on every turn of an existing session.
   const [agent, row] = await Promise.all([loadAgent(), ownSession(env, user, input.session_id)]);
   if ((row.agent_id ?? null) !== (agent?.id ?? null)) {
     throw validationError(agent ? 'body.session_id: the session belongs to another agent' : 'body.session_id: not a bare chat session');
   }
-  return { agent, session: { id: row.id, isNew: false } };
+  return { agent, session: { id: row.id, isNew: false, created: Promise.resolve() } };
 }
 
 /** One non-streaming turn with an agent (or bare, `agentId` null), in the session's DO. */
 export async function chat(env: Env, user: AuthUser, agentId: string | null, input: ChatInput): Promise<ChatResponse> {
   const { agent, session } = await agentAndSession(env, user, agentId, input);
   const request: TurnRequest = { session_id: session.id, user_id: user.id, agent, message: input.message, streamlined: input.streamlined, new_session: session.isNew };
-  return present(unwrap(await sessionStub(env, session.id).send(request)), input.streamlined);
+  const [, outcome] = await Promise.all([session.created, sessionStub(env, session.id).send(request)]);
+  return present(unwrap(outcome), input.streamlined);
 }
 
 /**
@@ -111,7 +115,10 @@ export async function chatStream(env: Env, user: AuthUser, agentId: string | nul
   const request: TurnRequest = { session_id: session.id, user_id: user.id, agent, message: input.message, streamlined: input.streamlined, new_session: session.isNew };
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (resuming) headers['Last-Event-ID'] = lastEventId!;
-  const res = await sessionStub(env, session.id).fetch('https://chat-session/stream', { method: 'POST', headers, body: JSON.stringify(request) });
+  const [, res] = await Promise.all([
+    session.created,
+    sessionStub(env, session.id).fetch('https://chat-session/stream', { method: 'POST', headers, body: JSON.stringify(request) }),
+  ]);
   if (!res.ok) {
     const body = (await res.json()) as { error: string; message: string };
     throw new ApiError(res.status as ApiError['status'], body.error, body.message);
