@@ -23,6 +23,7 @@ console.log(formatRow('floor: bare "hello" worker', floor));
 
 const ctx = {
   url: platform.url,
+  mf: platform.mf,
   floor,
   api: (path, init) => api(platform.url, path, init),
   async http(name, makeRequest, options) {

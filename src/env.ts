@@ -1,5 +1,6 @@
 import type { ChatSession } from '../durable-objects/chat-session';
 import type { AuthUser } from './lib/auth';
+import type { TaskMessage } from './modules/goals/execution';
 
 /** Bindings and variables the worker receives (see wrangler.toml). */
 export interface Env {
@@ -20,8 +21,20 @@ export interface Env {
   AI?: Ai;
   /** Extra ports outbound requests may use besides 80/443, comma-separated. */
   OUTBOUND_ALLOWED_PORTS?: string;
+  /** Producer of `tiangong-tasks`: goal tasks to run (consumed by this worker's queue handler). */
+  TASKS_QUEUE: Queue<TaskMessage>;
   /** `host:port` pairs exempt from the SSRF guard (test fakes only; ignored in production). */
   OUTBOUND_ALLOWED_HOSTS?: string;
+  /** web_search tool: a JSON search API called as GET <url>?q=&count=&format=json (SearXNG, Brave, ...). */
+  WEB_SEARCH_URL?: string;
+  /** web_search tool: sent as `Authorization: Bearer` and `X-Subscription-Token` (secret). */
+  WEB_SEARCH_API_KEY?: string;
+  /** email_send tool: a Resend-style endpoint taking POST {from, to, subject, text, html}. */
+  EMAIL_API_URL?: string;
+  /** email_send tool: Bearer key of the e-mail provider (secret). */
+  EMAIL_API_KEY?: string;
+  /** email_send tool: the sender address. */
+  EMAIL_FROM?: string;
 }
 
 /** Per-request values set by middleware. */

@@ -1,5 +1,18 @@
 import { app } from './app';
 import type { Env } from './env';
+import { consumeTaskBatch, consumeTaskDeadLetters, expireTaskLeases, TASKS_DLQ_NAME, TASKS_QUEUE_NAME } from './modules/goals/execution';
+
+/** Queue consumers by queue name; each module adds its own. */
+const consumers: Record<string, (batch: MessageBatch<unknown>, env: Env) => Promise<void>> = {
+  [TASKS_QUEUE_NAME]: consumeTaskBatch,
+  [TASKS_DLQ_NAME]: consumeTaskDeadLetters,
+};
+
+/** Cron steps, run on every trigger; each is independent, so one failing does not stop the others. */
+const cronSteps: Array<[name: string, step: (env: Env) => Promise<unknown>]> = [
+  ['login-attempts', (env) => env.DB.prepare('DELETE FROM login_attempts WHERE attempted_at <= ?').bind(Date.now() - 15 * 60 * 1000).run()],
+  ['task-leases', expireTaskLeases],
+];
 
 export { ChatSession } from '../durable-objects/chat-session';
 
@@ -7,16 +20,18 @@ export default {
   fetch: app.fetch,
 
   /** Queue consumers (ingestion, goals, Feishu replies, schedules) are dispatched here by queue. */
-  async queue(batch: MessageBatch<unknown>, _env: Env, _ctx: ExecutionContext): Promise<void> {
-    // No queue is bound yet: acknowledge nothing, so a misrouted message is retried, not lost.
-    for (const message of batch.messages) message.retry();
+  async queue(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
+    const consumer = consumers[batch.queue];
+    // An unknown queue: acknowledge nothing, so a misrouted message is retried, not lost.
+    if (!consumer) return batch.retryAll();
+    await consumer(batch, env);
   },
 
   /** Cron Triggers: due schedules, alert rules, lease expiry, cleanup. */
   async scheduled(_controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
-    // Expired login-attempt rows are the only periodic cleanup so far.
-    await env.DB.prepare('DELETE FROM login_attempts WHERE attempted_at <= ?')
-      .bind(Date.now() - 15 * 60 * 1000)
-      .run();
+    const results = await Promise.allSettled(cronSteps.map(([, step]) => step(env)));
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') console.error(JSON.stringify({ cron: cronSteps[i][0], error: String(r.reason) }));
+    });
   },
 } satisfies ExportedHandler<Env>;

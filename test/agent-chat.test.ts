@@ -177,6 +177,28 @@ describe('POST /agent-chat/{agent_id}', () => {
     expect(res.body.reply).toBe(`tool calculator returned: ${JSON.stringify(call.output)}`);
   });
 
+  it('calls a custom code tool from include_tools, with its usage recorded', async () => {
+    const u = await createUser();
+    const tool = await api('/api/v1/tools', {
+      token: u.token,
+      json: { name: 'double', type: 'code', description: 'Doubles a number', parameters: { type: 'object', properties: { x: { type: 'number' } }, required: ['x'] }, config: { source: 'args.x * 2' } },
+    });
+    expect(tool.status, tool.text).toBe(201);
+    const a = await makeAgent(u, { include_tools: [tool.body.id] });
+    const res = await chat(u, a.id, { message: '/tool double {"x":21}' });
+    expect(res.body.tool_calls[0]).toMatchObject({ name: 'double', arguments: { x: 21 }, output: 42 });
+    expect(res.body.reply).toBe('tool double returned: 42');
+    // Bad arguments come back to the model as an error, not as a failed request.
+    const bad = await chat(u, a.id, { message: '/tool double {"x":"nope"}', session_id: res.body.session_id });
+    expect(bad.status).toBe(200);
+    expect(bad.body.tool_calls[0].error).toMatch(/VALIDATION_ERROR: arguments\.x/);
+    const usage = await env.DB.prepare('SELECT caller, agent_id, session_id, ok FROM tool_usage WHERE tool_id = ? ORDER BY created_at').bind(tool.body.id).all();
+    expect(usage.results).toEqual([
+      { caller: 'agent', agent_id: a.id, session_id: res.body.session_id, ok: 1 },
+      { caller: 'agent', agent_id: a.id, session_id: res.body.session_id, ok: 0 },
+    ]);
+  });
+
   it('tells the model about tools it does not have, and stops at the iteration limit', async () => {
     const u = await createUser();
     const a = await makeAgent(u);

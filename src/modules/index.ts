@@ -1,8 +1,14 @@
 import type { AppRouter } from '../lib/router';
 import { agentChatRouter } from './agent-chat';
 import { agentsRouter } from './agents';
+import { apiKeysRouter } from './api-keys';
 import { authRouter } from './auth';
+import { goalsRouter } from './goals';
 import { modelConfigsRouter } from './model-configs';
+import { notificationsRouter } from './notifications';
+import { swarmRouter } from './swarm';
+import { tasksRouter } from './tasks';
+import { toolsRouter } from './tools';
 
 /** Every module router, mounted under `/api/v1` + its prefix. */
 export const modules: Array<[prefix: string, router: AppRouter]> = [
@@ -10,4 +16,10 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/agents', agentsRouter],
   ['/agent-chat', agentChatRouter],
   ['/model-configs', modelConfigsRouter],
+  ['/api-keys', apiKeysRouter],
+  ['/goals', goalsRouter],
+  ['/tasks', tasksRouter],
+  ['/swarm', swarmRouter],
+  ['/notifications', notificationsRouter],
+  ['/tools', toolsRouter],
 ];

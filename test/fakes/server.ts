@@ -8,12 +8,16 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { basicFake } from './basic';
 import { openaiFake } from './openai';
+import { scriptedFake } from './scripted';
+import { toolsFake } from './tools';
 
-export type FakeHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer, url: URL) => void | Promise<void>;
+export type FakeHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer, url: URL) => unknown;
 
 const fakes: Record<string, FakeHandler> = {
   '/basic': basicFake,
   '/openai': openaiFake,
+  '/scripted': scriptedFake,
+  '/tools': toolsFake,
 };
 
 export async function startFakeServer(): Promise<{ baseUrl: string; hostPort: string }> {

@@ -2,3 +2,7 @@
 export * from './core';
 export * from './agents';
 export * from './chat';
+export * from './api-keys';
+export * from './goals';
+export * from './notifications';
+export * from './tools';

@@ -120,8 +120,10 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentTurnResult> 
           duration_ms: Date.now() - started,
         };
       }
+      // A custom tool is its owner's (the agent's owner), even when an admin talks to the agent.
+      const userId = UUID.test(binding.ref) && agent ? agent.owner_id : opts.userId;
       const outcome = await invokeTool(
-        { env, userId: opts.userId, agentId: agent?.id ?? null, sessionId: opts.sessionId ?? null, caller: 'agent', signal: opts.signal },
+        { env, userId, agentId: agent?.id ?? null, sessionId: opts.sessionId ?? null, caller: 'agent', signal: opts.signal },
         binding.ref,
         args as Record<string, unknown>,
       );

@@ -1,0 +1,113 @@
+import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { createdAt, updatedAt } from './core';
+
+/**
+ * Goals: work handed to agents. `agent_ids` (JSON) are the agents that may work on it;
+ * `auto_execute` is set by execute-async, so finished tasks enqueue the ones they unblock.
+ * Progress is not stored: it is computed from the tasks on every read, so it cannot drift.
+ */
+export const goals = sqliteTable(
+  'goals',
+  {
+    id: text('id').primaryKey(),
+    ownerId: text('owner_id').notNull(),
+    title: text('title').notNull(),
+    description: text('description').notNull().default(''),
+    priority: text('priority', { enum: ['low', 'medium', 'high', 'urgent'] }).notNull().default('medium'),
+    deadline: text('deadline'),
+    agentIds: text('agent_ids').notNull().default('[]'),
+    status: text('status', { enum: ['draft', 'active', 'paused', 'completed', 'failed', 'cancelled'] }).notNull().default('draft'),
+    autoExecute: integer('auto_execute').notNull().default(0),
+    result: text('result'),
+    error: text('error'),
+    startedAt: text('started_at'),
+    completedAt: text('completed_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('goals_owner_idx').on(t.ownerId, t.createdAt), index('goals_status_idx').on(t.status)],
+);
+
+/**
+ * Tasks of a goal. A lease (`lease_expires_at`) covers both a claim and a run by the queue
+ * consumer, so work of a worker that died is released by the cron and picked up again.
+ */
+export const tasks = sqliteTable(
+  'tasks',
+  {
+    id: text('id').primaryKey(),
+    goalId: text('goal_id').notNull(),
+    ownerId: text('owner_id').notNull(),
+    parentId: text('parent_id'),
+    position: integer('position').notNull().default(0),
+    title: text('title').notNull(),
+    description: text('description').notNull().default(''),
+    status: text('status', { enum: ['pending', 'awaiting_approval', 'claimed', 'running', 'completed', 'failed', 'rejected'] })
+      .notNull()
+      .default('pending'),
+    assignedAgentId: text('assigned_agent_id'),
+    requiresApproval: integer('requires_approval').notNull().default(0),
+    approvalStatus: text('approval_status', { enum: ['approved', 'rejected'] }),
+    approvalComment: text('approval_comment'),
+    claimedBy: text('claimed_by'),
+    claimedByAgentId: text('claimed_by_agent_id'),
+    leaseExpiresAt: text('lease_expires_at'),
+    attempts: integer('attempts').notNull().default(0),
+    maxRetries: integer('max_retries').notNull().default(2),
+    result: text('result'),
+    error: text('error'),
+    startedAt: text('started_at'),
+    completedAt: text('completed_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('tasks_goal_idx').on(t.goalId, t.position),
+    index('tasks_owner_idx').on(t.ownerId, t.createdAt),
+    index('tasks_lease_idx').on(t.status, t.leaseExpiresAt),
+  ],
+);
+
+/** `task_id` waits for `depends_on_id` (both tasks of the same goal). */
+export const taskDependencies = sqliteTable(
+  'task_dependencies',
+  {
+    taskId: text('task_id').notNull(),
+    dependsOnId: text('depends_on_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.taskId, t.dependsOnId] }), index('task_dependencies_depends_on_idx').on(t.dependsOnId)],
+);
+
+/** One row per execution attempt of a task (queue or synchronous), for history and exactly-once checks. */
+export const taskRuns = sqliteTable(
+  'task_runs',
+  {
+    id: text('id').primaryKey(),
+    taskId: text('task_id').notNull(),
+    goalId: text('goal_id').notNull(),
+    attempt: integer('attempt').notNull(),
+    trigger: text('trigger', { enum: ['queue', 'execute'] }).notNull(),
+    agentId: text('agent_id'),
+    status: text('status', { enum: ['running', 'completed', 'failed'] }).notNull(),
+    output: text('output'),
+    error: text('error'),
+    tokenUsage: text('token_usage'),
+    startedAt: createdAt(),
+    finishedAt: text('finished_at'),
+  },
+  (t) => [index('task_runs_task_idx').on(t.taskId, t.attempt), index('task_runs_goal_idx').on(t.goalId)],
+);
+
+/** The `interact` conversation about a goal, oldest first. */
+export const goalMessages = sqliteTable(
+  'goal_messages',
+  {
+    id: text('id').primaryKey(),
+    goalId: text('goal_id').notNull(),
+    seq: integer('seq').notNull(),
+    role: text('role', { enum: ['user', 'assistant'] }).notNull(),
+    content: text('content').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('goal_messages_goal_idx').on(t.goalId, t.seq)],
+);
