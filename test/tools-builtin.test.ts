@@ -1,4 +1,4 @@
-import { env } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invokeTool } from '../src/engine/tools/invoke';
 import { builtinTools } from '../src/engine/tools/registry';
@@ -30,8 +30,8 @@ async function fails(name: string, args: Record<string, unknown>, extra: { env?:
 }
 
 describe('registry', () => {
-  it('has 50 tools, each described in English and Chinese with an object schema', () => {
-    expect(builtinTools).toHaveLength(50);
+  it('has 52 tools (50 of its own, 2 added by the tasks and notifications modules), each described in English and Chinese with an object schema', () => {
+    expect(builtinTools).toHaveLength(52);
     for (const t of builtinTools) {
       expect(t.name).toMatch(/^[a-z][a-z0-9_]*$/);
       expect(t.description.length, t.name).toBeGreaterThan(20);
@@ -454,6 +454,34 @@ describe('code', () => {
     expect(r).toEqual({ result: [2, 4, 6], logs: ['log: n 3'], logs_truncated: false });
     expect((await fails('run_javascript', { code: 'while (true) {}', timeout_ms: 100 })).status).toBe(504);
     expect((await fails('run_javascript', { code: 'fetch("https://example.com")' })).code).toBe('CODE_ERROR');
+  });
+});
+
+describe('platform tools of other modules', () => {
+  it('send_notification notifies the user the tool runs for', async () => {
+    const r = await run('send_notification', { title: 'Report ready', body: 'See the goal', resource_type: 'goal', resource_id: 'g1' });
+    expect(r.sent).toBe(true);
+    const row = await env.DB.prepare('SELECT user_id, type, title, body, resource_type FROM notifications WHERE id = ?').bind(r.notification_id).first();
+    expect(row).toEqual({ user_id: userId, type: 'agent_message', title: 'Report ready', body: 'See the goal', resource_type: 'goal' });
+    expect((await fails('send_notification', {})).message).toContain('title');
+  });
+
+  it("create_task adds a task to the user's own goal only", async () => {
+    const me = await env.DB.prepare('SELECT email FROM users WHERE id = ?').bind(userId).first<{ email: string }>();
+    const login = await exports.default.fetch(new Request('http://localhost/api/v1/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: me!.email, password: 'correct horse battery' }) }));
+    const token = ((await login.json()) as { access_token: string }).access_token;
+    const goalRes = await exports.default.fetch(new Request('http://localhost/api/v1/goals', { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` }, body: JSON.stringify({ title: 'Ship it' }) }));
+    const goal = (await goalRes.json()) as { id: string };
+    const r = await run('create_task', { goal_id: goal.id, title: 'Write the notes' });
+    expect(r).toMatchObject({ goal_id: goal.id, title: 'Write the notes' });
+    const row = await env.DB.prepare('SELECT goal_id, owner_id, title FROM tasks WHERE id = ?').bind(r.task_id).first();
+    expect(row).toEqual({ goal_id: goal.id, owner_id: userId, title: 'Write the notes' });
+
+    const stranger = await createUser('stranger');
+    const outcome = invokeTool({ env, userId: stranger.id, caller: 'test' }, 'create_task', { goal_id: goal.id, title: 'Hijack' });
+    // A goal the caller cannot see is as good as absent: nothing is created.
+    await expect(outcome).rejects.toMatchObject({ status: 422, code: 'VALIDATION_ERROR' });
+    expect((await env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE title = 'Hijack'").first<{ n: number }>())!.n).toBe(0);
   });
 });
 
