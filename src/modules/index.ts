@@ -1,4 +1,5 @@
 import type { AppRouter } from '../lib/router';
+import { agentChatRouter } from './agent-chat';
 import { agentsRouter } from './agents';
 import { apiKeysRouter } from './api-keys';
 import { approvalRouter } from './approval';
@@ -22,6 +23,7 @@ import { wsRouter } from './ws';
 export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/auth', authRouter],
   ['/agents', agentsRouter],
+  ['/agent-chat', agentChatRouter],
   ['/model-configs', modelConfigsRouter],
   ['/api-keys', apiKeysRouter],
   ['/goals', goalsRouter],
