@@ -1,3 +1,5 @@
+import type { Execution } from '../durable-objects/execution';
+import type { ChatSession } from '../durable-objects/chat-session';
 import type { CollabRoom } from '../durable-objects/collab-room';
 import type { AuthUser } from './lib/auth';
 import type { TaskMessage } from './modules/goals/execution';
@@ -6,6 +8,10 @@ import type { IngestMessage } from './modules/knowledge-bases/ingest';
 /** Bindings and variables the worker receives (see wrangler.toml). */
 export interface Env {
   DB: D1Database;
+  /** One Execution Durable Object per workflow run (durable-objects/execution.ts). */
+  EXECUTION: DurableObjectNamespace<Execution>;
+  /** One ChatSession Durable Object per chat session (durable-objects/chat-session.ts). */
+  CHAT_SESSION: DurableObjectNamespace<ChatSession>;
   ASSETS?: Fetcher;
   ENVIRONMENT?: string;
   /** HS256 key for access tokens; generated and kept in D1 outside production. */

@@ -7,6 +7,8 @@ import { evaluateAlertRules } from './modules/alert-rules/evaluate';
 import { consumeTaskBatch, consumeTaskDeadLetters, expireTaskLeases, TASKS_DLQ_NAME, TASKS_QUEUE_NAME } from './modules/goals/execution';
 
 export { CollabRoom } from '../durable-objects/collab-room';
+export { Execution } from '../durable-objects/execution';
+export { ChatSession } from '../durable-objects/chat-session';
 
 /** Queue consumers by queue name; each module adds its own. */
 const consumers: Record<string, (batch: MessageBatch<unknown>, env: Env) => Promise<void>> = {

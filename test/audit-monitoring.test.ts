@@ -233,10 +233,10 @@ describe('monitoring', () => {
 
     const ov = await get(u, '/api/v1/monitoring/overview');
     expect(ov.status).toBe(200);
-    expect(ov.body).toMatchObject({ scope: 'own', users: { total: 1, active: 1 }, agents: { total: 1, deployed: 0 }, workflows: null });
+    expect(ov.body).toMatchObject({ scope: 'own', users: { total: 1, active: 1 }, agents: { total: 1, deployed: 0 }, workflows: { total: 0 } });
     expect(ov.body.executions).toMatchObject({ total: 4, today: 4, succeeded: 2, failed: 1, running: 1, avg_duration_ms: 200 });
     expect(ov.body.executions.success_rate).toBeCloseTo(2 / 3);
-    expect(ov.body.executions.sources).toContain('task');
+    expect(ov.body.executions.sources).toEqual(['workflow', 'agent', 'task']);
     expect(ov.body.llm).toMatchObject({ calls: 1, total_tokens: 15 });
     const adminOv = await get(admin, '/api/v1/monitoring/overview');
     expect(adminOv.body.scope).toBe('all');
@@ -252,7 +252,7 @@ describe('monitoring', () => {
 
     const nodes = await get(u, '/api/v1/monitoring/node-types');
     expect(nodes.status).toBe(200);
-    expect(typeof nodes.body.available).toBe('boolean');
+    expect(nodes.body).toMatchObject({ available: true, items: [] });
 
     await eventually(() => auditRows(u.id), (r) => r.length >= 2);
     const act = await get(u, '/api/v1/monitoring/activities');

@@ -1,9 +1,15 @@
 import type { AppRouter } from '../lib/router';
+import { agentChatRouter } from './agent-chat';
 import { agentsRouter } from './agents';
 import { apiKeysRouter } from './api-keys';
+import { approvalRouter } from './approval';
 import { authRouter } from './auth';
+import { executionLogsRouter } from './execution-logs';
+import { executionsRouter } from './executions';
 import { goalsRouter } from './goals';
 import { modelConfigsRouter } from './model-configs';
+import { nodeTemplatesRouter } from './node-templates';
+import { nodesRouter } from './nodes';
 import { notificationsRouter } from './notifications';
 import { permissionsRouter } from './permissions';
 import { auditLogsRouter } from './audit-logs';
@@ -18,11 +24,14 @@ import { tasksRouter } from './tasks';
 import { toolsRouter } from './tools';
 import { knowledgeBasesRouter } from './knowledge-bases';
 import { uploadsRouter } from './uploads';
+import { workflowsRouter } from './workflows';
+import { wsRouter } from './ws';
 
 /** Every module router, mounted under `/api/v1` + its prefix. */
 export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/auth', authRouter],
   ['/agents', agentsRouter],
+  ['/agent-chat', agentChatRouter],
   ['/model-configs', modelConfigsRouter],
   ['/api-keys', apiKeysRouter],
   ['/goals', goalsRouter],
@@ -32,6 +41,13 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/tools', toolsRouter],
   ['/knowledge-bases', knowledgeBasesRouter],
   ['/uploads', uploadsRouter],
+  ['/workflows', workflowsRouter],
+  ['/executions', executionsRouter],
+  ['/execution-logs', executionLogsRouter],
+  ['/nodes', nodesRouter],
+  ['/node-templates', nodeTemplatesRouter],
+  ['/approval', approvalRouter],
+  ['/ws', wsRouter],
   ['/permissions', permissionsRouter],
   ['/audit-logs', auditLogsRouter],
   ['/system-logs', systemLogsRouter],

@@ -11,6 +11,7 @@ import { openaiFake } from './openai';
 import { scriptedFake } from './scripted';
 import { toolsFake } from './tools';
 import { embeddingsFake } from './embeddings';
+import { workflowFake } from './workflow';
 import { hooksFake } from './hooks';
 
 export type FakeHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer, url: URL) => unknown;
@@ -21,6 +22,7 @@ const fakes: Record<string, FakeHandler> = {
   '/scripted': scriptedFake,
   '/tools': toolsFake,
   '/embeddings-api': embeddingsFake,
+  '/wf': workflowFake,
   '/hooks': hooksFake,
 };
 

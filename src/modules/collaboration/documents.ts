@@ -1,10 +1,12 @@
 import type { Env } from '../../env';
 import type { AuthUser } from '../../lib/auth';
 import { tableExists } from '../../lib/d1';
-import { ApiError, notFound, validationError } from '../../lib/errors';
+import { notFound, validationError } from '../../lib/errors';
 import { describeZodError } from '../../lib/router';
 import { UpdateAgentBody } from '../agents/schemas';
 import { loadAgent, updateAgent } from '../agents/service';
+import { UpdateWorkflowBody } from '../workflows/schemas';
+import { updateWorkflow } from '../workflows/service';
 
 /**
  * What a collaboration room edits, per resource type: the editable fields of the resource as
@@ -41,15 +43,6 @@ const agentAdapter: DocumentAdapter = {
 
 const WORKFLOW_FIELDS = ['name', 'description', 'graph', 'inputs_schema'] as const;
 
-/**
- * Workflows: the document is read from the workflows module's table. Saving goes through that
- * module's versioned update, which it registers with `registerWorkflowSaver` when it is deployed.
- */
-let workflowSaver: DocumentAdapter['save'] | null = null;
-export function registerWorkflowSaver(save: DocumentAdapter['save']) {
-  workflowSaver = save;
-}
-
 const workflowAdapter: DocumentAdapter = {
   fields: WORKFLOW_FIELDS,
   async load(env, id) {
@@ -61,8 +54,10 @@ const workflowAdapter: DocumentAdapter = {
     return { document: { name: row.name, description: row.description, graph: JSON.parse(row.graph), inputs_schema: JSON.parse(row.inputs_schema) }, version: row.version };
   },
   async save(env, user, id, document) {
-    if (!workflowSaver) throw new ApiError(503, 'NOT_AVAILABLE', 'Saving workflows from a room needs the workflows module');
-    return workflowSaver(env, user, id, document);
+    const parsed = UpdateWorkflowBody.safeParse({ ...document, note: 'saved from a collaboration room' });
+    if (!parsed.success) throw validationError(describeZodError('document', parsed.error));
+    const workflow = await updateWorkflow(env, user, id, parsed.data);
+    return { version: workflow.version };
   },
 };
 
