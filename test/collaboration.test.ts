@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { applyOps } from '../durable-objects/collab-room';
 import { api, BASE, createUser, expectError } from './helpers';
 import { createAgent, post, type User } from './goal-helpers';
+import { chain, createWorkflow } from './wf-helpers';
 
 /** A test client of a room: every message kept, `next(type)` waits for the next one of a type. */
 async function join(u: User | null, type: string, id: string, headers: Record<string, string> = { Upgrade: 'websocket' }) {
@@ -116,6 +117,29 @@ describe('collaboration rooms', () => {
     expect(after.body.count).toBe(2);
     a.ws.close(1000);
     b.ws.close(1000);
+  });
+
+  it('a workflow room: a write grant edits and saves a new workflow version; read grants and strangers are refused', async () => {
+    const owner = await createUser();
+    const editor = await createUser();
+    const wf = await createWorkflow(owner.token, chain([{ id: 'greet', type: 'template', config: { template: 'Hello' } }]));
+    expect((await join(editor, 'workflow', wf.id)).res.status).toBe(404);
+    await post(owner, '/api/v1/permissions/grants', { resource_type: 'workflow', resource_id: wf.id, user_id: editor.id, level: 'write' });
+    const e = (await join(editor, 'workflow', wf.id)).client!;
+    const sync = await e.next('sync');
+    expect(sync).toMatchObject({ seq: 0, version: 1, document: { name: 'wf' }, you: { can_edit: true } });
+    const greet = sync.document.graph.nodes.findIndex((n: any) => n.id === 'greet');
+    e.send({ type: 'edit', ops: [{ op: 'set', path: ['graph', 'nodes', greet, 'config', 'template'], value: 'Hello {{inputs.name}}' }, { op: 'set', path: ['name'], value: 'greeter' }] });
+    expect((await e.next('edit')).seq).toBe(1);
+    e.send({ type: 'save' });
+    expect(await e.next('saved')).toMatchObject({ seq: 1, version: 2, by: editor.id });
+    const stored = (await api(`/api/v1/workflows/${wf.id}`, { token: owner.token })).body;
+    expect(stored).toMatchObject({ name: 'greeter', version: 2 });
+    expect(stored.graph.nodes.find((n: any) => n.id === 'greet').config.template).toBe('Hello {{inputs.name}}');
+    // The grant opens the workflow API too, at its level: update yes, delete no.
+    expect((await api(`/api/v1/workflows/${wf.id}`, { token: editor.token, method: 'PUT', json: { description: 'shared' } })).status).toBe(200);
+    expectError(await api(`/api/v1/workflows/${wf.id}`, { token: editor.token, method: 'DELETE' }), 403);
+    e.ws.close(1000);
   });
 
   it('refuses without a token, for others’ resources, unknown ones, non-upgrades and bad types', async () => {
