@@ -7,6 +7,7 @@ import { modelConfigsRouter } from './model-configs';
 import { notificationsRouter } from './notifications';
 import { swarmRouter } from './swarm';
 import { tasksRouter } from './tasks';
+import { toolsRouter } from './tools';
 import { knowledgeBasesRouter } from './knowledge-bases';
 import { uploadsRouter } from './uploads';
 
@@ -20,6 +21,7 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/tasks', tasksRouter],
   ['/swarm', swarmRouter],
   ['/notifications', notificationsRouter],
+  ['/tools', toolsRouter],
   ['/knowledge-bases', knowledgeBasesRouter],
   ['/uploads', uploadsRouter],
 ];

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { basicFake } from './basic';
 import { openaiFake } from './openai';
 import { scriptedFake } from './scripted';
+import { toolsFake } from './tools';
 import { embeddingsFake } from './embeddings';
 
 export type FakeHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer, url: URL) => unknown;
@@ -17,6 +18,7 @@ const fakes: Record<string, FakeHandler> = {
   '/basic': basicFake,
   '/openai': openaiFake,
   '/scripted': scriptedFake,
+  '/tools': toolsFake,
   '/embeddings-api': embeddingsFake,
 };
 
