@@ -30,8 +30,8 @@ async function fails(name: string, args: Record<string, unknown>, extra: { env?:
 }
 
 describe('registry', () => {
-  it('has 52 tools (50 of its own, 2 added by the tasks and notifications modules), each described in English and Chinese with an object schema', () => {
-    expect(builtinTools).toHaveLength(52);
+  it('has 53 tools (50 of its own, 3 added by the tasks, notifications and feishu modules), each described in English and Chinese with an object schema', () => {
+    expect(builtinTools).toHaveLength(53);
     for (const t of builtinTools) {
       expect(t.name).toMatch(/^[a-z][a-z0-9_]*$/);
       expect(t.description.length, t.name).toBeGreaterThan(20);

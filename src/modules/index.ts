@@ -2,6 +2,7 @@ import type { AppRouter } from '../lib/router';
 import { agentsRouter } from './agents';
 import { apiKeysRouter } from './api-keys';
 import { authRouter } from './auth';
+import { feishuRouter } from './feishu';
 import { goalsRouter } from './goals';
 import { modelConfigsRouter } from './model-configs';
 import { notificationsRouter } from './notifications';
@@ -20,4 +21,5 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/swarm', swarmRouter],
   ['/notifications', notificationsRouter],
   ['/tools', toolsRouter],
+  ['/feishu', feishuRouter],
 ];
