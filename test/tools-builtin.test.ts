@@ -466,6 +466,17 @@ describe('platform tools of other modules', () => {
     expect((await fails('send_notification', {})).message).toContain('title');
   });
 
+  it("feishu_send_message messages only the user's own bound Feishu account", async () => {
+    expect((await fails('feishu_send_message', { text: 'hi' })).message).toContain('no bound Feishu account');
+    await env.DB.prepare("INSERT INTO feishu_bindings (open_id, user_id) VALUES ('ou_tool_user', ?)").bind(userId).run();
+    const r = await run('feishu_send_message', { text: 'Report ready' });
+    expect(r).toMatchObject({ sent: true });
+    const calls = (await (await fetch(`${env.FAKE_BASE_URL}/feishu/_calls`)).json()) as Array<{ path: string; body: any; accepted: boolean }>;
+    const sent = calls.filter((c) => c.accepted && c.path === '/open-apis/im/v1/messages?receive_id_type=open_id');
+    expect(sent.map((c) => [c.body.receive_id, JSON.parse(c.body.content).text])).toContainEqual(['ou_tool_user', 'Report ready']);
+    expect((await fails('feishu_send_message', { text: 'x', chat_id: 'oc_elsewhere' })).message).toContain('not talked to the bot');
+  });
+
   it("create_task adds a task to the user's own goal only", async () => {
     const me = await env.DB.prepare('SELECT email FROM users WHERE id = ?').bind(userId).first<{ email: string }>();
     const login = await exports.default.fetch(new Request('http://localhost/api/v1/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: me!.email, password: 'correct horse battery' }) }));
