@@ -1,6 +1,8 @@
 import { app } from './app';
 import type { Env } from './env';
 import { handleIngestBatch, handleIngestDeadLetters } from './modules/knowledge-bases';
+import { cleanupEvents } from './modules/feishu/service';
+import { consumeFeishuBatch, consumeFeishuDeadLetters, FEISHU_DLQ_NAME, FEISHU_QUEUE_NAME } from './modules/feishu/queue';
 import { consumeTaskBatch, consumeTaskDeadLetters, expireTaskLeases, TASKS_DLQ_NAME, TASKS_QUEUE_NAME } from './modules/goals/execution';
 
 /** Queue consumers by queue name; each module adds its own. */
@@ -9,12 +11,15 @@ const consumers: Record<string, (batch: MessageBatch<unknown>, env: Env) => Prom
   [TASKS_DLQ_NAME]: consumeTaskDeadLetters,
   'tiangong-ingest': handleIngestBatch,
   'tiangong-ingest-dlq': handleIngestDeadLetters,
+  [FEISHU_QUEUE_NAME]: consumeFeishuBatch,
+  [FEISHU_DLQ_NAME]: consumeFeishuDeadLetters,
 };
 
 /** Cron steps, run on every trigger; each is independent, so one failing does not stop the others. */
 const cronSteps: Array<[name: string, step: (env: Env) => Promise<unknown>]> = [
   ['login-attempts', (env) => env.DB.prepare('DELETE FROM login_attempts WHERE attempted_at <= ?').bind(Date.now() - 15 * 60 * 1000).run()],
   ['task-leases', expireTaskLeases],
+  ['feishu-events', cleanupEvents],
 ];
 
 export { Execution } from '../durable-objects/execution';
