@@ -14,6 +14,12 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             FAKE_BASE_URL: fake.baseUrl,
             OUTBOUND_ALLOWED_HOSTS: fake.hostPort,
+            // Feishu against the fake open API (test/fakes/feishu.ts).
+            FEISHU_APP_ID: 'cli_test',
+            FEISHU_APP_SECRET: 'feishu-app-secret',
+            FEISHU_VERIFICATION_TOKEN: 'feishu-verification-token',
+            FEISHU_ENCRYPT_KEY: 'feishu-encrypt-key',
+            FEISHU_API_BASE: `${fake.baseUrl}/feishu`,
           },
         },
       }),

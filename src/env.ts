@@ -4,6 +4,7 @@ import type { CollabRoom } from '../durable-objects/collab-room';
 import type { AuthUser } from './lib/auth';
 import type { TaskMessage } from './modules/goals/execution';
 import type { IngestMessage } from './modules/knowledge-bases/ingest';
+import type { FeishuMessage } from './modules/feishu/queue';
 
 /** Bindings and variables the worker receives (see wrangler.toml). */
 export interface Env {
@@ -59,6 +60,15 @@ export interface Env {
   EMAIL_API_KEY?: string;
   /** email_send tool: the sender address. */
   EMAIL_FROM?: string;
+  /** Feishu bot: app credentials, event verification token and encrypt key (secrets). */
+  FEISHU_APP_ID?: string;
+  FEISHU_APP_SECRET?: string;
+  FEISHU_VERIFICATION_TOKEN?: string;
+  FEISHU_ENCRYPT_KEY?: string;
+  /** Feishu open API base URL (default https://open.feishu.cn; https://open.larksuite.com for Lark). */
+  FEISHU_API_BASE?: string;
+  /** Producer of `tiangong-feishu`: accepted Feishu events, processed after the 200. */
+  FEISHU_QUEUE: Queue<FeishuMessage>;
 }
 
 /** Per-request values set by middleware. */

@@ -1,6 +1,8 @@
 import { app } from './app';
 import type { Env } from './env';
 import { handleIngestBatch, handleIngestDeadLetters } from './modules/knowledge-bases';
+import { cleanupEvents } from './modules/feishu/service';
+import { consumeFeishuBatch, consumeFeishuDeadLetters, FEISHU_DLQ_NAME, FEISHU_QUEUE_NAME } from './modules/feishu/queue';
 import { logJob } from './lib/system-log';
 import { enforceLogRetention } from './lib/retention';
 import { evaluateAlertRules } from './modules/alert-rules/evaluate';
@@ -16,12 +18,15 @@ const consumers: Record<string, (batch: MessageBatch<unknown>, env: Env) => Prom
   [TASKS_DLQ_NAME]: consumeTaskDeadLetters,
   'tiangong-ingest': handleIngestBatch,
   'tiangong-ingest-dlq': handleIngestDeadLetters,
+  [FEISHU_QUEUE_NAME]: consumeFeishuBatch,
+  [FEISHU_DLQ_NAME]: consumeFeishuDeadLetters,
 };
 
 /** Cron steps, run on every trigger; each is independent, so one failing does not stop the others. */
 const cronSteps: Array<[name: string, step: (env: Env) => Promise<unknown>]> = [
   ['login-attempts', (env) => env.DB.prepare('DELETE FROM login_attempts WHERE attempted_at <= ?').bind(Date.now() - 15 * 60 * 1000).run()],
   ['task-leases', expireTaskLeases],
+  ['feishu-events', cleanupEvents],
   ['alert-rules', evaluateAlertRules],
   ['log-retention', enforceLogRetention],
 ];

@@ -30,8 +30,8 @@ async function fails(name: string, args: Record<string, unknown>, extra: { env?:
 }
 
 describe('registry', () => {
-  it('has 52 tools (50 of its own, 2 added by the tasks and notifications modules), each described in English and Chinese with an object schema', () => {
-    expect(builtinTools).toHaveLength(52);
+  it('has 53 tools (50 of its own, 3 added by the tasks, notifications and feishu modules), each described in English and Chinese with an object schema', () => {
+    expect(builtinTools).toHaveLength(53);
     for (const t of builtinTools) {
       expect(t.name).toMatch(/^[a-z][a-z0-9_]*$/);
       expect(t.description.length, t.name).toBeGreaterThan(20);
@@ -464,6 +464,17 @@ describe('platform tools of other modules', () => {
     const row = await env.DB.prepare('SELECT user_id, type, title, body, resource_type FROM notifications WHERE id = ?').bind(r.notification_id).first();
     expect(row).toEqual({ user_id: userId, type: 'agent_message', title: 'Report ready', body: 'See the goal', resource_type: 'goal' });
     expect((await fails('send_notification', {})).message).toContain('title');
+  });
+
+  it("feishu_send_message messages only the user's own bound Feishu account", async () => {
+    expect((await fails('feishu_send_message', { text: 'hi' })).message).toContain('no bound Feishu account');
+    await env.DB.prepare("INSERT INTO feishu_bindings (open_id, user_id) VALUES ('ou_tool_user', ?)").bind(userId).run();
+    const r = await run('feishu_send_message', { text: 'Report ready' });
+    expect(r).toMatchObject({ sent: true });
+    const calls = (await (await fetch(`${env.FAKE_BASE_URL}/feishu/_calls`)).json()) as Array<{ path: string; body: any; accepted: boolean }>;
+    const sent = calls.filter((c) => c.accepted && c.path === '/open-apis/im/v1/messages?receive_id_type=open_id');
+    expect(sent.map((c) => [c.body.receive_id, JSON.parse(c.body.content).text])).toContainEqual(['ou_tool_user', 'Report ready']);
+    expect((await fails('feishu_send_message', { text: 'x', chat_id: 'oc_elsewhere' })).message).toContain('not talked to the bot');
   });
 
   it("create_task adds a task to the user's own goal only", async () => {

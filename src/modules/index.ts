@@ -6,6 +6,7 @@ import { approvalRouter } from './approval';
 import { authRouter } from './auth';
 import { executionLogsRouter } from './execution-logs';
 import { executionsRouter } from './executions';
+import { feishuRouter } from './feishu';
 import { goalsRouter } from './goals';
 import { modelConfigsRouter } from './model-configs';
 import { nodeTemplatesRouter } from './node-templates';
@@ -48,6 +49,7 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/node-templates', nodeTemplatesRouter],
   ['/approval', approvalRouter],
   ['/ws', wsRouter],
+  ['/feishu', feishuRouter],
   ['/permissions', permissionsRouter],
   ['/audit-logs', auditLogsRouter],
   ['/system-logs', systemLogsRouter],

@@ -8,4 +8,5 @@ export * from './notifications';
 export * from './tools';
 export * from './knowledge';
 export * from './workflows';
+export * from './channels';
 export * from './governance';
