@@ -5,6 +5,7 @@ import { authRouter } from './auth';
 import { goalsRouter } from './goals';
 import { modelConfigsRouter } from './model-configs';
 import { notificationsRouter } from './notifications';
+import { openaiRouter } from './openai';
 import { swarmRouter } from './swarm';
 import { tasksRouter } from './tasks';
 import { toolsRouter } from './tools';
@@ -20,4 +21,5 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/swarm', swarmRouter],
   ['/notifications', notificationsRouter],
   ['/tools', toolsRouter],
+  ['/openai', openaiRouter],
 ];
