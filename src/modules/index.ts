@@ -3,6 +3,7 @@ import { agentsRouter } from './agents';
 import { apiKeysRouter } from './api-keys';
 import { authRouter } from './auth';
 import { goalsRouter } from './goals';
+import { mcpRouter } from './mcp';
 import { modelConfigsRouter } from './model-configs';
 import { notificationsRouter } from './notifications';
 import { openaiRouter } from './openai';
@@ -22,4 +23,5 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/notifications', notificationsRouter],
   ['/tools', toolsRouter],
   ['/openai', openaiRouter],
+  ['/mcp', mcpRouter],
 ];
