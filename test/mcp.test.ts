@@ -1,3 +1,4 @@
+import { env } from 'cloudflare:workers';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -144,5 +145,110 @@ describe('MCP JSON-RPC details', () => {
   it('is in the OpenAPI document', async () => {
     const doc = await api('/openapi.json');
     expect(doc.body.paths['/api/v1/mcp'].post).toBeDefined();
+  });
+});
+
+describe('MCP client: remote MCP servers as tools', () => {
+  const server = (path: string) => `${env.FAKE_BASE_URL}/mcp/${path}`;
+
+  it('connects a server (sessions, SSE answers), lists its tools as mcp_<server>_<tool> and runs them through the tools API', async () => {
+    const created = await api('/api/v1/mcp/servers', { token: owner.token, json: { name: 'fake', url: server('tools'), description: 'SDK server', owner_id: other.id } });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body).toMatchObject({ name: 'fake', owner_id: owner.id, header_names: [], server_info: { name: 'fake-mcp' } });
+    expect(created.body.protocol_version).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    const names = created.body.tools.map((t: { name: string }) => t.name).sort();
+    expect(names).toEqual(['mcp_fake_add', 'mcp_fake_fail', 'mcp_fake_files_read', 'mcp_fake_shout']);
+    const add = created.body.tools.find((t: { name: string }) => t.name === 'mcp_fake_add');
+    expect(add).toMatchObject({ remote_name: 'add', title: 'Add', description: 'Adds two numbers', input_schema: { type: 'object', required: ['a', 'b'] } });
+
+    const sum = await api('/api/v1/tools/mcp_fake_add/use', { token: owner.token, json: { arguments: { a: 2, b: 40 } } });
+    expect(sum.status, sum.text).toBe(200);
+    expect(sum.body).toMatchObject({ tool_id: 'mcp_fake_add', output: '42' });
+    const shout = await api('/api/v1/tools/mcp_fake_shout/use', { token: owner.token, json: { arguments: { text: 'hi' } } });
+    expect(shout.body.output).toEqual({ shouted: 'HI', length: 2 });
+    const dotted = await api('/api/v1/tools/mcp_fake_files_read/use', { token: owner.token, json: { arguments: { path: '/etc/motd' } } });
+    expect(dotted.body.output).toBe('contents of /etc/motd');
+    // Arguments are checked against the server's schema before any call.
+    expectError(await api('/api/v1/tools/mcp_fake_add/use', { token: owner.token, json: { arguments: { a: 'two' } } }), 422, 'VALIDATION_ERROR');
+    const failed = expectError(await api('/api/v1/tools/mcp_fake_fail/use', { token: owner.token, json: { arguments: {} } }), 502, 'MCP_ERROR');
+    expect(failed.message).toContain('the disk is on fire');
+    const tool = await api('/api/v1/tools/mcp_fake_add', { token: owner.token });
+    expect(tool.body).toMatchObject({ id: 'mcp_fake_add', type: 'mcp', builtin: false });
+
+    // Every session the client opened was ended with DELETE.
+    const stats = await (await fetch(`${env.FAKE_BASE_URL}/mcp/stats`)).json<{ open_sessions: number; closed_sessions: number }>();
+    expect(stats.open_sessions).toBe(0);
+    expect(stats.closed_sessions).toBeGreaterThanOrEqual(5);
+
+    const usage = await env.DB.prepare("SELECT tool_type, ok FROM tool_usage WHERE tool_name = 'mcp_fake_add' AND user_id = ?").bind(owner.id).all();
+    expect(usage.results).toContainEqual({ tool_type: 'mcp', ok: 1 });
+  });
+
+  it('lets an agent call an MCP tool (through the OpenAI endpoint)', async () => {
+    await api('/api/v1/mcp/servers', { token: owner.token, json: { name: 'calc', url: server('tools') } });
+    const agent = await createAgent(owner.token, { include_tools: ['mcp_calc_add'] });
+    const completion = await api('/api/v1/openai/chat/completions', {
+      token: key,
+      json: { model: agent.id, messages: [{ role: 'user', content: '/tool mcp_calc_add {"a": 20, "b": 22}' }] },
+    });
+    expect(completion.status, completion.text).toBe(200);
+    expect(completion.body.choices[0].message.content).toBe('tool mcp_calc_add returned: "42"');
+    // Unknown MCP tools are rejected like unknown builtins.
+    const bad = await api('/api/v1/agents', { token: owner.token, json: { name: 'x', include_tools: ['mcp_calc_nope'] } });
+    expect(expectError(bad, 422, 'VALIDATION_ERROR').message).toContain('mcp_calc_nope');
+  });
+
+  it('sends stored headers (encrypted at rest, never returned); a server refusing us is not saved', async () => {
+    const refused = await api('/api/v1/mcp/servers', { token: owner.token, json: { name: 'secure', url: server('secure') } });
+    expect(expectError(refused, 502, 'MCP_ERROR').message).toContain('401');
+    const created = await api('/api/v1/mcp/servers', {
+      token: owner.token,
+      json: { name: 'secure', url: server('secure'), headers: { Authorization: 'Bearer fake-mcp-secret' } },
+    });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body.header_names).toEqual(['Authorization']);
+    expect(created.text).not.toContain('fake-mcp-secret');
+    const row = await env.DB.prepare('SELECT * FROM mcp_servers WHERE id = ?').bind(created.body.id).first();
+    expect(JSON.stringify(row)).not.toContain('fake-mcp-secret');
+    const used = await api('/api/v1/tools/mcp_secure_add/use', { token: owner.token, json: { arguments: { a: 1, b: 1 } } });
+    expect(used.body.output).toBe('2');
+  });
+
+  it('owner scoping: other users see no servers and no tools', async () => {
+    const created = await api('/api/v1/mcp/servers', { token: owner.token, json: { name: 'private', url: server('tools') } });
+    expectError(await api(`/api/v1/mcp/servers/${created.body.id}`, { token: other.token }), 404, 'NOT_FOUND');
+    expectError(await api(`/api/v1/mcp/servers/${created.body.id}`, { token: other.token, method: 'DELETE' }), 404, 'NOT_FOUND');
+    expectError(await api('/api/v1/tools/mcp_private_add/use', { token: other.token, json: { arguments: { a: 1, b: 1 } } }), 404, 'NOT_FOUND');
+    expect((await api('/api/v1/mcp/servers', { token: other.token })).body).toMatchObject({ items: [], total: 0 });
+    const mine = await api('/api/v1/mcp/servers?page_size=100', { token: owner.token });
+    expect(mine.body.items.map((s: { id: string }) => s.id)).toContain(created.body.id);
+  });
+
+  it('refreshes, deletes (tools go with the server), and checks input', async () => {
+    const created = await api('/api/v1/mcp/servers', { token: owner.token, json: { name: 'temp', url: server('tools') } });
+    const refreshed = await api(`/api/v1/mcp/servers/${created.body.id}/refresh`, { token: owner.token, method: 'POST' });
+    expect(refreshed.status, refreshed.text).toBe(200);
+    expect(refreshed.body.tools).toHaveLength(4);
+    expect(refreshed.body.refreshed_at >= created.body.refreshed_at).toBe(true);
+    expectError(await api('/api/v1/mcp/servers', { token: owner.token, json: { name: 'temp', url: server('tools') } }), 409, 'CONFLICT');
+    expect((await api(`/api/v1/mcp/servers/${created.body.id}`, { token: owner.token, method: 'DELETE' })).status).toBe(204);
+    expectError(await api('/api/v1/tools/mcp_temp_add/use', { token: owner.token, json: { arguments: { a: 1, b: 1 } } }), 404, 'NOT_FOUND');
+    expectError(await api(`/api/v1/mcp/servers/${created.body.id}`, { token: owner.token }), 404, 'NOT_FOUND');
+
+    for (const [json, field] of [
+      [{ name: 'Has_Underscore', url: server('tools') }, 'body.name'],
+      [{ name: 'ok', url: 'not a url' }, 'body.url'],
+      [{ name: 'ok', url: server('tools'), headers: { 'bad header': 'x' } }, 'body.headers'],
+    ] as const) {
+      expect(expectError(await api('/api/v1/mcp/servers', { token: owner.token, json }), 422, 'VALIDATION_ERROR').message).toContain(field);
+    }
+    expectError(await api('/api/v1/mcp/servers'), 401, 'UNAUTHORIZED');
+  });
+
+  it('goes through the SSRF guard', async () => {
+    for (const url of ['http://localhost:8080/mcp', 'http://169.254.169.254/latest', 'http://10.0.0.1/mcp']) {
+      expectError(await api('/api/v1/mcp/servers', { token: owner.token, json: { name: 'evil', url } }), 400, 'SSRF_BLOCKED');
+    }
+    expect((await api('/api/v1/mcp/servers', { token: owner.token })).body.items.some((s: { name: string }) => s.name === 'evil')).toBe(false);
   });
 });

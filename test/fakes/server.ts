@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basicFake } from './basic';
+import { mcpFake } from './mcp';
 import { openaiFake } from './openai';
 import { scriptedFake } from './scripted';
 import { toolsFake } from './tools';
@@ -15,6 +16,7 @@ export type FakeHandler = (req: IncomingMessage, res: ServerResponse, body: Buff
 
 const fakes: Record<string, FakeHandler> = {
   '/basic': basicFake,
+  '/mcp': mcpFake,
   '/openai': openaiFake,
   '/scripted': scriptedFake,
   '/tools': toolsFake,

@@ -6,3 +6,4 @@ export * from './api-keys';
 export * from './goals';
 export * from './notifications';
 export * from './tools';
+export * from './mcp';
