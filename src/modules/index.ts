@@ -10,6 +10,8 @@ import { openaiRouter } from './openai';
 import { swarmRouter } from './swarm';
 import { tasksRouter } from './tasks';
 import { toolsRouter } from './tools';
+import { knowledgeBasesRouter } from './knowledge-bases';
+import { uploadsRouter } from './uploads';
 
 /** Every module router, mounted under `/api/v1` + its prefix. */
 export const modules: Array<[prefix: string, router: AppRouter]> = [
@@ -24,4 +26,6 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/tools', toolsRouter],
   ['/openai', openaiRouter],
   ['/mcp', mcpRouter],
+  ['/knowledge-bases', knowledgeBasesRouter],
+  ['/uploads', uploadsRouter],
 ];

@@ -11,6 +11,7 @@ import { mcpFake } from './mcp';
 import { openaiFake } from './openai';
 import { scriptedFake } from './scripted';
 import { toolsFake } from './tools';
+import { embeddingsFake } from './embeddings';
 
 export type FakeHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer, url: URL) => unknown;
 
@@ -20,6 +21,7 @@ const fakes: Record<string, FakeHandler> = {
   '/openai': openaiFake,
   '/scripted': scriptedFake,
   '/tools': toolsFake,
+  '/embeddings-api': embeddingsFake,
 };
 
 export async function startFakeServer(): Promise<{ baseUrl: string; hostPort: string }> {

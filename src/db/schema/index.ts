@@ -7,3 +7,4 @@ export * from './goals';
 export * from './notifications';
 export * from './tools';
 export * from './mcp';
+export * from './knowledge';
