@@ -1,10 +1,15 @@
 import type { AppRouter } from '../lib/router';
 import { agentsRouter } from './agents';
 import { apiKeysRouter } from './api-keys';
+import { approvalRouter } from './approval';
 import { authRouter } from './auth';
+import { executionLogsRouter } from './execution-logs';
+import { executionsRouter } from './executions';
 import { goalsRouter } from './goals';
 import { mcpRouter } from './mcp';
 import { modelConfigsRouter } from './model-configs';
+import { nodeTemplatesRouter } from './node-templates';
+import { nodesRouter } from './nodes';
 import { notificationsRouter } from './notifications';
 import { openaiRouter } from './openai';
 import { swarmRouter } from './swarm';
@@ -12,6 +17,8 @@ import { tasksRouter } from './tasks';
 import { toolsRouter } from './tools';
 import { knowledgeBasesRouter } from './knowledge-bases';
 import { uploadsRouter } from './uploads';
+import { workflowsRouter } from './workflows';
+import { wsRouter } from './ws';
 
 /** Every module router, mounted under `/api/v1` + its prefix. */
 export const modules: Array<[prefix: string, router: AppRouter]> = [
@@ -28,4 +35,11 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/mcp', mcpRouter],
   ['/knowledge-bases', knowledgeBasesRouter],
   ['/uploads', uploadsRouter],
+  ['/workflows', workflowsRouter],
+  ['/executions', executionsRouter],
+  ['/execution-logs', executionLogsRouter],
+  ['/nodes', nodesRouter],
+  ['/node-templates', nodeTemplatesRouter],
+  ['/approval', approvalRouter],
+  ['/ws', wsRouter],
 ];

@@ -12,6 +12,7 @@ import { openaiFake } from './openai';
 import { scriptedFake } from './scripted';
 import { toolsFake } from './tools';
 import { embeddingsFake } from './embeddings';
+import { workflowFake } from './workflow';
 
 export type FakeHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer, url: URL) => unknown;
 
@@ -22,6 +23,7 @@ const fakes: Record<string, FakeHandler> = {
   '/scripted': scriptedFake,
   '/tools': toolsFake,
   '/embeddings-api': embeddingsFake,
+  '/wf': workflowFake,
 };
 
 export async function startFakeServer(): Promise<{ baseUrl: string; hostPort: string }> {

@@ -8,3 +8,4 @@ export * from './notifications';
 export * from './tools';
 export * from './mcp';
 export * from './knowledge';
+export * from './workflows';
