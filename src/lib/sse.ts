@@ -28,6 +28,20 @@ export class SseWriter {
     }
   }
 
+  /**
+   * A bare `data:` event with no `event:`/`id:` lines — the OpenAI streaming wire format, whose
+   * clients read only `data:` (JSON, or the literal `[DONE]` passed as a string).
+   */
+  async data(payload: unknown): Promise<void> {
+    if (this.closed) return;
+    const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
+    try {
+      await this.writer.write(this.encoder.encode(`data: ${text}\n\n`));
+    } catch {
+      this.closed = true;
+    }
+  }
+
   /** A comment line, to keep intermediaries from closing an idle stream. */
   async ping(): Promise<void> {
     if (this.closed) return;

@@ -8,10 +8,12 @@ import { executionLogsRouter } from './execution-logs';
 import { executionsRouter } from './executions';
 import { feishuRouter } from './feishu';
 import { goalsRouter } from './goals';
+import { mcpRouter } from './mcp';
 import { modelConfigsRouter } from './model-configs';
 import { nodeTemplatesRouter } from './node-templates';
 import { nodesRouter } from './nodes';
 import { notificationsRouter } from './notifications';
+import { openaiRouter } from './openai';
 import { permissionsRouter } from './permissions';
 import { auditLogsRouter } from './audit-logs';
 import { systemLogsRouter } from './system-logs';
@@ -40,6 +42,8 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/swarm', swarmRouter],
   ['/notifications', notificationsRouter],
   ['/tools', toolsRouter],
+  ['/openai', openaiRouter],
+  ['/mcp', mcpRouter],
   ['/knowledge-bases', knowledgeBasesRouter],
   ['/uploads', uploadsRouter],
   ['/workflows', workflowsRouter],

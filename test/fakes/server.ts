@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { basicFake } from './basic';
 import { feishuFake } from './feishu';
+import { mcpFake } from './mcp';
 import { openaiFake } from './openai';
 import { scriptedFake } from './scripted';
 import { toolsFake } from './tools';
@@ -20,6 +21,7 @@ export type FakeHandler = (req: IncomingMessage, res: ServerResponse, body: Buff
 const fakes: Record<string, FakeHandler> = {
   '/basic': basicFake,
   '/feishu': feishuFake,
+  '/mcp': mcpFake,
   '/openai': openaiFake,
   '/scripted': scriptedFake,
   '/tools': toolsFake,

@@ -1,7 +1,7 @@
 import { ApiError, notFound, validationError } from '../../lib/errors';
 import { decryptHttpConfig, runCodeTool, runHttpTool, type CodeToolConfig, type StoredHttpConfig } from './custom';
 import { applyDefaults, validateJson } from './json-schema';
-import { findBuiltinTool } from './registry';
+import { findBuiltinTool, findDynamicTool } from './registry';
 import type { ToolContext, ToolOutcome } from './types';
 
 /** A custom tool row as stored in `custom_tools`. */
@@ -22,7 +22,7 @@ export interface CustomToolRow {
 interface ResolvedTool {
   id: string;
   name: string;
-  type: 'builtin' | 'http' | 'code';
+  type: string;
   parameters: Record<string, unknown>;
   run(args: Record<string, unknown>): Promise<{ output: unknown; logs?: string[] }>;
 }
@@ -49,6 +49,10 @@ async function resolve(ctx: ToolContext, toolId: string): Promise<ResolvedTool |
   const builtin = findBuiltinTool(toolId);
   if (builtin) {
     return { id: builtin.name, name: builtin.name, type: 'builtin', parameters: builtin.parameters, run: async (args) => ({ output: await builtin.execute(args, ctx) }) };
+  }
+  const dynamic = await findDynamicTool(ctx, toolId);
+  if (dynamic) {
+    return { id: dynamic.name, name: dynamic.name, type: dynamic.type, parameters: dynamic.parameters, run: async (args) => ({ output: await dynamic.execute(args, ctx) }) };
   }
   const row = await loadCustomTool(ctx, toolId);
   if (!row) return null;
@@ -97,8 +101,8 @@ async function recordUsage(ctx: ToolContext, tool: ResolvedTool, durationMs: num
 }
 
 /**
- * Runs a tool — builtin by name, the caller's custom tool by UUID — the one entry point for
- * agents, workflows and the tools API. Arguments are validated against the tool's JSON Schema;
+ * Runs a tool — builtin by name, the caller's custom tool by UUID, the caller's dynamic tool (MCP)
+ * by its prefixed name — the one entry point for agents, workflows and the tools API. Arguments are validated against the tool's JSON Schema;
  * every call that reaches a tool is recorded in `tool_usage`, failed ones included.
  */
 export async function invokeTool(ctx: ToolContext, toolId: string, args: Record<string, unknown>): Promise<ToolOutcome> {

@@ -8,7 +8,7 @@ import { platformTools } from './builtin/platform';
 import { textTools } from './builtin/text';
 import { timeTools } from './builtin/time';
 import { webTools } from './builtin/web';
-import type { BuiltinTool } from './types';
+import type { BuiltinTool, ToolContext } from './types';
 
 /**
  * The builtin tool registry. Every tool an agent, a workflow or `/tools/{id}/use` runs is
@@ -46,3 +46,40 @@ export function registerBuiltinTool(tool: BuiltinTool): void {
 
 /** Display order of categories. */
 export const TOOL_CATEGORIES = ['math', 'time', 'text', 'data', 'encoding', 'web', 'ai', 'platform', 'integration', 'code'] as const;
+
+/** A tool that exists per user rather than in code (e.g. a connected MCP server's tool). */
+export interface DynamicTool {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+  /** Recorded as tool_usage.tool_type. */
+  type: string;
+  execute(args: Record<string, unknown>, ctx: ToolContext): Promise<unknown>;
+}
+
+/**
+ * Resolves a family of dynamic tools by name prefix (`mcp_`). Modules register one at import
+ * time, so invokeTool and agents' include_tools reach these tools without the engine knowing
+ * the modules.
+ */
+export interface ToolProvider {
+  prefix: string;
+  resolve(ctx: Pick<ToolContext, 'env' | 'userId'>, name: string): Promise<DynamicTool | null>;
+}
+
+const providers: ToolProvider[] = [];
+
+export function registerToolProvider(provider: ToolProvider): void {
+  if (providers.some((p) => p.prefix === provider.prefix)) throw new Error(`Tool provider ${provider.prefix} is already registered`);
+  providers.push(provider);
+}
+
+export function findToolProvider(name: string): ToolProvider | undefined {
+  return providers.find((p) => name.startsWith(p.prefix));
+}
+
+/** A dynamic tool of this user by name, or null. */
+export async function findDynamicTool(ctx: Pick<ToolContext, 'env' | 'userId'>, name: string): Promise<DynamicTool | null> {
+  const provider = findToolProvider(name);
+  return provider ? provider.resolve(ctx, name) : null;
+}

@@ -2,7 +2,7 @@ import { parseArguments, runAgentTurn, type AgentEvent, type AgentTurnResult, ty
 import { resolveModelTarget } from '../../engine/llm/resolve';
 import { addUsage, emptyUsage, type ChatMessage, type ToolCall, type ToolSpec } from '../../engine/llm/types';
 import { invokeTool } from '../../engine/tools/invoke';
-import { findBuiltinTool } from '../../engine/tools/registry';
+import { findBuiltinTool, findDynamicTool, findToolProvider } from '../../engine/tools/registry';
 import type { Env } from '../../env';
 import { isMissingTable, placeholders } from '../../lib/d1';
 import { ApiError } from '../../lib/errors';
@@ -59,7 +59,8 @@ export async function agentTools(env: Env, agent: Agent, depth: number): Promise
   const bindings = new Map<string, ToolBinding>();
   for (const ref of agent.include_tools) {
     if (UUID.test(ref)) continue;
-    const tool = findBuiltinTool(ref);
+    // Dynamic tools (MCP) are the agent owner's, like custom tools.
+    const tool = findBuiltinTool(ref) ?? (await findDynamicTool({ env, userId: agent.owner_id }, ref));
     if (tool) bindings.set(tool.name, { kind: 'tool', ref: tool.name, spec: { name: tool.name, description: tool.description, parameters: tool.parameters } });
   }
   for (const { ref, spec } of await customToolSpecs(env, agent.owner_id, agent.include_tools.filter((r) => UUID.test(r)))) {
@@ -120,8 +121,8 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentTurnResult> 
           duration_ms: Date.now() - started,
         };
       }
-      // A custom tool is its owner's (the agent's owner), even when an admin talks to the agent.
-      const userId = UUID.test(binding.ref) && agent ? agent.owner_id : opts.userId;
+      // A custom or MCP tool is its owner's (the agent's owner), even when an admin talks to the agent.
+      const userId = (UUID.test(binding.ref) || findToolProvider(binding.ref)) && agent ? agent.owner_id : opts.userId;
       const outcome = await invokeTool(
         { env, userId, agentId: agent?.id ?? null, sessionId: opts.sessionId ?? null, caller: 'agent', signal: opts.signal },
         binding.ref,

@@ -1,7 +1,7 @@
 import { resolveModelTarget, findUsableConfig } from '../../engine/llm/resolve';
 import type { ModelTarget } from '../../engine/llm/gateway';
 import type { ToolSpec } from '../../engine/llm/types';
-import { findBuiltinTool } from '../../engine/tools/registry';
+import { findBuiltinTool, findDynamicTool } from '../../engine/tools/registry';
 import type { Env } from '../../env';
 import type { AuthUser } from '../../lib/auth';
 import { authorizeResource, grantsCleanupStatement, readableFilter, requirePermission, type Action } from '../../lib/authorize';
@@ -113,7 +113,8 @@ export function agentModelTarget(env: Env, agent: Pick<Agent, 'owner_id' | 'mode
 }
 
 /**
- * Checks `include_tools` entries: a builtin tool name, or the id of a custom tool the user owns.
+ * Checks `include_tools` entries: a builtin tool name, the name of one of the user's dynamic tools
+ * (MCP), or the id of a custom tool the user owns.
  * Custom tools live in the tools module's `custom_tools` table (id, owner_id); until that table
  * exists every id is unknown. Throws 422 naming the unknown entries.
  */
@@ -124,6 +125,8 @@ export async function resolveToolRefs(env: Env, userId: string, refs: string[], 
   for (const ref of refs) {
     if (UUID.test(ref)) continue;
     if (findBuiltinTool(ref)) builtin.push(ref);
+    // Dynamic tools (an MCP server's `mcp_<server>_<tool>`) count as builtin-like names.
+    else if (await findDynamicTool({ env, userId }, ref)) builtin.push(ref);
     else unknown.push(ref);
   }
   const custom: string[] = [];

@@ -1,6 +1,6 @@
 import type { z } from '@hono/zod-openapi';
 import type { Env } from '../../env';
-import { builtinTools, findBuiltinTool, TOOL_CATEGORIES } from '../../engine/tools/registry';
+import { builtinTools, findBuiltinTool, findDynamicTool, TOOL_CATEGORIES, type DynamicTool } from '../../engine/tools/registry';
 import { checkUrlTemplate, isSecretHeader, placeholders, type CodeToolConfig, type StoredHttpConfig } from '../../engine/tools/custom';
 import { invokeTool, loadCustomTool, runCustomDefinition, toApiError, validateArguments, type CustomToolRow } from '../../engine/tools/invoke';
 import { checkParameterSchema } from '../../engine/tools/json-schema';
@@ -125,9 +125,30 @@ export async function listCategories(env: Env, userId: string) {
 export async function getTool(env: Env, userId: string, toolId: string): Promise<Tool> {
   const builtin = findBuiltinTool(toolId);
   if (builtin) return builtinView(env, builtin);
+  const dynamic = await findDynamicTool({ env, userId }, toolId);
+  if (dynamic) return dynamicView(dynamic);
   const row = await loadCustomTool({ env, userId }, toolId);
   if (!row) throw notFound('Tool');
   return customView(row);
+}
+
+/** A user's dynamic tool (a connected MCP server's): addressed by its name, like builtins. */
+function dynamicView(t: DynamicTool): Tool {
+  return {
+    id: t.name,
+    name: t.name,
+    description: t.description,
+    description_zh: null,
+    category: t.type,
+    type: t.type as Tool['type'],
+    builtin: false,
+    configured: true,
+    parameters: t.parameters,
+    config: null,
+    owner_id: null,
+    created_at: null,
+    updated_at: null,
+  };
 }
 
 function checkSchema(parameters: Record<string, unknown>) {

@@ -1,0 +1,254 @@
+import { env } from 'cloudflare:workers';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BASE, api, createUser, expectError } from './helpers';
+import { createAgent, createApiKey, workerFetch } from './protocol-helpers';
+
+type User = Awaited<ReturnType<typeof createUser>>;
+let owner: User;
+let other: User;
+let key: string;
+const clients: Client[] = [];
+
+beforeAll(async () => {
+  await createUser('admin');
+  owner = await createUser('owner');
+  other = await createUser('other');
+  key = await createApiKey(owner.token);
+});
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+});
+
+/** The official SDK client over streamable HTTP, its requests delivered to the worker under test. */
+async function connect(apiKey = key) {
+  const transport = new StreamableHTTPClientTransport(new URL(`${BASE}/api/v1/mcp`), {
+    fetch: workerFetch,
+    requestInit: { headers: { Authorization: `Bearer ${apiKey}` } },
+  });
+  const client = new Client({ name: 'tiangong-test', version: '1.0.0' });
+  await client.connect(transport);
+  clients.push(client);
+  return client;
+}
+
+const rpc = (json: unknown, headers: Record<string, string> = {}) =>
+  api('/api/v1/mcp', { token: key, json, headers: { Accept: 'application/json, text/event-stream', ...headers } });
+
+describe('MCP server with the official SDK client', () => {
+  it('initializes and lists the caller’s deployed agents as tools', async () => {
+    const mine = await createAgent(owner.token, { name: 'Researcher', description: 'Finds things' });
+    const draft = await createAgent(owner.token, { name: 'Draft' }, false);
+    const foreign = await createAgent(other.token, { name: 'Foreign' });
+    const client = await connect();
+    expect(client.getServerVersion()).toMatchObject({ name: 'tiangong' });
+    expect(client.getServerCapabilities()?.tools).toBeDefined();
+    const { tools } = await client.listTools();
+    const names = tools.map((t) => t.name);
+    const toolName = `agent_${mine.id.replace(/-/g, '')}`;
+    expect(names).toContain(toolName);
+    expect(names).not.toContain(`agent_${draft.id.replace(/-/g, '')}`);
+    expect(names).not.toContain(`agent_${foreign.id.replace(/-/g, '')}`);
+    const tool = tools.find((t) => t.name === toolName)!;
+    expect(tool.title).toBe('Researcher');
+    expect(tool.description).toContain('Finds things');
+    expect(tool.inputSchema).toMatchObject({ type: 'object', required: ['message'] });
+  });
+
+  it('calls an agent as a tool', async () => {
+    const agent = await createAgent(owner.token);
+    const client = await connect();
+    const result = await client.callTool({ name: `agent_${agent.id.replace(/-/g, '')}`, arguments: { message: 'what is up' } });
+    expect(result.isError).toBe(false);
+    expect(result.content).toEqual([{ type: 'text', text: 'echo: what is up' }]);
+    expect(result.structuredContent).toMatchObject({ reply: 'echo: what is up', iterations: 1 });
+  });
+
+  it('reports a failing agent as a tool error, and unknown or foreign tools as protocol errors', async () => {
+    const agent = await createAgent(owner.token);
+    const foreign = await createAgent(other.token);
+    const client = await connect();
+    const failed = await client.callTool({ name: `agent_${agent.id.replace(/-/g, '')}`, arguments: { message: '/error' } });
+    expect(failed.isError).toBe(true);
+    expect((failed.content as Array<{ text: string }>)[0].text).toMatch(/^LLM_ERROR/);
+    for (const name of ['agent_nope', `agent_${foreign.id.replace(/-/g, '')}`]) {
+      await expect(client.callTool({ name, arguments: { message: 'x' } })).rejects.toThrow(/Unknown tool/);
+    }
+    await expect(client.callTool({ name: `agent_${agent.id.replace(/-/g, '')}`, arguments: {} })).rejects.toThrow(/arguments.message/);
+  });
+
+  it('requires an API key: a JWT, a bad key or none is 401', async () => {
+    expectError(await api('/api/v1/mcp', { json: { jsonrpc: '2.0', id: 1, method: 'ping' } }), 401, 'UNAUTHORIZED');
+    const viaJwt = await api('/api/v1/mcp', { token: owner.token, json: { jsonrpc: '2.0', id: 1, method: 'ping' } });
+    expectError(viaJwt, 401, 'UNAUTHORIZED');
+    expect(viaJwt.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    await expect(connect('tg_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa')).rejects.toThrow();
+  });
+});
+
+describe('MCP JSON-RPC details', () => {
+  it('negotiates the protocol version', async () => {
+    const known = await rpc({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'x', version: '1' } } });
+    expect(known.body).toMatchObject({ jsonrpc: '2.0', id: 1, result: { protocolVersion: '2025-03-26' } });
+    const unknown = await rpc({ jsonrpc: '2.0', id: 'a', method: 'initialize', params: { protocolVersion: '1999-01-01', capabilities: {} } });
+    expect(unknown.body.result.protocolVersion).toBe('2025-11-25');
+    expect(unknown.headers.get('mcp-session-id')).toBeNull();
+  });
+
+  it('answers batches, skips notifications, and uses the spec’s error codes', async () => {
+    const res = await rpc([
+      { jsonrpc: '2.0', id: 1, method: 'ping' },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      { jsonrpc: '2.0', id: 2, method: 'resources/list' },
+      { jsonrpc: '1.0', id: 3, method: 'ping' },
+      { jsonrpc: '2.0', id: 4, method: 'tools/call', params: [] },
+      42,
+    ]);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual([
+      { jsonrpc: '2.0', id: 1, result: {} },
+      { jsonrpc: '2.0', id: 2, error: { code: -32601, message: 'Method not found: resources/list' } },
+      { jsonrpc: '2.0', id: 3, error: { code: -32600, message: expect.any(String) } },
+      { jsonrpc: '2.0', id: 4, error: { code: -32602, message: expect.any(String) } },
+      { jsonrpc: '2.0', id: null, error: { code: -32600, message: expect.any(String) } },
+    ]);
+  });
+
+  it('202 with no body for notifications only; 400 for a parse error, an empty batch or an unknown protocol version', async () => {
+    const note = await rpc({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    expect(note.status).toBe(202);
+    expect(note.text).toBe('');
+    const batchOfNotes = await rpc([{ jsonrpc: '2.0', method: 'notifications/initialized' }, { jsonrpc: '2.0', id: 9, result: {} }]);
+    expect(batchOfNotes.status).toBe(202);
+
+    const parse = await api('/api/v1/mcp', { token: key, body: '{"jsonrpc": "2.0", "id": 1,', headers: { 'Content-Type': 'application/json' } });
+    expect(parse.status).toBe(400);
+    expect(parse.body).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32700, message: expect.any(String) } });
+    const empty = await rpc([]);
+    expect(empty.status).toBe(400);
+    expect(empty.body.error.code).toBe(-32600);
+    const version = await rpc({ jsonrpc: '2.0', id: 1, method: 'ping' }, { 'MCP-Protocol-Version': '2000-01-01' });
+    expect(version.status).toBe(400);
+    expect(version.body.error.code).toBe(-32600);
+  });
+
+  it('GET and DELETE are 405 (stateless server: no server-initiated stream, no session)', async () => {
+    for (const method of ['GET', 'DELETE']) {
+      const res = await api('/api/v1/mcp', { token: key, method, headers: { Accept: 'text/event-stream' } });
+      expectError(res, 405, 'METHOD_NOT_ALLOWED');
+      expect(res.headers.get('allow')).toContain('POST');
+    }
+  });
+
+  it('is in the OpenAPI document', async () => {
+    const doc = await api('/openapi.json');
+    expect(doc.body.paths['/api/v1/mcp'].post).toBeDefined();
+  });
+});
+
+describe('MCP client: remote MCP servers as tools', () => {
+  const server = (path: string) => `${env.FAKE_BASE_URL}/mcp/${path}`;
+
+  it('connects a server (sessions, SSE answers), lists its tools as mcp_<server>_<tool> and runs them through the tools API', async () => {
+    const created = await api('/api/v1/mcp/servers', { token: owner.token, json: { name: 'fake', url: server('tools'), description: 'SDK server', owner_id: other.id } });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body).toMatchObject({ name: 'fake', owner_id: owner.id, header_names: [], server_info: { name: 'fake-mcp' } });
+    expect(created.body.protocol_version).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    const names = created.body.tools.map((t: { name: string }) => t.name).sort();
+    expect(names).toEqual(['mcp_fake_add', 'mcp_fake_fail', 'mcp_fake_files_read', 'mcp_fake_shout']);
+    const add = created.body.tools.find((t: { name: string }) => t.name === 'mcp_fake_add');
+    expect(add).toMatchObject({ remote_name: 'add', title: 'Add', description: 'Adds two numbers', input_schema: { type: 'object', required: ['a', 'b'] } });
+
+    const sum = await api('/api/v1/tools/mcp_fake_add/use', { token: owner.token, json: { arguments: { a: 2, b: 40 } } });
+    expect(sum.status, sum.text).toBe(200);
+    expect(sum.body).toMatchObject({ tool_id: 'mcp_fake_add', output: '42' });
+    const shout = await api('/api/v1/tools/mcp_fake_shout/use', { token: owner.token, json: { arguments: { text: 'hi' } } });
+    expect(shout.body.output).toEqual({ shouted: 'HI', length: 2 });
+    const dotted = await api('/api/v1/tools/mcp_fake_files_read/use', { token: owner.token, json: { arguments: { path: '/etc/motd' } } });
+    expect(dotted.body.output).toBe('contents of /etc/motd');
+    // Arguments are checked against the server's schema before any call.
+    expectError(await api('/api/v1/tools/mcp_fake_add/use', { token: owner.token, json: { arguments: { a: 'two' } } }), 422, 'VALIDATION_ERROR');
+    const failed = expectError(await api('/api/v1/tools/mcp_fake_fail/use', { token: owner.token, json: { arguments: {} } }), 502, 'MCP_ERROR');
+    expect(failed.message).toContain('the disk is on fire');
+    const tool = await api('/api/v1/tools/mcp_fake_add', { token: owner.token });
+    expect(tool.body).toMatchObject({ id: 'mcp_fake_add', type: 'mcp', builtin: false });
+
+    // Every session the client opened was ended with DELETE.
+    const stats = await (await fetch(`${env.FAKE_BASE_URL}/mcp/stats`)).json<{ open_sessions: number; closed_sessions: number }>();
+    expect(stats.open_sessions).toBe(0);
+    expect(stats.closed_sessions).toBeGreaterThanOrEqual(5);
+
+    const usage = await env.DB.prepare("SELECT tool_type, ok FROM tool_usage WHERE tool_name = 'mcp_fake_add' AND user_id = ?").bind(owner.id).all();
+    expect(usage.results).toContainEqual({ tool_type: 'mcp', ok: 1 });
+  });
+
+  it('lets an agent call an MCP tool (through the OpenAI endpoint)', async () => {
+    await api('/api/v1/mcp/servers', { token: owner.token, json: { name: 'calc', url: server('tools') } });
+    const agent = await createAgent(owner.token, { include_tools: ['mcp_calc_add'] });
+    const completion = await api('/api/v1/openai/chat/completions', {
+      token: key,
+      json: { model: agent.id, messages: [{ role: 'user', content: '/tool mcp_calc_add {"a": 20, "b": 22}' }] },
+    });
+    expect(completion.status, completion.text).toBe(200);
+    expect(completion.body.choices[0].message.content).toBe('tool mcp_calc_add returned: "42"');
+    // Unknown MCP tools are rejected like unknown builtins.
+    const bad = await api('/api/v1/agents', { token: owner.token, json: { name: 'x', include_tools: ['mcp_calc_nope'] } });
+    expect(expectError(bad, 422, 'VALIDATION_ERROR').message).toContain('mcp_calc_nope');
+  });
+
+  it('sends stored headers (encrypted at rest, never returned); a server refusing us is not saved', async () => {
+    const refused = await api('/api/v1/mcp/servers', { token: owner.token, json: { name: 'secure', url: server('secure') } });
+    expect(expectError(refused, 502, 'MCP_ERROR').message).toContain('401');
+    const created = await api('/api/v1/mcp/servers', {
+      token: owner.token,
+      json: { name: 'secure', url: server('secure'), headers: { Authorization: 'Bearer fake-mcp-secret' } },
+    });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body.header_names).toEqual(['Authorization']);
+    expect(created.text).not.toContain('fake-mcp-secret');
+    const row = await env.DB.prepare('SELECT * FROM mcp_servers WHERE id = ?').bind(created.body.id).first();
+    expect(JSON.stringify(row)).not.toContain('fake-mcp-secret');
+    const used = await api('/api/v1/tools/mcp_secure_add/use', { token: owner.token, json: { arguments: { a: 1, b: 1 } } });
+    expect(used.body.output).toBe('2');
+  });
+
+  it('owner scoping: other users see no servers and no tools', async () => {
+    const created = await api('/api/v1/mcp/servers', { token: owner.token, json: { name: 'private', url: server('tools') } });
+    expectError(await api(`/api/v1/mcp/servers/${created.body.id}`, { token: other.token }), 404, 'NOT_FOUND');
+    expectError(await api(`/api/v1/mcp/servers/${created.body.id}`, { token: other.token, method: 'DELETE' }), 404, 'NOT_FOUND');
+    expectError(await api('/api/v1/tools/mcp_private_add/use', { token: other.token, json: { arguments: { a: 1, b: 1 } } }), 404, 'NOT_FOUND');
+    expect((await api('/api/v1/mcp/servers', { token: other.token })).body).toMatchObject({ items: [], total: 0 });
+    const mine = await api('/api/v1/mcp/servers?page_size=100', { token: owner.token });
+    expect(mine.body.items.map((s: { id: string }) => s.id)).toContain(created.body.id);
+  });
+
+  it('refreshes, deletes (tools go with the server), and checks input', async () => {
+    const created = await api('/api/v1/mcp/servers', { token: owner.token, json: { name: 'temp', url: server('tools') } });
+    const refreshed = await api(`/api/v1/mcp/servers/${created.body.id}/refresh`, { token: owner.token, method: 'POST' });
+    expect(refreshed.status, refreshed.text).toBe(200);
+    expect(refreshed.body.tools).toHaveLength(4);
+    expect(refreshed.body.refreshed_at >= created.body.refreshed_at).toBe(true);
+    expectError(await api('/api/v1/mcp/servers', { token: owner.token, json: { name: 'temp', url: server('tools') } }), 409, 'CONFLICT');
+    expect((await api(`/api/v1/mcp/servers/${created.body.id}`, { token: owner.token, method: 'DELETE' })).status).toBe(204);
+    expectError(await api('/api/v1/tools/mcp_temp_add/use', { token: owner.token, json: { arguments: { a: 1, b: 1 } } }), 404, 'NOT_FOUND');
+    expectError(await api(`/api/v1/mcp/servers/${created.body.id}`, { token: owner.token }), 404, 'NOT_FOUND');
+
+    for (const [json, field] of [
+      [{ name: 'Has_Underscore', url: server('tools') }, 'body.name'],
+      [{ name: 'ok', url: 'not a url' }, 'body.url'],
+      [{ name: 'ok', url: server('tools'), headers: { 'bad header': 'x' } }, 'body.headers'],
+    ] as const) {
+      expect(expectError(await api('/api/v1/mcp/servers', { token: owner.token, json }), 422, 'VALIDATION_ERROR').message).toContain(field);
+    }
+    expectError(await api('/api/v1/mcp/servers'), 401, 'UNAUTHORIZED');
+  });
+
+  it('goes through the SSRF guard', async () => {
+    for (const url of ['http://localhost:8080/mcp', 'http://169.254.169.254/latest', 'http://10.0.0.1/mcp']) {
+      expectError(await api('/api/v1/mcp/servers', { token: owner.token, json: { name: 'evil', url } }), 400, 'SSRF_BLOCKED');
+    }
+    expect((await api('/api/v1/mcp/servers', { token: owner.token })).body.items.some((s: { name: string }) => s.name === 'evil')).toBe(false);
+  });
+});
