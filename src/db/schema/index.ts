@@ -5,3 +5,4 @@ export * from './chat';
 export * from './api-keys';
 export * from './goals';
 export * from './notifications';
+export * from './ecosystem';
