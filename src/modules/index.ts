@@ -2,6 +2,7 @@ import type { AppRouter } from '../lib/router';
 import { agentsRouter } from './agents';
 import { apiKeysRouter } from './api-keys';
 import { authRouter } from './auth';
+import { dataSourcesRouter } from './data-sources';
 import { goalsRouter } from './goals';
 import { modelConfigsRouter } from './model-configs';
 import { notificationsRouter } from './notifications';
@@ -18,4 +19,5 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/tasks', tasksRouter],
   ['/swarm', swarmRouter],
   ['/notifications', notificationsRouter],
+  ['/data-sources', dataSourcesRouter],
 ];

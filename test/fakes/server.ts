@@ -7,7 +7,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basicFake } from './basic';
+import { dataApiFake } from './data-api';
 import { openaiFake } from './openai';
+import { s3Fake } from './s3';
 import { scriptedFake } from './scripted';
 
 export type FakeHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer, url: URL) => unknown;
@@ -16,6 +18,8 @@ const fakes: Record<string, FakeHandler> = {
   '/basic': basicFake,
   '/openai': openaiFake,
   '/scripted': scriptedFake,
+  '/s3': s3Fake,
+  '/data-api': dataApiFake,
 };
 
 export async function startFakeServer(): Promise<{ baseUrl: string; hostPort: string }> {

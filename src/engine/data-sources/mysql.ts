@@ -2,7 +2,7 @@ import type { Env } from '../../env';
 import { checkOutboundSocket } from '../../lib/outbound';
 import type { QueryLimits, QueryResult, TestResult } from './types';
 import type { SqlConfig, SqlCredentials, SqlQuery } from './postgres';
-import { errorText, queryError, sourceError, tabulate, withDeadline } from './util';
+import { errorText, queryError, queryTimeout, sourceError, tabulate, withDeadline } from './util';
 
 type Connection = import('mysql2/promise').Connection;
 
@@ -30,8 +30,11 @@ async function open(env: Env, config: SqlConfig, credentials: SqlCredentials, li
   }
 }
 
-function classify(e: unknown): Error {
+function classify(e: unknown, timeoutMs: number): Error {
   if (e instanceof Error && 'status' in e) return e;
+  // 1969: MariaDB's max_statement_time, 3024: MySQL's max_execution_time.
+  const errno = (e as { errno?: number } | null)?.errno;
+  if (errno === 1969 || errno === 3024) return queryTimeout(timeoutMs);
   if (e && typeof e === 'object' && 'sqlMessage' in e) return queryError(`MySQL: ${(e as { sqlMessage: string }).sqlMessage}`);
   return sourceError(`MySQL: ${errorText(e)}`);
 }
@@ -42,7 +45,7 @@ export async function testMysql(env: Env, config: SqlConfig, credentials: SqlCre
     const [rows] = await withDeadline(conn.query('SELECT VERSION() AS version'), limits.timeoutMs, () => conn.destroy());
     return { ok: true, server: String((rows as Array<{ version: string }>)[0].version) };
   } catch (e) {
-    throw classify(e);
+    throw classify(e, limits.timeoutMs);
   } finally {
     conn.destroy();
   }
@@ -70,7 +73,7 @@ export async function queryMysql(env: Env, config: SqlConfig, credentials: SqlCr
     })();
     return await withDeadline(work, limits.timeoutMs + 1000, () => conn.destroy());
   } catch (e) {
-    throw classify(e);
+    throw classify(e, limits.timeoutMs);
   } finally {
     conn.destroy();
   }

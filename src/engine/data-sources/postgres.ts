@@ -1,7 +1,7 @@
 import type { Env } from '../../env';
 import { checkOutboundSocket } from '../../lib/outbound';
 import type { QueryLimits, QueryResult, TestResult } from './types';
-import { errorText, queryError, sourceError, tabulate, withDeadline } from './util';
+import { errorText, queryError, queryTimeout, sourceError, tabulate, withDeadline } from './util';
 
 export interface SqlConfig {
   host: string;
@@ -67,7 +67,9 @@ async function open(env: Env, config: SqlConfig, credentials: SqlCredentials, ti
   } as never);
 }
 
-function classify(e: unknown): Error {
+function classify(e: unknown, timeoutMs: number): Error {
+  // 57014 query_canceled: statement_timeout fired on the server.
+  if (e && typeof e === 'object' && (e as { code?: string }).code === '57014') return queryTimeout(timeoutMs);
   if (e && typeof e === 'object' && 'severity' in e) return queryError(`PostgreSQL: ${errorText(e)}`);
   if (e instanceof Error && 'status' in e) return e;
   return sourceError(`PostgreSQL: ${errorText(e)}`);
@@ -79,7 +81,7 @@ export async function testPostgres(env: Env, config: SqlConfig, credentials: Sql
     const [row] = await withDeadline(sql.unsafe('SELECT version() AS version'), limits.timeoutMs, () => sql.end({ timeout: 0 }));
     return { ok: true, server: String(row.version) };
   } catch (e) {
-    throw classify(e);
+    throw classify(e, limits.timeoutMs);
   } finally {
     await sql.end({ timeout: 0 }).catch(() => {});
   }
@@ -110,7 +112,7 @@ export async function queryPostgres(env: Env, config: SqlConfig, credentials: Sq
     });
     return await withDeadline(work, limits.timeoutMs + 1000, () => sql.end({ timeout: 0 }));
   } catch (e) {
-    throw classify(e);
+    throw classify(e, limits.timeoutMs);
   } finally {
     await sql.end({ timeout: 0 }).catch(() => {});
   }
