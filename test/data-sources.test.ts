@@ -161,8 +161,9 @@ describe('MySQL protocol (real MariaDB server)', () => {
       expect(expectError(await query(alice.token, ds.id, { sql }), 400, 'QUERY_ERROR').message).toMatch(/READ ONLY/i);
     }
     expect(expectError(await query(alice.token, ds.id, { sql: 'COMMIT; DELETE FROM people' }), 400, 'QUERY_ERROR').message).toMatch(/syntax/i);
-    // BIGINT arrives as a string (no precision lost).
-    expect((await query(alice.token, ds.id, { sql: 'SELECT COUNT(*) AS n FROM people' })).body.rows[0].n).toBe('250');
+    expect((await query(alice.token, ds.id, { sql: 'SELECT COUNT(*) AS n FROM people' })).body.rows[0].n).toBe(250);
+    // BIGINT beyond 2^53 stays a string (no precision lost); DECIMAL too.
+    expect((await query(alice.token, ds.id, { sql: 'SELECT 9007199254740993 AS big, CAST(1.5 AS DECIMAL(5,2)) AS d, NULL AS n, ? AS s', params: ["it's"] })).body.rows[0]).toEqual({ big: '9007199254740993', d: '1.50', n: null, s: "it's" });
   });
 
   it('times out a slow query', async () => {
