@@ -1,4 +1,5 @@
 import type { AppRouter } from '../lib/router';
+import { agentMarketRouter } from './agent-market';
 import { agentsRouter } from './agents';
 import { apiKeysRouter } from './api-keys';
 import { authRouter } from './auth';
@@ -20,4 +21,5 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/swarm', swarmRouter],
   ['/notifications', notificationsRouter],
   ['/data-sources', dataSourcesRouter],
+  ['/agent-market', agentMarketRouter],
 ];
