@@ -5,7 +5,7 @@
 // absolute numbers.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from 'wrangler';
 
@@ -26,8 +26,10 @@ export async function startPlatform(bundlePath, { migrate = true } = {}) {
     convertV4MiniflareOptions({
       ...workerOptions,
       name: 'tiangong',
-      modules: true,
-      scriptPath: bundlePath,
+      // The script and its extra modules as the build wrote them (wrangler names the sandbox's
+      // QuickJS module "<hash>-wasm", which no default module rule recognises).
+      modules: builtModules(bundlePath),
+      modulesRoot: dirname(bundlePath),
       assets: undefined,
       cronTriggers: undefined,
       modulesRules: undefined,
@@ -39,6 +41,15 @@ export async function startPlatform(bundlePath, { migrate = true } = {}) {
   const url = await mf.ready;
   if (migrate) await applyMigrations(mf);
   return { mf, url: url.toString().replace(/\/$/, '') };
+}
+
+function builtModules(bundlePath) {
+  const dir = dirname(bundlePath);
+  const extra = readdirSync(dir).filter((f) => f.endsWith('-wasm') || f.endsWith('.wasm'));
+  return [
+    { type: 'ESModule', path: bundlePath },
+    ...extra.map((f) => ({ type: 'CompiledWasm', path: join(dir, f) })),
+  ];
 }
 
 async function applyMigrations(mf) {

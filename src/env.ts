@@ -22,6 +22,16 @@ export interface Env {
   TASKS_QUEUE: Queue<TaskMessage>;
   /** `host:port` pairs exempt from the SSRF guard (test fakes only; ignored in production). */
   OUTBOUND_ALLOWED_HOSTS?: string;
+  /** web_search tool: a JSON search API called as GET <url>?q=&count=&format=json (SearXNG, Brave, ...). */
+  WEB_SEARCH_URL?: string;
+  /** web_search tool: sent as `Authorization: Bearer` and `X-Subscription-Token` (secret). */
+  WEB_SEARCH_API_KEY?: string;
+  /** email_send tool: a Resend-style endpoint taking POST {from, to, subject, text, html}. */
+  EMAIL_API_URL?: string;
+  /** email_send tool: Bearer key of the e-mail provider (secret). */
+  EMAIL_API_KEY?: string;
+  /** email_send tool: the sender address. */
+  EMAIL_FROM?: string;
 }
 
 /** Per-request values set by middleware. */

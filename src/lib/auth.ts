@@ -27,12 +27,13 @@ export async function authenticate(env: Env, token: string | undefined | null): 
   if (token.startsWith(API_KEY_PREFIX)) return authenticateApiKey(env, token);
   const userId = await verifyAccessToken(env, token);
   if (!userId) return null;
-  const user = await env.DB.prepare(
-    "SELECT id, email, nickname, role FROM users WHERE id = ? AND status = 'active'",
-  )
-    .bind(userId)
-    .first<AuthUser>();
+  const user = await findActiveUser(env, userId);
   return user ? { ...user, auth_method: 'jwt' } : null;
+}
+
+/** The active user with this id (for work done on a user's behalf: tools, queues, schedules). */
+export async function findActiveUser(env: Env, id: string): Promise<AuthUser | null> {
+  return env.DB.prepare("SELECT id, email, nickname, role FROM users WHERE id = ? AND status = 'active'").bind(id).first<AuthUser>();
 }
 
 async function authenticateApiKey(env: Env, key: string): Promise<AuthUser | null> {

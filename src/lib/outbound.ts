@@ -133,6 +133,7 @@ function blockedIpv6(text: string): string | null {
   if ((g[0] & 0xff00) === 0xff00) return 'a multicast address';
   if (g[0] === 0x2001 && g[1] === 0x0db8) return 'a documentation address';
   if (g[0] === 0x2002) return 'a 6to4 address';
+  if (g[0] === 0x2001 && g[1] === 0) return 'a Teredo address';
   return null;
 }
 

@@ -9,6 +9,7 @@ import { modelConfigsRouter } from './model-configs';
 import { notificationsRouter } from './notifications';
 import { swarmRouter } from './swarm';
 import { tasksRouter } from './tasks';
+import { toolsRouter } from './tools';
 
 /** Every module router, mounted under `/api/v1` + its prefix. */
 export const modules: Array<[prefix: string, router: AppRouter]> = [
@@ -20,6 +21,7 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/tasks', tasksRouter],
   ['/swarm', swarmRouter],
   ['/notifications', notificationsRouter],
+  ['/tools', toolsRouter],
   ['/data-sources', dataSourcesRouter],
   ['/agent-market', agentMarketRouter],
 ];

@@ -11,6 +11,7 @@ import { dataApiFake } from './data-api';
 import { openaiFake } from './openai';
 import { s3Fake } from './s3';
 import { scriptedFake } from './scripted';
+import { toolsFake } from './tools';
 
 export type FakeHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer, url: URL) => unknown;
 
@@ -18,6 +19,7 @@ const fakes: Record<string, FakeHandler> = {
   '/basic': basicFake,
   '/openai': openaiFake,
   '/scripted': scriptedFake,
+  '/tools': toolsFake,
   '/s3': s3Fake,
   '/data-api': dataApiFake,
 };

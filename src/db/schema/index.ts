@@ -5,4 +5,5 @@ export * from './chat';
 export * from './api-keys';
 export * from './goals';
 export * from './notifications';
+export * from './tools';
 export * from './ecosystem';

@@ -19,10 +19,14 @@ export interface BuiltinTool {
   description_zh: string;
   /** JSON Schema of the arguments object. */
   parameters: Record<string, unknown>;
+  /** Tools backed by an outside service: whether its endpoint/key are configured. */
+  isConfigured?(env: Env): boolean;
   execute(args: Record<string, unknown>, ctx: ToolContext): Promise<unknown>;
 }
 
 export interface ToolOutcome {
   output: unknown;
   duration_ms: number;
+  /** Console output of code tools. */
+  logs?: string[];
 }
