@@ -7,6 +7,7 @@ import { dataSourcesRouter } from './data-sources';
 import { goalsRouter } from './goals';
 import { modelConfigsRouter } from './model-configs';
 import { notificationsRouter } from './notifications';
+import { pluginsRouter } from './plugins';
 import { swarmRouter } from './swarm';
 import { tasksRouter } from './tasks';
 import { toolsRouter } from './tools';
@@ -24,4 +25,5 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/tools', toolsRouter],
   ['/data-sources', dataSourcesRouter],
   ['/agent-market', agentMarketRouter],
+  ['/plugins', pluginsRouter],
 ];

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { basicFake } from './basic';
 import { dataApiFake } from './data-api';
 import { openaiFake } from './openai';
+import { pluginApiFake } from './plugin-api';
 import { s3Fake } from './s3';
 import { scriptedFake } from './scripted';
 import { toolsFake } from './tools';
@@ -22,6 +23,7 @@ const fakes: Record<string, FakeHandler> = {
   '/tools': toolsFake,
   '/s3': s3Fake,
   '/data-api': dataApiFake,
+  '/plugin-api': pluginApiFake,
 };
 
 export async function startFakeServer(): Promise<{ baseUrl: string; hostPort: string }> {

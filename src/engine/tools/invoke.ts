@@ -2,6 +2,7 @@ import { ApiError, notFound, validationError } from '../../lib/errors';
 import { decryptHttpConfig, runCodeTool, runHttpTool, type CodeToolConfig, type StoredHttpConfig } from './custom';
 import { applyDefaults, validateJson } from './json-schema';
 import { findBuiltinTool } from './registry';
+import { isPluginRef, resolvePluginTool } from '../plugins/tools';
 import type { ToolContext, ToolOutcome } from './types';
 
 /** A custom tool row as stored in `custom_tools`. */
@@ -22,7 +23,7 @@ export interface CustomToolRow {
 interface ResolvedTool {
   id: string;
   name: string;
-  type: 'builtin' | 'http' | 'code';
+  type: 'builtin' | 'http' | 'code' | 'plugin';
   parameters: Record<string, unknown>;
   run(args: Record<string, unknown>): Promise<{ output: unknown; logs?: string[] }>;
 }
@@ -50,6 +51,8 @@ async function resolve(ctx: ToolContext, toolId: string): Promise<ResolvedTool |
   if (builtin) {
     return { id: builtin.name, name: builtin.name, type: 'builtin', parameters: builtin.parameters, run: async (args) => ({ output: await builtin.execute(args, ctx) }) };
   }
+  // Tools of the caller's installed, enabled plugins: `plugin:<plugin id>:<operation>`.
+  if (isPluginRef(toolId)) return resolvePluginTool(ctx, toolId);
   const row = await loadCustomTool(ctx, toolId);
   if (!row) return null;
   const config = JSON.parse(row.config) as StoredHttpConfig | CodeToolConfig;
@@ -97,7 +100,7 @@ async function recordUsage(ctx: ToolContext, tool: ResolvedTool, durationMs: num
 }
 
 /**
- * Runs a tool — builtin by name, the caller's custom tool by UUID — the one entry point for
+ * Runs a tool — builtin by name, the caller's custom tool by UUID, a plugin tool by its ref — the one entry point for
  * agents, workflows and the tools API. Arguments are validated against the tool's JSON Schema;
  * every call that reaches a tool is recorded in `tool_usage`, failed ones included.
  */

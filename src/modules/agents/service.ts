@@ -1,6 +1,7 @@
 import { resolveModelTarget, findUsableConfig } from '../../engine/llm/resolve';
 import type { ModelTarget } from '../../engine/llm/gateway';
 import type { ToolSpec } from '../../engine/llm/types';
+import { enabledPluginTools, isPluginRef } from '../../engine/plugins/tools';
 import { findBuiltinTool } from '../../engine/tools/registry';
 import type { Env } from '../../env';
 import { isAdmin, type AuthUser } from '../../lib/auth';
@@ -130,6 +131,15 @@ export async function resolveToolRefs(env: Env, userId: string, refs: string[], 
     if (UUID.test(ref)) continue;
     if (findBuiltinTool(ref)) builtin.push(ref);
     else unknown.push(ref);
+  }
+  // Plugin tools: refs of the user's installed, enabled plugins.
+  const pluginRefs = refs.filter(isPluginRef);
+  if (pluginRefs.length) {
+    const usable = new Set((await enabledPluginTools(env, userId)).map((t) => t.ref));
+    for (const ref of pluginRefs) {
+      unknown.splice(unknown.indexOf(ref), 1);
+      if (!usable.has(ref)) unknown.push(ref);
+    }
   }
   const custom: string[] = [];
   if (customIds.length) {
@@ -420,7 +430,8 @@ export async function exportAgent(env: Env, user: AuthUser, id: string): Promise
       system_prompt: agent.system_prompt,
       model_config: modelConfig,
       iteration_limit: agent.iteration_limit,
-      include_tools: agent.include_tools.filter((ref) => !UUID.test(ref)),
+      // Custom and plugin tools are the exporter's (their definitions, their credentials): left out.
+      include_tools: agent.include_tools.filter((ref) => !UUID.test(ref) && !isPluginRef(ref)),
       workflow_config: agent.workflow_config as AgentExport['agent']['workflow_config'],
     },
   };

@@ -1,0 +1,173 @@
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { api, createUser, expectError } from './helpers';
+
+type User = Awaited<ReturnType<typeof createUser>>;
+let owner: User;
+let alice: User;
+let bob: User;
+
+beforeAll(async () => {
+  owner = await createUser('owner');
+  alice = await createUser('alice');
+  bob = await createUser('bob');
+});
+
+const P = '/api/v1/plugins';
+
+function weatherDoc(server = `${env.FAKE_BASE_URL}/plugin-api`) {
+  return {
+    openapi: '3.0.3',
+    info: { title: 'Weather Pro', version: '2.1.0', description: 'Weather and notes' },
+    servers: [{ url: server }],
+    security: [{ key: [] }],
+    components: {
+      securitySchemes: { key: { type: 'apiKey', in: 'header', name: 'X-Plugin-Key' } },
+      schemas: { Note: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] } },
+    },
+    paths: {
+      '/weather/{city}': {
+        get: {
+          operationId: 'getWeather',
+          summary: 'Current weather of a city',
+          parameters: [
+            { name: 'city', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'units', in: 'query', schema: { type: 'string', enum: ['metric', 'imperial'] } },
+          ],
+        },
+      },
+      '/notes': { post: { operationId: 'createNote', summary: 'Save a note', requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Note' } } } } } },
+    },
+  };
+}
+
+async function createPlugin(token = owner.token, extra: Record<string, unknown> = {}) {
+  const res = await api(P, { token, json: { openapi: weatherDoc(), category: 'data', settings: { api_key: 'owner-key-111' }, ...extra } });
+  expect(res.status, res.text).toBe(201);
+  return res.body;
+}
+
+const use = (token: string, ref: string, args: Record<string, unknown>) => api(`/api/v1/tools/${encodeURIComponent(ref)}/use`, { token, json: { arguments: args } });
+
+describe('plugins', () => {
+  it('imports each OpenAPI operation as a tool; settings are encrypted and never returned', async () => {
+    const p = await createPlugin();
+    expect(p).toMatchObject({ name: 'Weather Pro', slug: 'weather_pro', version: '2.1.0', auth: { type: 'api_key', in: 'header', name: 'X-Plugin-Key' }, required_settings: ['api_key'], is_published: false });
+    expect(p.operations.map((o: any) => [o.name, o.method, o.path])).toEqual([
+      ['getWeather', 'GET', '/weather/{city}'],
+      ['createNote', 'POST', '/notes'],
+    ]);
+    expect(p.operations[1].parameters.properties.body).toMatchObject({ type: 'object', required: ['text'] });
+    expect(p.installation).toMatchObject({ enabled: true, settings_fields: ['api_key'] });
+    expect(JSON.stringify(p)).not.toContain('owner-key-111');
+    const row = await env.DB.prepare('SELECT settings_encrypted FROM plugin_installations WHERE plugin_id = ?').bind(p.id).first<{ settings_encrypted: string }>();
+    expect(row!.settings_encrypted).toMatch(/^v1:/);
+    expect(row!.settings_encrypted).not.toContain('owner-key-111');
+  });
+
+  it('validates the document and the settings (422), refuses private servers, needs auth (401)', async () => {
+    expect(expectError(await api(P, { token: owner.token, json: { openapi: { swagger: '2.0' } } }), 422).message).toContain('OpenAPI 3');
+    expect(expectError(await api(P, { token: owner.token, json: { openapi: { ...weatherDoc(), paths: {} } } }), 422).message).toContain('no operations');
+    expect(expectError(await api(P, { token: owner.token, json: { openapi: weatherDoc(), settings: { password: 'x' } } }), 422).message).toContain('unknown setting');
+    expectError(await api(P, { token: owner.token, json: { openapi: weatherDoc(), category: 'nope' } }), 422);
+    expectError(await api(P, { token: owner.token, json: { openapi: weatherDoc('http://10.1.2.3/api') } }), 400, 'SSRF_BLOCKED');
+    const oauth = weatherDoc();
+    (oauth.components.securitySchemes as any).key = { type: 'oauth2', flows: {} };
+    expect(expectError(await api(P, { token: owner.token, json: { openapi: oauth } }), 422).message).toContain('not supported');
+    expectError(await api(P, { json: { openapi: weatherDoc() } }), 401);
+  });
+
+  it('its tools join the registry: listed by /tools, usable by /tools/{id}/use with the installer’s own key', async () => {
+    const p = await createPlugin();
+    const ref = p.operations[0].tool_ref;
+    expect(ref).toBe(`plugin:${p.id}:getWeather`);
+    const tools = await api('/api/v1/tools?type=plugin', { token: owner.token });
+    expect(tools.status, tools.text).toBe(200);
+    expect(tools.body.items.map((t: any) => t.id)).toEqual(expect.arrayContaining([ref, `plugin:${p.id}:createNote`]));
+    expect(tools.body.items.find((t: any) => t.id === ref)).toMatchObject({ type: 'plugin', name: 'weather_pro__getWeather' });
+    expect((await api(`/api/v1/tools/${encodeURIComponent(ref)}`, { token: owner.token })).body.type).toBe('plugin');
+
+    const out = await use(owner.token, ref, { city: 'São Paulo', units: 'imperial' });
+    expect(out.status, out.text).toBe(200);
+    expect(out.body.output).toMatchObject({ status: 200, body: { city: 'São Paulo', units: 'imperial', key: 'owner-key-111' } });
+    const note = await use(owner.token, `plugin:${p.id}:createNote`, { body: { text: 'hi' } });
+    expect(note.body.output).toMatchObject({ status: 201, body: { saved: { text: 'hi' } } });
+    expectError(await use(owner.token, `plugin:${p.id}:createNote`, { body: {} }), 422);
+    const usage = await env.DB.prepare("SELECT count(*) AS n FROM tool_usage WHERE tool_type = 'plugin' AND user_id = ?").bind(owner.id).first<{ n: number }>();
+    expect(usage!.n).toBeGreaterThanOrEqual(2);
+
+    // Someone who has not installed it cannot use it.
+    expectError(await use(alice.token, ref, { city: 'Paris' }), 404);
+    expect((await api('/api/v1/tools?type=plugin', { token: alice.token })).body.items.map((t: any) => t.id)).not.toContain(ref);
+  });
+
+  it('market, install with your own credentials, once per user; uninstall; enable and disable', async () => {
+    const p = await createPlugin(owner.token, { is_published: true, name: 'Market Weather' });
+    const market = await api(`${P}/market?search=Market%20Weather`, { token: alice.token });
+    expect(market.status).toBe(200);
+    expect(market.body.items.map((x: any) => x.id)).toEqual([p.id]);
+    expect(market.body.items[0].installation).toBeNull();
+
+    const inst = await api(`${P}/${p.id}/install`, { token: alice.token, json: { settings: { api_key: 'alice-key-222' } } });
+    expect(inst.status, inst.text).toBe(201);
+    expect(inst.body).toMatchObject({ install_count: 2, installation: { enabled: true, settings_fields: ['api_key'] } });
+    expectError(await api(`${P}/${p.id}/install`, { token: alice.token, json: { settings: { api_key: 'again' } } }), 409);
+    expectError(await api(`${P}/${p.id}/install`, { token: bob.token, json: { settings: { token: 'x' } } }), 422);
+    const ref = `plugin:${p.id}:getWeather`;
+    // Alice's call carries Alice's key, never the publisher's.
+    expect((await use(alice.token, ref, { city: 'Paris' })).body.output.body.key).toBe('alice-key-222');
+    expect((await api(P, { token: alice.token })).body.items.map((x: any) => x.id)).toContain(p.id);
+
+    const off = await api(`${P}/${p.id}/disable`, { token: alice.token, method: 'POST' });
+    expect(off.body.installation.enabled).toBe(false);
+    expectError(await use(alice.token, ref, { city: 'Paris' }), 404);
+    expect((await api('/api/v1/tools?type=plugin', { token: alice.token })).body.items.map((t: any) => t.id)).not.toContain(ref);
+    const on = await api(`${P}/${p.id}/enable`, { token: alice.token, json: { settings: { api_key: 'alice-key-333' } } });
+    expect(on.status, on.text).toBe(200);
+    expect(on.body.installation.enabled).toBe(true);
+    expect((await use(alice.token, ref, { city: 'Paris' })).body.output.body.key).toBe('alice-key-333');
+    expect((await api(`${P}/${p.id}/enable`, { token: alice.token, method: 'POST' })).status).toBe(200);
+
+    expect((await api(`${P}/${p.id}/install`, { token: alice.token, method: 'DELETE' })).status).toBe(204);
+    expect((await api(`${P}/${p.id}`, { token: alice.token })).body).toMatchObject({ install_count: 1, installation: null });
+    expectError(await api(`${P}/${p.id}/install`, { token: alice.token, method: 'DELETE' }), 404);
+    expectError(await api(`${P}/${p.id}/enable`, { token: alice.token, method: 'POST' }), 404);
+    expectError(await api(`${P}/${p.id}/disable`, { token: alice.token, method: 'POST' }), 404);
+    expectError(await api(`${P}/${p.id}/disable`, { method: 'POST' }), 401);
+    expectError(await api(`${P}/market`), 401);
+  });
+
+  it('agents can include plugin tools; exports leave them out', async () => {
+    const p = await createPlugin();
+    const ref = `plugin:${p.id}:getWeather`;
+    const agent = await api('/api/v1/agents', { token: owner.token, json: { name: 'Weatherman', include_tools: [ref, 'calculator'] } });
+    expect(agent.status, agent.text).toBe(201);
+    expectError(await api('/api/v1/agents', { token: alice.token, json: { name: 'Thief', include_tools: [ref] } }), 422);
+    const exported = await api(`/api/v1/agents/${agent.body.id}/export`, { token: owner.token });
+    expect(exported.body.agent.include_tools).toEqual(['calculator']);
+  });
+
+  it('only the owner updates or deletes; others get 404 for unpublished plugins', async () => {
+    const p = await createPlugin();
+    expectError(await api(`${P}/${p.id}`, { token: alice.token }), 404);
+    expectError(await api(`${P}/${p.id}/install`, { token: alice.token, json: {} }), 404);
+    const upd = await api(`${P}/${p.id}`, { token: owner.token, method: 'PUT', json: { name: 'Renamed', is_published: true } });
+    expect(upd.status, upd.text).toBe(200);
+    expect(upd.body).toMatchObject({ name: 'Renamed', slug: 'renamed', is_published: true });
+    expect((await api(`${P}/${p.id}`, { token: alice.token })).status).toBe(200);
+    expectError(await api(`${P}/${p.id}`, { token: alice.token, method: 'PUT', json: { name: 'Mine' } }), 403);
+    expectError(await api(`${P}/${p.id}`, { token: alice.token, method: 'DELETE' }), 403);
+    expectError(await api(`${P}/${p.id}`, { token: owner.token, method: 'PUT', json: { category: 'nope' } }), 422);
+    const bearer = weatherDoc();
+    (bearer.components.securitySchemes as any).key = { type: 'http', scheme: 'bearer' };
+    expectError(await api(`${P}/${p.id}`, { token: owner.token, method: 'PUT', json: { openapi: bearer } }), 422);
+    await api(`${P}/${p.id}/install`, { token: bob.token, json: { settings: { api_key: 'bob' } } });
+    expect((await api(`${P}/${p.id}`, { token: owner.token, method: 'DELETE' })).status).toBe(204);
+    expect(await env.DB.prepare('SELECT count(*) AS n FROM plugin_installations WHERE plugin_id = ?').bind(p.id).first('n')).toBe(0);
+    expectError(await api(`${P}/${p.id}`, { token: owner.token }), 404);
+    expectError(await api(`${P}/${crypto.randomUUID()}`, { token: owner.token, method: 'PUT', json: { name: 'x' } }), 404);
+    expectError(await api(`${P}/${crypto.randomUUID()}`, { token: owner.token, method: 'DELETE' }), 404);
+    expectError(await api(`${P}/${p.id}`), 401);
+    expectError(await api(`${P}?page=0`, { token: owner.token }), 422);
+  });
+});
