@@ -171,3 +171,77 @@ describe('plugins', () => {
     expectError(await api(`${P}?page=0`, { token: owner.token }), 422);
   });
 });
+
+describe('orchestration templates', () => {
+  const T = '/api/v1/orchestration-templates';
+
+  it('lists the five builtins first, then yours; filters by mode and scope', async () => {
+    const res = await api(`${T}?scope=builtin`, { token: alice.token });
+    expect(res.status).toBe(200);
+    expect(res.body.items.map((t: any) => t.name)).toEqual(['Sequential pipeline', 'Debate', 'Router triage', 'Fan-out and merge', 'Reviewer loop']);
+    expect(res.body.items.every((t: any) => t.builtin && t.owner_id === null)).toBe(true);
+    const mine = await api(T, { token: alice.token, json: { name: 'Two step', mode: 'sequential', roles: [{ key: 'a', name: 'A' }, { key: 'b', name: 'B' }] } });
+    expect(mine.status, mine.text).toBe(201);
+    expect(mine.body).toMatchObject({ builtin: false, owner_id: alice.id, steps: ['a', 'b'], rounds: null, edges: null });
+    const all = await api(`${T}?page_size=6`, { token: alice.token });
+    expect(all.body.total).toBe(6);
+    expect(all.body.items[5].id).toBe(mine.body.id);
+    const page2 = await api(`${T}?page_size=4&page=2`, { token: alice.token });
+    expect(page2.body.items.map((t: any) => t.id)).toEqual([res.body.items[4].id, mine.body.id]);
+    expect((await api(`${T}?mode=graph`, { token: alice.token })).body.items.map((t: any) => t.name)).toEqual(['Fan-out and merge']);
+    expect((await api(`${T}?scope=mine`, { token: bob.token })).body.items).toEqual([]);
+    expectError(await api(`${T}?mode=swarm`, { token: alice.token }), 422);
+    expectError(await api(T), 401);
+  });
+
+  it('validates what each mode needs (422)', async () => {
+    const bad = async (body: Record<string, unknown>, pattern: RegExp) => expect(expectError(await api(T, { token: alice.token, json: { name: 'x', ...body } }), 422).message).toMatch(pattern);
+    await bad({ mode: 'sequential', roles: [{ key: 'a', name: 'A' }], steps: ['a', 'z'] }, /body\.steps: unknown role z/);
+    await bad({ mode: 'route', roles: [{ key: 'a', name: 'A' }] }, /at least two roles/);
+    await bad({ mode: 'graph', roles: [{ key: 'a', name: 'A' }, { key: 'b', name: 'B' }], edges: [{ source: 'a', target: 'b' }, { source: 'b', target: 'a' }] }, /cycle/);
+    await bad({ mode: 'graph', roles: [{ key: 'a', name: 'A' }], edges: [{ source: 'a', target: 'q' }] }, /unknown node/);
+    await bad({ mode: 'debate', roles: [{ key: 'a', name: 'A' }, { key: 'a', name: 'B' }] }, /unique/);
+    await bad({ mode: 'debate', roles: [{ key: 'Bad Key', name: 'A' }] }, /body\.roles\.0\.key/);
+    await bad({ mode: 'swarm', roles: [{ key: 'a', name: 'A' }] }, /body\.mode/);
+  });
+
+  it('reads, updates and deletes your own; builtins are read-only; others’ are 404', async () => {
+    const t = (await api(T, { token: alice.token, json: { name: 'Panel', mode: 'debate', roles: [{ key: 'pro', name: 'Pro' }, { key: 'con', name: 'Con' }], rounds: 3 } })).body;
+    expect(t.rounds).toBe(3);
+    const upd = await api(`${T}/${t.id}`, { token: alice.token, method: 'PUT', json: { mode: 'graph', edges: [{ source: 'pro', target: 'con' }] } });
+    expect(upd.status, upd.text).toBe(200);
+    expect(upd.body).toMatchObject({ mode: 'graph', edges: [{ source: 'pro', target: 'con' }], rounds: null });
+    expectError(await api(`${T}/${t.id}`, { token: alice.token, method: 'PUT', json: { edges: [{ source: 'pro', target: 'nobody' }] } }), 422);
+    expectError(await api(`${T}/${t.id}`, { token: bob.token }), 404);
+    expectError(await api(`${T}/${t.id}`, { token: bob.token, method: 'PUT', json: { name: 'x' } }), 404);
+    expectError(await api(`${T}/${t.id}`, { token: bob.token, method: 'DELETE' }), 404);
+    const builtinId = '0b6f1d3e-5a1c-4c1e-9f00-000000000004';
+    expect((await api(`${T}/${builtinId}`, { token: bob.token })).body.name).toBe('Fan-out and merge');
+    expectError(await api(`${T}/${builtinId}`, { token: alice.token, method: 'PUT', json: { name: 'mine' } }), 403);
+    expectError(await api(`${T}/${builtinId}`, { token: alice.token, method: 'DELETE' }), 403);
+    expect((await api(`${T}/${t.id}`, { token: alice.token, method: 'DELETE' })).status).toBe(204);
+    expect(await env.DB.prepare('SELECT id FROM orchestration_templates WHERE id = ?').bind(t.id).first()).toBeNull();
+    expectError(await api(`${T}/${t.id}`, { token: alice.token }), 404);
+    expectError(await api(`${T}/${t.id}`), 401);
+  });
+
+  it('expands into what the orchestration engine runs', async () => {
+    const { expandTemplate, getTemplate } = await import('../src/modules/orchestration-templates/service');
+    const { runGraph, runSequential } = await import('../src/engine/orchestration');
+    const user = { id: alice.id, email: alice.email, nickname: 'alice', role: 'user' as const };
+    const loop = await getTemplate(env, user, '0b6f1d3e-5a1c-4c1e-9f00-000000000005');
+    const seq = expandTemplate(loop, { author: 'A', reviewer: 'R' });
+    expect(seq).toMatchObject({ mode: 'sequential', agent_ids: ['A', 'R', 'A', 'R', 'A'] });
+    const usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+    const run = async (agent: { id: string }, input: string) => ({ output: `${agent.id}(${input})`, token_usage: usage });
+    const out = await runSequential((seq as { agent_ids: string[] }).agent_ids.map((id) => ({ id, name: id })), 'x', run as never);
+    expect(out.output).toBe('A(R(A(R(A(x)))))');
+    const fan = expandTemplate(await getTemplate(env, user, '0b6f1d3e-5a1c-4c1e-9f00-000000000004'), { planner: 'P', analyst_a: 'X', analyst_b: 'Y', merger: 'M' }) as {
+      nodes: Array<{ id: string; agent_id: string }>;
+      edges: Array<{ source: string; target: string }>;
+    };
+    const graph = await runGraph(fan.nodes.map((n) => ({ id: n.id, agent: { id: n.agent_id, name: n.agent_id } })), fan.edges, 'q', run as never);
+    expect(graph.output).toBe('M([analyst_a] X(P(q))\n\n[analyst_b] Y(P(q)))');
+    expect(() => expandTemplate(loop, { author: 'A' })).toThrow(/assign an agent to reviewer/);
+  });
+});

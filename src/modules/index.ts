@@ -7,6 +7,7 @@ import { dataSourcesRouter } from './data-sources';
 import { goalsRouter } from './goals';
 import { modelConfigsRouter } from './model-configs';
 import { notificationsRouter } from './notifications';
+import { orchestrationTemplatesRouter } from './orchestration-templates';
 import { pluginsRouter } from './plugins';
 import { swarmRouter } from './swarm';
 import { tasksRouter } from './tasks';
@@ -26,4 +27,5 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/data-sources', dataSourcesRouter],
   ['/agent-market', agentMarketRouter],
   ['/plugins', pluginsRouter],
+  ['/orchestration-templates', orchestrationTemplatesRouter],
 ];
