@@ -1,5 +1,6 @@
 import type { AuthUser } from './lib/auth';
 import type { TaskMessage } from './modules/goals/execution';
+import type { IngestMessage } from './modules/knowledge-bases/ingest';
 
 /** Bindings and variables the worker receives (see wrangler.toml). */
 export interface Env {
@@ -20,6 +21,16 @@ export interface Env {
   OUTBOUND_ALLOWED_PORTS?: string;
   /** Producer of `tiangong-tasks`: goal tasks to run (consumed by this worker's queue handler). */
   TASKS_QUEUE: Queue<TaskMessage>;
+  /** Uploaded files (R2). */
+  FILES: R2Bucket;
+  /** Producer of the document-ingestion queue. */
+  INGEST_QUEUE: Queue<IngestMessage>;
+  /** The knowledge-base vector index (production only); offline a local index in D1 stands in. */
+  VECTORIZE?: Vectorize;
+  /** Dimensions of the VECTORIZE index (default 1024, bge-m3). */
+  VECTORIZE_DIMENSIONS?: string;
+  /** Largest accepted upload in bytes (default 20 MiB). */
+  UPLOAD_MAX_BYTES?: string;
   /** `host:port` pairs exempt from the SSRF guard (test fakes only; ignored in production). */
   OUTBOUND_ALLOWED_HOSTS?: string;
   /** web_search tool: a JSON search API called as GET <url>?q=&count=&format=json (SearXNG, Brave, ...). */

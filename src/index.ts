@@ -1,11 +1,14 @@
 import { app } from './app';
 import type { Env } from './env';
+import { handleIngestBatch, handleIngestDeadLetters } from './modules/knowledge-bases';
 import { consumeTaskBatch, consumeTaskDeadLetters, expireTaskLeases, TASKS_DLQ_NAME, TASKS_QUEUE_NAME } from './modules/goals/execution';
 
 /** Queue consumers by queue name; each module adds its own. */
 const consumers: Record<string, (batch: MessageBatch<unknown>, env: Env) => Promise<void>> = {
   [TASKS_QUEUE_NAME]: consumeTaskBatch,
   [TASKS_DLQ_NAME]: consumeTaskDeadLetters,
+  'tiangong-ingest': handleIngestBatch,
+  'tiangong-ingest-dlq': handleIngestDeadLetters,
 };
 
 /** Cron steps, run on every trigger; each is independent, so one failing does not stop the others. */

@@ -12,6 +12,8 @@ import { pluginsRouter } from './plugins';
 import { swarmRouter } from './swarm';
 import { tasksRouter } from './tasks';
 import { toolsRouter } from './tools';
+import { knowledgeBasesRouter } from './knowledge-bases';
+import { uploadsRouter } from './uploads';
 
 /** Every module router, mounted under `/api/v1` + its prefix. */
 export const modules: Array<[prefix: string, router: AppRouter]> = [
@@ -24,6 +26,8 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/swarm', swarmRouter],
   ['/notifications', notificationsRouter],
   ['/tools', toolsRouter],
+  ['/knowledge-bases', knowledgeBasesRouter],
+  ['/uploads', uploadsRouter],
   ['/data-sources', dataSourcesRouter],
   ['/agent-market', agentMarketRouter],
   ['/plugins', pluginsRouter],

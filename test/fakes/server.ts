@@ -13,6 +13,7 @@ import { pluginApiFake } from './plugin-api';
 import { s3Fake } from './s3';
 import { scriptedFake } from './scripted';
 import { toolsFake } from './tools';
+import { embeddingsFake } from './embeddings';
 
 export type FakeHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer, url: URL) => unknown;
 
@@ -21,6 +22,7 @@ const fakes: Record<string, FakeHandler> = {
   '/openai': openaiFake,
   '/scripted': scriptedFake,
   '/tools': toolsFake,
+  '/embeddings-api': embeddingsFake,
   '/s3': s3Fake,
   '/data-api': dataApiFake,
   '/plugin-api': pluginApiFake,

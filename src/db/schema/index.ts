@@ -6,4 +6,5 @@ export * from './api-keys';
 export * from './goals';
 export * from './notifications';
 export * from './tools';
+export * from './knowledge';
 export * from './ecosystem';

@@ -1,0 +1,91 @@
+import { lexicalTerms } from './text';
+
+/**
+ * Full-text search on D1's SQLite FTS5, Chinese included.
+ *
+ * FTS5's tokenizers do not segment Chinese: `unicode61` makes a whole run of Han characters one
+ * token (a query word inside it never matches) and `trigram` needs query terms of at least three
+ * characters (most Chinese words have two). So the text is tokenized here instead: CJK runs become
+ * character unigrams and bigrams, other scripts lowercased words, written space-separated into the
+ * `terms` column, which `unicode61` then splits on the spaces. Queries are tokenized the same way
+ * and OR-ed, and FTS5's BM25 ranks the matches.
+ *
+ * `scope` holds a knowledge-base token and a document token, so a search is restricted to one
+ * knowledge base (and optionally some documents) by the index itself, not by a post-filter.
+ */
+
+const MAX_STRONG_TERMS = 48;
+const MAX_WEAK_TERMS = 32;
+
+const compact = (id: string) => id.replace(/-/g, '').toLowerCase();
+export const kbScopeToken = (kbId: string) => `k${compact(kbId)}`;
+export const docScopeToken = (documentId: string) => `d${compact(documentId)}`;
+
+/** The `terms` column of a chunk: the title's and the content's terms, space-separated. */
+export function ftsTerms(text: string): string {
+  const { unigrams, bigrams, words } = lexicalTerms(text);
+  return [...unigrams, ...bigrams, ...words].join(' ');
+}
+
+export function ftsScope(kbId: string, documentId: string): string {
+  return `${kbScopeToken(kbId)} ${docScopeToken(documentId)}`;
+}
+
+/**
+ * The distinct terms of a query: strong ones (CJK bigrams, words) and weak ones (single CJK
+ * characters, which nearly every Chinese text shares: 的, 是, 在).
+ */
+export function queryTerms(query: string): { strong: string[]; weak: string[] } {
+  const { unigrams, bigrams, words } = lexicalTerms(query);
+  return {
+    strong: [...new Set([...bigrams, ...words])].slice(0, MAX_STRONG_TERMS),
+    weak: [...new Set(unigrams)].slice(0, MAX_WEAK_TERMS),
+  };
+}
+
+/**
+ * The FTS5 MATCH expression, within one knowledge base (and optionally some documents). A chunk
+ * must share a strong term with the query: sharing only single characters is no evidence of
+ * relevance (and would match almost everything). Strong terms appear twice in the expression, so
+ * BM25, which sums over the expression's phrases, weighs them double; single characters still
+ * count towards the rank. A query of one Chinese character falls back to characters. Every term
+ * is a quoted string, so no user input is read as FTS5 syntax. Null when there is no term at all.
+ */
+export function ftsMatchExpression(kbId: string, query: string, documentIds?: string[]): string | null {
+  const { strong, weak } = queryTerms(query);
+  if (strong.length === 0 && weak.length === 0) return null;
+  const quote = (t: string) => `"${t.replace(/"/g, '""')}"`;
+  const any = (terms: string[]) => `(${terms.map(quote).join(' OR ')})`;
+  let expr = `scope : ${quote(kbScopeToken(kbId))} AND `;
+  expr += strong.length ? `terms : ${any(strong)} AND terms : ${any([...strong, ...weak])}` : `terms : ${any(weak)}`;
+  if (documentIds) expr += ` AND scope : ${any(documentIds.map(docScopeToken))}`;
+  return expr;
+}
+
+export interface FullTextMatch {
+  chunk_id: string;
+  /** BM25 relevance, higher is better (FTS5's bm25() negated); unbounded, not comparable across queries. */
+  score: number;
+}
+
+export async function fullTextSearch(
+  db: D1Database,
+  kbId: string,
+  query: string,
+  options: { topK: number; documentIds?: string[] },
+): Promise<FullTextMatch[]> {
+  if (options.documentIds && options.documentIds.length === 0) return [];
+  const expr = ftsMatchExpression(kbId, query, options.documentIds);
+  if (!expr) return [];
+  // bm25 weights: `terms` counts, `scope` (the same token on every row of a knowledge base) not.
+  const { results } = await db
+    .prepare(
+      `SELECT c.id AS chunk_id, -f.score AS score FROM (
+         SELECT rowid, bm25(kb_chunks_fts, 1.0, 0.0) AS score FROM kb_chunks_fts
+         WHERE kb_chunks_fts MATCH ?1 ORDER BY score LIMIT ?2
+       ) f JOIN kb_chunks c ON c.seq = f.rowid ORDER BY f.score`,
+    )
+    .bind(expr, options.topK)
+    .all<FullTextMatch>();
+  return results;
+}

@@ -1,0 +1,226 @@
+import type { Env } from '../../env';
+
+export interface VectorRecord {
+  /** The chunk id (≤ 64 bytes, as Vectorize requires). */
+  id: string;
+  values: Float32Array;
+  document_id: string;
+}
+
+export interface VectorMatch {
+  id: string;
+  /** Cosine similarity. */
+  score: number;
+}
+
+export interface VectorQuery {
+  topK: number;
+  /** Only vectors of these documents. */
+  documentIds?: string[];
+}
+
+/**
+ * One vector store per deployment, partitioned by namespace (a knowledge base's id). Vectorize in
+ * production; `LocalVectorIndex` (brute-force cosine over rows in D1) everywhere else.
+ */
+export interface VectorIndex {
+  readonly kind: 'vectorize' | 'local';
+  upsert(namespace: string, records: VectorRecord[]): Promise<void>;
+  query(namespace: string, vector: Float32Array, options: VectorQuery): Promise<VectorMatch[]>;
+  deleteByIds(ids: string[]): Promise<void>;
+}
+
+// D1 allows 100 bound parameters per statement.
+const D1_PARAMS = 100;
+
+function chunked<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** int8 quantisation with one scale per vector (components of a unit vector lie in [-1, 1]). */
+export function quantize(v: Float32Array): { data: Int8Array; scale: number } {
+  let max = 0;
+  for (let i = 0; i < v.length; i++) max = Math.max(max, Math.abs(v[i]));
+  const scale = max > 0 ? max / 127 : 1;
+  const data = new Int8Array(v.length);
+  for (let i = 0; i < v.length; i++) data[i] = Math.round(v[i] / scale);
+  return { data, scale };
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+function decodeInto(b64: string, target: Int8Array, offset: number) {
+  const s = atob(b64);
+  for (let i = 0; i < s.length; i++) target[offset + i] = (s.charCodeAt(i) << 24) >> 24;
+}
+
+/** A namespace's vectors held in memory, valid while its (count, max seq) signature holds. */
+interface CachedNamespace {
+  signature: string;
+  dims: number;
+  ids: string[];
+  documentIds: string[];
+  scales: Float32Array;
+  data: Int8Array;
+}
+
+// Per isolate; bounded so a large index does not exhaust the 128 MB isolate.
+const cache = new Map<string, CachedNamespace>();
+const CACHE_BYTES = 48 * 1024 * 1024;
+
+function remember(namespace: string, entry: CachedNamespace) {
+  cache.delete(namespace);
+  cache.set(namespace, entry);
+  let total = 0;
+  for (const e of cache.values()) total += e.data.byteLength;
+  for (const [key, e] of cache) {
+    if (total <= CACHE_BYTES || key === namespace) break;
+    cache.delete(key);
+    total -= e.data.byteLength;
+  }
+}
+
+/**
+ * The offline index: int8-quantised vectors in the `rag_vectors` table of D1, searched
+ * exhaustively (exact, not approximate, nearest neighbours). A namespace is read from D1 once and
+ * kept in memory until a write changes its signature, checked by one indexed query per search.
+ */
+export class LocalVectorIndex implements VectorIndex {
+  readonly kind = 'local' as const;
+  constructor(private readonly db: D1Database) {}
+
+  async upsert(namespace: string, records: VectorRecord[]): Promise<void> {
+    // INSERT OR REPLACE gives a replaced vector a new seq, so cached copies notice the change.
+    const statements = chunked(records, Math.floor(D1_PARAMS / 5)).map((group) =>
+      this.db
+        .prepare(
+          `INSERT OR REPLACE INTO rag_vectors (id, namespace, document_id, embedding, scale) VALUES ${group.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+        )
+        .bind(
+          ...group.flatMap((r) => {
+            const { data, scale } = quantize(r.values);
+            return [r.id, namespace, r.document_id, toBase64(new Uint8Array(data.buffer)), scale];
+          }),
+        ),
+    );
+    for (const group of chunked(statements, 50)) await this.db.batch(group);
+  }
+
+  private async load(namespace: string): Promise<CachedNamespace | null> {
+    const sig = await this.db
+      .prepare('SELECT count(*) AS n, max(seq) AS s FROM rag_vectors WHERE namespace = ?')
+      .bind(namespace)
+      .first<{ n: number; s: number | null }>();
+    if (!sig || sig.n === 0) return null;
+    const signature = `${sig.n}:${sig.s}`;
+    const hit = cache.get(namespace);
+    if (hit?.signature === signature) return hit;
+    const { results } = await this.db
+      .prepare('SELECT id, document_id, embedding, scale FROM rag_vectors WHERE namespace = ?')
+      .bind(namespace)
+      .all<{ id: string; document_id: string; embedding: string; scale: number }>();
+    if (results.length === 0) return null;
+    const dims = atob(results[0].embedding).length;
+    const entry: CachedNamespace = {
+      signature,
+      dims,
+      ids: [],
+      documentIds: [],
+      scales: new Float32Array(results.length),
+      data: new Int8Array(results.length * dims),
+    };
+    results.forEach((r, i) => {
+      entry.ids.push(r.id);
+      entry.documentIds.push(r.document_id);
+      entry.scales[i] = r.scale;
+      decodeInto(r.embedding, entry.data, i * dims);
+    });
+    // The signature read before the rows: a write in between only makes the next search reload.
+    remember(namespace, entry);
+    return entry;
+  }
+
+  async query(namespace: string, vector: Float32Array, { topK, documentIds }: VectorQuery): Promise<VectorMatch[]> {
+    if (documentIds && documentIds.length === 0) return [];
+    const entry = await this.load(namespace);
+    if (!entry || entry.dims !== vector.length) return [];
+    const allowed = documentIds ? new Set(documentIds) : null;
+    const { dims, data, scales } = entry;
+    const matches: VectorMatch[] = [];
+    for (let i = 0; i < entry.ids.length; i++) {
+      if (allowed && !allowed.has(entry.documentIds[i])) continue;
+      let s = 0;
+      const off = i * dims;
+      for (let d = 0; d < dims; d++) s += data[off + d] * vector[d];
+      matches.push({ id: entry.ids[i], score: s * scales[i] });
+    }
+    return topMatches(matches, topK);
+  }
+
+  async deleteByIds(ids: string[]): Promise<void> {
+    const statements = chunked(ids, D1_PARAMS).map((group) =>
+      this.db.prepare(`DELETE FROM rag_vectors WHERE id IN (${group.map(() => '?').join(', ')})`).bind(...group),
+    );
+    for (const group of chunked(statements, 50)) await this.db.batch(group);
+  }
+}
+
+function topMatches(all: VectorMatch[], k: number): VectorMatch[] {
+  return all.sort((a, b) => b.score - a.score).slice(0, k);
+}
+
+/**
+ * Vectorize (V2). Limits respected: ≤ 1000 vectors per upsert and ids per delete, topK ≤ 100
+ * (20 with metadata, which is not requested), ids ≤ 64 bytes, namespace ≤ 64 bytes. Filtering by
+ * document needs a metadata index on `document_id`
+ * (`wrangler vectorize create-metadata-index <index> --property-name document_id --type string`).
+ * Writes are eventually consistent: a fresh vector may take seconds to be queryable, and a deleted
+ * one may still match for a while, so callers resolve matches against D1 and drop unknown ids.
+ */
+export class VectorizeIndexAdapter implements VectorIndex {
+  readonly kind = 'vectorize' as const;
+  constructor(private readonly index: Vectorize) {}
+
+  async upsert(namespace: string, records: VectorRecord[]): Promise<void> {
+    for (const group of chunked(records, 1000)) {
+      await this.index.upsert(
+        group.map((r) => ({ id: r.id, values: Array.from(r.values), namespace, metadata: { document_id: r.document_id } })),
+      );
+    }
+  }
+
+  async query(namespace: string, vector: Float32Array, { topK, documentIds }: VectorQuery): Promise<VectorMatch[]> {
+    if (documentIds && documentIds.length === 0) return [];
+    const result = await this.index.query(Array.from(vector), {
+      topK: Math.min(topK, 100),
+      namespace,
+      returnValues: false,
+      returnMetadata: 'none',
+      ...(documentIds ? { filter: { document_id: { $in: documentIds } } } : {}),
+    });
+    return result.matches.map((m) => ({ id: m.id, score: m.score }));
+  }
+
+  async deleteByIds(ids: string[]): Promise<void> {
+    for (const group of chunked(ids, 1000)) await this.index.deleteByIds(group);
+  }
+}
+
+/** Dimensions of the production Vectorize index (bge-m3). */
+export const VECTORIZE_DIMENSIONS = 1024;
+
+/**
+ * The index a knowledge base's vectors live in: Vectorize when it is bound and its dimensions fit
+ * the embedding model; otherwise the local index (a Vectorize index has one fixed dimension).
+ */
+export function vectorIndexFor(env: Env, dimensions: number): VectorIndex {
+  const vectorizeDims = Number(env.VECTORIZE_DIMENSIONS ?? VECTORIZE_DIMENSIONS);
+  if (env.VECTORIZE && dimensions === vectorizeDims) return new VectorizeIndexAdapter(env.VECTORIZE);
+  return new LocalVectorIndex(env.DB);
+}
