@@ -296,6 +296,32 @@ describe('HTTP API, CSV and JSON sources', () => {
   });
 });
 
+describe('CSV and JSON from uploads', () => {
+  async function upload(token: string, text: string, name: string, type: string) {
+    const form = new FormData();
+    form.append('file', new File([text], name, { type }));
+    const res = await api('/api/v1/uploads', { token, method: 'POST', body: form });
+    expect(res.status, res.text).toBe(201);
+    return res.body.id as string;
+  }
+
+  it('reads the owner’s upload at query time; other users’ uploads are refused', async () => {
+    const csvId = await upload(alice.token, 'city,visitors\nBeijing,30\nParis,12\nTokyo,25\n', 'visits.csv', 'text/csv');
+    const ds = await create(alice.token, { name: 'visits', type: 'csv', config: { upload_id: csvId } });
+    const res = await query(alice.token, ds.id, { filters: [{ field: 'visitors', op: 'gt', value: 20 }], sort: { field: 'city' } });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.rows).toEqual([{ city: 'Beijing', visitors: '30' }, { city: 'Tokyo', visitors: '25' }]);
+    const jsonId = await upload(alice.token, JSON.stringify([{ a: 1 }, { a: 2 }]), 'a.json', 'application/json');
+    const j = await create(alice.token, { name: 'a', type: 'json', config: { upload_id: jsonId } });
+    expect((await query(alice.token, j.id, { filters: [{ field: 'a', op: 'eq', value: 2 }] })).body.rows).toEqual([{ a: 2 }]);
+    // Bob cannot point a data source at Alice's upload.
+    expect(expectError(await api('/api/v1/data-sources', { token: bob.token, json: { name: 'steal', type: 'csv', config: { upload_id: csvId } } }), 422).message).toContain('upload_id');
+    // A deleted upload is an error of the query, not a crash.
+    await env.DB.prepare('DELETE FROM uploads WHERE id = ?').bind(csvId).run();
+    expectError(await query(alice.token, ds.id, {}), 400, 'QUERY_ERROR');
+  });
+});
+
 describe('private networks', () => {
   it('refuses private, loopback and internal hosts not on the test allowlist', async () => {
     for (const host of ['10.0.0.5', '127.0.0.1', 'localhost', '169.254.169.254', 'db.internal']) {

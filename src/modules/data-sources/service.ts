@@ -1,5 +1,6 @@
 import type { z } from '@hono/zod-openapi';
 import { runQuery, testConnection, type Connection, type DataSourceType } from '../../engine/data-sources';
+import { queryError } from '../../engine/data-sources/util';
 import type { Env } from '../../env';
 import { isAdmin, type AuthUser } from '../../lib/auth';
 import { decryptSecret, encryptSecret } from '../../lib/crypto';
@@ -102,6 +103,7 @@ export async function createDataSource(
   const schemas = TYPE_SCHEMAS[body.type];
   const config = parseFor(schemas.config, body.config, 'body.config');
   const credentials = parseFor(schemas.credentials.strict(), body.credentials, 'body.credentials');
+  await checkUpload(env, user.id, config);
   const sealed = await sealCredentials(env, credentials);
   const id = crypto.randomUUID();
   await env.DB.prepare(
@@ -121,6 +123,7 @@ export async function updateDataSource(
   const row = await load(env, user, id);
   const schemas = TYPE_SCHEMAS[row.type];
   const config = body.config ? parseFor(schemas.config, body.config, 'body.config') : JSON.parse(row.config);
+  if (body.config) await checkUpload(env, row.owner_id, config);
   let encrypted = row.credentials_encrypted;
   let fields: string[] = JSON.parse(row.credential_fields);
   if (body.credentials) {
@@ -143,9 +146,26 @@ export async function deleteDataSource(env: Env, user: AuthUser, id: string) {
   await env.DB.prepare('DELETE FROM data_sources WHERE id = ?').bind(id).run();
 }
 
-/** Reads an upload of the source's owner, for csv/json sources (the uploads module's R2 bucket). */
+const MAX_FILE_BYTES = 5 * 1024 * 1024;
+
+/**
+ * The text of an upload of the source's owner (the uploads module's R2 bucket). Checked at query
+ * time, not only at save time: the upload may have been deleted since.
+ */
 async function readUpload(env: Env, ownerId: string, uploadId: string): Promise<string> {
-  throw validationError(`body.config.upload_id: upload ${uploadId} not found`);
+  const row = await env.DB.prepare('SELECT storage_key, size FROM uploads WHERE id = ? AND owner_id = ?').bind(uploadId, ownerId).first<{ storage_key: string; size: number }>();
+  if (!row) throw queryError(`upload ${uploadId} not found`);
+  if (row.size > MAX_FILE_BYTES) throw queryError(`upload ${uploadId} is larger than ${MAX_FILE_BYTES} bytes`);
+  const object = await env.FILES.get(row.storage_key);
+  if (!object) throw queryError(`upload ${uploadId} has no content`);
+  return object.text();
+}
+
+/** At save time: an upload_id must name one of the owner's uploads. */
+async function checkUpload(env: Env, ownerId: string, config: Record<string, unknown>) {
+  if (typeof config.upload_id !== 'string') return;
+  const row = await env.DB.prepare('SELECT id FROM uploads WHERE id = ? AND owner_id = ?').bind(config.upload_id, ownerId).first();
+  if (!row) throw validationError(`body.config.upload_id: upload ${config.upload_id} not found`);
 }
 
 async function connection(env: Env, row: Row): Promise<Connection> {
