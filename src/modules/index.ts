@@ -8,6 +8,7 @@ import { goalsRouter } from './goals';
 import { modelConfigsRouter } from './model-configs';
 import { notificationsRouter } from './notifications';
 import { orchestrationTemplatesRouter } from './orchestration-templates';
+import { platformRouter } from './platform';
 import { pluginsRouter } from './plugins';
 import { swarmRouter } from './swarm';
 import { tasksRouter } from './tasks';
@@ -32,4 +33,5 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/agent-market', agentMarketRouter],
   ['/plugins', pluginsRouter],
   ['/orchestration-templates', orchestrationTemplatesRouter],
+  ['/platform', platformRouter],
 ];

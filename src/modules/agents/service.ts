@@ -204,9 +204,10 @@ function snapshotStatement(env: Env, agentId: string, version: number, userId: s
 
 const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
 
-async function insertAgent(env: Env, ownerId: string, def: AgentDefinition): Promise<Agent> {
+/** The statements that create an agent and its version 1, for callers that batch them with other writes. */
+export function agentInsertStatements(env: Env, ownerId: string, def: AgentDefinition): { id: string; statements: D1PreparedStatement[] } {
   const id = crypto.randomUUID();
-  await env.DB.batch([
+  const statements = [
     env.DB.prepare(
       `INSERT INTO agents (id, owner_id, name, description, system_prompt, model_config, iteration_limit, include_tools, workflow_config, is_main_agent, sub_agent_ids)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -224,7 +225,13 @@ async function insertAgent(env: Env, ownerId: string, def: AgentDefinition): Pro
       JSON.stringify(def.sub_agent_ids),
     ),
     snapshotStatement(env, id, 1, ownerId),
-  ]);
+  ];
+  return { id, statements };
+}
+
+async function insertAgent(env: Env, ownerId: string, def: AgentDefinition): Promise<Agent> {
+  const { id, statements } = agentInsertStatements(env, ownerId, def);
+  await env.DB.batch(statements);
   return (await loadAgent(env, id))!;
 }
 
