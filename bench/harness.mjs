@@ -19,7 +19,7 @@ export function buildWorker() {
 const HELLO = 'export default { fetch() { return new Response("hello"); } };';
 
 /** Starts the built platform worker with the bindings of wrangler.toml, migrations applied. */
-export async function startPlatform(bundlePath, { migrate = true } = {}) {
+export async function startPlatform(bundlePath, { migrate = true, bindings = {}, persistPath } = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml');
   // wrangler hands out options in Miniflare's v4 shape; Miniflare 5 converts them.
   const mf = new Miniflare(
@@ -34,6 +34,10 @@ export async function startPlatform(bundlePath, { migrate = true } = {}) {
       cronTriggers: undefined,
       modulesRules: undefined,
       logRequests: false,
+      // Extra bindings (e.g. OUTBOUND_ALLOWED_HOSTS for a local server) and on-disk storage
+      // (D1, Durable Objects: a new runtime can take over a running execution).
+      bindings: { ...(workerOptions.bindings ?? {}), ...bindings },
+      ...(persistPath ? { resourcePersistencePath: persistPath } : {}),
       // The worker's per-request JSON log lines would dominate the output and the cost.
       handleStructuredLogs: () => {},
     }),

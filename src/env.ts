@@ -1,3 +1,4 @@
+import type { Execution } from '../durable-objects/execution';
 import type { AuthUser } from './lib/auth';
 import type { TaskMessage } from './modules/goals/execution';
 import type { IngestMessage } from './modules/knowledge-bases/ingest';
@@ -5,6 +6,8 @@ import type { IngestMessage } from './modules/knowledge-bases/ingest';
 /** Bindings and variables the worker receives (see wrangler.toml). */
 export interface Env {
   DB: D1Database;
+  /** One Execution Durable Object per workflow run (durable-objects/execution.ts). */
+  EXECUTION: DurableObjectNamespace<Execution>;
   ASSETS?: Fetcher;
   ENVIRONMENT?: string;
   /** HS256 key for access tokens; generated and kept in D1 outside production. */

@@ -17,6 +17,8 @@ const cronSteps: Array<[name: string, step: (env: Env) => Promise<unknown>]> = [
   ['task-leases', expireTaskLeases],
 ];
 
+export { Execution } from '../durable-objects/execution';
+
 export default {
   fetch: app.fetch,
 

@@ -2,10 +2,15 @@ import type { AppRouter } from '../lib/router';
 import { agentMarketRouter } from './agent-market';
 import { agentsRouter } from './agents';
 import { apiKeysRouter } from './api-keys';
+import { approvalRouter } from './approval';
 import { authRouter } from './auth';
+import { executionLogsRouter } from './execution-logs';
+import { executionsRouter } from './executions';
 import { dataSourcesRouter } from './data-sources';
 import { goalsRouter } from './goals';
 import { modelConfigsRouter } from './model-configs';
+import { nodeTemplatesRouter } from './node-templates';
+import { nodesRouter } from './nodes';
 import { notificationsRouter } from './notifications';
 import { orchestrationTemplatesRouter } from './orchestration-templates';
 import { platformRouter } from './platform';
@@ -15,6 +20,8 @@ import { tasksRouter } from './tasks';
 import { toolsRouter } from './tools';
 import { knowledgeBasesRouter } from './knowledge-bases';
 import { uploadsRouter } from './uploads';
+import { workflowsRouter } from './workflows';
+import { wsRouter } from './ws';
 
 /** Every module router, mounted under `/api/v1` + its prefix. */
 export const modules: Array<[prefix: string, router: AppRouter]> = [
@@ -29,6 +36,13 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/tools', toolsRouter],
   ['/knowledge-bases', knowledgeBasesRouter],
   ['/uploads', uploadsRouter],
+  ['/workflows', workflowsRouter],
+  ['/executions', executionsRouter],
+  ['/execution-logs', executionLogsRouter],
+  ['/nodes', nodesRouter],
+  ['/node-templates', nodeTemplatesRouter],
+  ['/approval', approvalRouter],
+  ['/ws', wsRouter],
   ['/data-sources', dataSourcesRouter],
   ['/agent-market', agentMarketRouter],
   ['/plugins', pluginsRouter],

@@ -14,6 +14,7 @@ import { s3Fake } from './s3';
 import { scriptedFake } from './scripted';
 import { toolsFake } from './tools';
 import { embeddingsFake } from './embeddings';
+import { workflowFake } from './workflow';
 
 export type FakeHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer, url: URL) => unknown;
 
@@ -23,6 +24,7 @@ const fakes: Record<string, FakeHandler> = {
   '/scripted': scriptedFake,
   '/tools': toolsFake,
   '/embeddings-api': embeddingsFake,
+  '/wf': workflowFake,
   '/s3': s3Fake,
   '/data-api': dataApiFake,
   '/plugin-api': pluginApiFake,

@@ -7,4 +7,5 @@ export * from './goals';
 export * from './notifications';
 export * from './tools';
 export * from './knowledge';
+export * from './workflows';
 export * from './ecosystem';

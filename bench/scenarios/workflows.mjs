@@ -1,0 +1,112 @@
+import { createServer } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { api as call, newUser } from '../client.mjs';
+import { BUILD_DIR, median, startPlatform } from '../harness.mjs';
+
+/**
+ * Issue 6: the workflow engine.
+ * 1. engine overhead per node on a 100-node chain of template nodes (the nodes do almost nothing,
+ *    so the run time is the engine's: scheduling, variable resolution, persistence, the D1 mirror);
+ * 2. a 10-way parallel fan-out of HTTP nodes against a local server answering after 200 ms
+ *    (concurrent branches: about one delay, not ten);
+ * 3. a run resumed after its runtime is torn down mid-run (storage on disk, a new runtime).
+ */
+export default async function workflows(ctx) {
+  const user = await newUser(ctx, 'workflows');
+  const token = user.token;
+
+  // 1. 100-node chain.
+  const nodes = [{ id: 'start', type: 'start' }];
+  for (let i = 0; i < 100; i++) nodes.push({ id: `t${i}`, type: 'template', config: { template: i ? `{{t${i - 1}.text}}.` : '{{inputs.x}}' } });
+  nodes.push({ id: 'end', type: 'end', config: { outputs: { text: '{{t99.text}}' } } });
+  const graph = { nodes, edges: nodes.slice(1).map((n, i) => ({ source: nodes[i].id, target: n.id })) };
+  const wf = await ctx.api('/api/v1/workflows', { token, json: { name: 'chain-100', graph } });
+  const runs = [];
+  for (let i = 0; i < 12; i++) {
+    const t0 = performance.now();
+    const r = await ctx.api(`/api/v1/workflows/${wf.id}/execute`, { token, json: { inputs: { x: 'a' } } });
+    const wall = performance.now() - t0;
+    if (r.status !== 'succeeded') throw new Error(`chain run ${r.status}`);
+    if (i >= 2) runs.push({ wall, server: r.duration_ms }); // first runs warm up
+  }
+  const server = median(runs.map((r) => r.server));
+  ctx.print(`100-node template chain: run ${server.toFixed(1)} ms inside the object (median of ${runs.length}), ` +
+    `${(server / 102).toFixed(3)} ms engine overhead per node; request round trip ${median(runs.map((r) => r.wall)).toFixed(1)} ms`);
+
+  // 2. and 3. need a local HTTP server the SSRF guard lets through: a second platform instance.
+  const hits = new Map();
+  const server200 = createServer((req, res) => {
+    const key = new URL(req.url, 'http://x').searchParams.get('key') ?? '';
+    hits.set(key, (hits.get(key) ?? 0) + 1);
+    const ms = Number(new URL(req.url, 'http://x').searchParams.get('ms') ?? 200);
+    setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'), ms);
+  });
+  await new Promise((r) => server200.listen(0, '127.0.0.1', r));
+  const hostPort = `127.0.0.1:${server200.address().port}`;
+  const dir = mkdtempSync(join(tmpdir(), 'tiangong-bench-'));
+  const bindings = { OUTBOUND_ALLOWED_HOSTS: hostPort };
+  let p = await startPlatform(join(BUILD_DIR, 'index.js'), { bindings, persistPath: dir });
+  try {
+    const u2 = await newUser({ api: (path, init) => call(p.url, path, init) }, 'fanout');
+    const req = (path, init = {}) => call(p.url, path, { token: u2.token, ...init });
+
+    const branches = Array.from({ length: 10 }, (_, i) => ({ id: `h${i}`, type: 'http_request', config: { url: `http://${hostPort}/?key=fan&ms=200` } }));
+    const fan = {
+      nodes: [{ id: 'start', type: 'start' }, ...branches, { id: 'end', type: 'end', config: { outputs: { n: '{{h9.status}}' } } }],
+      edges: [...branches.map((b) => ({ source: 'start', target: b.id })), ...branches.map((b) => ({ source: b.id, target: 'end' }))],
+    };
+    const fw = await req('/api/v1/workflows', { json: { name: 'fan-out', graph: fan } });
+    const fanRuns = [];
+    for (let i = 0; i < 7; i++) {
+      const r = await req(`/api/v1/workflows/${fw.id}/execute`, { json: {} });
+      if (r.status !== 'succeeded') throw new Error(`fan-out run ${r.status}: ${JSON.stringify(r.error)}`);
+      if (i >= 2) fanRuns.push(r.duration_ms);
+    }
+    ctx.print(`10-way parallel fan-out of HTTP nodes (each answers after 200 ms): run ${median(fanRuns).toFixed(0)} ms (median of ${fanRuns.length}; sequential would be ≥ 2000 ms)`);
+
+    // 3. Tear the runtime down while the second of three 300 ms nodes runs, then start a new one.
+    const three = {
+      nodes: [
+        { id: 'start', type: 'start' },
+        ...[0, 1, 2].map((i) => ({ id: `s${i}`, type: 'http_request', config: { url: `http://${hostPort}/?key=s${i}&ms=300` } })),
+        { id: 'end', type: 'end' },
+      ],
+      edges: [
+        { source: 'start', target: 's0' },
+        { source: 's0', target: 's1' },
+        { source: 's1', target: 's2' },
+        { source: 's2', target: 'end' },
+      ],
+    };
+    const tw = await req('/api/v1/workflows', { json: { name: 'evict', graph: three } });
+    const started = await req(`/api/v1/workflows/${tw.id}/execute`, { json: { async: true } });
+    for (;;) {
+      const e = await req(`/api/v1/executions/${started.id}`);
+      if (e.nodes.find((n) => n.node_id === 's1')?.status === 'running') break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await p.mf.dispose();
+    const t0 = performance.now();
+    p = await startPlatform(join(BUILD_DIR, 'index.js'), { bindings, persistPath: dir, migrate: false });
+    const restarted = performance.now() - t0;
+    // A new runtime may hold a new signing key: log in again (D1 is on disk too).
+    const { access_token } = await call(p.url, '/api/v1/auth/login', { json: { username: u2.email, password: 'bench password 1' } });
+    const t1 = performance.now();
+    let done;
+    for (;;) {
+      done = await call(p.url, `/api/v1/executions/${started.id}`, { token: access_token });
+      if (['succeeded', 'failed'].includes(done.status)) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    ctx.print(
+      `run resumed after the runtime was torn down mid-node: ${done.status} ${(performance.now() - t1).toFixed(0)} ms after the new runtime was up ` +
+        `(restart ${restarted.toFixed(0)} ms); node calls s0=${hits.get('s0')} s1=${hits.get('s1')} s2=${hits.get('s2')} (s1 was interrupted and ran again)`,
+    );
+  } finally {
+    await p.mf.dispose();
+    server200.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,526 @@
+import { DurableObject } from 'cloudflare:workers';
+import type { Env } from '../src/env';
+import { emptyUsage, addUsage } from '../src/engine/llm/types';
+import type { EngineServices } from '../src/engine/workflow/nodes';
+import { agentRunner } from '../src/modules/executions/agents';
+import { GraphRunner, type RunOutcome } from '../src/engine/workflow/runner';
+import type { Graph, InputDef, LogEntry, NodeState, RunEvent } from '../src/engine/workflow/types';
+
+/**
+ * One Execution Durable Object per run. It owns the live state of the run in its SQLite
+ * storage: every node's state is written before the run moves on, so an instance that is
+ * evicted or restarted resumes from storage (its alarm) and never re-runs a node whose
+ * completion was recorded. It mirrors the run to D1 at every rest point (paused, waiting,
+ * finished) and pushes events to WebSocket watchers (hibernatable sockets: a waiting run with
+ * watchers costs nothing).
+ */
+
+export type ExecutionStatus = 'pending' | 'running' | 'paused' | 'waiting_approval' | 'succeeded' | 'failed' | 'cancelled';
+export const TERMINAL: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled']);
+
+export interface StartRequest {
+  execution_id: string;
+  owner_id: string;
+  workflow_id: string | null;
+  agent_id?: string | null;
+  graph: Graph;
+  inputs: Record<string, unknown>;
+}
+
+interface RunMeta {
+  execution_id: string;
+  owner_id: string;
+  workflow_id: string | null;
+  agent_id?: string | null;
+  inputs: Record<string, unknown>;
+  status: ExecutionStatus;
+  pause_requested: boolean;
+  outputs: Record<string, unknown> | null;
+  error: { code: string; message: string; node_id?: string } | null;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface ExecutionSnapshot {
+  execution_id: string;
+  status: ExecutionStatus;
+  outputs: Record<string, unknown> | null;
+  error: RunMeta['error'];
+  started_at: string | null;
+  finished_at: string | null;
+  nodes: NodeState[];
+}
+
+/**
+ * The object's RPC surface as callers see it (every call is async over RPC). Declared by hand
+ * because the generated stub type cannot express `unknown`-typed JSON values.
+ */
+export interface ExecutionRpc {
+  start(req: StartRequest, waitMs?: number): Promise<ExecutionSnapshot>;
+  settled(waitMs?: number): Promise<ExecutionSnapshot>;
+  snapshot(): Promise<ExecutionSnapshot>;
+  pause(): Promise<{ ok: boolean; status: ExecutionStatus }>;
+  resume(waitMs?: number): Promise<{ ok: boolean; snapshot: ExecutionSnapshot }>;
+  cancel(): Promise<{ ok: boolean; status: ExecutionStatus }>;
+  decide(
+    nodeId: string,
+    resolution: { decision: 'approved' | 'rejected'; comment: string | null; decided_by: string },
+    waitMs?: number,
+  ): Promise<{ ok: boolean; snapshot: ExecutionSnapshot | null }>;
+  fetch(request: Request): Promise<Response>;
+}
+
+/** While a run is active its alarm stays armed this far ahead: if the object dies, the alarm resumes it. */
+export const HEARTBEAT_MS = 30_000;
+
+export class Execution extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private active: Promise<void> | null = null;
+  private controller: AbortController | null = null;
+  private meta: RunMeta | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS nodes (node_id TEXT PRIMARY KEY, state TEXT NOT NULL, dirty INTEGER NOT NULL DEFAULT 1);
+      CREATE TABLE IF NOT EXISTS logs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, node_id TEXT, level TEXT NOT NULL,
+        message TEXT NOT NULL, data TEXT, created_at TEXT NOT NULL, flushed INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE IF NOT EXISTS resolutions (node_id TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `);
+    // A fresh instance of a run that was interrupted mid-node (eviction, restart) picks it up on
+    // its first wake-up, whatever woke it; the alarm is the fallback when nothing does.
+    const run = this.run();
+    if (run?.status === 'running' && this.states().some((s) => s.status === 'running')) {
+      this.appendLog({ level: 'warn', message: 'Execution resumed from storage after a restart' });
+      this.kick();
+    }
+  }
+
+  // ---------------------------------------------------------------- storage
+
+  private get(key: string): unknown {
+    const row = this.sql.exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key).toArray()[0];
+    return row ? JSON.parse(row.value) : undefined;
+  }
+
+  private put(key: string, value: unknown) {
+    this.sql.exec('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', key, JSON.stringify(value));
+  }
+
+  private run(): RunMeta | null {
+    this.meta ??= (this.get('run') as RunMeta | undefined) ?? null;
+    return this.meta;
+  }
+
+  private setRun(patch: Partial<RunMeta>) {
+    this.meta = { ...this.run()!, ...patch };
+    this.put('run', this.meta);
+  }
+
+  private states(): NodeState[] {
+    return this.sql.exec<{ state: string }>('SELECT state FROM nodes').toArray().map((r) => JSON.parse(r.state));
+  }
+
+  private saveNode(s: NodeState) {
+    this.sql.exec('INSERT OR REPLACE INTO nodes (node_id, state, dirty) VALUES (?, ?, 1)', s.node_id, JSON.stringify(s));
+  }
+
+  private appendLog(e: LogEntry) {
+    this.sql.exec(
+      'INSERT INTO logs (id, node_id, level, message, data, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      crypto.randomUUID(),
+      e.node_id ?? null,
+      e.level,
+      e.message,
+      e.data === undefined ? null : JSON.stringify(e.data),
+      new Date().toISOString(),
+    );
+  }
+
+  // ---------------------------------------------------------------- RPC surface
+
+  /** Starts the run (idempotent) and waits up to `waitMs` for it to come to rest. */
+  async start(req: StartRequest, waitMs = 0): Promise<ExecutionSnapshot> {
+    if (!this.run()) {
+      this.put('graph', req.graph);
+      this.meta = {
+        execution_id: req.execution_id,
+        owner_id: req.owner_id,
+        workflow_id: req.workflow_id,
+        agent_id: req.agent_id ?? null,
+        inputs: req.inputs,
+        status: 'running',
+        pause_requested: false,
+        outputs: null,
+        error: null,
+        started_at: new Date().toISOString(),
+        finished_at: null,
+      };
+      this.put('run', this.meta);
+      this.appendLog({ level: 'info', message: 'Execution started', data: { inputs: req.inputs } });
+      this.broadcast({ type: 'execution_started', status: 'running' });
+      await this.env.DB.prepare(
+        "UPDATE executions SET status = 'running', started_at = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?",
+      )
+        .bind(this.meta.started_at, req.execution_id)
+        .run();
+      this.kick();
+    }
+    return this.settled(waitMs);
+  }
+
+  /** The current state; waits up to `waitMs` while the run is active. */
+  async settled(waitMs = 0): Promise<ExecutionSnapshot> {
+    if (this.active && waitMs > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([this.active, new Promise((r) => (timer = setTimeout(r, waitMs)))]);
+      clearTimeout(timer);
+    }
+    return this.snapshot();
+  }
+
+  snapshot(): ExecutionSnapshot {
+    const run = this.run();
+    if (!run) throw new Error('No such execution');
+    return {
+      execution_id: run.execution_id,
+      status: run.status,
+      outputs: run.outputs,
+      error: run.error,
+      started_at: run.started_at,
+      finished_at: run.finished_at,
+      nodes: this.states(),
+    };
+  }
+
+  /** Lets running nodes finish and starts no new ones. */
+  async pause(): Promise<{ ok: boolean; status: ExecutionStatus }> {
+    const run = this.run();
+    if (!run || !['running', 'waiting_approval'].includes(run.status)) return { ok: false, status: run?.status ?? 'pending' };
+    this.setRun({ pause_requested: true });
+    if (!this.active) await this.rest({ status: 'paused' } as RunOutcome);
+    else await this.active;
+    return { ok: true, status: this.run()!.status };
+  }
+
+  async resume(waitMs = 0): Promise<{ ok: boolean; snapshot: ExecutionSnapshot }> {
+    const run = this.run();
+    if (!run || run.status !== 'paused') return { ok: false, snapshot: this.snapshot() };
+    this.setRun({ pause_requested: false, status: 'running' });
+    this.appendLog({ level: 'info', message: 'Execution resumed' });
+    this.broadcast({ type: 'execution_resumed', status: 'running' });
+    this.kick();
+    return { ok: true, snapshot: await this.settled(waitMs) };
+  }
+
+  async cancel(): Promise<{ ok: boolean; status: ExecutionStatus }> {
+    const run = this.run();
+    if (!run || TERMINAL.has(run.status)) return { ok: false, status: run?.status ?? 'pending' };
+    this.setRun({ pause_requested: false });
+    if (this.active) {
+      this.controller?.abort();
+      await this.active;
+    }
+    if (!TERMINAL.has(this.run()!.status)) {
+      // Nothing was running (paused or waiting): cancel the waiting nodes here.
+      for (const s of this.states()) {
+        if (s.status === 'waiting' || s.status === 'running' || s.status === 'pending') {
+          this.saveNode({ ...s, status: s.status === 'pending' ? 'skipped' : 'cancelled', wait: undefined, finished_at: new Date().toISOString() });
+        }
+      }
+      await this.rest({ status: 'cancelled', outputs: {}, states: this.states(), waits: [], error: { code: 'CANCELLED', message: 'The run was cancelled' } });
+    }
+    return { ok: true, status: this.run()!.status };
+  }
+
+  /** A human decision for a waiting approval node (the service checked who may decide). */
+  async decide(nodeId: string, resolution: { decision: 'approved' | 'rejected'; comment: string | null; decided_by: string }, waitMs = 0) {
+    const run = this.run();
+    const node = this.states().find((s) => s.node_id === nodeId);
+    if (!run || TERMINAL.has(run.status) || node?.status !== 'waiting') return { ok: false, snapshot: run ? this.snapshot() : null };
+    this.sql.exec('INSERT OR REPLACE INTO resolutions (node_id, value) VALUES (?, ?)', nodeId, JSON.stringify(resolution));
+    this.appendLog({ node_id: nodeId, level: 'info', message: `Approval ${resolution.decision} by ${resolution.decided_by}`, data: resolution });
+    if (run.status === 'waiting_approval') this.setRun({ status: 'running' });
+    // A paused run keeps the decision and applies it on resume.
+    if (this.run()!.status === 'running') this.kick();
+    return { ok: true, snapshot: await this.settled(waitMs) };
+  }
+
+  // ---------------------------------------------------------------- driving the run
+
+  private kick(): Promise<void> {
+    this.active ??= this.drive().finally(() => {
+      this.active = null;
+    });
+    return this.active;
+  }
+
+  private async drive() {
+    await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
+    const graph = this.get('graph') as Graph;
+    let outcome: RunOutcome;
+    for (;;) {
+      const run = this.run()!;
+      this.controller = new AbortController();
+      const runner = new GraphRunner({
+        env: this.env,
+        userId: run.owner_id,
+        executionId: run.execution_id,
+        workflowId: run.workflow_id,
+        graph,
+        inputs: run.inputs,
+        signal: this.controller.signal,
+        services: this.services(run),
+        states: this.states(),
+        shouldPause: () => this.run()!.pause_requested,
+        hooks: {
+          save: (s) => this.saveNode(s),
+          log: (e) => this.appendLog(e),
+          event: (e) => this.broadcast(e),
+        },
+      });
+      const resolutions = this.sql.exec<{ node_id: string; value: string }>('SELECT node_id, value FROM resolutions').toArray();
+      for (const r of resolutions) {
+        runner.resumeWait(r.node_id, JSON.parse(r.value));
+        this.sql.exec('DELETE FROM resolutions WHERE node_id = ?', r.node_id);
+      }
+      outcome = await runner.run();
+      // A decision that arrived while other branches were still running: go round again.
+      const more = this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM resolutions').one().n;
+      if (!(outcome.status === 'waiting' && more > 0 && !this.run()!.pause_requested)) break;
+    }
+    await this.rest(outcome);
+  }
+
+  /** Records where the run came to rest, arms or clears the alarm, mirrors to D1, tells watchers. */
+  private async rest(outcome: RunOutcome) {
+    const now = new Date();
+    const run = this.run()!;
+    let status: ExecutionStatus;
+    if (outcome.status === 'waiting') {
+      status = outcome.waits.some((w) => w.kind === 'approval') ? 'waiting_approval' : 'running';
+    } else {
+      status = outcome.status;
+    }
+    const terminal = TERMINAL.has(status);
+    this.setRun({
+      status,
+      outputs: terminal ? outcome.outputs : run.outputs,
+      error: status === 'failed' || status === 'cancelled' ? outcome.error ?? null : null,
+      finished_at: terminal ? now.toISOString() : null,
+    });
+    // Wake for the earliest timed wait (a delay, an approval timeout); otherwise sleep for free.
+    const until = (outcome.waits ?? []).map((w) => w.until).filter((u): u is number => typeof u === 'number');
+    if (!terminal && status !== 'paused' && until.length) await this.ctx.storage.setAlarm(Math.min(...until));
+    else await this.ctx.storage.deleteAlarm();
+
+    if (status === 'paused') {
+      this.appendLog({ level: 'info', message: 'Execution paused' });
+      this.broadcast({ type: 'execution_paused', status });
+    } else if (status === 'waiting_approval') {
+      this.appendLog({ level: 'info', message: 'Execution is waiting for approval' });
+    } else if (terminal) {
+      const e = this.run()!.error;
+      this.appendLog({ level: status === 'succeeded' ? 'info' : 'error', message: `Execution ${status}${e ? `: ${e.message}` : ''}`, data: e ?? undefined });
+    }
+    await this.mirror();
+    if (terminal) {
+      this.broadcast({ type: 'execution_finished', status, outputs: this.run()!.outputs, error: this.run()!.error });
+      if (status === 'cancelled') {
+        await this.env.DB.prepare("UPDATE approvals SET status = 'cancelled' WHERE execution_id = ? AND status = 'pending'").bind(run.execution_id).run();
+      }
+    }
+  }
+
+  /** Writes the run, the changed nodes and the new log entries to D1 in one batch. */
+  private async mirror() {
+    const run = this.run()!;
+    const db = this.env.DB;
+    const states = this.states();
+    const usage = emptyUsage();
+    for (const s of states) addUsage(usage, s.usage ?? emptyUsage());
+    const duration = run.finished_at && run.started_at ? Date.parse(run.finished_at) - Date.parse(run.started_at) : null;
+    const stmts: D1PreparedStatement[] = [
+      db
+        .prepare(
+          `UPDATE executions SET status = ?, outputs = ?, error = ?, prompt_tokens = ?, completion_tokens = ?, total_tokens = ?,
+           started_at = ?, finished_at = ?, duration_ms = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?`,
+        )
+        .bind(
+          run.status,
+          run.outputs ? JSON.stringify(run.outputs) : null,
+          run.error ? JSON.stringify(run.error) : null,
+          usage.prompt_tokens,
+          usage.completion_tokens,
+          usage.total_tokens,
+          run.started_at,
+          run.finished_at,
+          duration,
+          run.execution_id,
+        ),
+    ];
+    const dirty = this.sql.exec<{ state: string }>('SELECT state FROM nodes WHERE dirty = 1').toArray().map((r) => JSON.parse(r.state) as NodeState);
+    for (const s of dirty) {
+      stmts.push(
+        db
+          .prepare(
+            `INSERT INTO execution_nodes (execution_id, node_id, node_type, label, status, inputs, outputs, error, branch, attempts, calls,
+               total_tokens, started_at, finished_at, duration_ms)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (execution_id, node_id) DO UPDATE SET status = excluded.status, inputs = excluded.inputs,
+               outputs = excluded.outputs, error = excluded.error, branch = excluded.branch, attempts = excluded.attempts,
+               calls = excluded.calls, total_tokens = excluded.total_tokens, started_at = excluded.started_at,
+               finished_at = excluded.finished_at, duration_ms = excluded.duration_ms`,
+          )
+          .bind(
+            run.execution_id,
+            s.node_id,
+            s.type,
+            s.label ?? null,
+            s.status,
+            s.inputs === undefined ? null : JSON.stringify(s.inputs),
+            s.output === undefined ? null : JSON.stringify(s.output),
+            s.error ? JSON.stringify(s.error) : null,
+            s.branch ?? null,
+            s.attempts,
+            JSON.stringify(s.calls ?? []),
+            s.usage?.total_tokens ?? 0,
+            s.started_at ?? null,
+            s.finished_at ?? null,
+            s.duration_ms ?? null,
+          ),
+      );
+    }
+    const logs = this.sql
+      .exec<{ seq: number; id: string; node_id: string | null; level: string; message: string; data: string | null; created_at: string }>(
+        'SELECT seq, id, node_id, level, message, data, created_at FROM logs WHERE flushed = 0 ORDER BY seq',
+      )
+      .toArray();
+    // D1 binds at most 100 parameters per statement: 11 rows of 8 columns.
+    for (let i = 0; i < logs.length; i += 11) {
+      const chunk = logs.slice(i, i + 11);
+      stmts.push(
+        db
+          .prepare(
+            `INSERT OR IGNORE INTO execution_logs (id, execution_id, owner_id, seq, node_id, level, message, data, created_at) VALUES ` +
+              chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', '),
+          )
+          .bind(...chunk.flatMap((l) => [l.id, run.execution_id, run.owner_id, l.seq, l.node_id, l.level, l.message, l.data, l.created_at])),
+      );
+    }
+    await db.batch(stmts);
+    this.sql.exec('UPDATE nodes SET dirty = 0');
+    if (logs.length) this.sql.exec('UPDATE logs SET flushed = 1 WHERE seq <= ?', logs[logs.length - 1].seq);
+  }
+
+  private services(run: RunMeta): EngineServices {
+    const db = this.env.DB;
+    return {
+      runAgent: agentRunner(this.env, run.owner_id, run.agent_id ?? null),
+      loadWorkflow: async (id) => {
+        const row = await db
+          .prepare('SELECT id, graph, inputs_schema FROM workflows WHERE id = ? AND owner_id = ?')
+          .bind(id, run.owner_id)
+          .first<{ id: string; graph: string; inputs_schema: string }>();
+        return row ? { id: row.id, graph: JSON.parse(row.graph) as Graph, inputs_schema: JSON.parse(row.inputs_schema) as InputDef[] } : null;
+      },
+      createApproval: async (req) => {
+        // A node re-run after a restart finds the approval it already asked for.
+        const existing = await db
+          .prepare("SELECT id FROM approvals WHERE execution_id = ? AND node_id = ? AND status = 'pending'")
+          .bind(run.execution_id, req.node_id)
+          .first<{ id: string }>();
+        const id = existing?.id ?? crypto.randomUUID();
+        if (!existing) {
+          await db
+            .prepare(
+              `INSERT INTO approvals (id, execution_id, node_id, owner_id, approver_id, title, description, timeout_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+            )
+            .bind(id, run.execution_id, req.node_id, run.owner_id, req.approver_id, req.title, req.description, req.timeout_at)
+            .run();
+        }
+        this.broadcast({ type: 'approval_required', node_id: req.node_id, approval_id: id, title: req.title, approver_id: req.approver_id, timeout_at: req.timeout_at });
+        return { approval_id: id };
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- alarm: resume and timeouts
+
+  override async alarm() {
+    const run = this.run();
+    if (!run || TERMINAL.has(run.status) || run.status === 'paused') return;
+    if (this.active) {
+      await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
+      return;
+    }
+    const now = Date.now();
+    for (const s of this.states()) {
+      if (s.status !== 'waiting' || !s.wait?.until || s.wait.until > now) continue;
+      if (s.wait.kind === 'approval') {
+        // Only a still-pending approval times out; a decision that won the race stands.
+        const res = await this.env.DB.prepare(
+          "UPDATE approvals SET status = 'timed_out', decided_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ? AND status = 'pending'",
+        )
+          .bind(s.wait.approval_id ?? '')
+          .run();
+        if (res.meta.changes === 0) continue;
+        this.appendLog({ node_id: s.node_id, level: 'warn', message: `Approval for ${s.node_id} timed out` });
+        this.sql.exec('INSERT OR REPLACE INTO resolutions (node_id, value) VALUES (?, ?)', s.node_id, JSON.stringify({ decision: 'timeout', comment: null, decided_by: null }));
+      } else {
+        this.sql.exec('INSERT OR REPLACE INTO resolutions (node_id, value) VALUES (?, ?)', s.node_id, JSON.stringify({ elapsed: true }));
+      }
+    }
+    const due = this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM resolutions').one().n;
+    if (run.status === 'running' || due > 0) {
+      if (run.status === 'waiting_approval') this.setRun({ status: 'running' });
+      if (run.status === 'running' && !due && this.states().some((st) => st.status === 'running')) {
+        this.appendLog({ level: 'warn', message: 'Execution resumed from storage after a restart' });
+      }
+      await this.kick();
+    }
+  }
+
+  // ---------------------------------------------------------------- WebSocket watchers
+
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
+      return Response.json({ error: 'UPGRADE_REQUIRED', message: 'Expected a WebSocket upgrade' }, { status: 426 });
+    }
+    const pair = new WebSocketPair();
+    const [client, server] = Object.values(pair);
+    this.ctx.acceptWebSocket(server);
+    server.send(JSON.stringify({ type: 'snapshot', ...this.snapshot() }));
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer) {
+    if (message === 'ping') ws.send(JSON.stringify({ type: 'pong' }));
+    else if (message === 'snapshot') ws.send(JSON.stringify({ type: 'snapshot', ...this.snapshot() }));
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number) {
+    try {
+      ws.close(code === 1005 ? 1000 : code, 'closing');
+    } catch {
+      /* already closed */
+    }
+  }
+
+  private broadcast(event: RunEvent | { type: string; [k: string]: unknown }) {
+    const sockets = this.ctx.getWebSockets();
+    if (!sockets.length) return;
+    const run = this.run();
+    const message = JSON.stringify({ ...event, execution_id: run?.execution_id, ts: new Date().toISOString() });
+    for (const ws of sockets) {
+      try {
+        ws.send(message);
+      } catch {
+        /* a watcher that went away */
+      }
+    }
+  }
+}

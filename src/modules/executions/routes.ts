@@ -1,0 +1,79 @@
+import { createRoute } from '@hono/zod-openapi';
+import { bearerSecurity, requireAuth } from '../../lib/auth';
+import { paginatedSchema } from '../../lib/pagination';
+import { errorResponses, jsonBody, jsonContent } from '../../lib/schemas';
+import { CreateExecutionBody, ExecutionDetailSchema, ExecutionIdParam, ExecutionListQuery, ExecutionSchema, ResumeBody } from './schemas';
+
+const tags = ['executions'];
+
+export const create = createRoute({
+  method: 'post',
+  path: '/',
+  tags,
+  summary: 'Start a run of a workflow (or of an agent with a workflow); 200 when it finishes within wait_ms, else 202',
+  security: bearerSecurity,
+  middleware: [requireAuth] as const,
+  request: { body: jsonBody(CreateExecutionBody) },
+  responses: {
+    200: jsonContent(ExecutionDetailSchema, 'The finished run'),
+    202: jsonContent(ExecutionDetailSchema, 'The run continues'),
+    401: errorResponses[401],
+    404: errorResponses[404],
+    422: errorResponses[422],
+  },
+});
+
+export const list = createRoute({
+  method: 'get',
+  path: '/',
+  tags,
+  summary: 'My executions, newest first (filters: workflow, agent, status, time)',
+  security: bearerSecurity,
+  middleware: [requireAuth] as const,
+  request: { query: ExecutionListQuery },
+  responses: { 200: jsonContent(paginatedSchema(ExecutionSchema, 'ExecutionList'), 'A page of executions'), 401: errorResponses[401], 422: errorResponses[422] },
+});
+
+export const get = createRoute({
+  method: 'get',
+  path: '/{execution_id}',
+  tags,
+  summary: 'An execution: status, per-node states, outputs, error, timings, token usage',
+  security: bearerSecurity,
+  middleware: [requireAuth] as const,
+  request: { params: ExecutionIdParam },
+  responses: { 200: jsonContent(ExecutionDetailSchema, 'The execution'), 401: errorResponses[401], 404: errorResponses[404] },
+});
+
+export const pause = createRoute({
+  method: 'post',
+  path: '/{execution_id}/pause',
+  tags,
+  summary: 'Pause: running nodes finish, no new node starts',
+  security: bearerSecurity,
+  middleware: [requireAuth] as const,
+  request: { params: ExecutionIdParam },
+  responses: { 200: jsonContent(ExecutionDetailSchema, 'The paused execution'), 401: errorResponses[401], 404: errorResponses[404], 409: errorResponses[409] },
+});
+
+export const resume = createRoute({
+  method: 'post',
+  path: '/{execution_id}/resume',
+  tags,
+  summary: 'Resume a paused execution (optionally waiting up to wait_ms for it to come to rest)',
+  security: bearerSecurity,
+  middleware: [requireAuth] as const,
+  request: { params: ExecutionIdParam, body: { required: false, content: { 'application/json': { schema: ResumeBody } } } },
+  responses: { 200: jsonContent(ExecutionDetailSchema, 'The execution'), 401: errorResponses[401], 404: errorResponses[404], 409: errorResponses[409], 422: errorResponses[422] },
+});
+
+export const cancel = createRoute({
+  method: 'post',
+  path: '/{execution_id}/cancel',
+  tags,
+  summary: 'Cancel: running nodes are aborted, pending approvals withdrawn',
+  security: bearerSecurity,
+  middleware: [requireAuth] as const,
+  request: { params: ExecutionIdParam },
+  responses: { 200: jsonContent(ExecutionDetailSchema, 'The cancelled execution'), 401: errorResponses[401], 404: errorResponses[404], 409: errorResponses[409] },
+});

@@ -1,0 +1,325 @@
+import type { ExecutionRpc, ExecutionSnapshot } from '../../../durable-objects/execution';
+import { TERMINAL } from '../../../durable-objects/execution';
+import type { Env } from '../../env';
+import { applyInputDefaults, checkInputs } from '../../engine/workflow/nodes';
+import type { Graph, InputDef, NodeState } from '../../engine/workflow/types';
+import { validateGraph, type ValidationIssue } from '../../engine/workflow/validate';
+import { isAdmin, type AuthUser } from '../../lib/auth';
+import { ApiError, conflict, notFound, validationError } from '../../lib/errors';
+import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
+
+export interface ExecutionRow {
+  id: string;
+  owner_id: string;
+  workflow_id: string | null;
+  workflow_version: number | null;
+  agent_id: string | null;
+  parent_execution_id: string | null;
+  trigger: string;
+  status: string;
+  inputs: string;
+  graph: string | null;
+  outputs: string | null;
+  error: string | null;
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  started_at: string | null;
+  finished_at: string | null;
+  duration_ms: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+interface NodeRow {
+  node_id: string;
+  node_type: string;
+  label: string | null;
+  status: string;
+  inputs: string | null;
+  outputs: string | null;
+  error: string | null;
+  branch: string | null;
+  attempts: number;
+  total_tokens: number;
+  started_at: string | null;
+  finished_at: string | null;
+  duration_ms: number | null;
+}
+
+const parse = (s: string | null) => (s === null || s === undefined ? null : JSON.parse(s));
+
+export function toExecution(row: ExecutionRow) {
+  return {
+    id: row.id,
+    owner_id: row.owner_id,
+    workflow_id: row.workflow_id,
+    workflow_version: row.workflow_version,
+    agent_id: row.agent_id,
+    trigger: row.trigger,
+    status: row.status as any,
+    inputs: JSON.parse(row.inputs),
+    outputs: parse(row.outputs),
+    error: parse(row.error),
+    token_usage: { prompt_tokens: row.prompt_tokens, completion_tokens: row.completion_tokens, total_tokens: row.total_tokens },
+    started_at: row.started_at,
+    finished_at: row.finished_at,
+    duration_ms: row.duration_ms,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+export function nodeFromState(s: NodeState) {
+  return {
+    node_id: s.node_id,
+    node_type: s.type,
+    label: s.label ?? null,
+    status: s.status,
+    inputs: s.inputs ?? null,
+    outputs: s.output ?? null,
+    error: s.error ?? null,
+    branch: s.branch ?? null,
+    attempts: s.attempts,
+    total_tokens: s.usage?.total_tokens ?? 0,
+    started_at: s.started_at ?? null,
+    finished_at: s.finished_at ?? null,
+    duration_ms: s.duration_ms ?? null,
+  };
+}
+
+function nodeFromRow(r: NodeRow) {
+  return {
+    node_id: r.node_id,
+    node_type: r.node_type,
+    label: r.label,
+    status: r.status as ReturnType<typeof nodeFromState>['status'],
+    inputs: parse(r.inputs),
+    outputs: parse(r.outputs),
+    error: parse(r.error),
+    branch: r.branch,
+    attempts: r.attempts,
+    total_tokens: r.total_tokens,
+    started_at: r.started_at,
+    finished_at: r.finished_at,
+    duration_ms: r.duration_ms,
+  };
+}
+
+/** The D1 row merged with the live state of its Execution DO. */
+function detailFromSnapshot(row: ExecutionRow, snap: ExecutionSnapshot) {
+  const base = toExecution(row);
+  const usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+  for (const n of snap.nodes) {
+    usage.prompt_tokens += n.usage?.prompt_tokens ?? 0;
+    usage.completion_tokens += n.usage?.completion_tokens ?? 0;
+    usage.total_tokens += n.usage?.total_tokens ?? 0;
+  }
+  const finished = snap.finished_at;
+  return {
+    ...base,
+    status: snap.status,
+    outputs: snap.outputs,
+    error: snap.error,
+    started_at: snap.started_at,
+    finished_at: finished,
+    duration_ms: finished && snap.started_at ? Date.parse(finished) - Date.parse(snap.started_at) : base.duration_ms,
+    token_usage: usage,
+    nodes: inGraphOrder(row, snap.nodes.map(nodeFromState)),
+  };
+}
+
+/** Nodes in the order the graph lists them (timestamps tie within a millisecond). */
+function inGraphOrder<T extends { node_id: string }>(row: ExecutionRow, nodes: T[]): T[] {
+  const order = new Map<string, number>();
+  if (row.graph) (JSON.parse(row.graph) as Graph).nodes.forEach((n, i) => order.set(n.id, i));
+  return [...nodes].sort((a, b) => (order.get(a.node_id) ?? 1e9) - (order.get(b.node_id) ?? 1e9));
+}
+
+export type ExecutionDetail = ReturnType<typeof detailFromSnapshot>;
+
+export function executionStub(env: Env, id: string): ExecutionRpc {
+  return env.EXECUTION.get(env.EXECUTION.idFromName(id)) as unknown as ExecutionRpc;
+}
+
+/** 422 carrying a graph's validation errors, one per `;`-separated part of the message. */
+export function invalidWorkflow(errors: ValidationIssue[]): ApiError {
+  const parts = errors.slice(0, 20).map((e) => {
+    const where = e.node_id ?? (e.edge ? `${e.edge.source}->${e.edge.target}` : 'graph');
+    return `${where}: ${e.code}: ${e.message}`;
+  });
+  return validationError(`Workflow graph is invalid (${errors.length} error${errors.length === 1 ? '' : 's'}): ${parts.join('; ')}`);
+}
+
+export interface StartExecutionOptions {
+  ownerId: string;
+  graph: Graph;
+  inputsSchema?: InputDef[];
+  inputs?: Record<string, unknown>;
+  workflowId?: string | null;
+  workflowVersion?: number | null;
+  agentId?: string | null;
+  parentExecutionId?: string | null;
+  /** What started the run: api, agent, schedule, webhook, batch, ... */
+  trigger?: string;
+  /** Wait this long for the run to come to rest (0: answer at once). */
+  waitMs?: number;
+}
+
+/**
+ * Starts a run in its own Execution Durable Object: the one entry point for the workflows API,
+ * agents, schedules, webhooks and batch runs. Validates the graph and inputs (422), records the
+ * run in D1, and answers with its state after at most `waitMs`.
+ * `settled` is true when the run finished (succeeded, failed or cancelled) within that time.
+ */
+export async function startExecution(env: Env, opts: StartExecutionOptions): Promise<{ execution: ExecutionDetail; settled: boolean }> {
+  const check = validateGraph(opts.graph, opts.inputsSchema ?? []);
+  if (!check.valid) throw invalidWorkflow(check.errors);
+  const schema = opts.inputsSchema ?? [];
+  const inputs = applyInputDefaults(schema, opts.inputs ?? {});
+  const problems = checkInputs(schema, inputs);
+  if (problems.length) throw validationError(`body.${problems.join('; body.')}`);
+
+  const id = crypto.randomUUID();
+  await env.DB.prepare(
+    `INSERT INTO executions (id, owner_id, workflow_id, workflow_version, agent_id, parent_execution_id, trigger, status, inputs, graph)
+     VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+  )
+    .bind(
+      id,
+      opts.ownerId,
+      opts.workflowId ?? null,
+      opts.workflowVersion ?? null,
+      opts.agentId ?? null,
+      opts.parentExecutionId ?? null,
+      opts.trigger ?? 'api',
+      JSON.stringify(inputs),
+      JSON.stringify(opts.graph),
+    )
+    .run();
+  const snap = await executionStub(env, id).start(
+    { execution_id: id, owner_id: opts.ownerId, workflow_id: opts.workflowId ?? null, agent_id: opts.agentId ?? null, graph: opts.graph, inputs },
+    opts.waitMs ?? 0,
+  );
+  const row = await loadRow(env, id);
+  return { execution: detailFromSnapshot(row!, snap), settled: TERMINAL.has(snap.status) };
+}
+
+/**
+ * Runs one of the owner's saved workflows (its current version). 404 when it is not theirs.
+ */
+export async function executeWorkflow(
+  env: Env,
+  ownerId: string,
+  workflowId: string,
+  opts: { inputs?: Record<string, unknown>; trigger?: string; waitMs?: number } = {},
+) {
+  const wf = await env.DB.prepare('SELECT id, graph, inputs_schema, version FROM workflows WHERE id = ? AND owner_id = ?')
+    .bind(workflowId, ownerId)
+    .first<{ id: string; graph: string; inputs_schema: string; version: number }>();
+  if (!wf) throw notFound('Workflow');
+  return startExecution(env, {
+    ownerId,
+    graph: JSON.parse(wf.graph),
+    inputsSchema: JSON.parse(wf.inputs_schema),
+    inputs: opts.inputs,
+    workflowId: wf.id,
+    workflowVersion: wf.version,
+    trigger: opts.trigger,
+    waitMs: opts.waitMs,
+  });
+}
+
+/** The default graph of an agent without its own workflow_config: start → agent → end. */
+export const AGENT_GRAPH: Graph = {
+  nodes: [
+    { id: 'start', type: 'start' },
+    { id: 'agent', type: 'agent' },
+    { id: 'end', type: 'end' },
+  ],
+  edges: [
+    { source: 'start', target: 'agent' },
+    { source: 'agent', target: 'end' },
+  ],
+};
+
+/**
+ * Runs one of the owner's agents as an execution: its `workflow_config` graph (or start → agent
+ * → end), where agent nodes without an `agent_id` are this agent; `inputs.message` is the prompt.
+ */
+export async function executeAgent(
+  env: Env,
+  ownerId: string,
+  agentId: string,
+  opts: { inputs?: Record<string, unknown>; trigger?: string; waitMs?: number } = {},
+) {
+  const row = await env.DB.prepare('SELECT id, workflow_config FROM agents WHERE id = ? AND owner_id = ?')
+    .bind(agentId, ownerId)
+    .first<{ id: string; workflow_config: string | null }>();
+  if (!row) throw notFound('Agent');
+  const config = row.workflow_config ? (JSON.parse(row.workflow_config) as Partial<Graph>) : null;
+  const graph = config?.nodes?.length ? { nodes: config.nodes, edges: config.edges ?? [] } : AGENT_GRAPH;
+  return startExecution(env, { ownerId, graph, inputs: opts.inputs, agentId: row.id, trigger: opts.trigger, waitMs: opts.waitMs });
+}
+
+async function loadRow(env: Env, id: string) {
+  return env.DB.prepare('SELECT * FROM executions WHERE id = ?').bind(id).first<ExecutionRow>();
+}
+
+/** The caller's execution (admins see all); 404 otherwise. */
+export async function ownedRow(env: Env, user: AuthUser, id: string): Promise<ExecutionRow> {
+  const row = await loadRow(env, id);
+  if (!row || (row.owner_id !== user.id && !isAdmin(user))) throw notFound('Execution');
+  return row;
+}
+
+export async function getExecution(env: Env, user: AuthUser, id: string): Promise<ExecutionDetail> {
+  const row = await ownedRow(env, user, id);
+  if (TERMINAL.has(row.status) || row.status === 'pending') {
+    const nodes = await env.DB.prepare('SELECT * FROM execution_nodes WHERE execution_id = ?').bind(id).all<NodeRow>();
+    return { ...toExecution(row), nodes: inGraphOrder(row, nodes.results.map(nodeFromRow)) } as ExecutionDetail;
+  }
+  return detailFromSnapshot(row, await executionStub(env, id).snapshot());
+}
+
+export async function listExecutions(
+  env: Env,
+  user: AuthUser,
+  q: Pagination & { workflow_id?: string; agent_id?: string; status?: string; since?: string; until?: string },
+) {
+  const where: string[] = ['owner_id = ?'];
+  const args: unknown[] = [user.id];
+  if (q.workflow_id) (where.push('workflow_id = ?'), args.push(q.workflow_id));
+  if (q.agent_id) (where.push('agent_id = ?'), args.push(q.agent_id));
+  if (q.status) (where.push('status = ?'), args.push(q.status));
+  if (q.since) (where.push('created_at >= ?'), args.push(new Date(q.since).toISOString()));
+  if (q.until) (where.push('created_at <= ?'), args.push(new Date(q.until).toISOString()));
+  const { limit, offset } = pageBounds(q);
+  const clause = where.join(' AND ');
+  const [count, rows] = await env.DB.batch<Record<string, unknown>>([
+    env.DB.prepare(`SELECT count(*) AS n FROM executions WHERE ${clause}`).bind(...args),
+    env.DB.prepare(`SELECT id, owner_id, workflow_id, workflow_version, agent_id, parent_execution_id, trigger, status, inputs, outputs, error, prompt_tokens, completion_tokens, total_tokens, started_at, finished_at, duration_ms, created_at, updated_at FROM executions WHERE ${clause} ORDER BY created_at DESC, id LIMIT ? OFFSET ?`).bind(...args, limit, offset),
+  ]);
+  return paginated((rows.results as unknown as ExecutionRow[]).map(toExecution), (count.results[0] as { n: number }).n, q);
+}
+
+export async function pauseExecution(env: Env, user: AuthUser, id: string) {
+  const row = await ownedRow(env, user, id);
+  const r = await executionStub(env, id).pause();
+  if (!r.ok) throw conflict(`Only a running or waiting execution can be paused (it is ${r.status ?? row.status})`);
+  return getExecution(env, user, id);
+}
+
+export async function resumeExecution(env: Env, user: AuthUser, id: string, waitMs = 0) {
+  await ownedRow(env, user, id);
+  const r = await executionStub(env, id).resume(waitMs);
+  if (!r.ok) throw conflict(`Only a paused execution can be resumed (it is ${r.snapshot.status})`);
+  return getExecution(env, user, id);
+}
+
+export async function cancelExecution(env: Env, user: AuthUser, id: string) {
+  await ownedRow(env, user, id);
+  const r = await executionStub(env, id).cancel();
+  if (!r.ok) throw conflict(`The execution already ended (${r.status})`);
+  return getExecution(env, user, id);
+}
