@@ -245,3 +245,141 @@ describe('orchestration templates', () => {
     expect(() => expandTemplate(loop, { author: 'A' })).toThrow(/assign an agent to reviewer/);
   });
 });
+
+describe('platform scenarios and quick-create', () => {
+  const S = '/api/v1/platform/scenarios';
+
+  it('lists scenarios (category, search), categories and detail; every scenario’s workflow is valid', async () => {
+    const all = await api(S, { token: alice.token });
+    expect(all.status).toBe(200);
+    expect(all.body.items.map((s: any) => s.id)).toEqual(['customer-service-bot', 'knowledge-qa', 'data-analyst', 'feishu-assistant', 'content-writer']);
+    expect((await api(`${S}?category=data`, { token: alice.token })).body.items.map((s: any) => s.id)).toEqual(['data-analyst']);
+    expect((await api(`${S}?search=feishu`, { token: alice.token })).body.items.map((s: any) => s.id)).toEqual(['feishu-assistant']);
+    const cats = await api(`${S}/categories`, { token: alice.token });
+    expect(cats.body.items.find((c: any) => c.id === 'customer-service')).toMatchObject({ count: 1 });
+    const one = await api(`${S}/knowledge-qa`, { token: alice.token });
+    expect(one.body).toMatchObject({ id: 'knowledge-qa', knowledge_base: { name: 'Team documents' } });
+    expectError(await api(`${S}/nope`, { token: alice.token }), 404);
+    expectError(await api(S), 401);
+    expectError(await api(`${S}/categories`), 401);
+    expectError(await api(`${S}/knowledge-qa`), 401);
+    const { validateGraph } = await import('../src/engine/workflow/validate');
+    const { findBuiltinTool } = await import('../src/engine/tools/registry');
+    for (const s of all.body.items) {
+      expect(validateGraph(s.workflow.graph, s.workflow.inputs_schema), s.id).toMatchObject({ valid: true });
+      for (const t of s.agent.include_tools) expect(findBuiltinTool(t), `${s.id}: ${t}`).toBeDefined();
+    }
+  });
+
+  it('creates the agent, knowledge base and workflow together; they work', async () => {
+    const res = await api(`${S}/customer-service-bot/quick-create`, { token: alice.token, json: { name: 'Acme' } });
+    expect(res.status, res.text).toBe(201);
+    const { agent, knowledge_base, workflow } = res.body;
+    expect(agent).toMatchObject({ owner_id: alice.id, name: 'Acme · Customer service', version: 1 });
+    expect(agent.system_prompt).toContain(knowledge_base.id);
+    expect((await api(`/api/v1/knowledge-bases/${knowledge_base.id}`, { token: alice.token })).body).toMatchObject({ name: 'Acme · Customer-service FAQ' });
+    const wf = await api(`/api/v1/workflows/${workflow.id}`, { token: alice.token });
+    expect(wf.body).toMatchObject({ name: 'Acme · Ticket reply draft', version: 1, owner_id: alice.id });
+    const run = await api(`/api/v1/workflows/${workflow.id}/execute`, { token: alice.token, json: { inputs: { ticket: 'my parcel is late' } } });
+    expect(run.status, run.text).toBeLessThan(300);
+    expect(run.body.status).toBe('succeeded');
+    expect(run.body.outputs.reply).toContain('my parcel is late');
+    expect(await env.DB.prepare('SELECT count(*) AS n FROM agent_versions WHERE agent_id = ?').bind(agent.id).first('n')).toBe(1);
+    expect(await env.DB.prepare('SELECT count(*) AS n FROM workflow_versions WHERE workflow_id = ?').bind(workflow.id).first('n')).toBe(1);
+    // Others cannot see what Alice created.
+    expectError(await api(`/api/v1/knowledge-bases/${knowledge_base.id}`, { token: bob.token }), 404);
+    expect((await api(`${S}/data-analyst/quick-create`, { token: bob.token, method: 'POST' })).status).toBe(201);
+    expectError(await api(`${S}/nope/quick-create`, { token: alice.token, method: 'POST' }), 404);
+    expectError(await api(`${S}/data-analyst/quick-create`, { token: alice.token, json: { name: '' } }), 422);
+    expectError(await api(`${S}/data-analyst/quick-create`, { method: 'POST' }), 401);
+  });
+
+  it('is atomic: when one write fails, nothing is created', async () => {
+    const count = async () =>
+      Promise.all(['agents', 'knowledge_bases', 'workflows'].map((t) => env.DB.prepare(`SELECT count(*) AS n FROM ${t} WHERE owner_id = ?`).bind(bob.id).first<number>('n')));
+    const before = await count();
+    const ddl = (await env.DB.prepare("SELECT sql FROM sqlite_master WHERE name = 'workflow_versions'").first<string>('sql'))!;
+    await env.DB.prepare('ALTER TABLE workflow_versions RENAME TO workflow_versions_away').run();
+    try {
+      expectError(await api(`${S}/knowledge-qa/quick-create`, { token: bob.token, method: 'POST' }), 500);
+    } finally {
+      await env.DB.prepare('ALTER TABLE workflow_versions_away RENAME TO workflow_versions').run();
+    }
+    expect(ddl).toContain('workflow_versions');
+    expect(await count()).toEqual(before);
+  });
+});
+
+describe('template market', () => {
+  const M = '/api/v1/template-market';
+
+  async function workflow(token: string) {
+    const graph = {
+      nodes: [
+        { id: 'start', type: 'start' },
+        { id: 'call', type: 'http_request', config: { url: `${env.FAKE_BASE_URL}/basic/echo`, headers: { Authorization: 'Bearer publisher-secret-42', Accept: 'application/json' } } },
+        { id: 'end', type: 'end', config: { outputs: { status: '{{call.status}}' } } },
+      ],
+      edges: [
+        { source: 'start', target: 'call' },
+        { source: 'call', target: 'end' },
+      ],
+    };
+    const res = await api('/api/v1/workflows', { token, json: { name: 'Echo check', description: 'calls the echo service', graph } });
+    expect(res.status, res.text).toBe(201);
+    return res.body;
+  }
+
+  it('publishes a scrubbed snapshot; installing creates the installer’s workflow; counts are per user', async () => {
+    const wf = await workflow(owner.token);
+    const pub = await api(M, { token: owner.token, json: { workflow_id: wf.id, category: 'automation', tags: ['http'] } });
+    expect(pub.status, pub.text).toBe(201);
+    expect(JSON.stringify(pub.body)).not.toContain('publisher-secret-42');
+    expect(pub.body.content.workflow.graph.nodes[1].config.headers).toEqual({ Accept: 'application/json' });
+    expectError(await api(M, { token: alice.token, json: { workflow_id: wf.id, category: 'automation' } }), 404);
+    expectError(await api(M, { token: owner.token, json: { workflow_id: wf.id, category: 'bogus' } }), 422);
+    expectError(await api(M, { json: { workflow_id: wf.id, category: 'automation' } }), 401);
+
+    const inst = await api(`${M}/${pub.body.id}/install`, { token: alice.token, method: 'POST' });
+    expect(inst.status, inst.text).toBe(201);
+    const copy = await api(`/api/v1/workflows/${inst.body.resource_id}`, { token: alice.token });
+    expect(copy.body).toMatchObject({ owner_id: alice.id, name: 'Echo check' });
+    expect(JSON.stringify(copy.body)).not.toContain('publisher-secret-42');
+    expectError(await api(`${M}/${pub.body.id}/install`, { token: alice.token, method: 'POST' }), 409);
+    await api(`${M}/${pub.body.id}/rate`, { token: alice.token, json: { rating: 4 } });
+    await api(`${M}/${pub.body.id}/rate`, { token: alice.token, json: { rating: 2 } });
+    await api(`${M}/${pub.body.id}/favorite`, { token: alice.token, method: 'POST' });
+    const detail = await api(`${M}/${pub.body.id}`, { token: bob.token });
+    expect(detail.body).toMatchObject({ install_count: 1, rating_count: 1, rating_avg: 2, favorite_count: 1 });
+    expect((await api(`${M}?category=automation&sort=installs`, { token: bob.token })).body.items.map((l: any) => l.id)).toContain(pub.body.id);
+    expect((await api(`${M}/favorites`, { token: alice.token })).body.items.map((l: any) => l.id)).toEqual([pub.body.id]);
+    expect((await api(`${M}/${pub.body.id}/reviews`, { token: bob.token })).body.total).toBe(1);
+    expect((await api(`${M}/categories`, { token: bob.token })).body.items.find((c: any) => c.id === 'automation').count).toBe(1);
+    expect((await api(`${M}/${pub.body.id}/favorite`, { token: alice.token, method: 'DELETE' })).status).toBe(204);
+    const upd = await api(`${M}/${pub.body.id}`, { token: owner.token, method: 'PUT', json: { republish: true } });
+    expect(upd.body.version).toBe(2);
+    expectError(await api(`${M}/${pub.body.id}`, { token: alice.token, method: 'PUT', json: { name: 'x' } }), 403);
+    expect((await api(`${M}/${pub.body.id}`, { token: owner.token, method: 'DELETE' })).status).toBe(204);
+    expectError(await api(`${M}/${pub.body.id}`, { token: bob.token }), 404);
+    // The template market has no upgrade, installs list or uninstall.
+    expectError(await api(`${M}/${pub.body.id}/upgrade`, { token: alice.token, method: 'POST' }), 404);
+  });
+
+  it('scrubs secrets and the publisher’s resource ids from any node config', async () => {
+    const { scrubWorkflowConfig } = await import('../src/modules/template-market/service');
+    const id = crypto.randomUUID();
+    expect(
+      scrubWorkflowConfig({
+        nodes: [
+          { id: 'n1', type: 'knowledge_retrieval', config: { knowledge_base_id: id, query: '{{inputs.q}}', api_key: 'sk-1', top_k: 3 } },
+          { id: 'n2', type: 'tool', config: { tool: id, tool_ids: [id, 'calculator'], headers: { 'X-Api-Key': 'k', Accept: 'a' }, password: 'p' } },
+        ],
+      }),
+    ).toEqual({
+      nodes: [
+        { id: 'n1', type: 'knowledge_retrieval', config: { knowledge_base_id: null, query: '{{inputs.q}}', top_k: 3 } },
+        { id: 'n2', type: 'tool', config: { tool: null, tool_ids: ['calculator'], headers: { Accept: 'a' } } },
+      ],
+    });
+  });
+});

@@ -15,6 +15,7 @@ import { notificationsRouter } from './notifications';
 import { orchestrationTemplatesRouter } from './orchestration-templates';
 import { platformRouter } from './platform';
 import { pluginsRouter } from './plugins';
+import { templateMarketRouter } from './template-market';
 import { swarmRouter } from './swarm';
 import { tasksRouter } from './tasks';
 import { toolsRouter } from './tools';
@@ -48,4 +49,5 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/plugins', pluginsRouter],
   ['/orchestration-templates', orchestrationTemplatesRouter],
   ['/platform', platformRouter],
+  ['/template-market', templateMarketRouter],
 ];

@@ -3,6 +3,8 @@ import type { AuthUser } from '../../lib/auth';
 import { notFound } from '../../lib/errors';
 import { agentInsertStatements, loadAgent, resolveToolRefs } from '../agents/service';
 import { knowledgeBaseInsert } from '../knowledge-bases/service';
+import { workflowInsertStatements } from '../workflows/service';
+import type { Graph, InputDef } from '../../engine/workflow/types';
 import { findScenario, SCENARIO_CATEGORIES, scenarios, type Scenario } from './scenarios';
 
 export function listScenarios(q: { category?: string; search?: string }) {
@@ -23,29 +25,6 @@ export function getScenario(id: string): Scenario {
   return scenario;
 }
 
-/** The INSERTs of a workflow and its version 1 (the workflows module's tables). */
-function workflowInsertStatements(env: Env, user: AuthUser, wf: Scenario['workflow'], name: string) {
-  const id = crypto.randomUUID();
-  const graph = JSON.stringify(wf.graph);
-  const inputs = JSON.stringify(wf.inputs_schema);
-  return {
-    id,
-    statements: [
-      env.DB.prepare("INSERT INTO workflows (id, owner_id, name, description, graph, inputs_schema, version, status) VALUES (?, ?, ?, ?, ?, ?, 1, 'draft')").bind(
-        id,
-        user.id,
-        name,
-        wf.description,
-        graph,
-        inputs,
-      ),
-      env.DB.prepare(
-        "INSERT INTO workflow_versions (workflow_id, version, name, description, graph, inputs_schema, note, created_by) VALUES (?, 1, ?, ?, ?, ?, 'quick-create', ?)",
-      ).bind(id, name, wf.description, graph, inputs, user.id),
-    ],
-  };
-}
-
 /**
  * Creates the scenario's agent, knowledge base and workflow in one D1 batch: all three exist
  * afterwards or none does. The agent's prompt names its knowledge base and workflow.
@@ -55,7 +34,14 @@ export async function quickCreate(env: Env, user: AuthUser, id: string, body: { 
   const named = (n: string) => (body.name ? `${body.name} · ${n}` : n).slice(0, 100);
   await resolveToolRefs(env, user.id, scenario.agent.include_tools, 'scenario.agent.include_tools');
   const kb = await knowledgeBaseInsert(env, user, { name: named(scenario.knowledge_base.name), description: scenario.knowledge_base.description });
-  const wf = workflowInsertStatements(env, user, scenario.workflow, named(scenario.workflow.name));
+  const wf = workflowInsertStatements(env, user, {
+    name: named(scenario.workflow.name),
+    description: scenario.workflow.description,
+    graph: scenario.workflow.graph as unknown as Graph,
+    inputs_schema: scenario.workflow.inputs_schema as InputDef[],
+    status: 'draft',
+    note: `quick-create: ${scenario.id}`,
+  });
   const prompt = body.system_prompt ?? scenario.agent.system_prompt;
   const agent = agentInsertStatements(env, user.id, {
     name: named(scenario.agent.name),
