@@ -19,10 +19,8 @@ const PLACEHOLDER_DB_ID = '00000000-0000-0000-0000-000000000000';
 const VECTORIZE = {
   dimensions: 1024, // @cf/baai/bge-m3
   metric: 'cosine',
-  metadataIndexes: [
-    ['kb_id', 'string'],
-    ['document_id', 'string'],
-  ],
+  // Vectors are partitioned by knowledge base with Vectorize namespaces; documents are filtered on metadata.
+  metadataIndexes: [['document_id', 'string']],
 };
 const REQUIRED_SECRETS = ['JWT_SECRET', 'ENCRYPTION_KEY'];
 const OPTIONAL_SECRETS = ['FEISHU_APP_ID', 'FEISHU_APP_SECRET', 'FEISHU_VERIFICATION_TOKEN', 'FEISHU_ENCRYPT_KEY'];

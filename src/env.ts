@@ -1,4 +1,5 @@
 import type { Execution } from '../durable-objects/execution';
+import type { ChatSession } from '../durable-objects/chat-session';
 import type { AuthUser } from './lib/auth';
 import type { TaskMessage } from './modules/goals/execution';
 import type { IngestMessage } from './modules/knowledge-bases/ingest';
@@ -8,6 +9,8 @@ export interface Env {
   DB: D1Database;
   /** One Execution Durable Object per workflow run (durable-objects/execution.ts). */
   EXECUTION: DurableObjectNamespace<Execution>;
+  /** One ChatSession Durable Object per chat session (durable-objects/chat-session.ts). */
+  CHAT_SESSION: DurableObjectNamespace<ChatSession>;
   ASSETS?: Fetcher;
   ENVIRONMENT?: string;
   /** HS256 key for access tokens; generated and kept in D1 outside production. */

@@ -18,6 +18,7 @@ const cronSteps: Array<[name: string, step: (env: Env) => Promise<unknown>]> = [
 ];
 
 export { Execution } from '../durable-objects/execution';
+export { ChatSession } from '../durable-objects/chat-session';
 
 export default {
   fetch: app.fetch,

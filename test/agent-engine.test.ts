@@ -155,3 +155,25 @@ describe('orchestration', () => {
     await expect(runGraph(nodes, [{ source: 'x', target: 'z' }], 'm', echoRun)).rejects.toMatchObject({ status: 422 });
   });
 });
+
+describe('model router helpers', () => {
+  it('takes the JSON object out of a model answer', async () => {
+    const { extractJsonObject } = await import('../src/engine/orchestration/router');
+    expect(extractJsonObject('Sure! ```json\n{"agent_id":"a1","reason":"fits"}\n```')).toEqual({ agent_id: 'a1', reason: 'fits' });
+    expect(extractJsonObject('no json here')).toBeNull();
+    expect(extractJsonObject('{broken')).toBeNull();
+  });
+
+  it('falls back to the name match when the model gives no usable choice', async () => {
+    const { modelRouter } = await import('../src/engine/orchestration/router');
+    const route = modelRouter(env, { provider: 'mock', model_name: 'mock-1' }, { user_id: 'u1', source: 'router' });
+    const agents = [
+      { id: 'a', name: 'Alpha' },
+      { id: 'b', name: 'Beta' },
+    ];
+    const picked = await route(agents, 'ask beta');
+    expect(picked.agent.id).toBe('b');
+    expect(picked.reason).toContain('no usable choice');
+    expect((await route([agents[0]], 'anything')).agent.id).toBe('a');
+  });
+});

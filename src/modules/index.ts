@@ -1,4 +1,5 @@
 import type { AppRouter } from '../lib/router';
+import { agentChatRouter } from './agent-chat';
 import { agentMarketRouter } from './agent-market';
 import { agentsRouter } from './agents';
 import { apiKeysRouter } from './api-keys';
@@ -28,6 +29,7 @@ import { wsRouter } from './ws';
 export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/auth', authRouter],
   ['/agents', agentsRouter],
+  ['/agent-chat', agentChatRouter],
   ['/model-configs', modelConfigsRouter],
   ['/api-keys', apiKeysRouter],
   ['/goals', goalsRouter],

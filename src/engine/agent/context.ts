@@ -24,16 +24,20 @@ export function contextWindow(modelName: string): number {
  */
 export function trimToBudget(system: ChatMessage[], history: ChatMessage[], budget: number): ChatMessage[] {
   const fixed = estimatePromptTokens(system);
+  // Suffix sums of per-message estimates (the estimate is additive), so finding the first turn
+  // that fits is linear in the history, not quadratic: long sessions stay cheap per call.
+  const suffix = new Array<number>(history.length + 1).fill(0);
+  for (let i = history.length - 1; i >= 0; i--) suffix[i] = suffix[i + 1] + estimatePromptTokens([history[i]]);
   // Turn boundaries: indexes of user messages.
   const starts = history.map((m, i) => (m.role === 'user' ? i : -1)).filter((i) => i >= 0);
   let from = 0;
   for (const start of [0, ...starts]) {
     from = start;
-    if (fixed + estimatePromptTokens(history.slice(from)) <= budget) break;
+    if (fixed + suffix[from] <= budget) break;
   }
   let kept = history.slice(from);
   // Even the newest turn alone is too long: keep its last user message at least.
-  if (fixed + estimatePromptTokens(kept) > budget) {
+  if (fixed + suffix[from] > budget) {
     const lastUser = [...kept].reverse().find((m) => m.role === 'user');
     kept = lastUser ? [lastUser] : kept.slice(-1);
   }

@@ -1,8 +1,8 @@
 import { createRouter } from '../../lib/router';
+import { execute, executeHandler } from './execute';
 import * as handlers from './handlers';
 import * as routes from './routes';
 
-// `execute` (POST /{agent_id}/execute) belongs to the chat and orchestration module.
 export const agentsRouter = createRouter()
   .openapi(routes.list, handlers.list)
   .openapi(routes.create, handlers.create)
@@ -15,4 +15,5 @@ export const agentsRouter = createRouter()
   .openapi(routes.duplicate, handlers.duplicate)
   .openapi(routes.exportAgent, handlers.exportAgent)
   .openapi(routes.createMainAgent, handlers.createMainAgent)
-  .openapi(routes.previewChatHistory, handlers.previewChatHistory);
+  .openapi(routes.previewChatHistory, handlers.previewChatHistory)
+  .openapi(execute, executeHandler);
