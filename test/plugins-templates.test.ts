@@ -147,6 +147,18 @@ describe('plugins', () => {
     expect(exported.body.agent.include_tools).toEqual(['calculator']);
   });
 
+  it('an agent calls a plugin tool in chat, with its owner’s installation', async () => {
+    const p = await createPlugin();
+    const agent = await api('/api/v1/agents', { token: owner.token, json: { name: 'Forecaster', include_tools: [`plugin:${p.id}:getWeather`] } });
+    const res = await api(`/api/v1/agent-chat/${agent.body.id}`, { token: owner.token, json: { message: '/tool weather_pro__getWeather {"city":"Oslo"}' } });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.tool_calls[0]).toMatchObject({ name: 'weather_pro__getWeather', output: { status: 200, body: { city: 'Oslo', key: 'owner-key-111' } } });
+    // Disabled: the tool is no longer offered to the model.
+    await api(`${P}/${p.id}/disable`, { token: owner.token, method: 'POST' });
+    const off = await api(`/api/v1/agent-chat/${agent.body.id}`, { token: owner.token, json: { message: '/tool weather_pro__getWeather {"city":"Oslo"}' } });
+    expect(off.body.tool_calls[0].error).toMatch(/not available/);
+  });
+
   it('only the owner updates or deletes; others get 404 for unpublished plugins', async () => {
     const p = await createPlugin();
     expectError(await api(`${P}/${p.id}`, { token: alice.token }), 404);
@@ -223,6 +235,33 @@ describe('orchestration templates', () => {
     expect(await env.DB.prepare('SELECT id FROM orchestration_templates WHERE id = ?').bind(t.id).first()).toBeNull();
     expectError(await api(`${T}/${t.id}`, { token: alice.token }), 404);
     expectError(await api(`${T}/${t.id}`), 401);
+  });
+
+  it('runs through POST /agent-chat/orchestrate with template_id and an agent per role', async () => {
+    const mk = async (name: string) => (await api('/api/v1/agents', { token: alice.token, json: { name } })).body.id as string;
+    const [author, reviewer] = [await mk('Author'), await mk('Reviewer')];
+    const res = await api('/api/v1/agent-chat/orchestrate', {
+      token: alice.token,
+      json: { template_id: '0b6f1d3e-5a1c-4c1e-9f00-000000000005', roles: { author, reviewer }, message: 'draft' },
+    });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.steps.map((s: any) => s.agent_name)).toEqual(['Author', 'Reviewer', 'Author', 'Reviewer', 'Author']);
+    expect(res.body.output).toBe('echo: echo: echo: echo: echo: draft');
+    const [p, a, b, m] = [await mk('Planner'), await mk('A'), await mk('B'), await mk('Merger')];
+    const fan = await api('/api/v1/agent-chat/orchestrate', {
+      token: alice.token,
+      json: { template_id: '0b6f1d3e-5a1c-4c1e-9f00-000000000004', roles: { planner: p, analyst_a: a, analyst_b: b, merger: m }, message: 'q' },
+    });
+    expect(fan.status, fan.text).toBe(200);
+    expect(fan.body.mode).toBe('graph');
+    expect(fan.body.steps).toHaveLength(4);
+    expect(expectError(await api('/api/v1/agent-chat/orchestrate', { token: alice.token, json: { template_id: '0b6f1d3e-5a1c-4c1e-9f00-000000000005', roles: { author }, message: 'x' } }), 422).message).toContain('reviewer');
+    expectError(await api('/api/v1/agent-chat/orchestrate', { token: alice.token, json: { template_id: '0b6f1d3e-5a1c-4c1e-9f00-000000000005', message: 'x' } }), 422);
+    expectError(await api('/api/v1/agent-chat/orchestrate', { token: alice.token, json: { template_id: crypto.randomUUID(), roles: {}, message: 'x' } }), 404);
+    // Someone else's template is not found; someone else's agents cannot be cast.
+    const mine = (await api(T, { token: bob.token, json: { name: 'Duo', mode: 'sequential', roles: [{ key: 'x', name: 'X' }] } })).body;
+    expectError(await api('/api/v1/agent-chat/orchestrate', { token: alice.token, json: { template_id: mine.id, roles: { x: author }, message: 'x' } }), 404);
+    expect((await api('/api/v1/agent-chat/orchestrate', { token: bob.token, json: { template_id: mine.id, roles: { x: author }, message: 'x' } })).status).toBe(404);
   });
 
   it('expands into what the orchestration engine runs', async () => {
