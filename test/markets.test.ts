@@ -243,3 +243,18 @@ describe('agent market: ratings and favourites', () => {
     expectError(await api(`${M}/${crypto.randomUUID()}`), 401);
   });
 });
+
+describe('OpenAPI', () => {
+  it('documents every ecosystem endpoint under its module tag', async () => {
+    const doc = (await api('/openapi.json')).body;
+    const perTag: Record<string, number> = {};
+    for (const ops of Object.values<Record<string, { tags?: string[]; security?: unknown[] }>>(doc.paths)) {
+      for (const op of Object.values(ops)) for (const tag of op.tags ?? []) perTag[tag] = (perTag[tag] ?? 0) + 1;
+    }
+    expect(perTag).toMatchObject({ 'agent-market': 15, 'template-market': 12, plugins: 10, 'orchestration-templates': 5, platform: 4, 'data-sources': 7 });
+    const ecosystem = Object.entries<Record<string, { tags?: string[]; security?: unknown[] }>>(doc.paths).filter(([p]) =>
+      /^\/api\/v1\/(agent-market|template-market|plugins|orchestration-templates|platform|data-sources)/.test(p),
+    );
+    for (const [path, ops] of ecosystem) for (const [method, op] of Object.entries(ops)) expect(op.security, `${method} ${path}`).toEqual([{ bearerAuth: [] }]);
+  });
+});
