@@ -10,3 +10,4 @@ export * from './mcp';
 export * from './knowledge';
 export * from './workflows';
 export * from './channels';
+export * from './ecosystem';
