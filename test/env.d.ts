@@ -7,6 +7,8 @@ declare global {
       TEST_MIGRATIONS: D1Migration[];
       /** The local fake of outside services (test/fakes/server.ts). */
       FAKE_BASE_URL: string;
+      /** JSON of test/services.ts: the real PostgreSQL, MySQL and Redis servers. */
+      TEST_SERVICES: string;
     }
     interface GlobalProps {
       mainModule: typeof import('../src/index');

@@ -72,7 +72,7 @@ export const PERMISSION_CATALOGUE: readonly PermissionInfo[] = [
 ];
 export const PERMISSION_NAMES: ReadonlySet<string> = new Set(PERMISSION_CATALOGUE.map((p) => p.name));
 
-/** Fixed ids of the builtin roles (seeded by migrations/0012_governance_seed.sql). */
+/** Fixed ids of the builtin roles (seeded by migrations/0013_governance_seed.sql). */
 export const BUILTIN_ROLE_IDS = {
   admin: '00000000-0000-4000-8000-000000000001',
   user: '00000000-0000-4000-8000-000000000002',

@@ -202,3 +202,18 @@ function capBody(res: Response, maxBytes: number, host: string): Response {
   });
   return new Response(res.body.pipeThrough(limiter), { status: res.status, statusText: res.statusText, headers: res.headers });
 }
+
+/**
+ * The same destination rules for raw TCP connections (databases, Redis): the host must be a
+ * public name or address. Any port is allowed — databases do not listen on 80/443 — except that
+ * `host:port` pairs in OUTBOUND_ALLOWED_HOSTS are let through as they are (tests, never production).
+ */
+export function checkOutboundSocket(env: Env, host: string, port: number): void {
+  const name = host.trim().toLowerCase();
+  if (!name) throw ssrfBlocked('empty host');
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw ssrfBlocked(`port ${port} is not valid`);
+  const bracketed = name.includes(':') && !name.startsWith('[') ? `[${name}]` : name;
+  if (exemptHosts(env).has(`${bracketed}:${port}`)) return;
+  // The URL parser canonicalises the host exactly as for HTTP; the port is checked above instead.
+  checkOutboundUrl(env, `http://${bracketed}/`);
+}

@@ -1,5 +1,6 @@
 import type { AppRouter } from '../lib/router';
 import { agentChatRouter } from './agent-chat';
+import { agentMarketRouter } from './agent-market';
 import { agentsRouter } from './agents';
 import { apiKeysRouter } from './api-keys';
 import { approvalRouter } from './approval';
@@ -7,6 +8,7 @@ import { authRouter } from './auth';
 import { executionLogsRouter } from './execution-logs';
 import { executionsRouter } from './executions';
 import { feishuRouter } from './feishu';
+import { dataSourcesRouter } from './data-sources';
 import { goalsRouter } from './goals';
 import { mcpRouter } from './mcp';
 import { modelConfigsRouter } from './model-configs';
@@ -14,6 +16,10 @@ import { nodeTemplatesRouter } from './node-templates';
 import { nodesRouter } from './nodes';
 import { notificationsRouter } from './notifications';
 import { openaiRouter } from './openai';
+import { orchestrationTemplatesRouter } from './orchestration-templates';
+import { platformRouter } from './platform';
+import { pluginsRouter } from './plugins';
+import { templateMarketRouter } from './template-market';
 import { permissionsRouter } from './permissions';
 import { auditLogsRouter } from './audit-logs';
 import { systemLogsRouter } from './system-logs';
@@ -54,6 +60,12 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/approval', approvalRouter],
   ['/ws', wsRouter],
   ['/feishu', feishuRouter],
+  ['/data-sources', dataSourcesRouter],
+  ['/agent-market', agentMarketRouter],
+  ['/plugins', pluginsRouter],
+  ['/orchestration-templates', orchestrationTemplatesRouter],
+  ['/platform', platformRouter],
+  ['/template-market', templateMarketRouter],
   ['/permissions', permissionsRouter],
   ['/audit-logs', auditLogsRouter],
   ['/system-logs', systemLogsRouter],

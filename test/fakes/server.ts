@@ -9,7 +9,10 @@ import type { AddressInfo } from 'node:net';
 import { basicFake } from './basic';
 import { feishuFake } from './feishu';
 import { mcpFake } from './mcp';
+import { dataApiFake } from './data-api';
 import { openaiFake } from './openai';
+import { pluginApiFake } from './plugin-api';
+import { s3Fake } from './s3';
 import { scriptedFake } from './scripted';
 import { toolsFake } from './tools';
 import { embeddingsFake } from './embeddings';
@@ -27,6 +30,9 @@ const fakes: Record<string, FakeHandler> = {
   '/tools': toolsFake,
   '/embeddings-api': embeddingsFake,
   '/wf': workflowFake,
+  '/s3': s3Fake,
+  '/data-api': dataApiFake,
+  '/plugin-api': pluginApiFake,
   '/hooks': hooksFake,
 };
 

@@ -10,4 +10,5 @@ export * from './mcp';
 export * from './knowledge';
 export * from './workflows';
 export * from './channels';
+export * from './ecosystem';
 export * from './governance';

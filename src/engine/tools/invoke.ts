@@ -2,6 +2,7 @@ import { ApiError, notFound, validationError } from '../../lib/errors';
 import { decryptHttpConfig, runCodeTool, runHttpTool, type CodeToolConfig, type StoredHttpConfig } from './custom';
 import { applyDefaults, validateJson } from './json-schema';
 import { findBuiltinTool, findDynamicTool } from './registry';
+import { isPluginRef, resolvePluginTool } from '../plugins/tools';
 import type { ToolContext, ToolOutcome } from './types';
 
 /** A custom tool row as stored in `custom_tools`. */
@@ -54,6 +55,8 @@ async function resolve(ctx: ToolContext, toolId: string): Promise<ResolvedTool |
   if (dynamic) {
     return { id: dynamic.name, name: dynamic.name, type: dynamic.type, parameters: dynamic.parameters, run: async (args) => ({ output: await dynamic.execute(args, ctx) }) };
   }
+  // Tools of the caller's installed, enabled plugins: `plugin:<plugin id>:<operation>`.
+  if (isPluginRef(toolId)) return resolvePluginTool(ctx, toolId);
   const row = await loadCustomTool(ctx, toolId);
   if (!row) return null;
   const config = JSON.parse(row.config) as StoredHttpConfig | CodeToolConfig;
@@ -102,7 +105,7 @@ async function recordUsage(ctx: ToolContext, tool: ResolvedTool, durationMs: num
 
 /**
  * Runs a tool — builtin by name, the caller's custom tool by UUID, the caller's dynamic tool (MCP)
- * by its prefixed name — the one entry point for agents, workflows and the tools API. Arguments are validated against the tool's JSON Schema;
+ * by its prefixed name, a plugin tool by its ref — the one entry point for agents, workflows and the tools API. Arguments are validated against the tool's JSON Schema;
  * every call that reaches a tool is recorded in `tool_usage`, failed ones included.
  */
 export async function invokeTool(ctx: ToolContext, toolId: string, args: Record<string, unknown>): Promise<ToolOutcome> {

@@ -1,3 +1,4 @@
+import { isPluginRef, pluginToolSpecs } from '../../engine/plugins/tools';
 import { parseArguments, runAgentTurn, type AgentEvent, type AgentTurnResult, type ToolExecution } from '../../engine/agent/loop';
 import { resolveModelTarget } from '../../engine/llm/resolve';
 import { addUsage, emptyUsage, type ChatMessage, type ToolCall, type ToolSpec } from '../../engine/llm/types';
@@ -66,6 +67,10 @@ export async function agentTools(env: Env, agent: Agent, depth: number): Promise
   for (const { ref, spec } of await customToolSpecs(env, agent.owner_id, agent.include_tools.filter((r) => UUID.test(r)))) {
     if (!bindings.has(spec.name)) bindings.set(spec.name, { kind: 'tool', ref, spec });
   }
+  // Tools of the owner's installed, enabled plugins (`plugin:<id>:<operation>`); invokeTool runs them.
+  for (const { ref, spec } of await pluginToolSpecs(env, agent.owner_id, agent.include_tools)) {
+    if (!bindings.has(spec.name)) bindings.set(spec.name, { kind: 'tool', ref, spec });
+  }
   if (depth < MAX_DELEGATION_DEPTH) {
     for (const { agent_id, ...spec } of await delegationTools(env, agent)) bindings.set(spec.name, { kind: 'delegate', agentId: agent_id, spec });
   }
@@ -121,8 +126,8 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentTurnResult> 
           duration_ms: Date.now() - started,
         };
       }
-      // A custom or MCP tool is its owner's (the agent's owner), even when an admin talks to the agent.
-      const userId = (UUID.test(binding.ref) || findToolProvider(binding.ref)) && agent ? agent.owner_id : opts.userId;
+      // A custom, MCP or plugin tool is its owner's (the agent's owner), even when an admin talks to the agent.
+      const userId = (UUID.test(binding.ref) || findToolProvider(binding.ref) || isPluginRef(binding.ref)) && agent ? agent.owner_id : opts.userId;
       const outcome = await invokeTool(
         { env, userId, agentId: agent?.id ?? null, sessionId: opts.sessionId ?? null, caller: 'agent', signal: opts.signal },
         binding.ref,

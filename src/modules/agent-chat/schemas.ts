@@ -67,10 +67,24 @@ export const ORCHESTRATION_MODES = ['route', 'sequential', 'debate'] as const;
 
 export const OrchestrateBody = z
   .object({
-    mode: z.enum(ORCHESTRATION_MODES),
-    agent_ids: z.array(z.string().uuid()).min(1).max(10),
+    mode: z.enum(ORCHESTRATION_MODES).optional().openapi({ description: 'Required unless template_id is given' }),
+    agent_ids: z.array(z.string().uuid()).min(1).max(20).optional().openapi({ description: 'Required unless template_id is given' }),
+    template_id: z.string().uuid().optional().openapi({ description: 'An orchestration template (builtin or yours): its mode, step order, rounds or graph' }),
+    roles: z
+      .record(z.string().min(1).max(50), z.string().uuid())
+      .optional()
+      .openapi({ description: 'With template_id: the agent for each role of the template', example: { author: '6f1c3c1e-8a4b-4c2e-9d7a-2b0f5e4a1c3d' } }),
     message,
-    rounds: z.number().int().min(1).max(5).default(2).openapi({ description: 'debate: rounds before the summary' }),
+    rounds: z.number().int().min(1).max(5).optional().openapi({ description: 'debate: rounds before the summary (default 2, or the template’s)' }),
+  })
+  .superRefine((b, ctx) => {
+    if (b.template_id) {
+      if (!b.roles) ctx.addIssue({ code: 'custom', path: ['roles'], message: 'an agent for each role of the template is required' });
+      return;
+    }
+    if (!b.mode) ctx.addIssue({ code: 'custom', path: ['mode'], message: 'required (or give template_id)' });
+    if (!b.agent_ids) ctx.addIssue({ code: 'custom', path: ['agent_ids'], message: 'required (or give template_id)' });
+    else if (b.agent_ids.length > 10) ctx.addIssue({ code: 'custom', path: ['agent_ids'], message: 'at most 10 agents' });
   })
   .openapi('OrchestrateRequest');
 

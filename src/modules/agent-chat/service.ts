@@ -1,3 +1,4 @@
+import { expandTemplate, getTemplate } from '../orchestration-templates/service';
 import type { TurnOutcome, TurnRequest, TurnResult } from '../../../durable-objects/chat-session';
 import { resolveModelTarget } from '../../engine/llm/resolve';
 import {
@@ -156,16 +157,27 @@ export async function routerFor(env: Env, user: AuthUser) {
 }
 
 export async function orchestrate(env: Env, user: AuthUser, input: OrchestrateInput): Promise<OrchestrationResult> {
-  const agents = await loadAgents(env, user, input.agent_ids);
-  const participants = input.agent_ids.map((id) => asParticipant(agents.get(id)!));
+  let mode = input.mode!;
+  let agentIds = input.agent_ids!;
+  let rounds = input.rounds ?? 2;
+  if (input.template_id) {
+    // An orchestration template fixes the pattern; the caller only casts an agent in each role.
+    const plan = expandTemplate(await getTemplate(env, user, input.template_id), input.roles ?? {});
+    if (plan.mode === 'graph') return orchestrateGraph(env, user, { nodes: plan.nodes, edges: plan.edges, message: input.message });
+    mode = plan.mode;
+    agentIds = plan.agent_ids;
+    rounds = input.rounds ?? plan.rounds ?? 2;
+  }
+  const agents = await loadAgents(env, user, agentIds);
+  const participants = agentIds.map((id) => asParticipant(agents.get(id)!));
   const run = agentRunner(env, user, agents, 'orchestrate');
-  switch (input.mode) {
+  switch (mode) {
     case 'route':
       return runRoute(participants, input.message, run, await routerFor(env, user));
     case 'sequential':
       return runSequential(participants, input.message, run);
     case 'debate':
-      return runDebate(participants, input.message, input.rounds, run);
+      return runDebate(participants, input.message, rounds, run);
   }
 }
 

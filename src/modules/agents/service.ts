@@ -1,6 +1,7 @@
 import { resolveModelTarget, findUsableConfig } from '../../engine/llm/resolve';
 import type { ModelTarget } from '../../engine/llm/gateway';
 import type { ToolSpec } from '../../engine/llm/types';
+import { enabledPluginTools, isPluginRef } from '../../engine/plugins/tools';
 import { findBuiltinTool, findDynamicTool } from '../../engine/tools/registry';
 import type { Env } from '../../env';
 import type { AuthUser } from '../../lib/auth';
@@ -129,6 +130,15 @@ export async function resolveToolRefs(env: Env, userId: string, refs: string[], 
     else if (await findDynamicTool({ env, userId }, ref)) builtin.push(ref);
     else unknown.push(ref);
   }
+  // Plugin tools: refs of the user's installed, enabled plugins.
+  const pluginRefs = refs.filter(isPluginRef);
+  if (pluginRefs.length) {
+    const usable = new Set((await enabledPluginTools(env, userId)).map((t) => t.ref));
+    for (const ref of pluginRefs) {
+      unknown.splice(unknown.indexOf(ref), 1);
+      if (!usable.has(ref)) unknown.push(ref);
+    }
+  }
   const custom: string[] = [];
   if (customIds.length) {
     let found = new Set<string>();
@@ -193,9 +203,10 @@ function snapshotStatement(env: Env, agentId: string, version: number, userId: s
 
 const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
 
-async function insertAgent(env: Env, ownerId: string, def: AgentDefinition): Promise<Agent> {
+/** The statements that create an agent and its version 1, for callers that batch them with other writes. */
+export function agentInsertStatements(env: Env, ownerId: string, def: AgentDefinition): { id: string; statements: D1PreparedStatement[] } {
   const id = crypto.randomUUID();
-  await env.DB.batch([
+  const statements = [
     env.DB.prepare(
       `INSERT INTO agents (id, owner_id, name, description, system_prompt, model_config, iteration_limit, include_tools, workflow_config, is_main_agent, sub_agent_ids)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -213,7 +224,13 @@ async function insertAgent(env: Env, ownerId: string, def: AgentDefinition): Pro
       JSON.stringify(def.sub_agent_ids),
     ),
     snapshotStatement(env, id, 1, ownerId),
-  ]);
+  ];
+  return { id, statements };
+}
+
+async function insertAgent(env: Env, ownerId: string, def: AgentDefinition): Promise<Agent> {
+  const { id, statements } = agentInsertStatements(env, ownerId, def);
+  await env.DB.batch(statements);
   return (await loadAgent(env, id))!;
 }
 
@@ -422,7 +439,8 @@ export async function exportAgent(env: Env, user: AuthUser, id: string): Promise
       system_prompt: agent.system_prompt,
       model_config: modelConfig,
       iteration_limit: agent.iteration_limit,
-      include_tools: agent.include_tools.filter((ref) => !UUID.test(ref)),
+      // Custom and plugin tools are the exporter's (their definitions, their credentials): left out.
+      include_tools: agent.include_tools.filter((ref) => !UUID.test(ref) && !isPluginRef(ref)),
       workflow_config: agent.workflow_config as AgentExport['agent']['workflow_config'],
     },
   };

@@ -200,13 +200,13 @@ function resolveChunking(base: typeof DEFAULT_CHUNKING, input?: Partial<typeof D
   return chunking;
 }
 
-export async function createKnowledgeBase(env: Env, user: AuthUser, body: z.infer<typeof CreateKnowledgeBaseBody>) {
-  await requirePermission(env, user, 'knowledge_base:create');
+/** The INSERT of a new knowledge base, for callers that batch it with other writes (platform quick-create). */
+export async function knowledgeBaseInsert(env: Env, user: AuthUser, body: z.infer<typeof CreateKnowledgeBaseBody>) {
   const embedding = await resolveEmbedding(env, body.embedding);
   const chunking = resolveChunking(DEFAULT_CHUNKING, body.chunking);
   const retrieval = { ...DEFAULT_RETRIEVAL, ...body.retrieval };
   const id = crypto.randomUUID();
-  await env.DB.prepare(
+  const statement = env.DB.prepare(
     `INSERT INTO knowledge_bases (id, owner_id, name, description, embedding_provider, embedding_model, embedding_dimensions,
        embedding_base_url, embedding_api_key, vector_store, chunk_strategy, chunk_size, chunk_overlap, retrieval_mode, top_k, score_threshold)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -228,8 +228,14 @@ export async function createKnowledgeBase(env: Env, user: AuthUser, body: z.infe
       retrieval.mode,
       retrieval.top_k,
       retrieval.score_threshold,
-    )
-    .run();
+    );
+  return { id, statement };
+}
+
+export async function createKnowledgeBase(env: Env, user: AuthUser, body: z.infer<typeof CreateKnowledgeBaseBody>) {
+  await requirePermission(env, user, 'knowledge_base:create');
+  const { id, statement } = await knowledgeBaseInsert(env, user, body);
+  await statement.run();
   return getKnowledgeBase(env, user, id);
 }
 

@@ -10,7 +10,7 @@ import { runAgent } from '../goals/runner';
 import type { SwarmRun } from './schemas';
 
 async function loadAgents(env: Env, user: AuthUser, ids: string[]): Promise<Agent[]> {
-  return Promise.all(ids.map((id) => getAgent(env, user, id)));
+  return Promise.all(ids.map((id) => getAgent(env, user, id, 'execute')));
 }
 
 function swarm(env: Env, user: AuthUser, agents: Agent[], body: SwarmRun, onEvent?: (e: SwarmEvent) => Promise<void>, onToken?: (agent: Agent, role: SwarmRole, round: number, text: string) => Promise<void>, signal?: AbortSignal): Promise<SwarmResult> {

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { PaginationQuery } from '../../lib/pagination';
 
-export const TOOL_TYPES = ['builtin', 'http', 'code', 'mcp'] as const;
+export const TOOL_TYPES = ['builtin', 'http', 'code', 'mcp', 'plugin'] as const;
 
 const JsonSchemaObject = z.record(z.string(), z.unknown()).openapi({
   description: 'JSON Schema of the arguments object',

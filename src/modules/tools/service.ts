@@ -4,6 +4,7 @@ import { builtinTools, findBuiltinTool, findDynamicTool, TOOL_CATEGORIES, type D
 import { checkUrlTemplate, isSecretHeader, placeholders, type CodeToolConfig, type StoredHttpConfig } from '../../engine/tools/custom';
 import { invokeTool, loadCustomTool, runCustomDefinition, toApiError, validateArguments, type CustomToolRow } from '../../engine/tools/invoke';
 import { checkParameterSchema } from '../../engine/tools/json-schema';
+import { enabledPluginTools, isPluginRef, type PluginTool } from '../../engine/plugins/tools';
 import type { BuiltinTool, ToolContext } from '../../engine/tools/types';
 import { encryptSecret, maskSecret } from '../../lib/crypto';
 import { conflict, notFound, validationError } from '../../lib/errors';
@@ -63,6 +64,25 @@ function customView(row: CustomToolRow): Tool {
   };
 }
 
+/** A tool of an installed, enabled plugin (see src/engine/plugins). */
+function pluginView(t: PluginTool): Tool {
+  return {
+    id: t.ref,
+    name: t.name,
+    description: t.description,
+    description_zh: null,
+    category: t.category,
+    type: 'plugin',
+    builtin: false,
+    configured: true,
+    parameters: t.parameters,
+    config: { plugin_id: t.plugin_id, plugin_name: t.plugin_name },
+    owner_id: null,
+    created_at: null,
+    updated_at: null,
+  };
+}
+
 function matches(t: { name: string; description: string; description_zh: string | null }, search?: string) {
   if (!search) return true;
   const q = search.toLowerCase();
@@ -76,7 +96,12 @@ const likePattern = (s: string) => `%${s.toLowerCase().replace(/[\\%_]/g, (c) =>
  * one list; custom tools are paged in SQL so the listing stays cheap however many there are.
  */
 export async function listTools(env: Env, userId: string, q: Pagination & { category?: string; type?: string; search?: string }) {
-  const builtins = q.type && q.type !== 'builtin' ? [] : builtinTools.filter((t) => (!q.category || t.category === q.category) && matches(t, q.search));
+  // Plugin tools and builtins are paged in memory after the custom tools (both lists are small).
+  const plugins = q.type && q.type !== 'plugin' ? [] : (await enabledPluginTools(env, userId)).filter((t) => (!q.category || t.category === q.category) && matches({ ...t, description_zh: null }, q.search));
+  const builtins = [
+    ...plugins.map(pluginView),
+    ...(q.type && q.type !== 'builtin' ? [] : builtinTools.filter((t) => (!q.category || t.category === q.category) && matches(t, q.search)).map((t) => builtinView(env, t))),
+  ];
   const wantCustom = !q.type || q.type === 'http' || q.type === 'code';
   const where: string[] = ['owner_id = ?1'];
   const params: unknown[] = [userId];
@@ -105,7 +130,7 @@ export async function listTools(env: Env, userId: string, q: Pagination & { cate
   }
   const items: Tool[] = customRows.map(customView);
   const builtinStart = Math.max(0, offset - customTotal);
-  for (const t of builtins.slice(builtinStart, builtinStart + q.page_size - items.length)) items.push(builtinView(env, t));
+  for (const t of builtins.slice(builtinStart, builtinStart + q.page_size - items.length)) items.push(t);
   return paginated(items, customTotal + builtins.length, q);
 }
 
@@ -127,6 +152,11 @@ export async function getTool(env: Env, userId: string, toolId: string): Promise
   if (builtin) return builtinView(env, builtin);
   const dynamic = await findDynamicTool({ env, userId }, toolId);
   if (dynamic) return dynamicView(dynamic);
+  if (isPluginRef(toolId)) {
+    const t = (await enabledPluginTools(env, userId)).find((p) => p.ref === toolId);
+    if (!t) throw notFound('Tool');
+    return pluginView(t);
+  }
   const row = await loadCustomTool({ env, userId }, toolId);
   if (!row) throw notFound('Tool');
   return customView(row);

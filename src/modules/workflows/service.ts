@@ -104,20 +104,27 @@ interface NewWorkflow {
   note?: string;
 }
 
-/** Inserts a workflow and its version 1 together. */
-export async function createWorkflow(env: Env, user: AuthUser, input: NewWorkflow) {
-  await requirePermission(env, user, 'workflow:create');
+/** The INSERTs of a workflow and its version 1, for callers that batch them with other writes. */
+export function workflowInsertStatements(env: Env, user: AuthUser, input: NewWorkflow): { id: string; statements: D1PreparedStatement[] } {
   const id = crypto.randomUUID();
   const graph = JSON.stringify(input.graph);
   const inputs = JSON.stringify(input.inputs_schema);
-  await env.DB.batch([
+  const statements = [
     env.DB.prepare(
       'INSERT INTO workflows (id, owner_id, name, description, graph, inputs_schema, version, status, template_id) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)',
     ).bind(id, user.id, input.name, input.description, graph, inputs, input.status, input.template_id ?? null),
     env.DB.prepare(
       'INSERT INTO workflow_versions (workflow_id, version, name, description, graph, inputs_schema, note, created_by) VALUES (?, 1, ?, ?, ?, ?, ?, ?)',
     ).bind(id, input.name, input.description, graph, inputs, input.note ?? 'created', user.id),
-  ]);
+  ];
+  return { id, statements };
+}
+
+/** Inserts a workflow and its version 1 together. */
+export async function createWorkflow(env: Env, user: AuthUser, input: NewWorkflow) {
+  await requirePermission(env, user, 'workflow:create');
+  const { id, statements } = workflowInsertStatements(env, user, input);
+  await env.DB.batch(statements);
   return toWorkflow((await env.DB.prepare('SELECT * FROM workflows WHERE id = ?').bind(id).first<WorkflowRow>())!);
 }
 
