@@ -25,6 +25,9 @@ export async function startPlatform(bundlePath, { migrate = true, bindings = {},
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       ...workerOptions,
+      // Bench-only: lets governance.mjs measure a write with and without audit/request recording
+      // in the same run (the X-Bench-Recording header has no effect without this binding).
+      bindings: { ...workerOptions.bindings, BENCH_RECORDING_OPT_OUT: '1' },
       name: 'tiangong',
       // The script and its extra modules as the build wrote them (wrangler names the sandbox's
       // QuickJS module "<hash>-wasm", which no default module rule recognises).

@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from './env';
 import { ApiError, notFound } from './lib/errors';
+import { recordRequests } from './lib/audit';
 import { jsonBodyLimit, requestContext, requireConfiguration } from './lib/middleware';
 import { onError } from './lib/on-error';
 import { healthRouter, APP_VERSION } from './modules/health';
@@ -12,6 +13,8 @@ export const API_PREFIX = '/api/v1';
 export function createApp() {
   const app = createRouter();
   app.use('*', requestContext);
+  // After the response: audit rows for writes, request lines and errors for the system log.
+  app.use('/api/*', recordRequests);
   app.use('*', requireConfiguration);
   app.use(`${API_PREFIX}/*`, async (c, next) =>
     /json/i.test(c.req.header('content-type') ?? '') ? jsonBodyLimit(c, next) : next(),

@@ -1,5 +1,6 @@
 import type { Execution } from '../durable-objects/execution';
 import type { ChatSession } from '../durable-objects/chat-session';
+import type { CollabRoom } from '../durable-objects/collab-room';
 import type { AuthUser } from './lib/auth';
 import type { TaskMessage } from './modules/goals/execution';
 import type { IngestMessage } from './modules/knowledge-bases/ingest';
@@ -38,6 +39,15 @@ export interface Env {
   VECTORIZE_DIMENSIONS?: string;
   /** Largest accepted upload in bytes (default 20 MiB). */
   UPLOAD_MAX_BYTES?: string;
+  /** Share (0..1) of successful reads whose request line is kept in system_logs; default 1. */
+  REQUEST_LOG_SAMPLE_RATE?: string;
+  /** Days system_logs rows are kept (default 14); audit_logs: AUDIT_LOG_RETENTION_DAYS (default 365). */
+  SYSTEM_LOG_RETENTION_DAYS?: string;
+  AUDIT_LOG_RETENTION_DAYS?: string;
+  /** Bench-only: lets a request skip audit/request recording with `X-Bench-Recording: off` (never in production). */
+  BENCH_RECORDING_OPT_OUT?: string;
+  /** One CollabRoom Durable Object per edited resource (durable-objects/collab-room.ts). */
+  COLLAB_ROOM: DurableObjectNamespace<CollabRoom>;
   /** `host:port` pairs exempt from the SSRF guard (test fakes only; ignored in production). */
   OUTBOUND_ALLOWED_HOSTS?: string;
   /** web_search tool: a JSON search API called as GET <url>?q=&count=&format=json (SearXNG, Brave, ...). */
@@ -65,6 +75,8 @@ export interface Env {
 export interface Variables {
   requestId: string;
   user: AuthUser;
+  /** An unhandled error of this request (set by onError), for the system log. */
+  error?: { message: string; stack?: string };
 }
 
 export type AppEnv = { Bindings: Env; Variables: Variables };

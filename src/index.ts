@@ -3,7 +3,14 @@ import type { Env } from './env';
 import { handleIngestBatch, handleIngestDeadLetters } from './modules/knowledge-bases';
 import { cleanupEvents } from './modules/feishu/service';
 import { consumeFeishuBatch, consumeFeishuDeadLetters, FEISHU_DLQ_NAME, FEISHU_QUEUE_NAME } from './modules/feishu/queue';
+import { logJob } from './lib/system-log';
+import { enforceLogRetention } from './lib/retention';
+import { evaluateAlertRules } from './modules/alert-rules/evaluate';
 import { consumeTaskBatch, consumeTaskDeadLetters, expireTaskLeases, TASKS_DLQ_NAME, TASKS_QUEUE_NAME } from './modules/goals/execution';
+
+export { CollabRoom } from '../durable-objects/collab-room';
+export { Execution } from '../durable-objects/execution';
+export { ChatSession } from '../durable-objects/chat-session';
 
 /** Queue consumers by queue name; each module adds its own. */
 const consumers: Record<string, (batch: MessageBatch<unknown>, env: Env) => Promise<void>> = {
@@ -20,10 +27,28 @@ const cronSteps: Array<[name: string, step: (env: Env) => Promise<unknown>]> = [
   ['login-attempts', (env) => env.DB.prepare('DELETE FROM login_attempts WHERE attempted_at <= ?').bind(Date.now() - 15 * 60 * 1000).run()],
   ['task-leases', expireTaskLeases],
   ['feishu-events', cleanupEvents],
+  ['alert-rules', evaluateAlertRules],
+  ['log-retention', enforceLogRetention],
 ];
 
-export { Execution } from '../durable-objects/execution';
-export { ChatSession } from '../durable-objects/chat-session';
+/** Runs the cron steps and records the run as one `job` line of the system log. */
+export async function runCron(env: Env): Promise<void> {
+  const started = Date.now();
+  const timed = cronSteps.map(async ([name, step]) => {
+    const t = Date.now();
+    try {
+      await step(env);
+      return { name, ok: true, ms: Date.now() - t };
+    } catch (e) {
+      console.error(JSON.stringify({ cron: name, error: String(e) }));
+      return { name, ok: false, ms: Date.now() - t, error: String(e) };
+    }
+  });
+  const steps = await Promise.all(timed);
+  const failed = steps.filter((s) => !s.ok);
+  const message = failed.length ? `cron: ${failed.map((s) => s.name).join(', ')} failed` : `cron: ${steps.length} steps ok`;
+  await logJob(env, 'cron', failed.length === 0, Date.now() - started, message, { steps });
+}
 
 export default {
   fetch: app.fetch,
@@ -33,14 +58,18 @@ export default {
     const consumer = consumers[batch.queue];
     // An unknown queue: acknowledge nothing, so a misrouted message is retried, not lost.
     if (!consumer) return batch.retryAll();
-    await consumer(batch, env);
+    const started = Date.now();
+    try {
+      await consumer(batch, env);
+      await logJob(env, `queue:${batch.queue}`, true, Date.now() - started, `${batch.messages.length} message(s) processed`);
+    } catch (e) {
+      await logJob(env, `queue:${batch.queue}`, false, Date.now() - started, `batch of ${batch.messages.length} failed: ${String(e)}`);
+      throw e;
+    }
   },
 
-  /** Cron Triggers: due schedules, alert rules, lease expiry, cleanup. */
+  /** Cron Triggers: due schedules, alert rules, lease expiry, log retention. */
   async scheduled(_controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
-    const results = await Promise.allSettled(cronSteps.map(([, step]) => step(env)));
-    results.forEach((r, i) => {
-      if (r.status === 'rejected') console.error(JSON.stringify({ cron: cronSteps[i][0], error: String(r.reason) }));
-    });
+    await runCron(env);
   },
 } satisfies ExportedHandler<Env>;

@@ -15,3 +15,12 @@ export const placeholders = (n: number) => Array.from({ length: n }, () => '?').
 
 /** A LIKE pattern matching `text` literally anywhere (use with `ESCAPE '\'`). */
 export const likeContains = (text: string) => `%${text.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+
+/** Which of `names` exist as tables, in one query (for reads across optional modules' tables). */
+export async function existingTables(db: D1Database, names: string[]): Promise<Set<string>> {
+  const { results } = await db
+    .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (${placeholders(names.length)})`)
+    .bind(...names)
+    .all<{ name: string }>();
+  return new Set(results.map((r) => r.name));
+}

@@ -28,6 +28,7 @@ export function onError(err: Error, c: Context<AppEnv>) {
     const status = err.status as ContentfulStatusCode;
     return c.json({ error: CODES[status] ?? 'ERROR', message: err.message || 'Request failed' }, status);
   }
+  c.set('error', { message: String(err), stack: err?.stack });
   console.error(
     JSON.stringify({
       type: 'error',

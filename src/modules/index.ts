@@ -20,6 +20,14 @@ import { orchestrationTemplatesRouter } from './orchestration-templates';
 import { platformRouter } from './platform';
 import { pluginsRouter } from './plugins';
 import { templateMarketRouter } from './template-market';
+import { permissionsRouter } from './permissions';
+import { auditLogsRouter } from './audit-logs';
+import { systemLogsRouter } from './system-logs';
+import { monitoringRouter } from './monitoring';
+import { agentMonitoringRouter } from './agent-monitoring';
+import { alertRulesRouter } from './alert-rules';
+import { feedbackRouter } from './feedback';
+import { collaborationRouter } from './collaboration';
 import { swarmRouter } from './swarm';
 import { tasksRouter } from './tasks';
 import { toolsRouter } from './tools';
@@ -58,4 +66,12 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/orchestration-templates', orchestrationTemplatesRouter],
   ['/platform', platformRouter],
   ['/template-market', templateMarketRouter],
+  ['/permissions', permissionsRouter],
+  ['/audit-logs', auditLogsRouter],
+  ['/system-logs', systemLogsRouter],
+  ['/monitoring', monitoringRouter],
+  ['/agent-monitoring', agentMonitoringRouter],
+  ['/alert-rules', alertRulesRouter],
+  ['/feedback', feedbackRouter],
+  ['/collaboration', collaborationRouter],
 ];

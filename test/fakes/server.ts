@@ -17,6 +17,7 @@ import { scriptedFake } from './scripted';
 import { toolsFake } from './tools';
 import { embeddingsFake } from './embeddings';
 import { workflowFake } from './workflow';
+import { hooksFake } from './hooks';
 
 export type FakeHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer, url: URL) => unknown;
 
@@ -32,6 +33,7 @@ const fakes: Record<string, FakeHandler> = {
   '/s3': s3Fake,
   '/data-api': dataApiFake,
   '/plugin-api': pluginApiFake,
+  '/hooks': hooksFake,
 };
 
 export async function startFakeServer(): Promise<{ baseUrl: string; hostPort: string }> {

@@ -94,5 +94,7 @@ export const llmCalls = sqliteTable(
     index('llm_calls_created_idx').on(t.createdAt),
     index('llm_calls_user_idx').on(t.userId, t.createdAt),
     index('llm_calls_agent_idx').on(t.agentId, t.createdAt),
+    // Covers the monitoring aggregates over a time range (no table reads for counts, tokens, latency).
+    index('llm_calls_stats_idx').on(t.createdAt, t.provider, t.model, t.status, t.latencyMs, t.promptTokens, t.completionTokens),
   ],
 );

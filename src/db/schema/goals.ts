@@ -95,7 +95,12 @@ export const taskRuns = sqliteTable(
     startedAt: createdAt(),
     finishedAt: text('finished_at'),
   },
-  (t) => [index('task_runs_task_idx').on(t.taskId, t.attempt), index('task_runs_goal_idx').on(t.goalId)],
+  (t) => [
+    index('task_runs_task_idx').on(t.taskId, t.attempt),
+    index('task_runs_goal_idx').on(t.goalId),
+    // Monitoring counts runs over a time range (startedAt is the created_at column).
+    index('task_runs_started_idx').on(t.startedAt),
+  ],
 );
 
 /** The `interact` conversation about a goal, oldest first. */

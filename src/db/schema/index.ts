@@ -11,3 +11,4 @@ export * from './knowledge';
 export * from './workflows';
 export * from './channels';
 export * from './ecosystem';
+export * from './governance';

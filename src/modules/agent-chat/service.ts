@@ -59,7 +59,7 @@ function newSession(env: Env, user: AuthUser, agent: Agent | null, input: ChatIn
 
 async function chattableAgent(env: Env, user: AuthUser, agentId: string | null): Promise<Agent | null> {
   if (agentId === null) return null;
-  const agent = await getAgent(env, user, agentId);
+  const agent = await getAgent(env, user, agentId, 'execute');
   assertChattable(agent);
   return agent;
 }
@@ -80,7 +80,7 @@ function unwrap(outcome: TurnOutcome): TurnResult {
 async function agentAndSession(env: Env, user: AuthUser, agentId: string | null, input: ChatInput, checkStopped = true) {
   const loadAgent = async () => {
     if (agentId === null) return null;
-    const agent = await getAgent(env, user, agentId);
+    const agent = await getAgent(env, user, agentId, 'execute');
     if (checkStopped) assertChattable(agent);
     return agent;
   };
@@ -132,7 +132,7 @@ export async function chatStream(env: Env, user: AuthUser, agentId: string | nul
 // --- orchestration -------------------------------------------------------------------------
 
 async function loadAgents(env: Env, user: AuthUser, ids: string[]): Promise<Map<string, Agent>> {
-  const agents = await Promise.all([...new Set(ids)].map((id) => getAgent(env, user, id)));
+  const agents = await Promise.all([...new Set(ids)].map((id) => getAgent(env, user, id, 'execute')));
   agents.forEach(assertChattable);
   return new Map(agents.map((a) => [a.id, a]));
 }

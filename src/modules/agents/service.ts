@@ -4,9 +4,10 @@ import type { ToolSpec } from '../../engine/llm/types';
 import { enabledPluginTools, isPluginRef } from '../../engine/plugins/tools';
 import { findBuiltinTool, findDynamicTool } from '../../engine/tools/registry';
 import type { Env } from '../../env';
-import { isAdmin, type AuthUser } from '../../lib/auth';
+import type { AuthUser } from '../../lib/auth';
+import { authorizeResource, grantsCleanupStatement, readableFilter, requirePermission, type Action } from '../../lib/authorize';
 import { isMissingTable, isUniqueViolation, likeContains, placeholders, tableExists } from '../../lib/d1';
-import { ApiError, conflict, forbidden, notFound, validationError } from '../../lib/errors';
+import { ApiError, conflict, validationError } from '../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
 import { describeZodError } from '../../lib/router';
 import {
@@ -89,29 +90,23 @@ function definitionOf(agent: Agent): AgentDefinition {
   };
 }
 
-// Who may do what. Reading and managing coincide today (owner or admin); they are separate so
-// grants from the permissions module can widen reading without widening deletion.
-const canSee = (user: AuthUser, agent: Agent) => agent.owner_id === user.id || isAdmin(user);
-const canManage = (user: AuthUser, agent: Agent) => agent.owner_id === user.id || isAdmin(user);
-
 /** An agent by id with no access check: for the engine (sub-agents, schedules, integrations). */
 export async function loadAgent(env: Env, id: string): Promise<Agent | null> {
   const row = await env.DB.prepare('SELECT * FROM agents WHERE id = ?').bind(id).first<AgentRow>();
   return row ? toAgent(row) : null;
 }
 
-/** An agent the user may see; 404 otherwise (other users' agents do not exist for them). */
-export async function getAgent(env: Env, user: AuthUser, id: string): Promise<Agent> {
+/**
+ * An agent the user may `action` (authorize(): owner, admin, grant or role). 404 when they may
+ * not even read it, 403 when they may read it but not do this. Chat/execute callers pass 'execute'.
+ */
+export async function getAgent(env: Env, user: AuthUser, id: string, action: Action = 'read'): Promise<Agent> {
   const agent = await loadAgent(env, id);
-  if (!agent || !canSee(user, agent)) throw notFound('Agent');
-  return agent;
+  await authorizeResource(env, user, 'agent', agent, action);
+  return agent!;
 }
 
-async function getManageableAgent(env: Env, user: AuthUser, id: string): Promise<Agent> {
-  const agent = await getAgent(env, user, id);
-  if (!canManage(user, agent)) throw forbidden('Only the owner or an admin may change this agent');
-  return agent;
-}
+const getManageableAgent = (env: Env, user: AuthUser, id: string) => getAgent(env, user, id, 'write');
 
 /** The model an agent's calls use (its model_config resolved for its owner; see resolveModelTarget). */
 export function agentModelTarget(env: Env, agent: Pick<Agent, 'owner_id' | 'model_config'>): Promise<ModelTarget> {
@@ -170,9 +165,10 @@ async function checkModelConfigRef(env: Env, userId: string, config: AgentModelC
 export async function listAgents(env: Env, user: AuthUser, query: Pagination & { search?: string; status?: AgentStatus }) {
   const where: string[] = [];
   const binds: unknown[] = [];
-  if (!isAdmin(user)) {
-    where.push('owner_id = ?');
-    binds.push(user.id);
+  const readable = await readableFilter(env, user, 'agent');
+  if (readable) {
+    where.push(readable.sql);
+    binds.push(...readable.binds);
   }
   if (query.search) {
     where.push("(name LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\')");
@@ -239,6 +235,7 @@ async function insertAgent(env: Env, ownerId: string, def: AgentDefinition): Pro
 }
 
 export async function createAgent(env: Env, user: AuthUser, input: CreateAgent): Promise<Agent> {
+  await requirePermission(env, user, 'agent:create');
   await resolveToolRefs(env, user.id, input.include_tools);
   await checkModelConfigRef(env, user.id, input.model_config);
   return insertAgent(env, user.id, {
@@ -316,8 +313,9 @@ export async function updateAgent(env: Env, user: AuthUser, id: string, input: U
 
 /** Deletes an agent with its versions, sessions (and their messages) and schedules, atomically. */
 export async function deleteAgent(env: Env, user: AuthUser, id: string): Promise<void> {
-  await getManageableAgent(env, user, id);
+  await getAgent(env, user, id, 'admin');
   const statements = [
+    grantsCleanupStatement(env, 'agent', id),
     env.DB.prepare('DELETE FROM chat_messages WHERE session_id IN (SELECT id FROM chat_sessions WHERE agent_id = ?)').bind(id),
     env.DB.prepare('DELETE FROM chat_sessions WHERE agent_id = ?').bind(id),
     env.DB.prepare('DELETE FROM agent_versions WHERE agent_id = ?').bind(id),
@@ -400,6 +398,7 @@ export function assertChattable(agent: Agent) {
 
 export async function duplicateAgent(env: Env, user: AuthUser, id: string): Promise<Agent> {
   const source = await getAgent(env, user, id);
+  await requirePermission(env, user, 'agent:create');
   const def = definitionOf(source);
   const suffix = ' (copy)';
   // Someone else's sub-agents are not the copier's to delegate to.
@@ -449,6 +448,7 @@ export async function exportAgent(env: Env, user: AuthUser, id: string): Promise
 
 export async function importAgent(env: Env, user: AuthUser, doc: AgentExport): Promise<Agent> {
   const a = doc.agent;
+  await requirePermission(env, user, 'agent:create');
   await resolveToolRefs(env, user.id, a.include_tools, 'body.agent.include_tools');
   return insertAgent(env, user.id, {
     name: a.name,
@@ -470,8 +470,9 @@ export async function importAgent(env: Env, user: AuthUser, doc: AgentExport): P
 export async function createMainAgent(env: Env, user: AuthUser, id: string, subAgentIds: string[]): Promise<Agent> {
   return reviseAgent(env, user, id, async (current) => {
     if (subAgentIds.includes(current.id)) throw validationError('body.sub_agent_ids: an agent cannot delegate to itself');
+    // Sub-agents are the agent owner's (a collaborator with write access delegates among them).
     const { results } = await env.DB.prepare(`SELECT id, is_main_agent FROM agents WHERE owner_id = ? AND id IN (${placeholders(subAgentIds.length)})`)
-      .bind(user.id, ...subAgentIds)
+      .bind(current.owner_id, ...subAgentIds)
       .all<{ id: string; is_main_agent: number }>();
     const found = new Map(results.map((r) => [r.id, r]));
     const missing = subAgentIds.filter((s) => !found.has(s));

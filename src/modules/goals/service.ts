@@ -4,9 +4,10 @@ import { decomposePrompt, linePlan, parsePlan, PlanError, replanPrompt, truncate
 import { NOW_SQL, progressOf } from '../../engine/goals/scheduler';
 import type { ChatMessage } from '../../engine/llm/types';
 import type { Env } from '../../env';
-import { isAdmin, type AuthUser } from '../../lib/auth';
+import type { AuthUser } from '../../lib/auth';
+import { authorizeResource, grantsCleanupStatement, readableFilter, requirePermission, type Action } from '../../lib/authorize';
 import { likeContains, placeholders } from '../../lib/d1';
-import { conflict, notFound, validationError } from '../../lib/errors';
+import { conflict, validationError } from '../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
 import type { Agent } from '../agents/schemas';
 import { loadAgent } from '../agents/service';
@@ -51,16 +52,15 @@ function toGoal(row: GoalRow): Goal {
   };
 }
 
-const canSee = (user: AuthUser, goal: { owner_id: string }) => goal.owner_id === user.id || isAdmin(user);
-
 async function loadGoalRow(env: Env, id: string): Promise<GoalRow | null> {
   return env.DB.prepare(`${SELECT_GOAL} WHERE g.id = ?`).bind(id).first<GoalRow>();
 }
 
-async function getGoalRow(env: Env, user: AuthUser, id: string): Promise<GoalRow> {
+/** A goal the user may `action` (authorize(): 404 when they may not read it, 403 when they may only read it). */
+async function getGoalRow(env: Env, user: AuthUser, id: string, action: Action = 'read'): Promise<GoalRow> {
   const row = await loadGoalRow(env, id);
-  if (!row || !canSee(user, row)) throw notFound('Goal');
-  return row;
+  await authorizeResource(env, user, 'goal', row, action);
+  return row!;
 }
 
 async function reload(env: Env, id: string): Promise<Goal> {
@@ -74,9 +74,10 @@ export async function getGoal(env: Env, user: AuthUser, id: string): Promise<Goa
 export async function listGoals(env: Env, user: AuthUser, query: Pagination & { search?: string; status?: GoalStatus; priority?: Goal['priority'] }) {
   const where: string[] = [];
   const binds: unknown[] = [];
-  if (!isAdmin(user)) {
-    where.push('g.owner_id = ?');
-    binds.push(user.id);
+  const readable = await readableFilter(env, user, 'goal', { owner: 'g.owner_id', id: 'g.id' });
+  if (readable) {
+    where.push(readable.sql);
+    binds.push(...readable.binds);
   }
   if (query.search) {
     where.push("(g.title LIKE ? ESCAPE '\\' OR g.description LIKE ? ESCAPE '\\')");
@@ -111,6 +112,7 @@ async function checkAgents(env: Env, ownerId: string, ids: string[]) {
 }
 
 export async function createGoal(env: Env, user: AuthUser, input: CreateGoal): Promise<Goal> {
+  await requirePermission(env, user, 'goal:create');
   await checkAgents(env, user.id, input.agent_ids);
   const id = crypto.randomUUID();
   await env.DB.prepare('INSERT INTO goals (id, owner_id, title, description, priority, deadline, agent_ids) VALUES (?, ?, ?, ?, ?, ?, ?)')
@@ -122,7 +124,7 @@ export async function createGoal(env: Env, user: AuthUser, input: CreateGoal): P
 const TERMINAL: GoalStatus[] = ['completed', 'failed', 'cancelled'];
 
 export async function updateGoal(env: Env, user: AuthUser, id: string, input: UpdateGoal): Promise<Goal> {
-  const goal = await getGoalRow(env, user, id);
+  const goal = await getGoalRow(env, user, id, 'write');
   if (input.agent_ids) await checkAgents(env, goal.owner_id, input.agent_ids);
   const sets: string[] = [];
   const binds: unknown[] = [];
@@ -149,19 +151,20 @@ export async function updateGoal(env: Env, user: AuthUser, id: string, input: Up
 
 /** Deletes the goal with its tasks, dependencies, runs and conversation (queued messages then find nothing). */
 export async function deleteGoal(env: Env, user: AuthUser, id: string): Promise<void> {
-  const goal = await getGoalRow(env, user, id);
+  const goal = await getGoalRow(env, user, id, 'admin');
   await env.DB.batch([
     env.DB.prepare('DELETE FROM task_dependencies WHERE task_id IN (SELECT id FROM tasks WHERE goal_id = ?)').bind(goal.id),
     env.DB.prepare('DELETE FROM task_runs WHERE goal_id = ?').bind(goal.id),
     env.DB.prepare('DELETE FROM tasks WHERE goal_id = ?').bind(goal.id),
     env.DB.prepare('DELETE FROM goal_messages WHERE goal_id = ?').bind(goal.id),
     env.DB.prepare('DELETE FROM goals WHERE id = ?').bind(goal.id),
+    grantsCleanupStatement(env, 'goal', goal.id),
   ]);
 }
 
 /** One conditional status change; 409 naming the current status when the goal is not in `from`. */
 async function changeStatus(env: Env, user: AuthUser, id: string, action: string, from: GoalStatus[], sets: string): Promise<void> {
-  const goal = await getGoalRow(env, user, id);
+  const goal = await getGoalRow(env, user, id, 'write');
   const res = await env.DB.prepare(`UPDATE goals SET ${sets}, updated_at = ${NOW_SQL} WHERE id = ? AND status IN (${placeholders(from.length)})`)
     .bind(goal.id, ...from)
     .run();
@@ -192,7 +195,7 @@ export async function resumeGoal(env: Env, user: AuthUser, id: string): Promise<
 
 /** Activates asynchronous execution and enqueues every ready task. */
 export async function executeAsync(env: Env, user: AuthUser, id: string): Promise<{ goal: Goal; enqueued: number }> {
-  const goal = await getGoalRow(env, user, id);
+  const goal = await getGoalRow(env, user, id, 'execute');
   if (goal.task_count === 0) throw conflict('The goal has no tasks: decompose it or add tasks first');
   await changeStatus(env, user, id, 'execute', ['draft', 'active'], `status = 'active', auto_execute = 1, started_at = coalesce(started_at, ${NOW_SQL})`);
   const enqueued = await advanceGoal(env, id);
@@ -246,7 +249,7 @@ function planStatements(env: Env, goal: GoalRow, plan: PlannedTask[], firstPosit
  * With the mock model: each non-empty line of the description is a task depending on the previous one.
  */
 export async function decomposeGoal(env: Env, user: AuthUser, id: string): Promise<{ goal: Goal; tasks: Task[]; replaced: number }> {
-  const goal = await getGoalRow(env, user, id);
+  const goal = await getGoalRow(env, user, id, 'write');
   if (TERMINAL.includes(goal.status)) throw conflict(`Cannot decompose a goal that is ${goal.status}`);
   const started = await env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE goal_id = ? AND (status NOT IN ('pending', 'awaiting_approval') OR attempts > 0)")
     .bind(goal.id)
@@ -281,7 +284,7 @@ export async function decomposeGoal(env: Env, user: AuthUser, id: string): Promi
  * completed one. A failed goal becomes active again.
  */
 export async function replanGoal(env: Env, user: AuthUser, id: string, instructions?: string): Promise<{ goal: Goal; tasks: Task[]; replaced: number }> {
-  const goal = await getGoalRow(env, user, id);
+  const goal = await getGoalRow(env, user, id, 'write');
   if (goal.status === 'completed' || goal.status === 'cancelled') throw conflict(`Cannot replan a goal that is ${goal.status}`);
   const tasks = await goalTasks(env, goal.id);
   const busy = tasks.filter((t) => t.status === 'claimed' || t.status === 'running');
@@ -326,7 +329,7 @@ const HISTORY_LIMIT = 20;
 
 /** A conversation about the goal: the goal's first agent (or the default model) answers with the goal, its tasks and results as context. */
 export async function interact(env: Env, user: AuthUser, id: string, message: string) {
-  const goal = await getGoalRow(env, user, id);
+  const goal = await getGoalRow(env, user, id, 'execute');
   const tasks = await goalTasks(env, goal.id);
   const agents = await goalAgents(env, goal);
   const { results } = await env.DB.prepare('SELECT role, content, seq FROM goal_messages WHERE goal_id = ? ORDER BY seq DESC LIMIT ?')

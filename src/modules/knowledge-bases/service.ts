@@ -3,7 +3,8 @@ import type { ChunkStrategy } from '../../engine/rag/chunker';
 import { defaultEmbedding, LOCAL_EMBEDDING_MODEL, WORKERS_AI_EMBEDDING_MODEL, type EmbeddingSettings } from '../../engine/rag/embeddings';
 import { vectorIndexFor, VectorizeIndexAdapter, LocalVectorIndex, type VectorIndex } from '../../engine/rag/vector-index';
 import type { Env } from '../../env';
-import { isAdmin, type AuthUser } from '../../lib/auth';
+import type { AuthUser } from '../../lib/auth';
+import { authorizeResource, grantsCleanupStatement, readableFilter, requirePermission, type Action } from '../../lib/authorize';
 import { decryptSecret, encryptSecret } from '../../lib/crypto';
 import { notFound, validationError } from '../../lib/errors';
 import { checkOutboundUrl } from '../../lib/outbound';
@@ -60,11 +61,14 @@ const D1_PARAMS = 100;
 // ---------------------------------------------------------------------------------------------
 // Knowledge bases
 
-/** A knowledge base the user may use (owner or admin); anyone else's is "not found". */
-export async function getKnowledgeBaseRow(env: Env, user: AuthUser, kbId: string): Promise<KnowledgeBaseRow> {
+/**
+ * A knowledge base the user may `action` (authorize(): owner, admin, grant or role); 404 when they
+ * may not even read it, 403 when they may only read it. Searching and answering from it is reading.
+ */
+export async function getKnowledgeBaseRow(env: Env, user: AuthUser, kbId: string, action: Action = 'read'): Promise<KnowledgeBaseRow> {
   const row = await env.DB.prepare('SELECT * FROM knowledge_bases WHERE id = ?').bind(kbId).first<KnowledgeBaseRow>();
-  if (!row || (row.owner_id !== user.id && !isAdmin(user))) throw notFound('Knowledge base');
-  return row;
+  await authorizeResource(env, user, 'knowledge_base', row, action);
+  return row!;
 }
 
 interface KbStats {
@@ -130,8 +134,14 @@ export async function getKnowledgeBase(env: Env, user: AuthUser, kbId: string): 
 }
 
 export async function listKnowledgeBases(env: Env, user: AuthUser, query: { search?: string }, p: Pagination) {
-  const where: string[] = ['owner_id = ?'];
-  const params: unknown[] = [user.id];
+  const where: string[] = ['1 = 1'];
+  const params: unknown[] = [];
+  // Own and shared ones (everyone's for admins and roles with knowledge_base:read).
+  const readable = await readableFilter(env, user, 'knowledge_base');
+  if (readable) {
+    where.push(readable.sql);
+    params.push(...readable.binds);
+  }
   if (query.search) {
     where.push("name LIKE ? ESCAPE '\\'");
     params.push(`%${escapeLike(query.search)}%`);
@@ -223,6 +233,7 @@ export async function knowledgeBaseInsert(env: Env, user: AuthUser, body: z.infe
 }
 
 export async function createKnowledgeBase(env: Env, user: AuthUser, body: z.infer<typeof CreateKnowledgeBaseBody>) {
+  await requirePermission(env, user, 'knowledge_base:create');
   const { id, statement } = await knowledgeBaseInsert(env, user, body);
   await statement.run();
   return getKnowledgeBase(env, user, id);
@@ -233,7 +244,7 @@ export async function createKnowledgeBase(env: Env, user: AuthUser, body: z.infe
  * obsolete: they are removed and every document is queued for ingestion again.
  */
 export async function updateKnowledgeBase(env: Env, user: AuthUser, kbId: string, body: z.infer<typeof UpdateKnowledgeBaseBody>) {
-  const kb = await getKnowledgeBaseRow(env, user, kbId);
+  const kb = await getKnowledgeBaseRow(env, user, kbId, 'write');
   const chunking = resolveChunking(
     { strategy: kb.chunk_strategy, chunk_size: kb.chunk_size, chunk_overlap: kb.chunk_overlap },
     body.chunking,
@@ -365,7 +376,7 @@ async function removeAllChunks(env: Env, kb: KnowledgeBaseRow) {
 }
 
 export async function deleteKnowledgeBase(env: Env, user: AuthUser, kbId: string) {
-  const kb = await getKnowledgeBaseRow(env, user, kbId);
+  const kb = await getKnowledgeBaseRow(env, user, kbId, 'admin');
   if (kb.vector_store === 'vectorize') await removeExternalVectors(env, kb, await chunkIds(env, 'kb_id', kb.id));
   // Explicit deletes (not only the foreign-key cascade) so the order is certain within one batch.
   await env.DB.batch([
@@ -373,6 +384,7 @@ export async function deleteKnowledgeBase(env: Env, user: AuthUser, kbId: string
     env.DB.prepare('DELETE FROM rag_vectors WHERE namespace = ?').bind(kb.id),
     env.DB.prepare('DELETE FROM kb_documents WHERE kb_id = ?').bind(kb.id),
     env.DB.prepare('DELETE FROM knowledge_bases WHERE id = ?').bind(kb.id),
+    grantsCleanupStatement(env, 'knowledge_base', kb.id),
   ]);
 }
 
@@ -404,7 +416,7 @@ export function presentDocument(row: Omit<DocumentRow, 'content'>) {
 const CONTENT_TYPES = { text: 'text/plain', markdown: 'text/markdown', html: 'text/html' } as const;
 
 export async function addDocument(env: Env, user: AuthUser, kbId: string, body: z.infer<typeof AddDocumentBody>) {
-  const kb = await getKnowledgeBaseRow(env, user, kbId);
+  const kb = await getKnowledgeBaseRow(env, user, kbId, 'write');
   const id = crypto.randomUUID();
   let title: string;
   let contentType: string;
@@ -478,7 +490,7 @@ export async function listDocuments(
 
 /** Deletes a document with its chunks, full-text rows and vectors. */
 export async function deleteDocument(env: Env, user: AuthUser, kbId: string, docId: string) {
-  const kb = await getKnowledgeBaseRow(env, user, kbId);
+  const kb = await getKnowledgeBaseRow(env, user, kbId, 'write');
   const doc = await env.DB.prepare('SELECT id FROM kb_documents WHERE id = ? AND kb_id = ?').bind(docId, kb.id).first();
   if (!doc) throw notFound('Document');
   await removeExternalVectors(env, kb, await chunkIds(env, 'document_id', docId));

@@ -1,7 +1,8 @@
 import { complete } from '../../engine/llm/gateway';
 import { targetFromConfig, type ModelConfigRow } from '../../engine/llm/resolve';
 import type { Env } from '../../env';
-import { isAdmin, type AuthUser } from '../../lib/auth';
+import type { AuthUser } from '../../lib/auth';
+import { hasPermission } from '../../lib/authorize';
 import { encryptSecret, maskSecret } from '../../lib/crypto';
 import { ApiError, forbidden, notFound, validationError } from '../../lib/errors';
 import { checkOutboundUrl } from '../../lib/outbound';
@@ -49,7 +50,8 @@ async function getVisibleRow(env: Env, user: AuthUser, id: string): Promise<Mode
 /** Visible and editable: own configs, and system ones for admins (others: 403, they can see it). */
 async function getEditableRow(env: Env, user: AuthUser, id: string): Promise<ModelConfigRow> {
   const row = await getVisibleRow(env, user, id);
-  if (row.is_system === 1 && !isAdmin(user)) throw forbidden('Only admins may change system-wide model configs');
+  // Model configs are not shared by grants: own ones, plus system-wide ones (model_configs:system).
+  if (row.is_system === 1 && !(await hasPermission(env, user, 'model_configs:system'))) throw forbidden('Only admins may change system-wide model configs');
   return row;
 }
 
@@ -82,7 +84,7 @@ function clearDefault(env: Env, row: { owner_id: string; is_system: number }, ex
 }
 
 export async function createModelConfig(env: Env, user: AuthUser, input: CreateModelConfig) {
-  if (input.is_system && !isAdmin(user)) throw forbidden('Only admins may create system-wide model configs');
+  if (input.is_system && !(await hasPermission(env, user, 'model_configs:system'))) throw forbidden('Only admins may create system-wide model configs');
   checkBaseUrl(env, input.provider, input.base_url);
   const key = await sealKey(env, input.api_key);
   const id = crypto.randomUUID();

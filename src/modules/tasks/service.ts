@@ -1,9 +1,10 @@
 import { findCycle, truncate } from '../../engine/goals/plan';
 import { CLAIMABLE_SQL, claimTask, NOW_SQL } from '../../engine/goals/scheduler';
 import type { Env } from '../../env';
-import { isAdmin, type AuthUser } from '../../lib/auth';
+import type { AuthUser } from '../../lib/auth';
+import { authorizeResource, decide, readableFilter, type Action } from '../../lib/authorize';
 import { likeContains, placeholders } from '../../lib/d1';
-import { conflict, notFound, validationError } from '../../lib/errors';
+import { conflict, forbidden, notFound, validationError } from '../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
 import { advanceGoal, runTask } from '../goals/execution';
 import { notificationStatement } from '../notifications/service';
@@ -18,14 +19,20 @@ interface GoalRef {
   agent_ids: string;
 }
 
-const canSee = (user: AuthUser, ownerId: string) => ownerId === user.id || isAdmin(user);
-
-/** A task the user may see (own, or any for admins); 404 otherwise. */
-export async function getTaskRow(env: Env, user: AuthUser, id: string): Promise<TaskRow> {
+/**
+ * A task the user may `action`: tasks are part of their goal, so this is authorize() on the goal
+ * (a task's owner is its goal's owner). 404 when they may not read the goal, 403 when only that.
+ */
+export async function getTaskRow(env: Env, user: AuthUser, id: string, action: Action = 'read'): Promise<TaskRow> {
   const row = await loadTaskRow(env, id);
-  if (!row || !canSee(user, row.owner_id)) throw notFound('Task');
-  return row;
+  const decision = await decide(env, user, 'goal', row ? { id: row.goal_id, owner_id: row.owner_id } : null, action);
+  if (!decision.allowed) {
+    if (decision.reason === 'not_found') throw notFound('Task');
+    throw forbidden(`Your access to this task's goal is ${decision.level}; this needs ${action}`);
+  }
+  return row!;
 }
+
 
 async function present(env: Env, row: TaskRow): Promise<Task> {
   return (await withDependencies(env, [row]))[0];
@@ -42,9 +49,10 @@ export async function getTask(env: Env, user: AuthUser, id: string): Promise<Tas
 export async function listTasks(env: Env, user: AuthUser, query: Pagination & { goal_id?: string; status?: TaskStatus; assigned_agent_id?: string; search?: string }) {
   const where: string[] = [];
   const binds: unknown[] = [];
-  if (!isAdmin(user)) {
-    where.push('owner_id = ?');
-    binds.push(user.id);
+  const readable = await readableFilter(env, user, 'goal', { owner: 'owner_id', id: 'goal_id' });
+  if (readable) {
+    where.push(readable.sql);
+    binds.push(...readable.binds);
   }
   for (const key of ['goal_id', 'status', 'assigned_agent_id'] as const) {
     if (query[key]) {
@@ -65,10 +73,13 @@ export async function listTasks(env: Env, user: AuthUser, query: Pagination & { 
   return paginated(await withDependencies(env, rows.results as unknown as TaskRow[]), (count.results[0] as { n: number }).n, query);
 }
 
+/** The goal a new task goes into: the user needs write access to it (422 when they may not read it). */
 async function goalOf(env: Env, user: AuthUser, goalId: string, field: string): Promise<GoalRef> {
   const goal = await env.DB.prepare('SELECT id, owner_id, title, status, agent_ids FROM goals WHERE id = ?').bind(goalId).first<GoalRef>();
-  if (!goal || !canSee(user, goal.owner_id)) throw validationError(`${field}: goal ${goalId} not found`);
-  return goal;
+  const decision = await decide(env, user, 'goal', goal, 'write');
+  if (decision.reason === 'not_found') throw validationError(`${field}: goal ${goalId} not found`);
+  if (!decision.allowed) throw forbidden(`Your access to goal ${goalId} is ${decision.level}; adding tasks needs write`);
+  return goal!;
 }
 
 /** The agent must be one of the goal owner's agents, and one of the goal's agents when it names any. */
@@ -122,7 +133,7 @@ export async function createTask(env: Env, user: AuthUser, input: CreateTask): P
 }
 
 export async function updateTask(env: Env, user: AuthUser, id: string, input: UpdateTask): Promise<Task> {
-  const task = await getTaskRow(env, user, id);
+  const task = await getTaskRow(env, user, id, 'write');
   if (['claimed', 'running', 'completed'].includes(task.status)) throw conflict(`Cannot change a task that is ${task.status}`);
   const goal = (await env.DB.prepare('SELECT id, owner_id, title, status, agent_ids FROM goals WHERE id = ?').bind(task.goal_id).first<GoalRef>())!;
   if (input.assigned_agent_id) await checkAgent(env, goal, input.assigned_agent_id, 'body.assigned_agent_id');
@@ -153,7 +164,7 @@ export async function updateTask(env: Env, user: AuthUser, id: string, input: Up
 
 /** Deletes a task; its children move up to its parent and tasks waiting for it no longer do. */
 export async function deleteTask(env: Env, user: AuthUser, id: string): Promise<void> {
-  const task = await getTaskRow(env, user, id);
+  const task = await getTaskRow(env, user, id, 'write');
   if (task.status === 'claimed' || task.status === 'running') throw conflict(`Cannot delete a task that is ${task.status}; release it or wait`);
   await env.DB.batch([
     env.DB.prepare('DELETE FROM task_dependencies WHERE task_id = ? OR depends_on_id = ?').bind(id, id),
@@ -195,7 +206,7 @@ async function whyNot(env: Env, task: TaskRow, action: string) {
 
 /** Takes a lease on a ready task: among concurrent claims exactly one succeeds, the others get 409. */
 export async function claim(env: Env, user: AuthUser, id: string, body: { agent_id?: string; lease_seconds: number }): Promise<Task> {
-  const task = await getTaskRow(env, user, id);
+  const task = await getTaskRow(env, user, id, 'write');
   if (body.agent_id) {
     const agent = await env.DB.prepare('SELECT id FROM agents WHERE id = ? AND owner_id = ?').bind(body.agent_id, task.owner_id).first();
     if (!agent) throw validationError(`body.agent_id: agent ${body.agent_id} not found`);
@@ -231,14 +242,14 @@ const notifyIfChanged = (env: Env, userId: string, type: string, title: string, 
   ).bind(crypto.randomUUID(), userId, type, title, body, taskId);
 
 export async function release(env: Env, user: AuthUser, id: string): Promise<Task> {
-  const task = await getTaskRow(env, user, id);
+  const task = await getTaskRow(env, user, id, 'write');
   await transition(env, task, 'release', ['claimed'], 'status = ?, claimed_by = NULL, claimed_by_agent_id = NULL, lease_expires_at = NULL', ['pending']);
   await advanceGoal(env, task.goal_id, { only: id });
   return reload(env, id);
 }
 
 export async function complete(env: Env, user: AuthUser, id: string, result: string): Promise<Task> {
-  const task = await getTaskRow(env, user, id);
+  const task = await getTaskRow(env, user, id, 'write');
   await transition(
     env,
     task,
@@ -252,7 +263,7 @@ export async function complete(env: Env, user: AuthUser, id: string, result: str
 }
 
 export async function fail(env: Env, user: AuthUser, id: string, error: string): Promise<Task> {
-  const task = await getTaskRow(env, user, id);
+  const task = await getTaskRow(env, user, id, 'write');
   await transition(env, task, 'fail', ['claimed', 'running'], "status = 'failed', error = ?, claimed_by = NULL, lease_expires_at = NULL", [error], [
     notifyIfChanged(env, task.owner_id, 'task_failed', `Task failed: ${truncate(task.title, 200)}`, truncate(error, 2000), task.id),
   ]);
@@ -266,7 +277,7 @@ function assertNeedsApproval(task: TaskRow, action: string) {
 }
 
 export async function approve(env: Env, user: AuthUser, id: string, comment?: string): Promise<Task> {
-  const task = await getTaskRow(env, user, id);
+  const task = await getTaskRow(env, user, id, 'write');
   assertNeedsApproval(task, 'approve');
   await transition(env, task, 'approve', ['pending', 'awaiting_approval'], "status = 'pending', approval_status = 'approved', approval_comment = ?", [comment ?? null]);
   await advanceGoal(env, task.goal_id, { only: id });
@@ -274,7 +285,7 @@ export async function approve(env: Env, user: AuthUser, id: string, comment?: st
 }
 
 export async function reject(env: Env, user: AuthUser, id: string, comment: string): Promise<Task> {
-  const task = await getTaskRow(env, user, id);
+  const task = await getTaskRow(env, user, id, 'write');
   assertNeedsApproval(task, 'reject');
   await transition(env, task, 'reject', ['pending', 'awaiting_approval'], "status = 'rejected', approval_status = 'rejected', approval_comment = ?", [comment], [
     notifyIfChanged(env, task.owner_id, 'task_rejected', `Task rejected: ${truncate(task.title, 200)}`, comment, task.id),
@@ -284,7 +295,7 @@ export async function reject(env: Env, user: AuthUser, id: string, comment: stri
 
 /** failed → pending with a fresh retry budget; a goal that failed because of it becomes active again. */
 export async function retry(env: Env, user: AuthUser, id: string): Promise<Task> {
-  const task = await getTaskRow(env, user, id);
+  const task = await getTaskRow(env, user, id, 'write');
   await transition(env, task, 'retry', ['failed'], "status = 'pending', error = NULL, attempts = 0, claimed_by = NULL, claimed_by_agent_id = NULL, lease_expires_at = NULL", [], [
     env.DB.prepare(
       `UPDATE goals SET status = 'active', error = NULL, updated_at = ${NOW_SQL}
@@ -297,7 +308,7 @@ export async function retry(env: Env, user: AuthUser, id: string): Promise<Task>
 
 /** Runs the task now with its agent and answers when it is done (completed, failed, or pending with retries left). */
 export async function execute(env: Env, user: AuthUser, id: string): Promise<Task> {
-  const task = await getTaskRow(env, user, id);
+  const task = await getTaskRow(env, user, id, 'execute');
   const outcome = await runTask(env, id, 'execute', { fromClaimed: true });
   if (!outcome.ran) throw await whyNot(env, (await loadTaskRow(env, id)) ?? task, 'execute');
   // Pending again with retries left: an asynchronously executing goal picks it up from the queue.
@@ -308,7 +319,7 @@ export async function execute(env: Env, user: AuthUser, id: string): Promise<Tas
 /** Tasks of a goal that can be claimed now: pending, dependencies completed, approved if needed, no live lease. */
 export async function available(env: Env, user: AuthUser, goalId: string, query: Pagination) {
   const goal = await env.DB.prepare('SELECT id, owner_id FROM goals WHERE id = ?').bind(goalId).first<{ id: string; owner_id: string }>();
-  if (!goal || !canSee(user, goal.owner_id)) throw notFound('Goal');
+  await authorizeResource(env, user, 'goal', goal, 'read');
   const { limit, offset } = pageBounds(query);
   const where = `FROM tasks t WHERE t.goal_id = ? AND ${CLAIMABLE_SQL}`;
   const [rows, count] = await env.DB.batch<Record<string, unknown>>([

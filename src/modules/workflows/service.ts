@@ -4,6 +4,7 @@ import { findTemplate, workflowTemplates } from '../../engine/workflow/templates
 import type { Graph, InputDef } from '../../engine/workflow/types';
 import { validateGraph } from '../../engine/workflow/validate';
 import type { AuthUser } from '../../lib/auth';
+import { authorize, authorizeResource, grantsCleanupStatement, readableFilter, requirePermission, type Action } from '../../lib/authorize';
 import { notFound } from '../../lib/errors';
 import { pageBounds, paginateArray, paginated, type Pagination } from '../../lib/pagination';
 import { executeWorkflow as runWorkflow } from '../executions/service';
@@ -61,15 +62,19 @@ function toVersion(row: VersionRow) {
   return { ...row, graph: JSON.parse(row.graph) as Graph, inputs_schema: JSON.parse(row.inputs_schema) as InputDef[] };
 }
 
-export async function ownedWorkflow(env: Env, user: AuthUser, id: string): Promise<WorkflowRow> {
-  const row = await env.DB.prepare('SELECT * FROM workflows WHERE id = ? AND owner_id = ?').bind(id, user.id).first<WorkflowRow>();
-  if (!row) throw notFound('Workflow');
-  return row;
+/** A workflow the user may `action` (authorize(): 404 when they may not read it, 403 when they may only read it). */
+export async function ownedWorkflow(env: Env, user: AuthUser, id: string, action: Action = 'read'): Promise<WorkflowRow> {
+  const row = await env.DB.prepare('SELECT * FROM workflows WHERE id = ?').bind(id).first<WorkflowRow>();
+  await authorizeResource(env, user, 'workflow', row, action);
+  return row!;
 }
 
 export async function listWorkflows(env: Env, user: AuthUser, q: Pagination & { search?: string; status?: string }) {
-  const where = ['owner_id = ?'];
-  const args: unknown[] = [user.id];
+  const where = ['1 = 1'];
+  const args: unknown[] = [];
+  // Own and shared ones (everyone's for admins and roles with workflow:read).
+  const readable = await readableFilter(env, user, 'workflow');
+  if (readable) (where.push(readable.sql), args.push(...readable.binds));
   if (q.search) {
     where.push("(name LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\')");
     const like = `%${q.search.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
@@ -117,6 +122,7 @@ export function workflowInsertStatements(env: Env, user: AuthUser, input: NewWor
 
 /** Inserts a workflow and its version 1 together. */
 export async function createWorkflow(env: Env, user: AuthUser, input: NewWorkflow) {
+  await requirePermission(env, user, 'workflow:create');
   const { id, statements } = workflowInsertStatements(env, user, input);
   await env.DB.batch(statements);
   return toWorkflow((await env.DB.prepare('SELECT * FROM workflows WHERE id = ?').bind(id).first<WorkflowRow>())!);
@@ -146,13 +152,13 @@ async function saveVersion(env: Env, user: AuthUser, row: WorkflowRow, next: Omi
   ]);
   if (update.meta.changes === 0) {
     // Someone saved in between: build on their version.
-    return saveVersion(env, user, await ownedWorkflow(env, user, row.id), next);
+    return saveVersion(env, user, await ownedWorkflow(env, user, row.id, 'write'), next);
   }
   return getWorkflow(env, user, row.id);
 }
 
 export async function updateWorkflow(env: Env, user: AuthUser, id: string, body: z.infer<typeof UpdateWorkflowBody>) {
-  const row = await ownedWorkflow(env, user, id);
+  const row = await ownedWorkflow(env, user, id, 'write');
   const cur = toWorkflow(row);
   return saveVersion(env, user, row, {
     name: body.name ?? cur.name,
@@ -165,11 +171,12 @@ export async function updateWorkflow(env: Env, user: AuthUser, id: string, body:
 }
 
 export async function deleteWorkflow(env: Env, user: AuthUser, id: string) {
-  await ownedWorkflow(env, user, id);
-  // Executions stay for the record; the definition and its history go.
+  await ownedWorkflow(env, user, id, 'admin');
+  // Executions stay for the record; the definition, its history and its grants go.
   await env.DB.batch([
     env.DB.prepare('DELETE FROM workflow_versions WHERE workflow_id = ?').bind(id),
-    env.DB.prepare('DELETE FROM workflows WHERE id = ? AND owner_id = ?').bind(id, user.id),
+    env.DB.prepare('DELETE FROM workflows WHERE id = ?').bind(id),
+    grantsCleanupStatement(env, 'workflow', id),
   ]);
 }
 
@@ -194,7 +201,7 @@ export async function getVersion(env: Env, user: AuthUser, id: string, v: number
 
 /** A new version equal to version v; the history is never rewritten. */
 export async function rollback(env: Env, user: AuthUser, id: string, v: number) {
-  const row = await ownedWorkflow(env, user, id);
+  const row = await ownedWorkflow(env, user, id, 'write');
   const target = await getVersion(env, user, id, v);
   return saveVersion(env, user, row, {
     name: target.name,
@@ -264,5 +271,7 @@ export async function createFromTemplate(env: Env, user: AuthUser, id: string, b
 }
 
 export async function execute(env: Env, user: AuthUser, id: string, body: { inputs: Record<string, unknown>; async: boolean; wait_ms: number }) {
-  return runWorkflow(env, user.id, id, { inputs: body.inputs, waitMs: body.async ? 0 : body.wait_ms, trigger: 'api' });
+  // A shared workflow runs as its owner's (their agents and tools), like any run of it.
+  const access = await authorize(env, user, 'workflow', id, 'execute');
+  return runWorkflow(env, access.owner_id, id, { inputs: body.inputs, waitMs: body.async ? 0 : body.wait_ms, trigger: 'api' });
 }

@@ -1,0 +1,106 @@
+import { z } from '@hono/zod-openapi';
+import { PaginationQuery } from '../../lib/pagination';
+import { TimeRangeQuery } from '../../lib/time-range';
+
+const Scope = z.enum(['all', 'own']);
+const Range = { scope: Scope, from: z.string(), to: z.string() };
+const Latency = { avg_latency_ms: z.number().nullable(), p50_latency_ms: z.number().nullable(), p95_latency_ms: z.number().nullable() };
+
+export const AgentMonitoringQuery = TimeRangeQuery.extend({ agent_id: z.string().min(1).optional() });
+
+export const AgentOverviewSchema = z
+  .object({
+    ...Range,
+    llm_calls: z.number().int(),
+    errors: z.number().int(),
+    error_rate: z.number(),
+    prompt_tokens: z.number().int(),
+    completion_tokens: z.number().int(),
+    total_tokens: z.number().int(),
+    ...Latency,
+    active_agents: z.number().int().openapi({ description: 'Agents with model calls in the range' }),
+    tool_calls: z.object({ total: z.number().int(), failed: z.number().int() }).nullable().openapi({ description: 'null until the tools module records tool_usage' }),
+    feedback: z.object({ positive: z.number().int(), negative: z.number().int(), satisfaction: z.number().nullable() }),
+  })
+  .openapi('AgentMonitoringOverview');
+
+export const LlmCallStatsQuery = AgentMonitoringQuery.extend({ provider: z.string().trim().min(1).max(50).optional() });
+
+export const LlmCallStatsSchema = z
+  .object({
+    ...Range,
+    items: z.array(
+      z.object({
+        provider: z.string(),
+        model: z.string(),
+        calls: z.number().int(),
+        errors: z.number().int(),
+        error_rate: z.number(),
+        prompt_tokens: z.number().int(),
+        completion_tokens: z.number().int(),
+        total_tokens: z.number().int(),
+        ...Latency,
+      }),
+    ),
+  })
+  .openapi('LlmCallStats');
+
+export const AgentStatsQuery = PaginationQuery.extend(TimeRangeQuery.shape);
+
+export const AgentStatsItem = z
+  .object({
+    agent_id: z.string(),
+    name: z.string().nullable().openapi({ description: 'null when the agent was deleted' }),
+    calls: z.number().int(),
+    errors: z.number().int(),
+    error_rate: z.number(),
+    total_tokens: z.number().int(),
+    ...Latency,
+    last_call_at: z.string().nullable(),
+    feedback_positive: z.number().int(),
+    feedback_negative: z.number().int(),
+  })
+  .openapi('AgentStats');
+
+export const ToolUsageSchema = z
+  .object({
+    ...Range,
+    available: z.boolean().openapi({ description: 'false until the tools module records tool_usage' }),
+    items: z.array(
+      z.object({
+        tool_name: z.string(),
+        tool_type: z.string(),
+        calls: z.number().int(),
+        failed: z.number().int(),
+        error_rate: z.number(),
+        avg_ms: z.number().nullable(),
+        p50_ms: z.number().nullable(),
+        p95_ms: z.number().nullable(),
+      }),
+    ),
+  })
+  .openapi('ToolUsageStats');
+
+export const DailyTrendQuery = z.object({
+  days: z.coerce.number().int().min(1).max(90).default(7).openapi({ description: 'The last N days (UTC), today included' }),
+  agent_id: z.string().min(1).optional(),
+});
+
+export const DailyTrendSchema = z
+  .object({
+    scope: Scope,
+    days: z.number().int(),
+    items: z.array(
+      z.object({
+        date: z.string(),
+        llm_calls: z.number().int(),
+        errors: z.number().int(),
+        total_tokens: z.number().int(),
+        avg_latency_ms: z.number().nullable(),
+        p95_latency_ms: z.number().nullable(),
+        tool_calls: z.number().int().nullable(),
+        executions: z.number().int(),
+      }),
+    ),
+  })
+  .openapi('DailyTrend');
