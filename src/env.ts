@@ -5,6 +5,7 @@ import type { AuthUser } from './lib/auth';
 import type { TaskMessage } from './modules/goals/execution';
 import type { IngestMessage } from './modules/knowledge-bases/ingest';
 import type { FeishuMessage } from './modules/feishu/queue';
+import type Runtime from '../workers/runtime/src/index';
 
 /** Bindings and variables the worker receives (see wrangler.toml). */
 export interface Env {
@@ -69,6 +70,12 @@ export interface Env {
   FEISHU_API_BASE?: string;
   /** Producer of `tiangong-feishu`: accepted Feishu events, processed after the 200. */
   FEISHU_QUEUE: Queue<FeishuMessage>;
+  /**
+   * The tiangong-runtime worker (workers/runtime), by RPC: the QuickJS code sandbox and PDF text
+   * extraction, kept out of this worker's bundle and isolate. Without it, code runs answer 503
+   * and PDFs fail extraction.
+   */
+  RUNTIME?: Service<Runtime>;
 }
 
 /** Per-request values set by middleware. */
