@@ -583,3 +583,23 @@ describe('batch', () => {
     expect(await count('SELECT count(*) AS n FROM knowledge_bases WHERE id = ?', kb.id)).toBe(0);
   });
 });
+
+describe('OpenAPI', () => {
+  it('documents 5 schedule, 2 webhook and 3 batch endpoints; only webhooks are public', async () => {
+    const doc = (await api('/openapi.json')).body;
+    const perTag: Record<string, number> = {};
+    const ops = Object.entries<Record<string, { tags?: string[]; security?: unknown[] }>>(doc.paths).flatMap(([path, byMethod]) =>
+      Object.entries(byMethod).map(([method, op]) => ({ path, method, op })),
+    );
+    for (const { op } of ops) for (const tag of op.tags ?? []) perTag[tag] = (perTag[tag] ?? 0) + 1;
+    expect(perTag).toMatchObject({ 'agent-schedules': 5, webhooks: 2, batch: 3 });
+    for (const { path, method, op } of ops.filter((o) => /^\/api\/v1\/(agent-schedules|batch)/.test(o.path))) {
+      expect(op.security, `${method} ${path}`).toEqual([{ bearerAuth: [] }]);
+    }
+    for (const { path, method, op } of ops.filter((o) => o.path.startsWith('/api/v1/webhooks'))) expect(op.security, `${method} ${path}`).toBeUndefined();
+    expect(Object.keys(doc.paths).filter((p) => p.startsWith('/api/v1/webhooks')).sort()).toEqual([
+      '/api/v1/webhooks/workflows/by-name/{name}',
+      '/api/v1/webhooks/workflows/{workflow_id}',
+    ]);
+  });
+});
