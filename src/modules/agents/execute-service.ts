@@ -1,3 +1,4 @@
+import { CallRecorder } from '../../engine/llm/gateway';
 import { emptyUsage } from '../../engine/llm/types';
 import {
   runDebate,
@@ -121,8 +122,10 @@ export async function executeAgentInline(env: Env, user: AuthUser, agentId: stri
 
   // Every agent turn of the run goes through here, so each step knows when it started.
   const starts: Array<{ agent_id: string; input: string; at: string; used?: boolean }> = [];
+  // The run's model calls are written with its final record, in one batch.
+  const recorder = new CallRecorder();
   const runner = (agents: Map<string, Agent>): RunAgent => {
-    const run = agentRunner(env, user, agents, 'execute');
+    const run = agentRunner(env, user, agents, 'execute', recorder);
     return (participant, text) => {
       starts.push({ agent_id: participant.id, input: text, at: new Date().toISOString() });
       return run(participant, text);
@@ -187,6 +190,7 @@ export async function executeAgentInline(env: Env, user: AuthUser, agentId: stri
     outputs: result ? { output: result.output, steps } : null,
     error,
     usage: result?.token_usage ?? emptyUsage(),
+    recorder,
   });
   return toAgentExecution(row);
 }

@@ -22,7 +22,7 @@ import {
   type UpdateAgent,
 } from './schemas';
 
-interface AgentRow {
+export interface AgentRow {
   id: string;
   owner_id: string;
   name: string;
@@ -328,7 +328,27 @@ export async function deleteAgent(env: Env, user: AuthUser, id: string): Promise
   ];
   // Schedules belong to the agent-schedules module, whose table may not exist yet.
   if (await tableExists(env.DB, 'agent_schedules')) statements.unshift(env.DB.prepare('DELETE FROM agent_schedules WHERE agent_id = ?').bind(id));
-  await env.DB.batch(statements);
+  // The sessions' ids, read in the same batch (before their rows go), to clear their objects.
+  const [sessions] = await env.DB.batch<{ id: string }>([env.DB.prepare('SELECT id FROM chat_sessions WHERE agent_id = ?').bind(id), ...statements]);
+  await destroyChatSessions(env, sessions.results.map((r) => r.id));
+}
+
+/** How many session objects are cleared at once. */
+const DESTROY_CONCURRENCY = 20;
+
+/**
+ * Deletes the storage (history, kept stream events, alarm) of the ChatSession objects of deleted
+ * sessions. Their D1 rows are already gone, so a failure is logged, not thrown.
+ */
+export async function destroyChatSessions(env: Env, sessionIds: string[]): Promise<void> {
+  for (let i = 0; i < sessionIds.length; i += DESTROY_CONCURRENCY) {
+    const outcomes = await Promise.allSettled(
+      sessionIds.slice(i, i + DESTROY_CONCURRENCY).map((sid) => env.CHAT_SESSION.get(env.CHAT_SESSION.idFromName(sid)).destroy()),
+    );
+    for (const o of outcomes) {
+      if (o.status === 'rejected') console.error(JSON.stringify({ type: 'error', where: 'chat session destroy', error: String(o.reason) }));
+    }
+  }
 }
 
 /** Why an agent cannot run, or [] when it can: model resolvable, tools exist, workflow valid, sub-agents present. */

@@ -7,6 +7,7 @@ import { validateGraph, type ValidationIssue } from '../../engine/workflow/valid
 import { isAdmin, type AuthUser } from '../../lib/auth';
 import { ApiError, conflict, notFound, validationError } from '../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
+import type { CallRecorder } from '../../engine/llm/gateway';
 import type { Usage } from '../../engine/llm/types';
 
 export interface ExecutionRow {
@@ -327,7 +328,14 @@ export async function beginInlineExecution(
 export async function finishInlineExecution(
   env: Env,
   run: { id: string; startedAt: Date },
-  end: { status: 'succeeded' | 'failed'; outputs: InlineOutputs | null; error: { code: string; message: string } | null; usage: Usage },
+  end: {
+    status: 'succeeded' | 'failed';
+    outputs: InlineOutputs | null;
+    error: { code: string; message: string } | null;
+    usage: Usage;
+    /** The run's model calls, written in the same batch. */
+    recorder?: CallRecorder;
+  },
 ): Promise<ExecutionRow> {
   const finishedAt = new Date();
   const at = finishedAt.toISOString();
@@ -350,6 +358,7 @@ export async function finishInlineExecution(
       s.duration_ms,
     );
   });
+  const calls = end.recorder?.statements(env.DB) ?? [];
   const [updated] = await env.DB.batch<ExecutionRow>([
     env.DB.prepare(
       `UPDATE executions SET status = ?, outputs = ?, error = ?, prompt_tokens = ?, completion_tokens = ?, total_tokens = ?,
@@ -367,7 +376,9 @@ export async function finishInlineExecution(
       run.id,
     ),
     ...nodes,
+    ...calls,
   ]);
+  end.recorder?.clear(calls.length);
   return updated.results[0];
 }
 
