@@ -6,7 +6,7 @@ import { authorize } from '../../lib/authorize';
 import { isUniqueViolation } from '../../lib/d1';
 import { ApiError, notFound } from '../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
-import { executeAgent } from '../executions/service';
+import { executeAgentWorkflow } from '../executions/service';
 import type { CreateScheduleBody, Schedule, UpdateScheduleBody } from './schemas';
 
 export interface ScheduleRow {
@@ -180,7 +180,7 @@ export async function startRun(
   const now = Date.now();
   try {
     const access = await authorize(env, actor, 'agent', schedule.agent_id, 'execute');
-    const { execution } = await executeAgent(env, access.owner_id, schedule.agent_id, {
+    const { execution } = await executeAgentWorkflow(env, access.owner_id, schedule.agent_id, {
       inputs: { message: schedule.input },
       trigger: 'schedule',
       waitMs: 0,
