@@ -4,6 +4,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BASE, api, createUser, expectError } from './helpers';
 import { createAgent, createApiKey, workerFetch } from './protocol-helpers';
+import { chain, createWorkflow } from './wf-helpers';
 
 type User = Awaited<ReturnType<typeof createUser>>;
 let owner: User;
@@ -76,7 +77,77 @@ describe('MCP server with the official SDK client', () => {
     for (const name of ['agent_nope', `agent_${foreign.id.replace(/-/g, '')}`]) {
       await expect(client.callTool({ name, arguments: { message: 'x' } })).rejects.toThrow(/Unknown tool/);
     }
-    await expect(client.callTool({ name: `agent_${agent.id.replace(/-/g, '')}`, arguments: {} })).rejects.toThrow(/arguments.message/);
+    // Arguments that miss the input schema are a tool execution error the model can correct (MCP 2025-11-25).
+    const bad = await client.callTool({ name: `agent_${agent.id.replace(/-/g, '')}`, arguments: {} });
+    expect(bad.isError).toBe(true);
+    expect((bad.content as Array<{ text: string }>)[0].text).toContain('arguments.message');
+  });
+
+  const INPUTS = [
+    { name: 'city', type: 'string', required: true, description: 'Where' },
+    { name: 'days', type: 'number', default: 3 },
+  ];
+  const greeter = () => chain([{ id: 't', type: 'template', config: { template: '{{inputs.city}} for {{inputs.days}} days' } }], { plan: '{{t.text}}', city: '{{inputs.city}}' });
+
+  it('lists the caller’s active workflows with their input schema, not drafts or other users’', async () => {
+    const active = await createWorkflow(owner.token, greeter(), { name: 'Trip planner', description: 'Plans trips', inputs_schema: INPUTS, status: 'active' });
+    const draft = await createWorkflow(owner.token, greeter(), { name: 'Draft', inputs_schema: INPUTS });
+    const foreign = await createWorkflow(other.token, greeter(), { name: 'Foreign', inputs_schema: INPUTS, status: 'active' });
+    const { tools } = await (await connect()).listTools();
+    const names = tools.map((t) => t.name);
+    const name = `workflow_${active.id.replace(/-/g, '')}`;
+    expect(names).toContain(name);
+    expect(names).not.toContain(`workflow_${draft.id.replace(/-/g, '')}`);
+    expect(names).not.toContain(`workflow_${foreign.id.replace(/-/g, '')}`);
+    const tool = tools.find((t) => t.name === name)!;
+    expect(tool.title).toBe('Trip planner');
+    expect(tool.description).toContain('Plans trips');
+    expect(tool.inputSchema).toEqual({
+      type: 'object',
+      properties: { city: { type: 'string', description: 'Where' }, days: { type: 'number', default: 3 } },
+      required: ['city'],
+    });
+  });
+
+  it('runs a workflow as a tool: outputs as structured content; bad arguments, failures, drafts and foreign workflows', async () => {
+    const wf = await createWorkflow(owner.token, greeter(), { name: 'Trip planner', inputs_schema: INPUTS, status: 'active' });
+    const name = `workflow_${wf.id.replace(/-/g, '')}`;
+    const client = await connect();
+    const ok = await client.callTool({ name, arguments: { city: 'Paris' } });
+    expect(ok.isError).toBe(false);
+    expect(ok.structuredContent).toEqual({ plan: 'Paris for 3 days', city: 'Paris' });
+    expect(JSON.parse((ok.content as Array<{ text: string }>)[0].text)).toEqual({ plan: 'Paris for 3 days', city: 'Paris' });
+    const row = await env.DB.prepare("SELECT status, trigger, inputs FROM executions WHERE workflow_id = ? AND trigger = 'mcp'").bind(wf.id).first();
+    expect(row).toMatchObject({ status: 'succeeded', trigger: 'mcp' });
+    expect(JSON.parse(row!.inputs as string)).toEqual({ city: 'Paris', days: 3 });
+
+    // Arguments that miss the schema: a tool execution error naming the field, and no run.
+    for (const args of [{}, { city: 'Paris', days: 'three' }]) {
+      const bad = await client.callTool({ name, arguments: args });
+      expect(bad.isError).toBe(true);
+      expect((bad.content as Array<{ text: string }>)[0].text).toMatch(/^Input validation error: arguments\.(city|days)/);
+    }
+    expect(await env.DB.prepare('SELECT count(*) AS n FROM executions WHERE workflow_id = ?').bind(wf.id).first('n')).toBe(1);
+    // Arguments that are not an object are a malformed request.
+    const malformed = await rpc({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name, arguments: [1] } });
+    expect(malformed.body.error.code).toBe(-32602);
+
+    // A run that fails is a tool result flagged isError, with the execution id to look it up.
+    const failing = await createWorkflow(owner.token, chain([{ id: 'l', type: 'llm', config: { prompt: '/error' } }]), { status: 'active' });
+    const failed = await client.callTool({ name: `workflow_${failing.id.replace(/-/g, '')}`, arguments: {} });
+    expect(failed.isError).toBe(true);
+    const exec = await env.DB.prepare('SELECT id FROM executions WHERE workflow_id = ?').bind(failing.id).first<{ id: string }>();
+    expect((failed.content as Array<{ text: string }>)[0].text).toContain(exec!.id);
+    expect(failed.structuredContent).toMatchObject({ execution_id: exec!.id, status: 'failed', error: { code: 'LLM_ERROR' } });
+
+    // Drafts and other users' workflows are unknown tools (a protocol error), and nothing runs.
+    const draft = await createWorkflow(owner.token, greeter(), { inputs_schema: INPUTS });
+    const foreign = await createWorkflow(other.token, greeter(), { inputs_schema: INPUTS, status: 'active' });
+    for (const id of [draft.id, foreign.id]) {
+      await expect(client.callTool({ name: `workflow_${id.replace(/-/g, '')}`, arguments: { city: 'Rome' } })).rejects.toThrow(/Unknown tool/);
+    }
+    const ran = await env.DB.prepare('SELECT count(*) AS n FROM executions WHERE workflow_id IN (?, ?)').bind(draft.id, foreign.id).first('n');
+    expect(ran).toBe(0);
   });
 
   it('requires an API key: a JWT, a bad key or none is 401', async () => {

@@ -15,7 +15,7 @@ export const endpoint = createRoute({
   middleware: [requireApiKey] as const,
   method: 'post',
   path: '/',
-  summary: 'MCP server (streamable HTTP, stateless): initialize, ping, tools/list, tools/call; the caller’s deployed agents as tools. API key only.',
+  summary: 'MCP server (streamable HTTP, stateless): initialize, ping, tools/list, tools/call; the caller’s deployed agents and active workflows as tools. API key only.',
   request: {
     headers: z.object({ 'mcp-protocol-version': z.string().optional() }),
     body: {
