@@ -310,6 +310,10 @@ describe('MCP client: MCP servers as plugins of kind mcp', () => {
     // Unknown MCP tools are rejected like unknown builtins.
     const bad = await api('/api/v1/agents', { token: owner.token, json: { name: 'x', include_tools: ['mcp_calc_nope'] } });
     expect(expectError(bad, 422, 'VALIDATION_ERROR').message).toContain('mcp_calc_nope');
+    // Another user cannot include it; exports leave it out like other plugin tools.
+    expectError(await api('/api/v1/agents', { token: other.token, json: { name: 'x', include_tools: ['mcp_calc_add'] } }), 422, 'VALIDATION_ERROR');
+    const withBuiltin = await createAgent(owner.token, { include_tools: ['mcp_calc_add', 'calculator'] });
+    expect((await api(`/api/v1/agents/${withBuiltin.id}/export`, { token: owner.token })).body.agent.include_tools).toEqual(['calculator']);
 
     const wf = await createWorkflow(owner.token, chain([{ id: 'sum', type: 'tool', config: { tool: 'mcp_calc_add', arguments: { a: 1, b: 2 } } }], { r: '{{sum.result}}' }));
     const ran = await api(`/api/v1/workflows/${wf.id}/execute`, { token: owner.token, json: { inputs: {}, wait_ms: 10_000 } });
