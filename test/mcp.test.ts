@@ -379,6 +379,10 @@ describe('MCP client: MCP servers as plugins of kind mcp', () => {
     expect((await api(`${P}?page_size=100`, { token: other.token })).body.items.some((p: { id: string }) => p.id === created.body.id)).toBe(false);
     const mine = await api(`${P}?page_size=100`, { token: owner.token });
     expect(mine.body.items.map((s: { id: string }) => s.id)).toContain(created.body.id);
+    const mcpOnly = await api(`${P}?kind=mcp&page_size=100`, { token: owner.token });
+    expect(mcpOnly.body.items.length).toBeGreaterThan(0);
+    expect(mcpOnly.body.items.every((p: { kind: string }) => p.kind === 'mcp')).toBe(true);
+    expect((await api(`${P}?kind=openapi&page_size=100`, { token: owner.token })).body.items.some((p: { kind: string }) => p.kind === 'mcp')).toBe(false);
   });
 
   it('refreshes through PUT, keeps the slug, deletes (tools go with the plugin), and checks input', async () => {

@@ -113,4 +113,5 @@ export const PluginSchema = z
 export const PluginListQuery = PaginationQuery.extend({
   search: z.string().trim().max(200).optional(),
   category: z.enum(PLUGIN_CATEGORIES).optional(),
+  kind: z.enum(['openapi', 'mcp']).optional(),
 });

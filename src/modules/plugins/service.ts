@@ -131,8 +131,12 @@ export async function getPlugin(env: Env, user: AuthUser, id: string) {
   return present(await visible(env, user, id));
 }
 
-function filters(q: { search?: string; category?: string }, binds: unknown[]) {
+function filters(q: { search?: string; category?: string; kind?: string }, binds: unknown[]) {
   const where: string[] = [];
+  if (q.kind) {
+    binds.push(q.kind);
+    where.push(`p.kind = ?${binds.length}`);
+  }
   if (q.category) {
     binds.push(q.category);
     where.push(`p.category = ?${binds.length}`);
@@ -155,13 +159,13 @@ async function page(env: Env, where: string[], binds: unknown[], order: string, 
 }
 
 /** Your plugins: the ones you made and the ones you installed. */
-export async function listPlugins(env: Env, user: AuthUser, q: Pagination & { search?: string; category?: string }) {
+export async function listPlugins(env: Env, user: AuthUser, q: Pagination & { search?: string; category?: string; kind?: string }) {
   const binds: unknown[] = [user.id];
   return page(env, ['(p.owner_id = ?1 OR i.id IS NOT NULL)', ...filters(q, binds)], binds, 'p.created_at DESC, p.id', q);
 }
 
 /** The plugin market: published plugins, most installed first. */
-export async function marketPlugins(env: Env, user: AuthUser, q: Pagination & { search?: string; category?: string }) {
+export async function marketPlugins(env: Env, user: AuthUser, q: Pagination & { search?: string; category?: string; kind?: string }) {
   const binds: unknown[] = [user.id];
   return page(env, ['p.is_published = 1', ...filters(q, binds)], binds, 'p.install_count DESC, p.created_at DESC, p.id', q);
 }
