@@ -11,3 +11,4 @@ export * from './workflows';
 export * from './channels';
 export * from './ecosystem';
 export * from './governance';
+export * from './triggers';

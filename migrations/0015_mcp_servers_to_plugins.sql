@@ -1,4 +1,4 @@
--- Remote MCP servers move from their own table into plugins of kind `mcp` (0015 drops the table).
+-- Remote MCP servers move from their own table into plugins of kind `mcp` (0016 drops the table).
 -- A server becomes a plugin with the same id and its owner's installation: the slug is the server
 -- name (so tool names mcp_<server>_<tool> and agents' include_tools stay valid), the cached tool
 -- list keeps its shape, and the encrypted headers JSON is exactly an installation's settings.
