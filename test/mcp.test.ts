@@ -4,6 +4,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BASE, api, createUser, expectError } from './helpers';
 import { createAgent, createApiKey, workerFetch } from './protocol-helpers';
+import { chain, createWorkflow } from './wf-helpers';
 
 type User = Awaited<ReturnType<typeof createUser>>;
 let owner: User;
@@ -76,7 +77,77 @@ describe('MCP server with the official SDK client', () => {
     for (const name of ['agent_nope', `agent_${foreign.id.replace(/-/g, '')}`]) {
       await expect(client.callTool({ name, arguments: { message: 'x' } })).rejects.toThrow(/Unknown tool/);
     }
-    await expect(client.callTool({ name: `agent_${agent.id.replace(/-/g, '')}`, arguments: {} })).rejects.toThrow(/arguments.message/);
+    // Arguments that miss the input schema are a tool execution error the model can correct (MCP 2025-11-25).
+    const bad = await client.callTool({ name: `agent_${agent.id.replace(/-/g, '')}`, arguments: {} });
+    expect(bad.isError).toBe(true);
+    expect((bad.content as Array<{ text: string }>)[0].text).toContain('arguments.message');
+  });
+
+  const INPUTS = [
+    { name: 'city', type: 'string', required: true, description: 'Where' },
+    { name: 'days', type: 'number', default: 3 },
+  ];
+  const greeter = () => chain([{ id: 't', type: 'template', config: { template: '{{inputs.city}} for {{inputs.days}} days' } }], { plan: '{{t.text}}', city: '{{inputs.city}}' });
+
+  it('lists the caller’s active workflows with their input schema, not drafts or other users’', async () => {
+    const active = await createWorkflow(owner.token, greeter(), { name: 'Trip planner', description: 'Plans trips', inputs_schema: INPUTS, status: 'active' });
+    const draft = await createWorkflow(owner.token, greeter(), { name: 'Draft', inputs_schema: INPUTS });
+    const foreign = await createWorkflow(other.token, greeter(), { name: 'Foreign', inputs_schema: INPUTS, status: 'active' });
+    const { tools } = await (await connect()).listTools();
+    const names = tools.map((t) => t.name);
+    const name = `workflow_${active.id.replace(/-/g, '')}`;
+    expect(names).toContain(name);
+    expect(names).not.toContain(`workflow_${draft.id.replace(/-/g, '')}`);
+    expect(names).not.toContain(`workflow_${foreign.id.replace(/-/g, '')}`);
+    const tool = tools.find((t) => t.name === name)!;
+    expect(tool.title).toBe('Trip planner');
+    expect(tool.description).toContain('Plans trips');
+    expect(tool.inputSchema).toEqual({
+      type: 'object',
+      properties: { city: { type: 'string', description: 'Where' }, days: { type: 'number', default: 3 } },
+      required: ['city'],
+    });
+  });
+
+  it('runs a workflow as a tool: outputs as structured content; bad arguments, failures, drafts and foreign workflows', async () => {
+    const wf = await createWorkflow(owner.token, greeter(), { name: 'Trip planner', inputs_schema: INPUTS, status: 'active' });
+    const name = `workflow_${wf.id.replace(/-/g, '')}`;
+    const client = await connect();
+    const ok = await client.callTool({ name, arguments: { city: 'Paris' } });
+    expect(ok.isError).toBe(false);
+    expect(ok.structuredContent).toEqual({ plan: 'Paris for 3 days', city: 'Paris' });
+    expect(JSON.parse((ok.content as Array<{ text: string }>)[0].text)).toEqual({ plan: 'Paris for 3 days', city: 'Paris' });
+    const row = await env.DB.prepare("SELECT status, trigger, inputs FROM executions WHERE workflow_id = ? AND trigger = 'mcp'").bind(wf.id).first();
+    expect(row).toMatchObject({ status: 'succeeded', trigger: 'mcp' });
+    expect(JSON.parse(row!.inputs as string)).toEqual({ city: 'Paris', days: 3 });
+
+    // Arguments that miss the schema: a tool execution error naming the field, and no run.
+    for (const args of [{}, { city: 'Paris', days: 'three' }]) {
+      const bad = await client.callTool({ name, arguments: args });
+      expect(bad.isError).toBe(true);
+      expect((bad.content as Array<{ text: string }>)[0].text).toMatch(/^Input validation error: arguments\.(city|days)/);
+    }
+    expect(await env.DB.prepare('SELECT count(*) AS n FROM executions WHERE workflow_id = ?').bind(wf.id).first('n')).toBe(1);
+    // Arguments that are not an object are a malformed request.
+    const malformed = await rpc({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name, arguments: [1] } });
+    expect(malformed.body.error.code).toBe(-32602);
+
+    // A run that fails is a tool result flagged isError, with the execution id to look it up.
+    const failing = await createWorkflow(owner.token, chain([{ id: 'l', type: 'llm', config: { prompt: '/error' } }]), { status: 'active' });
+    const failed = await client.callTool({ name: `workflow_${failing.id.replace(/-/g, '')}`, arguments: {} });
+    expect(failed.isError).toBe(true);
+    const exec = await env.DB.prepare('SELECT id FROM executions WHERE workflow_id = ?').bind(failing.id).first<{ id: string }>();
+    expect((failed.content as Array<{ text: string }>)[0].text).toContain(exec!.id);
+    expect(failed.structuredContent).toMatchObject({ execution_id: exec!.id, status: 'failed', error: { code: 'LLM_ERROR' } });
+
+    // Drafts and other users' workflows are unknown tools (a protocol error), and nothing runs.
+    const draft = await createWorkflow(owner.token, greeter(), { inputs_schema: INPUTS });
+    const foreign = await createWorkflow(other.token, greeter(), { inputs_schema: INPUTS, status: 'active' });
+    for (const id of [draft.id, foreign.id]) {
+      await expect(client.callTool({ name: `workflow_${id.replace(/-/g, '')}`, arguments: { city: 'Rome' } })).rejects.toThrow(/Unknown tool/);
+    }
+    const ran = await env.DB.prepare('SELECT count(*) AS n FROM executions WHERE workflow_id IN (?, ?)').bind(draft.id, foreign.id).first('n');
+    expect(ran).toBe(0);
   });
 
   it('requires an API key: a JWT, a bad key or none is 401', async () => {
@@ -148,18 +219,33 @@ describe('MCP JSON-RPC details', () => {
   });
 });
 
-describe('MCP client: remote MCP servers as tools', () => {
+describe('MCP client: MCP servers as plugins of kind mcp', () => {
   const server = (path: string) => `${env.FAKE_BASE_URL}/mcp/${path}`;
+  const P = '/api/v1/plugins';
+  const createMcp = (token: string, json: Record<string, unknown>) => api(P, { token, json: { kind: 'mcp', ...json } });
 
-  it('connects a server (sessions, SSE answers), lists its tools as mcp_<server>_<tool> and runs them through the tools API', async () => {
-    const created = await api('/api/v1/mcp/servers', { token: owner.token, json: { name: 'fake', url: server('tools'), description: 'SDK server', owner_id: other.id } });
+  it('connects a server (sessions, SSE answers), lists its tools as mcp_<slug>_<tool> and runs them through the tools API', async () => {
+    const created = await createMcp(owner.token, { name: 'Fake', url: server('tools'), description: 'SDK server', category: 'development', owner_id: other.id });
     expect(created.status, created.text).toBe(201);
-    expect(created.body).toMatchObject({ name: 'fake', owner_id: owner.id, header_names: [], server_info: { name: 'fake-mcp' } });
-    expect(created.body.protocol_version).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-    const names = created.body.tools.map((t: { name: string }) => t.name).sort();
+    expect(created.body).toMatchObject({
+      kind: 'mcp',
+      name: 'Fake',
+      slug: 'fake',
+      owner_id: owner.id,
+      category: 'development',
+      base_url: server('tools'),
+      auth: { type: 'headers', headers: [] },
+      required_settings: [],
+      version: '0.1.0',
+      mcp: { server_info: { name: 'fake-mcp' } },
+      install_count: 1,
+      installation: { enabled: true, settings_fields: [] },
+    });
+    expect(created.body.mcp.protocol_version).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    const names = created.body.operations.map((t: { tool_ref: string }) => t.tool_ref).sort();
     expect(names).toEqual(['mcp_fake_add', 'mcp_fake_fail', 'mcp_fake_files_read', 'mcp_fake_shout']);
-    const add = created.body.tools.find((t: { name: string }) => t.name === 'mcp_fake_add');
-    expect(add).toMatchObject({ remote_name: 'add', title: 'Add', description: 'Adds two numbers', input_schema: { type: 'object', required: ['a', 'b'] } });
+    const add = created.body.operations.find((t: { tool_ref: string }) => t.tool_ref === 'mcp_fake_add');
+    expect(add).toMatchObject({ name: 'add', tool_name: 'mcp_fake_add', title: 'Add', description: 'Adds two numbers', parameters: { type: 'object', required: ['a', 'b'] } });
 
     const sum = await api('/api/v1/tools/mcp_fake_add/use', { token: owner.token, json: { arguments: { a: 2, b: 40 } } });
     expect(sum.status, sum.text).toBe(200);
@@ -172,8 +258,6 @@ describe('MCP client: remote MCP servers as tools', () => {
     expectError(await api('/api/v1/tools/mcp_fake_add/use', { token: owner.token, json: { arguments: { a: 'two' } } }), 422, 'VALIDATION_ERROR');
     const failed = expectError(await api('/api/v1/tools/mcp_fake_fail/use', { token: owner.token, json: { arguments: {} } }), 502, 'MCP_ERROR');
     expect(failed.message).toContain('the disk is on fire');
-    const tool = await api('/api/v1/tools/mcp_fake_add', { token: owner.token });
-    expect(tool.body).toMatchObject({ id: 'mcp_fake_add', type: 'mcp', builtin: false });
 
     // Every session the client opened was ended with DELETE.
     const stats = await (await fetch(`${env.FAKE_BASE_URL}/mcp/stats`)).json<{ open_sessions: number; closed_sessions: number }>();
@@ -184,8 +268,38 @@ describe('MCP client: remote MCP servers as tools', () => {
     expect(usage.results).toContainEqual({ tool_type: 'mcp', ok: 1 });
   });
 
-  it('lets an agent call an MCP tool (through the OpenAI endpoint)', async () => {
-    await api('/api/v1/mcp/servers', { token: owner.token, json: { name: 'calc', url: server('tools') } });
+  it('GET /tools lists MCP plugin tools (type mcp, apart from type plugin); GET /tools/{name} answers from the cached list', async () => {
+    const created = await createMcp(owner.token, { name: 'Listed', url: server('tools'), category: 'search' });
+    expect(created.status, created.text).toBe(201);
+    const all = await api('/api/v1/tools?page_size=100', { token: owner.token });
+    const listed = all.body.items.find((t: { id: string }) => t.id === 'mcp_listed_add');
+    expect(listed).toMatchObject({ name: 'mcp_listed_add', type: 'mcp', builtin: false, category: 'search', parameters: { required: ['a', 'b'] }, config: { plugin_id: created.body.id, plugin_name: 'Listed' } });
+    expect(listed.description).toContain('Adds two numbers');
+    const onlyMcp = await api('/api/v1/tools?type=mcp&page_size=100', { token: owner.token });
+    expect(onlyMcp.body.items.every((t: { type: string }) => t.type === 'mcp')).toBe(true);
+    expect(onlyMcp.body.items.map((t: { id: string }) => t.id)).toEqual(expect.arrayContaining(['mcp_listed_add', 'mcp_listed_shout']));
+    expect((await api('/api/v1/tools?type=plugin&page_size=100', { token: owner.token })).body.items.some((t: { type: string }) => t.type === 'mcp')).toBe(false);
+    expect((await api('/api/v1/tools?type=mcp&search=upper-cases', { token: owner.token })).body.items.map((t: { id: string }) => t.id)).toContain('mcp_listed_shout');
+    expect((await api('/api/v1/tools?type=mcp&category=search', { token: owner.token })).body.items.map((t: { id: string }) => t.id)).toContain('mcp_listed_add');
+
+    // The definition comes from D1: it answers even while the server is unreachable.
+    const before = (await (await fetch(`${env.FAKE_BASE_URL}/mcp/stats`)).json<{ closed_sessions: number }>()).closed_sessions;
+    const one = await api('/api/v1/tools/mcp_listed_add', { token: owner.token });
+    expect(one.status, one.text).toBe(200);
+    expect(one.body).toEqual(listed);
+    expect((await (await fetch(`${env.FAKE_BASE_URL}/mcp/stats`)).json<{ closed_sessions: number }>()).closed_sessions).toBe(before);
+    expectError(await api('/api/v1/tools/mcp_listed_nope', { token: owner.token }), 404, 'NOT_FOUND');
+    // Another user sees none of it.
+    expect((await api('/api/v1/tools?type=mcp', { token: other.token })).body.total).toBe(0);
+    expectError(await api('/api/v1/tools/mcp_listed_add', { token: other.token }), 404, 'NOT_FOUND');
+    // A disabled plugin's tools leave the list and stop resolving.
+    await api(`${P}/${created.body.id}/disable`, { token: owner.token, method: 'POST' });
+    expect((await api('/api/v1/tools?type=mcp&page_size=100', { token: owner.token })).body.items.map((t: { id: string }) => t.id)).not.toContain('mcp_listed_add');
+    expectError(await api('/api/v1/tools/mcp_listed_add/use', { token: owner.token, json: { arguments: { a: 1, b: 2 } } }), 404, 'NOT_FOUND');
+  });
+
+  it('lets an agent call an MCP tool (through the OpenAI endpoint) and a workflow tool node run one', async () => {
+    expect((await createMcp(owner.token, { name: 'calc', url: server('tools') })).status).toBe(201);
     const agent = await createAgent(owner.token, { include_tools: ['mcp_calc_add'] });
     const completion = await api('/api/v1/openai/chat/completions', {
       token: key,
@@ -196,59 +310,128 @@ describe('MCP client: remote MCP servers as tools', () => {
     // Unknown MCP tools are rejected like unknown builtins.
     const bad = await api('/api/v1/agents', { token: owner.token, json: { name: 'x', include_tools: ['mcp_calc_nope'] } });
     expect(expectError(bad, 422, 'VALIDATION_ERROR').message).toContain('mcp_calc_nope');
+    // Another user cannot include it; exports leave it out like other plugin tools.
+    expectError(await api('/api/v1/agents', { token: other.token, json: { name: 'x', include_tools: ['mcp_calc_add'] } }), 422, 'VALIDATION_ERROR');
+    const withBuiltin = await createAgent(owner.token, { include_tools: ['mcp_calc_add', 'calculator'] });
+    expect((await api(`/api/v1/agents/${withBuiltin.id}/export`, { token: owner.token })).body.agent.include_tools).toEqual(['calculator']);
+
+    const wf = await createWorkflow(owner.token, chain([{ id: 'sum', type: 'tool', config: { tool: 'mcp_calc_add', arguments: { a: 1, b: 2 } } }], { r: '{{sum.result}}' }));
+    const ran = await api(`/api/v1/workflows/${wf.id}/execute`, { token: owner.token, json: { inputs: {}, wait_ms: 10_000 } });
+    expect(ran.body, ran.text).toMatchObject({ status: 'succeeded', outputs: { r: '3' } });
   });
 
   it('sends stored headers (encrypted at rest, never returned); a server refusing us is not saved', async () => {
-    const refused = await api('/api/v1/mcp/servers', { token: owner.token, json: { name: 'secure', url: server('secure') } });
+    const refused = await createMcp(owner.token, { name: 'secure', url: server('secure') });
     expect(expectError(refused, 502, 'MCP_ERROR').message).toContain('401');
-    const created = await api('/api/v1/mcp/servers', {
-      token: owner.token,
-      json: { name: 'secure', url: server('secure'), headers: { Authorization: 'Bearer fake-mcp-secret' } },
-    });
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM plugins WHERE owner_id = ? AND slug = 'secure'").bind(owner.id).first('n')).toBe(0);
+    const created = await createMcp(owner.token, { name: 'secure', url: server('secure'), headers: { Authorization: 'Bearer fake-mcp-secret' } });
     expect(created.status, created.text).toBe(201);
-    expect(created.body.header_names).toEqual(['Authorization']);
+    expect(created.body).toMatchObject({ auth: { type: 'headers', headers: ['Authorization'] }, required_settings: ['Authorization'], installation: { settings_fields: ['Authorization'] } });
     expect(created.text).not.toContain('fake-mcp-secret');
-    const row = await env.DB.prepare('SELECT * FROM mcp_servers WHERE id = ?').bind(created.body.id).first();
-    expect(JSON.stringify(row)).not.toContain('fake-mcp-secret');
+    const rows = await env.DB.prepare('SELECT p.*, i.settings_encrypted FROM plugins p JOIN plugin_installations i ON i.plugin_id = p.id WHERE p.id = ?').bind(created.body.id).first();
+    expect(rows!.settings_encrypted).toBeTruthy();
+    expect(JSON.stringify(rows)).not.toContain('fake-mcp-secret');
+    const got = await api(`${P}/${created.body.id}`, { token: owner.token });
+    expect(got.text).not.toContain('fake-mcp-secret');
     const used = await api('/api/v1/tools/mcp_secure_add/use', { token: owner.token, json: { arguments: { a: 1, b: 1 } } });
     expect(used.body.output).toBe('2');
   });
 
-  it('owner scoping: other users see no servers and no tools', async () => {
-    const created = await api('/api/v1/mcp/servers', { token: owner.token, json: { name: 'private', url: server('tools') } });
-    expectError(await api(`/api/v1/mcp/servers/${created.body.id}`, { token: other.token }), 404, 'NOT_FOUND');
-    expectError(await api(`/api/v1/mcp/servers/${created.body.id}`, { token: other.token, method: 'DELETE' }), 404, 'NOT_FOUND');
-    expectError(await api('/api/v1/tools/mcp_private_add/use', { token: other.token, json: { arguments: { a: 1, b: 1 } } }), 404, 'NOT_FOUND');
-    expect((await api('/api/v1/mcp/servers', { token: other.token })).body).toMatchObject({ items: [], total: 0 });
-    const mine = await api('/api/v1/mcp/servers?page_size=100', { token: owner.token });
-    expect(mine.body.items.map((s: { id: string }) => s.id)).toContain(created.body.id);
+  it('published MCP plugins: an installer’s tools carry the installer’s own headers; slugs stay unique per user', async () => {
+    const alice = await createUser('mcp-alice');
+    const bob = await createUser('mcp-bob');
+    const created = await createMcp(alice.token, { name: 'Vault', url: server('secure'), headers: { Authorization: 'Bearer fake-mcp-secret' }, is_published: true });
+    expect(created.status, created.text).toBe(201);
+    const id = created.body.id;
+    const market = await api(`${P}/market?search=Vault`, { token: bob.token });
+    expect(market.body.items.map((p: { id: string }) => p.id)).toContain(id);
+    expect(market.text).not.toContain('fake-mcp-secret');
+    // Only the plugin's header names are settings.
+    expectError(await api(`${P}/${id}/install`, { token: bob.token, json: { settings: { Cookie: 'x' } } }), 422, 'VALIDATION_ERROR');
+    // Installed without a value: the server refuses Bob, who never got Alice's secret.
+    const inst = await api(`${P}/${id}/install`, { token: bob.token, json: { settings: {} } });
+    expect(inst.status, inst.text).toBe(201);
+    expect(inst.body).toMatchObject({ kind: 'mcp', install_count: 2, installation: { enabled: true, settings_fields: [] } });
+    const refused = expectError(await api('/api/v1/tools/mcp_vault_add/use', { token: bob.token, json: { arguments: { a: 1, b: 1 } } }), 502, 'MCP_ERROR');
+    expect(refused.message).toContain('401');
+    // With his own value (given through enable), it works.
+    expect((await api(`${P}/${id}/enable`, { token: bob.token, json: { settings: { Authorization: 'Bearer fake-mcp-secret' } } })).status).toBe(200);
+    expect((await api('/api/v1/tools/mcp_vault_add/use', { token: bob.token, json: { arguments: { a: 2, b: 3 } } })).body.output).toBe('5');
+    // Header names cannot change under installers; the owner may change values.
+    expectError(await api(`${P}/${id}`, { token: alice.token, method: 'PUT', json: { headers: { 'X-Key': 'k' } } }), 422, 'VALIDATION_ERROR');
+    // A second MCP plugin with the same slug for Bob is a conflict, as is installing Alice's twin.
+    expectError(await createMcp(bob.token, { name: 'vault', url: server('tools') }), 409, 'CONFLICT');
+    const twin = await createMcp(bob.token, { name: 'Twin', url: server('tools'), is_published: true });
+    const twinOfAlice = await createMcp(alice.token, { name: 'twin', url: server('tools') });
+    expect(twinOfAlice.status).toBe(201);
+    expectError(await api(`${P}/${twin.body.id}/install`, { token: alice.token, json: {} }), 409, 'CONFLICT');
+    // Uninstalling takes the tools away.
+    expect((await api(`${P}/${id}/install`, { token: bob.token, method: 'DELETE' })).status).toBe(204);
+    expectError(await api('/api/v1/tools/mcp_vault_add/use', { token: bob.token, json: { arguments: { a: 1, b: 1 } } }), 404, 'NOT_FOUND');
   });
 
-  it('refreshes, deletes (tools go with the server), and checks input', async () => {
-    const created = await api('/api/v1/mcp/servers', { token: owner.token, json: { name: 'temp', url: server('tools') } });
-    const refreshed = await api(`/api/v1/mcp/servers/${created.body.id}/refresh`, { token: owner.token, method: 'POST' });
-    expect(refreshed.status, refreshed.text).toBe(200);
-    expect(refreshed.body.tools).toHaveLength(4);
-    expect(refreshed.body.refreshed_at >= created.body.refreshed_at).toBe(true);
-    expectError(await api('/api/v1/mcp/servers', { token: owner.token, json: { name: 'temp', url: server('tools') } }), 409, 'CONFLICT');
-    expect((await api(`/api/v1/mcp/servers/${created.body.id}`, { token: owner.token, method: 'DELETE' })).status).toBe(204);
+  it('owner scoping: other users see no unpublished plugin and no tools', async () => {
+    const created = await createMcp(owner.token, { name: 'private', url: server('tools') });
+    expectError(await api(`${P}/${created.body.id}`, { token: other.token }), 404, 'NOT_FOUND');
+    expectError(await api(`${P}/${created.body.id}`, { token: other.token, method: 'DELETE' }), 404, 'NOT_FOUND');
+    expectError(await api(`${P}/${created.body.id}/install`, { token: other.token, json: {} }), 404, 'NOT_FOUND');
+    expectError(await api('/api/v1/tools/mcp_private_add/use', { token: other.token, json: { arguments: { a: 1, b: 1 } } }), 404, 'NOT_FOUND');
+    expect((await api(`${P}?page_size=100`, { token: other.token })).body.items.some((p: { id: string }) => p.id === created.body.id)).toBe(false);
+    const mine = await api(`${P}?page_size=100`, { token: owner.token });
+    expect(mine.body.items.map((s: { id: string }) => s.id)).toContain(created.body.id);
+    const mcpOnly = await api(`${P}?kind=mcp&page_size=100`, { token: owner.token });
+    expect(mcpOnly.body.items.length).toBeGreaterThan(0);
+    expect(mcpOnly.body.items.every((p: { kind: string }) => p.kind === 'mcp')).toBe(true);
+    expect((await api(`${P}?kind=openapi&page_size=100`, { token: owner.token })).body.items.some((p: { kind: string }) => p.kind === 'mcp')).toBe(false);
+  });
+
+  it('refreshes through PUT, keeps the slug, deletes (tools go with the plugin), and checks input', async () => {
+    const created = await createMcp(owner.token, { name: 'temp', url: server('tools') });
+    const renamed = await api(`${P}/${created.body.id}`, { token: owner.token, method: 'PUT', json: { name: 'Temporary', description: 'renamed' } });
+    expect(renamed.status, renamed.text).toBe(200);
+    expect(renamed.body).toMatchObject({ name: 'Temporary', slug: 'temp', description: 'renamed' });
+    expect(renamed.body.mcp.refreshed_at).toBe(created.body.mcp.refreshed_at);
+    // The tool list is re-read on refresh: tools the server dropped go, new ones come.
+    await env.DB.prepare("UPDATE plugins SET operations = '[]' WHERE id = ?").bind(created.body.id).run();
     expectError(await api('/api/v1/tools/mcp_temp_add/use', { token: owner.token, json: { arguments: { a: 1, b: 1 } } }), 404, 'NOT_FOUND');
-    expectError(await api(`/api/v1/mcp/servers/${created.body.id}`, { token: owner.token }), 404, 'NOT_FOUND');
+    const refreshed = await api(`${P}/${created.body.id}`, { token: owner.token, method: 'PUT', json: { refresh: true } });
+    expect(refreshed.status, refreshed.text).toBe(200);
+    expect(refreshed.body.operations).toHaveLength(4);
+    expect(refreshed.body.mcp.refreshed_at >= created.body.mcp.refreshed_at).toBe(true);
+    expect((await api('/api/v1/tools/mcp_temp_add/use', { token: owner.token, json: { arguments: { a: 1, b: 1 } } })).body.output).toBe('2');
+    // A new URL is checked and connected to before it is saved.
+    expectError(await api(`${P}/${created.body.id}`, { token: owner.token, method: 'PUT', json: { url: 'http://10.0.0.1/mcp' } }), 400, 'SSRF_BLOCKED');
+    expectError(await api(`${P}/${created.body.id}`, { token: owner.token, method: 'PUT', json: { url: server('secure') } }), 502, 'MCP_ERROR');
+    expect((await api(`${P}/${created.body.id}`, { token: owner.token })).body.base_url).toBe(server('tools'));
+    // Fields of the other kind are refused, both ways.
+    expectError(await api(`${P}/${created.body.id}`, { token: owner.token, method: 'PUT', json: { openapi: { openapi: '3.0.0' } } }), 422, 'VALIDATION_ERROR');
+    expectError(await api(`${P}/${created.body.id}`, { token: other.token, method: 'PUT', json: { refresh: true } }), 404, 'NOT_FOUND');
+
+    expectError(await createMcp(owner.token, { name: 'temp', url: server('tools') }), 409, 'CONFLICT');
+    expect((await api(`${P}/${created.body.id}`, { token: owner.token, method: 'DELETE' })).status).toBe(204);
+    expectError(await api('/api/v1/tools/mcp_temp_add/use', { token: owner.token, json: { arguments: { a: 1, b: 1 } } }), 404, 'NOT_FOUND');
+    expectError(await api(`${P}/${created.body.id}`, { token: owner.token }), 404, 'NOT_FOUND');
 
     for (const [json, field] of [
-      [{ name: 'Has_Underscore', url: server('tools') }, 'body.name'],
+      [{ name: '', url: server('tools') }, 'body.name'],
       [{ name: 'ok', url: 'not a url' }, 'body.url'],
       [{ name: 'ok', url: server('tools'), headers: { 'bad header': 'x' } }, 'body.headers'],
+      [{ url: server('tools') }, 'body.name'],
     ] as const) {
-      expect(expectError(await api('/api/v1/mcp/servers', { token: owner.token, json }), 422, 'VALIDATION_ERROR').message).toContain(field);
+      expect(expectError(await createMcp(owner.token, json), 422, 'VALIDATION_ERROR').message).toContain(field);
     }
-    expectError(await api('/api/v1/mcp/servers'), 401, 'UNAUTHORIZED');
+    expectError(await api(P, { token: owner.token, json: { kind: 'soap', name: 'x' } }), 422, 'VALIDATION_ERROR');
+    expectError(await createMcp('', { name: 'x', url: server('tools') }), 401, 'UNAUTHORIZED');
   });
 
   it('goes through the SSRF guard', async () => {
     for (const url of ['http://localhost:8080/mcp', 'http://169.254.169.254/latest', 'http://10.0.0.1/mcp']) {
-      expectError(await api('/api/v1/mcp/servers', { token: owner.token, json: { name: 'evil', url } }), 400, 'SSRF_BLOCKED');
+      expectError(await createMcp(owner.token, { name: 'evil', url }), 400, 'SSRF_BLOCKED');
     }
-    expect((await api('/api/v1/mcp/servers', { token: owner.token })).body.items.some((s: { name: string }) => s.name === 'evil')).toBe(false);
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM plugins WHERE slug = 'evil'").first('n')).toBe(0);
+  });
+
+  it('the /mcp/servers endpoints are gone', async () => {
+    expectError(await api('/api/v1/mcp/servers', { token: owner.token }), 404);
   });
 });

@@ -99,9 +99,12 @@ export const marketInstalls = sqliteTable(
 );
 
 /**
- * Plugins: a set of HTTP tools imported from an OpenAPI document. The document and the derived
- * operations are public to installers once `is_published`; credentials never live here — each
- * installation holds its own, encrypted.
+ * Plugins: a set of tools, of one of two kinds. `openapi`: HTTP tools imported from an OpenAPI
+ * document (`spec`), calls going to `base_url`. `mcp`: a remote MCP server at `base_url` whose
+ * tool list is cached in `operations` (`spec` holds what the server said of itself); `auth` is
+ * `{type: 'headers', headers: [names]}`. The document and the derived operations are public to
+ * installers once `is_published`; credentials never live here — each installation holds its own,
+ * encrypted (for `mcp`, a value per header name).
  */
 export const plugins = sqliteTable(
   'plugins',
@@ -113,11 +116,11 @@ export const plugins = sqliteTable(
     description: text('description').notNull().default(''),
     category: text('category').notNull().default('general'),
     version: text('version').notNull().default('1.0.0'),
-    kind: text('kind', { enum: ['openapi'] }).notNull().default('openapi'),
+    kind: text('kind', { enum: ['openapi', 'mcp'] }).notNull().default('openapi'),
     baseUrl: text('base_url').notNull(),
-    /** JSON: `{type: none|api_key|bearer|basic, in?, name?}` taken from the document's security scheme. */
+    /** JSON: `{type: none|api_key|bearer|basic, in?, name?}` taken from the document's security scheme; mcp: `{type: 'headers', headers}`. */
     auth: text('auth').notNull(),
-    /** JSON: the operations as tool definitions (name, method, path, parameters). */
+    /** JSON: the operations as tool definitions (openapi: name, method, path, parameters; mcp: name, remote_name, title, description, input_schema). */
     operations: text('operations').notNull(),
     spec: text('spec').notNull(),
     isPublished: integer('is_published').notNull().default(0),

@@ -6,7 +6,6 @@ export * from './api-keys';
 export * from './goals';
 export * from './notifications';
 export * from './tools';
-export * from './mcp';
 export * from './knowledge';
 export * from './workflows';
 export * from './channels';

@@ -6,10 +6,13 @@ import { validationError } from '../../lib/errors';
  * request body). The document's security scheme decides which settings an installer provides.
  */
 export interface PluginAuth {
-  type: 'none' | 'api_key' | 'bearer' | 'basic';
+  /** `headers`: an MCP plugin's request headers, one setting per header name. */
+  type: 'none' | 'api_key' | 'bearer' | 'basic' | 'headers';
   /** api_key: where and under which name the key goes. */
   in?: 'header' | 'query';
   name?: string;
+  /** headers: the header names an installer gives values for. */
+  headers?: string[];
 }
 
 export interface PluginOperation {
@@ -135,5 +138,6 @@ export function importOpenApi(raw: unknown): ImportedSpec {
 
 /** The settings an installer must give for an auth scheme. */
 export function requiredSettings(auth: PluginAuth): string[] {
+  if (auth.type === 'headers') return auth.headers ?? [];
   return { none: [], api_key: ['api_key'], bearer: ['token'], basic: ['username', 'password'] }[auth.type];
 }

@@ -47,7 +47,7 @@ export function registerBuiltinTool(tool: BuiltinTool): void {
 /** Display order of categories. */
 export const TOOL_CATEGORIES = ['math', 'time', 'text', 'data', 'encoding', 'web', 'ai', 'platform', 'integration', 'code'] as const;
 
-/** A tool that exists per user rather than in code (e.g. a connected MCP server's tool). */
+/** A tool that exists per user rather than in code (e.g. a tool of an installed MCP plugin). */
 export interface DynamicTool {
   name: string;
   description: string;
@@ -58,7 +58,7 @@ export interface DynamicTool {
 }
 
 /**
- * Resolves a family of dynamic tools by name prefix (`mcp_`). Modules register one at import
+ * Resolves a family of dynamic tools by name prefix (`mcp_`, registered by the plugins module). Modules register one at import
  * time, so invokeTool and agents' include_tools reach these tools without the engine knowing
  * the modules.
  */

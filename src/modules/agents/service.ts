@@ -1,6 +1,7 @@
 import { resolveModelTarget, findUsableConfig } from '../../engine/llm/resolve';
 import type { ModelTarget } from '../../engine/llm/gateway';
 import type { ToolSpec } from '../../engine/llm/types';
+import { MCP_TOOL_PREFIX } from '../../engine/plugins/mcp';
 import { enabledPluginTools, isPluginRef } from '../../engine/plugins/tools';
 import { findBuiltinTool, findDynamicTool } from '../../engine/tools/registry';
 import type { Env } from '../../env';
@@ -126,7 +127,7 @@ export async function resolveToolRefs(env: Env, userId: string, refs: string[], 
   for (const ref of refs) {
     if (UUID.test(ref)) continue;
     if (findBuiltinTool(ref)) builtin.push(ref);
-    // Dynamic tools (an MCP server's `mcp_<server>_<tool>`) count as builtin-like names.
+    // Dynamic tools (an MCP plugin's `mcp_<slug>_<tool>`) count as builtin-like names.
     else if (await findDynamicTool({ env, userId }, ref)) builtin.push(ref);
     else unknown.push(ref);
   }
@@ -474,8 +475,8 @@ export async function exportAgent(env: Env, user: AuthUser, id: string): Promise
       system_prompt: agent.system_prompt,
       model_config: modelConfig,
       iteration_limit: agent.iteration_limit,
-      // Custom and plugin tools are the exporter's (their definitions, their credentials): left out.
-      include_tools: agent.include_tools.filter((ref) => !UUID.test(ref) && !isPluginRef(ref)),
+      // Custom and plugin tools (MCP plugins' `mcp_…` included) are the exporter's (their definitions, their credentials): left out.
+      include_tools: agent.include_tools.filter((ref) => !UUID.test(ref) && !isPluginRef(ref) && !ref.startsWith(MCP_TOOL_PREFIX)),
       workflow_config: agent.workflow_config as AgentExport['agent']['workflow_config'],
     },
   };

@@ -1,8 +1,11 @@
 import type { Env } from '../../env';
 import type { AuthUser } from '../../lib/auth';
+import type { InputDef } from '../../engine/workflow/types';
+import { applyInputDefaults, checkInputs } from '../../engine/workflow/nodes';
 import { ApiError } from '../../lib/errors';
 import { runAgent } from '../agents/runner';
 import { loadAgent } from '../agents/service';
+import { executeWorkflow } from '../executions/service';
 import { APP_VERSION } from '../health';
 
 /**
@@ -36,9 +39,13 @@ class RpcError extends Error {
 
 const rpcError = (id: Id, code: number, message: string): JsonRpcResponse => ({ jsonrpc: '2.0', id, error: { code, message } });
 
-/** Tool names are the agent id without dashes: stable, unique and within MCP's [A-Za-z0-9_-]{1,64}. */
+/** Tool names are the resource id without dashes: stable, unique and within MCP's [A-Za-z0-9_-]{1,64}. */
 export const agentToolName = (agentId: string) => `agent_${agentId.replace(/-/g, '')}`;
-const AGENT_TOOL = /^agent_([0-9a-f]{8})([0-9a-f]{4})([0-9a-f]{4})([0-9a-f]{4})([0-9a-f]{12})$/i;
+export const workflowToolName = (workflowId: string) => `workflow_${workflowId.replace(/-/g, '')}`;
+const RESOURCE_TOOL = /^(agent|workflow)_([0-9a-f]{8})([0-9a-f]{4})([0-9a-f]{4})([0-9a-f]{4})([0-9a-f]{12})$/i;
+
+/** How long tools/call waits for a workflow run before answering with its execution id. */
+export const WORKFLOW_WAIT_MS = 60_000;
 
 const AGENT_INPUT_SCHEMA = {
   type: 'object',
@@ -46,31 +53,60 @@ const AGENT_INPUT_SCHEMA = {
   required: ['message'],
 };
 
+/** A workflow's input definitions as the JSON Schema of the tool's arguments (type defaults to string, as runs check). */
+export function workflowInputSchema(defs: InputDef[]): Record<string, unknown> {
+  const properties: Record<string, Record<string, unknown>> = {};
+  for (const d of defs) {
+    properties[d.name] = {
+      type: d.type ?? 'string',
+      ...(d.description ? { description: d.description } : {}),
+      ...(d.default !== undefined ? { default: d.default } : {}),
+    };
+  }
+  const required = defs.filter((d) => d.required && d.default === undefined).map((d) => d.name);
+  return { type: 'object', properties, ...(required.length ? { required } : {}) };
+}
+
+/**
+ * The caller's own deployed agents (status `deployed`) and active workflows (status `active`),
+ * as the OpenAI models list counts agents: one's own only, admins included — a tool list is per
+ * account, and what is shared with you stays in the API.
+ */
 async function listTools(env: Env, user: AuthUser) {
-  const { results } = await env.DB.prepare("SELECT id, name, description FROM agents WHERE owner_id = ? AND status = 'deployed' ORDER BY created_at, id")
-    .bind(user.id)
-    .all<{ id: string; name: string; description: string }>();
+  const [agents, workflows] = await env.DB.batch<Record<string, unknown>>([
+    env.DB.prepare("SELECT id, name, description FROM agents WHERE owner_id = ? AND status = 'deployed' ORDER BY created_at, id").bind(user.id),
+    env.DB.prepare("SELECT id, name, description, inputs_schema FROM workflows WHERE owner_id = ? AND status = 'active' ORDER BY created_at, id").bind(user.id),
+  ]);
   return {
-    tools: results.map((a) => ({
-      name: agentToolName(a.id),
-      title: a.name,
-      description: `Ask the agent "${a.name}"${a.description ? `: ${a.description}` : ''}. It answers with its reply.`,
-      inputSchema: AGENT_INPUT_SCHEMA,
-    })),
+    tools: [
+      ...(agents.results as Array<{ id: string; name: string; description: string }>).map((a) => ({
+        name: agentToolName(a.id),
+        title: a.name,
+        description: `Ask the agent "${a.name}"${a.description ? `: ${a.description}` : ''}. It answers with its reply.`,
+        inputSchema: AGENT_INPUT_SCHEMA,
+      })),
+      ...(workflows.results as Array<{ id: string; name: string; description: string; inputs_schema: string }>).map((w) => ({
+        name: workflowToolName(w.id),
+        title: w.name,
+        description: `Run the workflow "${w.name}"${w.description ? `: ${w.description}` : ''}. It answers with the run's outputs.`,
+        inputSchema: workflowInputSchema(JSON.parse(w.inputs_schema) as InputDef[]),
+      })),
+    ],
   };
 }
 
-async function callTool(env: Env, user: AuthUser, params: Record<string, unknown>, signal?: AbortSignal) {
-  const name = params.name;
-  if (typeof name !== 'string') throw new RpcError(JSONRPC.INVALID_PARAMS, 'params.name: must be a string');
-  const match = AGENT_TOOL.exec(name);
-  const agent = match ? await loadAgent(env, match.slice(1).join('-').toLowerCase()) : null;
+const toolError = (text: string, structured?: Record<string, unknown>) => ({
+  content: [{ type: 'text', text }],
+  ...(structured ? { structuredContent: structured } : {}),
+  isError: true,
+});
+
+async function callAgent(env: Env, user: AuthUser, name: string, agentId: string, args: Record<string, unknown>, signal?: AbortSignal) {
+  const agent = await loadAgent(env, agentId);
   // Only the caller's deployed agents are tools; anything else is an unknown tool (a protocol error).
   if (!agent || agent.owner_id !== user.id || agent.status !== 'deployed') throw new RpcError(JSONRPC.INVALID_PARAMS, `Unknown tool: ${name}`);
-  const args = (params.arguments ?? {}) as Record<string, unknown>;
-  if (typeof args !== 'object' || Array.isArray(args) || typeof args.message !== 'string' || !args.message) {
-    throw new RpcError(JSONRPC.INVALID_PARAMS, 'arguments.message: must be a non-empty string');
-  }
+  // Arguments that do not fit the input schema are a tool execution error (MCP 2025-11-25), so the model can correct them.
+  if (typeof args.message !== 'string' || !args.message) return toolError('Input validation error: arguments.message: must be a non-empty string');
   try {
     const result = await runAgent({ env, userId: user.id, agent, message: args.message, source: 'mcp', signal });
     return {
@@ -81,8 +117,50 @@ async function callTool(env: Env, user: AuthUser, params: Record<string, unknown
   } catch (e) {
     // Execution failures are tool results the calling model can see, not protocol errors.
     if (!(e instanceof ApiError)) throw e;
-    return { content: [{ type: 'text', text: `${e.code}: ${e.message}` }], isError: true };
+    return toolError(`${e.code}: ${e.message}`);
   }
+}
+
+async function callWorkflow(env: Env, user: AuthUser, name: string, workflowId: string, args: Record<string, unknown>) {
+  const wf = await env.DB.prepare("SELECT id, inputs_schema FROM workflows WHERE id = ? AND owner_id = ? AND status = 'active'")
+    .bind(workflowId, user.id)
+    .first<{ id: string; inputs_schema: string }>();
+  if (!wf) throw new RpcError(JSONRPC.INVALID_PARAMS, `Unknown tool: ${name}`);
+  const defs = JSON.parse(wf.inputs_schema) as InputDef[];
+  const problems = checkInputs(defs, applyInputDefaults(defs, args));
+  if (problems.length) return toolError(`Input validation error: ${problems.map((p) => p.replace(/^inputs\./, 'arguments.')).join('; ')}`);
+  let run;
+  try {
+    run = await executeWorkflow(env, user.id, wf.id, { inputs: args, trigger: 'mcp', waitMs: WORKFLOW_WAIT_MS });
+  } catch (e) {
+    if (!(e instanceof ApiError)) throw e;
+    return toolError(`${e.code}: ${e.message}`);
+  }
+  const { execution, settled } = run;
+  const ref = { execution_id: execution.id, status: execution.status };
+  if (!settled) {
+    return toolError(`The run did not finish within ${WORKFLOW_WAIT_MS / 1000} s; it goes on as execution ${execution.id} (status ${execution.status}): GET /api/v1/executions/${execution.id}`, ref);
+  }
+  if (execution.status !== 'succeeded') {
+    const err = execution.error as { code?: string; message?: string } | null;
+    return toolError(`Execution ${execution.id} ${execution.status}${err ? `: ${err.code ?? 'ERROR'}: ${err.message ?? ''}` : ''}`, { ...ref, error: err });
+  }
+  const outputs = (execution.outputs ?? {}) as Record<string, unknown>;
+  return { content: [{ type: 'text', text: JSON.stringify(outputs) }], structuredContent: outputs, isError: false };
+}
+
+async function callTool(env: Env, user: AuthUser, params: Record<string, unknown>, signal?: AbortSignal) {
+  const name = params.name;
+  if (typeof name !== 'string') throw new RpcError(JSONRPC.INVALID_PARAMS, 'params.name: must be a string');
+  const args = params.arguments ?? {};
+  // Not an object: the request itself is malformed (a protocol error).
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new RpcError(JSONRPC.INVALID_PARAMS, 'params.arguments: must be an object');
+  const match = RESOURCE_TOOL.exec(name);
+  if (!match) throw new RpcError(JSONRPC.INVALID_PARAMS, `Unknown tool: ${name}`);
+  const id = match.slice(2).join('-').toLowerCase();
+  return match[1] === 'agent'
+    ? callAgent(env, user, name, id, args as Record<string, unknown>, signal)
+    : callWorkflow(env, user, name, id, args as Record<string, unknown>);
 }
 
 async function dispatch(env: Env, user: AuthUser, method: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<unknown> {
@@ -95,7 +173,8 @@ async function dispatch(env: Env, user: AuthUser, method: string, params: Record
         protocolVersion,
         capabilities: { tools: { listChanged: false } },
         serverInfo: { name: 'tiangong', title: 'Tiangong agent platform', version: APP_VERSION },
-        instructions: "Each tool is one of your deployed agents: call it with a message and it answers.",
+        instructions:
+          'Each agent_… tool is one of your deployed agents: call it with a message and it answers. Each workflow_… tool is one of your active workflows: call it with its inputs and it answers with the run’s outputs.',
       };
     }
     case 'ping':

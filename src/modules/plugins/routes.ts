@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { authenticated } from '../../lib/auth';
 import { paginatedSchema } from '../../lib/pagination';
-import { errorResponses, idParam, jsonBody, jsonContent } from '../../lib/schemas';
+import { errorResponse, errorResponses, idParam, jsonBody, jsonContent } from '../../lib/schemas';
 import { CreatePluginBody, EnableBody, InstallBody, PluginListQuery, PluginSchema, UpdatePluginBody } from './schemas';
 
 const tags = ['plugins'];
@@ -23,9 +23,17 @@ export const create = createRoute({
   tags,
   method: 'post',
   path: '/',
-  summary: 'Create a plugin from an OpenAPI 3 document: each operation becomes a tool; installed for you with your settings',
+  summary:
+    'Create a plugin, installed for you with your settings: kind openapi (default) from an OpenAPI 3 document, each operation a tool; kind mcp from a remote MCP server (connected first), each of its tools a tool mcp_<slug>_<tool>',
   request: { body: jsonBody(CreatePluginBody) },
-  responses: { 201: one('The plugin'), 400: errorResponses[400], 401: errorResponses[401], 422: errorResponses[422] },
+  responses: {
+    201: one('The plugin'),
+    400: errorResponse('The URL is not allowed (SSRF_BLOCKED)'),
+    401: errorResponses[401],
+    409: errorResponse('MCP: you already have an MCP plugin with this slug'),
+    422: errorResponses[422],
+    502: errorResponse('MCP: the server could not be reached or spoke no MCP (MCP_ERROR, UPSTREAM_ERROR)'),
+  },
 });
 
 export const market = createRoute({
@@ -53,9 +61,17 @@ export const update = createRoute({
   tags,
   method: 'put',
   path: '/{plugin_id}',
-  summary: 'Update a plugin (owner): metadata, publishing, or a new document',
+  summary: 'Update a plugin (owner): metadata, publishing, a new document (openapi); a new URL or headers, or refresh: true, re-read the tool list (mcp)',
   request: { params, body: jsonBody(UpdatePluginBody) },
-  responses: { 200: one('The plugin'), 400: errorResponses[400], 401: errorResponses[401], 403: errorResponses[403], 404: errorResponses[404], 422: errorResponses[422] },
+  responses: {
+    200: one('The plugin'),
+    400: errorResponse('The URL is not allowed (SSRF_BLOCKED)'),
+    401: errorResponses[401],
+    403: errorResponses[403],
+    404: errorResponses[404],
+    422: errorResponses[422],
+    502: errorResponse('MCP: the server could not be reached (MCP_ERROR, UPSTREAM_ERROR)'),
+  },
 });
 
 export const remove = createRoute({
@@ -75,7 +91,13 @@ export const install = createRoute({
   path: '/{plugin_id}/install',
   summary: 'Install a published plugin with your own credentials (encrypted, never returned)',
   request: { params, body: jsonBody(InstallBody) },
-  responses: { 201: one('The plugin with your installation'), 401: errorResponses[401], 404: errorResponses[404], 409: errorResponses[409], 422: errorResponses[422] },
+  responses: {
+    201: one('The plugin with your installation'),
+    401: errorResponses[401],
+    404: errorResponses[404],
+    409: errorResponse('Already installed, or (MCP) you have an MCP plugin with the same slug'),
+    422: errorResponses[422],
+  },
 });
 
 export const uninstall = createRoute({

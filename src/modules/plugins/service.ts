@@ -1,13 +1,15 @@
+import { discoverMcpServer, mcpSlugOf, type McpServerMeta, type McpToolDef } from '../../engine/plugins/mcp';
 import { importOpenApi, requiredSettings, type ImportedSpec, type PluginAuth, type PluginOperation } from '../../engine/plugins/openapi';
 import { pluginToolRef } from '../../engine/plugins/tools';
 import type { Env } from '../../env';
 import { isAdmin, type AuthUser } from '../../lib/auth';
-import { encryptSecret } from '../../lib/crypto';
+import { decryptSecret, encryptSecret } from '../../lib/crypto';
 import { isUniqueViolation, likeContains } from '../../lib/d1';
 import { conflict, forbidden, notFound, validationError } from '../../lib/errors';
 import { checkOutboundUrl } from '../../lib/outbound';
 import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
 import { getSecret } from '../../lib/secrets';
+import type { CreatePluginInput, UpdatePluginInput } from './schemas';
 
 interface PluginRow {
   id: string;
@@ -17,7 +19,7 @@ interface PluginRow {
   description: string;
   category: string;
   version: string;
-  kind: 'openapi';
+  kind: 'openapi' | 'mcp';
   base_url: string;
   auth: string;
   operations: string;
@@ -29,14 +31,38 @@ interface PluginRow {
   inst_enabled: number | null;
   inst_fields: string | null;
   inst_created_at: string | null;
+  inst_settings: string | null;
 }
 
 const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
-const SELECT = `SELECT p.*, i.enabled AS inst_enabled, i.settings_hint AS inst_fields, i.created_at AS inst_created_at
+const SELECT = `SELECT p.*, i.enabled AS inst_enabled, i.settings_hint AS inst_fields, i.created_at AS inst_created_at, i.settings_encrypted AS inst_settings
   FROM plugins p LEFT JOIN plugin_installations i ON i.plugin_id = p.id AND i.user_id = ?1`;
+
+function operationsOf(row: PluginRow) {
+  if (row.kind === 'mcp') {
+    return (JSON.parse(row.operations) as McpToolDef[]).map((t) => ({
+      name: t.remote_name,
+      tool_ref: t.name,
+      tool_name: t.name,
+      ...(t.title ? { title: t.title } : {}),
+      description: t.description,
+      parameters: t.input_schema,
+    }));
+  }
+  return (JSON.parse(row.operations) as PluginOperation[]).map((op) => ({
+    name: op.name,
+    tool_ref: pluginToolRef(row.id, op.name),
+    tool_name: `${row.slug}__${op.name}`.slice(0, 64),
+    description: op.description,
+    method: op.method,
+    path: op.path,
+    parameters: op.parameters,
+  }));
+}
 
 function present(row: PluginRow) {
   const auth = JSON.parse(row.auth) as PluginAuth;
+  // The installation's secrets never leave the service.
   return {
     id: row.id,
     owner_id: row.owner_id,
@@ -49,15 +75,8 @@ function present(row: PluginRow) {
     base_url: row.base_url,
     auth,
     required_settings: requiredSettings(auth),
-    operations: (JSON.parse(row.operations) as PluginOperation[]).map((op) => ({
-      name: op.name,
-      tool_ref: pluginToolRef(row.id, op.name),
-      tool_name: `${row.slug}__${op.name}`.slice(0, 64),
-      description: op.description,
-      method: op.method,
-      path: op.path,
-      parameters: op.parameters,
-    })),
+    operations: operationsOf(row),
+    mcp: row.kind === 'mcp' ? (JSON.parse(row.spec) as McpServerMeta) : null,
     is_published: row.is_published === 1,
     install_count: row.install_count,
     installation:
@@ -112,8 +131,12 @@ export async function getPlugin(env: Env, user: AuthUser, id: string) {
   return present(await visible(env, user, id));
 }
 
-function filters(q: { search?: string; category?: string }, binds: unknown[]) {
+function filters(q: { search?: string; category?: string; kind?: string }, binds: unknown[]) {
   const where: string[] = [];
+  if (q.kind) {
+    binds.push(q.kind);
+    where.push(`p.kind = ?${binds.length}`);
+  }
   if (q.category) {
     binds.push(q.category);
     where.push(`p.category = ?${binds.length}`);
@@ -136,13 +159,13 @@ async function page(env: Env, where: string[], binds: unknown[], order: string, 
 }
 
 /** Your plugins: the ones you made and the ones you installed. */
-export async function listPlugins(env: Env, user: AuthUser, q: Pagination & { search?: string; category?: string }) {
+export async function listPlugins(env: Env, user: AuthUser, q: Pagination & { search?: string; category?: string; kind?: string }) {
   const binds: unknown[] = [user.id];
   return page(env, ['(p.owner_id = ?1 OR i.id IS NOT NULL)', ...filters(q, binds)], binds, 'p.created_at DESC, p.id', q);
 }
 
 /** The plugin market: published plugins, most installed first. */
-export async function marketPlugins(env: Env, user: AuthUser, q: Pagination & { search?: string; category?: string }) {
+export async function marketPlugins(env: Env, user: AuthUser, q: Pagination & { search?: string; category?: string; kind?: string }) {
   const binds: unknown[] = [user.id];
   return page(env, ['p.is_published = 1', ...filters(q, binds)], binds, 'p.install_count DESC, p.created_at DESC, p.id', q);
 }
@@ -150,53 +173,109 @@ export async function marketPlugins(env: Env, user: AuthUser, q: Pagination & { 
 const recount = (env: Env, pluginId: string) =>
   env.DB.prepare('UPDATE plugins SET install_count = (SELECT count(*) FROM plugin_installations WHERE plugin_id = ?1) WHERE id = ?1').bind(pluginId);
 
-export async function createPlugin(
+export async function createPlugin(env: Env, user: AuthUser, body: CreatePluginInput) {
+  return body.kind === 'mcp' ? createMcpPlugin(env, user, body) : createOpenApiPlugin(env, user, body);
+}
+
+const insertPlugin = (
   env: Env,
-  user: AuthUser,
-  body: { openapi: Record<string, unknown>; name?: string; description?: string; category: string; is_published: boolean; settings: Record<string, string> },
-) {
+  p: { id: string; owner: string; name: string; slug: string; description: string; category: string; version: string; kind: string; base_url: string; auth: PluginAuth; operations: unknown; spec: unknown; published: boolean },
+) =>
+  env.DB.prepare(
+    `INSERT INTO plugins (id, owner_id, name, slug, description, category, version, kind, base_url, auth, operations, spec, is_published)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).bind(p.id, p.owner, p.name, p.slug, p.description, p.category, p.version, p.kind, p.base_url, JSON.stringify(p.auth), JSON.stringify(p.operations), JSON.stringify(p.spec), p.published ? 1 : 0);
+
+const insertInstallation = (env: Env, pluginId: string, userId: string, sealed: { encrypted: string | null; hint: string }) =>
+  env.DB.prepare('INSERT INTO plugin_installations (id, plugin_id, user_id, settings_encrypted, settings_hint) VALUES (?, ?, ?, ?, ?)').bind(
+    crypto.randomUUID(),
+    pluginId,
+    userId,
+    sealed.encrypted,
+    sealed.hint,
+  );
+
+async function createOpenApiPlugin(env: Env, user: AuthUser, body: Extract<CreatePluginInput, { kind: 'openapi' }>) {
   const spec = parseSpec(env, body.openapi);
   const sealed = await sealSettings(env, spec.auth, body.settings, 'body.settings');
   const id = crypto.randomUUID();
   const name = body.name ?? spec.title;
   // The plugin and its owner's installation are one write.
   await env.DB.batch([
-    env.DB.prepare(
-      `INSERT INTO plugins (id, owner_id, name, slug, description, category, version, base_url, auth, operations, spec, is_published)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).bind(
+    insertPlugin(env, {
       id,
-      user.id,
+      owner: user.id,
       name,
-      slugOf(name),
-      body.description ?? spec.description,
-      body.category,
-      spec.version,
-      spec.base_url,
-      JSON.stringify(spec.auth),
-      JSON.stringify(spec.operations),
-      JSON.stringify(body.openapi),
-      body.is_published ? 1 : 0,
-    ),
-    env.DB.prepare('INSERT INTO plugin_installations (id, plugin_id, user_id, settings_encrypted, settings_hint) VALUES (?, ?, ?, ?, ?)').bind(
-      crypto.randomUUID(),
-      id,
-      user.id,
-      sealed.encrypted,
-      sealed.hint,
-    ),
+      slug: slugOf(name),
+      description: body.description ?? spec.description,
+      category: body.category,
+      version: spec.version,
+      kind: 'openapi',
+      base_url: spec.base_url,
+      auth: spec.auth,
+      operations: spec.operations,
+      spec: body.openapi,
+      published: body.is_published,
+    }),
+    insertInstallation(env, id, user.id, sealed),
     recount(env, id),
   ]);
   return getPlugin(env, user, id);
 }
 
-export async function updatePlugin(
-  env: Env,
-  user: AuthUser,
-  id: string,
-  body: { openapi?: Record<string, unknown>; name?: string; description?: string; category?: string; is_published?: boolean },
-) {
+/**
+ * MCP tool names carry the plugin's slug (`mcp_<slug>_<tool>`), so a user's installed MCP
+ * plugins must have distinct slugs, their own and the ones they installed alike.
+ */
+async function assertMcpSlugFree(env: Env, userId: string, slug: string) {
+  const taken = await env.DB.prepare(
+    "SELECT p.name FROM plugin_installations i JOIN plugins p ON p.id = i.plugin_id WHERE i.user_id = ? AND p.kind = 'mcp' AND p.slug = ?",
+  )
+    .bind(userId, slug)
+    .first<{ name: string }>();
+  if (taken) throw conflict(`You already have an MCP plugin whose tools are named mcp_${slug}_… ("${taken.name}")`);
+}
+
+const mcpAuth = (headers: Record<string, string>): PluginAuth => ({ type: 'headers', headers: Object.keys(headers) });
+
+/** Connects first (initialize + tools/list): a server that cannot be reached is not saved. */
+async function createMcpPlugin(env: Env, user: AuthUser, body: Extract<CreatePluginInput, { kind: 'mcp' }>) {
+  checkOutboundUrl(env, body.url);
+  const slug = mcpSlugOf(body.name);
+  await assertMcpSlugFree(env, user.id, slug);
+  const found = await discoverMcpServer(env, slug, { url: body.url, headers: body.headers });
+  const auth = mcpAuth(body.headers);
+  const sealed = await sealSettings(env, auth, body.headers, 'body.headers');
+  const id = crypto.randomUUID();
+  const serverInfo = found.meta.server_info;
+  const description = body.description ?? (typeof serverInfo?.description === 'string' ? serverInfo.description.slice(0, 2000) : '');
+  await env.DB.batch([
+    insertPlugin(env, {
+      id,
+      owner: user.id,
+      name: body.name,
+      slug,
+      description,
+      category: body.category,
+      version: found.version,
+      kind: 'mcp',
+      base_url: body.url,
+      auth,
+      operations: found.tools,
+      spec: found.meta,
+      published: body.is_published,
+    }),
+    insertInstallation(env, id, user.id, sealed),
+    recount(env, id),
+  ]);
+  return getPlugin(env, user, id);
+}
+
+export async function updatePlugin(env: Env, user: AuthUser, id: string, body: UpdatePluginInput) {
   const row = await owned(env, user, id);
+  if (row.kind === 'mcp') return updateMcpPlugin(env, user, row, body);
+  const misplaced = (['url', 'headers', 'refresh'] as const).find((k) => body[k] !== undefined);
+  if (misplaced) throw validationError(`body.${misplaced}: only MCP plugins take it; an OpenAPI plugin changes with a new document (body.openapi)`);
   const spec = body.openapi ? parseSpec(env, body.openapi) : null;
   if (spec && JSON.stringify(spec.auth) !== row.auth) {
     // Installers' stored credentials were given for the old scheme.
@@ -222,6 +301,62 @@ export async function updatePlugin(
   return getPlugin(env, user, id);
 }
 
+/**
+ * Metadata changes are local; a new URL, new headers or `refresh: true` re-read the server's
+ * tool list (with the new headers, else the updater's stored ones). The slug — hence the tool
+ * names agents and workflows refer to — stays what it was at creation.
+ */
+async function updateMcpPlugin(env: Env, user: AuthUser, row: PluginRow, body: UpdatePluginInput) {
+  if (body.openapi !== undefined) throw validationError('body.openapi: an MCP plugin has no OpenAPI document (change body.url or body.headers, or refresh)');
+  const auth = JSON.parse(row.auth) as PluginAuth;
+  let found: Awaited<ReturnType<typeof discoverMcpServer>> | null = null;
+  let sealed: { encrypted: string | null; hint: string } | null = null;
+  let newAuth = auth;
+  if (body.url !== undefined || body.headers !== undefined || body.refresh) {
+    const url = body.url ?? row.base_url;
+    if (body.url !== undefined) checkOutboundUrl(env, url);
+    if (body.headers !== undefined) {
+      newAuth = mcpAuth(body.headers);
+      const sameNames = [...(auth.headers ?? [])].sort().join('\n') === [...(newAuth.headers ?? [])].sort().join('\n');
+      const others = await env.DB.prepare('SELECT count(*) AS n FROM plugin_installations WHERE plugin_id = ? AND user_id != ?').bind(row.id, user.id).first<number>('n');
+      // Installers' stored values were given for the old header names.
+      if (!sameNames && others) throw validationError('body.headers: other users installed this plugin with values for its current header names; keep the same names');
+      sealed = await sealSettings(env, newAuth, body.headers, 'body.headers');
+    }
+    const headers = body.headers ?? (row.inst_settings ? (JSON.parse(await decryptSecret(row.inst_settings, await getSecret(env, 'ENCRYPTION_KEY'))) as Record<string, string>) : {});
+    found = await discoverMcpServer(env, row.slug, { url, headers });
+  }
+  const writes = [
+    env.DB.prepare(
+      `UPDATE plugins SET name = ?, description = ?, category = ?, is_published = ?, version = ?, base_url = ?, auth = ?, operations = ?, spec = ?, updated_at = ${NOW} WHERE id = ?`,
+    ).bind(
+      body.name ?? row.name,
+      body.description ?? row.description,
+      body.category ?? row.category,
+      body.is_published === undefined ? row.is_published : body.is_published ? 1 : 0,
+      found?.version ?? row.version,
+      body.url ?? row.base_url,
+      JSON.stringify(newAuth),
+      found ? JSON.stringify(found.tools) : row.operations,
+      found ? JSON.stringify(found.meta) : row.spec,
+      row.id,
+    ),
+  ];
+  // New headers are the updater's own values: they replace their installation's settings.
+  if (sealed && row.inst_enabled !== null) {
+    writes.push(
+      env.DB.prepare(`UPDATE plugin_installations SET settings_encrypted = ?, settings_hint = ?, updated_at = ${NOW} WHERE plugin_id = ? AND user_id = ?`).bind(
+        sealed.encrypted,
+        sealed.hint,
+        row.id,
+        user.id,
+      ),
+    );
+  }
+  await env.DB.batch(writes);
+  return getPlugin(env, user, row.id);
+}
+
 export async function deletePlugin(env: Env, user: AuthUser, id: string) {
   await owned(env, user, id);
   await env.DB.batch([env.DB.prepare('DELETE FROM plugin_installations WHERE plugin_id = ?').bind(id), env.DB.prepare('DELETE FROM plugins WHERE id = ?').bind(id)]);
@@ -232,18 +367,10 @@ export async function installPlugin(env: Env, user: AuthUser, id: string, settin
   const row = await load(env, user, id);
   if (!row || (row.is_published !== 1 && row.owner_id !== user.id)) throw notFound('Plugin');
   if (row.inst_enabled !== null) throw conflict('The plugin is already installed');
+  if (row.kind === 'mcp') await assertMcpSlugFree(env, user.id, row.slug);
   const sealed = await sealSettings(env, JSON.parse(row.auth), settings, 'body.settings');
   try {
-    await env.DB.batch([
-      env.DB.prepare('INSERT INTO plugin_installations (id, plugin_id, user_id, settings_encrypted, settings_hint) VALUES (?, ?, ?, ?, ?)').bind(
-        crypto.randomUUID(),
-        id,
-        user.id,
-        sealed.encrypted,
-        sealed.hint,
-      ),
-      recount(env, id),
-    ]);
+    await env.DB.batch([insertInstallation(env, id, user.id, sealed), recount(env, id)]);
   } catch (e) {
     if (isUniqueViolation(e)) throw conflict('The plugin is already installed');
     throw e;

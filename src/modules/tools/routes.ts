@@ -32,7 +32,7 @@ export const listTools = createRoute({
   method: 'get',
   path: '/',
   tags,
-  summary: "Builtin tools and the user's custom tools (filter by category, type, search)",
+  summary: "Every tool the user can use: custom tools, tools of their enabled plugins (type plugin and mcp) and builtins (filter by category, type, search)",
   security: bearerSecurity,
   middleware: [requireAuth] as const,
   request: { query: ToolListQuery },

@@ -4,6 +4,7 @@ import { builtinTools, findBuiltinTool, findDynamicTool, TOOL_CATEGORIES, type D
 import { checkUrlTemplate, isSecretHeader, placeholders, type CodeToolConfig, type StoredHttpConfig } from '../../engine/tools/custom';
 import { invokeTool, loadCustomTool, runCustomDefinition, toApiError, validateArguments, type CustomToolRow } from '../../engine/tools/invoke';
 import { checkParameterSchema } from '../../engine/tools/json-schema';
+import { MCP_TOOL_PREFIX } from '../../engine/plugins/mcp';
 import { enabledPluginTools, isPluginRef, type PluginTool } from '../../engine/plugins/tools';
 import type { BuiltinTool, ToolContext } from '../../engine/tools/types';
 import { encryptSecret, maskSecret } from '../../lib/crypto';
@@ -64,7 +65,7 @@ function customView(row: CustomToolRow): Tool {
   };
 }
 
-/** A tool of an installed, enabled plugin (see src/engine/plugins). */
+/** A tool of an installed, enabled plugin (see src/engine/plugins): type `plugin` (OpenAPI) or `mcp`. */
 function pluginView(t: PluginTool): Tool {
   return {
     id: t.ref,
@@ -72,7 +73,7 @@ function pluginView(t: PluginTool): Tool {
     description: t.description,
     description_zh: null,
     category: t.category,
-    type: 'plugin',
+    type: t.type,
     builtin: false,
     configured: true,
     parameters: t.parameters,
@@ -96,8 +97,11 @@ const likePattern = (s: string) => `%${s.toLowerCase().replace(/[\\%_]/g, (c) =>
  * one list; custom tools are paged in SQL so the listing stays cheap however many there are.
  */
 export async function listTools(env: Env, userId: string, q: Pagination & { category?: string; type?: string; search?: string }) {
-  // Plugin tools and builtins are paged in memory after the custom tools (both lists are small).
-  const plugins = q.type && q.type !== 'plugin' ? [] : (await enabledPluginTools(env, userId)).filter((t) => (!q.category || t.category === q.category) && matches({ ...t, description_zh: null }, q.search));
+  // Plugin tools (OpenAPI and MCP) and builtins are paged in memory after the custom tools (the lists are small).
+  const plugins =
+    q.type && q.type !== 'plugin' && q.type !== 'mcp'
+      ? []
+      : (await enabledPluginTools(env, userId)).filter((t) => (!q.type || t.type === q.type) && (!q.category || t.category === q.category) && matches({ ...t, description_zh: null }, q.search));
   const builtins = [
     ...plugins.map(pluginView),
     ...(q.type && q.type !== 'builtin' ? [] : builtinTools.filter((t) => (!q.category || t.category === q.category) && matches(t, q.search)).map((t) => builtinView(env, t))),
@@ -150,19 +154,20 @@ export async function listCategories(env: Env, userId: string) {
 export async function getTool(env: Env, userId: string, toolId: string): Promise<Tool> {
   const builtin = findBuiltinTool(toolId);
   if (builtin) return builtinView(env, builtin);
+  // Plugin tools, MCP ones included, from the cached lists in D1: no call to the servers.
+  if (isPluginRef(toolId) || toolId.startsWith(MCP_TOOL_PREFIX)) {
+    const t = (await enabledPluginTools(env, userId)).find((p) => p.ref === toolId);
+    if (t) return pluginView(t);
+    if (isPluginRef(toolId)) throw notFound('Tool');
+  }
   const dynamic = await findDynamicTool({ env, userId }, toolId);
   if (dynamic) return dynamicView(dynamic);
-  if (isPluginRef(toolId)) {
-    const t = (await enabledPluginTools(env, userId)).find((p) => p.ref === toolId);
-    if (!t) throw notFound('Tool');
-    return pluginView(t);
-  }
   const row = await loadCustomTool({ env, userId }, toolId);
   if (!row) throw notFound('Tool');
   return customView(row);
 }
 
-/** A user's dynamic tool (a connected MCP server's): addressed by its name, like builtins. */
+/** A user's dynamic tool of another provider: addressed by its name, like builtins. */
 function dynamicView(t: DynamicTool): Tool {
   return {
     id: t.name,
