@@ -1,6 +1,7 @@
 import type { Env } from '../../env';
 import { isAdmin, type AuthUser } from '../../lib/auth';
 import { authorize, hasPermission } from '../../lib/authorize';
+import { authorizeExecution, type ExecutionRow } from '../executions/service';
 import { existingTables } from '../../lib/d1';
 import { notFound, validationError } from '../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
@@ -52,14 +53,14 @@ async function messageTarget(env: Env, user: AuthUser, id: string): Promise<Targ
   };
 }
 
-/** A workflow run (`executions`) or an agent run (`agent_executions`) the caller owns. */
+/** A workflow run (`executions`: one the caller may read, authorizeExecution) or an agent run (`agent_executions`) the caller owns. */
 async function executionTarget(env: Env, user: AuthUser, id: string): Promise<Target> {
   const tables = await existingTables(env.DB, ['executions', 'agent_executions']);
   if (tables.has('executions')) {
-    const e = await env.DB.prepare('SELECT owner_id, agent_id, inputs, outputs, error FROM executions WHERE id = ?').bind(id).first<Record<string, string | null>>();
+    const e = await env.DB.prepare('SELECT * FROM executions WHERE id = ?').bind(id).first<ExecutionRow>();
     if (e) {
-      if (e.owner_id !== user.id && !isAdmin(user)) throw notFound('Execution');
-      return { owner_id: e.owner_id!, agent_id: e.agent_id, session_id: null, snapshot: { input: e.inputs, output: e.outputs ?? e.error, context: [] } };
+      await authorizeExecution(env, user, e, 'read');
+      return { owner_id: e.owner_id, agent_id: e.agent_id, session_id: null, snapshot: { input: e.inputs, output: e.outputs ?? e.error, context: [] } };
     }
   }
   if (tables.has('agent_executions')) {

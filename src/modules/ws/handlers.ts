@@ -1,16 +1,16 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { AppEnv } from '../../env';
 import { authenticate } from '../../lib/auth';
-import { ApiError, notFound, unauthorized } from '../../lib/errors';
-import { executionStub } from '../executions/service';
+import { ApiError, unauthorized } from '../../lib/errors';
+import { accessibleRow, executionStub } from '../executions/service';
 import type * as routes from './routes';
 
 export const watch: RouteHandler<typeof routes.watch, AppEnv> = async (c) => {
   const user = await authenticate(c.env, c.req.valid('query').token);
   if (!user) throw unauthorized('A valid ?token= is required');
   const id = c.req.valid('param').execution_id;
-  const owner = await c.env.DB.prepare('SELECT owner_id FROM executions WHERE id = ?').bind(id).first<{ owner_id: string }>();
-  if (!owner || owner.owner_id !== user.id) throw notFound('Execution');
+  // Watching is reading: the starter, admins, and whoever may read the run's workflow or agent.
+  await accessibleRow(c.env, user, id, 'read');
   if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
     throw new ApiError(426, 'UPGRADE_REQUIRED', 'Connect with a WebSocket (Upgrade: websocket)');
   }
