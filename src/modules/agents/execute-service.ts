@@ -126,7 +126,8 @@ const asParticipant = (a: Agent): OrchestrationAgent => ({ id: a.id, name: a.nam
  * execution (200), not an error response: the record is the answer.
  */
 export async function executeAgent(env: Env, user: AuthUser, agentId: string, input: ExecuteInput) {
-  const agent = await getAgent(env, user, agentId);
+  // Running needs execute (a read grant sees the agent, 403 here).
+  const agent = await getAgent(env, user, agentId, 'execute');
   assertChattable(agent);
 
   let plan: (agents: Map<string, Agent>) => Promise<OrchestrationResult>;
