@@ -77,7 +77,9 @@ describe('executions on authorize()', () => {
       expect((await get(who, `${L}?execution_id=${id}`)).body.total).toBe(0);
       expect((await get(who, `${L}/stats`)).body.executions.total).toBe(0);
       expect((await get(who, '/api/v1/approval')).body.total).toBe(0);
-        expectError(await watch(id, who).then(async (r) => ({ status: r.status, body: await r.json(), text: '' })), 404);
+        const refused = await watch(id, who);
+      expect(refused.status).toBe(404);
+      expect(await refused.json()).toMatchObject({ error: 'NOT_FOUND' });
     };
     await strangerSees(stranger);
     await strangerSees(friend);
