@@ -237,3 +237,48 @@ describe('create permissions', () => {
     expect((await post(user, path, { name: 'Acme' })).status).toBe(201);
   });
 });
+
+describe('OpenAI-compatible models and MCP tools on authorize()', () => {
+  it('a deployed agent shared at execute is a model and a tool; at read it is neither; revoking closes it', async () => {
+    const a = await createUser();
+    const b = await createUser();
+    const agent = await createDeployedAgent(a);
+    const apiKey = (await post(b, '/api/v1/api-keys', { name: 'client' })).body.key as string;
+    const models = async () => ((await get(b, '/api/v1/openai/models')).body.data as any[]).map((m) => m.id);
+    const complete = () => post(b, '/api/v1/openai/chat/completions', { model: agent.id, messages: [{ role: 'user', content: 'hi' }] });
+    const tool = `agent_${agent.id.replace(/-/g, '')}`;
+    const mcp = async (method: string, params: Record<string, unknown> = {}) =>
+      (await api('/api/v1/mcp', { token: apiKey, json: { jsonrpc: '2.0', id: 1, method, params }, headers: { Accept: 'application/json, text/event-stream' } })).body;
+    const tools = async () => ((await mcp('tools/list')).result.tools as any[]).map((t) => t.name);
+
+    expect(await models()).not.toContain(agent.id);
+    expectError(await complete(), 404);
+    expect(await tools()).not.toContain(tool);
+    expect((await mcp('tools/call', { name: tool, arguments: { message: 'hi' } })).error.message).toMatch(/Unknown tool/);
+
+    await grant(a, 'agent', agent.id, b, 'read');
+    expect(await models()).not.toContain(agent.id);
+    expectError(await complete(), 403, 'FORBIDDEN');
+    expect(await tools()).not.toContain(tool);
+
+    await grant(a, 'agent', agent.id, b, 'execute');
+    expect((await get(b, '/api/v1/openai/models')).body.data).toContainEqual(expect.objectContaining({ id: agent.id, owned_by: a.id }));
+    const done = await complete();
+    expect(done.status, done.text).toBe(200);
+    expect(done.body.choices[0].message.content).toBe('echo: hi');
+    expect(await tools()).toContain(tool);
+    expect((await mcp('tools/call', { name: tool, arguments: { message: 'yo' } })).result.structuredContent.reply).toBe('echo: yo');
+
+    await revoke(a, 'agent', agent.id, b);
+    expect(await models()).not.toContain(agent.id);
+    expectError(await complete(), 404);
+    expect(await tools()).not.toContain(tool);
+  });
+});
+
+async function createDeployedAgent(u: User) {
+  const agent = await createAgent(u, { name: 'Shared bot' });
+  const d = await post(u, `/api/v1/agents/${agent.id}/deploy`);
+  expect(d.status, d.text).toBe(200);
+  return agent;
+}

@@ -2,7 +2,7 @@ import type { Env } from '../../env';
 import type { AuthUser } from '../../lib/auth';
 import { ApiError } from '../../lib/errors';
 import { runAgent } from '../agent-chat/runner';
-import { loadAgent } from '../agents/service';
+import { loadAgent, mayRunAgent, runnableDeployedAgents } from '../agents/service';
 import { APP_VERSION } from '../health';
 
 /**
@@ -47,9 +47,8 @@ const AGENT_INPUT_SCHEMA = {
 };
 
 async function listTools(env: Env, user: AuthUser) {
-  const { results } = await env.DB.prepare("SELECT id, name, description FROM agents WHERE owner_id = ? AND status = 'deployed' ORDER BY created_at, id")
-    .bind(user.id)
-    .all<{ id: string; name: string; description: string }>();
+  // The deployed agents the caller may run (theirs and those shared with them at execute), oldest first.
+  const results = (await runnableDeployedAgents(env, user)).reverse();
   return {
     tools: results.map((a) => ({
       name: agentToolName(a.id),
@@ -65,8 +64,9 @@ async function callTool(env: Env, user: AuthUser, params: Record<string, unknown
   if (typeof name !== 'string') throw new RpcError(JSONRPC.INVALID_PARAMS, 'params.name: must be a string');
   const match = AGENT_TOOL.exec(name);
   const agent = match ? await loadAgent(env, match.slice(1).join('-').toLowerCase()) : null;
-  // Only the caller's deployed agents are tools; anything else is an unknown tool (a protocol error).
-  if (!agent || agent.owner_id !== user.id || agent.status !== 'deployed') throw new RpcError(JSONRPC.INVALID_PARAMS, `Unknown tool: ${name}`);
+  // Only deployed agents the caller may run (authorize(): execute) are tools; anything else is an
+  // unknown tool (a protocol error).
+  if (!agent || agent.status !== 'deployed' || !(await mayRunAgent(env, user, agent)).allowed) throw new RpcError(JSONRPC.INVALID_PARAMS, `Unknown tool: ${name}`);
   const args = (params.arguments ?? {}) as Record<string, unknown>;
   if (typeof args !== 'object' || Array.isArray(args) || typeof args.message !== 'string' || !args.message) {
     throw new RpcError(JSONRPC.INVALID_PARAMS, 'arguments.message: must be a non-empty string');
