@@ -5,6 +5,7 @@ import type { AuthUser } from './lib/auth';
 import type { TaskMessage } from './modules/goals/execution';
 import type { IngestMessage } from './modules/knowledge-bases/ingest';
 import type { FeishuMessage } from './modules/feishu/queue';
+import type { ScheduleRunMessage } from './modules/agent-schedules/queue';
 
 /** Bindings and variables the worker receives (see wrangler.toml). */
 export interface Env {
@@ -69,6 +70,8 @@ export interface Env {
   FEISHU_API_BASE?: string;
   /** Producer of `tiangong-feishu`: accepted Feishu events, processed after the 200. */
   FEISHU_QUEUE: Queue<FeishuMessage>;
+  /** Producer of `tiangong-schedules`: due agent-schedule runs, claimed by the cron step. */
+  SCHEDULES_QUEUE: Queue<ScheduleRunMessage>;
 }
 
 /** Per-request values set by middleware. */

@@ -6,6 +6,8 @@ import { consumeFeishuBatch, consumeFeishuDeadLetters, FEISHU_DLQ_NAME, FEISHU_Q
 import { logJob } from './lib/system-log';
 import { enforceLogRetention } from './lib/retention';
 import { evaluateAlertRules } from './modules/alert-rules/evaluate';
+import { consumeScheduleBatch, consumeScheduleDeadLetters, enqueueDueSchedules, SCHEDULES_DLQ_NAME, SCHEDULES_QUEUE_NAME } from './modules/agent-schedules/queue';
+import { cleanupWebhookState } from './modules/webhooks/service';
 import { consumeTaskBatch, consumeTaskDeadLetters, expireTaskLeases, TASKS_DLQ_NAME, TASKS_QUEUE_NAME } from './modules/goals/execution';
 
 export { CollabRoom } from '../durable-objects/collab-room';
@@ -20,11 +22,15 @@ const consumers: Record<string, (batch: MessageBatch<unknown>, env: Env) => Prom
   'tiangong-ingest-dlq': handleIngestDeadLetters,
   [FEISHU_QUEUE_NAME]: consumeFeishuBatch,
   [FEISHU_DLQ_NAME]: consumeFeishuDeadLetters,
+  [SCHEDULES_QUEUE_NAME]: consumeScheduleBatch,
+  [SCHEDULES_DLQ_NAME]: consumeScheduleDeadLetters,
 };
 
 /** Cron steps, run on every trigger; each is independent, so one failing does not stop the others. */
 const cronSteps: Array<[name: string, step: (env: Env) => Promise<unknown>]> = [
   ['login-attempts', (env) => env.DB.prepare('DELETE FROM login_attempts WHERE attempted_at <= ?').bind(Date.now() - 15 * 60 * 1000).run()],
+  ['agent-schedules', enqueueDueSchedules],
+  ['webhook-state', cleanupWebhookState],
   ['task-leases', expireTaskLeases],
   ['feishu-events', cleanupEvents],
   ['alert-rules', evaluateAlertRules],

@@ -200,6 +200,13 @@ describe('shared workflow runs', () => {
     expect(again.status, again.text).toBe(200);
     expect(again.body).toMatchObject({ owner_id: b.id, outputs: { reply: 'echo: hello' } });
 
+    // A batch run of the shared workflow is B's too.
+    const batch = await post(b, '/api/v1/batch/execute', { items: [{ type: 'workflow', id: wf.id, inputs: {} }] });
+    expect(batch.status, batch.text).toBe(202);
+    const batchRun = await waitFor(b.token, batch.body.items[0].execution_id, (e) => e.status === 'succeeded');
+    expect(batchRun).toMatchObject({ owner_id: b.id, trigger: 'batch', outputs: { reply: 'echo: hello', who: b.id } });
+    expectError(await get(c, `${E}/${batchRun.id}`), 404);
+
     // After revoking, B keeps its runs (they are B's) but cannot start another.
     await revoke(a, 'workflow', wf.id, b);
     expect((await get(b, `${E}/${id}`)).status).toBe(200);

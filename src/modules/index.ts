@@ -1,6 +1,9 @@
 import type { AppRouter } from '../lib/router';
 import { agentChatRouter } from './agent-chat';
 import { agentMarketRouter } from './agent-market';
+import { agentSchedulesRouter } from './agent-schedules';
+import { batchRouter } from './batch';
+import { webhooksRouter } from './webhooks';
 import { agentsRouter } from './agents';
 import { apiKeysRouter } from './api-keys';
 import { approvalRouter } from './approval';
@@ -60,6 +63,9 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/approval', approvalRouter],
   ['/ws', wsRouter],
   ['/feishu', feishuRouter],
+  ['/agent-schedules', agentSchedulesRouter],
+  ['/webhooks', webhooksRouter],
+  ['/batch', batchRouter],
   ['/data-sources', dataSourcesRouter],
   ['/agent-market', agentMarketRouter],
   ['/plugins', pluginsRouter],

@@ -12,3 +12,4 @@ export * from './workflows';
 export * from './channels';
 export * from './ecosystem';
 export * from './governance';
+export * from './triggers';

@@ -335,6 +335,11 @@ export async function updateAgent(env: Env, user: AuthUser, id: string, input: U
 /** Deletes an agent with its versions, sessions (and their messages) and schedules, atomically. */
 export async function deleteAgent(env: Env, user: AuthUser, id: string): Promise<void> {
   await getAgent(env, user, id, 'admin');
+  await env.DB.batch(await deleteAgentStatements(env, id));
+}
+
+/** The statements that delete an agent and what hangs off it (for callers batching several deletions). */
+export async function deleteAgentStatements(env: Env, id: string): Promise<D1PreparedStatement[]> {
   const statements = [
     grantsCleanupStatement(env, 'agent', id),
     env.DB.prepare('DELETE FROM chat_messages WHERE session_id IN (SELECT id FROM chat_sessions WHERE agent_id = ?)').bind(id),
@@ -348,8 +353,13 @@ export async function deleteAgent(env: Env, user: AuthUser, id: string): Promise
     env.DB.prepare('DELETE FROM agents WHERE id = ?').bind(id),
   ];
   // Schedules belong to the agent-schedules module, whose table may not exist yet.
-  if (await tableExists(env.DB, 'agent_schedules')) statements.unshift(env.DB.prepare('DELETE FROM agent_schedules WHERE agent_id = ?').bind(id));
-  await env.DB.batch(statements);
+  if (await tableExists(env.DB, 'agent_schedules')) {
+    statements.unshift(
+      env.DB.prepare('DELETE FROM schedule_runs WHERE schedule_id IN (SELECT id FROM agent_schedules WHERE agent_id = ?)').bind(id),
+      env.DB.prepare('DELETE FROM agent_schedules WHERE agent_id = ?').bind(id),
+    );
+  }
+  return statements;
 }
 
 /** Why an agent cannot run, or [] when it can: model resolvable, tools exist, workflow valid, sub-agents present. */

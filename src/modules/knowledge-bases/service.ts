@@ -377,15 +377,28 @@ async function removeAllChunks(env: Env, kb: KnowledgeBaseRow) {
 
 export async function deleteKnowledgeBase(env: Env, user: AuthUser, kbId: string) {
   const kb = await getKnowledgeBaseRow(env, user, kbId, 'admin');
-  if (kb.vector_store === 'vectorize') await removeExternalVectors(env, kb, await chunkIds(env, 'kb_id', kb.id));
-  // Explicit deletes (not only the foreign-key cascade) so the order is certain within one batch.
-  await env.DB.batch([
-    env.DB.prepare('DELETE FROM kb_chunks WHERE kb_id = ?').bind(kb.id),
-    env.DB.prepare('DELETE FROM rag_vectors WHERE namespace = ?').bind(kb.id),
-    env.DB.prepare('DELETE FROM kb_documents WHERE kb_id = ?').bind(kb.id),
-    env.DB.prepare('DELETE FROM knowledge_bases WHERE id = ?').bind(kb.id),
-    grantsCleanupStatement(env, 'knowledge_base', kb.id),
-  ]);
+  const deletion = await knowledgeBaseDeletion(env, kb);
+  await deletion.removeExternal();
+  await env.DB.batch(deletion.statements);
+}
+
+/**
+ * How to delete a knowledge base: its D1 statements (for one batch, possibly with others) and
+ * the removal of vectors that live outside D1 (Vectorize), which no batch can include.
+ */
+export async function knowledgeBaseDeletion(env: Env, kb: KnowledgeBaseRow) {
+  const external = kb.vector_store === 'vectorize' ? await chunkIds(env, 'kb_id', kb.id) : [];
+  return {
+    // Explicit deletes (not only the foreign-key cascade) so the order is certain within one batch.
+    statements: [
+      env.DB.prepare('DELETE FROM kb_chunks WHERE kb_id = ?').bind(kb.id),
+      env.DB.prepare('DELETE FROM rag_vectors WHERE namespace = ?').bind(kb.id),
+      env.DB.prepare('DELETE FROM kb_documents WHERE kb_id = ?').bind(kb.id),
+      env.DB.prepare('DELETE FROM knowledge_bases WHERE id = ?').bind(kb.id),
+      grantsCleanupStatement(env, 'knowledge_base', kb.id),
+    ],
+    removeExternal: () => removeExternalVectors(env, kb, external),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -28,10 +28,11 @@ export const createFromTemplate: H<typeof routes.createFromTemplate> = async (c)
   return c.json(await service.createFromTemplate(c.env, c.get('user'), c.req.valid('param').id, body ?? {}), 201);
 };
 
-export const get: H<typeof routes.get> = async (c) => c.json(await service.getWorkflow(c.env, c.get('user'), c.req.valid('param').workflow_id), 200);
+export const get: H<typeof routes.get> = async (c) =>
+  c.json(await service.getWorkflowDetail(c.env, c.get('user'), c.req.valid('param').workflow_id, new URL(c.req.url).origin), 200);
 
 export const update: H<typeof routes.update> = async (c) =>
-  c.json(await service.updateWorkflow(c.env, c.get('user'), c.req.valid('param').workflow_id, c.req.valid('json')), 200);
+  c.json(await service.updateWorkflowDetail(c.env, c.get('user'), c.req.valid('param').workflow_id, c.req.valid('json'), new URL(c.req.url).origin), 200);
 
 export const remove: H<typeof routes.remove> = async (c) => {
   await service.deleteWorkflow(c.env, c.get('user'), c.req.valid('param').workflow_id);

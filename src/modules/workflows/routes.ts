@@ -119,11 +119,17 @@ export const update = createRoute({
   method: 'put',
   path: '/{workflow_id}',
   tags,
-  summary: 'Update a workflow; every update stores a new version',
+  summary: 'Update a workflow; every update of its definition stores a new version. webhook_enabled / rotate_webhook_secret (admin access) switch its webhook and answer a new secret once',
   security: bearerSecurity,
   middleware: [requireAuth] as const,
   request: { params: WorkflowId, body: jsonBody(UpdateWorkflowBody) },
-  responses: { 200: jsonContent(WorkflowSchema, 'The workflow at its new version'), 401: errorResponses[401], 404: errorResponses[404], 422: errorResponses[422] },
+  responses: {
+    200: jsonContent(WorkflowSchema, 'The workflow at its new version'),
+    401: errorResponses[401],
+    403: errorResponses[403],
+    404: errorResponses[404],
+    422: errorResponses[422],
+  },
 });
 
 export const remove = createRoute({

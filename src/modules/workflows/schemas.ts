@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { GraphSchema, InputDefSchema } from '../../engine/workflow/graph-schema';
 import { PaginationQuery } from '../../lib/pagination';
 import { ExecutionDetailSchema } from '../executions/schemas';
+import { WebhookViewSchema } from '../webhooks/schemas';
 
 export const WorkflowStatus = z.enum(['draft', 'active', 'archived']);
 
@@ -33,10 +34,12 @@ export const WorkflowSchema = z
     template_id: z.string().nullable(),
     created_at: z.string(),
     updated_at: z.string(),
+    /** Its webhook (POST /webhooks/workflows/...): only for those who may administer the workflow. */
+    webhook: WebhookViewSchema.optional(),
   })
   .openapi('Workflow');
 
-export const WorkflowSummarySchema = WorkflowSchema.omit({ graph: true })
+export const WorkflowSummarySchema = WorkflowSchema.omit({ graph: true, webhook: true })
   .extend({ node_count: z.number().int() })
   .openapi('WorkflowSummary');
 
@@ -64,6 +67,10 @@ export const UpdateWorkflowBody = z
     status: WorkflowStatus.optional(),
     /** Why this version was saved (shown in the history). */
     note: z.string().max(500).optional(),
+    /** Turn the workflow's webhook on or off (needs admin access; the first enabling answers the new secret once). */
+    webhook_enabled: z.boolean().optional(),
+    /** Replace the webhook secret (answered once in `webhook.secret`; the old one stops working). */
+    rotate_webhook_secret: z.boolean().optional(),
   })
   .openapi('UpdateWorkflowRequest');
 

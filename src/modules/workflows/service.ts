@@ -4,10 +4,11 @@ import { findTemplate, workflowTemplates } from '../../engine/workflow/templates
 import type { Graph, InputDef } from '../../engine/workflow/types';
 import { validateGraph } from '../../engine/workflow/validate';
 import type { AuthUser } from '../../lib/auth';
-import { authorize, authorizeResource, grantsCleanupStatement, readableFilter, requirePermission, type Action } from '../../lib/authorize';
+import { authorize, authorizeResource, decide, grantsCleanupStatement, readableFilter, requirePermission, type Action } from '../../lib/authorize';
 import { notFound } from '../../lib/errors';
 import { pageBounds, paginateArray, paginated, type Pagination } from '../../lib/pagination';
 import { executeWorkflow as runWorkflow } from '../executions/service';
+import { configureWebhook, webhookCleanupStatements, webhookView } from '../webhooks/service';
 import {
   EXPORT_FORMAT,
   EXPORT_FORMAT_VERSION,
@@ -132,6 +133,31 @@ export async function getWorkflow(env: Env, user: AuthUser, id: string) {
   return toWorkflow(await ownedWorkflow(env, user, id));
 }
 
+/** GET /workflows/{id}: the workflow, with its webhook for those who may administer it. */
+export async function getWorkflowDetail(env: Env, user: AuthUser, id: string, origin: string) {
+  const row = await ownedWorkflow(env, user, id);
+  const admin = (await decide(env, user, 'workflow', row, 'admin')).allowed;
+  return admin ? { ...toWorkflow(row), webhook: await webhookView(env, origin, row) } : toWorkflow(row);
+}
+
+/**
+ * PUT /workflows/{id}: the definition fields save a new version (updateWorkflow); the webhook
+ * fields (admin access, checked before anything is saved) switch the webhook and rotate its
+ * secret, the new secret answered once in `webhook.secret`.
+ */
+export async function updateWorkflowDetail(env: Env, user: AuthUser, id: string, body: z.infer<typeof UpdateWorkflowBody>, origin: string) {
+  const { webhook_enabled, rotate_webhook_secret, ...fields } = body;
+  const hook = webhook_enabled !== undefined || rotate_webhook_secret === true;
+  if (!hook) await updateWorkflow(env, user, id, fields);
+  else {
+    await ownedWorkflow(env, user, id, 'admin');
+    if (Object.values(fields).some((v) => v !== undefined)) await updateWorkflow(env, user, id, fields);
+  }
+  const detail = await getWorkflowDetail(env, user, id, origin);
+  if (!hook) return detail;
+  return { ...detail, webhook: await configureWebhook(env, detail, { enabled: webhook_enabled, rotate: rotate_webhook_secret }, origin) };
+}
+
 /**
  * Stores a new version: the row moves to version+1 and the history gains that version. The
  * version check in the UPDATE makes concurrent saves append one after the other, never overwrite.
@@ -172,12 +198,17 @@ export async function updateWorkflow(env: Env, user: AuthUser, id: string, body:
 
 export async function deleteWorkflow(env: Env, user: AuthUser, id: string) {
   await ownedWorkflow(env, user, id, 'admin');
-  // Executions stay for the record; the definition, its history and its grants go.
-  await env.DB.batch([
+  await env.DB.batch(deleteWorkflowStatements(env, id));
+}
+
+/** Executions stay for the record; the definition, its history, its grants and its webhook go. */
+export function deleteWorkflowStatements(env: Env, id: string): D1PreparedStatement[] {
+  return [
     env.DB.prepare('DELETE FROM workflow_versions WHERE workflow_id = ?').bind(id),
     env.DB.prepare('DELETE FROM workflows WHERE id = ?').bind(id),
     grantsCleanupStatement(env, 'workflow', id),
-  ]);
+    ...webhookCleanupStatements(env, id),
+  ];
 }
 
 export async function listVersions(env: Env, user: AuthUser, id: string, q: Pagination) {
