@@ -1,11 +1,12 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { AgentEvent, ToolCallRecord } from '../src/engine/agent/loop';
+import { CallRecorder } from '../src/engine/llm/gateway';
 import type { ChatMessage, ToolCall, Usage } from '../src/engine/llm/types';
 import type { Env } from '../src/env';
 import { ApiError } from '../src/lib/errors';
 import { SseWriter } from '../src/lib/sse';
 import type { Agent } from '../src/modules/agents/schemas';
-import { runAgent } from '../src/modules/agent-chat/runner';
+import { runAgent } from '../src/modules/agents/runner';
 
 /** What the worker asks of a session: one user message, for an agent (or the bare model). */
 export interface TurnRequest {
@@ -227,6 +228,8 @@ export class ChatSession extends DurableObject<Env> {
     const emit = (event: string, data: unknown) => {
       if (stream) this.record(turn, event, data);
     };
+    // The turn's model calls are written with its messages, in the same batch.
+    const recorder = new CallRecorder();
     try {
       await this.loadHistory(request);
       const result = await runAgent({
@@ -238,6 +241,7 @@ export class ChatSession extends DurableObject<Env> {
         stream,
         sessionId: request.session_id,
         source: 'chat',
+        recorder,
         onEvent: (e: AgentEvent) => {
           if (e.type === 'token') emit('token', { text: e.text });
           else if (request.streamlined) return;
@@ -245,7 +249,7 @@ export class ChatSession extends DurableObject<Env> {
           else emit('tool_result', { id: e.id, name: e.name, output: e.output, ...(e.error ? { error: e.error } : {}), duration_ms: e.duration_ms });
         },
       });
-      const saved = await this.saveMessages(request, result.messages, result.token_usage);
+      const saved = await this.saveMessages(request, result.messages, result.token_usage, recorder);
       const outcome: TurnResult = {
         session_id: request.session_id,
         message_id: saved.at(-1)!.id,
@@ -268,12 +272,15 @@ export class ChatSession extends DurableObject<Env> {
     } catch (e) {
       const error = failure(e);
       // What the user said is kept even when the model failed.
-      await this.saveMessages(request, [{ role: 'user', content: request.message }], null).catch((err) =>
+      await this.saveMessages(request, [{ role: 'user', content: request.message }], null, recorder).catch((err) =>
         console.error(JSON.stringify({ type: 'error', where: 'chat save after failure', error: String(err) })),
       );
       emit('error', { error: error.code, message: error.message });
       return { ok: false, error };
     } finally {
+      // Calls whose batch did not go through are written on their own (this object keeps
+      // running the write after the answer).
+      if (recorder.size) void recorder.flush(this.env.DB);
       if (stream) {
         this.sql.exec('UPDATE turns SET finished_at = ? WHERE turn = ?', Date.now(), turn);
         for (const s of this.live?.subscribers ?? []) void s.close();
@@ -287,10 +294,11 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   /**
-   * Appends a turn's messages with the next dense seqs: to D1 first (one batch, the session's
-   * updated_at with it), then here. The final message carries the turn's token usage.
+   * Appends a turn's messages with the next dense seqs: to D1 first (one batch, with the
+   * session's updated_at and the turn's `llm_calls` rows), then here. The final message carries
+   * the turn's token usage.
    */
-  private async saveMessages(request: TurnRequest, messages: ChatMessage[], usage: Usage | null): Promise<MessageRow[]> {
+  private async saveMessages(request: TurnRequest, messages: ChatMessage[], usage: Usage | null, recorder: CallRecorder): Promise<MessageRow[]> {
     const history = await this.loadHistory(request);
     let seq = history.at(-1)?.seq ?? 0;
     const rows: MessageRow[] = messages.map((m) => ({
@@ -303,6 +311,7 @@ export class ChatSession extends DurableObject<Env> {
       name: m.name ?? null,
     }));
     const db = this.env.DB;
+    const calls = recorder.statements(db);
     await db.batch([
       ...rows.map((r, i) => {
         const last = usage && i === rows.length - 1;
@@ -314,7 +323,9 @@ export class ChatSession extends DurableObject<Env> {
           .bind(r.id, request.session_id, r.seq, r.role, r.content, r.tool_calls, r.tool_call_id, r.name, last ? usage.prompt_tokens : null, last ? usage.completion_tokens : null);
       }),
       db.prepare(`UPDATE chat_sessions SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?`).bind(request.session_id),
+      ...calls,
     ]);
+    recorder.clear(calls.length);
     for (const r of rows) {
       this.sql.exec('INSERT INTO messages (seq, id, role, content, tool_calls, tool_call_id, name) VALUES (?, ?, ?, ?, ?, ?, ?)', r.seq, r.id, r.role, r.content, r.tool_calls, r.tool_call_id, r.name);
     }

@@ -1,3 +1,4 @@
+import { runInDurableObject } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { findBuiltinTool } from '../src/engine/tools/registry';
@@ -52,6 +53,18 @@ function openStream(path: string, u: User, json: unknown, headers: Record<string
       body: JSON.stringify(json),
     }),
   );
+}
+
+/** The tables a session's ChatSession object holds, with their row counts (its own, not the platform's `_cf_` ones). */
+function sessionStorage(sessionId: string): Promise<Record<string, number>> {
+  return runInDurableObject(env.CHAT_SESSION.get(env.CHAT_SESSION.idFromName(sessionId)), async (_instance, state) => {
+    const tables = state.storage.sql
+      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")
+      .toArray();
+    const counts: Record<string, number> = {};
+    for (const { name } of tables) counts[name] = state.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM "${name}"`).one().n;
+    return counts;
+  });
 }
 
 /** Reads SSE events until `stop` says so, then drops the connection (a client going away). */
@@ -616,6 +629,34 @@ describe('/agent-chat/branches', () => {
     expect(await messagesOf(b1.body.id)).toEqual([]);
     expect(await messagesOf(turn.body.session_id)).toHaveLength(4);
     expect((await api('/api/v1/agent-chat/branches', { token: u.token })).body.total).toBe(1);
+    expect(await sessionStorage(b1.body.id)).toEqual({});
+  });
+
+  it('deleting an agent clears the objects of its sessions and branches', async () => {
+    const u = await createUser();
+    const a = await makeAgent(u);
+    const keep = await makeAgent(u);
+    const first = await chat(u, a.id, { message: 'hello' });
+    const streamed = await openStream(`/api/v1/agent-chat/${a.id}/stream`, u, { message: 'streamed' });
+    const streamedId = streamed.headers.get('X-Session-Id')!;
+    await streamed.text();
+    const branch = await api('/api/v1/agent-chat/branches', { token: u.token, json: { session_id: first.body.session_id, message_id: first.body.message_id } });
+    expect(branch.status, branch.text).toBe(201);
+    await api(`/api/v1/agent-chat/branches/${branch.body.id}/resume`, { token: u.token, json: { message: 'more' } });
+    const other = await chat(u, keep.id, { message: 'stays' });
+
+    expect(await sessionStorage(first.body.session_id)).toMatchObject({ messages: 2 });
+    expect((await sessionStorage(streamedId)).events).toBeGreaterThan(0);
+    expect(await sessionStorage(branch.body.id)).toMatchObject({ messages: 4 });
+
+    const del = await api(`/api/v1/agents/${a.id}`, { method: 'DELETE', token: u.token });
+    expect(del.status, del.text).toBe(204);
+    for (const id of [first.body.session_id, streamedId, branch.body.id]) {
+      expect(await sessionStorage(id)).toEqual({});
+      expect(await messagesOf(id)).toEqual([]);
+    }
+    // Another agent's conversation is untouched.
+    expect(await sessionStorage(other.body.session_id)).toMatchObject({ messages: 2 });
   });
 
   it('branches bare sessions too', async () => {

@@ -1,6 +1,6 @@
-import { env } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { api, createUser, expectError } from './helpers';
+import { api, BASE, createUser, expectError } from './helpers';
 
 type User = Awaited<ReturnType<typeof createUser>>;
 
@@ -20,7 +20,9 @@ async function withSubAgents(u: User, names: string[]) {
 }
 
 const execute = (u: User, agentId: string, json: unknown) => api(`/api/v1/agents/${agentId}/execute`, { token: u.token, json });
-const row = (id: string) => env.DB.prepare('SELECT * FROM agent_executions WHERE id = ?').bind(id).first<Record<string, any>>();
+const row = (id: string) => env.DB.prepare('SELECT * FROM executions WHERE id = ?').bind(id).first<Record<string, any>>();
+const nodes = (id: string) =>
+  env.DB.prepare('SELECT node_id, node_type, label, status, total_tokens, duration_ms FROM execution_nodes WHERE execution_id = ? ORDER BY node_id').bind(id).all<Record<string, any>>();
 
 describe('POST /agents/{agent_id}/execute', () => {
   it('agent mode runs the agent once and records the execution', async () => {
@@ -34,9 +36,14 @@ describe('POST /agents/{agent_id}/execute', () => {
     expect(res.body.duration_ms).toBeGreaterThanOrEqual(0);
     expect(Date.parse(res.body.finished_at)).toBeGreaterThanOrEqual(Date.parse(res.body.started_at));
 
+    // The run is an `executions` row (trigger execute, its mode) with a node per step.
     const stored = await row(res.body.id);
-    expect(stored).toMatchObject({ owner_id: u.id, agent_id: a.id, mode: 'agent', status: 'succeeded', output: 'echo: do it', total_tokens: res.body.token_usage.total_tokens });
-    expect(JSON.parse(stored!.steps)).toHaveLength(1);
+    expect(stored).toMatchObject({ owner_id: u.id, agent_id: a.id, trigger: 'execute', mode: 'agent', status: 'succeeded', total_tokens: res.body.token_usage.total_tokens, graph: null });
+    expect(JSON.parse(stored!.inputs)).toEqual({ input: 'do it' });
+    expect(JSON.parse(stored!.outputs)).toMatchObject({ output: 'echo: do it', steps: [expect.objectContaining({ agent_id: a.id, output: 'echo: do it' })] });
+    expect((await nodes(res.body.id)).results).toEqual([
+      expect.objectContaining({ node_id: 'step-1', node_type: 'agent', label: 'Solo', status: 'succeeded', total_tokens: res.body.token_usage.total_tokens }),
+    ]);
     const call = await env.DB.prepare("SELECT source FROM llm_calls WHERE agent_id = ? AND source = 'execute'").bind(a.id).first('source');
     expect(call).toBe('execute');
   });
@@ -104,7 +111,8 @@ describe('POST /agents/{agent_id}/execute', () => {
     const res = await execute(u, a.id, { input: '/error' });
     expect(res.status, res.text).toBe(200);
     expect(res.body).toMatchObject({ status: 'failed', output: null, steps: [], error: { code: 'LLM_ERROR', message: expect.any(String) } });
-    expect(await row(res.body.id)).toMatchObject({ status: 'failed', error: expect.stringContaining('LLM_ERROR') });
+    expect(await row(res.body.id)).toMatchObject({ status: 'failed', outputs: null, error: expect.stringContaining('LLM_ERROR') });
+    expect((await nodes(res.body.id)).results).toEqual([]);
   });
 
   it('validates the mode against what the agent has, scopes and refuses stopped agents', async () => {
@@ -123,7 +131,101 @@ describe('POST /agents/{agent_id}/execute', () => {
     await api(`/api/v1/agents/${subs[0].id}/deploy`, { method: 'POST', token: u.token });
     await api(`/api/v1/agents/${subs[0].id}/stop`, { method: 'POST', token: u.token });
     expectError(await execute(u, main.id, { input: 'x', mode: 'sequential' }), 409);
-    const count = await env.DB.prepare('SELECT count(*) AS n FROM agent_executions WHERE agent_id = ?').bind(main.id).first('n');
+    const count = await env.DB.prepare('SELECT count(*) AS n FROM executions WHERE agent_id = ?').bind(main.id).first('n');
     expect(count).toBe(0);
+  });
+});
+
+describe('agent execute runs in the executions module', () => {
+  it('lists them with workflow runs and answers their detail from D1, steps as nodes in order', async () => {
+    const u = await createUser();
+    const { main } = await withSubAgents(u, ['First', 'Second']);
+    const pipe = await execute(u, main.id, { input: 'text', mode: 'pipeline' });
+    expect(pipe.status, pipe.text).toBe(200);
+
+    const list = await api(`/api/v1/executions?agent_id=${main.id}`, { token: u.token });
+    expect(list.status, list.text).toBe(200);
+    expect(list.body.items).toEqual([
+      expect.objectContaining({
+        id: pipe.body.id,
+        agent_id: main.id,
+        workflow_id: null,
+        trigger: 'execute',
+        mode: 'pipeline',
+        status: 'succeeded',
+        inputs: { input: 'text' },
+        token_usage: pipe.body.token_usage,
+      }),
+    ]);
+    expect(list.body.items[0].outputs).toMatchObject({ output: 'echo: echo: text', steps: pipe.body.steps });
+
+    const detail = await api(`/api/v1/executions/${pipe.body.id}`, { token: u.token });
+    expect(detail.status, detail.text).toBe(200);
+    expect(detail.body).toMatchObject({ id: pipe.body.id, mode: 'pipeline', status: 'succeeded', duration_ms: pipe.body.duration_ms, finished_at: pipe.body.finished_at });
+    expect(detail.body.nodes.map((n: any) => [n.node_id, n.label, n.status, n.inputs.input, n.outputs.reply])).toEqual([
+      ['step-1', 'First', 'succeeded', 'text', 'echo: text'],
+      ['step-2', 'Second', 'succeeded', 'echo: text', 'echo: echo: text'],
+    ]);
+    for (const n of detail.body.nodes) expect(Date.parse(n.finished_at)).toBeGreaterThanOrEqual(Date.parse(n.started_at));
+
+    // Debate steps outnumber nine: they stay in run order.
+    const debate = await execute(u, main.id, { input: 'q', mode: 'debate', rounds: 5 });
+    const debateDetail = await api(`/api/v1/executions/${debate.body.id}`, { token: u.token });
+    expect(debateDetail.body.nodes.map((n: any) => n.node_id)).toEqual(debate.body.steps.map((_: unknown, i: number) => `step-${i + 1}`));
+    expect(debateDetail.body.nodes).toHaveLength(11);
+
+    // Another user sees none of it.
+    const other = await createUser('other');
+    expectError(await api(`/api/v1/executions/${pipe.body.id}`, { token: other.token }), 404);
+    expect((await api(`/api/v1/executions?agent_id=${main.id}`, { token: other.token })).body.total).toBe(0);
+  });
+
+  it('pause, resume and cancel answer 409 as for an ended workflow run; logs and performance read D1', async () => {
+    const u = await createUser();
+    const a = await makeAgent(u, { name: 'Once' });
+    const ok = await execute(u, a.id, { input: 'x' });
+    const failed = await execute(u, a.id, { input: '/error' });
+    for (const [id, status] of [[ok.body.id, 'succeeded'], [failed.body.id, 'failed']] as const) {
+      expect(expectError(await api(`/api/v1/executions/${id}/pause`, { method: 'POST', token: u.token }), 409).message).toBe(`Only a running or waiting execution can be paused (it is ${status})`);
+      expect(expectError(await api(`/api/v1/executions/${id}/resume`, { method: 'POST', token: u.token }), 409).message).toBe(`Only a paused execution can be resumed (it is ${status})`);
+      expect(expectError(await api(`/api/v1/executions/${id}/cancel`, { method: 'POST', token: u.token }), 409).message).toBe(`The execution already ended (${status})`);
+    }
+    const failedDetail = await api(`/api/v1/executions/${failed.body.id}`, { token: u.token });
+    expect(failedDetail.body).toMatchObject({ status: 'failed', outputs: null, error: { code: 'LLM_ERROR' }, nodes: [] });
+
+    // A run still in progress (as another request would see it) is not an Execution DO either.
+    const running = crypto.randomUUID();
+    await env.DB.prepare(`INSERT INTO executions (id, owner_id, agent_id, trigger, mode, status, inputs, started_at) VALUES (?, ?, ?, 'execute', 'agent', 'running', '{"input":"x"}', ?)`)
+      .bind(running, u.id, a.id, new Date().toISOString())
+      .run();
+    expect((await api(`/api/v1/executions/${running}`, { token: u.token })).body).toMatchObject({ status: 'running', nodes: [] });
+    expect(expectError(await api(`/api/v1/executions/${running}/cancel`, { method: 'POST', token: u.token }), 409).message).toMatch(/inline/);
+    expect(expectError(await api(`/api/v1/executions/${running}/pause`, { method: 'POST', token: u.token }), 409).message).toMatch(/inline/);
+
+    // Its watch socket sends the final state and closes (there is no Execution DO behind it).
+    const res = await exports.default.fetch(new Request(`${BASE}/api/v1/ws/executions/${ok.body.id}?token=${encodeURIComponent(u.token)}`, { headers: { Upgrade: 'websocket' } }));
+    expect(res.status).toBe(101);
+    const ws = res.webSocket!;
+    const first = new Promise<any>((resolve) => ws.addEventListener('message', (e) => resolve(JSON.parse(e.data as string))));
+    ws.accept();
+    expect(await first).toMatchObject({ type: 'snapshot', execution_id: ok.body.id, status: 'succeeded', nodes: [expect.objectContaining({ node_id: 'step-1' })] });
+
+    const perf = await api(`/api/v1/execution-logs/executions/${ok.body.id}/performance`, { token: u.token });
+    expect(perf.status, perf.text).toBe(200);
+    expect(perf.body).toMatchObject({ execution_id: ok.body.id, status: 'succeeded', node_count: 1, nodes: [expect.objectContaining({ node_id: 'step-1', node_type: 'agent' })] });
+  });
+
+  it('counts agent runs as agent executions in monitoring and takes feedback on them', async () => {
+    const u = await createUser();
+    const a = await makeAgent(u);
+    const run = await execute(u, a.id, { input: 'rate me' });
+    const stats = await api('/api/v1/monitoring/executions?kind=agent', { token: u.token });
+    expect(stats.status, stats.text).toBe(200);
+    expect(stats.body.total).toBe(1);
+    expect((await api('/api/v1/monitoring/executions?kind=workflow', { token: u.token })).body.total).toBe(0);
+
+    const fb = await api('/api/v1/feedback', { token: u.token, json: { target_type: 'execution', target_id: run.body.id, thumb: 'up' } });
+    expect(fb.status, fb.text).toBe(201);
+    expect(fb.body).toMatchObject({ target_type: 'execution', target_id: run.body.id, agent_id: a.id });
   });
 });

@@ -46,19 +46,25 @@ export default async function agentChat(ctx) {
     `${'stream: first token event (new session, 1 client)'.padEnd(46)} p50 ${median(ttft).toFixed(2).padStart(7)} ms  p99 ${p99(ttft).toFixed(2).padStart(7)} ms  (whole stream p50 ${median(whole).toFixed(2)} ms; floor p50 ${ctx.floor.p50.toFixed(2)} ms)`,
   );
 
-  await ctx.http('POST /agent-chat/{id} (turn, new session)', () => [chatUrl, { method: 'POST', headers, body: body() }], { requests: 500, expectStatus: 200 });
+  const fresh = await ctx.http('POST /agent-chat/{id} (turn, new session)', () => [chatUrl, { method: 'POST', headers, body: body() }], { requests: 500, expectStatus: 200 });
 
   const one = await ctx.api(`/api/v1/agent-chat/${agent.id}`, { token: user.token, json: { message: 'start' } });
-  await ctx.http('POST /agent-chat/{id} (one session)', () => [chatUrl, { method: 'POST', headers, body: body({ session_id: one.session_id }) }], {
+  const same = await ctx.http('POST /agent-chat/{id} (one session)', () => [chatUrl, { method: 'POST', headers, body: body({ session_id: one.session_id }) }], {
     requests: 500,
     expectStatus: 200,
   });
 
   const sessions = [];
   for (let i = 0; i < 50; i++) sessions.push((await ctx.api(`/api/v1/agent-chat/${agent.id}`, { token: user.token, json: { message: `start ${i}` } })).session_id);
-  await ctx.http('POST /agent-chat/{id} (50 sessions, c=50)', (i) => [chatUrl, { method: 'POST', headers, body: body({ session_id: sessions[i % 50] }) }], {
+  const many = await ctx.http('POST /agent-chat/{id} (50 sessions, c=50)', (i) => [chatUrl, { method: 'POST', headers, body: body({ session_id: sessions[i % 50] }) }], {
     requests: 1000,
     concurrency: 50,
     expectStatus: 200,
   });
+
+  // The platform's own cost per turn: each figure minus the bare worker's (the floor), p50.
+  const over = (ms) => `${ms >= 0 ? '+' : ''}${ms.toFixed(2)} ms`;
+  ctx.print(
+    `${'platform overhead vs floor (p50)'.padEnd(46)} first token ${over(median(ttft) - ctx.floor.p50)}, turn new session ${over(fresh.p50 - ctx.floor.p50)}, turn one session ${over(same.p50 - ctx.floor.p50)}, turn 50 sessions c=50 ${over(many.p50 - ctx.floor.p50)}`,
+  );
 }

@@ -44,34 +44,3 @@ export const chatMessages = sqliteTable(
   },
   (t) => [uniqueIndex('chat_messages_session_seq_unique').on(t.sessionId, t.seq)],
 );
-
-/**
- * Runs of `POST /agents/{id}/execute` (agent, sequential, pipeline, debate, graph). Kept apart
- * from the workflow module's `executions` until the two are unified; the columns mirror it
- * (owner, status, inputs/outputs, tokens, timings) so that is a rename, not a redesign.
- */
-export const agentExecutions = sqliteTable(
-  'agent_executions',
-  {
-    id: text('id').primaryKey(),
-    ownerId: text('owner_id').notNull(),
-    agentId: text('agent_id').notNull(),
-    mode: text('mode', { enum: ['agent', 'sequential', 'pipeline', 'debate', 'graph'] }).notNull(),
-    status: text('status', { enum: ['running', 'succeeded', 'failed'] }).notNull().default('running'),
-    input: text('input').notNull(),
-    output: text('output'),
-    /** JSON array of steps: {agent_id, agent_name, input, output, token_usage, duration_ms, ...}. */
-    steps: text('steps').notNull().default('[]'),
-    /** JSON `{code, message}` of a failed run. */
-    error: text('error'),
-    promptTokens: integer('prompt_tokens').notNull().default(0),
-    completionTokens: integer('completion_tokens').notNull().default(0),
-    totalTokens: integer('total_tokens').notNull().default(0),
-    startedAt: text('started_at').notNull(),
-    finishedAt: text('finished_at'),
-    durationMs: integer('duration_ms'),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
-  },
-  (t) => [index('agent_executions_owner_idx').on(t.ownerId, t.createdAt), index('agent_executions_agent_idx').on(t.agentId, t.createdAt)],
-);

@@ -50,6 +50,11 @@ export const executions = sqliteTable(
     agentId: text('agent_id'),
     parentExecutionId: text('parent_execution_id'),
     trigger: text('trigger').notNull().default('api'),
+    /**
+     * Runs of `POST /agents/{id}/execute` (trigger `execute`): the pattern the agent ran in. They
+     * run inline in the request, not in an Execution DO; null for workflow-graph runs.
+     */
+    mode: text('mode', { enum: ['agent', 'sequential', 'pipeline', 'debate', 'graph'] }),
     status: text('status', {
       enum: ['pending', 'running', 'paused', 'waiting_approval', 'succeeded', 'failed', 'cancelled'],
     })

@@ -24,6 +24,55 @@ export interface CallMeta {
   session_id?: string | null;
   /** What made the call: chat, workflow, rag, goal, tool, ... */
   source?: string;
+  /**
+   * Collects the `llm_calls` rows instead of writing each one as the call ends, so the caller
+   * writes them with its own batch (a chat turn: with the turn's messages) and no model call
+   * waits for an insert. Without one, every call awaits its own insert.
+   */
+  recorder?: CallRecorder;
+}
+
+const LLM_CALLS_INSERT = `INSERT INTO llm_calls (id, user_id, agent_id, session_id, provider, model, prompt_tokens, completion_tokens, latency_ms, status, error, source, created_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/**
+ * The `llm_calls` rows of a unit of work (a chat turn, an execute run), held until it is
+ * persisted: `statements()` are added to the owner's D1 batch, and `clear()` once that batch
+ * succeeded (a D1 batch is all or nothing, so a failed one leaves them pending); `flush()`
+ * writes what is pending on its own (never throws: losing a metric must not fail the work).
+ */
+export class CallRecorder {
+  private rows: unknown[][] = [];
+
+  add(row: unknown[]) {
+    this.rows.push(row);
+  }
+
+  get size() {
+    return this.rows.length;
+  }
+
+  /** The pending rows as insert statements. */
+  statements(db: D1Database): D1PreparedStatement[] {
+    return this.rows.map((r) => db.prepare(LLM_CALLS_INSERT).bind(...r));
+  }
+
+  /** Forgets the rows `statements()` gave (the batch that carried them succeeded). */
+  clear(count = this.rows.length) {
+    this.rows.splice(0, count);
+  }
+
+  /** Writes what is pending in one batch. */
+  async flush(db: D1Database): Promise<void> {
+    const statements = this.statements(db);
+    if (!statements.length) return;
+    try {
+      await db.batch(statements);
+      this.clear(statements.length);
+    } catch (e) {
+      console.error(JSON.stringify({ type: 'error', where: 'llm_calls insert', error: String(e) }));
+    }
+  }
 }
 
 export type GatewayRequest = Omit<ChatRequest, 'model'>;
@@ -161,7 +210,10 @@ function errorText(error: unknown, signal?: AbortSignal): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Writes the `llm_calls` row. Never throws: losing a metric must not fail the model call. */
+/**
+ * Records the `llm_calls` row: into the caller's recorder when it has one, else written now.
+ * Never throws: losing a metric must not fail the model call.
+ */
 async function recordCall(
   env: Env,
   target: ModelTarget,
@@ -171,26 +223,25 @@ async function recordCall(
   error: unknown,
   signal?: AbortSignal,
 ): Promise<void> {
+  const row = [
+    crypto.randomUUID(),
+    meta.user_id,
+    meta.agent_id ?? null,
+    meta.session_id ?? null,
+    target.provider,
+    target.model_name,
+    usage?.prompt_tokens ?? 0,
+    usage?.completion_tokens ?? 0,
+    Date.now() - started,
+    usage ? 'ok' : 'error',
+    usage ? null : errorText(error, signal).slice(0, 1000),
+    meta.source ?? null,
+    // When the call happened, not when its row was written.
+    new Date().toISOString(),
+  ];
+  if (meta.recorder) return meta.recorder.add(row);
   try {
-    await env.DB.prepare(
-      `INSERT INTO llm_calls (id, user_id, agent_id, session_id, provider, model, prompt_tokens, completion_tokens, latency_ms, status, error, source)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-      .bind(
-        crypto.randomUUID(),
-        meta.user_id,
-        meta.agent_id ?? null,
-        meta.session_id ?? null,
-        target.provider,
-        target.model_name,
-        usage?.prompt_tokens ?? 0,
-        usage?.completion_tokens ?? 0,
-        Date.now() - started,
-        usage ? 'ok' : 'error',
-        usage ? null : errorText(error, signal).slice(0, 1000),
-        meta.source ?? null,
-      )
-      .run();
+    await env.DB.prepare(LLM_CALLS_INSERT).bind(...row).run();
   } catch (e) {
     console.error(JSON.stringify({ type: 'error', where: 'llm_calls insert', error: String(e) }));
   }

@@ -1,5 +1,6 @@
 import { expandTemplate, getTemplate } from '../orchestration-templates/service';
 import type { TurnOutcome, TurnRequest, TurnResult } from '../../../durable-objects/chat-session';
+import { CallRecorder } from '../../engine/llm/gateway';
 import { resolveModelTarget } from '../../engine/llm/resolve';
 import {
   nameMatchRouter,
@@ -18,8 +19,9 @@ import type { AuthUser } from '../../lib/auth';
 import { ApiError, notFound, validationError } from '../../lib/errors';
 import { pageBounds, paginated } from '../../lib/pagination';
 import type { Agent } from '../agents/schemas';
-import { assertChattable, getAgent } from '../agents/service';
-import { runAgent } from './runner';
+import { assertChattable, destroyChatSessions, getAgent, toAgent, type AgentRow } from '../agents/service';
+import { authorizeResource } from '../../lib/authorize';
+import { runAgent } from '../agents/runner';
 import type { BranchListInput, ChatInput, CreateBranchInput, GraphInput, OrchestrateInput } from './schemas';
 
 interface SessionRow {
@@ -88,8 +90,20 @@ async function agentAndSession(env: Env, user: AuthUser, agentId: string | null,
     const agent = await loadAgent();
     return { agent, session: newSession(env, user, agent, input) };
   }
-  // Both lookups at once: they are independent reads on every turn of an existing session.
-  const [agent, row] = await Promise.all([loadAgent(), ownSession(env, user, input.session_id)]);
+  // Both rows in one D1 batch: they are independent reads on every turn of an existing session.
+  const [sessionRows, agentRows] = await env.DB.batch<Record<string, unknown>>([
+    env.DB.prepare('SELECT * FROM chat_sessions WHERE id = ?').bind(input.session_id),
+    ...(agentId !== null ? [env.DB.prepare('SELECT * FROM agents WHERE id = ?').bind(agentId)] : []),
+  ]);
+  const row = sessionRows.results[0] as unknown as SessionRow | undefined;
+  let agent: Agent | null = null;
+  if (agentId !== null) {
+    const found = agentRows.results[0] as unknown as AgentRow | undefined;
+    agent = found ? toAgent(found) : null;
+    await authorizeResource(env, user, 'agent', agent, 'execute');
+    if (checkStopped) assertChattable(agent!);
+  }
+  if (!row || row.user_id !== user.id) throw notFound('Session');
   if ((row.agent_id ?? null) !== (agent?.id ?? null)) {
     throw validationError(agent ? 'body.session_id: the session belongs to another agent' : 'body.session_id: not a bare chat session');
   }
@@ -140,9 +154,9 @@ async function loadAgents(env: Env, user: AuthUser, ids: string[]): Promise<Map<
 const asParticipant = (a: Agent): OrchestrationAgent => ({ id: a.id, name: a.name, description: a.description });
 
 /** Runs each agent once, with no history, for the orchestration modes. */
-export function agentRunner(env: Env, user: AuthUser, agents: Map<string, Agent>, source: string): RunAgent {
+export function agentRunner(env: Env, user: AuthUser, agents: Map<string, Agent>, source: string, recorder?: CallRecorder): RunAgent {
   return async (participant, input) => {
-    const r = await runAgent({ env, userId: user.id, agent: agents.get(participant.id)!, message: input, source });
+    const r = await runAgent({ env, userId: user.id, agent: agents.get(participant.id)!, message: input, source, recorder });
     return { output: r.reply, token_usage: r.token_usage };
   };
 }
@@ -170,14 +184,20 @@ export async function orchestrate(env: Env, user: AuthUser, input: OrchestrateIn
   }
   const agents = await loadAgents(env, user, agentIds);
   const participants = agentIds.map((id) => asParticipant(agents.get(id)!));
-  const run = agentRunner(env, user, agents, 'orchestrate');
-  switch (mode) {
-    case 'route':
-      return runRoute(participants, input.message, run, await routerFor(env, user));
-    case 'sequential':
-      return runSequential(participants, input.message, run);
-    case 'debate':
-      return runDebate(participants, input.message, rounds, run);
+  // The run's model calls are recorded in one batch at the end, not one insert each on the way.
+  const recorder = new CallRecorder();
+  const run = agentRunner(env, user, agents, 'orchestrate', recorder);
+  try {
+    switch (mode) {
+      case 'route':
+        return await runRoute(participants, input.message, run, await routerFor(env, user));
+      case 'sequential':
+        return await runSequential(participants, input.message, run);
+      case 'debate':
+        return await runDebate(participants, input.message, rounds, run);
+    }
+  } finally {
+    await recorder.flush(env.DB);
   }
 }
 
@@ -186,7 +206,12 @@ export async function orchestrateGraph(env: Env, user: AuthUser, input: GraphInp
   topologicalOrder(input.nodes.map((n) => n.id), input.edges);
   const agents = await loadAgents(env, user, input.nodes.map((n) => n.agent_id));
   const nodes = input.nodes.map((n) => ({ id: n.id, agent: asParticipant(agents.get(n.agent_id)!) }));
-  return runGraph(nodes, input.edges, input.message, agentRunner(env, user, agents, 'orchestrate'));
+  const recorder = new CallRecorder();
+  try {
+    return await runGraph(nodes, input.edges, input.message, agentRunner(env, user, agents, 'orchestrate', recorder));
+  } finally {
+    await recorder.flush(env.DB);
+  }
 }
 
 // --- branches ------------------------------------------------------------------------------
@@ -299,7 +324,7 @@ export async function deleteBranch(env: Env, user: AuthUser, id: string): Promis
     env.DB.prepare('DELETE FROM chat_messages WHERE session_id = ?').bind(branch.id),
     env.DB.prepare('DELETE FROM chat_sessions WHERE id = ?').bind(branch.id),
   ]);
-  await sessionStub(env, branch.id).destroy();
+  await destroyChatSessions(env, [branch.id]);
 }
 
 /** Continues the conversation in a branch (its own session; the original is not changed). */

@@ -6,7 +6,7 @@ import { authorize } from '../../lib/authorize';
 import { isUniqueViolation } from '../../lib/d1';
 import { ApiError, notFound } from '../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
-import { executeAgent } from '../executions/service';
+import { executeAgentWorkflow } from '../executions/service';
 import type { CreateScheduleBody, Schedule, UpdateScheduleBody } from './schemas';
 
 export interface ScheduleRow {
@@ -179,8 +179,8 @@ export async function startRun(
 ): Promise<{ execution_id: string; status: string } | { error: ApiError }> {
   const now = Date.now();
   try {
-    // executeAgent authorizes the actor (execute); the run is theirs and uses the agent owner's rights.
-    const { execution } = await executeAgent(env, actor, schedule.agent_id, {
+    // executeAgentWorkflow authorizes the actor (execute); the run is theirs and uses the agent owner's rights.
+    const { execution } = await executeAgentWorkflow(env, actor, schedule.agent_id, {
       inputs: { message: schedule.input },
       trigger: 'schedule',
       waitMs: 0,

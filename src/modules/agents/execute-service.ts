@@ -1,3 +1,4 @@
+import { CallRecorder } from '../../engine/llm/gateway';
 import { emptyUsage } from '../../engine/llm/types';
 import {
   runDebate,
@@ -8,17 +9,19 @@ import {
   type GraphNode,
   type OrchestrationAgent,
   type OrchestrationResult,
+  type RunAgent,
   type Step,
 } from '../../engine/orchestration';
 import type { Env } from '../../env';
 import type { AuthUser } from '../../lib/auth';
 import { ApiError, validationError } from '../../lib/errors';
 import { agentRunner } from '../agent-chat/service';
+import { beginInlineExecution, finishInlineExecution, INLINE_MODES, type ExecutionRow, type InlineMode, type InlineOutputs } from '../executions/service';
 import type { Agent } from './schemas';
 import { assertChattable, getAgent, loadAgent } from './service';
 
-export const EXECUTE_MODES = ['agent', 'sequential', 'pipeline', 'debate', 'graph'] as const;
-export type ExecuteMode = (typeof EXECUTE_MODES)[number];
+export const EXECUTE_MODES = INLINE_MODES;
+export type ExecuteMode = InlineMode;
 
 export interface ExecuteInput {
   input: string;
@@ -26,39 +29,26 @@ export interface ExecuteInput {
   rounds: number;
 }
 
-interface ExecutionRow {
-  id: string;
-  owner_id: string;
-  agent_id: string;
-  mode: ExecuteMode;
-  status: 'running' | 'succeeded' | 'failed';
-  input: string;
-  output: string | null;
-  steps: string;
-  error: string | null;
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  started_at: string;
-  finished_at: string | null;
-  duration_ms: number | null;
-  created_at: string;
-}
-
-export function toExecution(row: ExecutionRow) {
-  const steps = JSON.parse(row.steps) as Step[];
+/**
+ * The execute answer, from the run's `executions` row: the input, the output and the steps of
+ * the run (pipeline: every stage's output too), its token usage and timings.
+ */
+export function toAgentExecution(row: ExecutionRow) {
+  const inputs = JSON.parse(row.inputs) as { input?: string };
+  const outputs = row.outputs ? (JSON.parse(row.outputs) as InlineOutputs) : null;
+  const steps = (outputs?.steps ?? []) as Step[];
   return {
     id: row.id,
-    agent_id: row.agent_id,
-    mode: row.mode,
-    status: row.status,
-    input: row.input,
-    output: row.output,
+    agent_id: row.agent_id!,
+    mode: row.mode as ExecuteMode,
+    status: row.status as 'running' | 'succeeded' | 'failed',
+    input: inputs.input ?? '',
+    output: outputs?.output ?? null,
     steps,
     ...(row.mode === 'pipeline' ? { intermediate_outputs: steps.map((s) => s.output) } : {}),
     token_usage: { prompt_tokens: row.prompt_tokens, completion_tokens: row.completion_tokens, total_tokens: row.total_tokens },
     error: row.error ? (JSON.parse(row.error) as { code: string; message: string }) : null,
-    started_at: row.started_at,
+    started_at: row.started_at!,
     finished_at: row.finished_at,
     duration_ms: row.duration_ms,
     created_at: row.created_at,
@@ -121,23 +111,34 @@ const asParticipant = (a: Agent): OrchestrationAgent => ({ id: a.id, name: a.nam
 /**
  * `POST /agents/{id}/execute`: `agent` runs the agent once; the other modes run its sub-agents
  * (or, without sub-agents, the agent nodes of its workflow_config) in that pattern; `graph`
- * follows workflow_config. Every run is an `agent_executions` row: running, then succeeded or
- * failed with its steps, output, token usage and timings. A model or tool failure is a failed
- * execution (200), not an error response: the record is the answer.
+ * follows workflow_config. The run happens here, in the request (not in an Execution DO), and is
+ * an `executions` row (trigger `execute`, `mode` set): running, then succeeded or failed with its
+ * steps (one execution node each), output, token usage and timings. A model or tool failure is a
+ * failed execution (200), not an error response: the record is the answer.
  */
-export async function executeAgent(env: Env, user: AuthUser, agentId: string, input: ExecuteInput) {
+export async function executeAgentInline(env: Env, user: AuthUser, agentId: string, input: ExecuteInput) {
   // Running needs execute (a read grant sees the agent, 403 here).
   const agent = await getAgent(env, user, agentId, 'execute');
   assertChattable(agent);
 
+  // Every agent turn of the run goes through here, so each step knows when it started.
+  const starts: Array<{ agent_id: string; input: string; at: string; used?: boolean }> = [];
+  // The run's model calls are written with its final record, in one batch.
+  const recorder = new CallRecorder();
+  const runner = (agents: Map<string, Agent>): RunAgent => {
+    const run = agentRunner(env, user, agents, 'execute', recorder);
+    return (participant, text) => {
+      starts.push({ agent_id: participant.id, input: text, at: new Date().toISOString() });
+      return run(participant, text);
+    };
+  };
   let plan: (agents: Map<string, Agent>) => Promise<OrchestrationResult>;
   let ids: string[] = [];
   const graph = workflowGraph(agent);
   if (input.mode === 'agent') {
     plan = async (agents) => {
-      const run = agentRunner(env, user, agents, 'execute');
       const started = Date.now();
-      const r = await run(asParticipant(agent), input.input);
+      const r = await runner(agents)(asParticipant(agent), input.input);
       const step: Step = { agent_id: agent.id, agent_name: agent.name, input: input.input, output: r.output, token_usage: r.token_usage, duration_ms: Date.now() - started, role: 'answer' };
       return { mode: 'agent', steps: [step], output: r.output, token_usage: r.token_usage };
     };
@@ -147,7 +148,7 @@ export async function executeAgent(env: Env, user: AuthUser, agentId: string, in
     ids = graph.nodes.map((n) => n.agentId);
     plan = (agents) => {
       const nodes: GraphNode[] = graph.nodes.map((n) => ({ id: n.id, agent: asParticipant(agents.get(n.agentId)!) }));
-      return runGraph(nodes, graph.edges, input.input, agentRunner(env, user, agents, 'execute'));
+      return runGraph(nodes, graph.edges, input.input, runner(agents));
     };
   } else {
     if (agent.sub_agent_ids.length) ids = agent.sub_agent_ids;
@@ -155,7 +156,7 @@ export async function executeAgent(env: Env, user: AuthUser, agentId: string, in
     else throw validationError(`body.mode: ${input.mode} runs the agent’s sub-agents or the agent nodes of its workflow_config, and it has neither`);
     plan = async (agents) => {
       const list = ids.map((id) => asParticipant(agents.get(id)!));
-      const run = agentRunner(env, user, agents, 'execute');
+      const run = runner(agents);
       if (input.mode === 'debate') return runDebate(list, input.input, input.rounds, run);
       const result = await runSequential(list, input.input, run);
       return { ...result, mode: input.mode };
@@ -163,44 +164,34 @@ export async function executeAgent(env: Env, user: AuthUser, agentId: string, in
   }
   const agents = await participants(env, agent, ids);
 
-  const id = crypto.randomUUID();
-  const startedAt = new Date();
-  await env.DB.prepare('INSERT INTO agent_executions (id, owner_id, agent_id, mode, status, input, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-    .bind(id, user.id, agent.id, input.mode, 'running', input.input, startedAt.toISOString())
-    .run();
-
-  let status: 'succeeded' | 'failed' = 'succeeded';
+  const run = await beginInlineExecution(env, {
+    ownerId: user.id,
+    agentId: agent.id,
+    mode: input.mode,
+    inputs: { input: input.input, ...(input.mode === 'debate' ? { rounds: input.rounds } : {}) },
+  });
   let result: OrchestrationResult | null = null;
   let error: { code: string; message: string } | null = null;
   try {
     result = await plan(agents);
   } catch (e) {
-    status = 'failed';
     if (e instanceof ApiError) error = { code: e.code, message: e.message };
     else {
       console.error(JSON.stringify({ type: 'error', where: 'agent execute', error: String(e), stack: (e as Error)?.stack }));
       error = { code: 'INTERNAL_ERROR', message: 'An unexpected error occurred' };
     }
   }
-  const finishedAt = new Date();
-  const usage = result?.token_usage ?? emptyUsage();
-  const row = await env.DB.prepare(
-    `UPDATE agent_executions SET status = ?, output = ?, steps = ?, error = ?, prompt_tokens = ?, completion_tokens = ?, total_tokens = ?,
-       finished_at = ?, duration_ms = ?, updated_at = ? WHERE id = ? RETURNING *`,
-  )
-    .bind(
-      status,
-      result?.output ?? null,
-      JSON.stringify(result?.steps ?? []),
-      error ? JSON.stringify(error) : null,
-      usage.prompt_tokens,
-      usage.completion_tokens,
-      usage.total_tokens,
-      finishedAt.toISOString(),
-      finishedAt.getTime() - startedAt.getTime(),
-      finishedAt.toISOString(),
-      id,
-    )
-    .first<ExecutionRow>();
-  return toExecution(row!);
+  const steps = (result?.steps ?? []).map((s) => {
+    const start = starts.find((t) => !t.used && t.agent_id === s.agent_id && t.input === s.input);
+    if (start) start.used = true;
+    return { ...s, started_at: start?.at };
+  });
+  const row = await finishInlineExecution(env, run, {
+    status: result ? 'succeeded' : 'failed',
+    outputs: result ? { output: result.output, steps } : null,
+    error,
+    usage: result?.token_usage ?? emptyUsage(),
+    recorder,
+  });
+  return toAgentExecution(row);
 }

@@ -3,7 +3,7 @@ import type { AppEnv } from '../../env';
 import { bearerSecurity, requireAuth } from '../../lib/auth';
 import { errorResponse, errorResponses, idParam, jsonBody, jsonContent } from '../../lib/schemas';
 import { StepSchema, UsageSchema } from '../agent-chat/schemas';
-import { EXECUTE_MODES, executeAgent } from './execute-service';
+import { EXECUTE_MODES, executeAgentInline } from './execute-service';
 
 // POST /agents/{agent_id}/execute lives in its own file: it is the chat/orchestration side of the
 // agents prefix (the runner and orchestration modes), kept apart from the agents CRUD.
@@ -56,4 +56,4 @@ export const execute = createRoute({
 });
 
 export const executeHandler: RouteHandler<typeof execute, AppEnv> = async (c) =>
-  c.json(await executeAgent(c.env, c.get('user'), c.req.valid('param').agent_id, c.req.valid('json')), 200);
+  c.json(await executeAgentInline(c.env, c.get('user'), c.req.valid('param').agent_id, c.req.valid('json')), 200);

@@ -22,7 +22,7 @@ import {
   type UpdateAgent,
 } from './schemas';
 
-interface AgentRow {
+export interface AgentRow {
   id: string;
   owner_id: string;
   name: string;
@@ -335,7 +335,14 @@ export async function updateAgent(env: Env, user: AuthUser, id: string, input: U
 /** Deletes an agent with its versions, sessions (and their messages) and schedules, atomically. */
 export async function deleteAgent(env: Env, user: AuthUser, id: string): Promise<void> {
   await getAgent(env, user, id, 'admin');
-  await env.DB.batch(await deleteAgentStatements(env, id));
+  // The sessions' ids, read in the same batch (before their rows go), to clear their objects.
+  const [sessions] = await env.DB.batch<{ id: string }>([sessionIdsStatement(env, id), ...(await deleteAgentStatements(env, id))]);
+  await destroyChatSessions(env, sessions.results.map((r) => r.id));
+}
+
+/** The ids of an agent's chat sessions (whose objects must be cleared when it goes). */
+export function sessionIdsStatement(env: Env, agentId: string): D1PreparedStatement {
+  return env.DB.prepare('SELECT id FROM chat_sessions WHERE agent_id = ?').bind(agentId);
 }
 
 /** The statements that delete an agent and what hangs off it (for callers batching several deletions). */
@@ -360,6 +367,24 @@ export async function deleteAgentStatements(env: Env, id: string): Promise<D1Pre
     );
   }
   return statements;
+}
+
+/** How many session objects are cleared at once. */
+const DESTROY_CONCURRENCY = 20;
+
+/**
+ * Deletes the storage (history, kept stream events, alarm) of the ChatSession objects of deleted
+ * sessions. Their D1 rows are already gone, so a failure is logged, not thrown.
+ */
+export async function destroyChatSessions(env: Env, sessionIds: string[]): Promise<void> {
+  for (let i = 0; i < sessionIds.length; i += DESTROY_CONCURRENCY) {
+    const outcomes = await Promise.allSettled(
+      sessionIds.slice(i, i + DESTROY_CONCURRENCY).map((sid) => env.CHAT_SESSION.get(env.CHAT_SESSION.idFromName(sid)).destroy()),
+    );
+    for (const o of outcomes) {
+      if (o.status === 'rejected') console.error(JSON.stringify({ type: 'error', where: 'chat session destroy', error: String(o.reason) }));
+    }
+  }
 }
 
 /** Why an agent cannot run, or [] when it can: model resolvable, tools exist, workflow valid, sub-agents present. */

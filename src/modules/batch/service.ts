@@ -3,8 +3,8 @@ import type { Env } from '../../env';
 import type { AuthUser } from '../../lib/auth';
 import { authorize, decide, loadResourceRef, type ResourceType } from '../../lib/authorize';
 import { ApiError, conflict } from '../../lib/errors';
-import { deleteAgent, deleteAgentStatements, exportAgent } from '../agents/service';
-import { executeAgent, executeWorkflow } from '../executions/service';
+import { deleteAgent, deleteAgentStatements, destroyChatSessions, exportAgent, sessionIdsStatement } from '../agents/service';
+import { executeAgentWorkflow, executeWorkflow } from '../executions/service';
 import { deleteKnowledgeBase, getKnowledgeBase, getKnowledgeBaseRow, knowledgeBaseDeletion } from '../knowledge-bases/service';
 import { deleteTool, getTool } from '../tools/service';
 import { deleteWorkflow, deleteWorkflowStatements, exportWorkflow } from '../workflows/service';
@@ -57,7 +57,7 @@ export async function executeBatch(env: Env, user: AuthUser, body: z.infer<typeo
       const opts = { trigger: 'batch', waitMs: 0 };
       const { execution } =
         item.type === 'agent'
-          ? await executeAgent(env, user, item.id, { ...opts, inputs: { ...item.inputs, ...(item.input !== undefined ? { message: item.input } : {}) } })
+          ? await executeAgentWorkflow(env, user, item.id, { ...opts, inputs: { ...item.inputs, ...(item.input !== undefined ? { message: item.input } : {}) } })
           : await executeWorkflow(env, user, item.id, { ...opts, inputs: item.inputs ?? {} });
       return { ...base, execution_id: execution.id as string | null, status: execution.status as string };
     } catch (e) {
@@ -202,11 +202,16 @@ export async function deleteBatch(env: Env, user: AuthUser, body: z.infer<typeof
   const seen = new Set<string>();
   const statements: D1PreparedStatement[] = [];
   const afterCommit: Array<() => Promise<void>> = [];
+  /** Positions in the batch of the reads of deleted agents' session ids (their objects are cleared after). */
+  const sessionReads: number[] = [];
   for (const r of body.resources) {
     const key = `${r.type}:${r.id.toLowerCase()}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    if (r.type === 'agent') statements.push(...(await deleteAgentStatements(env, r.id)));
+    if (r.type === 'agent') {
+      sessionReads.push(statements.push(sessionIdsStatement(env, r.id)) - 1);
+      statements.push(...(await deleteAgentStatements(env, r.id)));
+    }
     else if (r.type === 'workflow') statements.push(...deleteWorkflowStatements(env, r.id));
     else if (r.type === 'knowledge_base') {
       const deletion = await knowledgeBaseDeletion(env, await getKnowledgeBaseRow(env, user, r.id, 'admin'));
@@ -214,7 +219,8 @@ export async function deleteBatch(env: Env, user: AuthUser, body: z.infer<typeof
       afterCommit.push(deletion.removeExternal);
     } else statements.push(env.DB.prepare('DELETE FROM custom_tools WHERE id = ? AND owner_id = ?').bind(r.id.toLowerCase(), user.id));
   }
-  await env.DB.batch(statements);
+  const results = await env.DB.batch<{ id: string }>(statements);
+  await destroyChatSessions(env, sessionReads.flatMap((i) => results[i].results.map((row) => row.id)));
   for (const f of afterCommit) {
     try {
       await f();

@@ -5,7 +5,7 @@ import { NodeError } from '../../engine/workflow/types';
 import { findActiveUser, type AuthUser } from '../../lib/auth';
 import { decide, type ResourceRef, type ResourceType } from '../../lib/authorize';
 import { loadAgent } from '../agents/service';
-import { runAgent } from '../goals/runner';
+import { runAgent } from '../agents/runner';
 
 /**
  * Whose rights a run's graph uses: `principalId` (the workflow's or agent's owner for a run of
@@ -29,7 +29,7 @@ export function agentRunner(env: Env, principalId: string, runAgentId: string | 
     if (!id) throw new NodeError('INVALID_CONFIG', 'agent_id is required outside an agent run', false);
     const agent = await loadAgent(env, id);
     if (!agent || !(await may('agent', agent))) throw new NodeError('NOT_FOUND', `Agent ${id} not found`, false);
-    const turn = await runAgent(env, { ownerId: principalId, agent, message, source: 'workflow', signal });
+    const turn = await runAgent({ env, userId: principalId, agent, message, source: 'workflow', signal });
     return {
       agent_id: agent.id,
       reply: turn.reply,

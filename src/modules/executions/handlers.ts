@@ -12,7 +12,7 @@ export const create: H<typeof routes.create> = async (c) => {
   const opts = { inputs: body.inputs, waitMs, trigger: 'api' };
   const { execution, settled } = body.workflow_id
     ? await service.executeWorkflow(c.env, user, body.workflow_id, opts)
-    : await service.executeAgent(c.env, user, body.agent_id!, opts);
+    : await service.executeAgentWorkflow(c.env, user, body.agent_id!, opts);
   return c.json(execution, settled ? 200 : 202);
 };
 

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { PaginationQuery } from '../../lib/pagination';
+import { INLINE_MODES } from './service';
 
 export const ExecutionStatus = z.enum(['pending', 'running', 'paused', 'waiting_approval', 'succeeded', 'failed', 'cancelled']);
 
@@ -19,6 +20,9 @@ export const ExecutionSchema = z
     workflow_version: z.number().int().nullable(),
     agent_id: z.string().nullable(),
     trigger: z.string(),
+    mode: z.enum(INLINE_MODES).nullable().openapi({
+      description: 'Runs of POST /agents/{agent_id}/execute (trigger execute): the pattern the agent ran in; they run inline, so they cannot be paused, resumed or cancelled. Null for workflow runs.',
+    }),
     status: ExecutionStatus,
     inputs: z.record(z.string(), z.unknown()),
     outputs: z.record(z.string(), z.unknown()).nullable(),

@@ -8,6 +8,8 @@ import { findActiveUser, isAdmin, type AuthUser } from '../../lib/auth';
 import { authorizeResource, decide, loadResourceRef, readableFilter, resourceLabel, type ResourceType } from '../../lib/authorize';
 import { ApiError, conflict, forbidden, notFound, validationError } from '../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
+import type { CallRecorder } from '../../engine/llm/gateway';
+import type { Usage } from '../../engine/llm/types';
 
 export interface ExecutionRow {
   id: string;
@@ -17,6 +19,8 @@ export interface ExecutionRow {
   agent_id: string | null;
   parent_execution_id: string | null;
   trigger: string;
+  /** Set for runs of `POST /agents/{id}/execute`, which run inline (no Execution DO). */
+  mode: string | null;
   status: string;
   inputs: string;
   graph: string | null;
@@ -58,6 +62,7 @@ export function toExecution(row: ExecutionRow) {
     workflow_version: row.workflow_version,
     agent_id: row.agent_id,
     trigger: row.trigger,
+    mode: row.mode as InlineMode | null,
     status: row.status as any,
     inputs: JSON.parse(row.inputs),
     outputs: parse(row.outputs),
@@ -130,10 +135,14 @@ function detailFromSnapshot(row: ExecutionRow, snap: ExecutionSnapshot) {
   };
 }
 
-/** Nodes in the order the graph lists them (timestamps tie within a millisecond). */
+/**
+ * Nodes in the order the graph lists them (timestamps tie within a millisecond); an inline run's
+ * in the order of its steps.
+ */
 function inGraphOrder<T extends { node_id: string }>(row: ExecutionRow, nodes: T[]): T[] {
   const order = new Map<string, number>();
   if (row.graph) (JSON.parse(row.graph) as Graph).nodes.forEach((n, i) => order.set(n.id, i));
+  else if (isInline(row) && row.outputs) ((JSON.parse(row.outputs) as InlineOutputs).steps ?? []).forEach((s, i) => order.set(stepNodeId(s, i), i));
   return [...nodes].sort((a, b) => (order.get(a.node_id) ?? 1e9) - (order.get(b.node_id) ?? 1e9));
 }
 
@@ -264,11 +273,13 @@ export const AGENT_GRAPH: Graph = {
 };
 
 /**
- * Runs an agent `user` may `execute` as an execution: its `workflow_config` graph (or start →
- * agent → end), where agent nodes without an `agent_id` are this agent; `inputs.message` is the
- * prompt. Like a workflow run, the run is the starter's and uses the agent owner's rights.
+ * Runs an agent `user` may `execute` as a workflow execution in an Execution DO: its
+ * `workflow_config` graph (or start → agent → end), where agent nodes without an `agent_id` are
+ * this agent; `inputs.message` is the prompt. Like a workflow run, the run is the starter's and
+ * uses the agent owner's rights. (`POST /agents/{id}/execute` runs inline instead: see
+ * beginInlineExecution.)
  */
-export async function executeAgent(
+export async function executeAgentWorkflow(
   env: Env,
   user: string | AuthUser,
   agentId: string,
@@ -283,6 +294,129 @@ export async function executeAgent(
   const config = row!.workflow_config ? (JSON.parse(row!.workflow_config) as Partial<Graph>) : null;
   const graph = config?.nodes?.length ? { nodes: config.nodes, edges: config.edges ?? [] } : AGENT_GRAPH;
   return startExecution(env, { ownerId: runner.id, runAs: row!.owner_id, graph, inputs: opts.inputs, agentId: row!.id, trigger: opts.trigger, waitMs: opts.waitMs });
+}
+
+// --- inline runs ---------------------------------------------------------------------------
+
+export const INLINE_MODES = ['agent', 'sequential', 'pipeline', 'debate', 'graph'] as const;
+export type InlineMode = (typeof INLINE_MODES)[number];
+
+/** One agent's part of an inline run (the orchestration step). */
+export interface InlineStep {
+  agent_id: string;
+  agent_name: string;
+  input: string;
+  output: string;
+  token_usage: Usage;
+  duration_ms: number;
+  node_id?: string;
+  round?: number;
+  role?: string;
+  /** When the step started (not part of the stored step: it goes to its node row). */
+  started_at?: string;
+}
+
+/** What an inline run stores in `outputs` when it succeeds. */
+export interface InlineOutputs {
+  output: string;
+  steps: InlineStep[];
+}
+
+/** A run that ran in its request (`POST /agents/{id}/execute`), not in an Execution DO. */
+export const isInline = (row: Pick<ExecutionRow, 'mode'>) => row.mode !== null && row.mode !== undefined;
+
+/** The node id of a step: its graph node's, else `step-<n>` (1-based). */
+export const stepNodeId = (step: Pick<InlineStep, 'node_id'>, index: number) => step.node_id ?? `step-${index + 1}`;
+
+/** Records the start of an inline run of one of the owner's agents; its row is `running`. */
+export async function beginInlineExecution(
+  env: Env,
+  opts: { ownerId: string; agentId: string; mode: InlineMode; inputs: Record<string, unknown>; trigger?: string },
+): Promise<{ id: string; startedAt: Date }> {
+  const id = crypto.randomUUID();
+  const startedAt = new Date();
+  const at = startedAt.toISOString();
+  await env.DB.prepare(
+    `INSERT INTO executions (id, owner_id, agent_id, trigger, mode, status, inputs, started_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)`,
+  )
+    .bind(id, opts.ownerId, opts.agentId, opts.trigger ?? 'execute', opts.mode, JSON.stringify(opts.inputs), at, at, at)
+    .run();
+  return { id, startedAt };
+}
+
+/**
+ * Records how an inline run ended, in one batch: the execution row (status, outputs, error,
+ * token usage, timings) and a node row per step (agent, input, reply, tokens, duration).
+ */
+export async function finishInlineExecution(
+  env: Env,
+  run: { id: string; startedAt: Date },
+  end: {
+    status: 'succeeded' | 'failed';
+    outputs: InlineOutputs | null;
+    error: { code: string; message: string } | null;
+    usage: Usage;
+    /** The run's model calls, written in the same batch. */
+    recorder?: CallRecorder;
+  },
+): Promise<ExecutionRow> {
+  const finishedAt = new Date();
+  const at = finishedAt.toISOString();
+  const steps = end.outputs?.steps ?? [];
+  const stored = end.outputs ? { ...end.outputs, steps: steps.map(({ started_at: _, ...s }) => s) } : null;
+  const nodes = steps.map((s, i) => {
+    const started = s.started_at ?? null;
+    return env.DB.prepare(
+      `INSERT INTO execution_nodes (execution_id, node_id, node_type, label, status, inputs, outputs, attempts, total_tokens, started_at, finished_at, duration_ms)
+       VALUES (?, ?, 'agent', ?, 'succeeded', ?, ?, 1, ?, ?, ?, ?)`,
+    ).bind(
+      run.id,
+      stepNodeId(s, i),
+      s.agent_name,
+      JSON.stringify({ agent_id: s.agent_id, input: s.input }),
+      JSON.stringify({ reply: s.output, token_usage: s.token_usage }),
+      s.token_usage.total_tokens,
+      started,
+      started ? new Date(Date.parse(started) + s.duration_ms).toISOString() : null,
+      s.duration_ms,
+    );
+  });
+  const calls = end.recorder?.statements(env.DB) ?? [];
+  const [updated] = await env.DB.batch<ExecutionRow>([
+    env.DB.prepare(
+      `UPDATE executions SET status = ?, outputs = ?, error = ?, prompt_tokens = ?, completion_tokens = ?, total_tokens = ?,
+         finished_at = ?, duration_ms = ?, updated_at = ? WHERE id = ? RETURNING *`,
+    ).bind(
+      end.status,
+      stored ? JSON.stringify(stored) : null,
+      end.error ? JSON.stringify(end.error) : null,
+      end.usage.prompt_tokens,
+      end.usage.completion_tokens,
+      end.usage.total_tokens,
+      at,
+      finishedAt.getTime() - run.startedAt.getTime(),
+      at,
+      run.id,
+    ),
+    ...nodes,
+    ...calls,
+  ]);
+  end.recorder?.clear(calls.length);
+  return updated.results[0];
+}
+
+/**
+ * The watch socket of an inline run (it has no Execution DO to stream from): its state now, as
+ * the `snapshot` message a workflow run's socket opens with, then a normal close.
+ */
+export async function inlineWatchSocket(env: Env, user: AuthUser, id: string): Promise<Response> {
+  const detail = await getExecution(env, user, id);
+  const [client, server] = Object.values(new WebSocketPair());
+  server.accept();
+  const { id: execution_id, status, outputs, error, started_at, finished_at, nodes } = detail;
+  server.send(JSON.stringify({ type: 'snapshot', execution_id, status, outputs, error, started_at, finished_at, nodes }));
+  server.close(1000, 'An agent execute run runs inline: this is its state');
+  return new Response(null, { status: 101, webSocket: client });
 }
 
 async function loadRow(env: Env, id: string) {
@@ -350,7 +484,8 @@ export async function executionFilter(env: Env, user: AuthUser, alias = '', leve
 
 export async function getExecution(env: Env, user: AuthUser, id: string, known?: ExecutionRow): Promise<ExecutionDetail> {
   const row = known ?? (await accessibleRow(env, user, id, 'read'));
-  if (TERMINAL.has(row.status) || row.status === 'pending') {
+  // An inline run has no Execution DO: D1 holds all of it.
+  if (isInline(row) || TERMINAL.has(row.status) || row.status === 'pending') {
     const nodes = await env.DB.prepare('SELECT * FROM execution_nodes WHERE execution_id = ?').bind(id).all<NodeRow>();
     return { ...toExecution(row), nodes: inGraphOrder(row, nodes.results.map(nodeFromRow)) } as ExecutionDetail;
   }
@@ -375,13 +510,25 @@ export async function listExecutions(
   const clause = where.join(' AND ') || '1';
   const [count, rows] = await env.DB.batch<Record<string, unknown>>([
     env.DB.prepare(`SELECT count(*) AS n FROM executions WHERE ${clause}`).bind(...args),
-    env.DB.prepare(`SELECT id, owner_id, workflow_id, workflow_version, agent_id, parent_execution_id, trigger, status, inputs, outputs, error, prompt_tokens, completion_tokens, total_tokens, started_at, finished_at, duration_ms, created_at, updated_at FROM executions WHERE ${clause} ORDER BY created_at DESC, id LIMIT ? OFFSET ?`).bind(...args, limit, offset),
+    env.DB.prepare(`SELECT id, owner_id, workflow_id, workflow_version, agent_id, parent_execution_id, trigger, mode, status, inputs, outputs, error, prompt_tokens, completion_tokens, total_tokens, started_at, finished_at, duration_ms, created_at, updated_at FROM executions WHERE ${clause} ORDER BY created_at DESC, id LIMIT ? OFFSET ?`).bind(...args, limit, offset),
   ]);
   return paginated((rows.results as unknown as ExecutionRow[]).map(toExecution), (count.results[0] as { n: number }).n, q);
 }
 
+/**
+ * An inline run cannot be paused, resumed or cancelled (it runs in another request): the same 409
+ * a workflow run gives once it has ended, and a 409 saying so while it runs.
+ */
+function inlineConflict(row: ExecutionRow, action: 'pause' | 'resume' | 'cancel'): ApiError {
+  const ended = TERMINAL.has(row.status);
+  if (action === 'resume') return conflict(`Only a paused execution can be resumed (it is ${row.status})`);
+  if (ended) return conflict(action === 'pause' ? `Only a running or waiting execution can be paused (it is ${row.status})` : `The execution already ended (${row.status})`);
+  return conflict(`This agent run (mode ${row.mode}) runs inline in its request and cannot be ${action === 'pause' ? 'paused' : 'cancelled'}`);
+}
+
 export async function pauseExecution(env: Env, user: AuthUser, id: string) {
   const row = await accessibleRow(env, user, id, 'execute');
+  if (isInline(row)) throw inlineConflict(row, 'pause');
   const r = await executionStub(env, id).pause();
   if (!r.ok) throw conflict(`Only a running or waiting execution can be paused (it is ${r.status ?? row.status})`);
   return getExecution(env, user, id, (await loadRow(env, id)) ?? row);
@@ -389,6 +536,7 @@ export async function pauseExecution(env: Env, user: AuthUser, id: string) {
 
 export async function resumeExecution(env: Env, user: AuthUser, id: string, waitMs = 0) {
   const row = await accessibleRow(env, user, id, 'execute');
+  if (isInline(row)) throw inlineConflict(row, 'resume');
   const r = await executionStub(env, id).resume(waitMs);
   if (!r.ok) throw conflict(`Only a paused execution can be resumed (it is ${r.snapshot.status})`);
   return getExecution(env, user, id, (await loadRow(env, id)) ?? row);
@@ -396,6 +544,7 @@ export async function resumeExecution(env: Env, user: AuthUser, id: string, wait
 
 export async function cancelExecution(env: Env, user: AuthUser, id: string) {
   const row = await accessibleRow(env, user, id, 'execute');
+  if (isInline(row)) throw inlineConflict(row, 'cancel');
   const r = await executionStub(env, id).cancel();
   if (!r.ok) throw conflict(`The execution already ended (${r.status})`);
   return getExecution(env, user, id, (await loadRow(env, id)) ?? row);

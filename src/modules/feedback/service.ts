@@ -53,24 +53,18 @@ async function messageTarget(env: Env, user: AuthUser, id: string): Promise<Targ
   };
 }
 
-/** A workflow run (`executions`: one the caller may read, authorizeExecution) or an agent run (`agent_executions`) the caller owns. */
+/** A workflow run or an agent run (`executions`) the caller may read (authorizeExecution). */
 async function executionTarget(env: Env, user: AuthUser, id: string): Promise<Target> {
-  const tables = await existingTables(env.DB, ['executions', 'agent_executions']);
-  if (tables.has('executions')) {
-    const e = await env.DB.prepare('SELECT * FROM executions WHERE id = ?').bind(id).first<ExecutionRow>();
-    if (e) {
-      await authorizeExecution(env, user, e, 'read');
-      return { owner_id: e.owner_id, agent_id: e.agent_id, session_id: null, snapshot: { input: e.inputs, output: e.outputs ?? e.error, context: [] } };
-    }
+  const tables = await existingTables(env.DB, ['executions']);
+  const e = tables.has('executions') ? await env.DB.prepare('SELECT * FROM executions WHERE id = ?').bind(id).first<ExecutionRow>() : null;
+  await authorizeExecution(env, user, e, 'read');
+  if (e!.mode) {
+    // An agent run (POST /agents/{id}/execute): its input text and final output.
+    const input = (JSON.parse(e!.inputs) as { input?: string }).input ?? null;
+    const output = e!.outputs ? ((JSON.parse(e!.outputs) as { output?: string }).output ?? null) : null;
+    return { owner_id: e!.owner_id, agent_id: e!.agent_id, session_id: null, snapshot: { input: text(input), output: text(output ?? e!.error), context: [] } };
   }
-  if (tables.has('agent_executions')) {
-    const e = await env.DB.prepare('SELECT owner_id, agent_id, input, output, error FROM agent_executions WHERE id = ?').bind(id).first<Record<string, string | null>>();
-    if (e) {
-      if (e.owner_id !== user.id && !isAdmin(user)) throw notFound('Execution');
-      return { owner_id: e.owner_id!, agent_id: e.agent_id, session_id: null, snapshot: { input: text(e.input), output: text(e.output ?? e.error), context: [] } };
-    }
-  }
-  throw notFound('Execution');
+  return { owner_id: e!.owner_id, agent_id: e!.agent_id, session_id: null, snapshot: { input: e!.inputs, output: e!.outputs ?? e!.error, context: [] } };
 }
 
 function sentimentOf(input: Pick<CreateFeedback, 'thumb' | 'rating'>): 'positive' | 'neutral' | 'negative' {

@@ -5,7 +5,7 @@ import type { Env } from '../../env';
 import { ApiError } from '../../lib/errors';
 import type { Agent } from '../agents/schemas';
 import { loadAgent } from '../agents/service';
-import { runAgent } from '../goals/runner';
+import { runAgent } from '../agents/runner';
 import { defaultAgentId, findBinding, requestBinding } from './service';
 
 /** Feishu events accepted by POST /feishu/event, processed after Feishu got its 200. */
@@ -152,7 +152,7 @@ async function converse(env: Env, userId: string, agent: Agent, event: MessageEv
   // A window that starts inside a tool exchange would orphan tool results: start at a user message.
   while (history.length && history[0].role !== 'user') history.shift();
 
-  const turn = await runAgent(env, { ownerId: userId, agent, message: text, history, source: 'feishu' });
+  const turn = await runAgent({ env, userId, agent, message: text, history, source: 'feishu' });
   const last = turn.messages.length - 1;
   await env.DB.batch([
     ...turn.messages.map((m, i) =>

@@ -14,7 +14,7 @@ import type { Env } from '../../env';
 import { loadAgent } from '../agents/service';
 import { notificationStatement } from '../notifications/service';
 import { loadTaskRow, type TaskRow } from '../tasks/rows';
-import { runAgent } from './runner';
+import { runAgent } from '../agents/runner';
 
 /**
  * Asynchronous execution of goals: the `tiangong-tasks` queue consumer, running one task with
@@ -179,7 +179,7 @@ export async function runTask(env: Env, taskId: string, trigger: 'queue' | 'exec
     const agentId = task.assigned_agent_id ?? task.claimed_by_agent_id;
     const agent = agentId ? await loadAgent(env, agentId) : null;
     if (agentId && !agent) throw new Error(`the assigned agent ${agentId} no longer exists`);
-    const turn = await runAgent(env, { ownerId: task.owner_id, agent, message: taskMessage(task), context: taskContext(goal, deps.results as Array<{ title: string; result: string | null }>), source: 'goal' });
+    const turn = await runAgent({ env, userId: task.owner_id, agent, message: taskMessage(task), context: taskContext(goal, deps.results as Array<{ title: string; result: string | null }>), source: 'goal' });
     reply = turn.reply;
     usage = turn.token_usage;
   } catch (e) {

@@ -14,7 +14,7 @@ import { loadAgent } from '../agents/service';
 import { goalTasks } from '../tasks/rows';
 import type { Task } from '../tasks/schemas';
 import { advanceGoal } from './execution';
-import { runAgent, targetFor } from './runner';
+import { modelTargetFor, runAgent } from '../agents/runner';
 import type { CreateGoal, Goal, GoalStatus, TaskNode, UpdateGoal } from './schemas';
 
 interface GoalRow {
@@ -210,7 +210,7 @@ async function goalAgents(env: Env, goal: GoalRow): Promise<Agent[]> {
 
 /** Asks the planning model (the goal's first agent's, else the owner's default) for a plan. */
 async function modelPlan(env: Env, goal: GoalRow, agents: Agent[], prompt: { system: string; user: string }, completedIds: string[], allowEmpty: boolean): Promise<PlannedTask[]> {
-  const target = await targetFor(env, goal.owner_id, agents[0] ?? null);
+  const target = await modelTargetFor(env, goal.owner_id, agents[0] ?? null);
   const messages: ChatMessage[] = [
     { role: 'system', content: prompt.system },
     { role: 'user', content: prompt.user },
@@ -224,7 +224,7 @@ async function modelPlan(env: Env, goal: GoalRow, agents: Agent[], prompt: { sys
   }
 }
 
-const isMock = async (env: Env, goal: GoalRow, agents: Agent[]) => (await targetFor(env, goal.owner_id, agents[0] ?? null)).provider === 'mock';
+const isMock = async (env: Env, goal: GoalRow, agents: Agent[]) => (await modelTargetFor(env, goal.owner_id, agents[0] ?? null)).provider === 'mock';
 
 /** INSERTs for a plan: keys become UUIDs; references to completed tasks stay as they are. */
 function planStatements(env: Env, goal: GoalRow, plan: PlannedTask[], firstPosition: number): D1PreparedStatement[] {
@@ -340,7 +340,7 @@ export async function interact(env: Env, user: AuthUser, id: string, message: st
   const context = `You are discussing the goal "${goal.title}" (status ${goal.status}, ${toGoal(goal).progress}% done) with its owner.${
     goal.description ? `\nThe goal: ${truncate(goal.description, 4000)}` : ''
   }\nIts tasks:\n${taskLines.join('\n') || '(none yet)'}${goal.result ? `\nResult: ${truncate(goal.result, 4000)}` : ''}`;
-  const turn = await runAgent(env, { ownerId: goal.owner_id, agent: agents[0] ?? null, message, context, history, source: 'goal' });
+  const turn = await runAgent({ env, userId: goal.owner_id, agent: agents[0] ?? null, message, context, history, source: 'goal' });
   const seq = (results[0]?.seq ?? 0) + 1;
   await env.DB.batch([
     env.DB.prepare('INSERT INTO goal_messages (id, goal_id, seq, role, content) VALUES (?, ?, ?, ?, ?)').bind(crypto.randomUUID(), goal.id, seq, 'user', message),

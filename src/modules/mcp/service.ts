@@ -1,7 +1,7 @@
 import type { Env } from '../../env';
 import type { AuthUser } from '../../lib/auth';
 import { ApiError } from '../../lib/errors';
-import { runAgent } from '../agent-chat/runner';
+import { runAgent } from '../agents/runner';
 import { loadAgent, mayRunAgent, runnableDeployedAgents } from '../agents/service';
 import { APP_VERSION } from '../health';
 

@@ -5,10 +5,10 @@ import { existingTables } from '../../lib/d1';
 
 /**
  * What the monitoring endpoints aggregate. Every figure comes from a recorded table; tables of
- * modules that are not deployed (workflow `executions`, chat `agent_executions`, `tool_usage`,
- * `execution_nodes`) are left out — their figures are absent, never invented.
+ * modules that are not deployed (`executions`, `tool_usage`, `execution_nodes`) are left out —
+ * their figures are absent, never invented.
  */
-export const OPTIONAL_TABLES = ['executions', 'execution_nodes', 'agent_executions', 'tool_usage', 'workflows'] as const;
+export const OPTIONAL_TABLES = ['executions', 'execution_nodes', 'tool_usage', 'workflows'] as const;
 
 export interface Scope {
   /** `all` with monitoring:read (admins), else `own`: only the caller's data. */
@@ -32,7 +32,8 @@ export type ExecutionKind = 'workflow' | 'agent' | 'task';
 /**
  * Every run of the platform as one row set (kind, owner_id, agent_id, status, duration_ms,
  * created_at), filtered by time and scope inside each part so each uses its own index:
- * workflow runs (`executions`), agent runs (`agent_executions`) and goal task runs (`task_runs`).
+ * workflow runs (`executions` without a mode), agent runs (`executions` of
+ * `POST /agents/{id}/execute`, with their mode) and goal task runs (`task_runs`).
  * Statuses are normalised: succeeded, failed, cancelled, running, other.
  */
 export function executionsUnion(s: Scope, range: { from: string; to: string }, kinds?: ExecutionKind[]): { sql: string; binds: unknown[]; kinds: ExecutionKind[] } {
@@ -46,13 +47,13 @@ export function executionsUnion(s: Scope, range: { from: string; to: string }, k
       WHEN 'running' THEN 'running' ELSE 'other' END`;
   if (want('workflow') && s.tables.has('executions')) {
     const o = ownerClause(s, 'owner_id');
-    parts.push(`SELECT 'workflow' AS kind, owner_id, agent_id, ${norm('status')} AS status, duration_ms, created_at FROM executions WHERE created_at >= ? AND created_at < ?${o.sql}`);
+    parts.push(`SELECT 'workflow' AS kind, owner_id, agent_id, ${norm('status')} AS status, duration_ms, created_at FROM executions WHERE created_at >= ? AND created_at < ? AND mode IS NULL${o.sql}`);
     binds.push(range.from, range.to, ...o.binds);
     used.push('workflow');
   }
-  if (want('agent') && s.tables.has('agent_executions')) {
+  if (want('agent') && s.tables.has('executions')) {
     const o = ownerClause(s, 'owner_id');
-    parts.push(`SELECT 'agent' AS kind, owner_id, agent_id, ${norm('status')} AS status, duration_ms, created_at FROM agent_executions WHERE created_at >= ? AND created_at < ?${o.sql}`);
+    parts.push(`SELECT 'agent' AS kind, owner_id, agent_id, ${norm('status')} AS status, duration_ms, created_at FROM executions WHERE created_at >= ? AND created_at < ? AND mode IS NOT NULL${o.sql}`);
     binds.push(range.from, range.to, ...o.binds);
     used.push('agent');
   }

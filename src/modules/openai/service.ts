@@ -4,7 +4,7 @@ import type { Env } from '../../env';
 import type { AuthUser } from '../../lib/auth';
 import { ApiError, forbidden, validationError } from '../../lib/errors';
 import { SseWriter } from '../../lib/sse';
-import { runAgent } from '../agent-chat/runner';
+import { runAgent } from '../agents/runner';
 import type { Agent } from '../agents/schemas';
 import { assertChattable, loadAgent, mayRunAgent, runnableDeployedAgents } from '../agents/service';
 import type { ChatCompletion, ChatCompletionInput } from './schemas';

@@ -6,7 +6,7 @@ import { ApiError } from '../../lib/errors';
 import { SseWriter } from '../../lib/sse';
 import type { Agent } from '../agents/schemas';
 import { getAgent } from '../agents/service';
-import { runAgent } from '../goals/runner';
+import { runAgent } from '../agents/runner';
 import type { SwarmRun } from './schemas';
 
 async function loadAgents(env: Env, user: AuthUser, ids: string[]): Promise<Agent[]> {
@@ -21,8 +21,9 @@ function swarm(env: Env, user: AuthUser, agents: Agent[], body: SwarmRun, onEven
     body.max_rounds,
     async (a, input, role, round) => {
       const agent = byId.get(a.id)!;
-      const turn = await runAgent(env, {
-        ownerId: agent.owner_id,
+      const turn = await runAgent({
+        env,
+        userId: agent.owner_id,
         agent,
         message: input,
         source: 'swarm',

@@ -7,14 +7,16 @@ import { findBuiltinTool, findDynamicTool, findToolProvider } from '../../engine
 import type { Env } from '../../env';
 import { isMissingTable, placeholders } from '../../lib/d1';
 import { ApiError } from '../../lib/errors';
-import { agentModelTarget, delegationTools, loadAgent } from '../agents/service';
-import type { Agent } from '../agents/schemas';
+import type { CallRecorder, ModelTarget } from '../../engine/llm/gateway';
+import { agentModelTarget, delegationTools, loadAgent } from './service';
+import type { Agent } from './schemas';
 
 /**
- * Runs one turn of an agent (or of the bare default model when `agent` is null) with everything
- * the agent is configured with: system prompt, model, `include_tools`, `iteration_limit`, and for
- * main agents one delegation tool per sub-agent. Used by the ChatSession DO, orchestration and
- * `POST /agents/{id}/execute`.
+ * The one agent-turn runner: one turn of an agent (or of the bare default model when `agent` is
+ * null) with everything the agent is configured with: system prompt, model, `include_tools`
+ * (builtin, MCP, custom and plugin tools), `iteration_limit`, and for main agents one delegation
+ * tool per sub-agent. Used by the ChatSession DO, orchestration, `POST /agents/{id}/execute`,
+ * workflow agent nodes, goals and tasks, the swarm, Feishu, MCP and the OpenAI-compatible API.
  */
 export interface RunAgentOptions {
   env: Env;
@@ -22,6 +24,8 @@ export interface RunAgentOptions {
   userId: string;
   agent: Agent | null;
   message: string;
+  /** Appended to the agent's system prompt: what the agent is working on (a goal, a task). */
+  context?: string;
   history?: ChatMessage[];
   stream?: boolean;
   onEvent?: (event: AgentEvent) => void | Promise<void>;
@@ -31,6 +35,8 @@ export interface RunAgentOptions {
   signal?: AbortSignal;
   /** Delegation depth (0 for the agent the user talks to). */
   depth?: number;
+  /** Collects the turn's `llm_calls` rows (delegated turns' too) for the caller to write with its own batch. */
+  recorder?: CallRecorder;
 }
 
 /** Sub-agents are not main agents, but an agent promoted later could form a loop: stop here. */
@@ -77,13 +83,18 @@ export async function agentTools(env: Env, agent: Agent, depth: number): Promise
   return bindings;
 }
 
+/** The model a turn of `agent` (or, without one, of the user's default model) uses. */
+export function modelTargetFor(env: Env, userId: string, agent: Agent | null): Promise<ModelTarget> {
+  return agent ? agentModelTarget(env, agent) : resolveModelTarget(env, userId, null);
+}
+
 const describeError = (e: unknown) => (e instanceof ApiError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e));
 
 export async function runAgent(opts: RunAgentOptions): Promise<AgentTurnResult> {
   const { env, agent } = opts;
   const depth = opts.depth ?? 0;
   const [target, tools] = await Promise.all([
-    agent ? agentModelTarget(env, agent) : resolveModelTarget(env, opts.userId, null),
+    modelTargetFor(env, opts.userId, agent),
     agent ? agentTools(env, agent, depth) : Promise.resolve(new Map<string, ToolBinding>()),
   ]);
   // Delegated work is part of what the turn cost.
@@ -112,6 +123,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentTurnResult> 
           source: 'delegate',
           signal: opts.signal,
           depth: depth + 1,
+          recorder: opts.recorder,
         });
         addUsage(delegatedUsage, result.token_usage);
         return {
@@ -143,8 +155,8 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentTurnResult> 
   const result = await runAgentTurn({
     env,
     target,
-    meta: { user_id: opts.userId, agent_id: agent?.id ?? null, session_id: opts.sessionId ?? null, source: opts.source },
-    systemPrompt: agent?.system_prompt || null,
+    meta: { user_id: opts.userId, agent_id: agent?.id ?? null, session_id: opts.sessionId ?? null, source: opts.source, recorder: opts.recorder },
+    systemPrompt: [agent?.system_prompt, opts.context].filter(Boolean).join('\n\n') || null,
     history: opts.history ?? [],
     message: opts.message,
     tools: [...tools.values()].map((b) => b.spec),
