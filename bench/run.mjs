@@ -25,6 +25,7 @@ const ctx = {
   url: platform.url,
   mf: platform.mf,
   floor,
+  helloUrl: hello.url,
   api: (path, init) => api(platform.url, path, init),
   async http(name, makeRequest, options) {
     const r = await measure(makeRequest, options);

@@ -2,7 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../src/env';
 import { emptyUsage, addUsage } from '../src/engine/llm/types';
 import type { EngineServices } from '../src/engine/workflow/nodes';
-import { agentRunner } from '../src/modules/executions/agents';
+import { principalServices } from '../src/modules/executions/agents';
 import { GraphRunner, type RunOutcome } from '../src/engine/workflow/runner';
 import type { Graph, InputDef, LogEntry, NodeState, RunEvent } from '../src/engine/workflow/types';
 
@@ -20,7 +20,10 @@ export const TERMINAL: ReadonlySet<string> = new Set(['succeeded', 'failed', 'ca
 
 export interface StartRequest {
   execution_id: string;
+  /** Who started the run: it is theirs (its logs and approvals too). */
   owner_id: string;
+  /** Whose rights the graph uses (agents, sub-workflows, tools, models); defaults to owner_id. */
+  run_as?: string;
   workflow_id: string | null;
   agent_id?: string | null;
   graph: Graph;
@@ -30,6 +33,7 @@ export interface StartRequest {
 interface RunMeta {
   execution_id: string;
   owner_id: string;
+  run_as?: string;
   workflow_id: string | null;
   agent_id?: string | null;
   inputs: Record<string, unknown>;
@@ -148,6 +152,7 @@ export class Execution extends DurableObject<Env> {
       this.meta = {
         execution_id: req.execution_id,
         owner_id: req.owner_id,
+        run_as: req.run_as ?? req.owner_id,
         workflow_id: req.workflow_id,
         agent_id: req.agent_id ?? null,
         inputs: req.inputs,
@@ -266,7 +271,8 @@ export class Execution extends DurableObject<Env> {
       this.controller = new AbortController();
       const runner = new GraphRunner({
         env: this.env,
-        userId: run.owner_id,
+        userId: run.run_as ?? run.owner_id,
+        startedBy: run.owner_id,
         executionId: run.execution_id,
         workflowId: run.workflow_id,
         graph,
@@ -418,14 +424,7 @@ export class Execution extends DurableObject<Env> {
   private services(run: RunMeta): EngineServices {
     const db = this.env.DB;
     return {
-      runAgent: agentRunner(this.env, run.owner_id, run.agent_id ?? null),
-      loadWorkflow: async (id) => {
-        const row = await db
-          .prepare('SELECT id, graph, inputs_schema FROM workflows WHERE id = ? AND owner_id = ?')
-          .bind(id, run.owner_id)
-          .first<{ id: string; graph: string; inputs_schema: string }>();
-        return row ? { id: row.id, graph: JSON.parse(row.graph) as Graph, inputs_schema: JSON.parse(row.inputs_schema) as InputDef[] } : null;
-      },
+      ...principalServices(this.env, run.run_as ?? run.owner_id, run.agent_id ?? null),
       createApproval: async (req) => {
         // A node re-run after a restart finds the approval it already asked for.
         const existing = await db

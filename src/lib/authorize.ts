@@ -189,8 +189,9 @@ export async function authorizeResource(env: Env, user: AuthUser, type: Resource
 }
 
 /**
- * The WHERE condition of a list of `type` resources the user may read: everything for admins
- * and roles with `<type>:read` or more; otherwise their own plus those granted to them.
+ * The WHERE condition of a list of `type` resources the user may read (or, with `level`, may do
+ * at least that much with): everything for admins and roles giving that level on the type;
+ * otherwise their own plus those granted to them at that level or above.
  * `columns` name the owner and resource-id columns of the listed rows (e.g. tasks list by
  * `goal_id`). Returns null when nothing is filtered.
  */
@@ -199,11 +200,14 @@ export async function readableFilter(
   user: AuthUser,
   type: ResourceType,
   columns: { owner: string; id: string } = { owner: 'owner_id', id: 'id' },
+  level: AccessLevel = 'read',
 ): Promise<{ sql: string; binds: unknown[] } | null> {
   if (isAdmin(user)) return null;
-  if (roleLevel(await userPermissions(env, user), type)) return null;
+  if (rank(roleLevel(await userPermissions(env, user), type)) >= rank(level)) return null;
+  const levels = ACCESS_LEVELS.slice(ACCESS_LEVELS.indexOf(level));
+  const levelClause = level === 'read' ? '' : ` AND level IN (${levels.map((l) => `'${l}'`).join(', ')})`;
   return {
-    sql: `(${columns.owner} = ? OR ${columns.id} IN (SELECT resource_id FROM resource_grants WHERE resource_type = ? AND user_id = ?))`,
+    sql: `(${columns.owner} = ? OR ${columns.id} IN (SELECT resource_id FROM resource_grants WHERE resource_type = ? AND user_id = ?${levelClause}))`,
     binds: [user.id, type, user.id],
   };
 }

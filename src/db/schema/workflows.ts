@@ -78,6 +78,8 @@ export const executions = sqliteTable(
   (t) => [
     index('executions_owner_idx').on(t.ownerId, t.createdAt),
     index('executions_workflow_idx').on(t.workflowId, t.createdAt),
+    // Runs readable through their agent (authorizeExecution's list filter) stay index lookups.
+    index('executions_agent_idx').on(t.agentId, t.createdAt),
     index('executions_status_idx').on(t.status),
   ],
 );
@@ -149,6 +151,8 @@ export const approvals = sqliteTable(
   (t) => [
     index('approvals_approver_idx').on(t.approverId, t.status),
     index('approvals_owner_idx').on(t.ownerId, t.status),
+    // Approvals of runs one may control (the approval list's filter) and the DO's lookup by run.
+    index('approvals_execution_idx').on(t.executionId, t.status),
   ],
 );
 

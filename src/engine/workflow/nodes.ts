@@ -238,7 +238,7 @@ const llm: NodeType<z.infer<typeof LlmConfig>> = {
 };
 
 const AgentConfig = z.object({
-  /** One of the owner's agents; default: the agent whose run this is. */
+  /** An agent the run's principal may execute (the owner's, or shared with them); default: the agent whose run this is. */
   agent_id: z.string().uuid().optional(),
   prompt: z.string().min(1).max(100_000).default('{{inputs.message}}'),
 });
@@ -706,7 +706,7 @@ const SubWorkflowConfig = z.object({
 export const MAX_DEPTH = 5;
 const subWorkflow: NodeType<z.infer<typeof SubWorkflowConfig>> = {
   type: 'sub_workflow',
-  description: "Runs another of the owner's workflows with inputs; its outputs become this node's output.",
+  description: 'Runs another workflow (one the run’s principal may execute) with inputs; its outputs become this node’s output.',
   config: SubWorkflowConfig,
   ports: out,
   outputs: () => null,

@@ -25,7 +25,10 @@ export interface RunHooks {
 
 export interface RunInit {
   env: Env;
+  /** Whose rights the run uses (model calls and tools are theirs). */
   userId: string;
+  /** Who started the run (`sys.user_id`); defaults to userId. */
+  startedBy?: string;
   executionId: string;
   workflowId: string | null;
   graph: Graph;
@@ -92,7 +95,7 @@ export class GraphRunner {
     this.scope = {
       ...(init.outerScope ?? {}),
       inputs: init.inputs,
-      sys: { user_id: init.userId, execution_id: init.executionId, workflow_id: init.workflowId, timestamp: new Date().toISOString() },
+      sys: { user_id: init.startedBy ?? init.userId, execution_id: init.executionId, workflow_id: init.workflowId, timestamp: new Date().toISOString() },
       vars: { ...((init.outerScope?.vars as Record<string, unknown>) ?? {}) },
     };
     // Rebuild the variables of recorded nodes, in the order they finished.
@@ -318,6 +321,7 @@ export class GraphRunner {
     const runner = new GraphRunner({
       env: this.init.env,
       userId: this.init.userId,
+      startedBy: this.init.startedBy,
       executionId: this.init.executionId,
       workflowId: opts.workflowId ?? this.init.workflowId,
       graph,

@@ -166,8 +166,8 @@ export async function triggerSchedule(env: Env, user: AuthUser, id: string) {
 }
 
 /**
- * Starts the run's execution as the schedule's owner (who must still be allowed to execute
- * the agent; it runs as the agent's owner's, like every shared run) and records it on the run
+ * Starts the run's execution for the schedule's owner (who must still be allowed to execute
+ * the agent; the execution is theirs and uses the agent owner's rights, like every shared run) and records it on the run
  * and the schedule. Refusals (agent gone, access revoked, invalid agent graph) fail the run and
  * are returned; anything else is thrown, for the queue to retry.
  */
@@ -179,8 +179,8 @@ export async function startRun(
 ): Promise<{ execution_id: string; status: string } | { error: ApiError }> {
   const now = Date.now();
   try {
-    const access = await authorize(env, actor, 'agent', schedule.agent_id, 'execute');
-    const { execution } = await executeAgentWorkflow(env, access.owner_id, schedule.agent_id, {
+    // executeAgentWorkflow authorizes the actor (execute); the run is theirs and uses the agent owner's rights.
+    const { execution } = await executeAgentWorkflow(env, actor, schedule.agent_id, {
       inputs: { message: schedule.input },
       trigger: 'schedule',
       waitMs: 0,

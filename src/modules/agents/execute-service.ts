@@ -117,7 +117,8 @@ const asParticipant = (a: Agent): OrchestrationAgent => ({ id: a.id, name: a.nam
  * failed execution (200), not an error response: the record is the answer.
  */
 export async function executeAgentInline(env: Env, user: AuthUser, agentId: string, input: ExecuteInput) {
-  const agent = await getAgent(env, user, agentId);
+  // Running needs execute (a read grant sees the agent, 403 here).
+  const agent = await getAgent(env, user, agentId, 'execute');
   assertChattable(agent);
 
   // Every agent turn of the run goes through here, so each step knows when it started.

@@ -6,7 +6,7 @@ import { enabledPluginTools, isPluginRef } from '../../engine/plugins/tools';
 import { findBuiltinTool, findDynamicTool } from '../../engine/tools/registry';
 import type { Env } from '../../env';
 import type { AuthUser } from '../../lib/auth';
-import { authorizeResource, grantsCleanupStatement, readableFilter, requirePermission, type Action } from '../../lib/authorize';
+import { authorizeResource, decide, grantsCleanupStatement, readableFilter, requirePermission, type Action, type Decision } from '../../lib/authorize';
 import { isMissingTable, isUniqueViolation, likeContains, placeholders, tableExists } from '../../lib/d1';
 import { ApiError, conflict, validationError } from '../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
@@ -161,6 +161,27 @@ async function checkModelConfigRef(env: Env, userId: string, config: AgentModelC
   if (config?.model_config_id && !(await findUsableConfig(env, userId, config.model_config_id))) {
     throw validationError(`${field}.model_config_id: model config ${config.model_config_id} not found`);
   }
+}
+
+/**
+ * The deployed agents `user` may run, for per-account catalogues (OpenAI-compatible models, MCP
+ * tools): their own and those shared with them at `execute` or above. Admins and roles that reach
+ * every agent list only their own here — a catalogue is per account — yet may still address any
+ * agent by id (`mayRunAgent`).
+ */
+export async function runnableDeployedAgents(env: Env, user: AuthUser) {
+  const f = (await readableFilter(env, user, 'agent', undefined, 'execute')) ?? { sql: 'owner_id = ?', binds: [user.id] };
+  const { results } = await env.DB.prepare(
+    `SELECT id, owner_id, name, description, created_at FROM agents WHERE status = 'deployed' AND ${f.sql} ORDER BY created_at DESC, id DESC`,
+  )
+    .bind(...f.binds)
+    .all<{ id: string; owner_id: string; name: string; description: string; created_at: string }>();
+  return results;
+}
+
+/** authorize() without throwing: may `user` run `agent` (execute)? */
+export async function mayRunAgent(env: Env, user: AuthUser, agent: Agent | null): Promise<Decision> {
+  return decide(env, user, 'agent', agent, 'execute');
 }
 
 export async function listAgents(env: Env, user: AuthUser, query: Pagination & { search?: string; status?: AgentStatus }) {

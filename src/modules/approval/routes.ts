@@ -10,7 +10,7 @@ export const list = createRoute({
   method: 'get',
   path: '/',
   tags,
-  summary: 'Approvals waiting for me (I am the designated approver or own the run)',
+  summary: 'Approvals waiting for me (I am the designated approver, started the run, or may execute its workflow or agent)',
   security: bearerSecurity,
   middleware: [requireAuth] as const,
   request: { query: ApprovalListQuery },
@@ -28,6 +28,7 @@ export const decide = createRoute({
   responses: {
     200: jsonContent(DecisionResultSchema, 'The decided approval and the run status'),
     401: errorResponses[401],
+    403: errorResponses[403],
     404: errorResponses[404],
     409: errorResponses[409],
     422: errorResponses[422],

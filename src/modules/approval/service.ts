@@ -1,8 +1,8 @@
 import type { Env } from '../../env';
 import type { AuthUser } from '../../lib/auth';
-import { conflict, notFound } from '../../lib/errors';
+import { ApiError, conflict, notFound } from '../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
-import { executionStub } from '../executions/service';
+import { accessibleRow, executionFilter, executionStub } from '../executions/service';
 
 type ApprovalRow = {
   id: string;
@@ -20,21 +20,36 @@ type ApprovalRow = {
   created_at: string;
 };
 
-/** Approvals I may decide: I am the designated approver, or the run is mine. */
+/**
+ * Approvals I may decide: I am the designated approver, or I may control the run (I started it,
+ * or I may execute its workflow or agent: authorizeExecution).
+ */
 export async function listMine(env: Env, user: AuthUser, q: Pagination & { status: string }) {
   const { limit, offset } = pageBounds(q);
-  const clause = '(approver_id = ?1 OR owner_id = ?1) AND status = ?2';
+  const runs = await executionFilter(env, user, 'e.', 'execute');
+  const mine = runs ? `(approver_id = ? OR owner_id = ? OR execution_id IN (SELECT e.id FROM executions e WHERE ${runs.sql}))` : '1';
+  const binds = runs ? [user.id, user.id, ...runs.binds] : [];
+  const clause = `${mine} AND status = ?`;
   const [count, rows] = await env.DB.batch<Record<string, unknown>>([
-    env.DB.prepare(`SELECT count(*) AS n FROM approvals WHERE ${clause}`).bind(user.id, q.status),
-    env.DB.prepare(`SELECT * FROM approvals WHERE ${clause} ORDER BY created_at DESC, id LIMIT ?3 OFFSET ?4`).bind(user.id, q.status, limit, offset),
+    env.DB.prepare(`SELECT count(*) AS n FROM approvals WHERE ${clause}`).bind(...binds, q.status),
+    env.DB.prepare(`SELECT * FROM approvals WHERE ${clause} ORDER BY created_at DESC, id LIMIT ? OFFSET ?`).bind(...binds, q.status, limit, offset),
   ]);
   return paginated(rows.results as unknown as ApprovalRow[], (count.results[0] as { n: number }).n, q);
 }
 
 export async function decide(env: Env, user: AuthUser, id: string, body: { decision: 'approve' | 'reject'; comment?: string; wait_ms: number }) {
   const row = await env.DB.prepare('SELECT * FROM approvals WHERE id = ?').bind(id).first<ApprovalRow>();
-  // Anyone else learns nothing about the approval.
-  if (!row || (row.approver_id !== user.id && row.owner_id !== user.id)) throw notFound('Approval');
+  if (!row) throw notFound('Approval');
+  // The designated approver decides; so does whoever may control the run (403 for those who
+  // may only read it). Anyone else learns nothing about the approval.
+  if (row.approver_id !== user.id && row.owner_id !== user.id) {
+    try {
+      await accessibleRow(env, user, row.execution_id, 'execute');
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) throw notFound('Approval');
+      throw e;
+    }
+  }
   const status = body.decision === 'approve' ? 'approved' : 'rejected';
   // Conditional on pending: a timeout or another decision that won the race stands.
   const res = await env.DB.prepare(

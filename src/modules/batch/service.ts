@@ -33,8 +33,8 @@ function outcomeOf(e: unknown): { status: 'not_found' | 'forbidden' | 'invalid' 
 // Execute
 
 /**
- * Starts many agent/workflow runs. Every item is authorized first (execute access; a shared
- * resource runs as its owner's, like any run of it); then the allowed ones are started as
+ * Starts many agent/workflow runs. Every item is authorized first (execute access; the runs are
+ * the caller's and a shared resource uses its owner's rights, like any run of it); then the allowed ones are started as
  * executions (trigger `batch`) without waiting: each runs on in its own Execution Durable
  * Object, queued there as pending → running, and is served by /executions/{id}. Items that
  * cannot run say why (not_found, forbidden, invalid) and do not stop the others. The batch and
@@ -57,8 +57,8 @@ export async function executeBatch(env: Env, user: AuthUser, body: z.infer<typeo
       const opts = { trigger: 'batch', waitMs: 0 };
       const { execution } =
         item.type === 'agent'
-          ? await executeAgentWorkflow(env, a.owner, item.id, { ...opts, inputs: { ...item.inputs, ...(item.input !== undefined ? { message: item.input } : {}) } })
-          : await executeWorkflow(env, a.owner, item.id, { ...opts, inputs: item.inputs ?? {} });
+          ? await executeAgentWorkflow(env, user, item.id, { ...opts, inputs: { ...item.inputs, ...(item.input !== undefined ? { message: item.input } : {}) } })
+          : await executeWorkflow(env, user, item.id, { ...opts, inputs: item.inputs ?? {} });
       return { ...base, execution_id: execution.id as string | null, status: execution.status as string };
     } catch (e) {
       const o = outcomeOf(e);

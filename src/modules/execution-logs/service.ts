@@ -1,9 +1,9 @@
 import type { Env } from '../../env';
 import type { CallRecord, Graph } from '../../engine/workflow/types';
 import type { AuthUser } from '../../lib/auth';
-import { notFound } from '../../lib/errors';
+import { ApiError, notFound } from '../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
-import { ownedRow } from '../executions/service';
+import { accessibleRow, executionFilter } from '../executions/service';
 import type { CallNode } from './schemas';
 
 type LogRow = { id: string; execution_id: string; seq: number; node_id: string | null; level: 'debug' | 'info' | 'warn' | 'error'; message: string; data: string | null; created_at: string };
@@ -13,16 +13,28 @@ const LOG_COLUMNS = 'id, execution_id, seq, node_id, level, message, data, creat
 const toLog = (r: LogRow) => ({ ...r, data: r.data === null ? null : JSON.parse(r.data) });
 const iso = (s: string) => new Date(s).toISOString();
 
+/**
+ * The log entries of executions the user may read (authorizeExecution): their own runs' entries
+ * and those of runs of workflows and agents they may read. Null: nothing is filtered.
+ */
+async function readableLogs(env: Env, user: AuthUser): Promise<{ sql: string; binds: unknown[] } | null> {
+  const runs = await executionFilter(env, user, 'e.');
+  if (!runs) return null;
+  return { sql: `(owner_id = ? OR execution_id IN (SELECT e.id FROM executions e WHERE ${runs.sql}))`, binds: [user.id, ...runs.binds] };
+}
+
 export async function list(env: Env, user: AuthUser, q: Pagination & { execution_id?: string; node_id?: string; level?: string; search?: string; since?: string; until?: string }) {
-  const where = ['owner_id = ?'];
-  const args: unknown[] = [user.id];
+  const where: string[] = [];
+  const args: unknown[] = [];
+  const readable = await readableLogs(env, user);
+  if (readable) (where.push(readable.sql), args.push(...readable.binds));
   if (q.execution_id) (where.push('execution_id = ?'), args.push(q.execution_id));
   if (q.node_id) (where.push('node_id = ?'), args.push(q.node_id));
   if (q.level) (where.push('level = ?'), args.push(q.level));
   if (q.search) (where.push("message LIKE ? ESCAPE '\\'"), args.push(`%${q.search.replace(/[\\%_]/g, (m) => '\\' + m)}%`));
   if (q.since) (where.push('created_at >= ?'), args.push(iso(q.since)));
   if (q.until) (where.push('created_at <= ?'), args.push(iso(q.until)));
-  const clause = where.join(' AND ');
+  const clause = where.join(' AND ') || '1';
   const { limit, offset } = pageBounds(q);
   const [count, rows] = await env.DB.batch<Record<string, unknown>>([
     env.DB.prepare(`SELECT count(*) AS n FROM execution_logs WHERE ${clause}`).bind(...args),
@@ -32,13 +44,23 @@ export async function list(env: Env, user: AuthUser, q: Pagination & { execution
 }
 
 export async function get(env: Env, user: AuthUser, id: string) {
-  const row = await env.DB.prepare(`SELECT ${LOG_COLUMNS} FROM execution_logs WHERE id = ? AND owner_id = ?`).bind(id, user.id).first<LogRow>();
+  const row = await env.DB.prepare(`SELECT ${LOG_COLUMNS}, owner_id FROM execution_logs WHERE id = ?`).bind(id).first<LogRow & { owner_id: string }>();
   if (!row) throw notFound('Log entry');
-  return toLog(row);
+  // An entry is as readable as its execution; anyone else learns nothing about it.
+  if (row.owner_id !== user.id) {
+    try {
+      await accessibleRow(env, user, row.execution_id, 'read');
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) throw notFound('Log entry');
+      throw e;
+    }
+  }
+  const { owner_id: _owner, ...entry } = row;
+  return toLog(entry);
 }
 
 export async function fullLog(env: Env, user: AuthUser, executionId: string) {
-  const exec = await ownedRow(env, user, executionId);
+  const exec = await accessibleRow(env, user, executionId, 'read');
   const rows = await env.DB.prepare(`SELECT ${LOG_COLUMNS} FROM execution_logs WHERE execution_id = ? ORDER BY seq`).bind(executionId).all<LogRow>();
   return { execution_id: executionId, status: exec.status, items: rows.results.map(toLog) };
 }
@@ -55,7 +77,7 @@ async function nodesOf(env: Env, executionId: string) {
 
 /** Per-node durations, the slowest nodes and the critical path (the longest chain of executed nodes). */
 export async function performance(env: Env, user: AuthUser, executionId: string) {
-  const exec = await ownedRow(env, user, executionId);
+  const exec = await accessibleRow(env, user, executionId, 'read');
   const nodes = (await nodesOf(env, executionId)).filter((n) => n.status !== 'skipped' && n.status !== 'pending');
   const total = nodes.reduce((s, n) => s + (n.duration_ms ?? 0), 0);
   const timings = nodes.map((n) => ({
@@ -111,7 +133,7 @@ export function criticalPath(graph: Graph, durations: Map<string, number>) {
 
 /** The execution → nodes → model/tool/http/sub-workflow calls, as a tree. */
 export async function callChain(env: Env, user: AuthUser, executionId: string) {
-  const exec = await ownedRow(env, user, executionId);
+  const exec = await accessibleRow(env, user, executionId, 'read');
   const nodes = await nodesOf(env, executionId);
   const fromCall = (c: CallRecord, i: number, parent: string): CallNode => ({
     type: c.kind,
@@ -147,18 +169,20 @@ export async function callChain(env: Env, user: AuthUser, executionId: string) {
   return { execution_id: executionId, tree };
 }
 
-function windowClause(q: { workflow_id?: string; since?: string; until?: string }, alias = 'e') {
-  const where = [`${alias}.owner_id = ?`];
+/** Executions `e` the user may read (see authorizeExecution), narrowed to a workflow and a time window. */
+async function windowClause(env: Env, user: AuthUser, q: { workflow_id?: string; since?: string; until?: string }, alias = 'e') {
+  const where: string[] = [];
   const args: unknown[] = [];
+  const readable = await executionFilter(env, user, `${alias}.`);
+  if (readable) (where.push(readable.sql), args.push(...readable.binds));
   if (q.workflow_id) (where.push(`${alias}.workflow_id = ?`), args.push(q.workflow_id));
   if (q.since) (where.push(`${alias}.created_at >= ?`), args.push(iso(q.since)));
   if (q.until) (where.push(`${alias}.created_at <= ?`), args.push(iso(q.until)));
-  return { where: where.join(' AND '), args };
+  return { where: where.join(' AND ') || '1', args };
 }
 
 export async function errorSummary(env: Env, user: AuthUser, q: { workflow_id?: string; since?: string; until?: string }) {
-  const { where, args } = windowClause(q);
-  const a = [user.id, ...args];
+  const { where, args: a } = await windowClause(env, user, q);
   const failedNodes = `FROM execution_nodes n JOIN executions e ON e.id = n.execution_id WHERE ${where} AND n.status = 'failed'`;
   const [execs, codes, types, recent] = await env.DB.batch<Record<string, unknown>>([
     env.DB.prepare(`SELECT count(*) AS n FROM executions e WHERE ${where} AND e.status = 'failed'`).bind(...a),
@@ -185,8 +209,7 @@ export async function errorSummary(env: Env, user: AuthUser, q: { workflow_id?: 
 }
 
 export async function stats(env: Env, user: AuthUser, q: { workflow_id?: string; since?: string; until?: string }) {
-  const { where, args } = windowClause(q);
-  const a = [user.id, ...args];
+  const { where, args: a } = await windowClause(env, user, q);
   const [status, agg, levels, types] = await env.DB.batch<Record<string, unknown>>([
     env.DB.prepare(`SELECT e.status, count(*) AS n FROM executions e WHERE ${where} GROUP BY e.status`).bind(...a),
     env.DB.prepare(`SELECT avg(e.duration_ms) AS avg_ms, coalesce(sum(e.total_tokens), 0) AS tokens FROM executions e WHERE ${where} AND e.finished_at IS NOT NULL`).bind(...a),

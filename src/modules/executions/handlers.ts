@@ -11,8 +11,8 @@ export const create: H<typeof routes.create> = async (c) => {
   const waitMs = body.async ? 0 : body.wait_ms;
   const opts = { inputs: body.inputs, waitMs, trigger: 'api' };
   const { execution, settled } = body.workflow_id
-    ? await service.executeWorkflow(c.env, user.id, body.workflow_id, opts)
-    : await service.executeAgentWorkflow(c.env, user.id, body.agent_id!, opts);
+    ? await service.executeWorkflow(c.env, user, body.workflow_id, opts)
+    : await service.executeAgentWorkflow(c.env, user, body.agent_id!, opts);
   return c.json(execution, settled ? 200 : 202);
 };
 

@@ -18,6 +18,7 @@ export const create = createRoute({
     200: jsonContent(ExecutionDetailSchema, 'The finished run'),
     202: jsonContent(ExecutionDetailSchema, 'The run continues'),
     401: errorResponses[401],
+    403: errorResponses[403],
     404: errorResponses[404],
     422: errorResponses[422],
   },
@@ -27,7 +28,7 @@ export const list = createRoute({
   method: 'get',
   path: '/',
   tags,
-  summary: 'My executions, newest first (filters: workflow, agent, status, time)',
+  summary: 'Executions I may read (mine and runs of workflows and agents I may read), newest first (filters: workflow, agent, status, time)',
   security: bearerSecurity,
   middleware: [requireAuth] as const,
   request: { query: ExecutionListQuery },
@@ -53,7 +54,7 @@ export const pause = createRoute({
   security: bearerSecurity,
   middleware: [requireAuth] as const,
   request: { params: ExecutionIdParam },
-  responses: { 200: jsonContent(ExecutionDetailSchema, 'The paused execution'), 401: errorResponses[401], 404: errorResponses[404], 409: errorResponses[409] },
+  responses: { 200: jsonContent(ExecutionDetailSchema, 'The paused execution'), 401: errorResponses[401], 403: errorResponses[403], 404: errorResponses[404], 409: errorResponses[409] },
 });
 
 export const resume = createRoute({
@@ -64,7 +65,7 @@ export const resume = createRoute({
   security: bearerSecurity,
   middleware: [requireAuth] as const,
   request: { params: ExecutionIdParam, body: { required: false, content: { 'application/json': { schema: ResumeBody } } } },
-  responses: { 200: jsonContent(ExecutionDetailSchema, 'The execution'), 401: errorResponses[401], 404: errorResponses[404], 409: errorResponses[409], 422: errorResponses[422] },
+  responses: { 200: jsonContent(ExecutionDetailSchema, 'The execution'), 401: errorResponses[401], 403: errorResponses[403], 404: errorResponses[404], 409: errorResponses[409], 422: errorResponses[422] },
 });
 
 export const cancel = createRoute({
@@ -75,5 +76,5 @@ export const cancel = createRoute({
   security: bearerSecurity,
   middleware: [requireAuth] as const,
   request: { params: ExecutionIdParam },
-  responses: { 200: jsonContent(ExecutionDetailSchema, 'The cancelled execution'), 401: errorResponses[401], 404: errorResponses[404], 409: errorResponses[409] },
+  responses: { 200: jsonContent(ExecutionDetailSchema, 'The cancelled execution'), 401: errorResponses[401], 403: errorResponses[403], 404: errorResponses[404], 409: errorResponses[409] },
 });

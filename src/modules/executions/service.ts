@@ -4,8 +4,9 @@ import type { Env } from '../../env';
 import { applyInputDefaults, checkInputs } from '../../engine/workflow/nodes';
 import type { Graph, InputDef, NodeState } from '../../engine/workflow/types';
 import { validateGraph, type ValidationIssue } from '../../engine/workflow/validate';
-import { isAdmin, type AuthUser } from '../../lib/auth';
-import { ApiError, conflict, notFound, validationError } from '../../lib/errors';
+import { findActiveUser, isAdmin, type AuthUser } from '../../lib/auth';
+import { authorizeResource, decide, loadResourceRef, readableFilter, resourceLabel, type ResourceType } from '../../lib/authorize';
+import { ApiError, conflict, forbidden, notFound, validationError } from '../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
 import type { CallRecorder } from '../../engine/llm/gateway';
 import type { Usage } from '../../engine/llm/types';
@@ -161,7 +162,13 @@ export function invalidWorkflow(errors: ValidationIssue[]): ApiError {
 }
 
 export interface StartExecutionOptions {
+  /** Who starts the run: the execution is theirs. */
   ownerId: string;
+  /**
+   * Whose rights the graph uses (agent nodes, sub-workflows, tools, model configs): the owner
+   * of the workflow or agent being run. Defaults to ownerId.
+   */
+  runAs?: string;
   graph: Graph;
   inputsSchema?: InputDef[];
   inputs?: Record<string, unknown>;
@@ -207,33 +214,46 @@ export async function startExecution(env: Env, opts: StartExecutionOptions): Pro
     )
     .run();
   const snap = await executionStub(env, id).start(
-    { execution_id: id, owner_id: opts.ownerId, workflow_id: opts.workflowId ?? null, agent_id: opts.agentId ?? null, graph: opts.graph, inputs },
+    { execution_id: id, owner_id: opts.ownerId, run_as: opts.runAs ?? opts.ownerId, workflow_id: opts.workflowId ?? null, agent_id: opts.agentId ?? null, graph: opts.graph, inputs },
     opts.waitMs ?? 0,
   );
   const row = await loadRow(env, id);
   return { execution: detailFromSnapshot(row!, snap), settled: TERMINAL.has(snap.status) };
 }
 
+/** The account behind a user id (schedules, webhooks and batches start runs for their owner). */
+async function starter(env: Env, user: string | AuthUser): Promise<AuthUser | null> {
+  return typeof user === 'string' ? findActiveUser(env, user) : user;
+}
+
 /**
- * Runs one of the owner's saved workflows (its current version). 404 when it is not theirs.
+ * Runs a saved workflow (its current version) for `user`: one they may `execute` (authorize():
+ * owner, admin, grant or role; 404 when they may not read it, 403 when they may only read it).
+ * The run is the starter's; its graph uses the workflow owner's rights (their agents, tools
+ * and models): sharing a workflow for execution means lending what it is made of.
  */
 export async function executeWorkflow(
   env: Env,
-  ownerId: string,
+  user: string | AuthUser,
   workflowId: string,
   opts: { inputs?: Record<string, unknown>; trigger?: string; waitMs?: number } = {},
 ) {
-  const wf = await env.DB.prepare('SELECT id, graph, inputs_schema, version FROM workflows WHERE id = ? AND owner_id = ?')
-    .bind(workflowId, ownerId)
-    .first<{ id: string; graph: string; inputs_schema: string; version: number }>();
-  if (!wf) throw notFound('Workflow');
+  const [runner, wf] = await Promise.all([
+    starter(env, user),
+    env.DB.prepare('SELECT id, owner_id, graph, inputs_schema, version FROM workflows WHERE id = ?')
+      .bind(workflowId)
+      .first<{ id: string; owner_id: string; graph: string; inputs_schema: string; version: number }>(),
+  ]);
+  if (!runner) throw notFound('Workflow');
+  await authorizeResource(env, runner, 'workflow', wf, 'execute');
   return startExecution(env, {
-    ownerId,
-    graph: JSON.parse(wf.graph),
-    inputsSchema: JSON.parse(wf.inputs_schema),
+    ownerId: runner.id,
+    runAs: wf!.owner_id,
+    graph: JSON.parse(wf!.graph),
+    inputsSchema: JSON.parse(wf!.inputs_schema),
     inputs: opts.inputs,
-    workflowId: wf.id,
-    workflowVersion: wf.version,
+    workflowId: wf!.id,
+    workflowVersion: wf!.version,
     trigger: opts.trigger,
     waitMs: opts.waitMs,
   });
@@ -253,24 +273,27 @@ export const AGENT_GRAPH: Graph = {
 };
 
 /**
- * Runs one of the owner's agents as a workflow execution in an Execution DO: its `workflow_config`
- * graph (or start → agent → end), where agent nodes without an `agent_id` are this agent;
- * `inputs.message` is the prompt. (`POST /agents/{id}/execute` runs inline instead: see
+ * Runs an agent `user` may `execute` as a workflow execution in an Execution DO: its
+ * `workflow_config` graph (or start → agent → end), where agent nodes without an `agent_id` are
+ * this agent; `inputs.message` is the prompt. Like a workflow run, the run is the starter's and
+ * uses the agent owner's rights. (`POST /agents/{id}/execute` runs inline instead: see
  * beginInlineExecution.)
  */
 export async function executeAgentWorkflow(
   env: Env,
-  ownerId: string,
+  user: string | AuthUser,
   agentId: string,
   opts: { inputs?: Record<string, unknown>; trigger?: string; waitMs?: number } = {},
 ) {
-  const row = await env.DB.prepare('SELECT id, workflow_config FROM agents WHERE id = ? AND owner_id = ?')
-    .bind(agentId, ownerId)
-    .first<{ id: string; workflow_config: string | null }>();
-  if (!row) throw notFound('Agent');
-  const config = row.workflow_config ? (JSON.parse(row.workflow_config) as Partial<Graph>) : null;
+  const [runner, row] = await Promise.all([
+    starter(env, user),
+    env.DB.prepare('SELECT id, owner_id, workflow_config FROM agents WHERE id = ?').bind(agentId).first<{ id: string; owner_id: string; workflow_config: string | null }>(),
+  ]);
+  if (!runner) throw notFound('Agent');
+  await authorizeResource(env, runner, 'agent', row, 'execute');
+  const config = row!.workflow_config ? (JSON.parse(row!.workflow_config) as Partial<Graph>) : null;
   const graph = config?.nodes?.length ? { nodes: config.nodes, edges: config.edges ?? [] } : AGENT_GRAPH;
-  return startExecution(env, { ownerId, graph, inputs: opts.inputs, agentId: row.id, trigger: opts.trigger, waitMs: opts.waitMs });
+  return startExecution(env, { ownerId: runner.id, runAs: row!.owner_id, graph, inputs: opts.inputs, agentId: row!.id, trigger: opts.trigger, waitMs: opts.waitMs });
 }
 
 // --- inline runs ---------------------------------------------------------------------------
@@ -400,15 +423,67 @@ async function loadRow(env: Env, id: string) {
   return env.DB.prepare('SELECT * FROM executions WHERE id = ?').bind(id).first<ExecutionRow>();
 }
 
-/** The caller's execution (admins see all); 404 otherwise. */
-export async function ownedRow(env: Env, user: AuthUser, id: string): Promise<ExecutionRow> {
-  const row = await loadRow(env, id);
-  if (!row || (row.owner_id !== user.id && !isAdmin(user))) throw notFound('Execution');
-  return row;
+/**
+ * What a user may do with an execution: `read` it (get, logs, performance, watch) or `execute`
+ * — control it (pause, resume, cancel, decide its approvals).
+ */
+export type ExecutionAction = 'read' | 'execute';
+
+/** What a run was started from: its access follows that resource's. */
+function runResource(row: Pick<ExecutionRow, 'workflow_id' | 'agent_id'>): { type: ResourceType; id: string } | null {
+  if (row.workflow_id) return { type: 'workflow', id: row.workflow_id };
+  if (row.agent_id) return { type: 'agent', id: row.agent_id };
+  return null;
 }
 
-export async function getExecution(env: Env, user: AuthUser, id: string): Promise<ExecutionDetail> {
-  const row = await ownedRow(env, user, id);
+/**
+ * authorize() for executions. A run belongs to the user who started it; besides them (and
+ * admins), whoever may read its workflow (or agent) may read the run, and whoever may execute
+ * it may control the run. 404 when the user may not even read it, 403 when they may only read it.
+ */
+export async function authorizeExecution(env: Env, user: AuthUser, row: ExecutionRow | null, action: ExecutionAction): Promise<ExecutionRow> {
+  if (!row) throw notFound('Execution');
+  if (row.owner_id === user.id || isAdmin(user)) return row;
+  const source = runResource(row);
+  if (source) {
+    const decision = await decide(env, user, source.type, await loadResourceRef(env, source.type, source.id), action);
+    if (decision.allowed) return row;
+    if (decision.level) throw forbidden(`Your access to this execution's ${resourceLabel(source.type).toLowerCase()} is ${decision.level}; this needs ${action}`);
+  }
+  throw notFound('Execution');
+}
+
+/** The execution, when the user may `action` it (see authorizeExecution). */
+export async function accessibleRow(env: Env, user: AuthUser, id: string, action: ExecutionAction = 'read'): Promise<ExecutionRow> {
+  return authorizeExecution(env, user, await loadRow(env, id), action);
+}
+
+/**
+ * The WHERE condition of a list of executions (`alias` names the executions table, e.g. `e.`)
+ * the user may read — or, with `level` execute, control: their own runs and the runs of
+ * workflows and agents they have that access to (readableFilter). Null: nothing is filtered.
+ */
+export async function executionFilter(env: Env, user: AuthUser, alias = '', level: ExecutionAction = 'read'): Promise<{ sql: string; binds: unknown[] } | null> {
+  if (isAdmin(user)) return null;
+  const [workflows, agents] = await Promise.all([
+    readableFilter(env, user, 'workflow', { owner: 'owner_id', id: 'id' }, level),
+    readableFilter(env, user, 'agent', { owner: 'owner_id', id: 'id' }, level),
+  ]);
+  if (!workflows && !agents) return null;
+  const parts = [`${alias}owner_id = ?`];
+  const binds: unknown[] = [user.id];
+  for (const [column, table, filter] of [
+    ['workflow_id', 'workflows', workflows],
+    ['agent_id', 'agents', agents],
+  ] as const) {
+    if (!filter) parts.push(`${alias}${column} IS NOT NULL`);
+    else (parts.push(`${alias}${column} IN (SELECT id FROM ${table} WHERE ${filter.sql})`), binds.push(...filter.binds));
+  }
+  return { sql: `(${parts.join(' OR ')})`, binds };
+}
+
+export async function getExecution(env: Env, user: AuthUser, id: string, known?: ExecutionRow): Promise<ExecutionDetail> {
+  const row = known ?? (await accessibleRow(env, user, id, 'read'));
   // An inline run has no Execution DO: D1 holds all of it.
   if (isInline(row) || TERMINAL.has(row.status) || row.status === 'pending') {
     const nodes = await env.DB.prepare('SELECT * FROM execution_nodes WHERE execution_id = ?').bind(id).all<NodeRow>();
@@ -422,15 +497,17 @@ export async function listExecutions(
   user: AuthUser,
   q: Pagination & { workflow_id?: string; agent_id?: string; status?: string; since?: string; until?: string },
 ) {
-  const where: string[] = ['owner_id = ?'];
-  const args: unknown[] = [user.id];
+  const where: string[] = [];
+  const args: unknown[] = [];
+  const readable = await executionFilter(env, user);
+  if (readable) (where.push(readable.sql), args.push(...readable.binds));
   if (q.workflow_id) (where.push('workflow_id = ?'), args.push(q.workflow_id));
   if (q.agent_id) (where.push('agent_id = ?'), args.push(q.agent_id));
   if (q.status) (where.push('status = ?'), args.push(q.status));
   if (q.since) (where.push('created_at >= ?'), args.push(new Date(q.since).toISOString()));
   if (q.until) (where.push('created_at <= ?'), args.push(new Date(q.until).toISOString()));
   const { limit, offset } = pageBounds(q);
-  const clause = where.join(' AND ');
+  const clause = where.join(' AND ') || '1';
   const [count, rows] = await env.DB.batch<Record<string, unknown>>([
     env.DB.prepare(`SELECT count(*) AS n FROM executions WHERE ${clause}`).bind(...args),
     env.DB.prepare(`SELECT id, owner_id, workflow_id, workflow_version, agent_id, parent_execution_id, trigger, mode, status, inputs, outputs, error, prompt_tokens, completion_tokens, total_tokens, started_at, finished_at, duration_ms, created_at, updated_at FROM executions WHERE ${clause} ORDER BY created_at DESC, id LIMIT ? OFFSET ?`).bind(...args, limit, offset),
@@ -450,25 +527,25 @@ function inlineConflict(row: ExecutionRow, action: 'pause' | 'resume' | 'cancel'
 }
 
 export async function pauseExecution(env: Env, user: AuthUser, id: string) {
-  const row = await ownedRow(env, user, id);
+  const row = await accessibleRow(env, user, id, 'execute');
   if (isInline(row)) throw inlineConflict(row, 'pause');
   const r = await executionStub(env, id).pause();
   if (!r.ok) throw conflict(`Only a running or waiting execution can be paused (it is ${r.status ?? row.status})`);
-  return getExecution(env, user, id);
+  return getExecution(env, user, id, (await loadRow(env, id)) ?? row);
 }
 
 export async function resumeExecution(env: Env, user: AuthUser, id: string, waitMs = 0) {
-  const row = await ownedRow(env, user, id);
+  const row = await accessibleRow(env, user, id, 'execute');
   if (isInline(row)) throw inlineConflict(row, 'resume');
   const r = await executionStub(env, id).resume(waitMs);
   if (!r.ok) throw conflict(`Only a paused execution can be resumed (it is ${r.snapshot.status})`);
-  return getExecution(env, user, id);
+  return getExecution(env, user, id, (await loadRow(env, id)) ?? row);
 }
 
 export async function cancelExecution(env: Env, user: AuthUser, id: string) {
-  const row = await ownedRow(env, user, id);
+  const row = await accessibleRow(env, user, id, 'execute');
   if (isInline(row)) throw inlineConflict(row, 'cancel');
   const r = await executionStub(env, id).cancel();
   if (!r.ok) throw conflict(`The execution already ended (${r.status})`);
-  return getExecution(env, user, id);
+  return getExecution(env, user, id, (await loadRow(env, id)) ?? row);
 }

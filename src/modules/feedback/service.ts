@@ -1,6 +1,7 @@
 import type { Env } from '../../env';
 import { isAdmin, type AuthUser } from '../../lib/auth';
 import { authorize, hasPermission } from '../../lib/authorize';
+import { authorizeExecution, type ExecutionRow } from '../executions/service';
 import { existingTables } from '../../lib/d1';
 import { notFound, validationError } from '../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
@@ -52,20 +53,18 @@ async function messageTarget(env: Env, user: AuthUser, id: string): Promise<Targ
   };
 }
 
-/** A workflow run or an agent run (`executions`) the caller owns. */
+/** A workflow run or an agent run (`executions`) the caller may read (authorizeExecution). */
 async function executionTarget(env: Env, user: AuthUser, id: string): Promise<Target> {
   const tables = await existingTables(env.DB, ['executions']);
-  const e = tables.has('executions')
-    ? await env.DB.prepare('SELECT owner_id, agent_id, mode, inputs, outputs, error FROM executions WHERE id = ?').bind(id).first<Record<string, string | null>>()
-    : null;
-  if (!e || (e.owner_id !== user.id && !isAdmin(user))) throw notFound('Execution');
-  if (e.mode) {
+  const e = tables.has('executions') ? await env.DB.prepare('SELECT * FROM executions WHERE id = ?').bind(id).first<ExecutionRow>() : null;
+  await authorizeExecution(env, user, e, 'read');
+  if (e!.mode) {
     // An agent run (POST /agents/{id}/execute): its input text and final output.
-    const input = (JSON.parse(e.inputs!) as { input?: string }).input ?? null;
-    const output = e.outputs ? ((JSON.parse(e.outputs) as { output?: string }).output ?? null) : null;
-    return { owner_id: e.owner_id!, agent_id: e.agent_id, session_id: null, snapshot: { input: text(input), output: text(output ?? e.error), context: [] } };
+    const input = (JSON.parse(e!.inputs) as { input?: string }).input ?? null;
+    const output = e!.outputs ? ((JSON.parse(e!.outputs) as { output?: string }).output ?? null) : null;
+    return { owner_id: e!.owner_id, agent_id: e!.agent_id, session_id: null, snapshot: { input: text(input), output: text(output ?? e!.error), context: [] } };
   }
-  return { owner_id: e.owner_id!, agent_id: e.agent_id, session_id: null, snapshot: { input: e.inputs, output: e.outputs ?? e.error, context: [] } };
+  return { owner_id: e!.owner_id, agent_id: e!.agent_id, session_id: null, snapshot: { input: e!.inputs, output: e!.outputs ?? e!.error, context: [] } };
 }
 
 function sentimentOf(input: Pick<CreateFeedback, 'thumb' | 'rating'>): 'positive' | 'neutral' | 'negative' {

@@ -4,7 +4,8 @@ import type { InputDef } from '../../engine/workflow/types';
 import { applyInputDefaults, checkInputs } from '../../engine/workflow/nodes';
 import { ApiError } from '../../lib/errors';
 import { runAgent } from '../agents/runner';
-import { loadAgent } from '../agents/service';
+import { readableFilter } from '../../lib/authorize';
+import { loadAgent, mayRunAgent, runnableDeployedAgents } from '../agents/service';
 import { executeWorkflow } from '../executions/service';
 import { APP_VERSION } from '../health';
 
@@ -68,24 +69,25 @@ export function workflowInputSchema(defs: InputDef[]): Record<string, unknown> {
 }
 
 /**
- * The caller's own deployed agents (status `deployed`) and active workflows (status `active`),
- * as the OpenAI models list counts agents: one's own only, admins included — a tool list is per
- * account, and what is shared with you stays in the API.
+ * The deployed agents (status `deployed`) and active workflows (status `active`) the caller may
+ * run: their own and those shared with them at `execute` or above (admins: their own — a tool
+ * list is per account), oldest first.
  */
 async function listTools(env: Env, user: AuthUser) {
-  const [agents, workflows] = await env.DB.batch<Record<string, unknown>>([
-    env.DB.prepare("SELECT id, name, description FROM agents WHERE owner_id = ? AND status = 'deployed' ORDER BY created_at, id").bind(user.id),
-    env.DB.prepare("SELECT id, name, description, inputs_schema FROM workflows WHERE owner_id = ? AND status = 'active' ORDER BY created_at, id").bind(user.id),
-  ]);
+  const agents = (await runnableDeployedAgents(env, user)).reverse();
+  const f = await runnableWorkflowFilter(env, user);
+  const workflows = await env.DB.prepare(`SELECT id, name, description, inputs_schema FROM workflows WHERE status = 'active' AND ${f.sql} ORDER BY created_at, id`)
+    .bind(...f.binds)
+    .all<{ id: string; name: string; description: string; inputs_schema: string }>();
   return {
     tools: [
-      ...(agents.results as Array<{ id: string; name: string; description: string }>).map((a) => ({
+      ...agents.map((a) => ({
         name: agentToolName(a.id),
         title: a.name,
         description: `Ask the agent "${a.name}"${a.description ? `: ${a.description}` : ''}. It answers with its reply.`,
         inputSchema: AGENT_INPUT_SCHEMA,
       })),
-      ...(workflows.results as Array<{ id: string; name: string; description: string; inputs_schema: string }>).map((w) => ({
+      ...workflows.results.map((w) => ({
         name: workflowToolName(w.id),
         title: w.name,
         description: `Run the workflow "${w.name}"${w.description ? `: ${w.description}` : ''}. It answers with the run's outputs.`,
@@ -101,10 +103,16 @@ const toolError = (text: string, structured?: Record<string, unknown>) => ({
   isError: true,
 });
 
+/** Workflows the caller may run: their own and those shared with them at `execute` or above. */
+async function runnableWorkflowFilter(env: Env, user: AuthUser) {
+  return (await readableFilter(env, user, 'workflow', undefined, 'execute')) ?? { sql: 'owner_id = ?', binds: [user.id] };
+}
+
 async function callAgent(env: Env, user: AuthUser, name: string, agentId: string, args: Record<string, unknown>, signal?: AbortSignal) {
   const agent = await loadAgent(env, agentId);
-  // Only the caller's deployed agents are tools; anything else is an unknown tool (a protocol error).
-  if (!agent || agent.owner_id !== user.id || agent.status !== 'deployed') throw new RpcError(JSONRPC.INVALID_PARAMS, `Unknown tool: ${name}`);
+  // Only deployed agents the caller may run (authorize(): execute) are tools; anything else is an
+  // unknown tool (a protocol error).
+  if (!agent || agent.status !== 'deployed' || !(await mayRunAgent(env, user, agent)).allowed) throw new RpcError(JSONRPC.INVALID_PARAMS, `Unknown tool: ${name}`);
   // Arguments that do not fit the input schema are a tool execution error (MCP 2025-11-25), so the model can correct them.
   if (typeof args.message !== 'string' || !args.message) return toolError('Input validation error: arguments.message: must be a non-empty string');
   try {
@@ -122,8 +130,9 @@ async function callAgent(env: Env, user: AuthUser, name: string, agentId: string
 }
 
 async function callWorkflow(env: Env, user: AuthUser, name: string, workflowId: string, args: Record<string, unknown>) {
-  const wf = await env.DB.prepare("SELECT id, inputs_schema FROM workflows WHERE id = ? AND owner_id = ? AND status = 'active'")
-    .bind(workflowId, user.id)
+  const f = await runnableWorkflowFilter(env, user);
+  const wf = await env.DB.prepare(`SELECT id, inputs_schema FROM workflows WHERE id = ? AND status = 'active' AND ${f.sql}`)
+    .bind(workflowId, ...f.binds)
     .first<{ id: string; inputs_schema: string }>();
   if (!wf) throw new RpcError(JSONRPC.INVALID_PARAMS, `Unknown tool: ${name}`);
   const defs = JSON.parse(wf.inputs_schema) as InputDef[];
@@ -131,7 +140,7 @@ async function callWorkflow(env: Env, user: AuthUser, name: string, workflowId: 
   if (problems.length) return toolError(`Input validation error: ${problems.map((p) => p.replace(/^inputs\./, 'arguments.')).join('; ')}`);
   let run;
   try {
-    run = await executeWorkflow(env, user.id, wf.id, { inputs: args, trigger: 'mcp', waitMs: WORKFLOW_WAIT_MS });
+    run = await executeWorkflow(env, user, wf.id, { inputs: args, trigger: 'mcp', waitMs: WORKFLOW_WAIT_MS });
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;
     return toolError(`${e.code}: ${e.message}`);

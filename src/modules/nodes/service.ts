@@ -2,23 +2,18 @@ import type { Env } from '../../env';
 import type { EngineServices } from '../../engine/workflow/nodes';
 import { nodeTypes } from '../../engine/workflow/nodes';
 import { runSingleNode } from '../../engine/workflow/runner';
-import type { Graph, InputDef, NodeDef } from '../../engine/workflow/types';
+import type { NodeDef } from '../../engine/workflow/types';
 import { parseConfig } from '../../engine/workflow/validate';
 import type { AuthUser } from '../../lib/auth';
 import { validationError } from '../../lib/errors';
-import { agentRunner } from '../executions/agents';
+import { principalServices } from '../executions/agents';
 
-/** Engine services for runs outside an Execution DO: the owner's workflows, no approvals. */
-export function d1Services(env: Env, ownerId: string): EngineServices {
-  return {
-    runAgent: agentRunner(env, ownerId, null),
-    loadWorkflow: async (id) => {
-      const row = await env.DB.prepare('SELECT id, graph, inputs_schema FROM workflows WHERE id = ? AND owner_id = ?')
-        .bind(id, ownerId)
-        .first<{ id: string; graph: string; inputs_schema: string }>();
-      return row ? { id: row.id, graph: JSON.parse(row.graph) as Graph, inputs_schema: JSON.parse(row.inputs_schema) as InputDef[] } : null;
-    },
-  };
+/**
+ * Engine services for runs outside an Execution DO (no approvals): agent nodes and sub-workflows
+ * the caller may execute (authorize()), with the caller's rights.
+ */
+export function d1Services(env: Env, userId: string): EngineServices {
+  return principalServices(env, userId, null);
 }
 
 /** Runs one node with the given variables through the engine's node path (timeout, retry, strategy). */

@@ -33,6 +33,7 @@ export const chatCompletions = createRoute({
       },
     },
     401: errorResponses[401],
+    403: errorResponses[403],
     404: errorResponses[404],
     409: errorResponses[409],
     422: errorResponses[422],

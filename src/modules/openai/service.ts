@@ -2,32 +2,32 @@ import type { AgentEvent } from '../../engine/agent/loop';
 import type { ChatMessage } from '../../engine/llm/types';
 import type { Env } from '../../env';
 import type { AuthUser } from '../../lib/auth';
-import { ApiError, notFound, validationError } from '../../lib/errors';
+import { ApiError, forbidden, validationError } from '../../lib/errors';
 import { SseWriter } from '../../lib/sse';
 import { runAgent } from '../agents/runner';
 import type { Agent } from '../agents/schemas';
-import { assertChattable, loadAgent } from '../agents/service';
+import { assertChattable, loadAgent, mayRunAgent, runnableDeployedAgents } from '../agents/service';
 import type { ChatCompletion, ChatCompletionInput } from './schemas';
 
 const epochSeconds = (iso: string | number = Date.now()) => Math.floor(new Date(iso).getTime() / 1000);
 
-/** GET /models: the caller's deployed agents (own only — an admin's client sees their own). */
+/** GET /models: the deployed agents the caller may run — their own and those shared with them at execute. */
 export async function listModels(env: Env, user: AuthUser) {
-  const { results } = await env.DB.prepare("SELECT id, created_at FROM agents WHERE owner_id = ? AND status = 'deployed' ORDER BY created_at DESC, id DESC")
-    .bind(user.id)
-    .all<{ id: string; created_at: string }>();
-  return { object: 'list' as const, data: results.map((r) => ({ id: r.id, object: 'model' as const, created: epochSeconds(r.created_at), owned_by: user.id })) };
+  const agents = await runnableDeployedAgents(env, user);
+  return { object: 'list' as const, data: agents.map((r) => ({ id: r.id, object: 'model' as const, created: epochSeconds(r.created_at), owned_by: r.owner_id })) };
 }
 
 /**
- * The model id names an agent the caller owns; anything else is an unknown model (404), as it
- * would be at OpenAI. Admins address their own agents here too: a model list is per account.
+ * The model id names an agent the caller may run (authorize(): execute); one they may not even
+ * read is an unknown model (404), as it would be at OpenAI; one they may only read is 403.
  */
 async function agentForModel(env: Env, user: AuthUser, model: string): Promise<Agent> {
   const agent = await loadAgent(env, model);
-  if (!agent || agent.owner_id !== user.id) throw new ApiError(404, 'NOT_FOUND', `Model ${model} not found`);
-  assertChattable(agent);
-  return agent;
+  const decision = await mayRunAgent(env, user, agent);
+  if (decision.reason === 'not_found') throw new ApiError(404, 'NOT_FOUND', `Model ${model} not found`);
+  if (!decision.allowed) throw forbidden(`Your access to model ${model} is ${decision.level}; running it needs execute`);
+  assertChattable(agent!);
+  return agent!;
 }
 
 const textOf = (content: ChatCompletionInput['messages'][number]['content']) =>

@@ -42,5 +42,5 @@ export const quickCreate = createRoute({
   path: '/scenarios/{scenario_id}/quick-create',
   summary: 'Create the scenario’s agent, knowledge base and workflow in one atomic step',
   request: { params, body: { required: false, content: { 'application/json': { schema: QuickCreateBody } } } },
-  responses: { 201: jsonContent(QuickCreateResultSchema, 'What was created'), 401: errorResponses[401], 404: errorResponses[404], 422: errorResponses[422] },
+  responses: { 201: jsonContent(QuickCreateResultSchema, 'What was created'), 401: errorResponses[401], 403: errorResponses[403], 404: errorResponses[404], 422: errorResponses[422] },
 });

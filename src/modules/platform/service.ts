@@ -1,5 +1,6 @@
 import type { Env } from '../../env';
 import type { AuthUser } from '../../lib/auth';
+import { requirePermission } from '../../lib/authorize';
 import { notFound } from '../../lib/errors';
 import { agentInsertStatements, loadAgent, resolveToolRefs } from '../agents/service';
 import { knowledgeBaseInsert } from '../knowledge-bases/service';
@@ -31,6 +32,8 @@ export function getScenario(id: string): Scenario {
  */
 export async function quickCreate(env: Env, user: AuthUser, id: string, body: { name?: string; system_prompt?: string }) {
   const scenario = getScenario(id);
+  // It creates one of each: the caller's roles must allow creating all three (viewers cannot).
+  await Promise.all(['agent:create', 'knowledge_base:create', 'workflow:create'].map((permission) => requirePermission(env, user, permission)));
   const named = (n: string) => (body.name ? `${body.name} · ${n}` : n).slice(0, 100);
   await resolveToolRefs(env, user.id, scenario.agent.include_tools, 'scenario.agent.include_tools');
   const kb = await knowledgeBaseInsert(env, user, { name: named(scenario.knowledge_base.name), description: scenario.knowledge_base.description });

@@ -155,6 +155,7 @@ export const execute = createRoute({
     200: jsonContent(ExecuteResultSchema, 'The finished run'),
     202: jsonContent(ExecuteResultSchema, 'The run continues (running, paused or waiting for approval)'),
     401: errorResponses[401],
+    403: errorResponses[403],
     404: errorResponses[404],
     422: errorResponses[422],
   },

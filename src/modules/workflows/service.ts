@@ -302,7 +302,6 @@ export async function createFromTemplate(env: Env, user: AuthUser, id: string, b
 }
 
 export async function execute(env: Env, user: AuthUser, id: string, body: { inputs: Record<string, unknown>; async: boolean; wait_ms: number }) {
-  // A shared workflow runs as its owner's (their agents and tools), like any run of it.
-  const access = await authorize(env, user, 'workflow', id, 'execute');
-  return runWorkflow(env, access.owner_id, id, { inputs: body.inputs, waitMs: body.async ? 0 : body.wait_ms, trigger: 'api' });
+  // authorize() (execute) inside; the run is the caller's and uses the owner's agents and tools.
+  return runWorkflow(env, user, id, { inputs: body.inputs, waitMs: body.async ? 0 : body.wait_ms, trigger: 'api' });
 }

@@ -12,7 +12,7 @@ export const watch = createRoute({
   method: 'get',
   path: '/executions/{execution_id}',
   tags: ['executions'],
-  summary: 'WebSocket: the execution snapshot, then live events (owner only; auth by ?token=)',
+  summary: 'WebSocket: the execution snapshot, then live events (whoever may read the execution; auth by ?token=)',
   request: {
     params: z.object({ execution_id: z.string().min(1).openapi({ param: { name: 'execution_id', in: 'path' } }) }),
     query: z.object({ token: z.string().optional().openapi({ description: 'The access token (JWT)' }) }),
