@@ -34,7 +34,13 @@ export const ToolListQuery = PaginationQuery.extend({
 });
 
 export const CategorySchema = z
-  .object({ category: z.string(), count: z.number().int(), builtin_count: z.number().int(), custom_count: z.number().int() })
+  .object({
+    category: z.string(),
+    count: z.number().int(),
+    builtin_count: z.number().int(),
+    custom_count: z.number().int(),
+    plugin_count: z.number().int().openapi({ description: 'Tools of your enabled plugins (OpenAPI and MCP)' }),
+  })
   .openapi('ToolCategory');
 
 const TOOL_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
