@@ -259,6 +259,20 @@ describe('POST /agent-chat/{agent_id}', () => {
     expectError(await chat(u, a.id, { message: 'x', session_id: first.body.session_id }), 409, 'CONFLICT');
     expectError(await api(`/api/v1/agent-chat/${a.id}/stream`, { token: u.token, json: { message: 'x' } }), 409, 'CONFLICT');
   });
+
+  it('refuses a still-valid access token of a user since disabled, on every chat route, starting nothing', async () => {
+    const u = await createUser();
+    const a = await makeAgent(u);
+    const first = await chat(u, a.id, { message: 'mine' });
+    await env.DB.prepare("UPDATE users SET status = 'disabled' WHERE id = ?").bind(u.id).run();
+    expectError(await chat(u, a.id, { message: 'x' }), 401, 'UNAUTHORIZED');
+    expectError(await chat(u, a.id, { message: 'x', session_id: first.body.session_id }), 401, 'UNAUTHORIZED');
+    expectError(await api(`/api/v1/agent-chat/${a.id}/stream`, { token: u.token, json: { message: 'x' } }), 401, 'UNAUTHORIZED');
+    expectError(await api('/api/v1/agent-chat/bare', { token: u.token, json: { message: 'x' } }), 401, 'UNAUTHORIZED');
+    expectError(await api('/api/v1/agent-chat/bare/stream', { token: u.token, json: { message: 'x' } }), 401, 'UNAUTHORIZED');
+    const { results } = await env.DB.prepare('SELECT count(*) AS n FROM chat_sessions WHERE user_id = ?').bind(u.id).all<{ n: number }>();
+    expect(results[0].n).toBe(1);
+  });
 });
 
 describe('POST /agent-chat/{agent_id}/stream', () => {

@@ -15,7 +15,7 @@ import {
 } from '../../engine/orchestration';
 import { modelRouter } from '../../engine/orchestration/router';
 import type { Env } from '../../env';
-import type { AuthUser } from '../../lib/auth';
+import type { AuthUser, UserLookup } from '../../lib/auth';
 import { ApiError, notFound, validationError } from '../../lib/errors';
 import { pageBounds, paginated } from '../../lib/pagination';
 import type { Agent } from '../agents/schemas';
@@ -78,41 +78,39 @@ function unwrap(outcome: TurnOutcome): TurnResult {
   throw new ApiError(outcome.error.status as ApiError['status'], outcome.error.code, outcome.error.message);
 }
 
-/** The agent (checked) and the session (named and checked, or new) of a chat message. */
-async function agentAndSession(env: Env, user: AuthUser, agentId: string | null, input: ChatInput, checkStopped = true) {
-  const loadAgent = async () => {
-    if (agentId === null) return null;
-    const agent = await getAgent(env, user, agentId, 'execute');
-    if (checkStopped) assertChattable(agent);
-    return agent;
-  };
-  if (!input.session_id) {
-    const agent = await loadAgent();
-    return { agent, session: newSession(env, user, agent, input) };
-  }
-  // Both rows in one D1 batch: they are independent reads on every turn of an existing session.
-  const [sessionRows, agentRows] = await env.DB.batch<Record<string, unknown>>([
-    env.DB.prepare('SELECT * FROM chat_sessions WHERE id = ?').bind(input.session_id),
-    ...(agentId !== null ? [env.DB.prepare('SELECT * FROM agents WHERE id = ?').bind(agentId)] : []),
-  ]);
-  const row = sessionRows.results[0] as unknown as SessionRow | undefined;
+/**
+ * The user (when still to be read), the agent (checked) and the session (named and checked, or
+ * new) of a chat message: their rows in one D1 batch, independent reads on every turn.
+ */
+async function agentAndSession(env: Env, caller: UserLookup, agentId: string | null, input: ChatInput, checkStopped = true) {
+  const reads = [
+    caller.statement,
+    input.session_id ? env.DB.prepare('SELECT * FROM chat_sessions WHERE id = ?').bind(input.session_id) : null,
+    agentId !== null ? env.DB.prepare('SELECT * FROM agents WHERE id = ?').bind(agentId) : null,
+  ];
+  const statements = reads.filter((s): s is D1PreparedStatement => s !== null);
+  const results = statements.length ? await env.DB.batch<Record<string, unknown>>(statements) : [];
+  const rowsOf = (i: number) => (reads[i] ? results[reads.slice(0, i).filter(Boolean).length].results : []);
+  const user = caller.resolve(rowsOf(0)[0]);
   let agent: Agent | null = null;
   if (agentId !== null) {
-    const found = agentRows.results[0] as unknown as AgentRow | undefined;
+    const found = rowsOf(2)[0] as unknown as AgentRow | undefined;
     agent = found ? toAgent(found) : null;
     await authorizeResource(env, user, 'agent', agent, 'execute');
     if (checkStopped) assertChattable(agent!);
   }
+  if (!input.session_id) return { user, agent, session: newSession(env, user, agent, input) };
+  const row = rowsOf(1)[0] as unknown as SessionRow | undefined;
   if (!row || row.user_id !== user.id) throw notFound('Session');
   if ((row.agent_id ?? null) !== (agent?.id ?? null)) {
     throw validationError(agent ? 'body.session_id: the session belongs to another agent' : 'body.session_id: not a bare chat session');
   }
-  return { agent, session: { id: row.id, isNew: false, created: Promise.resolve() } };
+  return { user, agent, session: { id: row.id, isNew: false, created: Promise.resolve() } };
 }
 
 /** One non-streaming turn with an agent (or bare, `agentId` null), in the session's DO. */
-export async function chat(env: Env, user: AuthUser, agentId: string | null, input: ChatInput): Promise<ChatResponse> {
-  const { agent, session } = await agentAndSession(env, user, agentId, input);
+export async function chat(env: Env, caller: UserLookup, agentId: string | null, input: ChatInput): Promise<ChatResponse> {
+  const { user, agent, session } = await agentAndSession(env, caller, agentId, input);
   const request: TurnRequest = { session_id: session.id, user_id: user.id, agent, message: input.message, streamlined: input.streamlined, new_session: session.isNew };
   const [, outcome] = await Promise.all([session.created, sessionStub(env, session.id).send(request)]);
   return present(unwrap(outcome), input.streamlined);
@@ -122,11 +120,11 @@ export async function chat(env: Env, user: AuthUser, agentId: string | null, inp
  * A streamed turn: the DO's SSE stream, passed through. With `Last-Event-ID` the DO replays the
  * rest of the turn that event belongs to instead of starting a new one.
  */
-export async function chatStream(env: Env, user: AuthUser, agentId: string | null, input: ChatInput, lastEventId?: string): Promise<Response> {
+export async function chatStream(env: Env, caller: UserLookup, agentId: string | null, input: ChatInput, lastEventId?: string): Promise<Response> {
   const resuming = lastEventId !== undefined && lastEventId.trim() !== '';
   if (resuming && !input.session_id) throw validationError('body.session_id: required to reconnect with Last-Event-ID');
   // Reconnecting only reads what the turn already produced: a since-stopped agent does not block it.
-  const { agent, session } = await agentAndSession(env, user, agentId, input, !resuming);
+  const { user, agent, session } = await agentAndSession(env, caller, agentId, input, !resuming);
   const request: TurnRequest = { session_id: session.id, user_id: user.id, agent, message: input.message, streamlined: input.streamlined, new_session: session.isNew };
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (resuming) headers['Last-Event-ID'] = lastEventId!;
