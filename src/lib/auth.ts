@@ -94,13 +94,15 @@ export const requireAuthDeferred = createMiddleware<AppEnv>(async (c, next) => {
 
 /** The caller's user, known already or to be read with the caller's own batch. */
 export interface UserLookup {
+  /** The user's id (known from the credential). */
+  id: string;
   /** The user row's read, to add to a D1 batch; null when the user is known. */
   statement: D1PreparedStatement | null;
   /** The user from that read's first row: 401 when it is missing (user disabled or gone). */
   resolve(row: unknown): AuthUser;
 }
 
-export const knownUser = (user: AuthUser): UserLookup => ({ statement: null, resolve: () => user });
+export const knownUser = (user: AuthUser): UserLookup => ({ id: user.id, statement: null, resolve: () => user });
 
 /** The user of a request behind requireAuth or requireAuthDeferred; `resolve` also sets `c.get('user')`. */
 export function userLookup(c: Context<AppEnv>): UserLookup {
@@ -108,6 +110,7 @@ export function userLookup(c: Context<AppEnv>): UserLookup {
   const pending = c.get('pendingUserId');
   if (known || !pending) return knownUser(known);
   return {
+    id: pending,
     statement: activeUserStatement(c.env, pending),
     resolve(row) {
       if (!row) throw unauthorized(UNAUTHORIZED_MESSAGE);

@@ -49,8 +49,7 @@ async function ownSession(env: Env, user: AuthUser, id: string): Promise<Session
  * A new session for a first message: its id, and the write of its row, which callers run
  * alongside the turn and await before answering (so no client sees the id before the row exists).
  */
-function newSession(env: Env, user: AuthUser, agent: Agent | null, input: ChatInput): { id: string; isNew: true; created: Promise<unknown> } {
-  const id = crypto.randomUUID();
+function newSession(env: Env, user: AuthUser, agent: Agent | null, input: ChatInput, id = crypto.randomUUID()): { id: string; isNew: true; created: Promise<unknown> } {
   // The owner talking to an agent that is still a draft is designing it: a preview conversation.
   const kind = agent && agent.status === 'draft' && agent.owner_id === user.id ? 'preview' : 'chat';
   const created = env.DB.prepare('INSERT INTO chat_sessions (id, user_id, agent_id, kind, title) VALUES (?, ?, ?, ?, ?)')
@@ -88,18 +87,47 @@ async function agentAndSession(env: Env, caller: UserLookup, agentId: string | n
     input.session_id ? env.DB.prepare('SELECT * FROM chat_sessions WHERE id = ?').bind(input.session_id) : null,
     agentId !== null ? env.DB.prepare('SELECT * FROM agents WHERE id = ?').bind(agentId) : null,
   ];
-  const statements = reads.filter((s): s is D1PreparedStatement => s !== null);
+  // A new session of an active user with their own agent (not stopped) or bare: its row is
+  // written with those reads, on the conditions the checks below enforce, rather than in a
+  // write of its own after them. Anyone else's (an admin's, a grantee's) is written after the checks.
+  const newId = input.session_id ? null : crypto.randomUUID();
+  const title = input.message.slice(0, 100);
+  const early =
+    newId === null || !checkStopped || !reads.some(Boolean)
+      ? null
+      : agentId === null
+        ? env.DB.prepare(
+            `INSERT INTO chat_sessions (id, user_id, agent_id, kind, title) SELECT ?1, id, NULL, 'chat', ?2 FROM users WHERE id = ?3 AND status = 'active'`,
+          ).bind(newId, title, caller.id)
+        : env.DB.prepare(
+            `INSERT INTO chat_sessions (id, user_id, agent_id, kind, title)
+             SELECT ?1, u.id, a.id, CASE WHEN a.status = 'draft' THEN 'preview' ELSE 'chat' END, ?2
+             FROM users u JOIN agents a ON a.id = ?4 AND a.owner_id = u.id AND a.status != 'stopped'
+             WHERE u.id = ?3 AND u.status = 'active'`,
+          ).bind(newId, title, caller.id, agentId);
+  const statements = [...reads, early].filter((s): s is D1PreparedStatement => s !== null);
   const results = statements.length ? await env.DB.batch<Record<string, unknown>>(statements) : [];
   const rowsOf = (i: number) => (reads[i] ? results[reads.slice(0, i).filter(Boolean).length].results : []);
-  const user = caller.resolve(rowsOf(0)[0]);
+  const written = early !== null && (results.at(-1)?.meta.changes ?? 0) > 0;
+  let user: AuthUser;
   let agent: Agent | null = null;
-  if (agentId !== null) {
-    const found = rowsOf(2)[0] as unknown as AgentRow | undefined;
-    agent = found ? toAgent(found) : null;
-    await authorizeResource(env, user, 'agent', agent, 'execute');
-    if (checkStopped) assertChattable(agent!);
+  try {
+    user = caller.resolve(rowsOf(0)[0]);
+    if (agentId !== null) {
+      const found = rowsOf(2)[0] as unknown as AgentRow | undefined;
+      agent = found ? toAgent(found) : null;
+      await authorizeResource(env, user, 'agent', agent, 'execute');
+      if (checkStopped) assertChattable(agent!);
+    }
+  } catch (e) {
+    // The same conditions, so not expected: a refused message leaves no session behind.
+    if (written) await env.DB.prepare('DELETE FROM chat_sessions WHERE id = ?').bind(newId).run();
+    throw e;
   }
-  if (!input.session_id) return { user, agent, session: newSession(env, user, agent, input) };
+  if (newId !== null) {
+    const session = written ? { id: newId, isNew: true as const, created: Promise.resolve() } : newSession(env, user, agent, input, newId);
+    return { user, agent, session };
+  }
   const row = rowsOf(1)[0] as unknown as SessionRow | undefined;
   if (!row || row.user_id !== user.id) throw notFound('Session');
   if ((row.agent_id ?? null) !== (agent?.id ?? null)) {
