@@ -1,16 +1,31 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
+import { dirname } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { buildRuntime } from './scripts/build-runtime.mjs';
 import { startFakeServer } from './test/fakes/server';
 import { TEST_SERVICES } from './test/services';
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations('./migrations');
   const fake = await startFakeServer();
+  // The runtime worker (QuickJS sandbox, pdf.js) runs beside the worker under test, reached
+  // through the RUNTIME service binding of wrangler.toml as in production. Auxiliary workers are
+  // pre-built JavaScript: built here (again only when workers/runtime changed).
+  const runtime = buildRuntime('.build/runtime');
   return {
     plugins: [
       cloudflareTest({
         wrangler: { configPath: './wrangler.toml' },
         miniflare: {
+          workers: [
+            {
+              name: 'tiangong-runtime',
+              modules: runtime,
+              modulesRoot: dirname(runtime[0].path),
+              compatibilityDate: '2026-11-01',
+              compatibilityFlags: ['nodejs_compat'],
+            },
+          ],
           bindings: {
             TEST_MIGRATIONS: migrations,
             FAKE_BASE_URL: fake.baseUrl,

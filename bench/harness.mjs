@@ -8,38 +8,62 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from 'wrangler';
+import { buildRuntime } from '../scripts/build-runtime.mjs';
 
 export const BUILD_DIR = 'dist/bench';
+export const RUNTIME_BUILD_DIR = 'dist/bench-runtime';
 
+/** Builds the API worker and the runtime worker (QuickJS sandbox, pdf.js) it calls by RPC. */
 export function buildWorker() {
   execFileSync('wrangler', ['deploy', '--dry-run', '--outdir', BUILD_DIR], { stdio: ['ignore', 'ignore', 'inherit'] });
+  buildRuntime(RUNTIME_BUILD_DIR, { force: true });
   return join(BUILD_DIR, 'index.js');
+}
+
+/** The runtime worker as built by buildWorker, as Miniflare worker options. */
+function runtimeWorker() {
+  const { workerOptions } = unstable_getMiniflareWorkerOptions('workers/runtime/wrangler.toml');
+  const modules = builtModules(join(RUNTIME_BUILD_DIR, 'index.js'));
+  return {
+    name: 'tiangong-runtime',
+    compatibilityDate: workerOptions.compatibilityDate,
+    compatibilityFlags: workerOptions.compatibilityFlags,
+    modules,
+    modulesRoot: RUNTIME_BUILD_DIR,
+  };
 }
 
 const HELLO = 'export default { fetch() { return new Response("hello"); } };';
 
-/** Starts the built platform worker with the bindings of wrangler.toml, migrations applied. */
-export async function startPlatform(bundlePath, { migrate = true, bindings = {}, persistPath } = {}) {
+/**
+ * Starts the built platform worker with the bindings of wrangler.toml, migrations applied, and
+ * the runtime worker behind its RUNTIME service binding — unless `runtime: false` (the API
+ * worker starts and answers without it; only code runs and PDFs need it).
+ */
+export async function startPlatform(bundlePath, { migrate = true, bindings = {}, persistPath, runtime = true } = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml');
+  const { RUNTIME, ...serviceBindings } = workerOptions.serviceBindings ?? {};
   // wrangler hands out options in Miniflare's v4 shape; Miniflare 5 converts them.
+  const platform = {
+    ...workerOptions,
+    name: 'tiangong',
+    serviceBindings: runtime ? { ...serviceBindings, RUNTIME } : serviceBindings,
+    // Extra bindings (e.g. OUTBOUND_ALLOWED_HOSTS for a local server). Bench-only
+    // BENCH_RECORDING_OPT_OUT lets governance.mjs measure a write with and without audit/request
+    // recording in the same run (the X-Bench-Recording header has no effect without it).
+    bindings: { ...(workerOptions.bindings ?? {}), BENCH_RECORDING_OPT_OUT: '1', ...bindings },
+    // The script (and any extra modules) as the build wrote them.
+    modules: builtModules(bundlePath),
+    modulesRoot: dirname(bundlePath),
+    assets: undefined,
+    cronTriggers: undefined,
+    modulesRules: undefined,
+  };
   const mf = new Miniflare(
     convertV4MiniflareOptions({
-      ...workerOptions,
-      // Bench-only: lets governance.mjs measure a write with and without audit/request recording
-      // in the same run (the X-Bench-Recording header has no effect without this binding).
-      bindings: { ...workerOptions.bindings, BENCH_RECORDING_OPT_OUT: '1' },
-      name: 'tiangong',
-      // The script and its extra modules as the build wrote them (wrangler names the sandbox's
-      // QuickJS module "<hash>-wasm", which no default module rule recognises).
-      modules: builtModules(bundlePath),
-      modulesRoot: dirname(bundlePath),
-      assets: undefined,
-      cronTriggers: undefined,
-      modulesRules: undefined,
+      workers: runtime ? [platform, runtimeWorker()] : [platform],
       logRequests: false,
-      // Extra bindings (e.g. OUTBOUND_ALLOWED_HOSTS for a local server) and on-disk storage
-      // (D1, Durable Objects: a new runtime can take over a running execution).
-      bindings: { ...(workerOptions.bindings ?? {}), ...bindings },
+      // On-disk storage (D1, Durable Objects: a new runtime can take over a running execution).
       ...(persistPath ? { resourcePersistencePath: persistPath } : {}),
       // The worker's per-request JSON log lines would dominate the output and the cost.
       handleStructuredLogs: () => {},
@@ -50,6 +74,7 @@ export async function startPlatform(bundlePath, { migrate = true, bindings = {},
   return { mf, url: url.toString().replace(/\/$/, '') };
 }
 
+// wrangler names the sandbox's QuickJS module "<hash>-wasm", which no default module rule recognises.
 function builtModules(bundlePath) {
   const dir = dirname(bundlePath);
   const extra = readdirSync(dir).filter((f) => f.endsWith('-wasm') || f.endsWith('.wasm'));
@@ -75,23 +100,32 @@ export async function startHello() {
   return { mf, url: url.toString().replace(/\/$/, '') };
 }
 
-/** Time from a new runtime to its first answer, for the platform and for the floor. */
+/**
+ * Time from a new runtime to its first answer, for the API worker (alone: it needs the runtime
+ * worker only for code runs and PDFs), for the runtime worker (alone), and for the floor.
+ */
 export async function measureStartup(bundlePath, rounds = 3) {
   const platform = [];
+  const runtime = [];
   const floor = [];
   for (let i = 0; i < rounds; i++) {
     let t = performance.now();
-    const p = await startPlatform(bundlePath, { migrate: false });
+    const p = await startPlatform(bundlePath, { migrate: false, runtime: false });
     await (await fetch(p.url + '/health')).text();
     platform.push(performance.now() - t);
     await p.mf.dispose();
+    t = performance.now();
+    const r = new Miniflare(convertV4MiniflareOptions({ ...runtimeWorker(), logRequests: false }));
+    await (await fetch((await r.ready).toString())).text();
+    runtime.push(performance.now() - t);
+    await r.dispose();
     t = performance.now();
     const h = await startHello();
     await (await fetch(h.url + '/')).text();
     floor.push(performance.now() - t);
     await h.mf.dispose();
   }
-  return { platform: median(platform), floor: median(floor) };
+  return { platform: median(platform), runtime: median(runtime), floor: median(floor) };
 }
 
 export function median(xs) {

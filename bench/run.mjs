@@ -14,7 +14,7 @@ const bundle = buildWorker();
 console.log(`Tiangong benchmarks — ${new Date().toISOString()}, Node ${process.version}, concurrency 8, medians of 3 rounds\n`);
 
 const startup = await measureStartup(bundle);
-console.log(`startup (new runtime → first answer): platform ${startup.platform.toFixed(0)} ms, bare hello worker ${startup.floor.toFixed(0)} ms, difference ${(startup.platform - startup.floor).toFixed(0)} ms\n`);
+console.log(`startup (new runtime → first answer): platform ${startup.platform.toFixed(0)} ms, bare hello worker ${startup.floor.toFixed(0)} ms, difference ${(startup.platform - startup.floor).toFixed(0)} ms; runtime worker (sandbox, pdf.js) ${startup.runtime.toFixed(0)} ms, difference ${(startup.runtime - startup.floor).toFixed(0)} ms\n`);
 
 const platform = await startPlatform(bundle);
 const hello = await startHello();

@@ -1,6 +1,8 @@
 // npm run deploy — provisions what the production environment of wrangler.toml names and does
 // not exist yet (D1 database, Vectorize index with its metadata indexes, queues, R2 buckets),
-// applies the D1 migrations remotely, checks the secrets, and deploys.
+// applies the D1 migrations remotely, checks the secrets, and deploys the two workers: first
+// tiangong-runtime (workers/runtime: the QuickJS sandbox and pdf.js), which the API worker's
+// RUNTIME service binding names and which must exist before it, then tiangong (the API).
 //
 //   npm run deploy            do it (needs `wrangler login` or CLOUDFLARE_API_TOKEN)
 //   npm run deploy -- --plan  print what would be run, touching nothing (works offline)
@@ -25,7 +27,16 @@ const VECTORIZE = {
 const REQUIRED_SECRETS = ['JWT_SECRET', 'ENCRYPTION_KEY'];
 const OPTIONAL_SECRETS = ['FEISHU_APP_ID', 'FEISHU_APP_SECRET', 'FEISHU_VERIFICATION_TOKEN', 'FEISHU_ENCRYPT_KEY'];
 
+const RUNTIME_CONFIG = 'workers/runtime/wrangler.toml';
 const config = unstable_readConfig({ config: 'wrangler.toml', env: ENV });
+const runtimeConfig = unstable_readConfig({ config: RUNTIME_CONFIG, env: ENV });
+// The service binding must name the runtime worker this script deploys.
+for (const s of config.services ?? []) {
+  if (s.binding === 'RUNTIME' && s.service !== runtimeConfig.name) {
+    console.error(`wrangler.toml [env.${ENV}]: RUNTIME names "${s.service}" but ${RUNTIME_CONFIG} deploys "${runtimeConfig.name}"`);
+    process.exit(1);
+  }
+}
 
 function wrangler(args, { json = false } = {}) {
   console.log(`$ wrangler ${args.join(' ')}`);
@@ -87,5 +98,6 @@ if (missing.length) {
 const missingOptional = OPTIONAL_SECRETS.filter((s) => !secrets.includes(s));
 if (missingOptional.length) console.log(`Optional (Feishu bot): ${missingOptional.map((s) => `wrangler secret put ${s} --env ${ENV}`).join('; ')}`);
 
-// 7. Deploy.
+// 7. Deploy: the runtime worker first (the API worker's service binding must resolve), then the API.
+wrangler(['deploy', '-c', RUNTIME_CONFIG, '--env', ENV]);
 wrangler(['deploy', '--env', ENV]);

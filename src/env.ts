@@ -6,6 +6,7 @@ import type { TaskMessage } from './modules/goals/execution';
 import type { IngestMessage } from './modules/knowledge-bases/ingest';
 import type { FeishuMessage } from './modules/feishu/queue';
 import type { ScheduleRunMessage } from './modules/agent-schedules/queue';
+import type Runtime from '../workers/runtime/src/index';
 
 /** Bindings and variables the worker receives (see wrangler.toml). */
 export interface Env {
@@ -72,6 +73,12 @@ export interface Env {
   FEISHU_QUEUE: Queue<FeishuMessage>;
   /** Producer of `tiangong-schedules`: due agent-schedule runs, claimed by the cron step. */
   SCHEDULES_QUEUE: Queue<ScheduleRunMessage>;
+  /**
+   * The tiangong-runtime worker (workers/runtime), by RPC: the QuickJS code sandbox and PDF text
+   * extraction, kept out of this worker's bundle and isolate. Without it, code runs answer 503
+   * and PDFs fail extraction.
+   */
+  RUNTIME?: Service<Runtime>;
 }
 
 /** Per-request values set by middleware. */

@@ -126,3 +126,6 @@ export const bearerSecurity = [{ bearerAuth: [] }];
 
 /** Spread into a createRoute() config: the route requires auth and documents it. */
 export const authenticated = { security: bearerSecurity, middleware: requireAuth };
+
+/** `authenticated` for routes whose handler reads the user with its own batch (`userLookup`). */
+export const authenticatedDeferred = { security: bearerSecurity, middleware: requireAuthDeferred };

@@ -24,3 +24,21 @@ export async function existingTables(db: D1Database, names: string[]): Promise<S
     .all<{ name: string }>();
   return new Set(results.map((r) => r.name));
 }
+
+/**
+ * The `column = ?` assignments of an UPDATE built from the fields a body sets: `set()` each
+ * changed column, then `UPDATE t SET ${a.sql('updated_at = …')} WHERE id = ?` bound to `...a.binds, id`.
+ */
+export function assignments() {
+  const columns: string[] = [];
+  const binds: unknown[] = [];
+  return {
+    binds,
+    set(column: string, value: unknown) {
+      columns.push(`${column} = ?`);
+      binds.push(value);
+    },
+    /** The SET list, with extra literal assignments (e.g. the update time) at the end. */
+    sql: (...extra: string[]) => [...columns, ...extra].join(', '),
+  };
+}

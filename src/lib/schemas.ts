@@ -21,6 +21,13 @@ export const errorResponses = {
   429: { description: 'Rate limited', content: errorContent },
 } as const;
 
+type ErrorStatus = keyof typeof errorResponses;
+
+/** The standard error responses of the given statuses, to spread into a route's `responses`. */
+export function errors<const S extends readonly ErrorStatus[]>(...statuses: S): Pick<typeof errorResponses, S[number]> {
+  return Object.fromEntries(statuses.map((s) => [s, errorResponses[s]])) as Pick<typeof errorResponses, S[number]>;
+}
+
 export function errorResponse(description: string) {
   return { description, content: errorContent };
 }

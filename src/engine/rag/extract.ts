@@ -4,6 +4,8 @@
  * format is refused whatever it claims to be, and anything else must be valid UTF-8 text, whose
  * kind (markdown, HTML, CSV, JSON, plain) the name and a look at the content decide.
  */
+import { env } from 'cloudflare:workers';
+import type { Env } from '../../env';
 
 export const SUPPORTED_TYPES = ['text/plain', 'text/markdown', 'text/html', 'text/csv', 'application/json', 'application/pdf'] as const;
 export type SupportedType = (typeof SUPPORTED_TYPES)[number];
@@ -122,18 +124,17 @@ export function contentToText(content: string, contentType: 'text' | 'markdown' 
   return contentType === 'html' ? htmlToText(content) : content;
 }
 
+/**
+ * PDFs are read by pdf.js in the runtime worker (workers/runtime, the RUNTIME service binding):
+ * the parser is most of a megabyte gzipped and is needed only for PDF uploads, so the API
+ * worker does not carry it.
+ */
 async function extractPdf(bytes: Uint8Array): Promise<ExtractedText> {
-  // pdf.js is large: loaded on first use so worker start-up does not pay for it.
-  const { extractText: pdfText, getDocumentProxy } = await import('unpdf');
-  try {
-    // pdf.js takes ownership of (detaches) the buffer it is given; hand it a copy.
-    const pdf = await getDocumentProxy(new Uint8Array(bytes));
-    const { totalPages, text } = await pdfText(pdf, { mergePages: false });
-    await pdf.cleanup?.();
-    return { text: (text as string[]).map((p) => p.trim()).filter(Boolean).join('\n\n'), pages: totalPages };
-  } catch (e) {
-    throw new ExtractionError(`Could not read the PDF: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  const runtime = (env as unknown as Env).RUNTIME;
+  if (!runtime) throw new ExtractionError('PDF extraction is unavailable: the tiangong-runtime worker is not bound to this worker');
+  const outcome = await runtime.extractPdf(bytes);
+  if ('refused' in outcome) throw new ExtractionError(outcome.refused.message);
+  return outcome.value;
 }
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', mdash: '—', ndash: '–', hellip: '…', copy: '©', reg: '®' };

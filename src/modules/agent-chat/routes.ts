@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
-import { bearerSecurity, requireAuth, requireAuthDeferred } from '../../lib/auth';
+import { authenticated, authenticatedDeferred } from '../../lib/auth';
 import { paginatedSchema } from '../../lib/pagination';
-import { errorResponse, errorResponses, idParam, jsonBody, jsonContent } from '../../lib/schemas';
+import { errorResponse, errors, idParam, jsonBody, jsonContent } from '../../lib/schemas';
 import {
   BranchDetailSchema,
   BranchListQuery,
@@ -26,184 +26,160 @@ const upstream = { 502: errorResponse('The model failed (LLM_ERROR)') };
 
 export const bare = createRoute({
   tags,
-  security: bearerSecurity,
-  middleware: [requireAuthDeferred] as const,
+  ...authenticatedDeferred,
   method: 'post',
   path: '/bare',
   summary: 'Chat with the default model, no agent (a new session, or continue a bare one)',
   request: { body: jsonBody(ChatBody) },
   responses: {
     200: jsonContent(ChatResponseSchema, 'The reply, tool calls, token usage and iterations'),
-    401: errorResponses[401],
-    404: errorResponses[404],
-    422: errorResponses[422],
+    ...errors(401, 404, 422),
     ...upstream,
   },
 });
 
 export const bareStream = createRoute({
   tags,
-  security: bearerSecurity,
-  middleware: [requireAuthDeferred] as const,
+  ...authenticatedDeferred,
   method: 'post',
   path: '/bare/stream',
   summary: 'Chat with the default model as SSE (token, tool_call, tool_result, done, error)',
   request: { body: jsonBody(ChatBody), headers: LastEventIdHeader },
   responses: {
     200: sseContent('The turn as server-sent events; the session id is also in X-Session-Id'),
-    401: errorResponses[401],
-    404: errorResponses[404],
+    ...errors(401, 404),
     409: errorResponse('Last-Event-ID names events no longer kept'),
-    422: errorResponses[422],
+    ...errors(422),
   },
 });
 
 export const orchestrate = createRoute({
   tags,
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   method: 'post',
   path: '/orchestrate',
   summary: 'Several agents on one message: route (one chosen agent answers), sequential (each output feeds the next), debate (rounds, then a summary)',
   request: { body: jsonBody(OrchestrateBody) },
   responses: {
     200: jsonContent(OrchestrationResultSchema, 'Every step (agent, input, output, token usage) and the final output'),
-    401: errorResponses[401],
-    404: errorResponses[404],
+    ...errors(401, 404),
     409: errorResponse('One of the agents is stopped'),
-    422: errorResponses[422],
+    ...errors(422),
     ...upstream,
   },
 });
 
 export const orchestrateGraph = createRoute({
   tags,
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   method: 'post',
   path: '/orchestrate/graph',
   summary: 'Agents along a DAG: independent branches run concurrently, a node receives its predecessors’ outputs; cycles are 422',
   request: { body: jsonBody(GraphBody) },
   responses: {
     200: jsonContent(OrchestrationResultSchema, 'Every node’s step and the output of the sink nodes'),
-    401: errorResponses[401],
-    404: errorResponses[404],
+    ...errors(401, 404),
     409: errorResponse('One of the agents is stopped'),
-    422: errorResponses[422],
+    ...errors(422),
     ...upstream,
   },
 });
 
 export const createBranch = createRoute({
   tags,
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   method: 'post',
   path: '/branches',
   summary: 'Fork a session after one of its messages into a new branch session (the original is never changed)',
   request: { body: jsonBody(CreateBranchBody) },
   responses: {
     201: jsonContent(BranchSchema, 'The branch'),
-    401: errorResponses[401],
-    404: errorResponses[404],
-    422: errorResponses[422],
+    ...errors(401, 404, 422),
   },
 });
 
 export const listBranches = createRoute({
   tags,
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   method: 'get',
   path: '/branches',
   summary: 'The caller’s branches, newest first, optionally of one session',
   request: { query: BranchListQuery },
   responses: {
     200: jsonContent(paginatedSchema(BranchSchema, 'ChatBranchList'), 'A page of branches'),
-    401: errorResponses[401],
-    422: errorResponses[422],
+    ...errors(401, 422),
   },
 });
 
 export const getBranch = createRoute({
   tags,
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   method: 'get',
   path: '/branches/{branch_id}',
   summary: 'A branch with its messages, oldest first',
   request: { params: branchParams },
   responses: {
     200: jsonContent(BranchDetailSchema, 'The branch and its messages'),
-    401: errorResponses[401],
-    404: errorResponses[404],
+    ...errors(401, 404),
   },
 });
 
 export const deleteBranch = createRoute({
   tags,
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   method: 'delete',
   path: '/branches/{branch_id}',
   summary: 'Delete a branch and its messages',
   request: { params: branchParams },
   responses: {
     204: { description: 'Deleted' },
-    401: errorResponses[401],
-    404: errorResponses[404],
+    ...errors(401, 404),
   },
 });
 
 export const resumeBranch = createRoute({
   tags,
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   method: 'post',
   path: '/branches/{branch_id}/resume',
   summary: 'Continue the conversation in the branch',
   request: { params: branchParams, body: jsonBody(ResumeBody) },
   responses: {
     200: jsonContent(ChatResponseSchema, 'The reply in the branch'),
-    401: errorResponses[401],
-    404: errorResponses[404],
+    ...errors(401, 404),
     409: errorResponse('The agent is stopped'),
-    422: errorResponses[422],
+    ...errors(422),
     ...upstream,
   },
 });
 
 export const chat = createRoute({
   tags,
-  security: bearerSecurity,
-  middleware: [requireAuthDeferred] as const,
+  ...authenticatedDeferred,
   method: 'post',
   path: '/{agent_id}',
   summary: 'Chat with an agent: the agent loop (system prompt, history, tools, function calling up to iteration_limit)',
   request: { params: agentParams, body: jsonBody(ChatBody) },
   responses: {
     200: jsonContent(ChatResponseSchema, 'The reply, tool calls, token usage and iterations'),
-    401: errorResponses[401],
-    404: errorResponses[404],
+    ...errors(401, 404),
     409: errorResponse('The agent is stopped'),
-    422: errorResponses[422],
+    ...errors(422),
     ...upstream,
   },
 });
 
 export const chatStream = createRoute({
   tags,
-  security: bearerSecurity,
-  middleware: [requireAuthDeferred] as const,
+  ...authenticatedDeferred,
   method: 'post',
   path: '/{agent_id}/stream',
   summary: 'Chat with an agent as SSE; reconnect with Last-Event-ID to get the rest of the turn',
   request: { params: agentParams, body: jsonBody(ChatBody), headers: LastEventIdHeader },
   responses: {
     200: sseContent('The turn as server-sent events; the session id is also in X-Session-Id'),
-    401: errorResponses[401],
-    404: errorResponses[404],
+    ...errors(401, 404),
     409: errorResponse('The agent is stopped, or Last-Event-ID names events no longer kept'),
-    422: errorResponses[422],
+    ...errors(422),
   },
 });

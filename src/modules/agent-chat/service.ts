@@ -19,7 +19,7 @@ import type { AuthUser, UserLookup } from '../../lib/auth';
 import { ApiError, notFound, validationError } from '../../lib/errors';
 import { pageBounds, paginated } from '../../lib/pagination';
 import type { Agent } from '../agents/schemas';
-import { assertChattable, destroyChatSessions, getAgent, toAgent, type AgentRow } from '../agents/service';
+import { assertChattable, destroyChatSessions, getAgent, toAgent, toMessage, type AgentRow, type MessageRow } from '../agents/service';
 import { authorizeResource } from '../../lib/authorize';
 import { runAgent } from '../agents/runner';
 import type { BranchListInput, ChatInput, CreateBranchInput, GraphInput, OrchestrateInput } from './schemas';
@@ -321,18 +321,6 @@ export async function listBranches(env: Env, user: AuthUser, query: BranchListIn
   return paginated((rows.results as unknown as BranchRow[]).map(toBranch), (count.results[0] as { n: number }).n, query);
 }
 
-interface MessageRow {
-  id: string;
-  session_id: string;
-  seq: number;
-  role: 'system' | 'user' | 'assistant' | 'tool';
-  content: string | null;
-  tool_calls: string | null;
-  tool_call_id: string | null;
-  name: string | null;
-  created_at: string;
-}
-
 export async function getBranch(env: Env, user: AuthUser, id: string) {
   const branch = await ownBranch(env, user, id);
   const { results } = await env.DB.prepare(
@@ -340,7 +328,7 @@ export async function getBranch(env: Env, user: AuthUser, id: string) {
   )
     .bind(branch.id)
     .all<MessageRow>();
-  return { ...toBranch(branch), messages: results.map((m) => ({ ...m, tool_calls: m.tool_calls ? JSON.parse(m.tool_calls) : null })) };
+  return { ...toBranch(branch), messages: results.map(toMessage) };
 }
 
 /** Deletes a branch: its D1 rows in one batch, then the DO's copy of its history. */

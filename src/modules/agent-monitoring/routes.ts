@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { authenticated } from '../../lib/auth';
 import { paginatedSchema } from '../../lib/pagination';
-import { errorResponses, jsonContent } from '../../lib/schemas';
+import { errors, jsonContent } from '../../lib/schemas';
 import {
   AgentMonitoringQuery,
   AgentOverviewSchema,
@@ -15,7 +15,7 @@ import {
 } from './schemas';
 
 const tags = ['agent-monitoring'];
-const errors = { 401: errorResponses[401], 404: errorResponses[404], 422: errorResponses[422] };
+const failures = errors(401, 404, 422);
 
 export const overview = createRoute({
   ...authenticated,
@@ -24,7 +24,7 @@ export const overview = createRoute({
   path: '/overview',
   summary: 'Agent monitoring overview: model calls, errors, tokens, latency p50/p95, active agents, tool calls, feedback',
   request: { query: AgentMonitoringQuery },
-  responses: { 200: jsonContent(AgentOverviewSchema, 'The overview'), ...errors },
+  responses: { 200: jsonContent(AgentOverviewSchema, 'The overview'), ...failures },
 });
 
 export const llmCalls = createRoute({
@@ -34,7 +34,7 @@ export const llmCalls = createRoute({
   path: '/llm-calls',
   summary: 'Model-call statistics per provider and model: count, tokens, latency p50/p95, error rate',
   request: { query: LlmCallStatsQuery },
-  responses: { 200: jsonContent(LlmCallStatsSchema, 'Per provider and model'), ...errors },
+  responses: { 200: jsonContent(LlmCallStatsSchema, 'Per provider and model'), ...failures },
 });
 
 export const agentsStats = createRoute({
@@ -44,7 +44,7 @@ export const agentsStats = createRoute({
   path: '/agents-stats',
   summary: 'Per-agent statistics: calls, errors, tokens, latency p50/p95, feedback; busiest first',
   request: { query: AgentStatsQuery },
-  responses: { 200: jsonContent(paginatedSchema(AgentStatsItem, 'AgentStatsList'), 'A page of agents'), ...errors },
+  responses: { 200: jsonContent(paginatedSchema(AgentStatsItem, 'AgentStatsList'), 'A page of agents'), ...failures },
 });
 
 export const toolUsage = createRoute({
@@ -54,7 +54,7 @@ export const toolUsage = createRoute({
   path: '/tool-usage',
   summary: 'Tool usage: calls, failures, duration p50/p95 per tool',
   request: { query: AgentMonitoringQuery },
-  responses: { 200: jsonContent(ToolUsageSchema, 'Per tool'), ...errors },
+  responses: { 200: jsonContent(ToolUsageSchema, 'Per tool'), ...failures },
 });
 
 export const dailyTrend = createRoute({
@@ -64,5 +64,5 @@ export const dailyTrend = createRoute({
   path: '/daily-trend',
   summary: 'Daily trend over the last N days: model calls, errors, tokens, latency, tool calls, executions',
   request: { query: DailyTrendQuery },
-  responses: { 200: jsonContent(DailyTrendSchema, 'One row per day, oldest first'), ...errors },
+  responses: { 200: jsonContent(DailyTrendSchema, 'One row per day, oldest first'), ...failures },
 });

@@ -1,12 +1,11 @@
 import { createRoute } from '@hono/zod-openapi';
 import { authenticated } from '../../lib/auth';
 import { paginatedSchema } from '../../lib/pagination';
-import { errorResponses, idParam, jsonBody, jsonContent } from '../../lib/schemas';
+import { errors, idParam, jsonBody, jsonContent } from '../../lib/schemas';
 import { CreateScheduleBody, ScheduleListQuery, ScheduleSchema, TriggerResultSchema, UpdateScheduleBody } from './schemas';
 
 const tags = ['agent-schedules'];
 const params = idParam('schedule_id');
-const { 401: e401, 403: e403, 404: e404, 422: e422 } = errorResponses;
 
 export const list = createRoute({
   ...authenticated,
@@ -15,7 +14,7 @@ export const list = createRoute({
   path: '/',
   summary: 'Your agent schedules (admins: all), newest first; filter by agent_id and enabled',
   request: { query: ScheduleListQuery },
-  responses: { 200: jsonContent(paginatedSchema(ScheduleSchema, 'AgentScheduleList'), 'A page of schedules'), 401: e401, 422: e422 },
+  responses: { 200: jsonContent(paginatedSchema(ScheduleSchema, 'AgentScheduleList'), 'A page of schedules'), ...errors(401, 422) },
 });
 
 export const create = createRoute({
@@ -25,7 +24,7 @@ export const create = createRoute({
   path: '/',
   summary: 'Schedule an agent you may execute: a 5-field cron expression read in an IANA timezone',
   request: { body: jsonBody(CreateScheduleBody) },
-  responses: { 201: jsonContent(ScheduleSchema, 'The schedule with its next_run_at'), 401: e401, 403: e403, 404: e404, 422: e422 },
+  responses: { 201: jsonContent(ScheduleSchema, 'The schedule with its next_run_at'), ...errors(401, 403, 404, 422) },
 });
 
 export const update = createRoute({
@@ -35,7 +34,7 @@ export const update = createRoute({
   path: '/{schedule_id}',
   summary: 'Change a schedule (fields sent replace the stored ones; a new cron, timezone or enabling recomputes next_run_at)',
   request: { params, body: jsonBody(UpdateScheduleBody) },
-  responses: { 200: jsonContent(ScheduleSchema, 'The schedule'), 401: e401, 403: e403, 404: e404, 422: e422 },
+  responses: { 200: jsonContent(ScheduleSchema, 'The schedule'), ...errors(401, 403, 404, 422) },
 });
 
 export const remove = createRoute({
@@ -45,7 +44,7 @@ export const remove = createRoute({
   path: '/{schedule_id}',
   summary: 'Delete a schedule and its run records (its executions stay)',
   request: { params },
-  responses: { 204: { description: 'Deleted' }, 401: e401, 404: e404 },
+  responses: { 204: { description: 'Deleted' }, ...errors(401, 404) },
 });
 
 export const trigger = createRoute({
@@ -55,5 +54,5 @@ export const trigger = createRoute({
   path: '/{schedule_id}/trigger',
   summary: 'Run the schedule now (an execution with trigger `schedule`; next_run_at is unchanged)',
   request: { params },
-  responses: { 202: jsonContent(TriggerResultSchema, 'The started execution'), 401: e401, 403: e403, 404: e404, 422: e422 },
+  responses: { 202: jsonContent(TriggerResultSchema, 'The started execution'), ...errors(401, 403, 404, 422) },
 });

@@ -1,7 +1,7 @@
 import { createRoute, z, type RouteHandler } from '@hono/zod-openapi';
 import type { AppEnv } from '../../env';
-import { bearerSecurity, requireAuth } from '../../lib/auth';
-import { errorResponse, errorResponses, idParam, jsonBody, jsonContent } from '../../lib/schemas';
+import { authenticated } from '../../lib/auth';
+import { errorResponse, errors, idParam, jsonBody, jsonContent } from '../../lib/schemas';
 import { StepSchema, UsageSchema } from '../agent-chat/schemas';
 import { EXECUTE_MODES, executeAgentInline } from './execute-service';
 
@@ -40,18 +40,16 @@ export const AgentExecutionSchema = z
 
 export const execute = createRoute({
   tags: ['agents'],
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   method: 'post',
   path: '/{agent_id}/execute',
   summary: 'Run the agent (agent | sequential | pipeline | debate | graph); the run is recorded as an execution',
   request: { params: idParam('agent_id'), body: jsonBody(ExecuteBody) },
   responses: {
     200: jsonContent(AgentExecutionSchema, 'The finished execution (status failed, with its error, when a model or tool failed)'),
-    401: errorResponses[401],
-    404: errorResponses[404],
+    ...errors(401, 404),
     409: errorResponse('The agent or one of the agents it runs is stopped'),
-    422: errorResponses[422],
+    ...errors(422),
   },
 });
 

@@ -568,7 +568,8 @@ export async function delegationTools(env: Env, agent: Agent): Promise<Array<Too
   });
 }
 
-interface MessageRow {
+/** A stored chat message as read from D1 (`tool_calls` still JSON text). */
+export interface MessageRow {
   id: string;
   session_id: string;
   seq: number;
@@ -579,6 +580,9 @@ interface MessageRow {
   name: string | null;
   created_at: string;
 }
+
+/** A stored chat message as the API shows it. */
+export const toMessage = (m: MessageRow) => ({ ...m, tool_calls: m.tool_calls ? JSON.parse(m.tool_calls) : null });
 
 /** The owner's design-preview conversation(s) with the agent, oldest first. */
 export async function previewChatHistory(env: Env, user: AuthUser, id: string, page: Pagination) {
@@ -592,6 +596,6 @@ export async function previewChatHistory(env: Env, user: AuthUser, id: string, p
     ).bind(agent.id, agent.owner_id, limit, offset),
     env.DB.prepare(`SELECT count(*) AS n ${from}`).bind(agent.id, agent.owner_id),
   ]);
-  const items = (rows.results as unknown as MessageRow[]).map((m) => ({ ...m, tool_calls: m.tool_calls ? JSON.parse(m.tool_calls) : null }));
+  const items = (rows.results as unknown as MessageRow[]).map(toMessage);
   return paginated(items, (count.results[0] as { n: number }).n, page);
 }

@@ -1,12 +1,11 @@
 import { createRoute } from '@hono/zod-openapi';
 import { authenticated } from '../../lib/auth';
 import { paginatedSchema } from '../../lib/pagination';
-import { errorResponses, idParam, jsonBody, jsonContent } from '../../lib/schemas';
+import { errors, idParam, jsonBody, jsonContent } from '../../lib/schemas';
 import { AlertListQuery, AlertRuleListQuery, AlertRuleSchema, AlertSchema, CreateAlertRuleBody, EvaluationSchema, UpdateAlertRuleBody } from './schemas';
 
 const tags = ['alert-rules'];
 const params = idParam('rule_id');
-const { 401: e401, 404: e404, 409: e409, 422: e422 } = errorResponses;
 
 export const list = createRoute({
   ...authenticated,
@@ -15,7 +14,7 @@ export const list = createRoute({
   path: '/',
   summary: 'Your alert rules (admins: all), newest first',
   request: { query: AlertRuleListQuery },
-  responses: { 200: jsonContent(paginatedSchema(AlertRuleSchema, 'AlertRuleList'), 'A page of rules'), 401: e401, 422: e422 },
+  responses: { 200: jsonContent(paginatedSchema(AlertRuleSchema, 'AlertRuleList'), 'A page of rules'), ...errors(401, 422) },
 });
 
 export const create = createRoute({
@@ -25,7 +24,7 @@ export const create = createRoute({
   path: '/',
   summary: 'Create an alert rule: a metric over a window against a threshold, evaluated every minute',
   request: { body: jsonBody(CreateAlertRuleBody) },
-  responses: { 201: jsonContent(AlertRuleSchema, 'The rule'), 401: e401, 422: e422 },
+  responses: { 201: jsonContent(AlertRuleSchema, 'The rule'), ...errors(401, 422) },
 });
 
 export const alerts = createRoute({
@@ -35,7 +34,7 @@ export const alerts = createRoute({
   path: '/alerts',
   summary: 'The alert log: firings (open or resolved) of your rules, newest first',
   request: { query: AlertListQuery },
-  responses: { 200: jsonContent(paginatedSchema(AlertSchema, 'AlertList'), 'A page of alerts'), 401: e401, 422: e422 },
+  responses: { 200: jsonContent(paginatedSchema(AlertSchema, 'AlertList'), 'A page of alerts'), ...errors(401, 422) },
 });
 
 export const acknowledge = createRoute({
@@ -45,7 +44,7 @@ export const acknowledge = createRoute({
   path: '/alerts/{alert_id}/acknowledge',
   summary: 'Acknowledge an alert (keeps the first acknowledgement)',
   request: { params: idParam('alert_id') },
-  responses: { 200: jsonContent(AlertSchema, 'The alert'), 401: e401, 404: e404 },
+  responses: { 200: jsonContent(AlertSchema, 'The alert'), ...errors(401, 404) },
 });
 
 export const get = createRoute({
@@ -55,7 +54,7 @@ export const get = createRoute({
   path: '/{rule_id}',
   summary: 'An alert rule with its state and last value',
   request: { params },
-  responses: { 200: jsonContent(AlertRuleSchema, 'The rule'), 401: e401, 404: e404 },
+  responses: { 200: jsonContent(AlertRuleSchema, 'The rule'), ...errors(401, 404) },
 });
 
 export const update = createRoute({
@@ -65,7 +64,7 @@ export const update = createRoute({
   path: '/{rule_id}',
   summary: 'Update a rule (fields sent replace the stored ones); disabling a firing rule resolves its alert',
   request: { params, body: jsonBody(UpdateAlertRuleBody) },
-  responses: { 200: jsonContent(AlertRuleSchema, 'The rule'), 401: e401, 404: e404, 422: e422 },
+  responses: { 200: jsonContent(AlertRuleSchema, 'The rule'), ...errors(401, 404, 422) },
 });
 
 export const remove = createRoute({
@@ -75,7 +74,7 @@ export const remove = createRoute({
   path: '/{rule_id}',
   summary: 'Delete a rule and its alerts',
   request: { params },
-  responses: { 204: { description: 'Deleted' }, 401: e401, 404: e404 },
+  responses: { 204: { description: 'Deleted' }, ...errors(401, 404) },
 });
 
 export const evaluate = createRoute({
@@ -85,5 +84,5 @@ export const evaluate = createRoute({
   path: '/{rule_id}/evaluate',
   summary: 'Evaluate a rule now (as the cron does): may fire or resolve it',
   request: { params },
-  responses: { 200: jsonContent(EvaluationSchema, 'The evaluation'), 401: e401, 404: e404, 409: e409 },
+  responses: { 200: jsonContent(EvaluationSchema, 'The evaluation'), ...errors(401, 404, 409) },
 });

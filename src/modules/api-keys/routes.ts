@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { authenticated } from '../../lib/auth';
 import { PaginationQuery, paginatedSchema } from '../../lib/pagination';
-import { errorResponses, idParam, jsonBody, jsonContent } from '../../lib/schemas';
+import { errors, idParam, jsonBody, jsonContent } from '../../lib/schemas';
 import { ApiKeySchema, CreateApiKeyBody, CreatedApiKeySchema } from './schemas';
 
 const tags = ['api-keys'];
@@ -13,7 +13,7 @@ export const create = createRoute({
   path: '/',
   summary: 'Create an API key (the secret is shown once)',
   request: { body: jsonBody(CreateApiKeyBody) },
-  responses: { 201: jsonContent(CreatedApiKeySchema, 'The new key, with its secret'), 401: errorResponses[401], 422: errorResponses[422] },
+  responses: { 201: jsonContent(CreatedApiKeySchema, 'The new key, with its secret'), ...errors(401, 422) },
 });
 
 export const list = createRoute({
@@ -22,7 +22,7 @@ export const list = createRoute({
   path: '/',
   summary: "The caller's API keys, masked",
   request: { query: PaginationQuery },
-  responses: { 200: jsonContent(paginatedSchema(ApiKeySchema), 'Keys, newest first'), 401: errorResponses[401], 422: errorResponses[422] },
+  responses: { 200: jsonContent(paginatedSchema(ApiKeySchema), 'Keys, newest first'), ...errors(401, 422) },
 });
 
 export const revoke = createRoute({
@@ -31,5 +31,5 @@ export const revoke = createRoute({
   path: '/{key_id}',
   summary: 'Revoke an API key (effective at once)',
   request: { params: idParam('key_id') },
-  responses: { 200: jsonContent(ApiKeySchema, 'The revoked key'), 401: errorResponses[401], 404: errorResponses[404] },
+  responses: { 200: jsonContent(ApiKeySchema, 'The revoked key'), ...errors(401, 404) },
 });

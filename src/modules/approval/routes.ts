@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
-import { bearerSecurity, requireAuth } from '../../lib/auth';
+import { authenticated } from '../../lib/auth';
 import { paginatedSchema } from '../../lib/pagination';
-import { errorResponses, jsonBody, jsonContent } from '../../lib/schemas';
+import { errors, jsonBody, jsonContent } from '../../lib/schemas';
 import { ApprovalIdParam, ApprovalListQuery, ApprovalSchema, DecideBody, DecisionResultSchema } from './schemas';
 
 const tags = ['approval'];
@@ -11,10 +11,9 @@ export const list = createRoute({
   path: '/',
   tags,
   summary: 'Approvals waiting for me (I am the designated approver, started the run, or may execute its workflow or agent)',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { query: ApprovalListQuery },
-  responses: { 200: jsonContent(paginatedSchema(ApprovalSchema, 'ApprovalList'), 'A page of approvals'), 401: errorResponses[401], 422: errorResponses[422] },
+  responses: { 200: jsonContent(paginatedSchema(ApprovalSchema, 'ApprovalList'), 'A page of approvals'), ...errors(401, 422) },
 });
 
 export const decide = createRoute({
@@ -22,16 +21,11 @@ export const decide = createRoute({
   path: '/{approval_id}/decide',
   tags,
   summary: 'Approve or reject; the paused run resumes on the matching branch',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: ApprovalIdParam, body: jsonBody(DecideBody) },
   responses: {
     200: jsonContent(DecisionResultSchema, 'The decided approval and the run status'),
-    401: errorResponses[401],
-    403: errorResponses[403],
-    404: errorResponses[404],
-    409: errorResponses[409],
-    422: errorResponses[422],
+    ...errors(401, 403, 404, 409, 422),
   },
 });
 

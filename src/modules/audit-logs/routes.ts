@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { authenticated } from '../../lib/auth';
 import { paginatedSchema } from '../../lib/pagination';
-import { errorResponses, jsonContent } from '../../lib/schemas';
+import { errors, jsonContent } from '../../lib/schemas';
 import { AuditListQuery, AuditLogSchema, AuditStatsQuery, AuditStatsSchema } from './schemas';
 
 const tags = ['audit-logs'];
@@ -13,7 +13,7 @@ export const list = createRoute({
   path: '/',
   summary: 'Audit log of state-changing requests, newest first (everyone’s with audit_logs:read, else your own)',
   request: { query: AuditListQuery },
-  responses: { 200: jsonContent(paginatedSchema(AuditLogSchema, 'AuditLogList'), 'A page of entries'), 401: errorResponses[401], 422: errorResponses[422] },
+  responses: { 200: jsonContent(paginatedSchema(AuditLogSchema, 'AuditLogList'), 'A page of entries'), ...errors(401, 422) },
 });
 
 export const stats = createRoute({
@@ -23,5 +23,5 @@ export const stats = createRoute({
   path: '/stats',
   summary: 'Audit statistics over a time range: totals, failures, by action, user, resource type and day',
   request: { query: AuditStatsQuery },
-  responses: { 200: jsonContent(AuditStatsSchema, 'Statistics'), 401: errorResponses[401], 422: errorResponses[422] },
+  responses: { 200: jsonContent(AuditStatsSchema, 'Statistics'), ...errors(401, 422) },
 });

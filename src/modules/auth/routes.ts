@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
-import { bearerSecurity, requireAuth } from '../../lib/auth';
-import { errorResponses, jsonBody, jsonContent } from '../../lib/schemas';
+import { authenticated } from '../../lib/auth';
+import { errors, jsonBody, jsonContent } from '../../lib/schemas';
 import { LoginBody, RegisterBody, TokenSchema, UserSchema } from './schemas';
 
 const tags = ['auth'];
@@ -13,8 +13,7 @@ export const register = createRoute({
   request: { body: jsonBody(RegisterBody) },
   responses: {
     201: jsonContent(UserSchema, 'The new user'),
-    409: errorResponses[409],
-    422: errorResponses[422],
+    ...errors(409, 422),
   },
 });
 
@@ -34,9 +33,7 @@ export const login = createRoute({
   },
   responses: {
     200: jsonContent(TokenSchema, 'An access token'),
-    401: errorResponses[401],
-    422: errorResponses[422],
-    429: errorResponses[429],
+    ...errors(401, 422, 429),
   },
 });
 
@@ -45,10 +42,9 @@ export const me = createRoute({
   path: '/me',
   tags,
   summary: 'The current user',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   responses: {
     200: jsonContent(UserSchema, 'The current user'),
-    401: errorResponses[401],
+    ...errors(401),
   },
 });

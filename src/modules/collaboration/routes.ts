@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { authenticated } from '../../lib/auth';
-import { errorResponse, errorResponses, jsonContent } from '../../lib/schemas';
+import { errorResponse, errors, jsonContent } from '../../lib/schemas';
 import { OnlineUsersSchema, RoomParams, SocketQuery } from './schemas';
 
 const tags = ['collaboration'];
@@ -17,9 +17,7 @@ export const socket = createRoute({
   request: { params: RoomParams, query: SocketQuery },
   responses: {
     101: { description: 'Switching protocols: the socket is open; the first message is {type:"sync", ...}' },
-    401: errorResponses[401],
-    404: errorResponses[404],
-    422: errorResponses[422],
+    ...errors(401, 404, 422),
     426: errorResponse('Not a WebSocket upgrade request'),
   },
 });
@@ -31,5 +29,5 @@ export const users = createRoute({
   path: '/{resource_type}/{resource_id}/users',
   summary: 'Who is in the editing room of a resource now, with cursors and selections',
   request: { params: RoomParams },
-  responses: { 200: jsonContent(OnlineUsersSchema, 'The online users'), 401: errorResponses[401], 404: errorResponses[404], 422: errorResponses[422] },
+  responses: { 200: jsonContent(OnlineUsersSchema, 'The online users'), ...errors(401, 404, 422) },
 });

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { authenticated } from '../../lib/auth';
 import { paginatedSchema } from '../../lib/pagination';
-import { errorResponse, errorResponses, idParam, jsonBody, jsonContent } from '../../lib/schemas';
+import { errorResponse, errors, idParam, jsonBody, jsonContent } from '../../lib/schemas';
 import { CreateDataSourceBody, DataSourceListQuery, DataSourceSchema, QueryBody, QueryResultSchema, TestResultSchema, UpdateDataSourceBody } from './schemas';
 
 const tags = ['data-sources'];
@@ -15,7 +15,7 @@ export const list = createRoute({
   path: '/',
   summary: 'Your data sources, newest first (filter by type, search name/description)',
   request: { query: DataSourceListQuery },
-  responses: { 200: jsonContent(paginatedSchema(DataSourceSchema, 'DataSourceList'), 'A page of data sources'), 401: errorResponses[401], 422: errorResponses[422] },
+  responses: { 200: jsonContent(paginatedSchema(DataSourceSchema, 'DataSourceList'), 'A page of data sources'), ...errors(401, 422) },
 });
 
 export const create = createRoute({
@@ -25,7 +25,7 @@ export const create = createRoute({
   path: '/',
   summary: 'Add a data source; credentials are stored encrypted and never returned',
   request: { body: jsonBody(CreateDataSourceBody) },
-  responses: { 201: one('The data source'), 401: errorResponses[401], 422: errorResponses[422] },
+  responses: { 201: one('The data source'), ...errors(401, 422) },
 });
 
 export const get = createRoute({
@@ -35,7 +35,7 @@ export const get = createRoute({
   path: '/{id}',
   summary: 'A data source (credentials: only which fields are set)',
   request: { params },
-  responses: { 200: one('The data source'), 401: errorResponses[401], 404: errorResponses[404] },
+  responses: { 200: one('The data source'), ...errors(401, 404) },
 });
 
 export const update = createRoute({
@@ -45,7 +45,7 @@ export const update = createRoute({
   path: '/{id}',
   summary: 'Update a data source (its type is fixed)',
   request: { params, body: jsonBody(UpdateDataSourceBody) },
-  responses: { 200: one('The updated data source'), 401: errorResponses[401], 404: errorResponses[404], 422: errorResponses[422] },
+  responses: { 200: one('The updated data source'), ...errors(401, 404, 422) },
 });
 
 export const remove = createRoute({
@@ -55,7 +55,7 @@ export const remove = createRoute({
   path: '/{id}',
   summary: 'Delete a data source',
   request: { params },
-  responses: { 204: { description: 'Deleted' }, 401: errorResponses[401], 404: errorResponses[404] },
+  responses: { 204: { description: 'Deleted' }, ...errors(401, 404) },
 });
 
 export const test = createRoute({
@@ -65,7 +65,7 @@ export const test = createRoute({
   path: '/{id}/test',
   summary: 'Test the connection; the outcome is recorded as last_test',
   request: { params, query: z.object({ timeout_ms: z.coerce.number().int().min(100).max(30_000).default(10_000) }) },
-  responses: { 200: jsonContent(TestResultSchema, 'Whether the source answered (ok false with the reason otherwise)'), 401: errorResponses[401], 404: errorResponses[404], 422: errorResponses[422] },
+  responses: { 200: jsonContent(TestResultSchema, 'Whether the source answered (ok false with the reason otherwise)'), ...errors(401, 404, 422) },
 });
 
 export const query = createRoute({
@@ -78,9 +78,7 @@ export const query = createRoute({
   responses: {
     200: jsonContent(QueryResultSchema, 'Rows'),
     400: errorResponse('QUERY_ERROR: the source refused the query (syntax, read-only, not found); SSRF_BLOCKED'),
-    401: errorResponses[401],
-    404: errorResponses[404],
-    422: errorResponses[422],
+    ...errors(401, 404, 422),
     502: errorResponse('DATA_SOURCE_ERROR: the source could not be reached'),
     504: errorResponse('QUERY_TIMEOUT'),
   },

@@ -8,7 +8,7 @@ import * as service from './service';
 type H<R extends RouteConfig> = RouteHandler<R, AppEnv>;
 
 export const list: H<typeof routes.list> = async (c) => c.json(await service.list(c.env, c.get('user'), c.req.valid('query')), 200);
-export const errors: H<typeof routes.errors> = async (c) => c.json(await service.errorSummary(c.env, c.get('user'), c.req.valid('query')), 200);
+export const errorSummary: H<typeof routes.errorSummary> = async (c) => c.json(await service.errorSummary(c.env, c.get('user'), c.req.valid('query')), 200);
 export const stats: H<typeof routes.stats> = async (c) => c.json(await service.stats(c.env, c.get('user'), c.req.valid('query')), 200);
 export const prune: H<typeof routes.prune> = async (c) =>
   c.json(await service.deleteOld(c.env, c.get('user'), c.req.valid('query').older_than_days), 200);

@@ -5,7 +5,7 @@ import * as routes from './routes';
 // Static paths before `/{log_id}`.
 export const executionLogsRouter = createRouter()
   .openapi(routes.list, handlers.list)
-  .openapi(routes.errors, handlers.errors)
+  .openapi(routes.errorSummary, handlers.errorSummary)
   .openapi(routes.stats, handlers.stats)
   .openapi(routes.prune, handlers.prune)
   .openapi(routes.executionLog, handlers.executionLog)

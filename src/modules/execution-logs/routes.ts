@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
-import { bearerSecurity, requireAuth } from '../../lib/auth';
+import { authenticated } from '../../lib/auth';
 import { paginatedSchema } from '../../lib/pagination';
-import { errorResponses, jsonContent } from '../../lib/schemas';
+import { errors, jsonContent } from '../../lib/schemas';
 import {
   CallChainSchema,
   DeletedSchema,
@@ -24,21 +24,19 @@ export const list = createRoute({
   path: '/',
   tags,
   summary: 'Log entries of my executions (filters: execution, node, level, text, time)',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { query: LogListQuery },
-  responses: { 200: jsonContent(paginatedSchema(LogEntrySchema, 'ExecutionLogList'), 'A page of log entries'), 401: errorResponses[401], 422: errorResponses[422] },
+  responses: { 200: jsonContent(paginatedSchema(LogEntrySchema, 'ExecutionLogList'), 'A page of log entries'), ...errors(401, 422) },
 });
 
-export const errors = createRoute({
+export const errorSummary = createRoute({
   method: 'get',
   path: '/errors',
   tags,
   summary: 'Error summary: failures by code and node type, most recent first',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { query: WindowQuery },
-  responses: { 200: jsonContent(ErrorSummarySchema, 'The error summary'), 401: errorResponses[401], 422: errorResponses[422] },
+  responses: { 200: jsonContent(ErrorSummarySchema, 'The error summary'), ...errors(401, 422) },
 });
 
 export const stats = createRoute({
@@ -46,10 +44,9 @@ export const stats = createRoute({
   path: '/stats',
   tags,
   summary: 'Statistics: executions by status, durations, tokens, log levels, node types',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { query: WindowQuery },
-  responses: { 200: jsonContent(StatsSchema, 'The statistics'), 401: errorResponses[401], 422: errorResponses[422] },
+  responses: { 200: jsonContent(StatsSchema, 'The statistics'), ...errors(401, 422) },
 });
 
 export const prune = createRoute({
@@ -57,10 +54,9 @@ export const prune = createRoute({
   path: '/',
   tags,
   summary: 'Delete my log entries older than N days',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { query: DeleteQuery },
-  responses: { 200: jsonContent(DeletedSchema, 'How many entries were deleted'), 401: errorResponses[401], 422: errorResponses[422] },
+  responses: { 200: jsonContent(DeletedSchema, 'How many entries were deleted'), ...errors(401, 422) },
 });
 
 export const executionLog = createRoute({
@@ -68,10 +64,9 @@ export const executionLog = createRoute({
   path: '/executions/{execution_id}',
   tags,
   summary: "An execution's full log, in order",
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: ExecIdParam },
-  responses: { 200: jsonContent(ExecutionLogSchema, 'The log'), 401: errorResponses[401], 404: errorResponses[404] },
+  responses: { 200: jsonContent(ExecutionLogSchema, 'The log'), ...errors(401, 404) },
 });
 
 export const performance = createRoute({
@@ -79,10 +74,9 @@ export const performance = createRoute({
   path: '/executions/{execution_id}/performance',
   tags,
   summary: 'Performance analysis: per-node durations, slowest nodes, critical path, overhead',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: ExecIdParam },
-  responses: { 200: jsonContent(PerformanceSchema, 'The analysis'), 401: errorResponses[401], 404: errorResponses[404] },
+  responses: { 200: jsonContent(PerformanceSchema, 'The analysis'), ...errors(401, 404) },
 });
 
 export const callChain = createRoute({
@@ -90,10 +84,9 @@ export const callChain = createRoute({
   path: '/executions/{execution_id}/call-chain',
   tags,
   summary: 'The call chain: execution → nodes → model, tool, HTTP and sub-workflow calls',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: ExecIdParam },
-  responses: { 200: jsonContent(CallChainSchema, 'The call tree'), 401: errorResponses[401], 404: errorResponses[404] },
+  responses: { 200: jsonContent(CallChainSchema, 'The call tree'), ...errors(401, 404) },
 });
 
 export const get = createRoute({
@@ -101,8 +94,7 @@ export const get = createRoute({
   path: '/{log_id}',
   tags,
   summary: 'One log entry',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: LogIdParam },
-  responses: { 200: jsonContent(LogEntrySchema, 'The entry'), 401: errorResponses[401], 404: errorResponses[404] },
+  responses: { 200: jsonContent(LogEntrySchema, 'The entry'), ...errors(401, 404) },
 });

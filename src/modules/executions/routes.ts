@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
-import { bearerSecurity, requireAuth } from '../../lib/auth';
+import { authenticated } from '../../lib/auth';
 import { paginatedSchema } from '../../lib/pagination';
-import { errorResponses, jsonBody, jsonContent } from '../../lib/schemas';
+import { errors, jsonBody, jsonContent } from '../../lib/schemas';
 import { CreateExecutionBody, ExecutionDetailSchema, ExecutionIdParam, ExecutionListQuery, ExecutionSchema, ResumeBody } from './schemas';
 
 const tags = ['executions'];
@@ -11,16 +11,12 @@ export const create = createRoute({
   path: '/',
   tags,
   summary: 'Start a run of a workflow (or of an agent with a workflow); 200 when it finishes within wait_ms, else 202',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { body: jsonBody(CreateExecutionBody) },
   responses: {
     200: jsonContent(ExecutionDetailSchema, 'The finished run'),
     202: jsonContent(ExecutionDetailSchema, 'The run continues'),
-    401: errorResponses[401],
-    403: errorResponses[403],
-    404: errorResponses[404],
-    422: errorResponses[422],
+    ...errors(401, 403, 404, 422),
   },
 });
 
@@ -29,10 +25,9 @@ export const list = createRoute({
   path: '/',
   tags,
   summary: 'Executions I may read (mine and runs of workflows and agents I may read), newest first (filters: workflow, agent, status, time)',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { query: ExecutionListQuery },
-  responses: { 200: jsonContent(paginatedSchema(ExecutionSchema, 'ExecutionList'), 'A page of executions'), 401: errorResponses[401], 422: errorResponses[422] },
+  responses: { 200: jsonContent(paginatedSchema(ExecutionSchema, 'ExecutionList'), 'A page of executions'), ...errors(401, 422) },
 });
 
 export const get = createRoute({
@@ -40,10 +35,9 @@ export const get = createRoute({
   path: '/{execution_id}',
   tags,
   summary: 'An execution: status, per-node states, outputs, error, timings, token usage',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: ExecutionIdParam },
-  responses: { 200: jsonContent(ExecutionDetailSchema, 'The execution'), 401: errorResponses[401], 404: errorResponses[404] },
+  responses: { 200: jsonContent(ExecutionDetailSchema, 'The execution'), ...errors(401, 404) },
 });
 
 export const pause = createRoute({
@@ -51,10 +45,9 @@ export const pause = createRoute({
   path: '/{execution_id}/pause',
   tags,
   summary: 'Pause: running nodes finish, no new node starts',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: ExecutionIdParam },
-  responses: { 200: jsonContent(ExecutionDetailSchema, 'The paused execution'), 401: errorResponses[401], 403: errorResponses[403], 404: errorResponses[404], 409: errorResponses[409] },
+  responses: { 200: jsonContent(ExecutionDetailSchema, 'The paused execution'), ...errors(401, 403, 404, 409) },
 });
 
 export const resume = createRoute({
@@ -62,10 +55,9 @@ export const resume = createRoute({
   path: '/{execution_id}/resume',
   tags,
   summary: 'Resume a paused execution (optionally waiting up to wait_ms for it to come to rest)',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: ExecutionIdParam, body: { required: false, content: { 'application/json': { schema: ResumeBody } } } },
-  responses: { 200: jsonContent(ExecutionDetailSchema, 'The execution'), 401: errorResponses[401], 403: errorResponses[403], 404: errorResponses[404], 409: errorResponses[409], 422: errorResponses[422] },
+  responses: { 200: jsonContent(ExecutionDetailSchema, 'The execution'), ...errors(401, 403, 404, 409, 422) },
 });
 
 export const cancel = createRoute({
@@ -73,8 +65,7 @@ export const cancel = createRoute({
   path: '/{execution_id}/cancel',
   tags,
   summary: 'Cancel: running nodes are aborted, pending approvals withdrawn',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: ExecutionIdParam },
-  responses: { 200: jsonContent(ExecutionDetailSchema, 'The cancelled execution'), 401: errorResponses[401], 403: errorResponses[403], 404: errorResponses[404], 409: errorResponses[409] },
+  responses: { 200: jsonContent(ExecutionDetailSchema, 'The cancelled execution'), ...errors(401, 403, 404, 409) },
 });

@@ -1,11 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { authenticated } from '../../lib/auth';
 import { paginatedSchema } from '../../lib/pagination';
-import { errorResponses, jsonBody, jsonContent } from '../../lib/schemas';
+import { errors, jsonBody, jsonContent } from '../../lib/schemas';
 import { AnalysisQuery, AnalysisSchema, CreateFeedbackBody, FeedbackSchema, NegativeSampleSchema, NegativeSamplesQuery } from './schemas';
 
 const tags = ['feedback'];
-const { 401: e401, 404: e404, 422: e422 } = errorResponses;
 
 export const record = createRoute({
   ...authenticated,
@@ -14,7 +13,7 @@ export const record = createRoute({
   path: '/',
   summary: 'Record feedback on an assistant message of your conversation or on your execution (again: replaces it)',
   request: { body: jsonBody(CreateFeedbackBody) },
-  responses: { 201: jsonContent(FeedbackSchema, 'The feedback'), 401: e401, 404: e404, 422: e422 },
+  responses: { 201: jsonContent(FeedbackSchema, 'The feedback'), ...errors(401, 404, 422) },
 });
 
 export const analysis = createRoute({
@@ -24,7 +23,7 @@ export const analysis = createRoute({
   path: '/analysis',
   summary: 'Feedback analysis (default the last 30 days): satisfaction per agent, common tags, by day with tags over time',
   request: { query: AnalysisQuery },
-  responses: { 200: jsonContent(AnalysisSchema, 'The analysis'), 401: e401, 404: e404, 422: e422 },
+  responses: { 200: jsonContent(AnalysisSchema, 'The analysis'), ...errors(401, 404, 422) },
 });
 
 export const negativeSamples = createRoute({
@@ -42,8 +41,8 @@ export const negativeSamples = createRoute({
         'application/x-ndjson': { schema: z.string() },
       },
     },
-    401: e401,
-    404: e404,
-    422: e422,
+    ...errors(401),
+    ...errors(404),
+    ...errors(422),
   },
 });

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { authenticated } from '../../lib/auth';
 import { paginatedSchema, PaginationQuery } from '../../lib/pagination';
-import { errorResponse, errorResponses, jsonBody, jsonContent } from '../../lib/schemas';
+import { errorResponse, errors, jsonBody, jsonContent } from '../../lib/schemas';
 import {
   BindBody,
   BindingRequestSchema,
@@ -36,9 +36,7 @@ export const event = createRoute({
   },
   responses: {
     200: jsonContent(EventAck, 'The challenge for URL verification; `{}` for an accepted (or already seen) event'),
-    400: errorResponses[400],
-    401: errorResponses[401],
-    422: errorResponses[422],
+    ...errors(400, 401, 422),
     503: errorResponse('Feishu is not configured'),
   },
 });
@@ -50,7 +48,7 @@ export const bind = createRoute({
   path: '/bind',
   summary: 'Bind a Feishu user (open_id) to the current user with the one-time code the bot showed',
   request: { body: jsonBody(BindBody) },
-  responses: { 200: jsonContent(BindingSchema, 'The binding'), 401: errorResponses[401], 409: errorResponses[409], 422: errorResponses[422] },
+  responses: { 200: jsonContent(BindingSchema, 'The binding'), ...errors(401, 409, 422) },
 });
 
 export const unbind = createRoute({
@@ -60,7 +58,7 @@ export const unbind = createRoute({
   path: '/unbind',
   summary: 'Remove your Feishu binding (admins: any, by open_id)',
   request: { body: { ...jsonBody(UnbindBody), required: false } },
-  responses: { 204: { description: 'Unbound' }, 401: errorResponses[401], 404: errorResponses[404], 422: errorResponses[422] },
+  responses: { 204: { description: 'Unbound' }, ...errors(401, 404, 422) },
 });
 
 export const lookup = createRoute({
@@ -70,7 +68,7 @@ export const lookup = createRoute({
   path: '/lookup',
   summary: 'The binding of an open_id (your own; admins any)',
   request: { body: jsonBody(LookupBody) },
-  responses: { 200: jsonContent(LookupSchema, 'The lookup'), 401: errorResponses[401], 404: errorResponses[404], 422: errorResponses[422] },
+  responses: { 200: jsonContent(LookupSchema, 'The lookup'), ...errors(401, 404, 422) },
 });
 
 export const status = createRoute({
@@ -79,7 +77,7 @@ export const status = createRoute({
   method: 'get',
   path: '/status',
   summary: 'Integration status: configuration, whether a tenant_access_token can be obtained, counts',
-  responses: { 200: jsonContent(StatusSchema, 'The status'), 401: errorResponses[401] },
+  responses: { 200: jsonContent(StatusSchema, 'The status'), ...errors(401) },
 });
 
 export const pending = createRoute({
@@ -91,9 +89,7 @@ export const pending = createRoute({
   request: { query: PaginationQuery },
   responses: {
     200: jsonContent(paginatedSchema(BindingRequestSchema, 'FeishuBindingRequestList'), 'A page of pending requests'),
-    401: errorResponses[401],
-    403: errorResponses[403],
-    422: errorResponses[422],
+    ...errors(401, 403, 422),
   },
 });
 
@@ -106,11 +102,7 @@ export const bindPending = createRoute({
   request: { body: jsonBody(BindPendingBody) },
   responses: {
     200: jsonContent(BindPendingResult, 'The request and the binding made'),
-    401: errorResponses[401],
-    403: errorResponses[403],
-    404: errorResponses[404],
-    409: errorResponses[409],
-    422: errorResponses[422],
+    ...errors(401, 403, 404, 409, 422),
   },
 });
 
@@ -120,7 +112,7 @@ export const getDefaultAgent = createRoute({
   method: 'get',
   path: '/default-agent',
   summary: 'The agent bound Feishu users talk to unless they chose one (admins)',
-  responses: { 200: jsonContent(DefaultAgentSchema, 'The default agent'), 401: errorResponses[401], 403: errorResponses[403] },
+  responses: { 200: jsonContent(DefaultAgentSchema, 'The default agent'), ...errors(401, 403) },
 });
 
 export const setDefaultAgent = createRoute({
@@ -132,9 +124,6 @@ export const setDefaultAgent = createRoute({
   request: { body: jsonBody(DefaultAgentBody) },
   responses: {
     200: jsonContent(DefaultAgentSchema, 'The default agent'),
-    401: errorResponses[401],
-    403: errorResponses[403],
-    409: errorResponses[409],
-    422: errorResponses[422],
+    ...errors(401, 403, 409, 422),
   },
 });

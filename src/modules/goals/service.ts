@@ -6,7 +6,7 @@ import type { ChatMessage } from '../../engine/llm/types';
 import type { Env } from '../../env';
 import type { AuthUser } from '../../lib/auth';
 import { authorizeResource, grantsCleanupStatement, readableFilter, requirePermission, type Action } from '../../lib/authorize';
-import { likeContains, placeholders } from '../../lib/d1';
+import { assignments, likeContains, placeholders } from '../../lib/d1';
 import { conflict, validationError } from '../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
 import type { Agent } from '../agents/schemas';
@@ -126,24 +126,19 @@ const TERMINAL: GoalStatus[] = ['completed', 'failed', 'cancelled'];
 export async function updateGoal(env: Env, user: AuthUser, id: string, input: UpdateGoal): Promise<Goal> {
   const goal = await getGoalRow(env, user, id, 'write');
   if (input.agent_ids) await checkAgents(env, goal.owner_id, input.agent_ids);
-  const sets: string[] = [];
-  const binds: unknown[] = [];
-  const set = (column: string, value: unknown) => {
-    sets.push(`${column} = ?`);
-    binds.push(value);
-  };
-  if (input.title !== undefined) set('title', input.title);
-  if (input.description !== undefined) set('description', input.description);
-  if (input.priority !== undefined) set('priority', input.priority);
-  if (input.deadline !== undefined) set('deadline', input.deadline ? new Date(input.deadline).toISOString() : null);
-  if (input.agent_ids !== undefined) set('agent_ids', JSON.stringify(input.agent_ids));
+  const a = assignments();
+  if (input.title !== undefined) a.set('title', input.title);
+  if (input.description !== undefined) a.set('description', input.description);
+  if (input.priority !== undefined) a.set('priority', input.priority);
+  if (input.deadline !== undefined) a.set('deadline', input.deadline ? new Date(input.deadline).toISOString() : null);
+  if (input.agent_ids !== undefined) a.set('agent_ids', JSON.stringify(input.agent_ids));
   let guard = '';
   if (input.status === 'cancelled') {
-    set('status', 'cancelled');
+    a.set('status', 'cancelled');
     guard = ` AND status NOT IN ('completed', 'cancelled')`;
   }
-  const res = await env.DB.prepare(`UPDATE goals SET ${[...sets, `updated_at = ${NOW_SQL}`].join(', ')} WHERE id = ?${guard}`)
-    .bind(...binds, id)
+  const res = await env.DB.prepare(`UPDATE goals SET ${a.sql(`updated_at = ${NOW_SQL}`)} WHERE id = ?${guard}`)
+    .bind(...a.binds, id)
     .run();
   if (res.meta.changes === 0) throw conflict(`Cannot cancel a goal that is ${(await loadGoalRow(env, id))?.status ?? goal.status}`);
   return reload(env, id);

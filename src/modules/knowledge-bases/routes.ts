@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { bearerSecurity, requireAuth } from '../../lib/auth';
+import { authenticated } from '../../lib/auth';
 import { paginatedSchema, PaginationQuery } from '../../lib/pagination';
-import { errorResponse, errorResponses, idParam, jsonBody, jsonContent } from '../../lib/schemas';
+import { errorResponse, errors, idParam, jsonBody, jsonContent } from '../../lib/schemas';
 import {
   AddDocumentBody,
   CreateKnowledgeBaseBody,
@@ -25,13 +25,11 @@ export const list = createRoute({
   path: '/',
   tags,
   summary: 'Your knowledge bases',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { query: PaginationQuery.merge(KnowledgeBaseListQuery) },
   responses: {
     200: jsonContent(paginatedSchema(KnowledgeBaseSchema, 'KnowledgeBaseList'), 'A page of knowledge bases'),
-    401: errorResponses[401],
-    422: errorResponses[422],
+    ...errors(401, 422),
   },
 });
 
@@ -40,14 +38,11 @@ export const create = createRoute({
   path: '/',
   tags,
   summary: 'Create a knowledge base (embedding model, chunking and retrieval defaults)',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { body: jsonBody(CreateKnowledgeBaseBody) },
   responses: {
     201: jsonContent(KnowledgeBaseSchema, 'The new knowledge base'),
-    400: errorResponses[400],
-    401: errorResponses[401],
-    422: errorResponses[422],
+    ...errors(400, 401, 422),
   },
 });
 
@@ -56,13 +51,11 @@ export const get = createRoute({
   path: '/{kb_id}',
   tags,
   summary: 'A knowledge base with its document and chunk counts and total size',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: KbParams },
   responses: {
     200: jsonContent(KnowledgeBaseSchema, 'The knowledge base'),
-    401: errorResponses[401],
-    404: errorResponses[404],
+    ...errors(401, 404),
   },
 });
 
@@ -71,15 +64,11 @@ export const update = createRoute({
   path: '/{kb_id}',
   tags,
   summary: 'Update a knowledge base; a new embedding model or chunking re-indexes every document',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: KbParams, body: jsonBody(UpdateKnowledgeBaseBody) },
   responses: {
     200: jsonContent(KnowledgeBaseSchema, 'The updated knowledge base'),
-    400: errorResponses[400],
-    401: errorResponses[401],
-    404: errorResponses[404],
-    422: errorResponses[422],
+    ...errors(400, 401, 404, 422),
   },
 });
 
@@ -88,13 +77,11 @@ export const remove = createRoute({
   path: '/{kb_id}',
   tags,
   summary: 'Delete a knowledge base with all its documents, chunks, vectors and full-text entries',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: KbParams },
   responses: {
     204: { description: 'Deleted' },
-    401: errorResponses[401],
-    404: errorResponses[404],
+    ...errors(401, 404),
   },
 });
 
@@ -103,14 +90,11 @@ export const listDocuments = createRoute({
   path: '/{kb_id}/documents',
   tags,
   summary: 'Documents of a knowledge base, with ingestion status and progress',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: KbParams, query: PaginationQuery.merge(DocumentListQuery) },
   responses: {
     200: jsonContent(paginatedSchema(DocumentSchema, 'KnowledgeDocumentList'), 'A page of documents'),
-    401: errorResponses[401],
-    404: errorResponses[404],
-    422: errorResponses[422],
+    ...errors(401, 404, 422),
   },
 });
 
@@ -119,15 +103,13 @@ export const addDocument = createRoute({
   path: '/{kb_id}/documents',
   tags,
   summary: 'Add a document from text or an upload; it is ingested asynchronously (pending → processing → ready | failed)',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: KbParams, body: jsonBody(AddDocumentBody) },
   responses: {
     202: jsonContent(DocumentSchema, 'The document, queued for ingestion'),
-    401: errorResponses[401],
-    404: errorResponses[404],
+    ...errors(401, 404),
     413: errorResponse('Body too large'),
-    422: errorResponses[422],
+    ...errors(422),
   },
 });
 
@@ -136,13 +118,11 @@ export const deleteDocument = createRoute({
   path: '/{kb_id}/documents/{doc_id}',
   tags,
   summary: 'Delete a document with its chunks, vectors and full-text entries',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: DocParams },
   responses: {
     204: { description: 'Deleted' },
-    401: errorResponses[401],
-    404: errorResponses[404],
+    ...errors(401, 404),
   },
 });
 
@@ -151,14 +131,11 @@ export const search = createRoute({
   path: '/{kb_id}/search',
   tags,
   summary: 'Search: semantic (vectors), full-text (FTS5 BM25, Chinese aware) or hybrid (reciprocal-rank fusion)',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: KbParams, body: jsonBody(SearchBody) },
   responses: {
     200: jsonContent(SearchResponse, 'Ranked results'),
-    401: errorResponses[401],
-    404: errorResponses[404],
-    422: errorResponses[422],
+    ...errors(401, 404, 422),
     502: errorResponse('The embedding model failed'),
   },
 });
@@ -168,8 +145,7 @@ export const rag = createRoute({
   path: '/{kb_id}/rag',
   tags,
   summary: 'Answer a question from the knowledge base with numbered citations (JSON, or SSE with `stream: true`)',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: KbParams, body: jsonBody(RagBody) },
   responses: {
     200: {
@@ -179,9 +155,7 @@ export const rag = createRoute({
         'text/event-stream': { schema: z.string() },
       },
     },
-    401: errorResponses[401],
-    404: errorResponses[404],
-    422: errorResponses[422],
+    ...errors(401, 404, 422),
     502: errorResponse('The model failed'),
   },
 });

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { authenticated } from '../../lib/auth';
 import { paginatedSchema, PaginationQuery } from '../../lib/pagination';
-import { errorResponses, idParam, jsonBody, jsonContent } from '../../lib/schemas';
+import { errors, idParam, jsonBody, jsonContent } from '../../lib/schemas';
 import type { MarketSchemas } from './schemas';
 
 /** The route definitions both markets share; `noun` names what is listed ("agent", "workflow template"). */
@@ -17,7 +17,7 @@ export function marketRoutes(tag: string, s: MarketSchemas, noun: string, prefix
       path: '/',
       summary: `Published ${noun} listings: search, category, tag; sorted by newest, rating or installs`,
       request: { query: s.ListQuery },
-      responses: { 200: jsonContent(paginatedSchema(s.Listing, `${prefix}ListingList`), 'A page of listings'), 401: errorResponses[401], 422: errorResponses[422] },
+      responses: { 200: jsonContent(paginatedSchema(s.Listing, `${prefix}ListingList`), 'A page of listings'), ...errors(401, 422) },
     }),
     publish: createRoute({
       ...authenticated,
@@ -26,7 +26,7 @@ export function marketRoutes(tag: string, s: MarketSchemas, noun: string, prefix
       path: '/',
       summary: `Publish one of your ${noun}s (a snapshot of its export: no secrets, no ids of your other resources)`,
       request: { body: jsonBody(s.Publish) },
-      responses: { 201: detail('The listing'), 401: errorResponses[401], 404: errorResponses[404], 409: errorResponses[409], 422: errorResponses[422] },
+      responses: { 201: detail('The listing'), ...errors(401, 404, 409, 422) },
     }),
     categories: createRoute({
       ...authenticated,
@@ -34,7 +34,7 @@ export function marketRoutes(tag: string, s: MarketSchemas, noun: string, prefix
       method: 'get',
       path: '/categories',
       summary: 'Categories with the number of published listings in each',
-      responses: { 200: jsonContent(z.object({ items: z.array(s.CategoryItem) }), 'Categories'), 401: errorResponses[401] },
+      responses: { 200: jsonContent(z.object({ items: z.array(s.CategoryItem) }), 'Categories'), ...errors(401) },
     }),
     favorites: createRoute({
       ...authenticated,
@@ -43,7 +43,7 @@ export function marketRoutes(tag: string, s: MarketSchemas, noun: string, prefix
       path: '/favorites',
       summary: 'Your favourite listings',
       request: { query: PaginationQuery },
-      responses: { 200: jsonContent(paginatedSchema(s.Listing), 'A page of listings'), 401: errorResponses[401], 422: errorResponses[422] },
+      responses: { 200: jsonContent(paginatedSchema(s.Listing), 'A page of listings'), ...errors(401, 422) },
     }),
     installs: createRoute({
       ...authenticated,
@@ -52,7 +52,7 @@ export function marketRoutes(tag: string, s: MarketSchemas, noun: string, prefix
       path: '/installs',
       summary: 'What you installed, with the version you hold and whether an upgrade is available',
       request: { query: PaginationQuery },
-      responses: { 200: jsonContent(paginatedSchema(s.Install, `${prefix}InstallList`), 'A page of installs'), 401: errorResponses[401], 422: errorResponses[422] },
+      responses: { 200: jsonContent(paginatedSchema(s.Install, `${prefix}InstallList`), 'A page of installs'), ...errors(401, 422) },
     }),
     detail: createRoute({
       ...authenticated,
@@ -61,7 +61,7 @@ export function marketRoutes(tag: string, s: MarketSchemas, noun: string, prefix
       path: '/{listing_id}',
       summary: 'A listing with its snapshot and version history',
       request: { params },
-      responses: { 200: detail('The listing'), 401: errorResponses[401], 404: errorResponses[404] },
+      responses: { 200: detail('The listing'), ...errors(401, 404) },
     }),
     update: createRoute({
       ...authenticated,
@@ -70,7 +70,7 @@ export function marketRoutes(tag: string, s: MarketSchemas, noun: string, prefix
       path: '/{listing_id}',
       summary: `Update the listing (publisher or admin); \`republish\` snapshots the ${noun} again as a new version`,
       request: { params, body: jsonBody(s.Update) },
-      responses: { 200: detail('The listing'), 401: errorResponses[401], 403: errorResponses[403], 404: errorResponses[404], 409: errorResponses[409], 422: errorResponses[422] },
+      responses: { 200: detail('The listing'), ...errors(401, 403, 404, 409, 422) },
     }),
     unpublish: createRoute({
       ...authenticated,
@@ -79,7 +79,7 @@ export function marketRoutes(tag: string, s: MarketSchemas, noun: string, prefix
       path: '/{listing_id}',
       summary: 'Unpublish (installers keep their copies)',
       request: { params },
-      responses: { 204: { description: 'Unpublished' }, 401: errorResponses[401], 403: errorResponses[403], 404: errorResponses[404] },
+      responses: { 204: { description: 'Unpublished' }, ...errors(401, 403, 404) },
     }),
     install: createRoute({
       ...authenticated,
@@ -88,7 +88,7 @@ export function marketRoutes(tag: string, s: MarketSchemas, noun: string, prefix
       path: '/{listing_id}/install',
       summary: `Install: creates your own ${noun} from the listing's snapshot`,
       request: { params },
-      responses: { 201: jsonContent(s.Install, 'The install'), 401: errorResponses[401], 404: errorResponses[404], 409: errorResponses[409], 422: errorResponses[422] },
+      responses: { 201: jsonContent(s.Install, 'The install'), ...errors(401, 404, 409, 422) },
     }),
     uninstall: createRoute({
       ...authenticated,
@@ -97,7 +97,7 @@ export function marketRoutes(tag: string, s: MarketSchemas, noun: string, prefix
       path: '/{listing_id}/install',
       summary: `Uninstall: deletes your installed ${noun} (keep_copy=true keeps it)`,
       request: { params, query: z.object({ keep_copy: z.enum(['true', 'false']).default('false') }) },
-      responses: { 204: { description: 'Uninstalled' }, 401: errorResponses[401], 404: errorResponses[404] },
+      responses: { 204: { description: 'Uninstalled' }, ...errors(401, 404) },
     }),
     upgrade: createRoute({
       ...authenticated,
@@ -106,7 +106,7 @@ export function marketRoutes(tag: string, s: MarketSchemas, noun: string, prefix
       path: '/{listing_id}/upgrade',
       summary: `Upgrade your installed ${noun} to the listing's latest version (your copy's earlier versions are kept)`,
       request: { params },
-      responses: { 200: jsonContent(s.Install, 'The install'), 401: errorResponses[401], 404: errorResponses[404], 409: errorResponses[409], 422: errorResponses[422] },
+      responses: { 200: jsonContent(s.Install, 'The install'), ...errors(401, 404, 409, 422) },
     }),
     rate: createRoute({
       ...authenticated,
@@ -115,7 +115,7 @@ export function marketRoutes(tag: string, s: MarketSchemas, noun: string, prefix
       path: '/{listing_id}/rate',
       summary: 'Rate 1–5 with an optional review; one rating per user, rating again replaces it',
       request: { params, body: jsonBody(s.Rate) },
-      responses: { 200: detail('The listing with its new rating'), 401: errorResponses[401], 403: errorResponses[403], 404: errorResponses[404], 422: errorResponses[422] },
+      responses: { 200: detail('The listing with its new rating'), ...errors(401, 403, 404, 422) },
     }),
     reviews: createRoute({
       ...authenticated,
@@ -124,7 +124,7 @@ export function marketRoutes(tag: string, s: MarketSchemas, noun: string, prefix
       path: '/{listing_id}/reviews',
       summary: 'Ratings and reviews, latest first',
       request: { params, query: PaginationQuery },
-      responses: { 200: jsonContent(paginatedSchema(s.Review, `${prefix}ReviewList`), 'A page of reviews'), 401: errorResponses[401], 404: errorResponses[404], 422: errorResponses[422] },
+      responses: { 200: jsonContent(paginatedSchema(s.Review, `${prefix}ReviewList`), 'A page of reviews'), ...errors(401, 404, 422) },
     }),
     favorite: createRoute({
       ...authenticated,
@@ -133,7 +133,7 @@ export function marketRoutes(tag: string, s: MarketSchemas, noun: string, prefix
       path: '/{listing_id}/favorite',
       summary: 'Add to your favourites (idempotent)',
       request: { params },
-      responses: { 200: detail('The listing'), 401: errorResponses[401], 404: errorResponses[404] },
+      responses: { 200: detail('The listing'), ...errors(401, 404) },
     }),
     unfavorite: createRoute({
       ...authenticated,
@@ -142,7 +142,7 @@ export function marketRoutes(tag: string, s: MarketSchemas, noun: string, prefix
       path: '/{listing_id}/favorite',
       summary: 'Remove from your favourites',
       request: { params },
-      responses: { 204: { description: 'Removed' }, 401: errorResponses[401], 404: errorResponses[404] },
+      responses: { 204: { description: 'Removed' }, ...errors(401, 404) },
     }),
   };
 }

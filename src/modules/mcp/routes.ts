@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { bearerSecurity } from '../../lib/auth';
-import { errorResponses } from '../../lib/schemas';
+import { errors } from '../../lib/schemas';
 import { JSON_RPC_MESSAGE, JsonRpcResponseSchema } from './schemas';
 import { requireApiKey } from './auth';
 
@@ -27,6 +27,6 @@ export const endpoint = createRoute({
     200: { description: 'The response, or an array of them for a batch', content: { 'application/json': { schema: z.union([JsonRpcResponseSchema, z.array(JsonRpcResponseSchema)]) } } },
     202: { description: 'Only notifications or responses were sent: nothing to answer' },
     400: { description: 'Not JSON, an empty batch, or an unsupported MCP-Protocol-Version', content: { 'application/json': { schema: JsonRpcResponseSchema } } },
-    401: errorResponses[401],
+    ...errors(401),
   },
 });

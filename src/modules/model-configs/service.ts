@@ -1,3 +1,4 @@
+import { assignments } from '../../lib/d1';
 import { complete } from '../../engine/llm/gateway';
 import { targetFromConfig, type ModelConfigRow } from '../../engine/llm/resolve';
 import type { Env } from '../../env';
@@ -116,25 +117,20 @@ export async function updateModelConfig(env: Env, user: AuthUser, id: string, in
   const provider = input.provider ?? row.provider;
   const baseUrl = input.base_url !== undefined ? input.base_url : provider === 'openai' ? row.base_url : null;
   checkBaseUrl(env, provider, baseUrl);
-  const sets: string[] = [];
-  const values: unknown[] = [];
-  const set = (column: string, value: unknown) => {
-    sets.push(`${column} = ?`);
-    values.push(value);
-  };
-  if (input.name !== undefined) set('name', input.name);
-  if (input.provider !== undefined) set('provider', input.provider);
-  if (input.model_name !== undefined) set('model_name', input.model_name);
-  if (baseUrl !== row.base_url) set('base_url', baseUrl);
+  const a = assignments();
+  if (input.name !== undefined) a.set('name', input.name);
+  if (input.provider !== undefined) a.set('provider', input.provider);
+  if (input.model_name !== undefined) a.set('model_name', input.model_name);
+  if (baseUrl !== row.base_url) a.set('base_url', baseUrl);
   if (input.api_key !== undefined) {
     const key = await sealKey(env, input.api_key);
-    set('api_key_encrypted', key.encrypted);
-    set('api_key_hint', key.hint);
+    a.set('api_key_encrypted', key.encrypted);
+    a.set('api_key_hint', key.hint);
   }
-  if (input.temperature !== undefined) set('temperature', input.temperature);
-  if (input.max_tokens !== undefined) set('max_tokens', input.max_tokens);
-  if (input.is_default !== undefined) set('is_default', input.is_default ? 1 : 0);
-  const update = env.DB.prepare(`UPDATE model_configs SET ${[...sets, `updated_at = ${NOW}`].join(', ')} WHERE id = ?`).bind(...values, id);
+  if (input.temperature !== undefined) a.set('temperature', input.temperature);
+  if (input.max_tokens !== undefined) a.set('max_tokens', input.max_tokens);
+  if (input.is_default !== undefined) a.set('is_default', input.is_default ? 1 : 0);
+  const update = env.DB.prepare(`UPDATE model_configs SET ${a.sql(`updated_at = ${NOW}`)} WHERE id = ?`).bind(...a.binds, id);
   await env.DB.batch(input.is_default ? [clearDefault(env, row, id), update] : [update]);
   return getModelConfig(env, user, id);
 }

@@ -1,11 +1,11 @@
 import { createRoute } from '@hono/zod-openapi';
 import { authenticated } from '../../lib/auth';
 import { paginatedSchema } from '../../lib/pagination';
-import { errorResponses, jsonContent } from '../../lib/schemas';
+import { errors, jsonContent } from '../../lib/schemas';
 import { ActivitiesQuery, ActivitySchema, ExecutionStatsQuery, ExecutionStatsSchema, MonitoringQuery, NodeTypeStatsSchema, OverviewSchema } from './schemas';
 
 const tags = ['monitoring'];
-const errors = { 401: errorResponses[401], 422: errorResponses[422] };
+const failures = errors(401, 422);
 
 export const overview = createRoute({
   ...authenticated,
@@ -14,7 +14,7 @@ export const overview = createRoute({
   path: '/overview',
   summary: 'System overview over a time range: users, agents, workflows, executions (today, success rate, duration), tokens',
   request: { query: MonitoringQuery },
-  responses: { 200: jsonContent(OverviewSchema, 'The overview'), ...errors },
+  responses: { 200: jsonContent(OverviewSchema, 'The overview'), ...failures },
 });
 
 export const executions = createRoute({
@@ -24,7 +24,7 @@ export const executions = createRoute({
   path: '/executions',
   summary: 'Execution statistics (workflow, agent and goal-task runs) by status, kind and day, with duration p50/p95',
   request: { query: ExecutionStatsQuery },
-  responses: { 200: jsonContent(ExecutionStatsSchema, 'Statistics'), ...errors },
+  responses: { 200: jsonContent(ExecutionStatsSchema, 'Statistics'), ...failures },
 });
 
 export const nodeTypes = createRoute({
@@ -34,7 +34,7 @@ export const nodeTypes = createRoute({
   path: '/node-types',
   summary: 'Usage by workflow node type: runs, failures, duration p50/p95, tokens',
   request: { query: MonitoringQuery },
-  responses: { 200: jsonContent(NodeTypeStatsSchema, 'Per node type'), ...errors },
+  responses: { 200: jsonContent(NodeTypeStatsSchema, 'Per node type'), ...failures },
 });
 
 export const activities = createRoute({
@@ -44,5 +44,5 @@ export const activities = createRoute({
   path: '/activities',
   summary: 'Recent activities: successful state changes from the audit trail, newest first',
   request: { query: ActivitiesQuery },
-  responses: { 200: jsonContent(paginatedSchema(ActivitySchema, 'ActivityList'), 'A page of activities'), ...errors },
+  responses: { 200: jsonContent(paginatedSchema(ActivitySchema, 'ActivityList'), 'A page of activities'), ...failures },
 });

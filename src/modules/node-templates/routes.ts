@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
-import { bearerSecurity, requireAuth } from '../../lib/auth';
+import { authenticated } from '../../lib/auth';
 import { paginatedSchema } from '../../lib/pagination';
-import { errorResponses, jsonBody, jsonContent } from '../../lib/schemas';
+import { errors, jsonBody, jsonContent } from '../../lib/schemas';
 import {
   CreateNodeTemplateBody,
   NodeTemplateListQuery,
@@ -18,10 +18,9 @@ export const list = createRoute({
   path: '/',
   tags,
   summary: 'Builtin node templates and mine (filter by node type, search)',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { query: NodeTemplateListQuery },
-  responses: { 200: jsonContent(paginatedSchema(NodeTemplateSchema, 'NodeTemplateList'), 'A page of node templates'), 401: errorResponses[401], 422: errorResponses[422] },
+  responses: { 200: jsonContent(paginatedSchema(NodeTemplateSchema, 'NodeTemplateList'), 'A page of node templates'), ...errors(401, 422) },
 });
 
 export const nodeTypes = createRoute({
@@ -29,9 +28,8 @@ export const nodeTypes = createRoute({
   path: '/node-types',
   tags,
   summary: 'The node types the engine runs, with the JSON Schema of each config',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
-  responses: { 200: jsonContent(NodeTypeListSchema, 'Node types'), 401: errorResponses[401] },
+  ...authenticated,
+  responses: { 200: jsonContent(NodeTypeListSchema, 'Node types'), ...errors(401) },
 });
 
 export const get = createRoute({
@@ -39,10 +37,9 @@ export const get = createRoute({
   path: '/{template_id}',
   tags,
   summary: 'A node template',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: TemplateIdParam },
-  responses: { 200: jsonContent(NodeTemplateSchema, 'The node template'), 401: errorResponses[401], 404: errorResponses[404] },
+  responses: { 200: jsonContent(NodeTemplateSchema, 'The node template'), ...errors(401, 404) },
 });
 
 export const create = createRoute({
@@ -50,10 +47,9 @@ export const create = createRoute({
   path: '/',
   tags,
   summary: "Save a node configuration (checked against its type's config schema)",
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { body: jsonBody(CreateNodeTemplateBody) },
-  responses: { 201: jsonContent(NodeTemplateSchema, 'The node template'), 401: errorResponses[401], 422: errorResponses[422] },
+  responses: { 201: jsonContent(NodeTemplateSchema, 'The node template'), ...errors(401, 422) },
 });
 
 export const update = createRoute({
@@ -61,15 +57,11 @@ export const update = createRoute({
   path: '/{template_id}',
   tags,
   summary: 'Update one of my node templates (builtins are read-only: 403)',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: TemplateIdParam, body: jsonBody(UpdateNodeTemplateBody) },
   responses: {
     200: jsonContent(NodeTemplateSchema, 'The node template'),
-    401: errorResponses[401],
-    403: errorResponses[403],
-    404: errorResponses[404],
-    422: errorResponses[422],
+    ...errors(401, 403, 404, 422),
   },
 });
 
@@ -78,8 +70,7 @@ export const remove = createRoute({
   path: '/{template_id}',
   tags,
   summary: 'Delete one of my node templates',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: TemplateIdParam },
-  responses: { 204: { description: 'Deleted' }, 401: errorResponses[401], 403: errorResponses[403], 404: errorResponses[404] },
+  responses: { 204: { description: 'Deleted' }, ...errors(401, 403, 404) },
 });

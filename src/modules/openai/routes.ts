@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { authenticated } from '../../lib/auth';
-import { errorResponse, errorResponses, jsonBody, jsonContent } from '../../lib/schemas';
+import { errorResponse, errors, jsonBody, jsonContent } from '../../lib/schemas';
 import { ChatCompletionBody, ChatCompletionSchema, ModelListSchema } from './schemas';
 
 const tags = ['openai'];
@@ -13,7 +13,7 @@ export const listModels = createRoute({
   summary: "The caller's deployed agents as OpenAI models (the model id is the agent id)",
   responses: {
     200: jsonContent(ModelListSchema, 'OpenAI model list'),
-    401: errorResponses[401],
+    ...errors(401),
   },
 });
 
@@ -32,11 +32,7 @@ export const chatCompletions = createRoute({
         'text/event-stream': { schema: { type: 'string' } },
       },
     },
-    401: errorResponses[401],
-    403: errorResponses[403],
-    404: errorResponses[404],
-    409: errorResponses[409],
-    422: errorResponses[422],
+    ...errors(401, 403, 404, 409, 422),
     502: errorResponse('The model failed'),
   },
 });

@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { authenticated } from '../../lib/auth';
 import { paginatedSchema } from '../../lib/pagination';
-import { errorResponses, idParam, jsonBody, jsonContent } from '../../lib/schemas';
+import { errors, idParam, jsonBody, jsonContent } from '../../lib/schemas';
 import { CreateTemplateBody, TemplateListQuery, TemplateSchema, UpdateTemplateBody } from './schemas';
 
 const tags = ['orchestration-templates'];
@@ -15,7 +15,7 @@ export const list = createRoute({
   path: '/',
   summary: 'Multi-agent patterns: the builtin ones (pipeline, debate, router triage, fan-out and merge, reviewer loop) and yours',
   request: { query: TemplateListQuery },
-  responses: { 200: jsonContent(paginatedSchema(TemplateSchema, 'OrchestrationTemplateList'), 'A page of templates, builtins first'), 401: errorResponses[401], 422: errorResponses[422] },
+  responses: { 200: jsonContent(paginatedSchema(TemplateSchema, 'OrchestrationTemplateList'), 'A page of templates, builtins first'), ...errors(401, 422) },
 });
 
 export const create = createRoute({
@@ -25,7 +25,7 @@ export const create = createRoute({
   path: '/',
   summary: 'Create a template: a mode, roles, and the mode’s settings (steps, rounds, edges)',
   request: { body: jsonBody(CreateTemplateBody) },
-  responses: { 201: one('The template'), 401: errorResponses[401], 422: errorResponses[422] },
+  responses: { 201: one('The template'), ...errors(401, 422) },
 });
 
 export const get = createRoute({
@@ -35,7 +35,7 @@ export const get = createRoute({
   path: '/{template_id}',
   summary: 'A template (builtin or yours)',
   request: { params },
-  responses: { 200: one('The template'), 401: errorResponses[401], 404: errorResponses[404] },
+  responses: { 200: one('The template'), ...errors(401, 404) },
 });
 
 export const update = createRoute({
@@ -45,7 +45,7 @@ export const update = createRoute({
   path: '/{template_id}',
   summary: 'Update your template (builtins are read-only: 403)',
   request: { params, body: jsonBody(UpdateTemplateBody) },
-  responses: { 200: one('The template'), 401: errorResponses[401], 403: errorResponses[403], 404: errorResponses[404], 422: errorResponses[422] },
+  responses: { 200: one('The template'), ...errors(401, 403, 404, 422) },
 });
 
 export const remove = createRoute({
@@ -55,5 +55,5 @@ export const remove = createRoute({
   path: '/{template_id}',
   summary: 'Delete your template (builtins: 403)',
   request: { params },
-  responses: { 204: { description: 'Deleted' }, 401: errorResponses[401], 403: errorResponses[403], 404: errorResponses[404] },
+  responses: { 204: { description: 'Deleted' }, ...errors(401, 403, 404) },
 });

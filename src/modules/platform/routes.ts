@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { authenticated } from '../../lib/auth';
-import { errorResponses, jsonBody, jsonContent } from '../../lib/schemas';
+import { errors, jsonBody, jsonContent } from '../../lib/schemas';
 import { QuickCreateBody, QuickCreateResultSchema, ScenarioCategorySchema, ScenarioListQuery, ScenarioSchema } from './schemas';
 
 const tags = ['platform'];
@@ -13,7 +13,7 @@ export const list = createRoute({
   path: '/scenarios',
   summary: 'Scenario templates (customer-service bot, knowledge Q&A, data analyst, Feishu assistant, content writer)',
   request: { query: ScenarioListQuery },
-  responses: { 200: jsonContent(z.object({ items: z.array(ScenarioSchema) }), 'Scenarios'), 401: errorResponses[401], 422: errorResponses[422] },
+  responses: { 200: jsonContent(z.object({ items: z.array(ScenarioSchema) }), 'Scenarios'), ...errors(401, 422) },
 });
 
 export const categories = createRoute({
@@ -22,7 +22,7 @@ export const categories = createRoute({
   method: 'get',
   path: '/scenarios/categories',
   summary: 'Scenario categories with their number of scenarios',
-  responses: { 200: jsonContent(z.object({ items: z.array(ScenarioCategorySchema) }), 'Categories'), 401: errorResponses[401] },
+  responses: { 200: jsonContent(z.object({ items: z.array(ScenarioCategorySchema) }), 'Categories'), ...errors(401) },
 });
 
 export const get = createRoute({
@@ -32,7 +32,7 @@ export const get = createRoute({
   path: '/scenarios/{scenario_id}',
   summary: 'A scenario: the agent, knowledge base and workflow quick-create makes',
   request: { params },
-  responses: { 200: jsonContent(ScenarioSchema, 'The scenario'), 401: errorResponses[401], 404: errorResponses[404] },
+  responses: { 200: jsonContent(ScenarioSchema, 'The scenario'), ...errors(401, 404) },
 });
 
 export const quickCreate = createRoute({
@@ -42,5 +42,5 @@ export const quickCreate = createRoute({
   path: '/scenarios/{scenario_id}/quick-create',
   summary: 'Create the scenario’s agent, knowledge base and workflow in one atomic step',
   request: { params, body: { required: false, content: { 'application/json': { schema: QuickCreateBody } } } },
-  responses: { 201: jsonContent(QuickCreateResultSchema, 'What was created'), 401: errorResponses[401], 403: errorResponses[403], 404: errorResponses[404], 422: errorResponses[422] },
+  responses: { 201: jsonContent(QuickCreateResultSchema, 'What was created'), ...errors(401, 403, 404, 422) },
 });

@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { authenticated } from '../../lib/auth';
 import { paginatedSchema } from '../../lib/pagination';
-import { errorResponse, errorResponses, idParam, jsonBody, jsonContent } from '../../lib/schemas';
+import { errorResponse, errors, idParam, jsonBody, jsonContent } from '../../lib/schemas';
 import { CreatePluginBody, EnableBody, InstallBody, PluginListQuery, PluginSchema, UpdatePluginBody } from './schemas';
 
 const tags = ['plugins'];
@@ -15,7 +15,7 @@ export const list = createRoute({
   path: '/',
   summary: 'Your plugins: the ones you made and the ones you installed',
   request: { query: PluginListQuery },
-  responses: { 200: jsonContent(paginatedSchema(PluginSchema, 'PluginList'), 'A page of plugins'), 401: errorResponses[401], 422: errorResponses[422] },
+  responses: { 200: jsonContent(paginatedSchema(PluginSchema, 'PluginList'), 'A page of plugins'), ...errors(401, 422) },
 });
 
 export const create = createRoute({
@@ -29,9 +29,9 @@ export const create = createRoute({
   responses: {
     201: one('The plugin'),
     400: errorResponse('The URL is not allowed (SSRF_BLOCKED)'),
-    401: errorResponses[401],
+    ...errors(401),
     409: errorResponse('MCP: you already have an MCP plugin with this slug'),
-    422: errorResponses[422],
+    ...errors(422),
     502: errorResponse('MCP: the server could not be reached or spoke no MCP (MCP_ERROR, UPSTREAM_ERROR)'),
   },
 });
@@ -43,7 +43,7 @@ export const market = createRoute({
   path: '/market',
   summary: 'The plugin market: published plugins, most installed first',
   request: { query: PluginListQuery },
-  responses: { 200: jsonContent(paginatedSchema(PluginSchema), 'A page of plugins'), 401: errorResponses[401], 422: errorResponses[422] },
+  responses: { 200: jsonContent(paginatedSchema(PluginSchema), 'A page of plugins'), ...errors(401, 422) },
 });
 
 export const get = createRoute({
@@ -53,7 +53,7 @@ export const get = createRoute({
   path: '/{plugin_id}',
   summary: 'A plugin with its operations (tools) and your installation',
   request: { params },
-  responses: { 200: one('The plugin'), 401: errorResponses[401], 404: errorResponses[404] },
+  responses: { 200: one('The plugin'), ...errors(401, 404) },
 });
 
 export const update = createRoute({
@@ -66,10 +66,7 @@ export const update = createRoute({
   responses: {
     200: one('The plugin'),
     400: errorResponse('The URL is not allowed (SSRF_BLOCKED)'),
-    401: errorResponses[401],
-    403: errorResponses[403],
-    404: errorResponses[404],
-    422: errorResponses[422],
+    ...errors(401, 403, 404, 422),
     502: errorResponse('MCP: the server could not be reached (MCP_ERROR, UPSTREAM_ERROR)'),
   },
 });
@@ -81,7 +78,7 @@ export const remove = createRoute({
   path: '/{plugin_id}',
   summary: 'Delete a plugin (owner); every installation goes with it',
   request: { params },
-  responses: { 204: { description: 'Deleted' }, 401: errorResponses[401], 403: errorResponses[403], 404: errorResponses[404] },
+  responses: { 204: { description: 'Deleted' }, ...errors(401, 403, 404) },
 });
 
 export const install = createRoute({
@@ -93,10 +90,9 @@ export const install = createRoute({
   request: { params, body: jsonBody(InstallBody) },
   responses: {
     201: one('The plugin with your installation'),
-    401: errorResponses[401],
-    404: errorResponses[404],
+    ...errors(401, 404),
     409: errorResponse('Already installed, or (MCP) you have an MCP plugin with the same slug'),
-    422: errorResponses[422],
+    ...errors(422),
   },
 });
 
@@ -107,7 +103,7 @@ export const uninstall = createRoute({
   path: '/{plugin_id}/install',
   summary: 'Uninstall (your credentials are deleted)',
   request: { params },
-  responses: { 204: { description: 'Uninstalled' }, 401: errorResponses[401], 404: errorResponses[404] },
+  responses: { 204: { description: 'Uninstalled' }, ...errors(401, 404) },
 });
 
 export const enable = createRoute({
@@ -117,7 +113,7 @@ export const enable = createRoute({
   path: '/{plugin_id}/enable',
   summary: 'Enable your installation (its tools join your tool registry); optionally replace your credentials',
   request: { params, body: { required: false, content: { 'application/json': { schema: EnableBody } } } },
-  responses: { 200: one('The plugin'), 401: errorResponses[401], 404: errorResponses[404], 422: errorResponses[422] },
+  responses: { 200: one('The plugin'), ...errors(401, 404, 422) },
 });
 
 export const disable = createRoute({
@@ -127,5 +123,5 @@ export const disable = createRoute({
   path: '/{plugin_id}/disable',
   summary: 'Disable your installation (its tools leave your tool registry)',
   request: { params },
-  responses: { 200: one('The plugin'), 401: errorResponses[401], 404: errorResponses[404] },
+  responses: { 200: one('The plugin'), ...errors(401, 404) },
 });

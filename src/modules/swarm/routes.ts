@@ -1,39 +1,33 @@
 import { createRoute } from '@hono/zod-openapi';
-import { bearerSecurity, requireAuth } from '../../lib/auth';
-import { errorResponse, errorResponses, jsonBody, jsonContent } from '../../lib/schemas';
+import { authenticated } from '../../lib/auth';
+import { errorResponse, errors, jsonBody, jsonContent } from '../../lib/schemas';
 import { SwarmResultSchema, SwarmRunBody } from './schemas';
 
 const tags = ['swarm'];
 
 export const run = createRoute({
   tags,
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   method: 'post',
   path: '/run',
   summary: 'Run an agent swarm: the first agent splits the task among the others, they work concurrently, and it merges their results',
   request: { body: jsonBody(SwarmRunBody) },
   responses: {
     200: jsonContent(SwarmResultSchema, 'The transcript per agent and the final result'),
-    401: errorResponses[401],
-    404: errorResponses[404],
-    422: errorResponses[422],
+    ...errors(401, 404, 422),
     502: errorResponse('A model failed'),
   },
 });
 
 export const runStream = createRoute({
   tags,
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   method: 'post',
   path: '/run/stream',
   summary: 'The swarm as Server-Sent Events: agent_started, token, agent_finished, done (the whole result), error',
   request: { body: jsonBody(SwarmRunBody) },
   responses: {
     200: { description: 'An SSE stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
-    401: errorResponses[401],
-    404: errorResponses[404],
-    422: errorResponses[422],
+    ...errors(401, 404, 422),
   },
 });

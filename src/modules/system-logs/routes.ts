@@ -1,12 +1,11 @@
 import { createRoute } from '@hono/zod-openapi';
 import { authenticated } from '../../lib/auth';
 import { paginatedSchema } from '../../lib/pagination';
-import { errorResponses, jsonContent } from '../../lib/schemas';
+import { errors, jsonContent } from '../../lib/schemas';
 import { TimeRangeQuery } from '../../lib/time-range';
 import { ApplicationLogQuery, SystemLogListQuery, SystemLogSchema, SystemLogStatsSchema } from './schemas';
 
 const tags = ['system-logs'];
-const { 401: e401, 403: e403, 422: e422 } = errorResponses;
 
 export const list = createRoute({
   ...authenticated,
@@ -15,7 +14,7 @@ export const list = createRoute({
   path: '/',
   summary: 'The unified log: request lines, errors, background jobs, application messages (system_logs:read)',
   request: { query: SystemLogListQuery },
-  responses: { 200: jsonContent(paginatedSchema(SystemLogSchema, 'SystemLogList'), 'A page of log lines, newest first'), 401: e401, 403: e403, 422: e422 },
+  responses: { 200: jsonContent(paginatedSchema(SystemLogSchema, 'SystemLogList'), 'A page of log lines, newest first'), ...errors(401, 403, 422) },
 });
 
 export const stats = createRoute({
@@ -25,7 +24,7 @@ export const stats = createRoute({
   path: '/stats',
   summary: 'Log statistics over a time range (default the last day): categories, levels, request rate/errors/latency, top paths, jobs',
   request: { query: TimeRangeQuery },
-  responses: { 200: jsonContent(SystemLogStatsSchema, 'Statistics'), 401: e401, 403: e403, 422: e422 },
+  responses: { 200: jsonContent(SystemLogStatsSchema, 'Statistics'), ...errors(401, 403, 422) },
 });
 
 export const application = createRoute({
@@ -35,5 +34,5 @@ export const application = createRoute({
   path: '/application',
   summary: 'Application logs: errors, background jobs (cron, queues) and module messages, without request lines',
   request: { query: ApplicationLogQuery },
-  responses: { 200: jsonContent(paginatedSchema(SystemLogSchema), 'A page of log lines, newest first'), 401: e401, 403: e403, 422: e422 },
+  responses: { 200: jsonContent(paginatedSchema(SystemLogSchema), 'A page of log lines, newest first'), ...errors(401, 403, 422) },
 });

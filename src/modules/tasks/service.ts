@@ -3,7 +3,7 @@ import { CLAIMABLE_SQL, claimTask, NOW_SQL } from '../../engine/goals/scheduler'
 import type { Env } from '../../env';
 import type { AuthUser } from '../../lib/auth';
 import { authorizeResource, decide, readableFilter, type Action } from '../../lib/authorize';
-import { likeContains, placeholders } from '../../lib/d1';
+import { assignments, likeContains, placeholders } from '../../lib/d1';
 import { conflict, forbidden, notFound, validationError } from '../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
 import { advanceGoal, runTask } from '../goals/execution';
@@ -138,24 +138,19 @@ export async function updateTask(env: Env, user: AuthUser, id: string, input: Up
   const goal = (await env.DB.prepare('SELECT id, owner_id, title, status, agent_ids FROM goals WHERE id = ?').bind(task.goal_id).first<GoalRef>())!;
   if (input.assigned_agent_id) await checkAgent(env, goal, input.assigned_agent_id, 'body.assigned_agent_id');
   await checkLinks(env, goal.id, id, input.parent_id, input.depends_on);
-  const sets: string[] = [];
-  const binds: unknown[] = [];
-  const set = (column: string, value: unknown) => {
-    sets.push(`${column} = ?`);
-    binds.push(value);
-  };
-  if (input.title !== undefined) set('title', input.title);
-  if (input.description !== undefined) set('description', input.description);
-  if (input.parent_id !== undefined) set('parent_id', input.parent_id);
-  if (input.assigned_agent_id !== undefined) set('assigned_agent_id', input.assigned_agent_id);
-  if (input.max_retries !== undefined) set('max_retries', input.max_retries);
+  const a = assignments();
+  if (input.title !== undefined) a.set('title', input.title);
+  if (input.description !== undefined) a.set('description', input.description);
+  if (input.parent_id !== undefined) a.set('parent_id', input.parent_id);
+  if (input.assigned_agent_id !== undefined) a.set('assigned_agent_id', input.assigned_agent_id);
+  if (input.max_retries !== undefined) a.set('max_retries', input.max_retries);
   if (input.requires_approval !== undefined) {
-    set('requires_approval', input.requires_approval ? 1 : 0);
+    a.set('requires_approval', input.requires_approval ? 1 : 0);
     // Without approval a task waiting for one is simply pending again.
-    if (!input.requires_approval && task.status === 'awaiting_approval') set('status', 'pending');
+    if (!input.requires_approval && task.status === 'awaiting_approval') a.set('status', 'pending');
   }
   await env.DB.batch([
-    env.DB.prepare(`UPDATE tasks SET ${[...sets, `updated_at = ${NOW_SQL}`].join(', ')} WHERE id = ?`).bind(...binds, id),
+    env.DB.prepare(`UPDATE tasks SET ${a.sql(`updated_at = ${NOW_SQL}`)} WHERE id = ?`).bind(...a.binds, id),
     ...(input.depends_on ? [env.DB.prepare('DELETE FROM task_dependencies WHERE task_id = ?').bind(id), ...dependencyInserts(env, id, input.depends_on)] : []),
   ]);
   await advanceGoal(env, goal.id, { only: id });

@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
-import { bearerSecurity, requireAuth } from '../../lib/auth';
+import { authenticated } from '../../lib/auth';
 import { paginatedSchema } from '../../lib/pagination';
-import { errorResponse, errorResponses, jsonBody, jsonContent } from '../../lib/schemas';
+import { errorResponse, errors, jsonBody, jsonContent } from '../../lib/schemas';
 import { PaginationQuery } from '../../lib/pagination';
 import {
   CategorySchema,
@@ -20,8 +20,7 @@ const tags = ['tools'];
 
 const runErrors = {
   400: errorResponse('Outbound request blocked (SSRF_BLOCKED)'),
-  401: errorResponses[401],
-  404: errorResponses[404],
+  ...errors(401, 404),
   422: errorResponse('Arguments do not match the parameter schema, or the code failed (CODE_ERROR, SANDBOX_MEMORY_LIMIT, OUTPUT_TOO_LARGE)'),
   502: errorResponse('The tool or its upstream service failed (UPSTREAM_ERROR, TOOL_ERROR, LLM_ERROR)'),
   503: errorResponse('The tool needs configuration that is missing (TOOL_NOT_CONFIGURED)'),
@@ -33,10 +32,9 @@ export const listTools = createRoute({
   path: '/',
   tags,
   summary: "Every tool the user can use: custom tools, tools of their enabled plugins (type plugin and mcp) and builtins (filter by category, type, search)",
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { query: ToolListQuery },
-  responses: { 200: jsonContent(paginatedSchema(ToolSchema, 'ToolList'), 'Tools'), 401: errorResponses[401], 422: errorResponses[422] },
+  responses: { 200: jsonContent(paginatedSchema(ToolSchema, 'ToolList'), 'Tools'), ...errors(401, 422) },
 });
 
 export const listCategories = createRoute({
@@ -44,10 +42,9 @@ export const listCategories = createRoute({
   path: '/categories',
   tags,
   summary: 'Tool categories with their counts',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { query: PaginationQuery },
-  responses: { 200: jsonContent(paginatedSchema(CategorySchema, 'ToolCategoryList'), 'Categories'), 401: errorResponses[401], 422: errorResponses[422] },
+  responses: { 200: jsonContent(paginatedSchema(CategorySchema, 'ToolCategoryList'), 'Categories'), ...errors(401, 422) },
 });
 
 export const listBuiltin = createRoute({
@@ -55,10 +52,9 @@ export const listBuiltin = createRoute({
   path: '/builtin',
   tags,
   summary: 'The builtin tool registry',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { query: ToolListQuery.omit({ type: true }) },
-  responses: { 200: jsonContent(paginatedSchema(ToolSchema), 'Builtin tools'), 401: errorResponses[401], 422: errorResponses[422] },
+  responses: { 200: jsonContent(paginatedSchema(ToolSchema), 'Builtin tools'), ...errors(401, 422) },
 });
 
 export const getTool = createRoute({
@@ -66,10 +62,9 @@ export const getTool = createRoute({
   path: '/{tool_id}',
   tags,
   summary: 'One tool with its parameter JSON Schema (builtin by name, custom by UUID)',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: ToolIdParam },
-  responses: { 200: jsonContent(ToolSchema, 'The tool'), 401: errorResponses[401], 404: errorResponses[404] },
+  responses: { 200: jsonContent(ToolSchema, 'The tool'), ...errors(401, 404) },
 });
 
 export const createTool = createRoute({
@@ -77,15 +72,12 @@ export const createTool = createRoute({
   path: '/',
   tags,
   summary: 'Create a custom HTTP or code tool',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { body: jsonBody(CreateToolBody) },
   responses: {
     201: jsonContent(ToolSchema, 'The new tool'),
     400: errorResponse('The URL is blocked by the SSRF guard (SSRF_BLOCKED)'),
-    401: errorResponses[401],
-    409: errorResponses[409],
-    422: errorResponses[422],
+    ...errors(401, 409, 422),
   },
 });
 
@@ -94,16 +86,12 @@ export const updateTool = createRoute({
   path: '/{tool_id}',
   tags,
   summary: 'Update a custom tool',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: ToolIdParam, body: jsonBody(UpdateToolBody) },
   responses: {
     200: jsonContent(ToolSchema, 'The updated tool'),
     400: errorResponse('The URL is blocked by the SSRF guard (SSRF_BLOCKED)'),
-    401: errorResponses[401],
-    404: errorResponses[404],
-    409: errorResponses[409],
-    422: errorResponses[422],
+    ...errors(401, 404, 409, 422),
   },
 });
 
@@ -112,10 +100,9 @@ export const deleteTool = createRoute({
   path: '/{tool_id}',
   tags,
   summary: 'Delete a custom tool',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: ToolIdParam },
-  responses: { 204: { description: 'Deleted' }, 401: errorResponses[401], 404: errorResponses[404], 422: errorResponses[422] },
+  responses: { 204: { description: 'Deleted' }, ...errors(401, 404, 422) },
 });
 
 export const testHttp = createRoute({
@@ -123,8 +110,7 @@ export const testHttp = createRoute({
   path: '/test/http',
   tags,
   summary: 'Run an unsaved HTTP tool definition',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { body: jsonBody(TestHttpBody) },
   responses: { 200: jsonContent(ToolResultSchema, 'The result'), ...runErrors },
 });
@@ -134,8 +120,7 @@ export const testCode = createRoute({
   path: '/test/code',
   tags,
   summary: 'Run unsaved code in the sandbox',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { body: jsonBody(TestCodeBody) },
   responses: { 200: jsonContent(ToolResultSchema, 'The result'), ...runErrors },
 });
@@ -145,8 +130,7 @@ export const useTool = createRoute({
   path: '/{tool_id}/use',
   tags,
   summary: 'Run a tool with arguments (validated against its schema; recorded in tool_usage)',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: ToolIdParam, body: jsonBody(UseToolBody) },
   responses: { 200: jsonContent(ToolResultSchema, 'The result'), ...runErrors },
 });

@@ -2,8 +2,8 @@ import { createRoute } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../../env';
-import { bearerSecurity, requireAuth } from '../../lib/auth';
-import { errorResponse, errorResponses, idParam, jsonContent } from '../../lib/schemas';
+import { authenticated, bearerSecurity, requireAuth } from '../../lib/auth';
+import { errorResponse, errors, idParam, jsonContent } from '../../lib/schemas';
 import { PreviewQuery, PreviewSchema, UploadBody, UploadSchema } from './schemas';
 import { tooLarge, uploadMaxBytes } from './service';
 
@@ -27,10 +27,10 @@ export const upload = createRoute({
   request: { body: { required: true, content: { 'multipart/form-data': { schema: UploadBody } } } },
   responses: {
     201: jsonContent(UploadSchema, 'The stored upload'),
-    401: errorResponses[401],
+    ...errors(401),
     413: errorResponse('File too large'),
     415: errorResponse('Unsupported file type'),
-    422: errorResponses[422],
+    ...errors(422),
   },
 });
 
@@ -39,13 +39,10 @@ export const preview = createRoute({
   path: '/{upload_id}/preview',
   tags,
   summary: 'Preview an upload: metadata and the start of its extracted text',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: idParam('upload_id'), query: PreviewQuery },
   responses: {
     200: jsonContent(PreviewSchema, 'The preview'),
-    401: errorResponses[401],
-    404: errorResponses[404],
-    422: errorResponses[422],
+    ...errors(401, 404, 422),
   },
 });

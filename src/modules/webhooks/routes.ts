@@ -1,17 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { errorResponses, jsonContent } from '../../lib/schemas';
+import { errorResponse, errors, jsonContent } from '../../lib/schemas';
 import { WebhookAccepted, WebhookBody, WebhookHeaders, WebhookQuery, WebhookResult } from './schemas';
 
 const tags = ['webhooks'];
-const { 401: e401, 404: e404, 422: e422, 429: e429 } = errorResponses;
 
 const responses = {
   200: jsonContent(WebhookResult, 'With ?wait=true: the finished execution with its outputs'),
   202: jsonContent(WebhookAccepted, 'The execution was started'),
-  401: e401,
-  404: { ...e404, description: 'No workflow with an enabled webhook by this id or name' },
-  422: e422,
-  429: { ...e429, description: 'More than 60 requests this minute (Retry-After)' },
+  ...errors(401, 422),
+  404: errorResponse('No workflow with an enabled webhook by this id or name'),
+  429: errorResponse('More than 60 requests this minute (Retry-After)'),
 };
 
 // Public: no bearer token; the workflow's webhook secret authenticates (see service.ts). The raw

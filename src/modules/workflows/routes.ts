@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { bearerSecurity, requireAuth } from '../../lib/auth';
+import { authenticated } from '../../lib/auth';
 import { paginatedSchema, PaginationQuery } from '../../lib/pagination';
-import { errorResponses, idParam, jsonBody, jsonContent } from '../../lib/schemas';
+import { errors, idParam, jsonBody, jsonContent } from '../../lib/schemas';
 import {
   CreateWorkflowBody,
   ExecuteBody,
@@ -32,10 +32,9 @@ export const list = createRoute({
   path: '/',
   tags,
   summary: 'My workflows (search by name/description, filter by status)',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { query: WorkflowListQuery },
-  responses: { 200: jsonContent(paginatedSchema(WorkflowSummarySchema, 'WorkflowList'), 'A page of workflows'), 401: errorResponses[401], 422: errorResponses[422] },
+  responses: { 200: jsonContent(paginatedSchema(WorkflowSummarySchema, 'WorkflowList'), 'A page of workflows'), ...errors(401, 422) },
 });
 
 export const create = createRoute({
@@ -43,10 +42,9 @@ export const create = createRoute({
   path: '/',
   tags,
   summary: 'Create a workflow (an invalid graph is saved as a draft; executing it is 422)',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { body: jsonBody(CreateWorkflowBody) },
-  responses: { 201: jsonContent(WorkflowSchema, 'The new workflow (version 1)'), 401: errorResponses[401], 422: errorResponses[422] },
+  responses: { 201: jsonContent(WorkflowSchema, 'The new workflow (version 1)'), ...errors(401, 422) },
 });
 
 export const validate = createRoute({
@@ -54,10 +52,9 @@ export const validate = createRoute({
   path: '/validate',
   tags,
   summary: 'Validate a graph: start, reachability, ports, cycles, node configs, variable references',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { body: jsonBody(ValidateBody) },
-  responses: { 200: jsonContent(ValidationResultSchema, '{valid, errors}'), 401: errorResponses[401], 422: errorResponses[422] },
+  responses: { 200: jsonContent(ValidationResultSchema, '{valid, errors}'), ...errors(401, 422) },
 });
 
 export const importWorkflow = createRoute({
@@ -65,10 +62,9 @@ export const importWorkflow = createRoute({
   path: '/import',
   tags,
   summary: 'Import an exported workflow document',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { body: jsonBody(ImportBody) },
-  responses: { 201: jsonContent(WorkflowSchema, 'The imported workflow'), 401: errorResponses[401], 422: errorResponses[422] },
+  responses: { 201: jsonContent(WorkflowSchema, 'The imported workflow'), ...errors(401, 422) },
 });
 
 export const listTemplates = createRoute({
@@ -76,10 +72,9 @@ export const listTemplates = createRoute({
   path: '/templates',
   tags,
   summary: 'Builtin workflow templates',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { query: TemplateListQuery },
-  responses: { 200: jsonContent(paginatedSchema(TemplateSummarySchema, 'WorkflowTemplateList'), 'A page of templates'), 401: errorResponses[401], 422: errorResponses[422] },
+  responses: { 200: jsonContent(paginatedSchema(TemplateSummarySchema, 'WorkflowTemplateList'), 'A page of templates'), ...errors(401, 422) },
 });
 
 export const getTemplate = createRoute({
@@ -87,10 +82,9 @@ export const getTemplate = createRoute({
   path: '/templates/{id}',
   tags,
   summary: 'One template with its graph and sample inputs',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: TemplateId },
-  responses: { 200: jsonContent(TemplateSchema, 'The template'), 401: errorResponses[401], 404: errorResponses[404] },
+  responses: { 200: jsonContent(TemplateSchema, 'The template'), ...errors(401, 404) },
 });
 
 export const createFromTemplate = createRoute({
@@ -98,10 +92,9 @@ export const createFromTemplate = createRoute({
   path: '/templates/{id}/create',
   tags,
   summary: 'Create one of my workflows from a template',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: TemplateId, body: { required: false, content: { 'application/json': { schema: FromTemplateBody } } } },
-  responses: { 201: jsonContent(WorkflowSchema, 'The new workflow'), 401: errorResponses[401], 404: errorResponses[404], 422: errorResponses[422] },
+  responses: { 201: jsonContent(WorkflowSchema, 'The new workflow'), ...errors(401, 404, 422) },
 });
 
 export const get = createRoute({
@@ -109,10 +102,9 @@ export const get = createRoute({
   path: '/{workflow_id}',
   tags,
   summary: 'A workflow',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: WorkflowId },
-  responses: { 200: jsonContent(WorkflowSchema, 'The workflow'), 401: errorResponses[401], 404: errorResponses[404] },
+  responses: { 200: jsonContent(WorkflowSchema, 'The workflow'), ...errors(401, 404) },
 });
 
 export const update = createRoute({
@@ -120,15 +112,11 @@ export const update = createRoute({
   path: '/{workflow_id}',
   tags,
   summary: 'Update a workflow; every update of its definition stores a new version. webhook_enabled / rotate_webhook_secret (admin access) switch its webhook and answer a new secret once',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: WorkflowId, body: jsonBody(UpdateWorkflowBody) },
   responses: {
     200: jsonContent(WorkflowSchema, 'The workflow at its new version'),
-    401: errorResponses[401],
-    403: errorResponses[403],
-    404: errorResponses[404],
-    422: errorResponses[422],
+    ...errors(401, 403, 404, 422),
   },
 });
 
@@ -137,10 +125,9 @@ export const remove = createRoute({
   path: '/{workflow_id}',
   tags,
   summary: 'Delete a workflow and its version history (its executions stay)',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: WorkflowId },
-  responses: { 204: { description: 'Deleted' }, 401: errorResponses[401], 404: errorResponses[404] },
+  responses: { 204: { description: 'Deleted' }, ...errors(401, 404) },
 });
 
 export const execute = createRoute({
@@ -148,16 +135,12 @@ export const execute = createRoute({
   path: '/{workflow_id}/execute',
   tags,
   summary: 'Run the workflow: 200 with the result when it finishes within wait_ms, else 202 with the execution id',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: WorkflowId, body: { required: false, content: { 'application/json': { schema: ExecuteBody } } } },
   responses: {
     200: jsonContent(ExecuteResultSchema, 'The finished run'),
     202: jsonContent(ExecuteResultSchema, 'The run continues (running, paused or waiting for approval)'),
-    401: errorResponses[401],
-    403: errorResponses[403],
-    404: errorResponses[404],
-    422: errorResponses[422],
+    ...errors(401, 403, 404, 422),
   },
 });
 
@@ -166,10 +149,9 @@ export const exportWorkflow = createRoute({
   path: '/{workflow_id}/export',
   tags,
   summary: 'Export as a self-contained JSON document',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: WorkflowId },
-  responses: { 200: jsonContent(ExportDocument, 'The export document'), 401: errorResponses[401], 404: errorResponses[404] },
+  responses: { 200: jsonContent(ExportDocument, 'The export document'), ...errors(401, 404) },
 });
 
 export const versions = createRoute({
@@ -177,10 +159,9 @@ export const versions = createRoute({
   path: '/{workflow_id}/versions',
   tags,
   summary: 'Version history, newest first',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: WorkflowId, query: PaginationQuery },
-  responses: { 200: jsonContent(paginatedSchema(VersionSummarySchema, 'WorkflowVersionList'), 'A page of versions'), 401: errorResponses[401], 404: errorResponses[404] },
+  responses: { 200: jsonContent(paginatedSchema(VersionSummarySchema, 'WorkflowVersionList'), 'A page of versions'), ...errors(401, 404) },
 });
 
 export const version = createRoute({
@@ -188,10 +169,9 @@ export const version = createRoute({
   path: '/{workflow_id}/versions/{v}',
   tags,
   summary: 'One version with its graph',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: VersionParams },
-  responses: { 200: jsonContent(VersionSchema, 'The version'), 401: errorResponses[401], 404: errorResponses[404], 422: errorResponses[422] },
+  responses: { 200: jsonContent(VersionSchema, 'The version'), ...errors(401, 404, 422) },
 });
 
 export const rollback = createRoute({
@@ -199,10 +179,9 @@ export const rollback = createRoute({
   path: '/{workflow_id}/versions/{v}/rollback',
   tags,
   summary: 'Roll back: store a new version equal to version v',
-  security: bearerSecurity,
-  middleware: [requireAuth] as const,
+  ...authenticated,
   request: { params: VersionParams },
-  responses: { 200: jsonContent(WorkflowSchema, 'The workflow at its new version'), 401: errorResponses[401], 404: errorResponses[404], 422: errorResponses[422] },
+  responses: { 200: jsonContent(WorkflowSchema, 'The workflow at its new version'), ...errors(401, 404, 422) },
 });
 
 export { z };

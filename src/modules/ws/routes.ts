@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { errorResponses } from '../../lib/schemas';
+import { errors } from '../../lib/schemas';
 
 /**
  * `/api/v1/ws/executions/{id}?token=<JWT>`: live observation of a run. Browsers cannot set
@@ -19,8 +19,7 @@ export const watch = createRoute({
   },
   responses: {
     101: { description: 'Switching protocols: the WebSocket is open' },
-    401: errorResponses[401],
-    404: errorResponses[404],
+    ...errors(401, 404),
     426: { description: 'Not a WebSocket upgrade request', content: { 'application/json': { schema: z.object({ error: z.string(), message: z.string() }) } } },
   },
 });

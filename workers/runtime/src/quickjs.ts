@@ -10,11 +10,11 @@ import {
   type QuickJSSyncVariant,
   type QuickJSWASMModule,
 } from 'quickjs-emscripten-core';
-import { ApiError } from '../../lib/errors';
-import { SANDBOX_DEFAULTS, type SandboxResult, type SandboxRun } from './types';
+import { SANDBOX_DEFAULTS, type SandboxResult, type SandboxRun } from '../../../src/engine/sandbox/types';
 
 /**
- * QuickJS compiled to WebAssembly, run from this isolate but with its own heap, its own globals
+ * QuickJS compiled to WebAssembly, run in the runtime worker (never in the API worker's isolate)
+ * but with its own heap, its own globals
  * (no `process`, no `env`, no bindings, no `fetch` unless granted) and no way back into ours:
  * the only bridges are the functions defined below. The interrupt handler stops endless loops at
  * the deadline and the runtime's memory limit stops runaway allocation — both verified in workerd,
@@ -35,9 +35,6 @@ function loadModule(): Promise<QuickJSWASMModule> {
   });
   return modulePromise;
 }
-
-/** Whether the interpreter has been instantiated in this isolate (for the cold/warm figures). */
-export const isWarm = () => modulePromise !== undefined;
 
 // The prelude turns the host bridges into ordinary-looking APIs, then removes the raw bridges from
 // the global object so user code can only reach them through these closures.
@@ -82,6 +79,18 @@ const FINISH = `
   return json === undefined ? 'null' : json;
 })()
 `;
+
+/** A refusal of the code, as the API answers it: status, error code, message. */
+export class SandboxError extends Error {
+  constructor(
+    readonly status: 422 | 504,
+    readonly code: 'CODE_ERROR' | 'SANDBOX_TIMEOUT' | 'SANDBOX_MEMORY_LIMIT' | 'OUTPUT_TOO_LARGE',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SandboxError';
+  }
+}
 
 class SandboxFailure extends Error {
   constructor(
@@ -159,7 +168,8 @@ export async function runInQuickJS(run: SandboxRun): Promise<SandboxResult> {
           },
           (e: unknown) => {
             if (!ctx.alive) return;
-            rejectWith(ctx, deferred, e instanceof ApiError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e));
+            // The API worker's fetch puts the guard's error code in the message ("SSRF_BLOCKED: ...").
+            rejectWith(ctx, deferred, e instanceof Error ? e.message : String(e));
           },
         );
         pending.add(op);
@@ -180,11 +190,7 @@ export async function runInQuickJS(run: SandboxRun): Promise<SandboxResult> {
     try {
       const json = await settle(ctx, runtime, promise, pending, deadline, timeoutMs);
       if (json.length > maxOutputBytes) {
-        throw new ApiError(
-          422,
-          'OUTPUT_TOO_LARGE',
-          `The result is ${json.length} bytes of JSON; the limit is ${maxOutputBytes} bytes`,
-        );
+        throw new SandboxError(422, 'OUTPUT_TOO_LARGE', `The result is ${json.length} bytes of JSON; the limit is ${maxOutputBytes} bytes`);
       }
       return { result: JSON.parse(json), logs, logs_truncated: logsTruncated, duration_ms: Date.now() - started };
     } finally {
@@ -193,17 +199,17 @@ export async function runInQuickJS(run: SandboxRun): Promise<SandboxResult> {
   } catch (e) {
     // The interpreter itself failed (a host stack overflow, a WebAssembly trap): not the user's
     // code's fault as such, but it stays a refusal of that code, never a 500.
-    if (!(e instanceof SandboxFailure) && !(e instanceof ApiError)) {
+    if (!(e instanceof SandboxFailure) && !(e instanceof SandboxError)) {
       modulePromise = undefined;
-      throw new ApiError(422, 'SANDBOX_MEMORY_LIMIT', `The code exhausted the interpreter: ${e instanceof Error ? e.message : String(e)}`);
+      throw new SandboxError(422, 'SANDBOX_MEMORY_LIMIT', `The code exhausted the interpreter: ${e instanceof Error ? e.message : String(e)}`);
     }
     if (e instanceof SandboxFailure) {
       // A run stopped mid-allocation or mid-instruction may leave the interpreter's memory in an
       // odd state; start the next run from a fresh instance rather than trust it.
       if (e.kind !== 'code') modulePromise = undefined;
-      if (e.kind === 'timeout') throw new ApiError(504, 'SANDBOX_TIMEOUT', e.message);
-      if (e.kind === 'memory') throw new ApiError(422, 'SANDBOX_MEMORY_LIMIT', e.message);
-      throw new ApiError(422, 'CODE_ERROR', e.message);
+      if (e.kind === 'timeout') throw new SandboxError(504, 'SANDBOX_TIMEOUT', e.message);
+      if (e.kind === 'memory') throw new SandboxError(422, 'SANDBOX_MEMORY_LIMIT', e.message);
+      throw new SandboxError(422, 'CODE_ERROR', e.message);
     }
     throw e;
   } finally {
