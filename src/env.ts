@@ -85,6 +85,8 @@ export interface Env {
 export interface Variables {
   requestId: string;
   user: AuthUser;
+  /** Set by requireAuthDeferred: the access token's user, whose row the handler reads (userLookup). */
+  pendingUserId?: string;
   /** An unhandled error of this request (set by onError), for the system log. */
   error?: { message: string; stack?: string };
 }

@@ -259,6 +259,39 @@ describe('POST /agent-chat/{agent_id}', () => {
     expectError(await chat(u, a.id, { message: 'x', session_id: first.body.session_id }), 409, 'CONFLICT');
     expectError(await api(`/api/v1/agent-chat/${a.id}/stream`, { token: u.token, json: { message: 'x' } }), 409, 'CONFLICT');
   });
+
+  it('starts sessions for grantees after the checks: kind chat, their own; a reader starts none', async () => {
+    const owner = await createUser();
+    const grantee = await createUser('grantee');
+    const reader = await createUser('reader');
+    const a = await makeAgent(owner);
+    for (const [who, level] of [[grantee, 'execute'], [reader, 'read']] as const) {
+      const g = await api('/api/v1/permissions/grants', { token: owner.token, json: { resource_type: 'agent', resource_id: a.id, user_id: who.id, level } });
+      expect(g.status, g.text).toBe(201);
+    }
+    const res = await chat(grantee, a.id, { message: 'hi from a grantee' });
+    expect(res.status, res.text).toBe(200);
+    const row = await env.DB.prepare('SELECT user_id, agent_id, kind, title FROM chat_sessions WHERE id = ?').bind(res.body.session_id).first();
+    // A draft agent is a preview only for its owner.
+    expect(row).toEqual({ user_id: grantee.id, agent_id: a.id, kind: 'chat', title: 'hi from a grantee' });
+    expectError(await chat(reader, a.id, { message: 'x' }), 403, 'FORBIDDEN');
+    const { results } = await env.DB.prepare('SELECT user_id FROM chat_sessions WHERE agent_id = ?').bind(a.id).all<{ user_id: string }>();
+    expect(results.map((r) => r.user_id)).toEqual([grantee.id]);
+  });
+
+  it('refuses a still-valid access token of a user since disabled, on every chat route, starting nothing', async () => {
+    const u = await createUser();
+    const a = await makeAgent(u);
+    const first = await chat(u, a.id, { message: 'mine' });
+    await env.DB.prepare("UPDATE users SET status = 'disabled' WHERE id = ?").bind(u.id).run();
+    expectError(await chat(u, a.id, { message: 'x' }), 401, 'UNAUTHORIZED');
+    expectError(await chat(u, a.id, { message: 'x', session_id: first.body.session_id }), 401, 'UNAUTHORIZED');
+    expectError(await api(`/api/v1/agent-chat/${a.id}/stream`, { token: u.token, json: { message: 'x' } }), 401, 'UNAUTHORIZED');
+    expectError(await api('/api/v1/agent-chat/bare', { token: u.token, json: { message: 'x' } }), 401, 'UNAUTHORIZED');
+    expectError(await api('/api/v1/agent-chat/bare/stream', { token: u.token, json: { message: 'x' } }), 401, 'UNAUTHORIZED');
+    const { results } = await env.DB.prepare('SELECT count(*) AS n FROM chat_sessions WHERE user_id = ?').bind(u.id).all<{ n: number }>();
+    expect(results[0].n).toBe(1);
+  });
 });
 
 describe('POST /agent-chat/{agent_id}/stream', () => {

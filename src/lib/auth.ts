@@ -1,3 +1,4 @@
+import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv, Env } from '../env';
 import { unauthorized } from './errors';
@@ -33,8 +34,12 @@ export async function authenticate(env: Env, token: string | undefined | null): 
 
 /** The active user with this id (for work done on a user's behalf: tools, queues, schedules). */
 export async function findActiveUser(env: Env, id: string): Promise<AuthUser | null> {
-  return env.DB.prepare("SELECT id, email, nickname, role FROM users WHERE id = ? AND status = 'active'").bind(id).first<AuthUser>();
+  return activeUserStatement(env, id).first<AuthUser>();
 }
+
+const activeUserStatement = (env: Env, id: string) => env.DB.prepare("SELECT id, email, nickname, role FROM users WHERE id = ? AND status = 'active'").bind(id);
+
+const UNAUTHORIZED_MESSAGE = 'Missing, invalid or expired access token';
 
 async function authenticateApiKey(env: Env, key: string): Promise<AuthUser | null> {
   const hash = await sha256Hex(key);
@@ -62,13 +67,65 @@ export function bearerToken(header: string | undefined): string | null {
 /** The one auth middleware: `Authorization: Bearer <JWT or API key>` → `c.get('user')`, else 401. */
 export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
   const user = await authenticate(c.env, bearerToken(c.req.header('Authorization')));
-  if (!user) throw unauthorized('Missing, invalid or expired access token');
+  if (!user) throw unauthorized(UNAUTHORIZED_MESSAGE);
   c.set('user', user);
   await next();
 });
+
+/**
+ * requireAuth for hot routes whose handler reads D1 first thing anyway (a chat turn): the
+ * credential is checked here (401 when missing, invalid or expired), but for an access token the
+ * user row (active or not) is read in the handler's own first D1 batch, through `userLookup`,
+ * instead of in a round trip of its own. API keys are looked up here, as with requireAuth.
+ */
+export const requireAuthDeferred = createMiddleware<AppEnv>(async (c, next) => {
+  const token = bearerToken(c.req.header('Authorization'));
+  if (token && !token.startsWith(API_KEY_PREFIX)) {
+    const userId = await verifyAccessToken(c.env, token);
+    if (!userId) throw unauthorized(UNAUTHORIZED_MESSAGE);
+    c.set('pendingUserId', userId);
+  } else {
+    const user = await authenticate(c.env, token);
+    if (!user) throw unauthorized(UNAUTHORIZED_MESSAGE);
+    c.set('user', user);
+  }
+  await next();
+});
+
+/** The caller's user, known already or to be read with the caller's own batch. */
+export interface UserLookup {
+  /** The user's id (known from the credential). */
+  id: string;
+  /** The user row's read, to add to a D1 batch; null when the user is known. */
+  statement: D1PreparedStatement | null;
+  /** The user from that read's first row: 401 when it is missing (user disabled or gone). */
+  resolve(row: unknown): AuthUser;
+}
+
+export const knownUser = (user: AuthUser): UserLookup => ({ id: user.id, statement: null, resolve: () => user });
+
+/** The user of a request behind requireAuth or requireAuthDeferred; `resolve` also sets `c.get('user')`. */
+export function userLookup(c: Context<AppEnv>): UserLookup {
+  const known = c.get('user');
+  const pending = c.get('pendingUserId');
+  if (known || !pending) return knownUser(known);
+  return {
+    id: pending,
+    statement: activeUserStatement(c.env, pending),
+    resolve(row) {
+      if (!row) throw unauthorized(UNAUTHORIZED_MESSAGE);
+      const user: AuthUser = { ...(row as AuthUser), auth_method: 'jwt' };
+      c.set('user', user);
+      return user;
+    },
+  };
+}
 
 /** The OpenAPI security requirement of routes behind `requireAuth`. */
 export const bearerSecurity = [{ bearerAuth: [] }];
 
 /** Spread into a createRoute() config: the route requires auth and documents it. */
 export const authenticated = { security: bearerSecurity, middleware: requireAuth };
+
+/** `authenticated` for routes whose handler reads the user with its own batch (`userLookup`). */
+export const authenticatedDeferred = { security: bearerSecurity, middleware: requireAuthDeferred };

@@ -23,23 +23,20 @@ export function contextWindow(modelName: string): number {
  * so a tool result is never kept without the assistant message that called it.
  */
 export function trimToBudget(system: ChatMessage[], history: ChatMessage[], budget: number): ChatMessage[] {
-  const fixed = estimatePromptTokens(system);
-  // Suffix sums of per-message estimates (the estimate is additive), so finding the first turn
-  // that fits is linear in the history, not quadratic: long sessions stay cheap per call.
-  const suffix = new Array<number>(history.length + 1).fill(0);
-  for (let i = history.length - 1; i >= 0; i--) suffix[i] = suffix[i + 1] + estimatePromptTokens([history[i]]);
-  // Turn boundaries: indexes of user messages.
-  const starts = history.map((m, i) => (m.role === 'user' ? i : -1)).filter((i) => i >= 0);
-  let from = 0;
-  for (const start of [0, ...starts]) {
-    from = start;
-    if (fixed + suffix[from] <= budget) break;
+  const room = budget - estimatePromptTokens(system);
+  // From the newest message back, only as far as the budget reaches (the estimate is additive):
+  // the cost of a call follows what is kept, not the length of a long session.
+  // `from` is the oldest turn start (a user message, or the very first message) that fits.
+  let from = -1;
+  let lastUser = -1;
+  let used = 0;
+  for (let i = history.length - 1; i >= 0; i--) {
+    used += estimatePromptTokens([history[i]]);
+    if (used > room) break;
+    if (i === 0 || history[i].role === 'user') from = i;
   }
-  let kept = history.slice(from);
+  if (from >= 0) return [...system, ...history.slice(from)];
   // Even the newest turn alone is too long: keep its last user message at least.
-  if (fixed + suffix[from] > budget) {
-    const lastUser = [...kept].reverse().find((m) => m.role === 'user');
-    kept = lastUser ? [lastUser] : kept.slice(-1);
-  }
-  return [...system, ...kept];
+  for (let i = history.length - 1; i >= 0 && lastUser < 0; i--) if (history[i].role === 'user') lastUser = i;
+  return [...system, ...(lastUser >= 0 ? [history[lastUser]] : history.slice(-1))];
 }

@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import { authenticated } from '../../lib/auth';
+import { authenticated, authenticatedDeferred } from '../../lib/auth';
 import { paginatedSchema } from '../../lib/pagination';
 import { errorResponse, errors, idParam, jsonBody, jsonContent } from '../../lib/schemas';
 import {
@@ -26,7 +26,7 @@ const upstream = { 502: errorResponse('The model failed (LLM_ERROR)') };
 
 export const bare = createRoute({
   tags,
-  ...authenticated,
+  ...authenticatedDeferred,
   method: 'post',
   path: '/bare',
   summary: 'Chat with the default model, no agent (a new session, or continue a bare one)',
@@ -40,7 +40,7 @@ export const bare = createRoute({
 
 export const bareStream = createRoute({
   tags,
-  ...authenticated,
+  ...authenticatedDeferred,
   method: 'post',
   path: '/bare/stream',
   summary: 'Chat with the default model as SSE (token, tool_call, tool_result, done, error)',
@@ -155,7 +155,7 @@ export const resumeBranch = createRoute({
 
 export const chat = createRoute({
   tags,
-  ...authenticated,
+  ...authenticatedDeferred,
   method: 'post',
   path: '/{agent_id}',
   summary: 'Chat with an agent: the agent loop (system prompt, history, tools, function calling up to iteration_limit)',
@@ -171,7 +171,7 @@ export const chat = createRoute({
 
 export const chatStream = createRoute({
   tags,
-  ...authenticated,
+  ...authenticatedDeferred,
   method: 'post',
   path: '/{agent_id}/stream',
   summary: 'Chat with an agent as SSE; reconnect with Last-Event-ID to get the rest of the turn',

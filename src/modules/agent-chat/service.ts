@@ -15,7 +15,7 @@ import {
 } from '../../engine/orchestration';
 import { modelRouter } from '../../engine/orchestration/router';
 import type { Env } from '../../env';
-import type { AuthUser } from '../../lib/auth';
+import type { AuthUser, UserLookup } from '../../lib/auth';
 import { ApiError, notFound, validationError } from '../../lib/errors';
 import { pageBounds, paginated } from '../../lib/pagination';
 import type { Agent } from '../agents/schemas';
@@ -49,8 +49,7 @@ async function ownSession(env: Env, user: AuthUser, id: string): Promise<Session
  * A new session for a first message: its id, and the write of its row, which callers run
  * alongside the turn and await before answering (so no client sees the id before the row exists).
  */
-function newSession(env: Env, user: AuthUser, agent: Agent | null, input: ChatInput): { id: string; isNew: true; created: Promise<unknown> } {
-  const id = crypto.randomUUID();
+function newSession(env: Env, user: AuthUser, agent: Agent | null, input: ChatInput, id = crypto.randomUUID()): { id: string; isNew: true; created: Promise<unknown> } {
   // The owner talking to an agent that is still a draft is designing it: a preview conversation.
   const kind = agent && agent.status === 'draft' && agent.owner_id === user.id ? 'preview' : 'chat';
   const created = env.DB.prepare('INSERT INTO chat_sessions (id, user_id, agent_id, kind, title) VALUES (?, ?, ?, ?, ?)')
@@ -78,41 +77,68 @@ function unwrap(outcome: TurnOutcome): TurnResult {
   throw new ApiError(outcome.error.status as ApiError['status'], outcome.error.code, outcome.error.message);
 }
 
-/** The agent (checked) and the session (named and checked, or new) of a chat message. */
-async function agentAndSession(env: Env, user: AuthUser, agentId: string | null, input: ChatInput, checkStopped = true) {
-  const loadAgent = async () => {
-    if (agentId === null) return null;
-    const agent = await getAgent(env, user, agentId, 'execute');
-    if (checkStopped) assertChattable(agent);
-    return agent;
-  };
-  if (!input.session_id) {
-    const agent = await loadAgent();
-    return { agent, session: newSession(env, user, agent, input) };
-  }
-  // Both rows in one D1 batch: they are independent reads on every turn of an existing session.
-  const [sessionRows, agentRows] = await env.DB.batch<Record<string, unknown>>([
-    env.DB.prepare('SELECT * FROM chat_sessions WHERE id = ?').bind(input.session_id),
-    ...(agentId !== null ? [env.DB.prepare('SELECT * FROM agents WHERE id = ?').bind(agentId)] : []),
-  ]);
-  const row = sessionRows.results[0] as unknown as SessionRow | undefined;
+/**
+ * The user (when still to be read), the agent (checked) and the session (named and checked, or
+ * new) of a chat message: their rows in one D1 batch, independent reads on every turn.
+ */
+async function agentAndSession(env: Env, caller: UserLookup, agentId: string | null, input: ChatInput, checkStopped = true) {
+  const reads = [
+    caller.statement,
+    input.session_id ? env.DB.prepare('SELECT * FROM chat_sessions WHERE id = ?').bind(input.session_id) : null,
+    agentId !== null ? env.DB.prepare('SELECT * FROM agents WHERE id = ?').bind(agentId) : null,
+  ];
+  // A new session of an active user with their own agent (not stopped) or bare: its row is
+  // written with those reads, on the conditions the checks below enforce, rather than in a
+  // write of its own after them. Anyone else's (an admin's, a grantee's) is written after the checks.
+  const newId = input.session_id ? null : crypto.randomUUID();
+  const title = input.message.slice(0, 100);
+  const early =
+    newId === null || !checkStopped || !reads.some(Boolean)
+      ? null
+      : agentId === null
+        ? env.DB.prepare(
+            `INSERT INTO chat_sessions (id, user_id, agent_id, kind, title) SELECT ?1, id, NULL, 'chat', ?2 FROM users WHERE id = ?3 AND status = 'active'`,
+          ).bind(newId, title, caller.id)
+        : env.DB.prepare(
+            `INSERT INTO chat_sessions (id, user_id, agent_id, kind, title)
+             SELECT ?1, u.id, a.id, CASE WHEN a.status = 'draft' THEN 'preview' ELSE 'chat' END, ?2
+             FROM users u JOIN agents a ON a.id = ?4 AND a.owner_id = u.id AND a.status != 'stopped'
+             WHERE u.id = ?3 AND u.status = 'active'`,
+          ).bind(newId, title, caller.id, agentId);
+  const statements = [...reads, early].filter((s): s is D1PreparedStatement => s !== null);
+  const results = statements.length ? await env.DB.batch<Record<string, unknown>>(statements) : [];
+  const rowsOf = (i: number) => (reads[i] ? results[reads.slice(0, i).filter(Boolean).length].results : []);
+  const written = early !== null && (results.at(-1)?.meta.changes ?? 0) > 0;
+  let user: AuthUser;
   let agent: Agent | null = null;
-  if (agentId !== null) {
-    const found = agentRows.results[0] as unknown as AgentRow | undefined;
-    agent = found ? toAgent(found) : null;
-    await authorizeResource(env, user, 'agent', agent, 'execute');
-    if (checkStopped) assertChattable(agent!);
+  try {
+    user = caller.resolve(rowsOf(0)[0]);
+    if (agentId !== null) {
+      const found = rowsOf(2)[0] as unknown as AgentRow | undefined;
+      agent = found ? toAgent(found) : null;
+      await authorizeResource(env, user, 'agent', agent, 'execute');
+      if (checkStopped) assertChattable(agent!);
+    }
+  } catch (e) {
+    // The same conditions, so not expected: a refused message leaves no session behind.
+    if (written) await env.DB.prepare('DELETE FROM chat_sessions WHERE id = ?').bind(newId).run();
+    throw e;
   }
+  if (newId !== null) {
+    const session = written ? { id: newId, isNew: true as const, created: Promise.resolve() } : newSession(env, user, agent, input, newId);
+    return { user, agent, session };
+  }
+  const row = rowsOf(1)[0] as unknown as SessionRow | undefined;
   if (!row || row.user_id !== user.id) throw notFound('Session');
   if ((row.agent_id ?? null) !== (agent?.id ?? null)) {
     throw validationError(agent ? 'body.session_id: the session belongs to another agent' : 'body.session_id: not a bare chat session');
   }
-  return { agent, session: { id: row.id, isNew: false, created: Promise.resolve() } };
+  return { user, agent, session: { id: row.id, isNew: false, created: Promise.resolve() } };
 }
 
 /** One non-streaming turn with an agent (or bare, `agentId` null), in the session's DO. */
-export async function chat(env: Env, user: AuthUser, agentId: string | null, input: ChatInput): Promise<ChatResponse> {
-  const { agent, session } = await agentAndSession(env, user, agentId, input);
+export async function chat(env: Env, caller: UserLookup, agentId: string | null, input: ChatInput): Promise<ChatResponse> {
+  const { user, agent, session } = await agentAndSession(env, caller, agentId, input);
   const request: TurnRequest = { session_id: session.id, user_id: user.id, agent, message: input.message, streamlined: input.streamlined, new_session: session.isNew };
   const [, outcome] = await Promise.all([session.created, sessionStub(env, session.id).send(request)]);
   return present(unwrap(outcome), input.streamlined);
@@ -122,11 +148,11 @@ export async function chat(env: Env, user: AuthUser, agentId: string | null, inp
  * A streamed turn: the DO's SSE stream, passed through. With `Last-Event-ID` the DO replays the
  * rest of the turn that event belongs to instead of starting a new one.
  */
-export async function chatStream(env: Env, user: AuthUser, agentId: string | null, input: ChatInput, lastEventId?: string): Promise<Response> {
+export async function chatStream(env: Env, caller: UserLookup, agentId: string | null, input: ChatInput, lastEventId?: string): Promise<Response> {
   const resuming = lastEventId !== undefined && lastEventId.trim() !== '';
   if (resuming && !input.session_id) throw validationError('body.session_id: required to reconnect with Last-Event-ID');
   // Reconnecting only reads what the turn already produced: a since-stopped agent does not block it.
-  const { agent, session } = await agentAndSession(env, user, agentId, input, !resuming);
+  const { user, agent, session } = await agentAndSession(env, caller, agentId, input, !resuming);
   const request: TurnRequest = { session_id: session.id, user_id: user.id, agent, message: input.message, streamlined: input.streamlined, new_session: session.isNew };
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (resuming) headers['Last-Event-ID'] = lastEventId!;

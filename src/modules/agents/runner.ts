@@ -64,22 +64,23 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function agentTools(env: Env, agent: Agent, depth: number): Promise<Map<string, ToolBinding>> {
   const bindings = new Map<string, ToolBinding>();
-  for (const ref of agent.include_tools) {
-    if (UUID.test(ref)) continue;
+  // Every source is read at once (dynamic, custom, plugin tools and sub-agents may each query D1);
+  // the bindings are then made in a fixed order, the first of a name winning.
+  const [named, custom, plugin, delegates] = await Promise.all([
     // Dynamic tools (MCP) are the agent owner's, like custom tools.
-    const tool = findBuiltinTool(ref) ?? (await findDynamicTool({ env, userId: agent.owner_id }, ref));
+    Promise.all(agent.include_tools.filter((ref) => !UUID.test(ref)).map((ref) => findBuiltinTool(ref) ?? findDynamicTool({ env, userId: agent.owner_id }, ref))),
+    customToolSpecs(env, agent.owner_id, agent.include_tools.filter((r) => UUID.test(r))),
+    // Tools of the owner's installed, enabled plugins (`plugin:<id>:<operation>`); invokeTool runs them.
+    pluginToolSpecs(env, agent.owner_id, agent.include_tools),
+    depth < MAX_DELEGATION_DEPTH ? delegationTools(env, agent) : Promise.resolve([]),
+  ]);
+  for (const tool of named) {
     if (tool) bindings.set(tool.name, { kind: 'tool', ref: tool.name, spec: { name: tool.name, description: tool.description, parameters: tool.parameters } });
   }
-  for (const { ref, spec } of await customToolSpecs(env, agent.owner_id, agent.include_tools.filter((r) => UUID.test(r)))) {
+  for (const { ref, spec } of [...custom, ...plugin]) {
     if (!bindings.has(spec.name)) bindings.set(spec.name, { kind: 'tool', ref, spec });
   }
-  // Tools of the owner's installed, enabled plugins (`plugin:<id>:<operation>`); invokeTool runs them.
-  for (const { ref, spec } of await pluginToolSpecs(env, agent.owner_id, agent.include_tools)) {
-    if (!bindings.has(spec.name)) bindings.set(spec.name, { kind: 'tool', ref, spec });
-  }
-  if (depth < MAX_DELEGATION_DEPTH) {
-    for (const { agent_id, ...spec } of await delegationTools(env, agent)) bindings.set(spec.name, { kind: 'delegate', agentId: agent_id, spec });
-  }
+  for (const { agent_id, ...spec } of delegates) bindings.set(spec.name, { kind: 'delegate', agentId: agent_id, spec });
   return bindings;
 }
 
