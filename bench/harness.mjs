@@ -4,7 +4,7 @@
 // medians over several rounds; this machine is shared and noisy, so ratios matter more than
 // absolute numbers.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from 'wrangler';
@@ -126,6 +126,47 @@ export async function measureStartup(bundlePath, rounds = 3) {
     await h.mf.dispose();
   }
   return { platform: median(platform), runtime: median(runtime), floor: median(floor) };
+}
+
+/**
+ * The cost of evaluating the API worker's global scope in workerd: the time from a new runtime to
+ * the first answer of GET /health, minus the same for a stub worker with identical bindings (same
+ * Durable Object classes, D1, R2, queues, services) whose script does nothing. Binding setup,
+ * process start and the request itself cancel out; what remains is compiling and evaluating the
+ * bundle's top level. Median of `rounds` differences, each pair run back to back.
+ */
+export async function measureGlobalScope(bundlePath, rounds = 7) {
+  const { durableObjects = {} } = unstable_getMiniflareWorkerOptions('wrangler.toml').workerOptions;
+  const classes = new Set(Object.values(durableObjects).map((d) => (typeof d === 'string' ? d : d.className)));
+  const stubDir = join(dirname(bundlePath), 'stub');
+  mkdirSync(stubDir, { recursive: true });
+  const stubPath = join(stubDir, 'index.js');
+  writeFileSync(
+    stubPath,
+    `import { DurableObject } from 'cloudflare:workers';\n` +
+      [...classes].map((c) => `export class ${c} extends DurableObject {}\n`).join('') +
+      `export default { fetch() { return new Response('ok'); }, queue() {}, scheduled() {} };\n`,
+  );
+  const firstAnswer = async (path) => {
+    const t = performance.now();
+    const p = await startPlatform(path, { migrate: false, runtime: false });
+    await (await fetch(p.url + '/health')).text();
+    const ms = performance.now() - t;
+    await p.mf.dispose();
+    return ms;
+  };
+  await firstAnswer(stubPath); // warm-up: first workerd start pays for disk caches
+  const platform = [];
+  const stub = [];
+  const differences = [];
+  for (let i = 0; i < rounds; i++) {
+    const a = await firstAnswer(bundlePath);
+    const b = await firstAnswer(stubPath);
+    platform.push(a);
+    stub.push(b);
+    differences.push(a - b);
+  }
+  return { globalScope: median(differences), platform: median(platform), stub: median(stub), rounds };
 }
 
 export function median(xs) {
