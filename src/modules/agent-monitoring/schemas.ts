@@ -18,8 +18,8 @@ export const AgentOverviewSchema = z
     completion_tokens: z.number().int(),
     total_tokens: z.number().int(),
     ...Latency,
-    active_agents: z.number().int().openapi({ description: 'Agents with model calls in the range' }),
-    tool_calls: z.object({ total: z.number().int(), failed: z.number().int() }).nullable().openapi({ description: 'null until the tools module records tool_usage' }),
+    active_agents: z.number().int().meta({ description: 'Agents with model calls in the range' }),
+    tool_calls: z.object({ total: z.number().int(), failed: z.number().int() }).nullable().meta({ description: 'null until the tools module records tool_usage' }),
     feedback: z.object({ positive: z.number().int(), negative: z.number().int(), satisfaction: z.number().nullable() }),
   })
   .openapi('AgentMonitoringOverview');
@@ -50,7 +50,7 @@ export const AgentStatsQuery = PaginationQuery.extend(TimeRangeQuery.shape);
 export const AgentStatsItem = z
   .object({
     agent_id: z.string(),
-    name: z.string().nullable().openapi({ description: 'null when the agent was deleted' }),
+    name: z.string().nullable().meta({ description: 'null when the agent was deleted' }),
     calls: z.number().int(),
     errors: z.number().int(),
     error_rate: z.number(),
@@ -65,7 +65,7 @@ export const AgentStatsItem = z
 export const ToolUsageSchema = z
   .object({
     ...Range,
-    available: z.boolean().openapi({ description: 'false until the tools module records tool_usage' }),
+    available: z.boolean().meta({ description: 'false until the tools module records tool_usage' }),
     items: z.array(
       z.object({
         tool_name: z.string(),
@@ -82,7 +82,7 @@ export const ToolUsageSchema = z
   .openapi('ToolUsageStats');
 
 export const DailyTrendQuery = z.object({
-  days: z.coerce.number().int().min(1).max(90).default(7).openapi({ description: 'The last N days (UTC), today included' }),
+  days: z.coerce.number().int().min(1).max(90).default(7).meta({ description: 'The last N days (UTC), today included' }),
   agent_id: z.string().min(1).optional(),
 });
 

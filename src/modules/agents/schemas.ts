@@ -11,7 +11,7 @@ export const AgentModelConfigSchema = z
     model_name: z.string().trim().min(1).max(200).optional(),
     temperature: z.number().min(0).max(2).optional(),
     max_tokens: z.number().int().min(1).max(1_000_000).optional(),
-    model_config_id: z.string().uuid().optional().openapi({ description: 'A stored model config (its base URL and key are used)' }),
+    model_config_id: z.string().uuid().optional().meta({ description: 'A stored model config (its base URL and key are used)' }),
   })
   .openapi('AgentModelConfig', {
     description: 'Which model the agent uses; empty or absent: the owner’s default model config, else the system default',
@@ -54,7 +54,7 @@ const ToolRefs = z
   .array(z.string().trim().min(1).max(200))
   .max(100)
   .refine((refs) => new Set(refs).size === refs.length, 'tools must not repeat')
-  .openapi({ description: 'Builtin tool names or custom tool ids' });
+  .meta({ description: 'Builtin tool names or custom tool ids' });
 
 const fields = {
   name: z.string().trim().min(1).max(100),
@@ -68,7 +68,7 @@ const fields = {
 
 export const CreateAgentBody = z
   .object({
-    name: fields.name.openapi({ example: '智能体名称' }),
+    name: fields.name.meta({ example: '智能体名称' }),
     description: fields.description.default(''),
     system_prompt: fields.system_prompt.default(''),
     model_config: fields.model_config.optional(),
@@ -112,7 +112,7 @@ export const AgentSchema = z
   .openapi('Agent');
 
 export const AgentListQuery = PaginationQuery.extend({
-  search: z.string().trim().max(200).optional().openapi({ description: 'Matches name and description' }),
+  search: z.string().trim().max(200).optional().meta({ description: 'Matches name and description' }),
   status: z.enum(AGENT_STATUSES).optional(),
 });
 
@@ -133,7 +133,7 @@ export const AGENT_EXPORT_VERSION = 1;
 export const AgentExportSchema = z
   .object({
     format: z.literal(AGENT_EXPORT_FORMAT),
-    format_version: z.literal(AGENT_EXPORT_VERSION).openapi({ description: 'Bumped when the document changes incompatibly' }),
+    format_version: z.literal(AGENT_EXPORT_VERSION).meta({ description: 'Bumped when the document changes incompatibly' }),
     exported_at: z.string().optional(),
     agent: z.object({
       name: fields.name,

@@ -7,10 +7,10 @@ export const AuditLogSchema = z
     id: z.string(),
     user_id: z.string().nullable(),
     user_email: z.string().nullable(),
-    action: z.string().openapi({ example: 'agents.deploy' }),
+    action: z.string().meta({ example: 'agents.deploy' }),
     method: z.string(),
     path: z.string(),
-    resource_type: z.string().nullable().openapi({ example: 'agents' }),
+    resource_type: z.string().nullable().meta({ example: 'agents' }),
     resource_id: z.string().nullable(),
     status_code: z.number().int(),
     ip: z.string().nullable(),
@@ -23,10 +23,10 @@ export const AuditLogSchema = z
 
 const filters = {
   user_id: z.string().min(1).optional(),
-  action: z.string().trim().min(1).max(200).optional().openapi({ description: 'An action (agents.update) or a prefix of whole parts (agents)' }),
+  action: z.string().trim().min(1).max(200).optional().meta({ description: 'An action (agents.update) or a prefix of whole parts (agents)' }),
   resource_type: z.string().trim().min(1).max(100).optional(),
   resource_id: z.string().min(1).max(200).optional(),
-  outcome: z.enum(['success', 'failure']).optional().openapi({ description: 'success: status < 400; failure: ≥ 400' }),
+  outcome: z.enum(['success', 'failure']).optional().meta({ description: 'success: status < 400; failure: ≥ 400' }),
 };
 
 export const AuditListQuery = PaginationQuery.extend(TimeRangeQuery.shape).extend(filters);

@@ -21,7 +21,7 @@ export const RegisterBody = z
 
 export const LoginBody = z
   .object({
-    username: z.string().trim().min(1).max(254).openapi({ description: 'The registered email' }),
+    username: z.string().trim().min(1).max(254).meta({ description: 'The registered email' }),
     password: z.string().min(1).max(256),
   })
   .openapi('LoginRequest');

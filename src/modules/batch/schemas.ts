@@ -38,7 +38,7 @@ export const ExecuteResultItem = z.object({
   type: z.enum(EXECUTE_TYPES),
   id: z.string(),
   execution_id: z.string().nullable(),
-  status: z.string().openapi({ description: ITEM_STATUS_DESCRIPTION }),
+  status: z.string().meta({ description: ITEM_STATUS_DESCRIPTION }),
   error: z.string().optional(),
 });
 
@@ -69,7 +69,7 @@ export const ExportBundle = z
       z.object({
         type: z.enum(RESOURCE_TYPES),
         id: z.string(),
-        document: z.record(z.string(), z.unknown()).openapi({ description: "The module's own export document (secrets never included)" }),
+        document: z.record(z.string(), z.unknown()).meta({ description: "The module's own export document (secrets never included)" }),
       }),
     ),
     errors: z.array(z.object({ index: z.number().int(), type: z.enum(RESOURCE_TYPES), id: z.string(), error: z.enum(['not_found']) })),

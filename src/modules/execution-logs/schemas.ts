@@ -61,7 +61,7 @@ export type CallNode = {
 // Not declared recursively: the OpenAPI generator cannot walk a lazy self-reference.
 const CallNodeSchema = z
   .object({
-    type: z.string().openapi({ description: 'execution, node, llm, tool, http or workflow' }),
+    type: z.string().meta({ description: 'execution, node, llm, tool, http or workflow' }),
     id: z.string(),
     name: z.string(),
     status: z.string(),
@@ -69,7 +69,7 @@ const CallNodeSchema = z
     started_at: z.string().nullable().optional(),
     usage: z.unknown().optional(),
     error: z.string().nullable().optional(),
-    children: z.array(z.record(z.string(), z.unknown())).openapi({ description: 'Nested call nodes of this same shape' }),
+    children: z.array(z.record(z.string(), z.unknown())).meta({ description: 'Nested call nodes of this same shape' }),
   })
   .openapi('CallNode');
 

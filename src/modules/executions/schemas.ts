@@ -20,7 +20,7 @@ export const ExecutionSchema = z
     workflow_version: z.number().int().nullable(),
     agent_id: z.string().nullable(),
     trigger: z.string(),
-    mode: z.enum(INLINE_MODES).nullable().openapi({
+    mode: z.enum(INLINE_MODES).nullable().meta({
       description: 'Runs of POST /agents/{agent_id}/execute (trigger execute): the pattern the agent ran in; they run inline, so they cannot be paused, resumed or cancelled. Null for workflow runs.',
     }),
     status: ExecutionStatus,

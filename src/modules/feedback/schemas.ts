@@ -6,7 +6,7 @@ const Tag = z.string().trim().min(1).max(50);
 
 export const CreateFeedbackBody = z
   .object({
-    target_type: z.enum(['message', 'execution']).openapi({ description: 'An assistant chat message, or a workflow/agent execution' }),
+    target_type: z.enum(['message', 'execution']).meta({ description: 'An assistant chat message, or a workflow/agent execution' }),
     target_id: z.string().min(1).max(200),
     thumb: z.enum(['up', 'down']).optional(),
     rating: z.number().int().min(1).max(5).optional(),
@@ -46,7 +46,7 @@ const Counts = {
   positive: z.number().int(),
   neutral: z.number().int(),
   negative: z.number().int(),
-  satisfaction: z.number().nullable().openapi({ description: 'positive / (positive + negative); null without either' }),
+  satisfaction: z.number().nullable().meta({ description: 'positive / (positive + negative); null without either' }),
   average_rating: z.number().nullable(),
 };
 const TagCount = z.object({ tag: z.string(), count: z.number().int(), negative: z.number().int() });
@@ -66,7 +66,7 @@ export const AnalysisSchema = z
 export const NegativeSamplesQuery = PaginationQuery.extend(TimeRangeQuery.shape).extend({
   agent_id: z.string().min(1).optional(),
   tag: Tag.optional(),
-  format: z.enum(['json', 'jsonl']).default('json').openapi({ description: 'jsonl: every matching sample (up to 5000) as a downloadable JSON Lines file' }),
+  format: z.enum(['json', 'jsonl']).default('json').meta({ description: 'jsonl: every matching sample (up to 5000) as a downloadable JSON Lines file' }),
 });
 
 export const NegativeSampleSchema = z
@@ -79,9 +79,9 @@ export const NegativeSampleSchema = z
     rating: z.number().int().nullable(),
     comment: z.string(),
     tags: z.array(z.string()),
-    input: z.string().nullable().openapi({ description: 'The question / run input' }),
-    output: z.string().nullable().openapi({ description: 'The rated answer / run output' }),
-    context: z.array(z.object({ role: z.string(), content: z.string().nullable() })).openapi({ description: 'The conversation before the answer' }),
+    input: z.string().nullable().meta({ description: 'The question / run input' }),
+    output: z.string().nullable().meta({ description: 'The rated answer / run output' }),
+    context: z.array(z.object({ role: z.string(), content: z.string().nullable() })).meta({ description: 'The conversation before the answer' }),
     created_at: z.string(),
   })
   .openapi('NegativeSample');

@@ -6,9 +6,9 @@ export const DOCUMENT_STATUSES = ['pending', 'processing', 'ready', 'failed'] as
 
 const ChunkingSchema = z
   .object({
-    strategy: z.enum(CHUNK_STRATEGIES).openapi({ description: 'fixed size, paragraph, Markdown headings, or sentence (Chinese punctuation aware)' }),
-    chunk_size: z.number().int().min(10).max(4000).openapi({ description: 'Largest chunk, in characters' }),
-    chunk_overlap: z.number().int().min(0).max(2000).openapi({ description: 'Characters shared by consecutive chunks' }),
+    strategy: z.enum(CHUNK_STRATEGIES).meta({ description: 'fixed size, paragraph, Markdown headings, or sentence (Chinese punctuation aware)' }),
+    chunk_size: z.number().int().min(10).max(4000).meta({ description: 'Largest chunk, in characters' }),
+    chunk_overlap: z.number().int().min(0).max(2000).meta({ description: 'Characters shared by consecutive chunks' }),
   })
   .openapi('ChunkingSettings');
 
@@ -16,7 +16,7 @@ const RetrievalSchema = z
   .object({
     mode: z.enum(RETRIEVAL_MODES),
     top_k: z.number().int().min(1).max(50),
-    score_threshold: z.number().min(0).openapi({
+    score_threshold: z.number().min(0).meta({
       description: 'Results scoring below are dropped (semantic: cosine; full-text: BM25; hybrid: normalised RRF in (0, 1])',
     }),
   })
@@ -43,7 +43,7 @@ export const KnowledgeBaseSchema = z
     retrieval: RetrievalSchema,
     document_count: z.number().int(),
     chunk_count: z.number().int(),
-    total_size: z.number().int().openapi({ description: 'Bytes of all documents' }),
+    total_size: z.number().int().meta({ description: 'Bytes of all documents' }),
     documents_by_status: z.object({ pending: z.number().int(), processing: z.number().int(), ready: z.number().int(), failed: z.number().int() }),
     created_at: z.string(),
     updated_at: z.string(),
@@ -52,7 +52,7 @@ export const KnowledgeBaseSchema = z
 
 const EmbeddingInput = z
   .object({
-    provider: z.enum(['local', 'workers-ai', 'openai']).openapi({
+    provider: z.enum(['local', 'workers-ai', 'openai']).meta({
       description: '`local`: the offline hashed character n-gram embedding (lexical); `workers-ai`: @cf/baai/bge-m3; `openai`: any OpenAI-compatible embeddings endpoint',
     }),
     model: z.string().trim().min(1).max(128).optional(),
@@ -83,7 +83,7 @@ export const UpdateKnowledgeBaseBody = z
   .openapi('UpdateKnowledgeBaseRequest');
 
 export const KnowledgeBaseListQuery = z.object({
-  search: z.string().max(128).optional().openapi({ description: 'Substring of the name' }),
+  search: z.string().max(128).optional().meta({ description: 'Substring of the name' }),
 });
 
 const MetadataValue = z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]);
@@ -101,7 +101,7 @@ export const DocumentSchema = z
     upload_id: z.string().nullable(),
     size: z.number().int(),
     status: z.enum(DOCUMENT_STATUSES),
-    progress: z.number().int().openapi({ description: '0-100' }),
+    progress: z.number().int().meta({ description: '0-100' }),
     chunk_count: z.number().int(),
     error: z.string().nullable(),
     metadata: z.record(z.string(), MetadataValue),
@@ -113,9 +113,9 @@ export const DocumentSchema = z
 export const AddDocumentBody = z
   .object({
     title: z.string().trim().min(1).max(255).optional(),
-    content: z.string().min(1).optional().openapi({ description: 'The text (alternatively `upload_id`)' }),
+    content: z.string().min(1).optional().meta({ description: 'The text (alternatively `upload_id`)' }),
     content_type: z.enum(['text', 'markdown', 'html']).default('text'),
-    upload_id: z.string().min(1).optional().openapi({ description: 'An upload of yours (txt, md, html, csv, json, pdf)' }),
+    upload_id: z.string().min(1).optional().meta({ description: 'An upload of yours (txt, md, html, csv, json, pdf)' }),
     metadata: MetadataSchema.default({}),
   })
   .refine((b) => (b.content === undefined) !== (b.upload_id === undefined), {
@@ -127,13 +127,13 @@ export const AddDocumentBody = z
 
 export const DocumentListQuery = z.object({
   status: z.enum(DOCUMENT_STATUSES).optional(),
-  search: z.string().max(255).optional().openapi({ description: 'Substring of the title' }),
+  search: z.string().max(255).optional().meta({ description: 'Substring of the title' }),
 });
 
 export const SearchFilter = z
   .object({
     document_ids: z.array(z.string().min(1)).max(500).optional(),
-    metadata: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), z.union([z.string(), z.number(), z.boolean()])).optional().openapi({
+    metadata: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), z.union([z.string(), z.number(), z.boolean()])).optional().meta({
       description: 'Documents whose metadata has all these values',
     }),
   })
@@ -186,14 +186,14 @@ export const RagBody = z
     mode: z.enum(RETRIEVAL_MODES).optional(),
     score_threshold: z.number().min(0).optional(),
     filter: SearchFilter.optional(),
-    model_config: ModelConfigInput.optional().openapi({ description: 'The model to answer with (default: the system model)' }),
-    stream: z.boolean().default(false).openapi({ description: 'Answer as SSE: `citations`, `token`..., `done` (or `error`)' }),
+    model_config: ModelConfigInput.optional().meta({ description: 'The model to answer with (default: the system model)' }),
+    stream: z.boolean().default(false).meta({ description: 'Answer as SSE: `citations`, `token`..., `done` (or `error`)' }),
   })
   .openapi('RagRequest');
 
 export const CitationSchema = z
   .object({
-    index: z.number().int().openapi({ description: 'The [n] the answer cites it by' }),
+    index: z.number().int().meta({ description: 'The [n] the answer cites it by' }),
     chunk_id: z.string(),
     document_id: z.string(),
     title: z.string(),

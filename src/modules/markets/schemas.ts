@@ -11,7 +11,7 @@ const listingFields = {
   name: z.string().trim().min(1).max(100),
   description: z.string().max(4000),
   tags: Tags,
-  version_label: z.string().trim().min(1).max(30).openapi({ description: 'Shown to installers, e.g. 1.2.0', example: '1.0.0' }),
+  version_label: z.string().trim().min(1).max(30).meta({ description: 'Shown to installers, e.g. 1.2.0', example: '1.0.0' }),
   changelog: z.string().max(4000),
 };
 
@@ -22,7 +22,7 @@ export function marketSchemas(prefix: string, categories: readonly [string, ...s
       id: z.string().uuid(),
       publisher_id: z.string(),
       publisher_name: z.string(),
-      source_id: z.string().nullable().openapi({ description: `The published ${sourceField.replace('_id', '')} (only shown to its publisher)` }),
+      source_id: z.string().nullable().meta({ description: `The published ${sourceField.replace('_id', '')} (only shown to its publisher)` }),
       name: z.string(),
       description: z.string(),
       category: z.string(),
@@ -35,13 +35,13 @@ export function marketSchemas(prefix: string, categories: readonly [string, ...s
       rating_count: z.number().int(),
       favorite_count: z.number().int(),
       is_favorite: z.boolean(),
-      installed_version: z.number().int().nullable().openapi({ description: 'The version the caller installed, if they did' }),
+      installed_version: z.number().int().nullable().meta({ description: 'The version the caller installed, if they did' }),
       created_at: z.string(),
       updated_at: z.string(),
     })
     .openapi(`${prefix}Listing`);
   const ListingDetail = Listing.extend({
-    content: z.record(z.string(), z.unknown()).openapi({ description: 'The published snapshot (no secrets, no ids of the publisher’s resources)' }),
+    content: z.record(z.string(), z.unknown()).meta({ description: 'The published snapshot (no secrets, no ids of the publisher’s resources)' }),
     versions: z.array(z.object({ version: z.number().int(), version_label: z.string(), changelog: z.string(), created_at: z.string() })),
   }).openapi(`${prefix}ListingDetail`);
   const Publish = z
@@ -49,7 +49,7 @@ export function marketSchemas(prefix: string, categories: readonly [string, ...s
       [sourceField]: z.string().uuid(),
       category: Category,
       tags: listingFields.tags.default([]),
-      name: listingFields.name.optional().openapi({ description: 'Default: the published resource’s name' }),
+      name: listingFields.name.optional().meta({ description: 'Default: the published resource’s name' }),
       description: listingFields.description.optional(),
       version_label: listingFields.version_label.default('1.0.0'),
       changelog: listingFields.changelog.default(''),
@@ -61,7 +61,7 @@ export function marketSchemas(prefix: string, categories: readonly [string, ...s
       description: listingFields.description.optional(),
       category: Category.optional(),
       tags: listingFields.tags.optional(),
-      republish: z.boolean().default(false).openapi({ description: 'Snapshot the source again as a new version' }),
+      republish: z.boolean().default(false).meta({ description: 'Snapshot the source again as a new version' }),
       version_label: listingFields.version_label.optional(),
       changelog: listingFields.changelog.optional(),
     })
@@ -69,9 +69,9 @@ export function marketSchemas(prefix: string, categories: readonly [string, ...s
   const ListQuery = PaginationQuery.extend({
     category: Category.optional(),
     tag: z.string().trim().max(30).optional(),
-    search: z.string().trim().max(200).optional().openapi({ description: 'Matches name, description and tags' }),
+    search: z.string().trim().max(200).optional().meta({ description: 'Matches name, description and tags' }),
     sort: z.enum(['newest', 'rating', 'installs']).default('newest'),
-    mine: z.enum(['true', 'false']).optional().openapi({ description: 'true: only your listings, unpublished ones included' }),
+    mine: z.enum(['true', 'false']).optional().meta({ description: 'true: only your listings, unpublished ones included' }),
   });
   const Rate = z
     .object({ rating: z.number().int().min(1).max(5), review: z.string().trim().max(2000).default('') })
@@ -84,7 +84,7 @@ export function marketSchemas(prefix: string, categories: readonly [string, ...s
       id: z.string().uuid(),
       listing_id: z.string(),
       listing_name: z.string(),
-      resource_id: z.string().openapi({ description: `Your own copy (${sourceField.replace('_id', '')} id)` }),
+      resource_id: z.string().meta({ description: `Your own copy (${sourceField.replace('_id', '')} id)` }),
       installed_version: z.number().int(),
       latest_version: z.number().int(),
       upgrade_available: z.boolean(),

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { PaginationQuery } from '../../lib/pagination';
 import { TimeRangeQuery } from '../../lib/time-range';
 
-const Scope = z.enum(['all', 'own']).openapi({ description: 'all: platform-wide (monitoring:read); own: your data only' });
+const Scope = z.enum(['all', 'own']).meta({ description: 'all: platform-wide (monitoring:read); own: your data only' });
 const Range = { scope: Scope, from: z.string(), to: z.string() };
 
 export const MonitoringQuery = TimeRangeQuery;
@@ -10,9 +10,9 @@ export const MonitoringQuery = TimeRangeQuery;
 export const OverviewSchema = z
   .object({
     ...Range,
-    users: z.object({ total: z.number().int(), active: z.number().int().openapi({ description: 'Users with requests or model calls in the range' }) }),
+    users: z.object({ total: z.number().int(), active: z.number().int().meta({ description: 'Users with requests or model calls in the range' }) }),
     agents: z.object({ total: z.number().int(), deployed: z.number().int() }),
-    workflows: z.object({ total: z.number().int() }).nullable().openapi({ description: 'null until the workflows module is deployed' }),
+    workflows: z.object({ total: z.number().int() }).nullable().meta({ description: 'null until the workflows module is deployed' }),
     executions: z.object({
       sources: z.array(z.enum(['workflow', 'agent', 'task'])),
       total: z.number().int(),
@@ -20,7 +20,7 @@ export const OverviewSchema = z
       succeeded: z.number().int(),
       failed: z.number().int(),
       running: z.number().int(),
-      success_rate: z.number().nullable().openapi({ description: 'succeeded / (succeeded + failed); null without finished runs' }),
+      success_rate: z.number().nullable().meta({ description: 'succeeded / (succeeded + failed); null without finished runs' }),
       avg_duration_ms: z.number().nullable(),
     }),
     llm: z.object({ calls: z.number().int(), errors: z.number().int(), prompt_tokens: z.number().int(), completion_tokens: z.number().int(), total_tokens: z.number().int() }),
@@ -46,7 +46,7 @@ export const ExecutionStatsSchema = z
 export const NodeTypeStatsSchema = z
   .object({
     ...Range,
-    available: z.boolean().openapi({ description: 'false until the workflows module (execution_nodes) is deployed' }),
+    available: z.boolean().meta({ description: 'false until the workflows module (execution_nodes) is deployed' }),
     items: z.array(
       z.object({
         node_type: z.string(),

@@ -5,10 +5,10 @@ export const NotificationSchema = z
   .object({
     id: z.string().uuid(),
     user_id: z.string(),
-    type: z.string().openapi({ example: 'task_awaiting_approval' }),
+    type: z.string().meta({ example: 'task_awaiting_approval' }),
     title: z.string(),
     body: z.string(),
-    resource_type: z.string().nullable().openapi({ example: 'task' }),
+    resource_type: z.string().nullable().meta({ example: 'task' }),
     resource_id: z.string().nullable(),
     is_read: z.boolean(),
     read_at: z.string().nullable(),
@@ -21,7 +21,7 @@ export const NotificationListQuery = PaginationQuery.extend({
     .enum(['true', 'false'])
     .transform((v) => v === 'true')
     .optional()
-    .openapi({ description: 'true: only unread; false: only read; absent: all' }),
+    .meta({ description: 'true: only unread; false: only read; absent: all' }),
   type: z.string().trim().max(100).optional(),
 });
 

@@ -16,11 +16,11 @@ export const OpenAiMessage = z
 
 export const ChatCompletionBody = z
   .object({
-    model: z.string().min(1).openapi({ description: 'The id of the agent to run (see GET /models)' }),
+    model: z.string().min(1).meta({ description: 'The id of the agent to run (see GET /models)' }),
     messages: z.array(OpenAiMessage).min(1).max(500),
     stream: z.boolean().optional().default(false),
     stream_options: z.object({ include_usage: z.boolean().optional() }).nullable().optional(),
-    n: z.literal(1).optional().openapi({ description: 'Only one choice is produced' }),
+    n: z.literal(1).optional().meta({ description: 'Only one choice is produced' }),
     user: z.string().optional(),
   })
   .openapi('ChatCompletionRequest');

@@ -3,7 +3,7 @@ import { AgentSchema } from '../agents/schemas';
 
 export const ScenarioSchema = z
   .object({
-    id: z.string().openapi({ example: 'customer-service-bot' }),
+    id: z.string().meta({ example: 'customer-service-bot' }),
     name: z.string(),
     category: z.string(),
     description: z.string(),
@@ -24,8 +24,8 @@ export const ScenarioListQuery = z.object({ category: z.string().max(50).optiona
 
 export const QuickCreateBody = z
   .object({
-    name: z.string().trim().min(1).max(80).optional().openapi({ description: 'Prefix for the created resources’ names (default: the scenario’s names)' }),
-    system_prompt: z.string().max(100_000).optional().openapi({ description: 'Replaces the scenario agent’s system prompt' }),
+    name: z.string().trim().min(1).max(80).optional().meta({ description: 'Prefix for the created resources’ names (default: the scenario’s names)' }),
+    system_prompt: z.string().max(100_000).optional().meta({ description: 'Replaces the scenario agent’s system prompt' }),
   })
   .openapi('QuickCreateRequest');
 
