@@ -18,7 +18,7 @@ console.log(`startup (new runtime → first answer): platform ${startup.platform
 // What Cloudflare's startup limit is about: evaluating the API worker's global scope (details and a
 // per-module breakdown: node scripts/startup-profile.mjs).
 const scope = await measureGlobalScope(bundle, 5);
-console.log(`global scope evaluation: ${scope.globalScope.toFixed(0)} ms (median of ${scope.rounds}; first answer ${scope.platform.toFixed(0)} ms, identical-bindings stub ${scope.stub.toFixed(0)} ms)\n`);
+console.log(`global scope evaluation: ${scope.globalScope.toFixed(0)} ms, workerd CPU ${scope.cpu.toFixed(0)} ms (medians of ${scope.rounds}; first answer ${scope.platform.toFixed(0)} ms, identical-bindings stub ${scope.stub.toFixed(0)} ms)\n`);
 
 const platform = await startPlatform(bundle);
 const hello = await startHello();

@@ -1,4 +1,4 @@
-// node scripts/startup-profile.mjs [--rounds N] [--top K] [--skip-workerd]: what the API worker's
+// node scripts/startup-profile.mjs [--rounds N] [--top K] [--skip-workerd] [--bundle index.js ...]: what the API worker's
 // global scope costs at startup (Cloudflare's startup limit is CPU spent evaluating it).
 //  1. workerd: builds the worker as deployed (`wrangler deploy --dry-run --env production`) and
 //     reports the median over N rounds of (new runtime → first answer) minus the same for a stub
@@ -21,13 +21,31 @@ const top = arg('--top', 25);
 const OUT = resolve('dist/startup');
 mkdirSync(OUT, { recursive: true });
 
+// --bundle <built index.js> (repeatable): measure these builds instead, alternating round by round
+// so that a loaded machine weighs on each alike (e.g. a build of main against a build of a branch).
+const bundles = process.argv.flatMap((a, i) => (process.argv[i - 1] === '--bundle' ? [resolve(a)] : []));
+if (bundles.length > 0) {
+  const results = bundles.map(() => ({ ms: [], cpu: [] }));
+  for (let i = 0; i < rounds; i++) {
+    for (const [j, b] of bundles.entries()) {
+      const r = await measureGlobalScope(b, 1, { warmUp: i === 0 && j === 0 });
+      results[j].ms.push(r.globalScope);
+      results[j].cpu.push(r.cpu);
+    }
+  }
+  for (const [j, b] of bundles.entries()) {
+    console.log(`${b}: global scope evaluation ${median(results[j].ms).toFixed(0)} ms, workerd CPU ${median(results[j].cpu).toFixed(0)} ms (medians of ${rounds})`);
+  }
+  process.exit(0);
+}
+
 if (!process.argv.includes('--skip-workerd')) {
   execFileSync('wrangler', ['deploy', '--dry-run', '--env', 'production', '--outdir', join(OUT, 'worker')], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const r = await measureGlobalScope(join(OUT, 'worker', 'index.js'), rounds);
   console.log(
-    `workerd: global scope evaluation ${r.globalScope.toFixed(0)} ms (median of ${r.rounds}; first answer ${r.platform.toFixed(0)} ms, identical-bindings stub ${r.stub.toFixed(0)} ms)\n`,
+    `workerd: global scope evaluation ${r.globalScope.toFixed(0)} ms, workerd CPU ${r.cpu.toFixed(0)} ms (medians of ${r.rounds}; first answer ${r.platform.toFixed(0)} ms, identical-bindings stub ${r.stub.toFixed(0)} ms)\n`,
   );
 }
 
@@ -77,7 +95,11 @@ const packageOf = (m) => {
 const perPackage = new Map();
 for (const [m, ms] of perModule) perPackage.set(packageOf(m), (perPackage.get(packageOf(m)) ?? 0) + ms);
 
-console.log(`Node: import of the whole bundle ${median(runs.map((r) => r.total)).toFixed(0)} ms (median of ${rounds}), ${modules.length} modules`);
+const topLevel = median(runs.map((r) => Object.values(r.cost).reduce((a, b) => a + b, 0)));
+const total = median(runs.map((r) => r.total));
+console.log(
+  `Node: import of the whole bundle ${total.toFixed(0)} ms (median of ${rounds}): ${modules.length} modules' top-level code ${topLevel.toFixed(0)} ms, the rest (reading, parsing, compiling, linking) ${(total - topLevel).toFixed(0)} ms`,
+);
 console.log(`\nTop ${top} modules by top-level evaluation (ms, median):`);
 for (const [m, ms] of perModule.slice(0, top)) console.log(`${ms.toFixed(1).padStart(8)}  ${m}`);
 console.log(`\nTop ${top} packages / project directories (ms, sum of medians):`);
