@@ -11,9 +11,9 @@ export type Pagination = z.infer<typeof PaginationQuery>;
 export function paginatedSchema<T extends z.ZodTypeAny>(item: T, name?: string) {
   const schema = z.object({
     items: z.array(item),
-    total: z.number().int(),
-    page: z.number().int(),
-    page_size: z.number().int(),
+    total: z.int(),
+    page: z.int(),
+    page_size: z.int(),
   });
   return name ? schema.openapi(name) : schema;
 }

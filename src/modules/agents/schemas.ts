@@ -10,7 +10,7 @@ export const AgentModelConfigSchema = z
     provider: z.enum(MODEL_PROVIDERS).optional(),
     model_name: z.string().trim().min(1).max(200).optional(),
     temperature: z.number().min(0).max(2).optional(),
-    max_tokens: z.number().int().min(1).max(1_000_000).optional(),
+    max_tokens: z.int().min(1).max(1_000_000).optional(),
     model_config_id: z.string().uuid().optional().meta({ description: 'A stored model config (its base URL and key are used)' }),
   })
   .openapi('AgentModelConfig', {
@@ -61,7 +61,7 @@ const fields = {
   description: z.string().max(2000),
   system_prompt: z.string().max(100_000),
   model_config: AgentModelConfigSchema.nullable(),
-  iteration_limit: z.number().int().min(1).max(100),
+  iteration_limit: z.int().min(1).max(100),
   include_tools: ToolRefs,
   workflow_config: WorkflowConfigSchema.nullable(),
 };
@@ -99,11 +99,11 @@ export const AgentSchema = z
     description: z.string(),
     system_prompt: z.string(),
     model_config: AgentModelConfigSchema.nullable(),
-    iteration_limit: z.number().int(),
+    iteration_limit: z.int(),
     include_tools: z.array(z.string()),
     workflow_config: z.record(z.string(), z.unknown()).nullable(),
     status: z.enum(AGENT_STATUSES),
-    version: z.number().int(),
+    version: z.int(),
     is_main_agent: z.boolean(),
     sub_agent_ids: z.array(z.string()),
     created_at: z.string(),
@@ -151,7 +151,7 @@ export const ChatMessageSchema = z
   .object({
     id: z.string(),
     session_id: z.string(),
-    seq: z.number().int(),
+    seq: z.int(),
     role: z.enum(['system', 'user', 'assistant', 'tool']),
     content: z.string().nullable(),
     tool_calls: z.array(z.object({ id: z.string(), name: z.string(), arguments: z.string() })).nullable(),

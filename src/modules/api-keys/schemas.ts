@@ -20,6 +20,6 @@ export const CreatedApiKeySchema = ApiKeySchema.extend({
 export const CreateApiKeyBody = z
   .object({
     name: z.string().trim().min(1).max(100),
-    expires_in_days: z.number().int().min(1).max(3650).optional().meta({ description: 'Omit for a key that never expires' }),
+    expires_in_days: z.int().min(1).max(3650).optional().meta({ description: 'Omit for a key that never expires' }),
   })
   .openapi('CreateApiKeyRequest');

@@ -33,7 +33,7 @@ export const DecideBody = z
     decision: z.enum(['approve', 'reject']),
     comment: z.string().max(5000).optional(),
     /** Wait up to this long for the resumed run to come to rest. */
-    wait_ms: z.number().int().min(0).max(60_000).default(5_000),
+    wait_ms: z.int().min(0).max(60_000).default(5_000),
   })
   .openapi('DecideApprovalRequest');
 

@@ -24,7 +24,7 @@ export const OnlineUsersSchema = z
   .object({
     resource_type: z.enum(COLLAB_TYPES),
     resource_id: z.string(),
-    count: z.number().int(),
+    count: z.int(),
     users: z.array(MemberSchema),
   })
   .openapi('CollaborationOnlineUsers');

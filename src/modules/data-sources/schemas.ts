@@ -3,7 +3,7 @@ import { DATA_SOURCE_TYPES, MAX_ROWS, MAX_TIMEOUT_MS } from '../../engine/data-s
 import { PaginationQuery } from '../../lib/pagination';
 
 const host = z.string().trim().min(1).max(253).meta({ example: 'db.example.com' });
-const port = z.number().int().min(1).max(65535);
+const port = z.int().min(1).max(65535);
 const secret = z.string().min(1).max(4096);
 const headerMap = z.record(z.string().trim().min(1).max(100), z.string().max(4096)).refine((h) => Object.keys(h).length <= 30, 'at most 30 headers');
 
@@ -29,7 +29,7 @@ export const TYPE_SCHEMAS = {
   postgresql: { config: SqlConfig(5432), credentials: z.object({ password: secret.optional() }) },
   mysql: { config: SqlConfig(3306), credentials: z.object({ password: secret.optional() }) },
   redis: {
-    config: z.object({ host, port: port.default(6379), database: z.number().int().min(0).max(1000).default(0), user: z.string().trim().min(1).max(200).optional(), tls: z.boolean().default(false) }),
+    config: z.object({ host, port: port.default(6379), database: z.int().min(0).max(1000).default(0), user: z.string().trim().min(1).max(200).optional(), tls: z.boolean().default(false) }),
     credentials: z.object({ password: secret.optional() }),
   },
   csv: { config: FileConfig, credentials: z.object({}) },
@@ -71,7 +71,7 @@ export const QUERY_SCHEMAS = {
   http: z.object({ path: z.string().max(2000).optional(), query: z.record(z.string(), z.string().max(2000)).optional(), records_path: z.string().max(200).optional(), ...tabular }),
   s3: z.discriminatedUnion('action', [
     z.object({ action: z.literal('list'), prefix: z.string().max(1024).optional() }),
-    z.object({ action: z.literal('read'), key: z.string().min(1).max(1024), max_bytes: z.number().int().min(1).max(1024 * 1024).optional() }),
+    z.object({ action: z.literal('read'), key: z.string().min(1).max(1024), max_bytes: z.int().min(1).max(1024 * 1024).optional() }),
   ]),
 } as const;
 
@@ -121,8 +121,8 @@ export const DataSourceListQuery = PaginationQuery.extend({
 
 export const QueryBody = z
   .looseObject({
-    max_rows: z.number().int().min(1).max(MAX_ROWS).default(100).meta({ description: `Rows returned at most (≤ ${MAX_ROWS})` }),
-    timeout_ms: z.number().int().min(100).max(MAX_TIMEOUT_MS).default(10_000),
+    max_rows: z.int().min(1).max(MAX_ROWS).default(100).meta({ description: `Rows returned at most (≤ ${MAX_ROWS})` }),
+    timeout_ms: z.int().min(100).max(MAX_TIMEOUT_MS).default(10_000),
   })
   .openapi('DataSourceQueryRequest', {
     description:
@@ -133,14 +133,14 @@ export const QueryResultSchema = z
   .object({
     columns: z.array(z.string()),
     rows: z.array(z.record(z.string(), z.unknown())),
-    row_count: z.number().int(),
+    row_count: z.int(),
     truncated: z.boolean(),
-    duration_ms: z.number().int(),
+    duration_ms: z.int(),
   })
   .openapi('DataSourceQueryResult');
 
 export const TestResultSchema = z
-  .object({ ok: z.boolean(), server: z.string().nullable(), error: z.string().nullable(), message: z.string().nullable(), latency_ms: z.number().int() })
+  .object({ ok: z.boolean(), server: z.string().nullable(), error: z.string().nullable(), message: z.string().nullable(), latency_ms: z.int() })
   .openapi('DataSourceTestResult');
 
 export type DataSource = z.infer<typeof DataSourceSchema>;

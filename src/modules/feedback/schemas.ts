@@ -9,7 +9,7 @@ export const CreateFeedbackBody = z
     target_type: z.enum(['message', 'execution']).meta({ description: 'An assistant chat message, or a workflow/agent execution' }),
     target_id: z.string().min(1).max(200),
     thumb: z.enum(['up', 'down']).optional(),
-    rating: z.number().int().min(1).max(5).optional(),
+    rating: z.int().min(1).max(5).optional(),
     comment: z.string().trim().max(4000).default(''),
     tags: z
       .array(Tag)
@@ -30,7 +30,7 @@ export const FeedbackSchema = z
     agent_id: z.string().nullable(),
     session_id: z.string().nullable(),
     thumb: z.enum(['up', 'down']).nullable(),
-    rating: z.number().int().nullable(),
+    rating: z.int().nullable(),
     sentiment: z.enum(['positive', 'neutral', 'negative']),
     comment: z.string(),
     tags: z.array(z.string()),
@@ -42,14 +42,14 @@ export const FeedbackSchema = z
 export const AnalysisQuery = TimeRangeQuery.extend({ agent_id: z.string().min(1).optional() });
 
 const Counts = {
-  total: z.number().int(),
-  positive: z.number().int(),
-  neutral: z.number().int(),
-  negative: z.number().int(),
+  total: z.int(),
+  positive: z.int(),
+  neutral: z.int(),
+  negative: z.int(),
   satisfaction: z.number().nullable().meta({ description: 'positive / (positive + negative); null without either' }),
   average_rating: z.number().nullable(),
 };
-const TagCount = z.object({ tag: z.string(), count: z.number().int(), negative: z.number().int() });
+const TagCount = z.object({ tag: z.string(), count: z.int(), negative: z.int() });
 
 export const AnalysisSchema = z
   .object({
@@ -76,7 +76,7 @@ export const NegativeSampleSchema = z
     target_type: z.enum(['message', 'execution']),
     target_id: z.string(),
     thumb: z.enum(['up', 'down']).nullable(),
-    rating: z.number().int().nullable(),
+    rating: z.int().nullable(),
     comment: z.string(),
     tags: z.array(z.string()),
     input: z.string().nullable().meta({ description: 'The question / run input' }),

@@ -46,9 +46,9 @@ export const StatusSchema = z
     token_ok: z.boolean().meta({ description: 'A tenant_access_token could be obtained' }),
     token_error: z.string().nullable(),
     default_agent_id: z.string().nullable(),
-    bindings: z.number().int(),
-    pending_requests: z.number().int(),
-    events_last_24h: z.number().int(),
+    bindings: z.int(),
+    pending_requests: z.int(),
+    events_last_24h: z.int(),
   })
   .openapi('FeishuStatus');
 

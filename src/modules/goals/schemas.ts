@@ -18,8 +18,8 @@ export const GoalSchema = z
     status: z.enum(GOAL_STATUSES),
     auto_execute: z.boolean().meta({ description: 'Set by execute-async: finished tasks enqueue the tasks they unblock' }),
     progress: z.number().meta({ description: 'Percentage of completed tasks', example: 50 }),
-    task_count: z.number().int(),
-    completed_task_count: z.number().int(),
+    task_count: z.int(),
+    completed_task_count: z.int(),
     result: z.string().nullable(),
     error: z.string().nullable(),
     started_at: z.string().nullable(),
@@ -76,7 +76,7 @@ export const ReplanBody = z
 
 export const InteractBody = z.object({ message: z.string().trim().min(1).max(20_000) }).openapi('GoalInteractRequest');
 
-export const UsageSchema = z.object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int(), total_tokens: z.number().int() }).openapi('TokenUsage');
+export const UsageSchema = z.object({ prompt_tokens: z.int(), completion_tokens: z.int(), total_tokens: z.int() }).openapi('TokenUsage');
 
 export const InteractResponse = z
   .object({ goal_id: z.string(), reply: z.string(), token_usage: UsageSchema })
@@ -86,12 +86,12 @@ export const PlanResponse = z
   .object({
     goal: GoalSchema,
     tasks: z.array(TaskSchema).meta({ description: 'All tasks of the goal in plan order' }),
-    replaced: z.number().int().meta({ description: 'How many tasks the new plan replaced' }),
+    replaced: z.int().meta({ description: 'How many tasks the new plan replaced' }),
   })
   .openapi('GoalPlan');
 
 export const ExecuteAsyncResponse = z
-  .object({ goal: GoalSchema, enqueued: z.number().int().meta({ description: 'Ready tasks put on the queue now' }) })
+  .object({ goal: GoalSchema, enqueued: z.int().meta({ description: 'Ready tasks put on the queue now' }) })
   .openapi('GoalExecution');
 
 export type TaskNode = z.infer<typeof TaskSchema> & { children: TaskNode[] };
@@ -107,7 +107,7 @@ export const TaskTreeSchema = z
     goal_id: z.string(),
     status: z.enum(GOAL_STATUSES),
     progress: z.number(),
-    counts: z.record(z.string(), z.number().int()).meta({ description: 'Tasks per status' }),
+    counts: z.record(z.string(), z.int()).meta({ description: 'Tasks per status' }),
     tasks: z.array(TaskNodeSchema).meta({ description: 'Root tasks, each with its children' }),
   })
   .openapi('TaskTree');

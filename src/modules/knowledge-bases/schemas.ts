@@ -7,15 +7,15 @@ export const DOCUMENT_STATUSES = ['pending', 'processing', 'ready', 'failed'] as
 const ChunkingSchema = z
   .object({
     strategy: z.enum(CHUNK_STRATEGIES).meta({ description: 'fixed size, paragraph, Markdown headings, or sentence (Chinese punctuation aware)' }),
-    chunk_size: z.number().int().min(10).max(4000).meta({ description: 'Largest chunk, in characters' }),
-    chunk_overlap: z.number().int().min(0).max(2000).meta({ description: 'Characters shared by consecutive chunks' }),
+    chunk_size: z.int().min(10).max(4000).meta({ description: 'Largest chunk, in characters' }),
+    chunk_overlap: z.int().min(0).max(2000).meta({ description: 'Characters shared by consecutive chunks' }),
   })
   .openapi('ChunkingSettings');
 
 const RetrievalSchema = z
   .object({
     mode: z.enum(RETRIEVAL_MODES),
-    top_k: z.number().int().min(1).max(50),
+    top_k: z.int().min(1).max(50),
     score_threshold: z.number().min(0).meta({
       description: 'Results scoring below are dropped (semantic: cosine; full-text: BM25; hybrid: normalised RRF in (0, 1])',
     }),
@@ -26,7 +26,7 @@ const EmbeddingSchema = z
   .object({
     provider: z.enum(['local', 'workers-ai', 'openai']),
     model: z.string(),
-    dimensions: z.number().int(),
+    dimensions: z.int(),
     base_url: z.string().nullable(),
     has_api_key: z.boolean(),
   })
@@ -41,10 +41,10 @@ export const KnowledgeBaseSchema = z
     vector_store: z.enum(['local', 'vectorize']),
     chunking: ChunkingSchema,
     retrieval: RetrievalSchema,
-    document_count: z.number().int(),
-    chunk_count: z.number().int(),
-    total_size: z.number().int().meta({ description: 'Bytes of all documents' }),
-    documents_by_status: z.object({ pending: z.number().int(), processing: z.number().int(), ready: z.number().int(), failed: z.number().int() }),
+    document_count: z.int(),
+    chunk_count: z.int(),
+    total_size: z.int().meta({ description: 'Bytes of all documents' }),
+    documents_by_status: z.object({ pending: z.int(), processing: z.int(), ready: z.int(), failed: z.int() }),
     created_at: z.string(),
     updated_at: z.string(),
   })
@@ -56,7 +56,7 @@ const EmbeddingInput = z
       description: '`local`: the offline hashed character n-gram embedding (lexical); `workers-ai`: @cf/baai/bge-m3; `openai`: any OpenAI-compatible embeddings endpoint',
     }),
     model: z.string().trim().min(1).max(128).optional(),
-    dimensions: z.number().int().min(2).max(4096).optional(),
+    dimensions: z.int().min(2).max(4096).optional(),
     base_url: z.string().trim().url().max(2048).optional(),
     api_key: z.string().min(1).max(1024).optional(),
   })
@@ -99,10 +99,10 @@ export const DocumentSchema = z
     content_type: z.string(),
     source: z.enum(['text', 'upload']),
     upload_id: z.string().nullable(),
-    size: z.number().int(),
+    size: z.int(),
     status: z.enum(DOCUMENT_STATUSES),
-    progress: z.number().int().meta({ description: '0-100' }),
-    chunk_count: z.number().int(),
+    progress: z.int().meta({ description: '0-100' }),
+    chunk_count: z.int(),
     error: z.string().nullable(),
     metadata: z.record(z.string(), MetadataValue),
     created_at: z.string(),
@@ -142,7 +142,7 @@ export const SearchFilter = z
 export const SearchBody = z
   .object({
     query: z.string().trim().min(1).max(2000),
-    top_k: z.number().int().min(1).max(50).optional(),
+    top_k: z.int().min(1).max(50).optional(),
     mode: z.enum(RETRIEVAL_MODES).optional(),
     score_threshold: z.number().min(0).optional(),
     filter: SearchFilter.optional(),
@@ -156,7 +156,7 @@ export const SearchResultSchema = z
     document_title: z.string(),
     content: z.string(),
     score: z.number(),
-    position: z.number().int(),
+    position: z.int(),
     heading: z.string().nullable(),
   })
   .openapi('SearchResult');
@@ -175,14 +175,14 @@ const ModelConfigInput = z
     provider: z.string().min(1).max(64),
     model_name: z.string().min(1).max(128),
     temperature: z.number().min(0).max(2).optional(),
-    max_tokens: z.number().int().min(1).max(32000).optional(),
+    max_tokens: z.int().min(1).max(32000).optional(),
   })
   .openapi('RagModelConfig');
 
 export const RagBody = z
   .object({
     query: z.string().trim().min(1).max(2000),
-    top_k: z.number().int().min(1).max(20).optional(),
+    top_k: z.int().min(1).max(20).optional(),
     mode: z.enum(RETRIEVAL_MODES).optional(),
     score_threshold: z.number().min(0).optional(),
     filter: SearchFilter.optional(),
@@ -193,7 +193,7 @@ export const RagBody = z
 
 export const CitationSchema = z
   .object({
-    index: z.number().int().meta({ description: 'The [n] the answer cites it by' }),
+    index: z.int().meta({ description: 'The [n] the answer cites it by' }),
     chunk_id: z.string(),
     document_id: z.string(),
     title: z.string(),
@@ -206,7 +206,7 @@ export const RagResponse = z
   .object({
     answer: z.string(),
     citations: z.array(CitationSchema),
-    token_usage: z.object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int(), total_tokens: z.number().int() }),
+    token_usage: z.object({ prompt_tokens: z.int(), completion_tokens: z.int(), total_tokens: z.int() }),
   })
   .openapi('RagResponse');
 

@@ -27,22 +27,22 @@ export function marketSchemas(prefix: string, categories: readonly [string, ...s
       description: z.string(),
       category: z.string(),
       tags: z.array(z.string()),
-      version: z.number().int(),
+      version: z.int(),
       version_label: z.string(),
       status: z.enum(['published', 'unpublished']),
-      install_count: z.number().int(),
+      install_count: z.int(),
       rating_avg: z.number(),
-      rating_count: z.number().int(),
-      favorite_count: z.number().int(),
+      rating_count: z.int(),
+      favorite_count: z.int(),
       is_favorite: z.boolean(),
-      installed_version: z.number().int().nullable().meta({ description: 'The version the caller installed, if they did' }),
+      installed_version: z.int().nullable().meta({ description: 'The version the caller installed, if they did' }),
       created_at: z.string(),
       updated_at: z.string(),
     })
     .openapi(`${prefix}Listing`);
   const ListingDetail = Listing.extend({
     content: z.record(z.string(), z.unknown()).meta({ description: 'The published snapshot (no secrets, no ids of the publisher’s resources)' }),
-    versions: z.array(z.object({ version: z.number().int(), version_label: z.string(), changelog: z.string(), created_at: z.string() })),
+    versions: z.array(z.object({ version: z.int(), version_label: z.string(), changelog: z.string(), created_at: z.string() })),
   }).openapi(`${prefix}ListingDetail`);
   const Publish = z
     .object({
@@ -74,10 +74,10 @@ export function marketSchemas(prefix: string, categories: readonly [string, ...s
     mine: z.enum(['true', 'false']).optional().meta({ description: 'true: only your listings, unpublished ones included' }),
   });
   const Rate = z
-    .object({ rating: z.number().int().min(1).max(5), review: z.string().trim().max(2000).default('') })
+    .object({ rating: z.int().min(1).max(5), review: z.string().trim().max(2000).default('') })
     .openapi(`${prefix}RateRequest`);
   const Review = z
-    .object({ id: z.string(), user_id: z.string(), user_name: z.string(), rating: z.number().int(), review: z.string(), created_at: z.string(), updated_at: z.string() })
+    .object({ id: z.string(), user_id: z.string(), user_name: z.string(), rating: z.int(), review: z.string(), created_at: z.string(), updated_at: z.string() })
     .openapi(`${prefix}Review`);
   const Install = z
     .object({
@@ -85,14 +85,14 @@ export function marketSchemas(prefix: string, categories: readonly [string, ...s
       listing_id: z.string(),
       listing_name: z.string(),
       resource_id: z.string().meta({ description: `Your own copy (${sourceField.replace('_id', '')} id)` }),
-      installed_version: z.number().int(),
-      latest_version: z.number().int(),
+      installed_version: z.int(),
+      latest_version: z.int(),
       upgrade_available: z.boolean(),
       created_at: z.string(),
       updated_at: z.string(),
     })
     .openapi(`${prefix}Install`);
-  const Category_ = z.object({ id: z.string(), name: z.string(), count: z.number().int() }).openapi(`${prefix}Category`);
+  const Category_ = z.object({ id: z.string(), name: z.string(), count: z.int() }).openapi(`${prefix}Category`);
   return { Category, Listing, ListingDetail, Publish, Update, ListQuery, Rate, Review, Install, CategoryItem: Category_ };
 }
 

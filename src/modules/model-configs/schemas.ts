@@ -11,7 +11,7 @@ export const ModelConfigSchema = z
     base_url: z.string().nullable(),
     api_key: z.string().nullable().meta({ description: 'Masked (`sk-…1234`); the key itself is never returned', example: 'sk-…1234' }),
     temperature: z.number().nullable(),
-    max_tokens: z.number().int().nullable(),
+    max_tokens: z.int().nullable(),
     is_default: z.boolean(),
     is_system: z.boolean().meta({ description: 'System-wide: visible to everyone, editable by admins' }),
     created_at: z.string(),
@@ -32,7 +32,7 @@ const fields = {
     .meta({ description: 'openai provider: the API base, e.g. https://api.deepseek.com/v1 (default https://api.openai.com/v1)' }),
   api_key: z.string().trim().min(1).max(1000).nullable().meta({ description: 'Stored encrypted; null removes it' }),
   temperature: z.number().min(0).max(2).nullable(),
-  max_tokens: z.number().int().min(1).max(1_000_000).nullable(),
+  max_tokens: z.int().min(1).max(1_000_000).nullable(),
   is_default: z.boolean().meta({ description: "The caller's default model (one per user; system configs: one system default)" }),
 };
 
@@ -64,7 +64,7 @@ export const UpdateModelConfigBody = z
 export const ModelConfigTestResult = z
   .object({
     ok: z.boolean(),
-    latency_ms: z.number().int(),
+    latency_ms: z.int(),
     error: z.string().nullable(),
   })
   .openapi('ModelConfigTestResult');

@@ -25,7 +25,7 @@ export const NotificationListQuery = PaginationQuery.extend({
   type: z.string().trim().max(100).optional(),
 });
 
-export const UnreadCountSchema = z.object({ count: z.number().int() }).openapi('UnreadCount');
-export const ReadAllSchema = z.object({ updated: z.number().int() }).openapi('ReadAllResult');
+export const UnreadCountSchema = z.object({ count: z.int() }).openapi('UnreadCount');
+export const ReadAllSchema = z.object({ updated: z.int() }).openapi('ReadAllResult');
 
 export type Notification = z.infer<typeof NotificationSchema>;

@@ -16,7 +16,7 @@ const fields = {
   mode: z.enum(TEMPLATE_MODES),
   roles: z.array(Role).min(1).max(10),
   steps: z.array(RoleKey).min(1).max(20).optional().meta({ description: 'sequential: the order of roles (a role may come back, e.g. author → reviewer → author); default: the roles in order' }),
-  rounds: z.number().int().min(1).max(5).optional().meta({ description: 'debate: rounds before the summary' }),
+  rounds: z.int().min(1).max(5).optional().meta({ description: 'debate: rounds before the summary' }),
   edges: z.array(z.object({ source: RoleKey, target: RoleKey })).max(100).optional().meta({ description: 'graph: edges between roles (a DAG)' }),
 };
 
@@ -47,7 +47,7 @@ export const TemplateSchema = z
     mode: z.enum(TEMPLATE_MODES),
     roles: z.array(z.object({ key: z.string(), name: z.string(), description: z.string() })),
     steps: z.array(z.string()).nullable(),
-    rounds: z.number().int().nullable(),
+    rounds: z.int().nullable(),
     edges: z.array(z.object({ source: z.string(), target: z.string() })).nullable(),
     usage: z.string().meta({ description: 'How to run it: POST /agent-chat/orchestrate with template_id and an agent for each role' }),
     created_at: z.string().nullable(),

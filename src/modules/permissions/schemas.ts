@@ -12,7 +12,7 @@ export const RoleSchema = z
     description: z.string(),
     is_builtin: z.boolean(),
     permissions: z.array(z.string()),
-    user_count: z.number().int().meta({ description: 'Users with an explicit assignment of this role' }),
+    user_count: z.int().meta({ description: 'Users with an explicit assignment of this role' }),
     created_at: z.string(),
     updated_at: z.string(),
   })

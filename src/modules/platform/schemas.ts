@@ -7,7 +7,7 @@ export const ScenarioSchema = z
     name: z.string(),
     category: z.string(),
     description: z.string(),
-    agent: z.object({ name: z.string(), description: z.string(), system_prompt: z.string(), include_tools: z.array(z.string()), iteration_limit: z.number().int() }),
+    agent: z.object({ name: z.string(), description: z.string(), system_prompt: z.string(), include_tools: z.array(z.string()), iteration_limit: z.int() }),
     knowledge_base: z.object({ name: z.string(), description: z.string() }),
     workflow: z.object({
       name: z.string(),
@@ -18,7 +18,7 @@ export const ScenarioSchema = z
   })
   .openapi('PlatformScenario');
 
-export const ScenarioCategorySchema = z.object({ id: z.string(), name: z.string(), count: z.number().int() }).openapi('PlatformScenarioCategory');
+export const ScenarioCategorySchema = z.object({ id: z.string(), name: z.string(), count: z.int() }).openapi('PlatformScenarioCategory');
 
 export const ScenarioListQuery = z.object({ category: z.string().max(50).optional(), search: z.string().trim().max(200).optional() });
 
@@ -34,6 +34,6 @@ export const QuickCreateResultSchema = z
     scenario_id: z.string(),
     agent: AgentSchema,
     knowledge_base: z.object({ id: z.string().uuid(), name: z.string(), description: z.string() }),
-    workflow: z.object({ id: z.string().uuid(), name: z.string(), description: z.string(), version: z.number().int() }),
+    workflow: z.object({ id: z.string().uuid(), name: z.string(), description: z.string(), version: z.int() }),
   })
   .openapi('QuickCreateResult');

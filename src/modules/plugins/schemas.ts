@@ -101,7 +101,7 @@ export const PluginSchema = z
       .nullable()
       .meta({ description: 'MCP plugins: what the server said of itself when its tools were last read' }),
     is_published: z.boolean(),
-    install_count: z.number().int(),
+    install_count: z.int(),
     installation: z
       .object({ enabled: z.boolean(), settings_fields: z.array(z.string()).meta({ description: 'Which settings you stored (values never returned)' }), installed_at: z.string() })
       .nullable(),

@@ -13,8 +13,8 @@ export const SystemLogSchema = z
     user_id: z.string().nullable(),
     method: z.string().nullable(),
     path: z.string().nullable(),
-    status_code: z.number().int().nullable(),
-    duration_ms: z.number().int().nullable(),
+    status_code: z.int().nullable(),
+    duration_ms: z.int().nullable(),
     weight: z.number(),
     data: z.unknown().nullable(),
     created_at: z.string(),
@@ -45,8 +45,8 @@ export const SystemLogStatsSchema = z
   .object({
     from: z.string(),
     to: z.string(),
-    by_category: z.record(z.string(), z.number().int()),
-    by_level: z.record(z.string(), z.number().int()),
+    by_category: z.record(z.string(), z.int()),
+    by_level: z.record(z.string(), z.int()),
     requests: z.object({
       count: z.number().meta({ description: 'Estimated from the kept lines (weighted by 1/sampling rate)' }),
       server_errors: z.number(),
@@ -57,7 +57,7 @@ export const SystemLogStatsSchema = z
       p95_ms: z.number().nullable(),
     }),
     top_paths: z.array(z.object({ path: z.string().nullable(), count: z.number(), errors: z.number(), p50_ms: z.number().nullable(), p95_ms: z.number().nullable() })),
-    jobs: z.object({ runs: z.number().int(), failures: z.number().int() }),
+    jobs: z.object({ runs: z.int(), failures: z.int() }),
     by_hour: z.array(z.object({ hour: z.string(), requests: z.number(), errors: z.number() })),
   })
   .openapi('SystemLogStats');

@@ -10,7 +10,7 @@ export const TaskSchema = z
     goal_id: z.string().uuid(),
     owner_id: z.string(),
     parent_id: z.string().nullable(),
-    position: z.number().int(),
+    position: z.int(),
     title: z.string(),
     description: z.string(),
     status: z.enum(TASK_STATUSES),
@@ -22,8 +22,8 @@ export const TaskSchema = z
     claimed_by: z.string().nullable().meta({ description: 'The user holding the claim, or the id of the run executing it' }),
     claimed_by_agent_id: z.string().nullable(),
     lease_expires_at: z.string().nullable(),
-    attempts: z.number().int(),
-    max_retries: z.number().int(),
+    attempts: z.int(),
+    max_retries: z.int(),
     result: z.string().nullable(),
     error: z.string().nullable(),
     started_at: z.string().nullable(),
@@ -46,7 +46,7 @@ const fields = {
   depends_on: Ids,
   assigned_agent_id: Id.nullable(),
   requires_approval: z.boolean(),
-  max_retries: z.number().int().min(0).max(10),
+  max_retries: z.int().min(0).max(10),
 };
 
 export const CreateTaskBody = z
@@ -84,7 +84,7 @@ export const TaskListQuery = PaginationQuery.extend({
 export const ClaimBody = z
   .object({
     agent_id: Id.optional().meta({ description: 'The agent working on it (one of yours)' }),
-    lease_seconds: z.number().int().min(10).max(86_400).default(300),
+    lease_seconds: z.int().min(10).max(86_400).default(300),
   })
   .openapi('ClaimTaskRequest');
 

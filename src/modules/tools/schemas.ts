@@ -34,7 +34,7 @@ export const ToolListQuery = PaginationQuery.extend({
 });
 
 export const CategorySchema = z
-  .object({ category: z.string(), count: z.number().int(), builtin_count: z.number().int(), custom_count: z.number().int() })
+  .object({ category: z.string(), count: z.int(), builtin_count: z.int(), custom_count: z.int() })
   .openapi('ToolCategory');
 
 const TOOL_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
@@ -47,7 +47,7 @@ const HttpConfigFields = {
     .default({})
     .meta({ description: 'Header templates; values of Authorization, Cookie and names containing key/token/secret/password/auth are stored encrypted and returned masked' }),
   body: z.string().max(100_000).nullable().default(null).openapi({ description: 'Body template; in JSON bodies "{{param}}" keeps the value\'s JSON type' }),
-  timeout_ms: z.number().int().min(100).max(30_000).default(15_000),
+  timeout_ms: z.int().min(100).max(30_000).default(15_000),
   secret_headers: z.array(z.string()).max(50).default([]).meta({ description: 'More header names to treat as secrets' }),
 };
 export const HttpConfigSchema = z.object(HttpConfigFields).openapi('HttpToolConfig');
@@ -55,7 +55,7 @@ export const HttpConfigSchema = z.object(HttpConfigFields).openapi('HttpToolConf
 const CodeConfigFields = {
   source: z.string().min(1).max(100_000).meta({ description: 'JavaScript; the result is main(args) if defined, else the last expression', example: 'function main({ a, b }) { return a + b }' }),
   allow_network: z.boolean().default(false).meta({ description: 'Give the code an SSRF-guarded fetch()' }),
-  timeout_ms: z.number().int().min(10).max(10_000).default(5_000),
+  timeout_ms: z.int().min(10).max(10_000).default(5_000),
 };
 export const CodeConfigSchema = z.object(CodeConfigFields).openapi('CodeToolConfig');
 
@@ -102,7 +102,7 @@ export const ToolResultSchema = z
     tool_id: z.string(),
     tool_name: z.string(),
     output: z.unknown(),
-    duration_ms: z.number().int(),
+    duration_ms: z.int(),
     logs: z.array(z.string()).optional(),
   })
   .openapi('ToolResult');

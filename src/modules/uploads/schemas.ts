@@ -6,7 +6,7 @@ export const UploadSchema = z
     filename: z.string().meta({ description: 'The original name, sanitised (no directories or control characters)' }),
     content_type: z.string().meta({ description: 'Decided from the content (magic bytes), not only the declared type' }),
     declared_type: z.string().nullable(),
-    size: z.number().int(),
+    size: z.int(),
     sha256: z.string(),
     created_at: z.string(),
   })
@@ -27,6 +27,6 @@ export const PreviewQuery = z.object({
 export const PreviewSchema = UploadSchema.extend({
   excerpt: z.string().meta({ description: 'The start of the extracted text' }),
   truncated: z.boolean(),
-  char_count: z.number().int().meta({ description: 'Characters of extracted text' }),
-  pages: z.number().int().nullable().meta({ description: 'PDF page count' }),
+  char_count: z.int().meta({ description: 'Characters of extracted text' }),
+  pages: z.int().nullable().meta({ description: 'PDF page count' }),
 }).openapi('UploadPreview');
