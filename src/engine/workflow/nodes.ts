@@ -239,7 +239,7 @@ const llm: NodeType<z.infer<typeof LlmConfig>> = {
 
 const AgentConfig = z.object({
   /** An agent the run's principal may execute (the owner's, or shared with them); default: the agent whose run this is. */
-  agent_id: z.string().uuid().optional(),
+  agent_id: z.uuid().optional(),
   prompt: z.string().min(1).max(100_000).default('{{inputs.message}}'),
 });
 const agent: NodeType<z.infer<typeof AgentConfig>> = {
@@ -669,7 +669,7 @@ const ApprovalConfig = z.object({
   title: z.string().min(1).max(200).default('Approval required'),
   description: z.string().max(10_000).default(''),
   /** The user who decides (the owner may always decide). */
-  approver_id: z.string().uuid().optional(),
+  approver_id: z.uuid().optional(),
   /** Without a decision by then the run takes the `timeout` port. */
   timeout_seconds: z.int().min(1).max(30 * 86400).optional(),
 });

@@ -11,7 +11,7 @@ export const AgentModelConfigSchema = z
     model_name: z.string().trim().min(1).max(200).optional(),
     temperature: z.number().min(0).max(2).optional(),
     max_tokens: z.int().min(1).max(1_000_000).optional(),
-    model_config_id: z.string().uuid().optional().meta({ description: 'A stored model config (its base URL and key are used)' }),
+    model_config_id: z.uuid().optional().meta({ description: 'A stored model config (its base URL and key are used)' }),
   })
   .openapi('AgentModelConfig', {
     description: 'Which model the agent uses; empty or absent: the owner’s default model config, else the system default',
@@ -93,7 +93,7 @@ export const UpdateAgentBody = z
 
 export const AgentSchema = z
   .object({
-    id: z.string().uuid(),
+    id: z.uuid(),
     owner_id: z.string(),
     name: z.string(),
     description: z.string(),
@@ -119,7 +119,7 @@ export const AgentListQuery = PaginationQuery.extend({
 export const CreateMainAgentBody = z
   .object({
     sub_agent_ids: z
-      .array(z.string().uuid())
+      .array(z.uuid())
       .min(1)
       .max(20)
       .refine((ids) => new Set(ids).size === ids.length, 'sub-agents must not repeat'),

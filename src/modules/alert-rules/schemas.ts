@@ -47,9 +47,9 @@ const fields = {
   comparator: z.enum(COMPARATORS).meta({ description: 'gt: fires when value > threshold; gte, lt, lte likewise' }),
   threshold: z.number().finite(),
   window_minutes: z.int().min(1).max(1440),
-  agent_id: z.string().uuid().nullable().meta({ description: 'Only for token_usage, failed_executions, model_error_rate' }),
+  agent_id: z.uuid().nullable().meta({ description: 'Only for token_usage, failed_executions, model_error_rate' }),
   enabled: z.boolean(),
-  webhook_url: z.string().url().max(2000).nullable().meta({ description: 'POSTed when the rule fires and resolves (through the SSRF guard)' }),
+  webhook_url: z.url().max(2000).nullable().meta({ description: 'POSTed when the rule fires and resolves (through the SSRF guard)' }),
   webhook_format: z.enum(['json', 'feishu']).meta({ description: 'json: the alert as JSON; feishu: a Feishu/Lark bot text message' }),
 };
 

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 
 export const ApiKeySchema = z
   .object({
-    id: z.string().uuid(),
+    id: z.uuid(),
     name: z.string(),
     key_hint: z.string().meta({ example: 'tg_k3j9x2mq…', description: 'The start of the key, enough to recognise it' }),
     created_at: z.string(),

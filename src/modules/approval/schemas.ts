@@ -3,7 +3,7 @@ import { PaginationQuery } from '../../lib/pagination';
 
 export const ApprovalSchema = z
   .object({
-    id: z.string().uuid(),
+    id: z.uuid(),
     execution_id: z.string(),
     node_id: z.string(),
     owner_id: z.string(),

@@ -2,8 +2,8 @@ import { z } from '@hono/zod-openapi';
 
 export const UserSchema = z
   .object({
-    id: z.string().uuid(),
-    email: z.string().email(),
+    id: z.uuid(),
+    email: z.email(),
     nickname: z.string(),
     role: z.enum(['admin', 'user']),
     status: z.enum(['active', 'disabled']),

@@ -18,7 +18,7 @@ const SqlConfig = (defaultPort: number) =>
 const FileConfig = z
   .object({
     content: z.string().max(5 * 1024 * 1024).optional().meta({ description: 'The file inline' }),
-    upload_id: z.string().uuid().optional().meta({ description: 'An upload of yours (/uploads)' }),
+    upload_id: z.uuid().optional().meta({ description: 'An upload of yours (/uploads)' }),
     delimiter: z.string().length(1).optional().meta({ description: 'CSV only; default ","' }),
     records_path: z.string().max(200).optional().meta({ description: 'JSON only: dot path to the array of records' }),
   })
@@ -101,7 +101,7 @@ export const UpdateDataSourceBody = z
 
 export const DataSourceSchema = z
   .object({
-    id: z.string().uuid(),
+    id: z.uuid(),
     owner_id: z.string(),
     name: z.string(),
     description: z.string(),

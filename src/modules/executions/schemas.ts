@@ -14,7 +14,7 @@ export const ExecutionErrorSchema = z.object({ code: z.string(), message: z.stri
 
 export const ExecutionSchema = z
   .object({
-    id: z.string().uuid(),
+    id: z.uuid(),
     owner_id: z.string(),
     workflow_id: z.string().nullable(),
     workflow_version: z.int().nullable(),

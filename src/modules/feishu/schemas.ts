@@ -23,7 +23,7 @@ export const BindBody = z
   .object({
     open_id: OpenId,
     code: z.string().min(4).max(32).meta({ description: 'The one-time code the bot showed in Feishu', example: 'K7Q2M9' }),
-    agent_id: z.string().uuid().nullable().optional().meta({ description: 'One of your agents to talk to (default: the default agent)' }),
+    agent_id: z.uuid().nullable().optional().meta({ description: 'One of your agents to talk to (default: the default agent)' }),
   })
   .openapi('FeishuBindRequest');
 
@@ -68,10 +68,10 @@ export const BindingRequestSchema = z
 
 export const BindPendingBody = z
   .object({
-    request_id: z.string().uuid(),
+    request_id: z.uuid(),
     approve: z.boolean().default(true),
-    user_id: z.string().uuid().optional().meta({ description: 'The platform user to bind to (required when approving)' }),
-    agent_id: z.string().uuid().nullable().optional(),
+    user_id: z.uuid().optional().meta({ description: 'The platform user to bind to (required when approving)' }),
+    agent_id: z.uuid().nullable().optional(),
   })
   .openapi('FeishuBindPendingRequest');
 
@@ -83,7 +83,7 @@ export const DefaultAgentSchema = z
   .object({ agent_id: z.string().nullable(), agent_name: z.string().nullable() })
   .openapi('FeishuDefaultAgent');
 
-export const DefaultAgentBody = z.object({ agent_id: z.string().uuid().nullable() }).openapi('FeishuDefaultAgentRequest');
+export const DefaultAgentBody = z.object({ agent_id: z.uuid().nullable() }).openapi('FeishuDefaultAgentRequest');
 
 export type Binding = z.infer<typeof BindingSchema>;
 export type BindingRequest = z.infer<typeof BindingRequestSchema>;

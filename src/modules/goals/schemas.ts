@@ -8,7 +8,7 @@ export const GOAL_PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
 
 export const GoalSchema = z
   .object({
-    id: z.string().uuid(),
+    id: z.uuid(),
     owner_id: z.string(),
     title: z.string(),
     description: z.string(),
@@ -30,7 +30,7 @@ export const GoalSchema = z
   .openapi('Goal');
 
 const AgentIds = z
-  .array(z.string().uuid())
+  .array(z.uuid())
   .max(20)
   .refine((ids) => new Set(ids).size === ids.length, 'agent ids must not repeat')
   .meta({ description: 'Your agents that may work on the goal' });

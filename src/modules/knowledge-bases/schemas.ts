@@ -34,7 +34,7 @@ const EmbeddingSchema = z
 
 export const KnowledgeBaseSchema = z
   .object({
-    id: z.string().uuid(),
+    id: z.uuid(),
     name: z.string(),
     description: z.string(),
     embedding: EmbeddingSchema,
@@ -93,8 +93,8 @@ const MetadataSchema = z
 
 export const DocumentSchema = z
   .object({
-    id: z.string().uuid(),
-    knowledge_base_id: z.string().uuid(),
+    id: z.uuid(),
+    knowledge_base_id: z.uuid(),
     title: z.string(),
     content_type: z.string(),
     source: z.enum(['text', 'upload']),

@@ -19,7 +19,7 @@ export function marketSchemas(prefix: string, categories: readonly [string, ...s
   const Category = z.enum(categories);
   const Listing = z
     .object({
-      id: z.string().uuid(),
+      id: z.uuid(),
       publisher_id: z.string(),
       publisher_name: z.string(),
       source_id: z.string().nullable().meta({ description: `The published ${sourceField.replace('_id', '')} (only shown to its publisher)` }),
@@ -46,7 +46,7 @@ export function marketSchemas(prefix: string, categories: readonly [string, ...s
   }).openapi(`${prefix}ListingDetail`);
   const Publish = z
     .object({
-      [sourceField]: z.string().uuid(),
+      [sourceField]: z.uuid(),
       category: Category,
       tags: listingFields.tags.default([]),
       name: listingFields.name.optional().meta({ description: 'Default: the published resource’s name' }),
@@ -81,7 +81,7 @@ export function marketSchemas(prefix: string, categories: readonly [string, ...s
     .openapi(`${prefix}Review`);
   const Install = z
     .object({
-      id: z.string().uuid(),
+      id: z.uuid(),
       listing_id: z.string(),
       listing_name: z.string(),
       resource_id: z.string().meta({ description: `Your own copy (${sourceField.replace('_id', '')} id)` }),

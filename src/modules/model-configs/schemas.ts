@@ -3,7 +3,7 @@ import { MODEL_PROVIDERS } from '../../engine/llm/gateway';
 
 export const ModelConfigSchema = z
   .object({
-    id: z.string().uuid(),
+    id: z.uuid(),
     owner_id: z.string(),
     name: z.string(),
     provider: z.enum(MODEL_PROVIDERS),

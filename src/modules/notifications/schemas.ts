@@ -3,7 +3,7 @@ import { PaginationQuery } from '../../lib/pagination';
 
 export const NotificationSchema = z
   .object({
-    id: z.string().uuid(),
+    id: z.uuid(),
     user_id: z.string(),
     type: z.string().meta({ example: 'task_awaiting_approval' }),
     title: z.string(),

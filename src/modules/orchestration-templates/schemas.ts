@@ -39,7 +39,7 @@ export const UpdateTemplateBody = z
 
 export const TemplateSchema = z
   .object({
-    id: z.string().uuid(),
+    id: z.uuid(),
     owner_id: z.string().nullable().meta({ description: 'null for builtin templates' }),
     builtin: z.boolean(),
     name: z.string(),

@@ -33,7 +33,7 @@ export const QuickCreateResultSchema = z
   .object({
     scenario_id: z.string(),
     agent: AgentSchema,
-    knowledge_base: z.object({ id: z.string().uuid(), name: z.string(), description: z.string() }),
-    workflow: z.object({ id: z.string().uuid(), name: z.string(), description: z.string(), version: z.int() }),
+    knowledge_base: z.object({ id: z.uuid(), name: z.string(), description: z.string() }),
+    workflow: z.object({ id: z.uuid(), name: z.string(), description: z.string(), version: z.int() }),
   })
   .openapi('QuickCreateResult');

@@ -79,7 +79,7 @@ const Operation = z.object({
 
 export const PluginSchema = z
   .object({
-    id: z.string().uuid(),
+    id: z.uuid(),
     owner_id: z.string(),
     name: z.string(),
     slug: z.string(),

@@ -5,7 +5,7 @@ export const SwarmRunBody = z
   .object({
     task: z.string().trim().min(1).max(20_000).meta({ example: '调研三家竞品并写出对比' }),
     agent_ids: z
-      .array(z.string().uuid())
+      .array(z.uuid())
       .min(1)
       .max(10)
       .refine((ids) => new Set(ids).size === ids.length, 'agent ids must not repeat')

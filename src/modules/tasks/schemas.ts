@@ -6,8 +6,8 @@ export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 export const TaskSchema = z
   .object({
-    id: z.string().uuid(),
-    goal_id: z.string().uuid(),
+    id: z.uuid(),
+    goal_id: z.uuid(),
     owner_id: z.string(),
     parent_id: z.string().nullable(),
     position: z.int(),
@@ -33,7 +33,7 @@ export const TaskSchema = z
   })
   .openapi('Task');
 
-const Id = z.string().uuid();
+const Id = z.uuid();
 const Ids = z
   .array(Id)
   .max(100)

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 
 export const UploadSchema = z
   .object({
-    id: z.string().uuid(),
+    id: z.uuid(),
     filename: z.string().meta({ description: 'The original name, sanitised (no directories or control characters)' }),
     content_type: z.string().meta({ description: 'Decided from the content (magic bytes), not only the declared type' }),
     declared_type: z.string().nullable(),

@@ -23,7 +23,7 @@ export const InputsSchema = z.array(InputDefSchema).max(100);
 
 export const WorkflowSchema = z
   .object({
-    id: z.string().uuid(),
+    id: z.uuid(),
     owner_id: z.string(),
     name: z.string(),
     description: z.string(),
@@ -101,11 +101,11 @@ export const ExecuteBody = z
   })
   .openapi('ExecuteWorkflowRequest');
 
-export const ExecuteResultSchema = ExecutionDetailSchema.extend({ execution_id: z.string().uuid() }).openapi('ExecuteWorkflowResult');
+export const ExecuteResultSchema = ExecutionDetailSchema.extend({ execution_id: z.uuid() }).openapi('ExecuteWorkflowResult');
 
 export const VersionSchema = z
   .object({
-    workflow_id: z.string().uuid(),
+    workflow_id: z.uuid(),
     version: z.int(),
     name: z.string(),
     description: z.string(),
