@@ -8,6 +8,7 @@ import { enforceLogRetention } from './lib/retention';
 import { evaluateAlertRules } from './modules/alert-rules/evaluate';
 import { consumeScheduleBatch, consumeScheduleDeadLetters, enqueueDueSchedules, SCHEDULES_DLQ_NAME, SCHEDULES_QUEUE_NAME } from './modules/agent-schedules/queue';
 import { cleanupWebhookState } from './modules/webhooks/service';
+import { failAbandonedInlineRuns } from './modules/executions/service';
 import { consumeTaskBatch, consumeTaskDeadLetters, expireTaskLeases, TASKS_DLQ_NAME, TASKS_QUEUE_NAME } from './modules/goals/execution';
 
 export { CollabRoom } from '../durable-objects/collab-room';
@@ -32,6 +33,7 @@ const cronSteps: Array<[name: string, step: (env: Env) => Promise<unknown>]> = [
   ['agent-schedules', enqueueDueSchedules],
   ['webhook-state', cleanupWebhookState],
   ['task-leases', expireTaskLeases],
+  ['abandoned-inline-runs', failAbandonedInlineRuns],
   ['feishu-events', cleanupEvents],
   ['alert-rules', evaluateAlertRules],
   ['log-retention', enforceLogRetention],

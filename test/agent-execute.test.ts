@@ -1,5 +1,6 @@
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { beginInlineExecution, failAbandonedInlineRuns, INLINE_RUN_MAX_MS } from '../src/modules/executions/service';
 import { api, BASE, createUser, expectError } from './helpers';
 
 type User = Awaited<ReturnType<typeof createUser>>;
@@ -137,6 +138,22 @@ describe('POST /agents/{agent_id}/execute', () => {
 });
 
 describe('agent execute runs in the executions module', () => {
+  it('an inline run left running past any request’s life is failed by the cron, a recent one is not', async () => {
+    const u = await createUser();
+    const agent = await makeAgent(u);
+    const old = await beginInlineExecution(env, { ownerId: u.id, agentId: agent.id, mode: 'agent', inputs: { input: 'x' } });
+    const recent = await beginInlineExecution(env, { ownerId: u.id, agentId: agent.id, mode: 'agent', inputs: { input: 'y' } });
+    const stale = new Date(Date.now() - INLINE_RUN_MAX_MS - 60_000).toISOString();
+    await env.DB.prepare('UPDATE executions SET started_at = ? WHERE id = ?').bind(stale, old.id).run();
+
+    await failAbandonedInlineRuns(env);
+    expect(await row(old.id)).toMatchObject({ status: 'failed' });
+    expect(JSON.parse((await row(old.id))!.error).code).toBe('ABANDONED');
+    expect(await row(recent.id)).toMatchObject({ status: 'running', error: null });
+    const detail = await api(`/api/v1/executions/${old.id}`, { token: u.token });
+    expect(detail.body).toMatchObject({ status: 'failed', error: { code: 'ABANDONED' } });
+  });
+
   it('lists them with workflow runs and answers their detail from D1, steps as nodes in order', async () => {
     const u = await createUser();
     const { main } = await withSubAgents(u, ['First', 'Second']);

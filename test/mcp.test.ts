@@ -281,6 +281,11 @@ describe('MCP client: MCP servers as plugins of kind mcp', () => {
     expect((await api('/api/v1/tools?type=plugin&page_size=100', { token: owner.token })).body.items.some((t: { type: string }) => t.type === 'mcp')).toBe(false);
     expect((await api('/api/v1/tools?type=mcp&search=upper-cases', { token: owner.token })).body.items.map((t: { id: string }) => t.id)).toContain('mcp_listed_shout');
     expect((await api('/api/v1/tools?type=mcp&category=search', { token: owner.token })).body.items.map((t: { id: string }) => t.id)).toContain('mcp_listed_add');
+    // Categories count them too.
+    const categories = (await api('/api/v1/tools/categories', { token: owner.token })).body.items as Array<{ category: string; plugin_count: number; count: number; builtin_count: number; custom_count: number }>;
+    const search = categories.find((c) => c.category === 'search')!;
+    expect(search.plugin_count).toBeGreaterThanOrEqual(onlyMcp.body.items.filter((t: { category: string }) => t.category === 'search').length);
+    expect(search.count).toBe(search.builtin_count + search.custom_count + search.plugin_count);
 
     // The definition comes from D1: it answers even while the server is unreachable.
     const before = (await (await fetch(`${env.FAKE_BASE_URL}/mcp/stats`)).json<{ closed_sessions: number }>()).closed_sessions;

@@ -81,8 +81,8 @@ describe('GET /tools/builtin, /tools/categories, /tools/{id}', () => {
     const res = await api('/api/v1/tools/categories', { token: user.token });
     expect(res.status).toBe(200);
     const byName = Object.fromEntries(res.body.items.map((c: any) => [c.category, c]));
-    expect(byName.math).toEqual({ category: 'math', count: 5, builtin_count: 5, custom_count: 0 });
-    expect(byName.finance).toEqual({ category: 'finance', count: 1, builtin_count: 0, custom_count: 1 });
+    expect(byName.math).toEqual({ category: 'math', count: 5, builtin_count: 5, custom_count: 0, plugin_count: 0 });
+    expect(byName.finance).toEqual({ category: 'finance', count: 1, builtin_count: 0, custom_count: 1, plugin_count: 0 });
     expect(res.body.items.reduce((n: number, c: any) => n + c.count, 0)).toBe(builtinTools.length + 1);
     expect(res.body.items[0].category).toBe('math');
   });

@@ -345,6 +345,24 @@ export async function beginInlineExecution(
 }
 
 /**
+ * An inline run lives inside one request, so one still `running` long after any request could
+ * last lost its worker (a crash or a deploy mid-run): the cron marks it failed so it does not
+ * stay running for ever.
+ */
+export const INLINE_RUN_MAX_MS = 30 * 60 * 1000;
+
+export async function failAbandonedInlineRuns(env: Env, now = Date.now()) {
+  const at = new Date(now).toISOString();
+  const error = JSON.stringify({ code: 'ABANDONED', message: 'The run stopped without finishing (its worker went away)' });
+  return env.DB.prepare(
+    `UPDATE executions SET status = 'failed', error = ?, finished_at = ?, updated_at = ?
+     WHERE mode IS NOT NULL AND status = 'running' AND started_at < ?`,
+  )
+    .bind(error, at, at, new Date(now - INLINE_RUN_MAX_MS).toISOString())
+    .run();
+}
+
+/**
  * Records how an inline run ended, in one batch: the execution row (status, outputs, error,
  * token usage, timings) and a node row per step (agent, input, reply, tokens, duration).
  */

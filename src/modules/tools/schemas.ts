@@ -34,7 +34,13 @@ export const ToolListQuery = PaginationQuery.extend({
 });
 
 export const CategorySchema = z
-  .object({ category: z.string(), count: z.int(), builtin_count: z.int(), custom_count: z.int() })
+  .object({
+    category: z.string(),
+    count: z.int(),
+    builtin_count: z.int(),
+    custom_count: z.int(),
+    plugin_count: z.int().meta({ description: 'Tools of your enabled plugins (OpenAPI and MCP)' }),
+  })
   .openapi('ToolCategory');
 
 const TOOL_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;

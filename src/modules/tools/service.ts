@@ -139,15 +139,22 @@ export async function listTools(env: Env, userId: string, q: Pagination & { cate
 }
 
 export async function listCategories(env: Env, userId: string) {
-  const { results } = await env.DB.prepare('SELECT category, count(*) AS n FROM custom_tools WHERE owner_id = ? GROUP BY category').bind(userId).all<{ category: string; n: number }>();
+  const [{ results }, pluginTools] = await Promise.all([
+    env.DB.prepare('SELECT category, count(*) AS n FROM custom_tools WHERE owner_id = ? GROUP BY category').bind(userId).all<{ category: string; n: number }>(),
+    enabledPluginTools(env, userId),
+  ]);
   const custom = new Map(results.map((r) => [r.category, r.n]));
   const builtin = new Map<string, number>();
   for (const t of builtinTools) builtin.set(t.category, (builtin.get(t.category) ?? 0) + 1);
-  const names = [...new Set([...TOOL_CATEGORIES.filter((c) => builtin.has(c)), ...builtin.keys(), ...[...custom.keys()].sort()])];
+  const plugin = new Map<string, number>();
+  for (const t of pluginTools) plugin.set(t.category, (plugin.get(t.category) ?? 0) + 1);
+  const extra = [...new Set([...custom.keys(), ...plugin.keys()])].sort();
+  const names = [...new Set([...TOOL_CATEGORIES.filter((c) => builtin.has(c)), ...builtin.keys(), ...extra])];
   return names.map((category) => {
     const b = builtin.get(category) ?? 0;
     const c = custom.get(category) ?? 0;
-    return { category, count: b + c, builtin_count: b, custom_count: c };
+    const p = plugin.get(category) ?? 0;
+    return { category, count: b + c + p, builtin_count: b, custom_count: c, plugin_count: p };
   });
 }
 
