@@ -4,7 +4,7 @@
 // medians over several rounds; this machine is shared and noisy, so ratios matter more than
 // absolute numbers.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from 'wrangler';
@@ -126,6 +126,72 @@ export async function measureStartup(bundlePath, rounds = 3) {
     await h.mf.dispose();
   }
   return { platform: median(platform), runtime: median(runtime), floor: median(floor) };
+}
+
+/**
+ * The cost of evaluating the API worker's global scope in workerd: the time from a new runtime to
+ * the first answer of GET /health, minus the same for a stub worker with identical bindings (same
+ * Durable Object classes, D1, R2, queues, services) whose script does nothing. Binding setup,
+ * process start and the request itself cancel out; what remains is compiling and evaluating the
+ * bundle's top level. Median of `rounds` differences, each pair run back to back; `cpu` is the
+ * same difference in CPU time of the workerd process (Linux only, 10 ms ticks; less sensitive to
+ * a loaded machine than wall time, and what Cloudflare's startup limit counts).
+ */
+export async function measureGlobalScope(bundlePath, rounds = 7, { warmUp = true } = {}) {
+  const { durableObjects = {} } = unstable_getMiniflareWorkerOptions('wrangler.toml').workerOptions;
+  const classes = new Set(Object.values(durableObjects).map((d) => (typeof d === 'string' ? d : d.className)));
+  const stubDir = join(dirname(bundlePath), 'stub');
+  mkdirSync(stubDir, { recursive: true });
+  const stubPath = join(stubDir, 'index.js');
+  writeFileSync(
+    stubPath,
+    `import { DurableObject } from 'cloudflare:workers';\n` +
+      [...classes].map((c) => `export class ${c} extends DurableObject {}\n`).join('') +
+      `export default { fetch() { return new Response('ok'); }, queue() {}, scheduled() {} };\n`,
+  );
+  const firstAnswer = async (path) => {
+    const before = new Set(childProcesses());
+    const t = performance.now();
+    const p = await startPlatform(path, { migrate: false, runtime: false });
+    await (await fetch(p.url + '/health')).text();
+    const ms = performance.now() - t;
+    const cpu = childProcesses().filter((pid) => !before.has(pid)).reduce((sum, pid) => sum + cpuMs(pid), 0);
+    await p.mf.dispose();
+    return { ms, cpu };
+  };
+  if (warmUp) await firstAnswer(stubPath); // the first workerd start pays for disk caches
+  const platform = [];
+  const stub = [];
+  const differences = [];
+  const cpuDifferences = [];
+  for (let i = 0; i < rounds; i++) {
+    const a = await firstAnswer(bundlePath);
+    const b = await firstAnswer(stubPath);
+    platform.push(a.ms);
+    stub.push(b.ms);
+    differences.push(a.ms - b.ms);
+    cpuDifferences.push(a.cpu - b.cpu);
+  }
+  return { globalScope: median(differences), cpu: median(cpuDifferences), platform: median(platform), stub: median(stub), rounds };
+}
+
+/** This process's children (Miniflare's workerd), from /proc; none elsewhere. */
+function childProcesses() {
+  try {
+    return readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** User + system CPU time of a process so far, in ms (/proc/<pid>/stat, 100 ticks a second). */
+function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
 }
 
 export function median(xs) {

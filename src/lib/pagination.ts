@@ -2,8 +2,8 @@ import { z } from '@hono/zod-openapi';
 
 /** `?page=&page_size=` (default 20, max 100), shared by every list endpoint. */
 export const PaginationQuery = z.object({
-  page: z.coerce.number().int().min(1).default(1).openapi({ example: 1 }),
-  page_size: z.coerce.number().int().min(1).max(100).default(20).openapi({ example: 20 }),
+  page: z.coerce.number().int().min(1).default(1).meta({ example: 1 }),
+  page_size: z.coerce.number().int().min(1).max(100).default(20).meta({ example: 20 }),
 });
 export type Pagination = z.infer<typeof PaginationQuery>;
 
@@ -11,9 +11,9 @@ export type Pagination = z.infer<typeof PaginationQuery>;
 export function paginatedSchema<T extends z.ZodTypeAny>(item: T, name?: string) {
   const schema = z.object({
     items: z.array(item),
-    total: z.number().int(),
-    page: z.number().int(),
-    page_size: z.number().int(),
+    total: z.int(),
+    page: z.int(),
+    page_size: z.int(),
   });
   return name ? schema.openapi(name) : schema;
 }

@@ -3,8 +3,8 @@ import { z } from '@hono/zod-openapi';
 /** The error body of every non-2xx response. */
 export const ErrorSchema = z
   .object({
-    error: z.string().openapi({ example: 'NOT_FOUND' }),
-    message: z.string().openapi({ example: 'Agent not found' }),
+    error: z.string().meta({ example: 'NOT_FOUND' }),
+    message: z.string().meta({ example: 'Agent not found' }),
   })
   .openapi('Error');
 

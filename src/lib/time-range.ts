@@ -6,9 +6,9 @@ import { validationError } from './errors';
  * monitoring endpoints. Default: the last 7 days.
  */
 export const TimeRangeQuery = z.object({
-  from: z.string().datetime({ offset: true }).optional().openapi({ description: 'Start (inclusive), ISO 8601', example: '2026-01-01T00:00:00Z' }),
-  to: z.string().datetime({ offset: true }).optional().openapi({ description: 'End (exclusive), ISO 8601; default now' }),
-  days: z.coerce.number().int().min(1).max(366).optional().openapi({ description: 'The last N days (ignored when from is given); default 7' }),
+  from: z.string().datetime({ offset: true }).optional().meta({ description: 'Start (inclusive), ISO 8601', example: '2026-01-01T00:00:00Z' }),
+  to: z.string().datetime({ offset: true }).optional().meta({ description: 'End (exclusive), ISO 8601; default now' }),
+  days: z.coerce.number().int().min(1).max(366).optional().meta({ description: 'The last N days (ignored when from is given); default 7' }),
 });
 export type TimeRange = z.infer<typeof TimeRangeQuery>;
 

@@ -4,8 +4,8 @@ import { z } from 'zod';
 export const NODE_ID = /^[A-Za-z_][\w-]{0,63}$/;
 
 export const RetrySchema = z.object({
-  max_retries: z.number().int().min(0).max(10),
-  backoff_ms: z.number().int().min(0).max(60_000).optional(),
+  max_retries: z.int().min(0).max(10),
+  backoff_ms: z.int().min(0).max(60_000).optional(),
   backoff: z.enum(['fixed', 'exponential']).optional(),
 });
 
@@ -14,7 +14,7 @@ export const NodeSchema = z.object({
   type: z.string().min(1).max(64),
   label: z.string().max(200).optional(),
   config: z.record(z.string(), z.unknown()).optional(),
-  timeout_ms: z.number().int().min(1).max(15 * 60_000).optional(),
+  timeout_ms: z.int().min(1).max(15 * 60_000).optional(),
   retry: RetrySchema.optional(),
   error_strategy: z.enum(['fail', 'default_value', 'error_branch']).optional(),
   default_output: z.record(z.string(), z.unknown()).optional(),

@@ -99,7 +99,7 @@ const ModelSchema = z
     provider: z.string().min(1).optional(),
     model_name: z.string().min(1).optional(),
     temperature: z.number().min(0).max(2).optional(),
-    max_tokens: z.number().int().min(1).max(200_000).optional(),
+    max_tokens: z.int().min(1).max(200_000).optional(),
   })
   .optional();
 
@@ -239,7 +239,7 @@ const llm: NodeType<z.infer<typeof LlmConfig>> = {
 
 const AgentConfig = z.object({
   /** An agent the run's principal may execute (the owner's, or shared with them); default: the agent whose run this is. */
-  agent_id: z.string().uuid().optional(),
+  agent_id: z.uuid().optional(),
   prompt: z.string().min(1).max(100_000).default('{{inputs.message}}'),
 });
 const agent: NodeType<z.infer<typeof AgentConfig>> = {
@@ -428,7 +428,7 @@ const HttpConfig = z.object({
   query: z.record(z.string(), z.unknown()).default({}),
   /** A string is sent as is; anything else as JSON. */
   body: z.unknown().optional(),
-  timeout_ms: z.number().int().min(1).max(120_000).default(15_000),
+  timeout_ms: z.int().min(1).max(120_000).default(15_000),
   /** Treat 4xx/5xx answers as a result instead of a node error. */
   allow_error_status: z.boolean().default(false),
 });
@@ -487,7 +487,7 @@ const CodeConfig = z.object({
   code: z.string().min(1).max(100_000),
   /** Values (or references) passed as `args`. */
   inputs: z.record(z.string(), z.unknown()).default({}),
-  timeout_ms: z.number().int().min(10).max(30_000).default(5000),
+  timeout_ms: z.int().min(10).max(30_000).default(5000),
   /** Let the code call fetch() (through the SSRF guard). */
   allow_network: z.boolean().default(false),
 });
@@ -594,8 +594,8 @@ const IterationConfig = z.object({
   /** A reference to a list (`{{search.items}}`) or a literal list. */
   items: z.unknown(),
   body: BodySchema,
-  concurrency: z.number().int().min(1).max(20).default(1),
-  max_items: z.number().int().min(1).max(1000).default(100),
+  concurrency: z.int().min(1).max(20).default(1),
+  max_items: z.int().min(1).max(1000).default(100),
 });
 const iteration: NodeType<z.infer<typeof IterationConfig>> = {
   type: 'iteration',
@@ -638,7 +638,7 @@ const LoopConfig = z.object({
   body: BodySchema,
   /** Checked after each pass over `state.<name>` and `iteration` (1 after the first pass). */
   until: ConditionGroupSchema.optional(),
-  max_iterations: z.number().int().min(1).max(1000).default(10),
+  max_iterations: z.int().min(1).max(1000).default(10),
   /** The state before the first pass; each pass's end outputs are merged into it. */
   initial: z.record(z.string(), z.unknown()).default({}),
 });
@@ -669,9 +669,9 @@ const ApprovalConfig = z.object({
   title: z.string().min(1).max(200).default('Approval required'),
   description: z.string().max(10_000).default(''),
   /** The user who decides (the owner may always decide). */
-  approver_id: z.string().uuid().optional(),
+  approver_id: z.uuid().optional(),
   /** Without a decision by then the run takes the `timeout` port. */
-  timeout_seconds: z.number().int().min(1).max(30 * 86400).optional(),
+  timeout_seconds: z.int().min(1).max(30 * 86400).optional(),
 });
 const humanApproval: NodeType<z.infer<typeof ApprovalConfig>> = {
   type: 'human_approval',
@@ -734,7 +734,7 @@ const subWorkflow: NodeType<z.infer<typeof SubWorkflowConfig>> = {
 
 /** Delays of at least this long suspend a durable run (an alarm wakes it); shorter ones sleep. */
 export const DURABLE_DELAY_MS = 5000;
-const DelayConfig = z.object({ duration_ms: z.number().int().min(0).max(7 * 86400_000) });
+const DelayConfig = z.object({ duration_ms: z.int().min(0).max(7 * 86400_000) });
 const delay: NodeType<z.infer<typeof DelayConfig>> = {
   type: 'delay',
   description: 'Waits; long waits cost nothing (the run sleeps until an alarm).',

@@ -7,14 +7,14 @@ export const ScheduleSchema = z
     id: z.string(),
     owner_id: z.string(),
     agent_id: z.string(),
-    cron: z.string().openapi({ example: '0 9 * * 1-5' }),
-    timezone: z.string().openapi({ example: 'Asia/Shanghai' }),
+    cron: z.string().meta({ example: '0 9 * * 1-5' }),
+    timezone: z.string().meta({ example: 'Asia/Shanghai' }),
     input: z.string(),
     enabled: z.boolean(),
-    next_run_at: z.string().nullable().openapi({ description: 'The next occurrence (UTC, ISO 8601); null while disabled' }),
+    next_run_at: z.string().nullable().meta({ description: 'The next occurrence (UTC, ISO 8601); null while disabled' }),
     last_run_at: z.string().nullable(),
     last_execution_id: z.string().nullable(),
-    last_status: z.string().nullable().openapi({ description: "The last run's execution status (pending, running, succeeded, failed, ...)" }),
+    last_status: z.string().nullable().meta({ description: "The last run's execution status (pending, running, succeeded, failed, ...)" }),
     created_at: z.string(),
     updated_at: z.string(),
   })
@@ -29,7 +29,7 @@ const cron = z
     const problem = cronProblem(v);
     if (problem) ctx.addIssue({ code: 'custom', message: `Invalid cron expression: ${problem}` });
   })
-  .openapi({ description: '5 fields: minute hour day-of-month month day-of-week (ranges, steps, lists)', example: '0 9 * * 1-5' });
+  .meta({ description: '5 fields: minute hour day-of-month month day-of-week (ranges, steps, lists)', example: '0 9 * * 1-5' });
 
 const timezone = z
   .string()
@@ -37,13 +37,13 @@ const timezone = z
   .min(1)
   .max(64)
   .refine(isValidTimezone, { message: 'Unknown timezone (use an IANA name such as Asia/Shanghai or UTC)' })
-  .openapi({ example: 'Asia/Shanghai' });
+  .meta({ example: 'Asia/Shanghai' });
 
 const fields = {
   agent_id: z.string().min(1).max(64),
   cron,
   timezone,
-  input: z.string().min(1).max(20_000).openapi({ description: 'The message the agent receives on each run' }),
+  input: z.string().min(1).max(20_000).meta({ description: 'The message the agent receives on each run' }),
   enabled: z.boolean(),
 };
 
@@ -65,7 +65,7 @@ const boolQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 export const ScheduleListQuery = PaginationQuery.extend({
   agent_id: z.string().max(64).optional(),
-  enabled: boolQuery.optional().openapi({ type: 'string', enum: ['true', 'false'] }),
+  enabled: boolQuery.optional().meta({ type: 'string', enum: ['true', 'false'] }),
 });
 
 export const TriggerResultSchema = z

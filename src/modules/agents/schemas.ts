@@ -10,8 +10,8 @@ export const AgentModelConfigSchema = z
     provider: z.enum(MODEL_PROVIDERS).optional(),
     model_name: z.string().trim().min(1).max(200).optional(),
     temperature: z.number().min(0).max(2).optional(),
-    max_tokens: z.number().int().min(1).max(1_000_000).optional(),
-    model_config_id: z.string().uuid().optional().openapi({ description: 'A stored model config (its base URL and key are used)' }),
+    max_tokens: z.int().min(1).max(1_000_000).optional(),
+    model_config_id: z.uuid().optional().meta({ description: 'A stored model config (its base URL and key are used)' }),
   })
   .openapi('AgentModelConfig', {
     description: 'Which model the agent uses; empty or absent: the owner’s default model config, else the system default',
@@ -54,21 +54,21 @@ const ToolRefs = z
   .array(z.string().trim().min(1).max(200))
   .max(100)
   .refine((refs) => new Set(refs).size === refs.length, 'tools must not repeat')
-  .openapi({ description: 'Builtin tool names or custom tool ids' });
+  .meta({ description: 'Builtin tool names or custom tool ids' });
 
 const fields = {
   name: z.string().trim().min(1).max(100),
   description: z.string().max(2000),
   system_prompt: z.string().max(100_000),
   model_config: AgentModelConfigSchema.nullable(),
-  iteration_limit: z.number().int().min(1).max(100),
+  iteration_limit: z.int().min(1).max(100),
   include_tools: ToolRefs,
   workflow_config: WorkflowConfigSchema.nullable(),
 };
 
 export const CreateAgentBody = z
   .object({
-    name: fields.name.openapi({ example: '智能体名称' }),
+    name: fields.name.meta({ example: '智能体名称' }),
     description: fields.description.default(''),
     system_prompt: fields.system_prompt.default(''),
     model_config: fields.model_config.optional(),
@@ -93,17 +93,17 @@ export const UpdateAgentBody = z
 
 export const AgentSchema = z
   .object({
-    id: z.string().uuid(),
+    id: z.uuid(),
     owner_id: z.string(),
     name: z.string(),
     description: z.string(),
     system_prompt: z.string(),
     model_config: AgentModelConfigSchema.nullable(),
-    iteration_limit: z.number().int(),
+    iteration_limit: z.int(),
     include_tools: z.array(z.string()),
     workflow_config: z.record(z.string(), z.unknown()).nullable(),
     status: z.enum(AGENT_STATUSES),
-    version: z.number().int(),
+    version: z.int(),
     is_main_agent: z.boolean(),
     sub_agent_ids: z.array(z.string()),
     created_at: z.string(),
@@ -112,14 +112,14 @@ export const AgentSchema = z
   .openapi('Agent');
 
 export const AgentListQuery = PaginationQuery.extend({
-  search: z.string().trim().max(200).optional().openapi({ description: 'Matches name and description' }),
+  search: z.string().trim().max(200).optional().meta({ description: 'Matches name and description' }),
   status: z.enum(AGENT_STATUSES).optional(),
 });
 
 export const CreateMainAgentBody = z
   .object({
     sub_agent_ids: z
-      .array(z.string().uuid())
+      .array(z.uuid())
       .min(1)
       .max(20)
       .refine((ids) => new Set(ids).size === ids.length, 'sub-agents must not repeat'),
@@ -133,7 +133,7 @@ export const AGENT_EXPORT_VERSION = 1;
 export const AgentExportSchema = z
   .object({
     format: z.literal(AGENT_EXPORT_FORMAT),
-    format_version: z.literal(AGENT_EXPORT_VERSION).openapi({ description: 'Bumped when the document changes incompatibly' }),
+    format_version: z.literal(AGENT_EXPORT_VERSION).meta({ description: 'Bumped when the document changes incompatibly' }),
     exported_at: z.string().optional(),
     agent: z.object({
       name: fields.name,
@@ -151,7 +151,7 @@ export const ChatMessageSchema = z
   .object({
     id: z.string(),
     session_id: z.string(),
-    seq: z.number().int(),
+    seq: z.int(),
     role: z.enum(['system', 'user', 'assistant', 'tool']),
     content: z.string().nullable(),
     tool_calls: z.array(z.object({ id: z.string(), name: z.string(), arguments: z.string() })).nullable(),

@@ -27,7 +27,7 @@ export const AlertRuleSchema = z
     metric: z.enum(ALERT_METRICS),
     comparator: z.enum(COMPARATORS),
     threshold: z.number(),
-    window_minutes: z.number().int(),
+    window_minutes: z.int(),
     agent_id: z.string().nullable(),
     enabled: z.boolean(),
     webhook_url: z.string().nullable(),
@@ -44,13 +44,13 @@ const fields = {
   name: z.string().trim().min(1).max(100),
   description: z.string().trim().max(1000),
   metric: z.enum(ALERT_METRICS),
-  comparator: z.enum(COMPARATORS).openapi({ description: 'gt: fires when value > threshold; gte, lt, lte likewise' }),
+  comparator: z.enum(COMPARATORS).meta({ description: 'gt: fires when value > threshold; gte, lt, lte likewise' }),
   threshold: z.number().finite(),
-  window_minutes: z.number().int().min(1).max(1440),
-  agent_id: z.string().uuid().nullable().openapi({ description: 'Only for token_usage, failed_executions, model_error_rate' }),
+  window_minutes: z.int().min(1).max(1440),
+  agent_id: z.uuid().nullable().meta({ description: 'Only for token_usage, failed_executions, model_error_rate' }),
   enabled: z.boolean(),
-  webhook_url: z.string().url().max(2000).nullable().openapi({ description: 'POSTed when the rule fires and resolves (through the SSRF guard)' }),
-  webhook_format: z.enum(['json', 'feishu']).openapi({ description: 'json: the alert as JSON; feishu: a Feishu/Lark bot text message' }),
+  webhook_url: z.url().max(2000).nullable().meta({ description: 'POSTed when the rule fires and resolves (through the SSRF guard)' }),
+  webhook_format: z.enum(['json', 'feishu']).meta({ description: 'json: the alert as JSON; feishu: a Feishu/Lark bot text message' }),
 };
 
 export const CreateAlertRuleBody = z
@@ -105,7 +105,7 @@ export const AlertListQuery = PaginationQuery.extend({
 export const EvaluationSchema = z
   .object({
     rule: AlertRuleSchema,
-    value: z.number().nullable().openapi({ description: 'null: no data in the window (never fires)' }),
+    value: z.number().nullable().meta({ description: 'null: no data in the window (never fires)' }),
     breached: z.boolean(),
     transition: z.enum(['fired', 'resolved', 'none']),
     alert: AlertSchema.nullable(),

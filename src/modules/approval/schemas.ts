@@ -3,7 +3,7 @@ import { PaginationQuery } from '../../lib/pagination';
 
 export const ApprovalSchema = z
   .object({
-    id: z.string().uuid(),
+    id: z.uuid(),
     execution_id: z.string(),
     node_id: z.string(),
     owner_id: z.string(),
@@ -33,7 +33,7 @@ export const DecideBody = z
     decision: z.enum(['approve', 'reject']),
     comment: z.string().max(5000).optional(),
     /** Wait up to this long for the resumed run to come to rest. */
-    wait_ms: z.number().int().min(0).max(60_000).default(5_000),
+    wait_ms: z.int().min(0).max(60_000).default(5_000),
   })
   .openapi('DecideApprovalRequest');
 

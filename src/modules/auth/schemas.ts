@@ -2,8 +2,8 @@ import { z } from '@hono/zod-openapi';
 
 export const UserSchema = z
   .object({
-    id: z.string().uuid(),
-    email: z.string().email(),
+    id: z.uuid(),
+    email: z.email(),
     nickname: z.string(),
     role: z.enum(['admin', 'user']),
     status: z.enum(['active', 'disabled']),
@@ -21,7 +21,7 @@ export const RegisterBody = z
 
 export const LoginBody = z
   .object({
-    username: z.string().trim().min(1).max(254).openapi({ description: 'The registered email' }),
+    username: z.string().trim().min(1).max(254).meta({ description: 'The registered email' }),
     password: z.string().min(1).max(256),
   })
   .openapi('LoginRequest');

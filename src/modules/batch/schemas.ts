@@ -34,20 +34,20 @@ const ITEM_STATUS_DESCRIPTION =
   "The execution's status (pending, running, ...) when it started; otherwise not_found, forbidden (read-only access) or invalid (inputs or graph rejected)";
 
 export const ExecuteResultItem = z.object({
-  index: z.number().int(),
+  index: z.int(),
   type: z.enum(EXECUTE_TYPES),
   id: z.string(),
   execution_id: z.string().nullable(),
-  status: z.string().openapi({ description: ITEM_STATUS_DESCRIPTION }),
+  status: z.string().meta({ description: ITEM_STATUS_DESCRIPTION }),
   error: z.string().optional(),
 });
 
 export const ExecuteResult = z
   .object({
     batch_id: z.string(),
-    total: z.number().int(),
-    started: z.number().int(),
-    failed: z.number().int(),
+    total: z.int(),
+    started: z.int(),
+    failed: z.int(),
     items: z.array(ExecuteResultItem),
   })
   .openapi('BatchExecuteResult');
@@ -63,16 +63,16 @@ export const BUNDLE_FORMAT = 'tiangong.bundle' as const;
 export const ExportBundle = z
   .object({
     format: z.literal(BUNDLE_FORMAT),
-    format_version: z.number().int(),
+    format_version: z.int(),
     exported_at: z.string(),
     resources: z.array(
       z.object({
         type: z.enum(RESOURCE_TYPES),
         id: z.string(),
-        document: z.record(z.string(), z.unknown()).openapi({ description: "The module's own export document (secrets never included)" }),
+        document: z.record(z.string(), z.unknown()).meta({ description: "The module's own export document (secrets never included)" }),
       }),
     ),
-    errors: z.array(z.object({ index: z.number().int(), type: z.enum(RESOURCE_TYPES), id: z.string(), error: z.enum(['not_found']) })),
+    errors: z.array(z.object({ index: z.int(), type: z.enum(RESOURCE_TYPES), id: z.string(), error: z.enum(['not_found']) })),
   })
   .openapi('BatchExportBundle');
 
@@ -87,10 +87,10 @@ export const DeleteBody = z
 export const DeleteResult = z
   .object({
     atomic: z.boolean(),
-    deleted: z.number().int(),
+    deleted: z.int(),
     items: z.array(
       z.object({
-        index: z.number().int(),
+        index: z.int(),
         type: z.enum(RESOURCE_TYPES),
         id: z.string(),
         result: z.enum(['deleted', 'not_found', 'forbidden', 'invalid', 'error']),

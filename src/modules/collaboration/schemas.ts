@@ -6,7 +6,7 @@ export const RoomParams = z.object({
   resource_id: z.string().min(1).openapi({ param: { name: 'resource_id', in: 'path' } }),
 });
 
-export const SocketQuery = z.object({ token: z.string().optional().openapi({ description: 'The access token (browsers cannot set headers on sockets)' }) });
+export const SocketQuery = z.object({ token: z.string().optional().meta({ description: 'The access token (browsers cannot set headers on sockets)' }) });
 
 export const MemberSchema = z
   .object({
@@ -24,7 +24,7 @@ export const OnlineUsersSchema = z
   .object({
     resource_type: z.enum(COLLAB_TYPES),
     resource_id: z.string(),
-    count: z.number().int(),
+    count: z.int(),
     users: z.array(MemberSchema),
   })
   .openapi('CollaborationOnlineUsers');

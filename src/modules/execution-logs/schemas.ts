@@ -7,7 +7,7 @@ export const LogEntrySchema = z
   .object({
     id: z.string(),
     execution_id: z.string(),
-    seq: z.number().int(),
+    seq: z.int(),
     node_id: z.string().nullable(),
     level: LogLevel,
     message: z.string(),
@@ -29,20 +29,20 @@ export const ExecutionLogSchema = z
   .object({ execution_id: z.string(), status: z.string(), items: z.array(LogEntrySchema) })
   .openapi('ExecutionFullLog');
 
-const NodeTiming = z.object({ node_id: z.string(), node_type: z.string(), status: z.string(), duration_ms: z.number().int(), share: z.number() });
+const NodeTiming = z.object({ node_id: z.string(), node_type: z.string(), status: z.string(), duration_ms: z.int(), share: z.number() });
 
 export const PerformanceSchema = z
   .object({
     execution_id: z.string(),
     status: z.string(),
-    total_duration_ms: z.number().int().nullable(),
-    node_count: z.number().int(),
-    nodes_duration_ms: z.number().int(),
+    total_duration_ms: z.int().nullable(),
+    node_count: z.int(),
+    nodes_duration_ms: z.int(),
     nodes: z.array(NodeTiming),
     slowest: z.array(NodeTiming),
-    critical_path: z.object({ node_ids: z.array(z.string()), duration_ms: z.number().int() }),
+    critical_path: z.object({ node_ids: z.array(z.string()), duration_ms: z.int() }),
     /** Run time not spent inside nodes on the critical path (scheduling, persistence). */
-    overhead_ms: z.number().int().nullable(),
+    overhead_ms: z.int().nullable(),
   })
   .openapi('ExecutionPerformance');
 
@@ -61,7 +61,7 @@ export type CallNode = {
 // Not declared recursively: the OpenAPI generator cannot walk a lazy self-reference.
 const CallNodeSchema = z
   .object({
-    type: z.string().openapi({ description: 'execution, node, llm, tool, http or workflow' }),
+    type: z.string().meta({ description: 'execution, node, llm, tool, http or workflow' }),
     id: z.string(),
     name: z.string(),
     status: z.string(),
@@ -69,7 +69,7 @@ const CallNodeSchema = z
     started_at: z.string().nullable().optional(),
     usage: z.unknown().optional(),
     error: z.string().nullable().optional(),
-    children: z.array(z.record(z.string(), z.unknown())).openapi({ description: 'Nested call nodes of this same shape' }),
+    children: z.array(z.record(z.string(), z.unknown())).meta({ description: 'Nested call nodes of this same shape' }),
   })
   .openapi('CallNode');
 
@@ -83,10 +83,10 @@ export const WindowQuery = z.object({
 
 export const ErrorSummarySchema = z
   .object({
-    failed_executions: z.number().int(),
-    failed_nodes: z.number().int(),
-    by_code: z.array(z.object({ code: z.string(), count: z.number().int(), last_seen: z.string().nullable(), sample_message: z.string() })),
-    by_node_type: z.array(z.object({ node_type: z.string(), count: z.number().int() })),
+    failed_executions: z.int(),
+    failed_nodes: z.int(),
+    by_code: z.array(z.object({ code: z.string(), count: z.int(), last_seen: z.string().nullable(), sample_message: z.string() })),
+    by_node_type: z.array(z.object({ node_type: z.string(), count: z.int() })),
     recent: z.array(
       z.object({ execution_id: z.string(), node_id: z.string(), node_type: z.string(), code: z.string(), message: z.string(), finished_at: z.string().nullable() }),
     ),
@@ -95,13 +95,13 @@ export const ErrorSummarySchema = z
 
 export const StatsSchema = z
   .object({
-    executions: z.object({ total: z.number().int(), by_status: z.record(z.string(), z.number().int()) }),
+    executions: z.object({ total: z.int(), by_status: z.record(z.string(), z.int()) }),
     avg_duration_ms: z.number().nullable(),
     success_rate: z.number().nullable(),
-    total_tokens: z.number().int(),
-    logs: z.object({ total: z.number().int(), by_level: z.record(z.string(), z.number().int()) }),
+    total_tokens: z.int(),
+    logs: z.object({ total: z.int(), by_level: z.record(z.string(), z.int()) }),
     node_types: z.array(
-      z.object({ node_type: z.string(), runs: z.number().int(), failures: z.number().int(), avg_duration_ms: z.number().nullable() }),
+      z.object({ node_type: z.string(), runs: z.int(), failures: z.int(), avg_duration_ms: z.number().nullable() }),
     ),
   })
   .openapi('ExecutionLogStats');
@@ -111,7 +111,7 @@ export const DeleteQuery = z.object({
   older_than_days: z.coerce.number().int().min(0).max(3650),
 });
 
-export const DeletedSchema = z.object({ deleted: z.number().int() }).openapi('DeletedLogs');
+export const DeletedSchema = z.object({ deleted: z.int() }).openapi('DeletedLogs');
 
 export const LogIdParam = z.object({ log_id: z.string().min(1).openapi({ param: { name: 'log_id', in: 'path' } }) });
 export const ExecIdParam = z.object({ execution_id: z.string().min(1).openapi({ param: { name: 'execution_id', in: 'path' } }) });

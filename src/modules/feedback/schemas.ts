@@ -6,10 +6,10 @@ const Tag = z.string().trim().min(1).max(50);
 
 export const CreateFeedbackBody = z
   .object({
-    target_type: z.enum(['message', 'execution']).openapi({ description: 'An assistant chat message, or a workflow/agent execution' }),
+    target_type: z.enum(['message', 'execution']).meta({ description: 'An assistant chat message, or a workflow/agent execution' }),
     target_id: z.string().min(1).max(200),
     thumb: z.enum(['up', 'down']).optional(),
-    rating: z.number().int().min(1).max(5).optional(),
+    rating: z.int().min(1).max(5).optional(),
     comment: z.string().trim().max(4000).default(''),
     tags: z
       .array(Tag)
@@ -30,7 +30,7 @@ export const FeedbackSchema = z
     agent_id: z.string().nullable(),
     session_id: z.string().nullable(),
     thumb: z.enum(['up', 'down']).nullable(),
-    rating: z.number().int().nullable(),
+    rating: z.int().nullable(),
     sentiment: z.enum(['positive', 'neutral', 'negative']),
     comment: z.string(),
     tags: z.array(z.string()),
@@ -42,14 +42,14 @@ export const FeedbackSchema = z
 export const AnalysisQuery = TimeRangeQuery.extend({ agent_id: z.string().min(1).optional() });
 
 const Counts = {
-  total: z.number().int(),
-  positive: z.number().int(),
-  neutral: z.number().int(),
-  negative: z.number().int(),
-  satisfaction: z.number().nullable().openapi({ description: 'positive / (positive + negative); null without either' }),
+  total: z.int(),
+  positive: z.int(),
+  neutral: z.int(),
+  negative: z.int(),
+  satisfaction: z.number().nullable().meta({ description: 'positive / (positive + negative); null without either' }),
   average_rating: z.number().nullable(),
 };
-const TagCount = z.object({ tag: z.string(), count: z.number().int(), negative: z.number().int() });
+const TagCount = z.object({ tag: z.string(), count: z.int(), negative: z.int() });
 
 export const AnalysisSchema = z
   .object({
@@ -66,7 +66,7 @@ export const AnalysisSchema = z
 export const NegativeSamplesQuery = PaginationQuery.extend(TimeRangeQuery.shape).extend({
   agent_id: z.string().min(1).optional(),
   tag: Tag.optional(),
-  format: z.enum(['json', 'jsonl']).default('json').openapi({ description: 'jsonl: every matching sample (up to 5000) as a downloadable JSON Lines file' }),
+  format: z.enum(['json', 'jsonl']).default('json').meta({ description: 'jsonl: every matching sample (up to 5000) as a downloadable JSON Lines file' }),
 });
 
 export const NegativeSampleSchema = z
@@ -76,12 +76,12 @@ export const NegativeSampleSchema = z
     target_type: z.enum(['message', 'execution']),
     target_id: z.string(),
     thumb: z.enum(['up', 'down']).nullable(),
-    rating: z.number().int().nullable(),
+    rating: z.int().nullable(),
     comment: z.string(),
     tags: z.array(z.string()),
-    input: z.string().nullable().openapi({ description: 'The question / run input' }),
-    output: z.string().nullable().openapi({ description: 'The rated answer / run output' }),
-    context: z.array(z.object({ role: z.string(), content: z.string().nullable() })).openapi({ description: 'The conversation before the answer' }),
+    input: z.string().nullable().meta({ description: 'The question / run input' }),
+    output: z.string().nullable().meta({ description: 'The rated answer / run output' }),
+    context: z.array(z.object({ role: z.string(), content: z.string().nullable() })).meta({ description: 'The conversation before the answer' }),
     created_at: z.string(),
   })
   .openapi('NegativeSample');

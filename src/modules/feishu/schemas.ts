@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 
-const OpenId = z.string().min(1).max(100).openapi({ example: 'ou_7d8a6e6df7621556ce0d21922b676706ccs' });
+const OpenId = z.string().min(1).max(100).meta({ example: 'ou_7d8a6e6df7621556ce0d21922b676706ccs' });
 
 export const EventBody = z
   .record(z.string(), z.unknown())
@@ -12,7 +12,7 @@ export const BindingSchema = z
   .object({
     open_id: z.string(),
     user_id: z.string(),
-    agent_id: z.string().nullable().openapi({ description: 'The agent the Feishu user talks to; null: the default agent' }),
+    agent_id: z.string().nullable().meta({ description: 'The agent the Feishu user talks to; null: the default agent' }),
     name: z.string().nullable(),
     created_at: z.string(),
     updated_at: z.string(),
@@ -22,13 +22,13 @@ export const BindingSchema = z
 export const BindBody = z
   .object({
     open_id: OpenId,
-    code: z.string().min(4).max(32).openapi({ description: 'The one-time code the bot showed in Feishu', example: 'K7Q2M9' }),
-    agent_id: z.string().uuid().nullable().optional().openapi({ description: 'One of your agents to talk to (default: the default agent)' }),
+    code: z.string().min(4).max(32).meta({ description: 'The one-time code the bot showed in Feishu', example: 'K7Q2M9' }),
+    agent_id: z.uuid().nullable().optional().meta({ description: 'One of your agents to talk to (default: the default agent)' }),
   })
   .openapi('FeishuBindRequest');
 
 export const UnbindBody = z
-  .object({ open_id: OpenId.optional().openapi({ description: 'Admins: whose binding to remove; others always remove their own' }) })
+  .object({ open_id: OpenId.optional().meta({ description: 'Admins: whose binding to remove; others always remove their own' }) })
   .openapi('FeishuUnbindRequest');
 
 export const LookupBody = z.object({ open_id: OpenId }).openapi('FeishuLookupRequest');
@@ -39,16 +39,16 @@ export const LookupSchema = z
 
 export const StatusSchema = z
   .object({
-    configured: z.boolean().openapi({ description: 'App id and secret are set' }),
+    configured: z.boolean().meta({ description: 'App id and secret are set' }),
     verification_token_set: z.boolean(),
     encrypt_key_set: z.boolean(),
     api_base: z.string(),
-    token_ok: z.boolean().openapi({ description: 'A tenant_access_token could be obtained' }),
+    token_ok: z.boolean().meta({ description: 'A tenant_access_token could be obtained' }),
     token_error: z.string().nullable(),
     default_agent_id: z.string().nullable(),
-    bindings: z.number().int(),
-    pending_requests: z.number().int(),
-    events_last_24h: z.number().int(),
+    bindings: z.int(),
+    pending_requests: z.int(),
+    events_last_24h: z.int(),
   })
   .openapi('FeishuStatus');
 
@@ -68,10 +68,10 @@ export const BindingRequestSchema = z
 
 export const BindPendingBody = z
   .object({
-    request_id: z.string().uuid(),
+    request_id: z.uuid(),
     approve: z.boolean().default(true),
-    user_id: z.string().uuid().optional().openapi({ description: 'The platform user to bind to (required when approving)' }),
-    agent_id: z.string().uuid().nullable().optional(),
+    user_id: z.uuid().optional().meta({ description: 'The platform user to bind to (required when approving)' }),
+    agent_id: z.uuid().nullable().optional(),
   })
   .openapi('FeishuBindPendingRequest');
 
@@ -83,7 +83,7 @@ export const DefaultAgentSchema = z
   .object({ agent_id: z.string().nullable(), agent_name: z.string().nullable() })
   .openapi('FeishuDefaultAgent');
 
-export const DefaultAgentBody = z.object({ agent_id: z.string().uuid().nullable() }).openapi('FeishuDefaultAgentRequest');
+export const DefaultAgentBody = z.object({ agent_id: z.uuid().nullable() }).openapi('FeishuDefaultAgentRequest');
 
 export type Binding = z.infer<typeof BindingSchema>;
 export type BindingRequest = z.infer<typeof BindingRequestSchema>;

@@ -8,7 +8,7 @@ export const GOAL_PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
 
 export const GoalSchema = z
   .object({
-    id: z.string().uuid(),
+    id: z.uuid(),
     owner_id: z.string(),
     title: z.string(),
     description: z.string(),
@@ -16,10 +16,10 @@ export const GoalSchema = z
     deadline: z.string().nullable(),
     agent_ids: z.array(z.string()),
     status: z.enum(GOAL_STATUSES),
-    auto_execute: z.boolean().openapi({ description: 'Set by execute-async: finished tasks enqueue the tasks they unblock' }),
-    progress: z.number().openapi({ description: 'Percentage of completed tasks', example: 50 }),
-    task_count: z.number().int(),
-    completed_task_count: z.number().int(),
+    auto_execute: z.boolean().meta({ description: 'Set by execute-async: finished tasks enqueue the tasks they unblock' }),
+    progress: z.number().meta({ description: 'Percentage of completed tasks', example: 50 }),
+    task_count: z.int(),
+    completed_task_count: z.int(),
     result: z.string().nullable(),
     error: z.string().nullable(),
     started_at: z.string().nullable(),
@@ -30,23 +30,23 @@ export const GoalSchema = z
   .openapi('Goal');
 
 const AgentIds = z
-  .array(z.string().uuid())
+  .array(z.uuid())
   .max(20)
   .refine((ids) => new Set(ids).size === ids.length, 'agent ids must not repeat')
-  .openapi({ description: 'Your agents that may work on the goal' });
+  .meta({ description: 'Your agents that may work on the goal' });
 
 const fields = {
   title: z.string().trim().min(1).max(200),
   description: z.string().max(50_000),
   priority: z.enum(GOAL_PRIORITIES),
-  deadline: z.string().datetime({ offset: true }).nullable().openapi({ example: '2026-12-31T00:00:00Z' }),
+  deadline: z.string().datetime({ offset: true }).nullable().meta({ example: '2026-12-31T00:00:00Z' }),
   agent_ids: AgentIds,
 };
 
 export const CreateGoalBody = z
   .object({
-    title: fields.title.openapi({ example: '写一份市场调研报告' }),
-    description: fields.description.default('').openapi({ description: 'With the mock model, each non-empty line becomes one task when decomposed' }),
+    title: fields.title.meta({ example: '写一份市场调研报告' }),
+    description: fields.description.default('').meta({ description: 'With the mock model, each non-empty line becomes one task when decomposed' }),
     priority: fields.priority.default('medium'),
     deadline: fields.deadline.optional(),
     agent_ids: fields.agent_ids.default([]),
@@ -60,23 +60,23 @@ export const UpdateGoalBody = z
     priority: fields.priority.optional(),
     deadline: fields.deadline.optional(),
     agent_ids: fields.agent_ids.optional(),
-    status: z.literal('cancelled').optional().openapi({ description: 'Cancel the goal (other status changes have their own endpoints)' }),
+    status: z.literal('cancelled').optional().meta({ description: 'Cancel the goal (other status changes have their own endpoints)' }),
   })
   .openapi('UpdateGoalRequest');
 
 export const GoalListQuery = PaginationQuery.extend({
-  search: z.string().trim().max(200).optional().openapi({ description: 'Matches title and description' }),
+  search: z.string().trim().max(200).optional().meta({ description: 'Matches title and description' }),
   status: z.enum(GOAL_STATUSES).optional(),
   priority: z.enum(GOAL_PRIORITIES).optional(),
 });
 
 export const ReplanBody = z
-  .object({ instructions: z.string().max(10_000).optional().openapi({ description: 'What to change (passed to the model)' }) })
+  .object({ instructions: z.string().max(10_000).optional().meta({ description: 'What to change (passed to the model)' }) })
   .openapi('ReplanRequest');
 
 export const InteractBody = z.object({ message: z.string().trim().min(1).max(20_000) }).openapi('GoalInteractRequest');
 
-export const UsageSchema = z.object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int(), total_tokens: z.number().int() }).openapi('TokenUsage');
+export const UsageSchema = z.object({ prompt_tokens: z.int(), completion_tokens: z.int(), total_tokens: z.int() }).openapi('TokenUsage');
 
 export const InteractResponse = z
   .object({ goal_id: z.string(), reply: z.string(), token_usage: UsageSchema })
@@ -85,13 +85,13 @@ export const InteractResponse = z
 export const PlanResponse = z
   .object({
     goal: GoalSchema,
-    tasks: z.array(TaskSchema).openapi({ description: 'All tasks of the goal in plan order' }),
-    replaced: z.number().int().openapi({ description: 'How many tasks the new plan replaced' }),
+    tasks: z.array(TaskSchema).meta({ description: 'All tasks of the goal in plan order' }),
+    replaced: z.int().meta({ description: 'How many tasks the new plan replaced' }),
   })
   .openapi('GoalPlan');
 
 export const ExecuteAsyncResponse = z
-  .object({ goal: GoalSchema, enqueued: z.number().int().openapi({ description: 'Ready tasks put on the queue now' }) })
+  .object({ goal: GoalSchema, enqueued: z.int().meta({ description: 'Ready tasks put on the queue now' }) })
   .openapi('GoalExecution');
 
 export type TaskNode = z.infer<typeof TaskSchema> & { children: TaskNode[] };
@@ -107,8 +107,8 @@ export const TaskTreeSchema = z
     goal_id: z.string(),
     status: z.enum(GOAL_STATUSES),
     progress: z.number(),
-    counts: z.record(z.string(), z.number().int()).openapi({ description: 'Tasks per status' }),
-    tasks: z.array(TaskNodeSchema).openapi({ description: 'Root tasks, each with its children' }),
+    counts: z.record(z.string(), z.int()).meta({ description: 'Tasks per status' }),
+    tasks: z.array(TaskNodeSchema).meta({ description: 'Root tasks, each with its children' }),
   })
   .openapi('TaskTree');
 

@@ -9,7 +9,7 @@ const HealthSchema = z
   .object({
     status: z.literal('ok'),
     version: z.string(),
-    builtin_tools: z.object({ count: z.number().int(), ready: z.boolean() }),
+    builtin_tools: z.object({ count: z.int(), ready: z.boolean() }),
   })
   .openapi('Health');
 

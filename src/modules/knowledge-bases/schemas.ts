@@ -6,17 +6,17 @@ export const DOCUMENT_STATUSES = ['pending', 'processing', 'ready', 'failed'] as
 
 const ChunkingSchema = z
   .object({
-    strategy: z.enum(CHUNK_STRATEGIES).openapi({ description: 'fixed size, paragraph, Markdown headings, or sentence (Chinese punctuation aware)' }),
-    chunk_size: z.number().int().min(10).max(4000).openapi({ description: 'Largest chunk, in characters' }),
-    chunk_overlap: z.number().int().min(0).max(2000).openapi({ description: 'Characters shared by consecutive chunks' }),
+    strategy: z.enum(CHUNK_STRATEGIES).meta({ description: 'fixed size, paragraph, Markdown headings, or sentence (Chinese punctuation aware)' }),
+    chunk_size: z.int().min(10).max(4000).meta({ description: 'Largest chunk, in characters' }),
+    chunk_overlap: z.int().min(0).max(2000).meta({ description: 'Characters shared by consecutive chunks' }),
   })
   .openapi('ChunkingSettings');
 
 const RetrievalSchema = z
   .object({
     mode: z.enum(RETRIEVAL_MODES),
-    top_k: z.number().int().min(1).max(50),
-    score_threshold: z.number().min(0).openapi({
+    top_k: z.int().min(1).max(50),
+    score_threshold: z.number().min(0).meta({
       description: 'Results scoring below are dropped (semantic: cosine; full-text: BM25; hybrid: normalised RRF in (0, 1])',
     }),
   })
@@ -26,7 +26,7 @@ const EmbeddingSchema = z
   .object({
     provider: z.enum(['local', 'workers-ai', 'openai']),
     model: z.string(),
-    dimensions: z.number().int(),
+    dimensions: z.int(),
     base_url: z.string().nullable(),
     has_api_key: z.boolean(),
   })
@@ -34,17 +34,17 @@ const EmbeddingSchema = z
 
 export const KnowledgeBaseSchema = z
   .object({
-    id: z.string().uuid(),
+    id: z.uuid(),
     name: z.string(),
     description: z.string(),
     embedding: EmbeddingSchema,
     vector_store: z.enum(['local', 'vectorize']),
     chunking: ChunkingSchema,
     retrieval: RetrievalSchema,
-    document_count: z.number().int(),
-    chunk_count: z.number().int(),
-    total_size: z.number().int().openapi({ description: 'Bytes of all documents' }),
-    documents_by_status: z.object({ pending: z.number().int(), processing: z.number().int(), ready: z.number().int(), failed: z.number().int() }),
+    document_count: z.int(),
+    chunk_count: z.int(),
+    total_size: z.int().meta({ description: 'Bytes of all documents' }),
+    documents_by_status: z.object({ pending: z.int(), processing: z.int(), ready: z.int(), failed: z.int() }),
     created_at: z.string(),
     updated_at: z.string(),
   })
@@ -52,11 +52,11 @@ export const KnowledgeBaseSchema = z
 
 const EmbeddingInput = z
   .object({
-    provider: z.enum(['local', 'workers-ai', 'openai']).openapi({
+    provider: z.enum(['local', 'workers-ai', 'openai']).meta({
       description: '`local`: the offline hashed character n-gram embedding (lexical); `workers-ai`: @cf/baai/bge-m3; `openai`: any OpenAI-compatible embeddings endpoint',
     }),
     model: z.string().trim().min(1).max(128).optional(),
-    dimensions: z.number().int().min(2).max(4096).optional(),
+    dimensions: z.int().min(2).max(4096).optional(),
     base_url: z.string().trim().url().max(2048).optional(),
     api_key: z.string().min(1).max(1024).optional(),
   })
@@ -83,7 +83,7 @@ export const UpdateKnowledgeBaseBody = z
   .openapi('UpdateKnowledgeBaseRequest');
 
 export const KnowledgeBaseListQuery = z.object({
-  search: z.string().max(128).optional().openapi({ description: 'Substring of the name' }),
+  search: z.string().max(128).optional().meta({ description: 'Substring of the name' }),
 });
 
 const MetadataValue = z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]);
@@ -93,16 +93,16 @@ const MetadataSchema = z
 
 export const DocumentSchema = z
   .object({
-    id: z.string().uuid(),
-    knowledge_base_id: z.string().uuid(),
+    id: z.uuid(),
+    knowledge_base_id: z.uuid(),
     title: z.string(),
     content_type: z.string(),
     source: z.enum(['text', 'upload']),
     upload_id: z.string().nullable(),
-    size: z.number().int(),
+    size: z.int(),
     status: z.enum(DOCUMENT_STATUSES),
-    progress: z.number().int().openapi({ description: '0-100' }),
-    chunk_count: z.number().int(),
+    progress: z.int().meta({ description: '0-100' }),
+    chunk_count: z.int(),
     error: z.string().nullable(),
     metadata: z.record(z.string(), MetadataValue),
     created_at: z.string(),
@@ -113,9 +113,9 @@ export const DocumentSchema = z
 export const AddDocumentBody = z
   .object({
     title: z.string().trim().min(1).max(255).optional(),
-    content: z.string().min(1).optional().openapi({ description: 'The text (alternatively `upload_id`)' }),
+    content: z.string().min(1).optional().meta({ description: 'The text (alternatively `upload_id`)' }),
     content_type: z.enum(['text', 'markdown', 'html']).default('text'),
-    upload_id: z.string().min(1).optional().openapi({ description: 'An upload of yours (txt, md, html, csv, json, pdf)' }),
+    upload_id: z.string().min(1).optional().meta({ description: 'An upload of yours (txt, md, html, csv, json, pdf)' }),
     metadata: MetadataSchema.default({}),
   })
   .refine((b) => (b.content === undefined) !== (b.upload_id === undefined), {
@@ -127,13 +127,13 @@ export const AddDocumentBody = z
 
 export const DocumentListQuery = z.object({
   status: z.enum(DOCUMENT_STATUSES).optional(),
-  search: z.string().max(255).optional().openapi({ description: 'Substring of the title' }),
+  search: z.string().max(255).optional().meta({ description: 'Substring of the title' }),
 });
 
 export const SearchFilter = z
   .object({
     document_ids: z.array(z.string().min(1)).max(500).optional(),
-    metadata: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), z.union([z.string(), z.number(), z.boolean()])).optional().openapi({
+    metadata: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), z.union([z.string(), z.number(), z.boolean()])).optional().meta({
       description: 'Documents whose metadata has all these values',
     }),
   })
@@ -142,7 +142,7 @@ export const SearchFilter = z
 export const SearchBody = z
   .object({
     query: z.string().trim().min(1).max(2000),
-    top_k: z.number().int().min(1).max(50).optional(),
+    top_k: z.int().min(1).max(50).optional(),
     mode: z.enum(RETRIEVAL_MODES).optional(),
     score_threshold: z.number().min(0).optional(),
     filter: SearchFilter.optional(),
@@ -156,7 +156,7 @@ export const SearchResultSchema = z
     document_title: z.string(),
     content: z.string(),
     score: z.number(),
-    position: z.number().int(),
+    position: z.int(),
     heading: z.string().nullable(),
   })
   .openapi('SearchResult');
@@ -175,25 +175,25 @@ const ModelConfigInput = z
     provider: z.string().min(1).max(64),
     model_name: z.string().min(1).max(128),
     temperature: z.number().min(0).max(2).optional(),
-    max_tokens: z.number().int().min(1).max(32000).optional(),
+    max_tokens: z.int().min(1).max(32000).optional(),
   })
   .openapi('RagModelConfig');
 
 export const RagBody = z
   .object({
     query: z.string().trim().min(1).max(2000),
-    top_k: z.number().int().min(1).max(20).optional(),
+    top_k: z.int().min(1).max(20).optional(),
     mode: z.enum(RETRIEVAL_MODES).optional(),
     score_threshold: z.number().min(0).optional(),
     filter: SearchFilter.optional(),
-    model_config: ModelConfigInput.optional().openapi({ description: 'The model to answer with (default: the system model)' }),
-    stream: z.boolean().default(false).openapi({ description: 'Answer as SSE: `citations`, `token`..., `done` (or `error`)' }),
+    model_config: ModelConfigInput.optional().meta({ description: 'The model to answer with (default: the system model)' }),
+    stream: z.boolean().default(false).meta({ description: 'Answer as SSE: `citations`, `token`..., `done` (or `error`)' }),
   })
   .openapi('RagRequest');
 
 export const CitationSchema = z
   .object({
-    index: z.number().int().openapi({ description: 'The [n] the answer cites it by' }),
+    index: z.int().meta({ description: 'The [n] the answer cites it by' }),
     chunk_id: z.string(),
     document_id: z.string(),
     title: z.string(),
@@ -206,7 +206,7 @@ export const RagResponse = z
   .object({
     answer: z.string(),
     citations: z.array(CitationSchema),
-    token_usage: z.object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int(), total_tokens: z.number().int() }),
+    token_usage: z.object({ prompt_tokens: z.int(), completion_tokens: z.int(), total_tokens: z.int() }),
   })
   .openapi('RagResponse');
 

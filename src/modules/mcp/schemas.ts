@@ -19,6 +19,6 @@ export const JsonRpcResponseSchema = z
     jsonrpc: z.literal('2.0'),
     id: z.union([z.string(), z.number()]).nullable(),
     result: z.unknown().optional(),
-    error: z.object({ code: z.number().int(), message: z.string(), data: z.unknown().optional() }).optional(),
+    error: z.object({ code: z.int(), message: z.string(), data: z.unknown().optional() }).optional(),
   })
   .openapi('JsonRpcResponse');

@@ -3,17 +3,17 @@ import { MODEL_PROVIDERS } from '../../engine/llm/gateway';
 
 export const ModelConfigSchema = z
   .object({
-    id: z.string().uuid(),
+    id: z.uuid(),
     owner_id: z.string(),
     name: z.string(),
     provider: z.enum(MODEL_PROVIDERS),
     model_name: z.string(),
     base_url: z.string().nullable(),
-    api_key: z.string().nullable().openapi({ description: 'Masked (`sk-…1234`); the key itself is never returned', example: 'sk-…1234' }),
+    api_key: z.string().nullable().meta({ description: 'Masked (`sk-…1234`); the key itself is never returned', example: 'sk-…1234' }),
     temperature: z.number().nullable(),
-    max_tokens: z.number().int().nullable(),
+    max_tokens: z.int().nullable(),
     is_default: z.boolean(),
-    is_system: z.boolean().openapi({ description: 'System-wide: visible to everyone, editable by admins' }),
+    is_system: z.boolean().meta({ description: 'System-wide: visible to everyone, editable by admins' }),
     created_at: z.string(),
     updated_at: z.string(),
   })
@@ -22,18 +22,18 @@ export const ModelConfigSchema = z
 const fields = {
   name: z.string().trim().min(1).max(100),
   provider: z.enum(MODEL_PROVIDERS),
-  model_name: z.string().trim().min(1).max(200).openapi({ example: 'deepseek-chat' }),
+  model_name: z.string().trim().min(1).max(200).meta({ example: 'deepseek-chat' }),
   base_url: z
     .string()
     .trim()
     .url()
     .max(2048)
     .nullable()
-    .openapi({ description: 'openai provider: the API base, e.g. https://api.deepseek.com/v1 (default https://api.openai.com/v1)' }),
-  api_key: z.string().trim().min(1).max(1000).nullable().openapi({ description: 'Stored encrypted; null removes it' }),
+    .meta({ description: 'openai provider: the API base, e.g. https://api.deepseek.com/v1 (default https://api.openai.com/v1)' }),
+  api_key: z.string().trim().min(1).max(1000).nullable().meta({ description: 'Stored encrypted; null removes it' }),
   temperature: z.number().min(0).max(2).nullable(),
-  max_tokens: z.number().int().min(1).max(1_000_000).nullable(),
-  is_default: z.boolean().openapi({ description: "The caller's default model (one per user; system configs: one system default)" }),
+  max_tokens: z.int().min(1).max(1_000_000).nullable(),
+  is_default: z.boolean().meta({ description: "The caller's default model (one per user; system configs: one system default)" }),
 };
 
 export const CreateModelConfigBody = z
@@ -44,7 +44,7 @@ export const CreateModelConfigBody = z
     temperature: fields.temperature.optional(),
     max_tokens: fields.max_tokens.optional(),
     is_default: fields.is_default.default(false),
-    is_system: z.boolean().default(false).openapi({ description: 'Admins only: a config visible to all users' }),
+    is_system: z.boolean().default(false).meta({ description: 'Admins only: a config visible to all users' }),
   })
   .openapi('CreateModelConfigRequest');
 
@@ -64,7 +64,7 @@ export const UpdateModelConfigBody = z
 export const ModelConfigTestResult = z
   .object({
     ok: z.boolean(),
-    latency_ms: z.number().int(),
+    latency_ms: z.int(),
     error: z.string().nullable(),
   })
   .openapi('ModelConfigTestResult');

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { PaginationQuery } from '../../lib/pagination';
 import { TimeRangeQuery } from '../../lib/time-range';
 
-const Scope = z.enum(['all', 'own']).openapi({ description: 'all: platform-wide (monitoring:read); own: your data only' });
+const Scope = z.enum(['all', 'own']).meta({ description: 'all: platform-wide (monitoring:read); own: your data only' });
 const Range = { scope: Scope, from: z.string(), to: z.string() };
 
 export const MonitoringQuery = TimeRangeQuery;
@@ -10,20 +10,20 @@ export const MonitoringQuery = TimeRangeQuery;
 export const OverviewSchema = z
   .object({
     ...Range,
-    users: z.object({ total: z.number().int(), active: z.number().int().openapi({ description: 'Users with requests or model calls in the range' }) }),
-    agents: z.object({ total: z.number().int(), deployed: z.number().int() }),
-    workflows: z.object({ total: z.number().int() }).nullable().openapi({ description: 'null until the workflows module is deployed' }),
+    users: z.object({ total: z.int(), active: z.int().meta({ description: 'Users with requests or model calls in the range' }) }),
+    agents: z.object({ total: z.int(), deployed: z.int() }),
+    workflows: z.object({ total: z.int() }).nullable().meta({ description: 'null until the workflows module is deployed' }),
     executions: z.object({
       sources: z.array(z.enum(['workflow', 'agent', 'task'])),
-      total: z.number().int(),
-      today: z.number().int(),
-      succeeded: z.number().int(),
-      failed: z.number().int(),
-      running: z.number().int(),
-      success_rate: z.number().nullable().openapi({ description: 'succeeded / (succeeded + failed); null without finished runs' }),
+      total: z.int(),
+      today: z.int(),
+      succeeded: z.int(),
+      failed: z.int(),
+      running: z.int(),
+      success_rate: z.number().nullable().meta({ description: 'succeeded / (succeeded + failed); null without finished runs' }),
       avg_duration_ms: z.number().nullable(),
     }),
-    llm: z.object({ calls: z.number().int(), errors: z.number().int(), prompt_tokens: z.number().int(), completion_tokens: z.number().int(), total_tokens: z.number().int() }),
+    llm: z.object({ calls: z.int(), errors: z.int(), prompt_tokens: z.int(), completion_tokens: z.int(), total_tokens: z.int() }),
   })
   .openapi('MonitoringOverview');
 
@@ -35,28 +35,28 @@ export const ExecutionStatsSchema = z
   .object({
     ...Range,
     sources: z.array(z.enum(['workflow', 'agent', 'task'])),
-    total: z.number().int(),
-    by_status: z.record(z.string(), z.number().int()),
-    by_kind: z.array(z.object({ kind: z.string(), total: z.number().int(), succeeded: z.number().int(), failed: z.number().int() })),
+    total: z.int(),
+    by_status: z.record(z.string(), z.int()),
+    by_kind: z.array(z.object({ kind: z.string(), total: z.int(), succeeded: z.int(), failed: z.int() })),
     duration: DurationStats,
-    by_day: z.array(z.object({ date: z.string(), total: z.number().int(), succeeded: z.number().int(), failed: z.number().int(), avg_duration_ms: z.number().nullable() })),
+    by_day: z.array(z.object({ date: z.string(), total: z.int(), succeeded: z.int(), failed: z.int(), avg_duration_ms: z.number().nullable() })),
   })
   .openapi('ExecutionStats');
 
 export const NodeTypeStatsSchema = z
   .object({
     ...Range,
-    available: z.boolean().openapi({ description: 'false until the workflows module (execution_nodes) is deployed' }),
+    available: z.boolean().meta({ description: 'false until the workflows module (execution_nodes) is deployed' }),
     items: z.array(
       z.object({
         node_type: z.string(),
-        runs: z.number().int(),
-        failed: z.number().int(),
+        runs: z.int(),
+        failed: z.int(),
         error_rate: z.number(),
         avg_ms: z.number().nullable(),
         p50_ms: z.number().nullable(),
         p95_ms: z.number().nullable(),
-        tokens: z.number().int(),
+        tokens: z.int(),
       }),
     ),
   })
@@ -72,7 +72,7 @@ export const ActivitySchema = z
     action: z.string(),
     resource_type: z.string().nullable(),
     resource_id: z.string().nullable(),
-    status_code: z.number().int(),
+    status_code: z.int(),
     created_at: z.string(),
   })
   .openapi('Activity');

@@ -16,28 +16,28 @@ export const OpenAiMessage = z
 
 export const ChatCompletionBody = z
   .object({
-    model: z.string().min(1).openapi({ description: 'The id of the agent to run (see GET /models)' }),
+    model: z.string().min(1).meta({ description: 'The id of the agent to run (see GET /models)' }),
     messages: z.array(OpenAiMessage).min(1).max(500),
     stream: z.boolean().optional().default(false),
     stream_options: z.object({ include_usage: z.boolean().optional() }).nullable().optional(),
-    n: z.literal(1).optional().openapi({ description: 'Only one choice is produced' }),
+    n: z.literal(1).optional().meta({ description: 'Only one choice is produced' }),
     user: z.string().optional(),
   })
   .openapi('ChatCompletionRequest');
 export type ChatCompletionInput = z.infer<typeof ChatCompletionBody>;
 
-const UsageSchema = z.object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int(), total_tokens: z.number().int() });
+const UsageSchema = z.object({ prompt_tokens: z.int(), completion_tokens: z.int(), total_tokens: z.int() });
 
 export const ChatCompletionSchema = z
   .object({
     id: z.string(),
     object: z.literal('chat.completion'),
-    created: z.number().int(),
+    created: z.int(),
     model: z.string(),
     system_fingerprint: z.string().nullable(),
     choices: z.array(
       z.object({
-        index: z.number().int(),
+        index: z.int(),
         message: z.object({ role: z.literal('assistant'), content: z.string(), refusal: z.string().nullable() }),
         logprobs: z.null(),
         finish_reason: z.enum(['stop', 'length']),
@@ -51,7 +51,7 @@ export const ChatCompletionSchema = z
 export type ChatCompletion = z.infer<typeof ChatCompletionSchema>;
 
 export const ModelSchema = z
-  .object({ id: z.string(), object: z.literal('model'), created: z.number().int(), owned_by: z.string() })
+  .object({ id: z.string(), object: z.literal('model'), created: z.int(), owned_by: z.string() })
   .openapi('OpenAiModel');
 
 export const ModelListSchema = z.object({ object: z.literal('list'), data: z.array(ModelSchema) }).openapi('OpenAiModelList');

@@ -12,7 +12,7 @@ export const RoleSchema = z
     description: z.string(),
     is_builtin: z.boolean(),
     permissions: z.array(z.string()),
-    user_count: z.number().int().openapi({ description: 'Users with an explicit assignment of this role' }),
+    user_count: z.int().meta({ description: 'Users with an explicit assignment of this role' }),
     created_at: z.string(),
     updated_at: z.string(),
   })
@@ -47,7 +47,7 @@ export const UserRoleSchema = z
     role_id: z.string(),
     name: z.string(),
     is_builtin: z.boolean(),
-    implicit: z.boolean().openapi({ description: 'true: the default role of the account (no explicit assignments)' }),
+    implicit: z.boolean().meta({ description: 'true: the default role of the account (no explicit assignments)' }),
     assigned_at: z.string().nullable(),
   })
   .openapi('UserRole');
@@ -91,7 +91,7 @@ export const UserGrantsQuery = PaginationQuery.extend({ resource_type: ResourceT
 
 export const CheckBody = z
   .object({
-    user_id: z.string().min(1).optional().openapi({ description: 'Whose access; default: the caller (others need permissions:manage)' }),
+    user_id: z.string().min(1).optional().meta({ description: 'Whose access; default: the caller (others need permissions:manage)' }),
     resource_type: ResourceType,
     resource_id: z.string().min(1),
     action: Level,

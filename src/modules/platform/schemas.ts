@@ -3,11 +3,11 @@ import { AgentSchema } from '../agents/schemas';
 
 export const ScenarioSchema = z
   .object({
-    id: z.string().openapi({ example: 'customer-service-bot' }),
+    id: z.string().meta({ example: 'customer-service-bot' }),
     name: z.string(),
     category: z.string(),
     description: z.string(),
-    agent: z.object({ name: z.string(), description: z.string(), system_prompt: z.string(), include_tools: z.array(z.string()), iteration_limit: z.number().int() }),
+    agent: z.object({ name: z.string(), description: z.string(), system_prompt: z.string(), include_tools: z.array(z.string()), iteration_limit: z.int() }),
     knowledge_base: z.object({ name: z.string(), description: z.string() }),
     workflow: z.object({
       name: z.string(),
@@ -18,14 +18,14 @@ export const ScenarioSchema = z
   })
   .openapi('PlatformScenario');
 
-export const ScenarioCategorySchema = z.object({ id: z.string(), name: z.string(), count: z.number().int() }).openapi('PlatformScenarioCategory');
+export const ScenarioCategorySchema = z.object({ id: z.string(), name: z.string(), count: z.int() }).openapi('PlatformScenarioCategory');
 
 export const ScenarioListQuery = z.object({ category: z.string().max(50).optional(), search: z.string().trim().max(200).optional() });
 
 export const QuickCreateBody = z
   .object({
-    name: z.string().trim().min(1).max(80).optional().openapi({ description: 'Prefix for the created resources’ names (default: the scenario’s names)' }),
-    system_prompt: z.string().max(100_000).optional().openapi({ description: 'Replaces the scenario agent’s system prompt' }),
+    name: z.string().trim().min(1).max(80).optional().meta({ description: 'Prefix for the created resources’ names (default: the scenario’s names)' }),
+    system_prompt: z.string().max(100_000).optional().meta({ description: 'Replaces the scenario agent’s system prompt' }),
   })
   .openapi('QuickCreateRequest');
 
@@ -33,7 +33,7 @@ export const QuickCreateResultSchema = z
   .object({
     scenario_id: z.string(),
     agent: AgentSchema,
-    knowledge_base: z.object({ id: z.string().uuid(), name: z.string(), description: z.string() }),
-    workflow: z.object({ id: z.string().uuid(), name: z.string(), description: z.string(), version: z.number().int() }),
+    knowledge_base: z.object({ id: z.uuid(), name: z.string(), description: z.string() }),
+    workflow: z.object({ id: z.uuid(), name: z.string(), description: z.string(), version: z.int() }),
   })
   .openapi('QuickCreateResult');

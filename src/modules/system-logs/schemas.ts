@@ -13,8 +13,8 @@ export const SystemLogSchema = z
     user_id: z.string().nullable(),
     method: z.string().nullable(),
     path: z.string().nullable(),
-    status_code: z.number().int().nullable(),
-    duration_ms: z.number().int().nullable(),
+    status_code: z.int().nullable(),
+    duration_ms: z.int().nullable(),
     weight: z.number(),
     data: z.unknown().nullable(),
     created_at: z.string(),
@@ -26,13 +26,13 @@ const common = {
   source: z.string().trim().min(1).max(200).optional(),
   user_id: z.string().min(1).optional(),
   request_id: z.string().min(1).max(128).optional(),
-  search: z.string().trim().min(1).max(200).optional().openapi({ description: 'Text in the message' }),
+  search: z.string().trim().min(1).max(200).optional().meta({ description: 'Text in the message' }),
 };
 
 export const SystemLogListQuery = PaginationQuery.extend(TimeRangeQuery.shape).extend({
   ...common,
   category: z.enum(['request', 'error', 'job', 'app']).optional(),
-  path: z.string().trim().min(1).max(500).optional().openapi({ description: 'Path prefix, e.g. /api/v1/agents' }),
+  path: z.string().trim().min(1).max(500).optional().meta({ description: 'Path prefix, e.g. /api/v1/agents' }),
   status_code: z.coerce.number().int().min(100).max(599).optional(),
 });
 
@@ -45,19 +45,19 @@ export const SystemLogStatsSchema = z
   .object({
     from: z.string(),
     to: z.string(),
-    by_category: z.record(z.string(), z.number().int()),
-    by_level: z.record(z.string(), z.number().int()),
+    by_category: z.record(z.string(), z.int()),
+    by_level: z.record(z.string(), z.int()),
     requests: z.object({
-      count: z.number().openapi({ description: 'Estimated from the kept lines (weighted by 1/sampling rate)' }),
+      count: z.number().meta({ description: 'Estimated from the kept lines (weighted by 1/sampling rate)' }),
       server_errors: z.number(),
       client_errors: z.number(),
-      error_rate: z.number().openapi({ description: 'Share of 5xx answers' }),
+      error_rate: z.number().meta({ description: 'Share of 5xx answers' }),
       avg_ms: z.number().nullable(),
       p50_ms: z.number().nullable(),
       p95_ms: z.number().nullable(),
     }),
     top_paths: z.array(z.object({ path: z.string().nullable(), count: z.number(), errors: z.number(), p50_ms: z.number().nullable(), p95_ms: z.number().nullable() })),
-    jobs: z.object({ runs: z.number().int(), failures: z.number().int() }),
+    jobs: z.object({ runs: z.int(), failures: z.int() }),
     by_hour: z.array(z.object({ hour: z.string(), requests: z.number(), errors: z.number() })),
   })
   .openapi('SystemLogStats');

@@ -6,24 +6,24 @@ export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 export const TaskSchema = z
   .object({
-    id: z.string().uuid(),
-    goal_id: z.string().uuid(),
+    id: z.uuid(),
+    goal_id: z.uuid(),
     owner_id: z.string(),
     parent_id: z.string().nullable(),
-    position: z.number().int(),
+    position: z.int(),
     title: z.string(),
     description: z.string(),
     status: z.enum(TASK_STATUSES),
-    depends_on: z.array(z.string()).openapi({ description: 'Ids of the tasks this one waits for' }),
+    depends_on: z.array(z.string()).meta({ description: 'Ids of the tasks this one waits for' }),
     assigned_agent_id: z.string().nullable(),
     requires_approval: z.boolean(),
     approval_status: z.enum(['approved', 'rejected']).nullable(),
     approval_comment: z.string().nullable(),
-    claimed_by: z.string().nullable().openapi({ description: 'The user holding the claim, or the id of the run executing it' }),
+    claimed_by: z.string().nullable().meta({ description: 'The user holding the claim, or the id of the run executing it' }),
     claimed_by_agent_id: z.string().nullable(),
     lease_expires_at: z.string().nullable(),
-    attempts: z.number().int(),
-    max_retries: z.number().int(),
+    attempts: z.int(),
+    max_retries: z.int(),
     result: z.string().nullable(),
     error: z.string().nullable(),
     started_at: z.string().nullable(),
@@ -33,7 +33,7 @@ export const TaskSchema = z
   })
   .openapi('Task');
 
-const Id = z.string().uuid();
+const Id = z.uuid();
 const Ids = z
   .array(Id)
   .max(100)
@@ -46,13 +46,13 @@ const fields = {
   depends_on: Ids,
   assigned_agent_id: Id.nullable(),
   requires_approval: z.boolean(),
-  max_retries: z.number().int().min(0).max(10),
+  max_retries: z.int().min(0).max(10),
 };
 
 export const CreateTaskBody = z
   .object({
     goal_id: Id,
-    title: fields.title.openapi({ example: '收集资料' }),
+    title: fields.title.meta({ example: '收集资料' }),
     description: fields.description.default(''),
     parent_id: fields.parent_id.optional(),
     depends_on: fields.depends_on.default([]),
@@ -78,26 +78,26 @@ export const TaskListQuery = PaginationQuery.extend({
   goal_id: z.string().optional(),
   status: z.enum(TASK_STATUSES).optional(),
   assigned_agent_id: z.string().optional(),
-  search: z.string().trim().max(200).optional().openapi({ description: 'Matches title and description' }),
+  search: z.string().trim().max(200).optional().meta({ description: 'Matches title and description' }),
 });
 
 export const ClaimBody = z
   .object({
-    agent_id: Id.optional().openapi({ description: 'The agent working on it (one of yours)' }),
-    lease_seconds: z.number().int().min(10).max(86_400).default(300),
+    agent_id: Id.optional().meta({ description: 'The agent working on it (one of yours)' }),
+    lease_seconds: z.int().min(10).max(86_400).default(300),
   })
   .openapi('ClaimTaskRequest');
 
 export const CompleteBody = z.object({ result: z.string().max(100_000) }).openapi('CompleteTaskRequest');
 export const FailBody = z.object({ error: z.string().trim().min(1).max(10_000) }).openapi('FailTaskRequest');
 export const ApproveBody = z.object({ comment: z.string().max(5_000).optional() }).openapi('ApproveTaskRequest');
-export const RejectBody = z.object({ comment: z.string().trim().min(1).max(5_000).openapi({ description: 'Why it is rejected' }) }).openapi('RejectTaskRequest');
+export const RejectBody = z.object({ comment: z.string().trim().min(1).max(5_000).meta({ description: 'Why it is rejected' }) }).openapi('RejectTaskRequest');
 
 export const BlockersSchema = z
   .object({
     task_id: z.string(),
     blocked: z.boolean(),
-    blockers: z.array(TaskSchema).openapi({ description: 'Unfinished tasks it depends on' }),
+    blockers: z.array(TaskSchema).meta({ description: 'Unfinished tasks it depends on' }),
   })
   .openapi('TaskBlockers');
 

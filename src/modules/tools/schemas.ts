@@ -3,14 +3,14 @@ import { PaginationQuery } from '../../lib/pagination';
 
 export const TOOL_TYPES = ['builtin', 'http', 'code', 'mcp', 'plugin'] as const;
 
-const JsonSchemaObject = z.record(z.string(), z.unknown()).openapi({
+const JsonSchemaObject = z.record(z.string(), z.unknown()).meta({
   description: 'JSON Schema of the arguments object',
   example: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
 });
 
 export const ToolSchema = z
   .object({
-    id: z.string().openapi({ description: 'Builtin tools: their name; custom tools: a UUID', example: 'calculator' }),
+    id: z.string().meta({ description: 'Builtin tools: their name; custom tools: a UUID', example: 'calculator' }),
     name: z.string(),
     description: z.string(),
     description_zh: z.string().nullable(),
@@ -20,7 +20,7 @@ export const ToolSchema = z
     /** Builtin tools backed by an outside service: whether it is configured. */
     configured: z.boolean(),
     parameters: JsonSchemaObject,
-    config: z.record(z.string(), z.unknown()).nullable().openapi({ description: 'Custom tools: the HTTP request or code (secret header values masked)' }),
+    config: z.record(z.string(), z.unknown()).nullable().meta({ description: 'Custom tools: the HTTP request or code (secret header values masked)' }),
     owner_id: z.string().nullable(),
     created_at: z.string().nullable(),
     updated_at: z.string().nullable(),
@@ -36,10 +36,10 @@ export const ToolListQuery = PaginationQuery.extend({
 export const CategorySchema = z
   .object({
     category: z.string(),
-    count: z.number().int(),
-    builtin_count: z.number().int(),
-    custom_count: z.number().int(),
-    plugin_count: z.number().int().openapi({ description: 'Tools of your enabled plugins (OpenAPI and MCP)' }),
+    count: z.int(),
+    builtin_count: z.int(),
+    custom_count: z.int(),
+    plugin_count: z.int().meta({ description: 'Tools of your enabled plugins (OpenAPI and MCP)' }),
   })
   .openapi('ToolCategory');
 
@@ -51,17 +51,17 @@ const HttpConfigFields = {
   headers: z
     .record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'Invalid header name'), z.string().max(8192))
     .default({})
-    .openapi({ description: 'Header templates; values of Authorization, Cookie and names containing key/token/secret/password/auth are stored encrypted and returned masked' }),
+    .meta({ description: 'Header templates; values of Authorization, Cookie and names containing key/token/secret/password/auth are stored encrypted and returned masked' }),
   body: z.string().max(100_000).nullable().default(null).openapi({ description: 'Body template; in JSON bodies "{{param}}" keeps the value\'s JSON type' }),
-  timeout_ms: z.number().int().min(100).max(30_000).default(15_000),
-  secret_headers: z.array(z.string()).max(50).default([]).openapi({ description: 'More header names to treat as secrets' }),
+  timeout_ms: z.int().min(100).max(30_000).default(15_000),
+  secret_headers: z.array(z.string()).max(50).default([]).meta({ description: 'More header names to treat as secrets' }),
 };
 export const HttpConfigSchema = z.object(HttpConfigFields).openapi('HttpToolConfig');
 
 const CodeConfigFields = {
-  source: z.string().min(1).max(100_000).openapi({ description: 'JavaScript; the result is main(args) if defined, else the last expression', example: 'function main({ a, b }) { return a + b }' }),
-  allow_network: z.boolean().default(false).openapi({ description: 'Give the code an SSRF-guarded fetch()' }),
-  timeout_ms: z.number().int().min(10).max(10_000).default(5_000),
+  source: z.string().min(1).max(100_000).meta({ description: 'JavaScript; the result is main(args) if defined, else the last expression', example: 'function main({ a, b }) { return a + b }' }),
+  allow_network: z.boolean().default(false).meta({ description: 'Give the code an SSRF-guarded fetch()' }),
+  timeout_ms: z.int().min(10).max(10_000).default(5_000),
 };
 export const CodeConfigSchema = z.object(CodeConfigFields).openapi('CodeToolConfig');
 
@@ -86,7 +86,7 @@ export const UpdateToolBody = z
     description: z.string().trim().max(2000).optional(),
     category: z.string().trim().min(1).max(50).optional(),
     parameters: JsonSchemaObject.optional(),
-    config: z.record(z.string(), z.unknown()).optional().openapi({ description: 'The whole config of the tool\'s type; a masked secret header value keeps the stored secret' }),
+    config: z.record(z.string(), z.unknown()).optional().meta({ description: 'The whole config of the tool\'s type; a masked secret header value keeps the stored secret' }),
   })
   .openapi('UpdateToolRequest');
 export type UpdateToolInput = z.infer<typeof UpdateToolBody>;
@@ -108,7 +108,7 @@ export const ToolResultSchema = z
     tool_id: z.string(),
     tool_name: z.string(),
     output: z.unknown(),
-    duration_ms: z.number().int(),
+    duration_ms: z.int(),
     logs: z.array(z.string()).optional(),
   })
   .openapi('ToolResult');

@@ -23,13 +23,13 @@ export const InputsSchema = z.array(InputDefSchema).max(100);
 
 export const WorkflowSchema = z
   .object({
-    id: z.string().uuid(),
+    id: z.uuid(),
     owner_id: z.string(),
     name: z.string(),
     description: z.string(),
     graph: WorkflowGraph,
     inputs_schema: InputsSchema,
-    version: z.number().int(),
+    version: z.int(),
     status: WorkflowStatus,
     template_id: z.string().nullable(),
     created_at: z.string(),
@@ -40,7 +40,7 @@ export const WorkflowSchema = z
   .openapi('Workflow');
 
 export const WorkflowSummarySchema = WorkflowSchema.omit({ graph: true, webhook: true })
-  .extend({ node_count: z.number().int() })
+  .extend({ node_count: z.int() })
   .openapi('WorkflowSummary');
 
 export const WorkflowListQuery = PaginationQuery.extend({
@@ -97,16 +97,16 @@ export const ExecuteBody = z
     /** Answer 202 at once instead of waiting for the result. */
     async: z.boolean().default(false),
     /** How long to wait for the result before answering 202 (default 30 s). */
-    wait_ms: z.number().int().min(0).max(120_000).default(30_000),
+    wait_ms: z.int().min(0).max(120_000).default(30_000),
   })
   .openapi('ExecuteWorkflowRequest');
 
-export const ExecuteResultSchema = ExecutionDetailSchema.extend({ execution_id: z.string().uuid() }).openapi('ExecuteWorkflowResult');
+export const ExecuteResultSchema = ExecutionDetailSchema.extend({ execution_id: z.uuid() }).openapi('ExecuteWorkflowResult');
 
 export const VersionSchema = z
   .object({
-    workflow_id: z.string().uuid(),
-    version: z.number().int(),
+    workflow_id: z.uuid(),
+    version: z.int(),
     name: z.string(),
     description: z.string(),
     graph: WorkflowGraph,
@@ -130,7 +130,7 @@ export const EXPORT_FORMAT_VERSION = 1;
 export const ExportDocument = z
   .object({
     format: z.literal(EXPORT_FORMAT),
-    format_version: z.number().int().min(1).max(EXPORT_FORMAT_VERSION),
+    format_version: z.int().min(1).max(EXPORT_FORMAT_VERSION),
     exported_at: z.string().optional(),
     workflow: z.object({
       name: z.string().trim().min(1).max(200),
@@ -159,7 +159,7 @@ export const TemplateSchema = z
   })
   .openapi('WorkflowTemplate');
 
-export const TemplateSummarySchema = TemplateSchema.omit({ graph: true }).extend({ node_count: z.number().int() }).openapi('WorkflowTemplateSummary');
+export const TemplateSummarySchema = TemplateSchema.omit({ graph: true }).extend({ node_count: z.int() }).openapi('WorkflowTemplateSummary');
 
 export const TemplateListQuery = PaginationQuery.extend({ category: z.string().max(64).optional(), search: z.string().max(200).optional() });
 

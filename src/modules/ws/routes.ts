@@ -15,7 +15,7 @@ export const watch = createRoute({
   summary: 'WebSocket: the execution snapshot, then live events (whoever may read the execution; auth by ?token=)',
   request: {
     params: z.object({ execution_id: z.string().min(1).openapi({ param: { name: 'execution_id', in: 'path' } }) }),
-    query: z.object({ token: z.string().optional().openapi({ description: 'The access token (JWT)' }) }),
+    query: z.object({ token: z.string().optional().meta({ description: 'The access token (JWT)' }) }),
   },
   responses: {
     101: { description: 'Switching protocols: the WebSocket is open' },

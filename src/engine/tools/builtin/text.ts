@@ -1,5 +1,4 @@
 import { createTwoFilesPatch, diffChars, diffLines, diffWords, type ChangeObject } from 'diff';
-import { marked } from 'marked';
 import { runSandboxed } from '../../sandbox';
 import { bool, int, obj, str, tool, toolInputError } from '../define';
 import { escapeHtml, htmlToMarkdown, htmlToText } from './html';
@@ -206,7 +205,11 @@ export const markdownToHtml = tool<{ markdown: string; allow_html?: boolean }>({
   description: 'Render Markdown (GitHub flavour: tables, task lists, fenced code) to HTML; raw HTML in the input is escaped unless allow_html is set.',
   description_zh: '将 Markdown(GitHub 风格:表格、任务列表、代码块)渲染为 HTML;默认转义输入中的原始 HTML。',
   parameters: obj({ markdown: text('The Markdown'), allow_html: bool('Keep raw HTML from the input', { default: false }) }, ['markdown']),
-  execute({ markdown, allow_html = false }) {
+  async execute({ markdown, allow_html = false }) {
+    // Loaded on first use: marked compiles its whole grammar of regular expressions when its module
+    // is evaluated, which would otherwise be paid by every isolate's startup (Cloudflare limits the
+    // CPU time of evaluating the global scope) for this one tool. The bundler inlines it, no fetch.
+    const { marked } = await import('marked');
     // Escaping raw HTML by default keeps script tags and event handlers out of rendered output.
     const renderer = new marked.Renderer();
     if (!allow_html) renderer.html = ({ text }) => escapeHtml(text);

@@ -1,0 +1,106 @@
+// node scripts/startup-profile.mjs [--rounds N] [--top K] [--skip-workerd] [--bundle index.js ...]: what the API worker's
+// global scope costs at startup (Cloudflare's startup limit is CPU spent evaluating it).
+//  1. workerd: builds the worker as deployed (`wrangler deploy --dry-run --env production`) and
+//     reports the median over N rounds of (new runtime → first answer) minus the same for a stub
+//     worker with identical bindings — see measureGlobalScope in bench/harness.mjs.
+//  2. Node, per module: bundles src/index.ts for Node (esbuild, `cloudflare:workers` shimmed), puts
+//     a timestamp before each bundled module's top-level code, evaluates it in N fresh processes and
+//     lists the K modules whose top level costs most (median ms, calls made from it included), and
+//     the total per package. Node's V8 is not workerd's, so read these as a ranking.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { measureGlobalScope, median } from '../bench/harness.mjs';
+
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const rounds = arg('--rounds', 7);
+const top = arg('--top', 25);
+const OUT = resolve('dist/startup');
+mkdirSync(OUT, { recursive: true });
+
+// --bundle <built index.js> (repeatable): measure these builds instead, alternating round by round
+// so that a loaded machine weighs on each alike (e.g. a build of main against a build of a branch).
+const bundles = process.argv.flatMap((a, i) => (process.argv[i - 1] === '--bundle' ? [resolve(a)] : []));
+if (bundles.length > 0) {
+  const results = bundles.map(() => ({ ms: [], cpu: [] }));
+  for (let i = 0; i < rounds; i++) {
+    for (const [j, b] of bundles.entries()) {
+      const r = await measureGlobalScope(b, 1, { warmUp: i === 0 && j === 0 });
+      results[j].ms.push(r.globalScope);
+      results[j].cpu.push(r.cpu);
+    }
+  }
+  for (const [j, b] of bundles.entries()) {
+    console.log(`${b}: global scope evaluation ${median(results[j].ms).toFixed(0)} ms, workerd CPU ${median(results[j].cpu).toFixed(0)} ms (medians of ${rounds})`);
+  }
+  process.exit(0);
+}
+
+if (!process.argv.includes('--skip-workerd')) {
+  execFileSync('wrangler', ['deploy', '--dry-run', '--env', 'production', '--outdir', join(OUT, 'worker')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const r = await measureGlobalScope(join(OUT, 'worker', 'index.js'), rounds);
+  console.log(
+    `workerd: global scope evaluation ${r.globalScope.toFixed(0)} ms, workerd CPU ${r.cpu.toFixed(0)} ms (medians of ${r.rounds}; first answer ${r.platform.toFixed(0)} ms, identical-bindings stub ${r.stub.toFixed(0)} ms)\n`,
+  );
+}
+
+// Node: one bundle with a mark before every module's top-level code (esbuild starts each one with a
+// `// path` comment at column 0, which is always at the bundle's top level).
+const shim = join(OUT, 'cloudflare-workers-shim.mjs');
+writeFileSync(
+  shim,
+  'export class DurableObject { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }\n' +
+    'export class WorkerEntrypoint { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }\n' +
+    'export const env = {};\n',
+);
+const plain = join(OUT, 'node.mjs');
+execFileSync(
+  'esbuild',
+  ['src/index.ts', '--bundle', '--platform=node', '--format=esm', `--outfile=${plain}`, `--alias:cloudflare:workers=${shim}`,
+    '--external:cloudflare:sockets', '--conditions=workerd,worker,browser', '--log-level=error'],
+  { stdio: 'inherit' },
+);
+const marked = join(OUT, 'node-marked.mjs');
+writeFileSync(
+  marked,
+  readFileSync(plain, 'utf8')
+    .split('\n')
+    .map((line) => (/^\/\/ (src|durable-objects|node_modules)\//.test(line) ? `globalThis.__mark(${JSON.stringify(line.slice(3))});\n${line}` : line))
+    .join('\n') + '\nglobalThis.__mark("(end)");\n',
+);
+const runner = `
+  const marks = [];
+  globalThis.__mark = (name) => marks.push([name, performance.now()]);
+  const t = performance.now();
+  await import(${JSON.stringify(marked)});
+  const total = performance.now() - t;
+  const cost = {};
+  for (let i = 0; i < marks.length - 1; i++) cost[marks[i][0]] = (cost[marks[i][0]] ?? 0) + marks[i + 1][1] - marks[i][1];
+  console.log(JSON.stringify({ total, cost }));
+`;
+const runs = [];
+for (let i = 0; i < rounds; i++) runs.push(JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', runner], { encoding: 'utf8' })));
+const modules = Object.keys(runs[0].cost);
+const perModule = modules.map((m) => [m, median(runs.map((r) => r.cost[m] ?? 0))]).sort((a, b) => b[1] - a[1]);
+const packageOf = (m) => {
+  if (!m.startsWith('node_modules/')) return '(project) ' + m.split('/').slice(0, m.startsWith('src/modules/') ? 3 : 2).join('/');
+  const p = m.slice('node_modules/'.length).split('/');
+  return p[0].startsWith('@') ? `${p[0]}/${p[1]}` : p[0];
+};
+const perPackage = new Map();
+for (const [m, ms] of perModule) perPackage.set(packageOf(m), (perPackage.get(packageOf(m)) ?? 0) + ms);
+
+const topLevel = median(runs.map((r) => Object.values(r.cost).reduce((a, b) => a + b, 0)));
+const total = median(runs.map((r) => r.total));
+console.log(
+  `Node: import of the whole bundle ${total.toFixed(0)} ms (median of ${rounds}): ${modules.length} modules' top-level code ${topLevel.toFixed(0)} ms, the rest (reading, parsing, compiling, linking) ${(total - topLevel).toFixed(0)} ms`,
+);
+console.log(`\nTop ${top} modules by top-level evaluation (ms, median):`);
+for (const [m, ms] of perModule.slice(0, top)) console.log(`${ms.toFixed(1).padStart(8)}  ${m}`);
+console.log(`\nTop ${top} packages / project directories (ms, sum of medians):`);
+for (const [p, ms] of [...perPackage].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${ms.toFixed(1).padStart(8)}  ${p}`);
