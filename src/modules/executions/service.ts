@@ -10,6 +10,7 @@ import { ApiError, conflict, forbidden, notFound, validationError } from '../../
 import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
 import type { CallRecorder } from '../../engine/llm/gateway';
 import type { Usage } from '../../engine/llm/types';
+import type { Step } from '../../engine/orchestration';
 
 export interface ExecutionRow {
   id: string;
@@ -301,20 +302,8 @@ export async function executeAgentWorkflow(
 export const INLINE_MODES = ['agent', 'sequential', 'pipeline', 'debate', 'graph'] as const;
 export type InlineMode = (typeof INLINE_MODES)[number];
 
-/** One agent's part of an inline run (the orchestration step). */
-export interface InlineStep {
-  agent_id: string;
-  agent_name: string;
-  input: string;
-  output: string;
-  token_usage: Usage;
-  duration_ms: number;
-  node_id?: string;
-  round?: number;
-  role?: string;
-  /** When the step started (not part of the stored step: it goes to its node row). */
-  started_at?: string;
-}
+/** One agent's part of an inline run: the orchestration step, with when it started (which goes to its node row, not the stored step). */
+export type InlineStep = Step & { started_at?: string };
 
 /** What an inline run stores in `outputs` when it succeeds. */
 export interface InlineOutputs {
