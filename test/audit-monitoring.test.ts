@@ -2,6 +2,7 @@ import { createMessageBatch, getQueueResult, createExecutionContext } from 'clou
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import worker, { runCron } from '../src/index';
+import { app } from '../src/app';
 import { AUDIT_DLQ_NAME, AUDIT_QUEUE_NAME, auditTarget, consumeAuditBatch, type RecordMessage } from '../src/lib/audit';
 import { enforceLogRetention } from '../src/lib/retention';
 import { api, createUser, expectError } from './helpers';
@@ -121,6 +122,19 @@ describe('audit queue', () => {
     await consumeAuditBatch(batchOf(AUDIT_QUEUE_NAME, bodies.slice(0, 5)), env);
     expect(await auditRows(u.id)).toHaveLength(25);
     expect(await count("SELECT count(*) AS n FROM system_logs WHERE user_id = ? AND category = 'request'", u.id)).toBe(25);
+  });
+
+  it('without the queue binding, writes the rows directly', async () => {
+    const u = await createUser();
+    const res = await app.fetch(
+      new Request('http://localhost/api/v1/agents', { method: 'POST', headers: { Authorization: `Bearer ${u.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'direct', model_config: { provider: 'mock', model_name: 'mock-1' } }) }),
+      { ...env, AUDIT_QUEUE: undefined },
+    );
+    expect(res.status).toBe(201);
+    const id = ((await res.json()) as { id: string }).id;
+    // No execution context here: the write finished before the answer.
+    expect((await auditRows(u.id)).map((r) => [r.action, r.resource_id])).toEqual([['agents.create', id]]);
+    expect(await count("SELECT count(*) AS n FROM system_logs WHERE user_id = ? AND category = 'request'", u.id)).toBe(1);
   });
 
   it('drops malformed messages; the dead-letter consumer writes what it gets (once) and acks', async () => {

@@ -182,7 +182,7 @@ export const recordRequests = createMiddleware<AppEnv>(async (c, next) => {
 
   const task = (async () => {
     const message: RecordMessage = { logs: [] };
-    const at = new Date(started).toISOString();
+    const at = new Date(started + durationMs).toISOString(); // when the answer was ready
     if (audit) {
       if (created && !audit.resource_id) {
         const body = (await created.json().catch(() => null)) as { id?: unknown } | null;
@@ -203,7 +203,7 @@ export const recordRequests = createMiddleware<AppEnv>(async (c, next) => {
       });
     }
     if (error) {
-      message.logs.push({ ...common, id: crypto.randomUUID(), category: 'error', level: 'error', message: error.message, data: { stack: error.stack } });
+      message.logs.push({ ...common, id: crypto.randomUUID(), category: 'error', level: 'error', message: error.message.slice(0, 4000), data: { stack: error.stack?.slice(0, 15_000) } });
     }
     if (message.audit || message.logs.length) await sendRecord(env, message);
   })();
