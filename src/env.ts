@@ -6,6 +6,7 @@ import type { TaskMessage } from './modules/goals/execution';
 import type { IngestMessage } from './modules/knowledge-bases/ingest';
 import type { FeishuMessage } from './modules/feishu/queue';
 import type { ScheduleRunMessage } from './modules/agent-schedules/queue';
+import type { RecordMessage } from './lib/audit';
 import type Runtime from '../workers/runtime/src/index';
 
 /** Bindings and variables the worker receives (see wrangler.toml). */
@@ -46,6 +47,11 @@ export interface Env {
   /** Days system_logs rows are kept (default 14); audit_logs: AUDIT_LOG_RETENTION_DAYS (default 365). */
   SYSTEM_LOG_RETENTION_DAYS?: string;
   AUDIT_LOG_RETENTION_DAYS?: string;
+  /**
+   * Producer of `tiangong-audit`: each API request's audit row and log lines (src/lib/audit.ts),
+   * written in batches by this worker's consumer. Without it they are written to D1 directly.
+   */
+  AUDIT_QUEUE?: Queue<RecordMessage>;
   /** Bench-only: lets a request skip audit/request recording with `X-Bench-Recording: off` (never in production). */
   BENCH_RECORDING_OPT_OUT?: string;
   /** One CollabRoom Durable Object per edited resource (durable-objects/collab-room.ts). */

@@ -4,6 +4,7 @@ import { handleIngestBatch, handleIngestDeadLetters } from './modules/knowledge-
 import { cleanupEvents } from './modules/feishu/service';
 import { consumeFeishuBatch, consumeFeishuDeadLetters, FEISHU_DLQ_NAME, FEISHU_QUEUE_NAME } from './modules/feishu/queue';
 import { logJob } from './lib/system-log';
+import { AUDIT_DLQ_NAME, AUDIT_QUEUE_NAME, consumeAuditBatch, consumeAuditDeadLetters } from './lib/audit';
 import { enforceLogRetention } from './lib/retention';
 import { evaluateAlertRules } from './modules/alert-rules/evaluate';
 import { consumeScheduleBatch, consumeScheduleDeadLetters, enqueueDueSchedules, SCHEDULES_DLQ_NAME, SCHEDULES_QUEUE_NAME } from './modules/agent-schedules/queue';
@@ -25,6 +26,8 @@ const consumers: Record<string, (batch: MessageBatch<unknown>, env: Env) => Prom
   [FEISHU_DLQ_NAME]: consumeFeishuDeadLetters,
   [SCHEDULES_QUEUE_NAME]: consumeScheduleBatch,
   [SCHEDULES_DLQ_NAME]: consumeScheduleDeadLetters,
+  [AUDIT_QUEUE_NAME]: consumeAuditBatch,
+  [AUDIT_DLQ_NAME]: consumeAuditDeadLetters,
 };
 
 /** Cron steps, run on every trigger; each is independent, so one failing does not stop the others. */
@@ -61,7 +64,7 @@ export async function runCron(env: Env): Promise<void> {
 export default {
   fetch: app.fetch,
 
-  /** Queue consumers (ingestion, goals, Feishu replies, schedules) are dispatched here by queue. */
+  /** Queue consumers (ingestion, goals, Feishu replies, schedules, audit/request records) are dispatched here by queue. */
   async queue(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
     const consumer = consumers[batch.queue];
     // An unknown queue: acknowledge nothing, so a misrouted message is retried, not lost.

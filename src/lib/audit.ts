@@ -4,6 +4,9 @@ import type { AppEnv, Env } from '../env';
 import { isProduction } from './secrets';
 import { systemLogStatement, writeDurably, type SystemLogEntry } from './system-log';
 
+export const AUDIT_QUEUE_NAME = 'tiangong-audit';
+export const AUDIT_DLQ_NAME = 'tiangong-audit-dlq';
+
 /**
  * Records every API request after its response is ready, in `ctx.waitUntil` so the caller never
  * waits for it:
@@ -13,13 +16,98 @@ import { systemLogStatement, writeDurably, type SystemLogEntry } from './system-
  *     ≥ 400; successful reads are sampled at REQUEST_LOG_SAMPLE_RATE (default 1 = all), each kept
  *     row weighted 1/rate;
  *   - an unhandled error (500) → system_logs (category `error`) with its message and stack.
- * All rows of one request go in one batch, retried on failure (writeDurably).
+ * The rows of one request (ids and times set here) are one message of the AUDIT_QUEUE
+ * (`tiangong-audit`): the request costs a queue send, not a D1 write. The consumer writes each
+ * message batch (up to 100) in ONE D1 batch with `INSERT OR IGNORE` on the ids, so a redelivered
+ * batch adds nothing. Without the binding, or when the send fails, the rows are written directly
+ * (writeDurably: one batch, retried).
  */
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const ID_SEGMENT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const VERBS: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'update', DELETE: 'delete' };
 const API_PREFIX = '/api/v1/';
+
+/** One audit_logs row, as queued. */
+export interface AuditRow {
+  id: string;
+  created_at: string;
+  user_id: string | null;
+  action: string;
+  method: string;
+  path: string;
+  resource_type: string | null;
+  resource_id: string | null;
+  status_code: number;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string;
+  duration_ms: number;
+}
+
+/** What one request records: its audit row (writes only) and its system_logs lines (request, error). */
+export interface RecordMessage {
+  audit?: AuditRow;
+  logs: Array<SystemLogEntry & { id: string; created_at: string }>;
+}
+
+function auditStatement(env: Env, a: AuditRow): D1PreparedStatement {
+  return env.DB.prepare(
+    `INSERT OR IGNORE INTO audit_logs (id, user_id, action, method, path, resource_type, resource_id, status_code, ip, user_agent, request_id, duration_ms, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).bind(a.id, a.user_id, a.action, a.method, a.path, a.resource_type, a.resource_id, a.status_code, a.ip, a.user_agent, a.request_id, a.duration_ms, a.created_at);
+}
+
+function recordStatements(env: Env, m: RecordMessage): D1PreparedStatement[] {
+  return [...(m.audit ? [auditStatement(env, m.audit)] : []), ...m.logs.map((l) => systemLogStatement(env, l))];
+}
+
+function isRecordMessage(body: unknown): body is RecordMessage {
+  const m = body as RecordMessage | null;
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    Array.isArray(m.logs) &&
+    m.logs.every((l) => typeof l?.id === 'string' && typeof l.message === 'string') &&
+    (m.audit === undefined || (typeof m.audit?.id === 'string' && typeof m.audit.action === 'string'))
+  );
+}
+
+/** Queues a request's rows; without a queue (or if the send fails) writes them at once. */
+async function sendRecord(env: Env, message: RecordMessage): Promise<void> {
+  if (env.AUDIT_QUEUE) {
+    try {
+      await env.AUDIT_QUEUE.send(message, { contentType: 'json' });
+      return;
+    } catch (e) {
+      console.error(JSON.stringify({ type: 'audit_queue_send_failed', error: String(e) }));
+    }
+  }
+  await writeDurably(env, recordStatements(env, message), () => [message]);
+}
+
+/**
+ * Consumer of `tiangong-audit`: all rows of the batch in one D1 batch, in request order. The ids
+ * come from the request, so a redelivery (after a failed ack, or a retry) inserts nothing twice.
+ * A failing write throws: the batch is retried, then dead-lettered. Malformed messages are dropped.
+ */
+export async function consumeAuditBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const valid = batch.messages.filter((m) => isRecordMessage(m.body));
+  for (const m of batch.messages) if (!isRecordMessage(m.body)) m.ack();
+  const ordered = valid
+    .map((m) => m.body as RecordMessage)
+    .sort((a, b) => (a.audit?.created_at ?? a.logs[0]?.created_at ?? '').localeCompare(b.audit?.created_at ?? b.logs[0]?.created_at ?? ''));
+  const statements = ordered.flatMap((m) => recordStatements(env, m));
+  if (statements.length) await env.DB.batch(statements);
+  for (const m of valid) m.ack();
+}
+
+/** Messages whose write kept failing: one last attempt (retried), else printed (Workers Logs keeps them). */
+export async function consumeAuditDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const messages = batch.messages.map((m) => m.body).filter(isRecordMessage);
+  await writeDurably(env, messages.flatMap((m) => recordStatements(env, m)), () => messages);
+  batch.ackAll();
+}
 
 export interface AuditTarget {
   action: string;
@@ -89,59 +177,35 @@ export const recordRequests = createMiddleware<AppEnv>(async (c, next) => {
         user_agent: c.req.header('User-Agent')?.slice(0, 500) ?? null,
         request_id: requestId,
         duration_ms: durationMs,
-      }
+      } satisfies Omit<AuditRow, 'id' | 'created_at'>
     : null;
 
   const task = (async () => {
-    const statements: D1PreparedStatement[] = [];
-    const described: unknown[] = [];
+    const message: RecordMessage = { logs: [] };
+    const at = new Date(started + durationMs).toISOString(); // when the answer was ready
     if (audit) {
       if (created && !audit.resource_id) {
         const body = (await created.json().catch(() => null)) as { id?: unknown } | null;
         if (typeof body?.id === 'string') audit.resource_id = body.id.slice(0, 200);
       }
-      statements.push(
-        env.DB.prepare(
-          `INSERT INTO audit_logs (id, user_id, action, method, path, resource_type, resource_id, status_code, ip, user_agent, request_id, duration_ms)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).bind(crypto.randomUUID(), audit.user_id, audit.action, method, audit.path, audit.resource_type, audit.resource_id, status, audit.ip, audit.user_agent, requestId, durationMs),
-      );
-      described.push({ audit });
+      message.audit = { id: crypto.randomUUID(), created_at: at, ...audit };
     }
+    const common = { created_at: at, source: 'http', request_id: requestId, user_id: user?.id ?? null, method, path: c.req.path, status_code: status };
     if (keepRequestLine) {
-      const line: SystemLogEntry = {
+      message.logs.push({
+        ...common,
+        id: crypto.randomUUID(),
         category: 'request',
         level: status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info',
-        source: 'http',
         message: `${method} ${c.req.path} ${status}`,
-        request_id: requestId,
-        user_id: user?.id ?? null,
-        method,
-        path: c.req.path,
-        status_code: status,
         duration_ms: durationMs,
         weight: isWrite || status >= 400 ? 1 : 1 / rate,
-      };
-      statements.push(systemLogStatement(env, line));
-      described.push(line);
+      });
     }
     if (error) {
-      const entry: SystemLogEntry = {
-        category: 'error',
-        level: 'error',
-        source: 'http',
-        message: error.message,
-        request_id: requestId,
-        user_id: user?.id ?? null,
-        method,
-        path: c.req.path,
-        status_code: status,
-        data: { stack: error.stack },
-      };
-      statements.push(systemLogStatement(env, entry));
-      described.push(entry);
+      message.logs.push({ ...common, id: crypto.randomUUID(), category: 'error', level: 'error', message: error.message.slice(0, 4000), data: { stack: error.stack?.slice(0, 15_000) } });
     }
-    await writeDurably(env, statements, () => described);
+    if (message.audit || message.logs.length) await sendRecord(env, message);
   })();
 
   try {

@@ -9,6 +9,10 @@ export type LogCategory = 'request' | 'error' | 'job' | 'app';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface SystemLogEntry {
+  /** Set when the row is queued (generated at request time), so a redelivered write inserts nothing. */
+  id?: string;
+  /** ISO time of the event; defaults to the insert time. */
+  created_at?: string;
   category: LogCategory;
   level: LogLevel;
   source: string;
@@ -24,12 +28,13 @@ export interface SystemLogEntry {
   data?: unknown;
 }
 
+/** The insert of one line; `INSERT OR IGNORE` on the id, so writing the same entry twice keeps one row. */
 export function systemLogStatement(env: Env, e: SystemLogEntry): D1PreparedStatement {
   return env.DB.prepare(
-    `INSERT INTO system_logs (id, category, level, source, message, request_id, user_id, method, path, status_code, duration_ms, weight, data)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT OR IGNORE INTO system_logs (id, category, level, source, message, request_id, user_id, method, path, status_code, duration_ms, weight, data, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))`,
   ).bind(
-    crypto.randomUUID(),
+    e.id ?? crypto.randomUUID(),
     e.category,
     e.level,
     e.source.slice(0, 200),
@@ -42,6 +47,7 @@ export function systemLogStatement(env: Env, e: SystemLogEntry): D1PreparedState
     e.duration_ms ?? null,
     e.weight ?? 1,
     e.data === undefined ? null : JSON.stringify(e.data).slice(0, 16_000),
+    e.created_at ?? null,
   );
 }
 
