@@ -80,10 +80,12 @@ const queueNames = new Set([
   ...(config.queues.producers ?? []).map((q) => q.queue),
   ...(config.queues.consumers ?? []).flatMap((q) => [q.queue, q.dead_letter_queue].filter(Boolean)),
 ]);
-const existingQueues = PLAN ? '' : wrangler(['queues', 'list']);
-for (const q of queueNames) if (!existingQueues.includes(q)) wrangler(['queues', 'create', q]);
-const existingBuckets = PLAN ? '' : wrangler(['r2', 'bucket', 'list']);
-for (const b of config.r2_buckets) if (!existingBuckets.includes(b.bucket_name)) wrangler(['r2', 'bucket', 'create', b.bucket_name]);
+// The lists are tables of text: compare whole names (`tiangong-audit` is not in `tiangong-audit-dlq`).
+const names = (text) => new Set(String(text).split(/[^A-Za-z0-9_-]+/));
+const existingQueues = names(PLAN ? '' : wrangler(['queues', 'list']));
+for (const q of queueNames) if (!existingQueues.has(q)) wrangler(['queues', 'create', q]);
+const existingBuckets = names(PLAN ? '' : wrangler(['r2', 'bucket', 'list']));
+for (const b of config.r2_buckets) if (!existingBuckets.has(b.bucket_name)) wrangler(['r2', 'bucket', 'create', b.bucket_name]);
 
 // 5. Migrations, remotely.
 for (const db of config.d1_databases) wrangler(['d1', 'migrations', 'apply', db.binding, '--remote', '--env', ENV]);
