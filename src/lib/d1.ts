@@ -1,5 +1,8 @@
 /** Small D1 helpers: telling constraint failures apart and probing optional tables. */
 
+/** SQL for the current time as an ISO 8601 UTC string with milliseconds, like the columns' defaults. */
+export const NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
 export const isUniqueViolation = (e: unknown) => /UNIQUE constraint failed/i.test(String(e instanceof Error ? e.message : e));
 
 export const isMissingTable = (e: unknown) => /no such table/i.test(String(e instanceof Error ? e.message : e));

@@ -1,10 +1,10 @@
+import { NOW_SQL } from '../../lib/d1';
 /**
  * Scheduling of a goal's tasks on D1, without HTTP: which tasks are ready, which now wait for
  * approval, claiming with a lease, and expiring leases. Every state change is one conditional
  * UPDATE, so concurrent workers (queue consumers, API claims, the cron) never both win.
  */
 
-export const NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 /** Default lease of an API claim, and of a run by the queue consumer (longer than any agent turn). */
 export const CLAIM_LEASE_SECONDS = 300;

@@ -3,7 +3,7 @@ import type { Env } from '../../env';
 import { nextOccurrence } from '../../engine/schedule/cron';
 import { findActiveUser, isAdmin, type AuthUser } from '../../lib/auth';
 import { authorize } from '../../lib/authorize';
-import { isUniqueViolation } from '../../lib/d1';
+import { isUniqueViolation, NOW_SQL } from '../../lib/d1';
 import { ApiError, notFound } from '../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
 import { executeAgentWorkflow } from '../executions/service';
@@ -40,7 +40,6 @@ export interface RunRow {
 }
 
 const iso = (ms: number | null) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
-const NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
 const SELECT = 'SELECT s.*, e.status AS exec_status FROM agent_schedules s LEFT JOIN executions e ON e.id = s.last_execution_id';
 
 export function toSchedule(r: ScheduleRow): Schedule {

@@ -7,7 +7,7 @@ import { findBuiltinTool, findDynamicTool } from '../../engine/tools/registry';
 import type { Env } from '../../env';
 import type { AuthUser } from '../../lib/auth';
 import { authorizeResource, decide, grantsCleanupStatement, readableFilter, requirePermission, type Action, type Decision } from '../../lib/authorize';
-import { isMissingTable, isUniqueViolation, likeContains, placeholders, tableExists } from '../../lib/d1';
+import { isMissingTable, isUniqueViolation, likeContains, NOW_SQL, placeholders, tableExists } from '../../lib/d1';
 import { ApiError, conflict, validationError } from '../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
 import { describeZodError } from '../../lib/router';
@@ -54,7 +54,6 @@ export interface AgentDefinition {
   sub_agent_ids: string[];
 }
 
-const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function toAgent(row: AgentRow): Agent {
@@ -288,7 +287,7 @@ async function reviseAgent(env: Env, user: AuthUser, id: string, change: (curren
       const [updated] = await env.DB.batch([
         env.DB.prepare(
           `UPDATE agents SET name = ?, description = ?, system_prompt = ?, model_config = ?, iteration_limit = ?, include_tools = ?,
-             workflow_config = ?, is_main_agent = ?, sub_agent_ids = ?, version = version + 1, updated_at = ${NOW}
+             workflow_config = ?, is_main_agent = ?, sub_agent_ids = ?, version = version + 1, updated_at = ${NOW_SQL}
            WHERE id = ? AND version = ?`,
         ).bind(
           next.name,
@@ -355,7 +354,7 @@ export async function deleteAgentStatements(env: Env, id: string): Promise<D1Pre
     env.DB.prepare('DELETE FROM agent_versions WHERE agent_id = ?').bind(id),
     // Main agents that delegated to it stop doing so.
     env.DB.prepare(
-      `UPDATE agents SET sub_agent_ids = (SELECT json_group_array(value) FROM json_each(agents.sub_agent_ids) WHERE value != ?1), updated_at = ${NOW}
+      `UPDATE agents SET sub_agent_ids = (SELECT json_group_array(value) FROM json_each(agents.sub_agent_ids) WHERE value != ?1), updated_at = ${NOW_SQL}
        WHERE is_main_agent = 1 AND EXISTS (SELECT 1 FROM json_each(agents.sub_agent_ids) WHERE value = ?1)`,
     ).bind(id),
     env.DB.prepare('DELETE FROM agents WHERE id = ?').bind(id),
@@ -438,7 +437,7 @@ export async function stopAgent(env: Env, user: AuthUser, id: string): Promise<A
 
 /** A status change that only happens from the expected states (checked in the UPDATE itself). */
 async function transition(env: Env, agent: Agent, from: AgentStatus[], to: AgentStatus): Promise<Agent> {
-  const res = await env.DB.prepare(`UPDATE agents SET status = ?, updated_at = ${NOW} WHERE id = ? AND status IN (${placeholders(from.length)})`)
+  const res = await env.DB.prepare(`UPDATE agents SET status = ?, updated_at = ${NOW_SQL} WHERE id = ? AND status IN (${placeholders(from.length)})`)
     .bind(to, agent.id, ...from)
     .run();
   if (res.meta.changes === 0) {

@@ -8,6 +8,7 @@ import { minutesAgo } from '../../lib/time-range';
 import { executionsUnion, ownerClause, scopeOf } from '../monitoring/sources';
 import { createNotification } from '../notifications/service';
 import type { Alert, AlertMetric, AlertRule, Comparator } from './schemas';
+import { NOW_SQL } from '../../lib/d1';
 
 export interface RuleRow extends Omit<AlertRule, 'enabled'> {
   enabled: number;
@@ -15,7 +16,6 @@ export interface RuleRow extends Omit<AlertRule, 'enabled'> {
 
 export const toRule = (r: RuleRow): AlertRule => ({ ...r, enabled: r.enabled === 1 });
 
-const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 /** The metric's value over the window for the rule owner's scope; null when there is no data. */
 export async function metricValue(env: Env, owner: AuthUser, rule: Pick<AlertRule, 'metric' | 'window_minutes' | 'agent_id'>, now = Date.now()): Promise<number | null> {
@@ -159,7 +159,7 @@ const openAlert = (env: Env, ruleId: string) => env.DB.prepare(`${SELECT_ALERT} 
 /** Resolves a firing rule's open alert without evaluating (the rule was disabled). */
 export function resolveStatements(env: Env, ruleId: string): D1PreparedStatement[] {
   return [
-    env.DB.prepare(`UPDATE alert_events SET status = 'resolved', resolved_at = ${NOW}, message = message || ' (rule disabled)' WHERE rule_id = ? AND status = 'firing'`).bind(ruleId),
+    env.DB.prepare(`UPDATE alert_events SET status = 'resolved', resolved_at = ${NOW_SQL}, message = message || ' (rule disabled)' WHERE rule_id = ? AND status = 'firing'`).bind(ruleId),
     env.DB.prepare(`UPDATE alert_rules SET state = 'ok' WHERE id = ?`).bind(ruleId),
   ];
 }

@@ -6,8 +6,8 @@ import { checkOutboundUrl } from '../../lib/outbound';
 import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
 import { evaluateRule, loadAlert, resolveStatements, SELECT_ALERT, toRule, type RuleRow } from './evaluate';
 import { AGENT_METRICS, type Alert, type AlertMetric, type AlertRule, type CreateAlertRule, type UpdateAlertRule } from './schemas';
+import { NOW_SQL } from '../../lib/d1';
 
-const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 /** Rules are their owner's (admins see all); anyone else's is 404. */
 async function getRuleRow(env: Env, user: AuthUser, id: string): Promise<AlertRule> {
@@ -93,7 +93,7 @@ export async function updateRule(env: Env, user: AuthUser, id: string, input: Up
   const statements = [
     env.DB.prepare(
       `UPDATE alert_rules SET name = ?, description = ?, metric = ?, comparator = ?, threshold = ?, window_minutes = ?, agent_id = ?, enabled = ?,
-         webhook_url = ?, webhook_format = ?, updated_at = ${NOW} WHERE id = ?`,
+         webhook_url = ?, webhook_format = ?, updated_at = ${NOW_SQL} WHERE id = ?`,
     ).bind(next.name, next.description, next.metric, next.comparator, next.threshold, next.window_minutes, next.agent_id, next.enabled ? 1 : 0, next.webhook_url, next.webhook_format, id),
   ];
   // A rule switched off stops firing: its open alert is resolved with it.
@@ -143,6 +143,6 @@ export async function listAlerts(env: Env, user: AuthUser, q: Pagination & { rul
 export async function acknowledge(env: Env, user: AuthUser, alertId: string): Promise<Alert> {
   const alert = await loadAlert(env, alertId);
   if (!alert || (alert.owner_id !== user.id && !isAdmin(user))) throw notFound('Alert');
-  await env.DB.prepare(`UPDATE alert_events SET acknowledged_at = ${NOW}, acknowledged_by = ? WHERE id = ? AND acknowledged_at IS NULL`).bind(user.id, alertId).run();
+  await env.DB.prepare(`UPDATE alert_events SET acknowledged_at = ${NOW_SQL}, acknowledged_by = ? WHERE id = ? AND acknowledged_at IS NULL`).bind(user.id, alertId).run();
   return (await loadAlert(env, alertId))!;
 }

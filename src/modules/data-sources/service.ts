@@ -4,7 +4,7 @@ import { queryError } from '../../engine/data-sources/util';
 import type { Env } from '../../env';
 import { isAdmin, type AuthUser } from '../../lib/auth';
 import { decryptSecret, encryptSecret } from '../../lib/crypto';
-import { likeContains } from '../../lib/d1';
+import { likeContains, NOW_SQL } from '../../lib/d1';
 import { ApiError, notFound, validationError } from '../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
 import { describeZodError } from '../../lib/router';
@@ -27,7 +27,6 @@ interface Row {
   updated_at: string;
 }
 
-const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 function present(row: Row): DataSource {
   return {
@@ -134,7 +133,7 @@ export async function updateDataSource(
     ({ encrypted, fields } = await sealCredentials(env, merged));
   }
   await env.DB.prepare(
-    `UPDATE data_sources SET name = ?, description = ?, config = ?, credentials_encrypted = ?, credential_fields = ?, updated_at = ${NOW} WHERE id = ?`,
+    `UPDATE data_sources SET name = ?, description = ?, config = ?, credentials_encrypted = ?, credential_fields = ?, updated_at = ${NOW_SQL} WHERE id = ?`,
   )
     .bind(body.name ?? row.name, body.description ?? row.description, JSON.stringify(config), encrypted, JSON.stringify(fields), id)
     .run();
@@ -193,7 +192,7 @@ export async function testDataSource(env: Env, user: AuthUser, id: string, timeo
     if (!(e instanceof ApiError)) throw e;
     result = { ok: false, server: null, error: e.code, message: e.message };
   }
-  await env.DB.prepare(`UPDATE data_sources SET last_tested_at = ${NOW}, last_test_ok = ?, last_test_error = ? WHERE id = ?`)
+  await env.DB.prepare(`UPDATE data_sources SET last_tested_at = ${NOW_SQL}, last_test_ok = ?, last_test_error = ? WHERE id = ?`)
     .bind(result.ok ? 1 : 0, result.message, id)
     .run();
   return { ...result, latency_ms: Date.now() - started };

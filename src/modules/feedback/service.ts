@@ -2,13 +2,12 @@ import type { Env } from '../../env';
 import { isAdmin, type AuthUser } from '../../lib/auth';
 import { authorize, hasPermission } from '../../lib/authorize';
 import { authorizeExecution, type ExecutionRow } from '../executions/service';
-import { existingTables } from '../../lib/d1';
+import { existingTables, NOW_SQL } from '../../lib/d1';
 import { notFound, validationError } from '../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
 import { resolveRange, type TimeRange } from '../../lib/time-range';
 import type { CreateFeedback, Feedback } from './schemas';
 
-const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 const CONTEXT_MESSAGES = 6;
 const MAX_EXPORT = 5000;
 
@@ -86,7 +85,7 @@ export async function recordFeedback(env: Env, user: AuthUser, input: CreateFeed
     `INSERT INTO feedback (id, user_id, owner_id, target_type, target_id, agent_id, session_id, thumb, rating, sentiment, comment, tags, snapshot)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (user_id, target_type, target_id) DO UPDATE SET thumb = excluded.thumb, rating = excluded.rating, sentiment = excluded.sentiment,
-       comment = excluded.comment, tags = excluded.tags, snapshot = excluded.snapshot, updated_at = ${NOW}
+       comment = excluded.comment, tags = excluded.tags, snapshot = excluded.snapshot, updated_at = ${NOW_SQL}
      RETURNING *`,
   )
     .bind(

@@ -8,12 +8,12 @@ import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
 import { assertChattable, getAgent, loadAgent } from '../agents/service';
 import { notificationStatement } from '../notifications/service';
 import type { Binding, BindingRequest } from './schemas';
+import { NOW_SQL } from '../../lib/d1';
 
 /** Events are remembered at least this long (Feishu redelivers for hours); the cron keeps a day. */
 export const EVENT_RETENTION_MS = 24 * 60 * 60 * 1000;
 export const BINDING_CODE_TTL_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_AGENT_KEY = 'feishu.default_agent_id';
-const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 export const HANDLED_EVENTS = new Set(['im.message.receive_v1']);
 
@@ -135,7 +135,7 @@ export async function requestBinding(env: Env, openId: string, chatId: string | 
   const row = await env.DB.prepare(
     `INSERT INTO feishu_binding_requests (id, open_id, chat_id, name, code_hash, code_expires_at, status) VALUES (?, ?, ?, ?, ?, ?, 'pending')
      ON CONFLICT(open_id) DO UPDATE SET code_hash = excluded.code_hash, code_expires_at = excluded.code_expires_at, chat_id = excluded.chat_id,
-       status = 'pending', user_id = NULL, updated_at = ${NOW}
+       status = 'pending', user_id = NULL, updated_at = ${NOW_SQL}
      RETURNING id`,
   )
     .bind(id, openId, chatId, name, hash, expires)
@@ -174,10 +174,10 @@ async function writeBinding(env: Env, openId: string, userId: string, agentId: s
   if (other && other.user_id !== userId) throw conflict('This Feishu user is already bound to another account');
   const [, , row] = await env.DB.batch<Record<string, unknown>>([
     env.DB.prepare('DELETE FROM feishu_bindings WHERE user_id = ? AND open_id <> ?').bind(userId, openId),
-    env.DB.prepare(`UPDATE feishu_binding_requests SET status = 'bound', user_id = ?, updated_at = ${NOW} WHERE id = ?`).bind(userId, requestId),
+    env.DB.prepare(`UPDATE feishu_binding_requests SET status = 'bound', user_id = ?, updated_at = ${NOW_SQL} WHERE id = ?`).bind(userId, requestId),
     env.DB.prepare(
       `INSERT INTO feishu_bindings (open_id, user_id, agent_id, name) VALUES (?, ?, ?, ?)
-       ON CONFLICT(open_id) DO UPDATE SET agent_id = excluded.agent_id, updated_at = ${NOW} RETURNING *`,
+       ON CONFLICT(open_id) DO UPDATE SET agent_id = excluded.agent_id, updated_at = ${NOW_SQL} RETURNING *`,
     ).bind(openId, userId, agentId, name),
   ]);
   return row.results[0] as unknown as Binding;
@@ -234,7 +234,7 @@ export async function bindPending(env: Env, admin: AuthUser, input: { request_id
   if (!req) throw notFound('Binding request');
   if (req.status !== 'pending') throw conflict(`The request is already ${req.status}`);
   if (!input.approve) {
-    const row = await env.DB.prepare(`UPDATE feishu_binding_requests SET status = 'rejected', updated_at = ${NOW} WHERE id = ? RETURNING *`).bind(req.id).first<RequestRow>();
+    const row = await env.DB.prepare(`UPDATE feishu_binding_requests SET status = 'rejected', updated_at = ${NOW_SQL} WHERE id = ? RETURNING *`).bind(req.id).first<RequestRow>();
     return { request: toRequest(row!), binding: null };
   }
   if (!input.user_id) throw validationError('body.user_id: required when approving');
@@ -275,7 +275,7 @@ export async function setDefaultAgent(env: Env, user: AuthUser, agentId: string 
   const agent = await loadAgent(env, agentId);
   if (!agent) throw validationError('body.agent_id: no such agent');
   assertChattable(agent);
-  await env.DB.prepare(`INSERT INTO system_settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = ${NOW}`)
+  await env.DB.prepare(`INSERT INTO system_settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = ${NOW_SQL}`)
     .bind(DEFAULT_AGENT_KEY, agent.id)
     .run();
   return { agent_id: agent.id, agent_name: agent.name };

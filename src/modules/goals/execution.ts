@@ -7,7 +7,6 @@ import {
   RUN_LEASE_SECONDS,
   type Scope,
   taskMessage,
-  NOW_SQL,
 } from '../../engine/goals/scheduler';
 import { truncate } from '../../engine/goals/plan';
 import type { Env } from '../../env';
@@ -15,6 +14,7 @@ import { loadAgent } from '../agents/service';
 import { notificationStatement } from '../notifications/service';
 import { loadTaskRow, type TaskRow } from '../tasks/rows';
 import { runAgent } from '../agents/runner';
+import { NOW_SQL } from '../../lib/d1';
 
 /**
  * Asynchronous execution of goals: the `tiangong-tasks` queue consumer, running one task with

@@ -1,12 +1,12 @@
 import { complete as completeChat } from '../../engine/llm/gateway';
 import { LlmError } from '../../engine/llm/errors';
 import { decomposePrompt, linePlan, parsePlan, PlanError, replanPrompt, truncate, type PlannedTask } from '../../engine/goals/plan';
-import { NOW_SQL, progressOf } from '../../engine/goals/scheduler';
+import { progressOf } from '../../engine/goals/scheduler';
 import type { ChatMessage } from '../../engine/llm/types';
 import type { Env } from '../../env';
 import type { AuthUser } from '../../lib/auth';
 import { authorizeResource, grantsCleanupStatement, readableFilter, requirePermission, type Action } from '../../lib/authorize';
-import { assignments, likeContains, placeholders } from '../../lib/d1';
+import { assignments, likeContains, NOW_SQL, placeholders } from '../../lib/d1';
 import { conflict, validationError } from '../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
 import type { Agent } from '../agents/schemas';

@@ -1,6 +1,6 @@
 import type { Env } from '../../env';
 import { isAdmin, type AuthUser } from '../../lib/auth';
-import { isUniqueViolation, likeContains } from '../../lib/d1';
+import { isUniqueViolation, likeContains, NOW_SQL } from '../../lib/d1';
 import { conflict, forbidden, notFound } from '../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
 
@@ -49,7 +49,6 @@ interface ListingRow {
   updated_at: string;
 }
 
-const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 // The caller's favourite and install state come with each row (?1 = the caller).
 const SELECT = `SELECT l.*, u.nickname AS publisher_name,
@@ -181,7 +180,7 @@ export class Market {
       // Publishing again after an unpublish: the same listing comes back with a new version.
       await env.DB.batch([
         env.DB.prepare(
-          `UPDATE market_listings SET status = 'published', name = ?, description = ?, category = ?, tags = ?, version = version + 1, version_label = ?, content = ?, updated_at = ${NOW} WHERE id = ?`,
+          `UPDATE market_listings SET status = 'published', name = ?, description = ?, category = ?, tags = ?, version = version + 1, version_label = ?, content = ?, updated_at = ${NOW_SQL} WHERE id = ?`,
         ).bind(name, description, body.category, JSON.stringify(body.tags), body.version_label, content, existing.id),
         this.versionRow(env, existing.id, body.version_label, content, body.changelog),
       ]);
@@ -217,7 +216,7 @@ export class Market {
     body: { name?: string; description?: string; category?: string; tags?: string[]; republish: boolean; version_label?: string; changelog?: string },
   ) {
     const row = await this.managed(env, user, id);
-    const meta = env.DB.prepare(`UPDATE market_listings SET name = ?, description = ?, category = ?, tags = ?, updated_at = ${NOW} WHERE id = ?`).bind(
+    const meta = env.DB.prepare(`UPDATE market_listings SET name = ?, description = ?, category = ?, tags = ?, updated_at = ${NOW_SQL} WHERE id = ?`).bind(
       body.name ?? row.name,
       body.description ?? row.description,
       body.category ?? row.category,
@@ -246,7 +245,7 @@ export class Market {
   /** Unpublishing hides the listing; installers keep their copies (they are theirs). */
   async unpublish(env: Env, user: AuthUser, id: string) {
     await this.managed(env, user, id);
-    await env.DB.prepare(`UPDATE market_listings SET status = 'unpublished', updated_at = ${NOW} WHERE id = ?`).bind(id).run();
+    await env.DB.prepare(`UPDATE market_listings SET status = 'unpublished', updated_at = ${NOW_SQL} WHERE id = ?`).bind(id).run();
   }
 
   private installRow(env: Env, user: AuthUser, listingId: string) {
@@ -277,7 +276,7 @@ export class Market {
     try {
       await env.DB.batch([
         existing
-          ? env.DB.prepare(`UPDATE market_installs SET resource_id = ?, installed_version = ?, updated_at = ${NOW} WHERE id = ?`).bind(resourceId, listing.version, existing.id)
+          ? env.DB.prepare(`UPDATE market_installs SET resource_id = ?, installed_version = ?, updated_at = ${NOW_SQL} WHERE id = ?`).bind(resourceId, listing.version, existing.id)
           : env.DB.prepare('INSERT INTO market_installs (id, listing_id, kind, user_id, resource_id, installed_version) VALUES (?, ?, ?, ?, ?, ?)').bind(
               installId,
               id,
@@ -311,7 +310,7 @@ export class Market {
     if (existing.installed_version >= listing.version) throw conflict(`Already at the latest version (${listing.version})`);
     if (!this.k.upgrade || !(await this.k.exists(env, user, existing.resource_id))) throw conflict(`The installed ${this.k.noun} no longer exists; install the listing again`);
     await this.k.upgrade(env, user, existing.resource_id, JSON.parse(listing.content));
-    await env.DB.prepare(`UPDATE market_installs SET installed_version = ?, updated_at = ${NOW} WHERE id = ?`).bind(listing.version, existing.id).run();
+    await env.DB.prepare(`UPDATE market_installs SET installed_version = ?, updated_at = ${NOW_SQL} WHERE id = ?`).bind(listing.version, existing.id).run();
     return this.installView(env, user, existing.id);
   }
 
@@ -334,7 +333,7 @@ export class Market {
     await env.DB.batch([
       env.DB.prepare(
         `INSERT INTO market_ratings (id, listing_id, user_id, rating, review) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (listing_id, user_id) DO UPDATE SET rating = excluded.rating, review = excluded.review, updated_at = ${NOW}`,
+         ON CONFLICT (listing_id, user_id) DO UPDATE SET rating = excluded.rating, review = excluded.review, updated_at = ${NOW_SQL}`,
       ).bind(crypto.randomUUID(), id, user.id, body.rating, body.review),
       recount(env, id),
     ]);

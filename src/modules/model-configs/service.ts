@@ -1,4 +1,4 @@
-import { assignments } from '../../lib/d1';
+import { assignments, NOW_SQL } from '../../lib/d1';
 import { complete } from '../../engine/llm/gateway';
 import { targetFromConfig, type ModelConfigRow } from '../../engine/llm/resolve';
 import type { Env } from '../../env';
@@ -13,7 +13,6 @@ import type { CreateModelConfig, ModelConfig, UpdateModelConfig } from './schema
 
 // A user sees their own configs and the system-wide ones.
 const VISIBLE = '((owner_id = ? AND is_system = 0) OR is_system = 1)';
-const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 export function toModelConfig(row: ModelConfigRow): ModelConfig {
   return {
@@ -130,7 +129,7 @@ export async function updateModelConfig(env: Env, user: AuthUser, id: string, in
   if (input.temperature !== undefined) a.set('temperature', input.temperature);
   if (input.max_tokens !== undefined) a.set('max_tokens', input.max_tokens);
   if (input.is_default !== undefined) a.set('is_default', input.is_default ? 1 : 0);
-  const update = env.DB.prepare(`UPDATE model_configs SET ${a.sql(`updated_at = ${NOW}`)} WHERE id = ?`).bind(...a.binds, id);
+  const update = env.DB.prepare(`UPDATE model_configs SET ${a.sql(`updated_at = ${NOW_SQL}`)} WHERE id = ?`).bind(...a.binds, id);
   await env.DB.batch(input.is_default ? [clearDefault(env, row, id), update] : [update]);
   return getModelConfig(env, user, id);
 }

@@ -3,6 +3,7 @@ import type { AuthUser } from '../../lib/auth';
 import { notFound } from '../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
 import type { Notification } from './schemas';
+import { NOW_SQL } from '../../lib/d1';
 
 /** What the platform tells a user; `type` names the event (task_failed, goal_completed, ...). */
 export interface NotificationInput {
@@ -26,7 +27,6 @@ interface NotificationRow {
   created_at: string;
 }
 
-const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 const toNotification = (r: NotificationRow): Notification => ({ ...r, is_read: r.is_read === 1 });
 
@@ -71,7 +71,7 @@ export async function unreadCount(env: Env, user: AuthUser): Promise<{ count: nu
 /** Marks one of the user's notifications read (idempotent: read_at keeps the first time). */
 export async function markRead(env: Env, user: AuthUser, id: string): Promise<Notification> {
   const row = await env.DB.prepare(
-    `UPDATE notifications SET is_read = 1, read_at = coalesce(read_at, ${NOW}) WHERE id = ? AND user_id = ? RETURNING *`,
+    `UPDATE notifications SET is_read = 1, read_at = coalesce(read_at, ${NOW_SQL}) WHERE id = ? AND user_id = ? RETURNING *`,
   )
     .bind(id, user.id)
     .first<NotificationRow>();
@@ -80,7 +80,7 @@ export async function markRead(env: Env, user: AuthUser, id: string): Promise<No
 }
 
 export async function markAllRead(env: Env, user: AuthUser): Promise<{ updated: number }> {
-  const res = await env.DB.prepare(`UPDATE notifications SET is_read = 1, read_at = ${NOW} WHERE user_id = ? AND is_read = 0`).bind(user.id).run();
+  const res = await env.DB.prepare(`UPDATE notifications SET is_read = 1, read_at = ${NOW_SQL} WHERE user_id = ? AND is_read = 0`).bind(user.id).run();
   return { updated: res.meta.changes };
 }
 

@@ -5,6 +5,7 @@ import { forbidden, notFound, validationError } from '../../lib/errors';
 import { paginated, paginateArray, type Pagination } from '../../lib/pagination';
 import { builtinTemplates, findBuiltinTemplate, USAGE } from './builtin';
 import type { CreateTemplate, Template } from './schemas';
+import { NOW_SQL } from '../../lib/d1';
 
 interface Row {
   id: string;
@@ -18,7 +19,6 @@ interface Row {
   updated_at: string;
 }
 
-const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 function present(row: Row): Template {
   const config = JSON.parse(row.config) as { steps?: string[]; rounds?: number; edges?: Array<{ source: string; target: string }> };
@@ -123,7 +123,7 @@ export async function updateTemplate(
     edges: body.edges !== undefined ? body.edges : current.edges,
   };
   const config = normalise(next);
-  await env.DB.prepare(`UPDATE orchestration_templates SET name = ?, description = ?, mode = ?, roles = ?, config = ?, updated_at = ${NOW} WHERE id = ?`)
+  await env.DB.prepare(`UPDATE orchestration_templates SET name = ?, description = ?, mode = ?, roles = ?, config = ?, updated_at = ${NOW_SQL} WHERE id = ?`)
     .bind(body.name ?? current.name, body.description ?? current.description, next.mode, JSON.stringify(next.roles), JSON.stringify(config), id)
     .run();
   return getTemplate(env, user, id);

@@ -15,13 +15,12 @@ import {
   type Action,
   type ResourceType,
 } from '../../lib/authorize';
-import { isUniqueViolation } from '../../lib/d1';
+import { isUniqueViolation, NOW_SQL } from '../../lib/d1';
 import { conflict, forbidden, notFound, validationError } from '../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
 import { notificationStatement } from '../notifications/service';
 import type { Grant, Role } from './schemas';
 
-const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 const MANAGE = 'permissions:manage';
 
 export function catalogue() {
@@ -108,7 +107,7 @@ export async function updateRole(env: Env, user: AuthUser, id: string, input: { 
   const role = await getRole(env, id);
   assertEditable(role, input);
   const statements: D1PreparedStatement[] = [
-    env.DB.prepare(`UPDATE roles SET name = ?, description = ?, updated_at = ${NOW} WHERE id = ?`).bind(input.name ?? role.name, input.description ?? role.description, id),
+    env.DB.prepare(`UPDATE roles SET name = ?, description = ?, updated_at = ${NOW_SQL} WHERE id = ?`).bind(input.name ?? role.name, input.description ?? role.description, id),
   ];
   if (input.permissions) statements.push(env.DB.prepare('DELETE FROM role_permissions WHERE role_id = ?').bind(id), ...permissionInserts(env, id, input.permissions));
   try {
@@ -197,7 +196,7 @@ export async function assignRole(env: Env, caller: AuthUser, userId: string, rol
       'INSERT INTO user_roles (user_id, role_id, assigned_by) SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM user_roles WHERE user_id = ?1)',
     ).bind(userId, defaultRoleId(target), caller.id),
     env.DB.prepare('INSERT OR IGNORE INTO user_roles (user_id, role_id, assigned_by) VALUES (?, ?, ?)').bind(userId, roleId, caller.id),
-    ...(role.id === BUILTIN_ROLE_IDS.admin ? [env.DB.prepare(`UPDATE users SET role = 'admin', updated_at = ${NOW} WHERE id = ?`).bind(userId)] : []),
+    ...(role.id === BUILTIN_ROLE_IDS.admin ? [env.DB.prepare(`UPDATE users SET role = 'admin', updated_at = ${NOW_SQL} WHERE id = ?`).bind(userId)] : []),
   ]);
   return userRoles(env, caller, userId);
 }
@@ -213,7 +212,7 @@ export async function revokeRole(env: Env, caller: AuthUser, userId: string, rol
     if (admins!.n <= 1) throw conflict('The last admin cannot lose the admin role');
     await env.DB.batch([
       env.DB.prepare('DELETE FROM user_roles WHERE user_id = ? AND role_id = ?').bind(userId, roleId),
-      env.DB.prepare(`UPDATE users SET role = 'user', updated_at = ${NOW} WHERE id = ?`).bind(userId),
+      env.DB.prepare(`UPDATE users SET role = 'user', updated_at = ${NOW_SQL} WHERE id = ?`).bind(userId),
     ]);
     return;
   }
@@ -272,7 +271,7 @@ export async function createGrant(env: Env, caller: AuthUser, input: { resource_
   const [granted] = await env.DB.batch<GrantRow>([
     env.DB.prepare(
       `INSERT INTO resource_grants (id, resource_type, resource_id, user_id, level, granted_by) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (resource_type, resource_id, user_id) DO UPDATE SET level = excluded.level, granted_by = excluded.granted_by, updated_at = ${NOW}
+       ON CONFLICT (resource_type, resource_id, user_id) DO UPDATE SET level = excluded.level, granted_by = excluded.granted_by, updated_at = ${NOW_SQL}
        RETURNING *`,
     ).bind(crypto.randomUUID(), input.resource_type, input.resource_id, input.user_id, input.level, caller.id),
     notificationStatement(env, grantee.id, {

@@ -4,7 +4,7 @@ import { pluginToolRef } from '../../engine/plugins/tools';
 import type { Env } from '../../env';
 import { isAdmin, type AuthUser } from '../../lib/auth';
 import { decryptSecret, encryptSecret } from '../../lib/crypto';
-import { isUniqueViolation, likeContains } from '../../lib/d1';
+import { isUniqueViolation, likeContains, NOW_SQL } from '../../lib/d1';
 import { conflict, forbidden, notFound, validationError } from '../../lib/errors';
 import { checkOutboundUrl } from '../../lib/outbound';
 import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
@@ -34,7 +34,6 @@ interface PluginRow {
   inst_settings: string | null;
 }
 
-const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 const SELECT = `SELECT p.*, i.enabled AS inst_enabled, i.settings_hint AS inst_fields, i.created_at AS inst_created_at, i.settings_encrypted AS inst_settings
   FROM plugins p LEFT JOIN plugin_installations i ON i.plugin_id = p.id AND i.user_id = ?1`;
 
@@ -283,7 +282,7 @@ export async function updatePlugin(env: Env, user: AuthUser, id: string, body: U
   }
   const name = body.name ?? row.name;
   await env.DB.prepare(
-    `UPDATE plugins SET name = ?, slug = ?, description = ?, category = ?, is_published = ?, version = ?, base_url = ?, operations = ?, spec = ?, updated_at = ${NOW} WHERE id = ?`,
+    `UPDATE plugins SET name = ?, slug = ?, description = ?, category = ?, is_published = ?, version = ?, base_url = ?, operations = ?, spec = ?, updated_at = ${NOW_SQL} WHERE id = ?`,
   )
     .bind(
       name,
@@ -328,7 +327,7 @@ async function updateMcpPlugin(env: Env, user: AuthUser, row: PluginRow, body: U
   }
   const writes = [
     env.DB.prepare(
-      `UPDATE plugins SET name = ?, description = ?, category = ?, is_published = ?, version = ?, base_url = ?, auth = ?, operations = ?, spec = ?, updated_at = ${NOW} WHERE id = ?`,
+      `UPDATE plugins SET name = ?, description = ?, category = ?, is_published = ?, version = ?, base_url = ?, auth = ?, operations = ?, spec = ?, updated_at = ${NOW_SQL} WHERE id = ?`,
     ).bind(
       body.name ?? row.name,
       body.description ?? row.description,
@@ -345,7 +344,7 @@ async function updateMcpPlugin(env: Env, user: AuthUser, row: PluginRow, body: U
   // New headers are the updater's own values: they replace their installation's settings.
   if (sealed && row.inst_enabled !== null) {
     writes.push(
-      env.DB.prepare(`UPDATE plugin_installations SET settings_encrypted = ?, settings_hint = ?, updated_at = ${NOW} WHERE plugin_id = ? AND user_id = ?`).bind(
+      env.DB.prepare(`UPDATE plugin_installations SET settings_encrypted = ?, settings_hint = ?, updated_at = ${NOW_SQL} WHERE plugin_id = ? AND user_id = ?`).bind(
         sealed.encrypted,
         sealed.hint,
         row.id,
@@ -393,11 +392,11 @@ export async function setEnabled(env: Env, user: AuthUser, id: string, enabled: 
   const row = await installed(env, user, id);
   if (settings) {
     const sealed = await sealSettings(env, JSON.parse(row.auth), settings, 'body.settings');
-    await env.DB.prepare(`UPDATE plugin_installations SET enabled = ?, settings_encrypted = ?, settings_hint = ?, updated_at = ${NOW} WHERE plugin_id = ? AND user_id = ?`)
+    await env.DB.prepare(`UPDATE plugin_installations SET enabled = ?, settings_encrypted = ?, settings_hint = ?, updated_at = ${NOW_SQL} WHERE plugin_id = ? AND user_id = ?`)
       .bind(enabled ? 1 : 0, sealed.encrypted, sealed.hint, id, user.id)
       .run();
   } else {
-    await env.DB.prepare(`UPDATE plugin_installations SET enabled = ?, updated_at = ${NOW} WHERE plugin_id = ? AND user_id = ?`).bind(enabled ? 1 : 0, id, user.id).run();
+    await env.DB.prepare(`UPDATE plugin_installations SET enabled = ?, updated_at = ${NOW_SQL} WHERE plugin_id = ? AND user_id = ?`).bind(enabled ? 1 : 0, id, user.id).run();
   }
   return getPlugin(env, user, id);
 }

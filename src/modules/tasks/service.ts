@@ -1,9 +1,9 @@
 import { findCycle, truncate } from '../../engine/goals/plan';
-import { CLAIMABLE_SQL, claimTask, NOW_SQL } from '../../engine/goals/scheduler';
+import { CLAIMABLE_SQL, claimTask } from '../../engine/goals/scheduler';
 import type { Env } from '../../env';
 import type { AuthUser } from '../../lib/auth';
 import { authorizeResource, decide, readableFilter, type Action } from '../../lib/authorize';
-import { assignments, likeContains, placeholders } from '../../lib/d1';
+import { assignments, likeContains, NOW_SQL, placeholders } from '../../lib/d1';
 import { conflict, forbidden, notFound, validationError } from '../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../lib/pagination';
 import { advanceGoal, runTask } from '../goals/execution';
