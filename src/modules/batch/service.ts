@@ -1,7 +1,7 @@
 import type { z } from '@hono/zod-openapi';
 import type { Env } from '../../env';
 import type { AuthUser } from '../../lib/auth';
-import { authorize, decide, loadResourceRef, type ResourceType } from '../../lib/authorize';
+import { decide, loadResourceRef, type ResourceType } from '../../lib/authorize';
 import { ApiError, conflict } from '../../lib/errors';
 import { deleteAgent, deleteAgentStatements, destroyChatSessions, exportAgent, sessionIdsStatement } from '../agents/service';
 import { executeAgentWorkflow, executeWorkflow } from '../executions/service';
@@ -33,26 +33,16 @@ function outcomeOf(e: unknown): { status: 'not_found' | 'forbidden' | 'invalid' 
 // Execute
 
 /**
- * Starts many agent/workflow runs. Every item is authorized first (execute access; the runs are
- * the caller's and a shared resource uses its owner's rights, like any run of it); then the allowed ones are started as
- * executions (trigger `batch`) without waiting: each runs on in its own Execution Durable
- * Object, queued there as pending → running, and is served by /executions/{id}. Items that
- * cannot run say why (not_found, forbidden, invalid) and do not stop the others. The batch and
- * its items are recorded (batches, batch_items).
+ * Starts many agent/workflow runs as executions (trigger `batch`) without waiting: each runs on
+ * in its own Execution Durable Object, queued there as pending → running, and is served by
+ * /executions/{id}. Starting a run authorizes it (execute access; the run is the caller's and a
+ * shared resource uses its owner's rights, like any run of it), so an item that cannot run says
+ * why (not_found, forbidden, invalid) and does not stop the others. The batch and its items are
+ * recorded (batches, batch_items).
  */
 export async function executeBatch(env: Env, user: AuthUser, body: z.infer<typeof ExecuteBody>) {
-  const access = await mapLimited(body.items, async (item) => {
-    try {
-      return { owner: (await authorize(env, user, item.type, item.id, 'execute')).owner_id };
-    } catch (e) {
-      return outcomeOf(e);
-    }
-  });
-
   const items = await mapLimited(body.items, async (item, index) => {
     const base = { index, type: item.type, id: item.id };
-    const a = access[index];
-    if (!('owner' in a)) return { ...base, execution_id: null, status: a.status, error: a.error };
     try {
       const opts = { trigger: 'batch', waitMs: 0 };
       const { execution } =

@@ -1,3 +1,4 @@
+import { NOW_SQL } from '../../lib/d1';
 import type { Env } from '../../env';
 import { constantTimeEqual, decryptSecret, encryptSecret, randomBytes, sha256Hex, toHex } from '../../lib/crypto';
 import { findActiveUser } from '../../lib/auth';
@@ -84,21 +85,15 @@ export async function configureWebhook(
   const row = await loadSecretRow(env, workflow.id);
   const enabled = change.enabled ?? (row ? !!row.enabled : !!change.rotate);
   let secret: string | undefined;
-  if (!row && (enabled || change.rotate)) {
+  if (change.rotate || (!row && enabled)) {
     secret = SECRET_PREFIX + toHex(randomBytes(32));
     const stored = await encryptSecret(secret, await getSecret(env, 'ENCRYPTION_KEY'));
+    // A first secret has no rotation time; replacing one records it.
     await env.DB.prepare(
-      'INSERT INTO webhook_secrets (workflow_id, owner_id, secret, secret_hint, enabled) VALUES (?, ?, ?, ?, ?) ON CONFLICT (workflow_id) DO UPDATE SET secret = excluded.secret, secret_hint = excluded.secret_hint, enabled = excluded.enabled',
+      `INSERT INTO webhook_secrets (workflow_id, owner_id, secret, secret_hint, enabled) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (workflow_id) DO UPDATE SET secret = excluded.secret, secret_hint = excluded.secret_hint, enabled = excluded.enabled, rotated_at = ${NOW_SQL}`,
     )
       .bind(workflow.id, workflow.owner_id, stored, hintOf(secret), enabled ? 1 : 0)
-      .run();
-  } else if (row && change.rotate) {
-    secret = SECRET_PREFIX + toHex(randomBytes(32));
-    const stored = await encryptSecret(secret, await getSecret(env, 'ENCRYPTION_KEY'));
-    await env.DB.prepare(
-      "UPDATE webhook_secrets SET secret = ?, secret_hint = ?, enabled = ?, rotated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE workflow_id = ?",
-    )
-      .bind(stored, hintOf(secret), enabled ? 1 : 0, workflow.id)
       .run();
   } else if (row) {
     await env.DB.prepare('UPDATE webhook_secrets SET enabled = ? WHERE workflow_id = ?').bind(enabled ? 1 : 0, workflow.id).run();
