@@ -2,8 +2,8 @@ import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { dirname } from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { buildRuntime } from './scripts/build-runtime.mjs';
-import { startFakeServer } from './test/fakes/server';
-import { TEST_SERVICES } from './test/services';
+import { startFakeServer } from './test/support/fakes/server';
+import { TEST_SERVICES } from './test/support/services';
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations('./migrations');
@@ -29,7 +29,7 @@ export default defineConfig(async () => {
           bindings: {
             TEST_MIGRATIONS: migrations,
             FAKE_BASE_URL: fake.baseUrl,
-            // Feishu against the fake open API (test/fakes/feishu.ts).
+            // Feishu against the fake open API (test/support/fakes/feishu.ts).
             FEISHU_APP_ID: 'cli_test',
             FEISHU_APP_SECRET: 'feishu-app-secret',
             FEISHU_VERIFICATION_TOKEN: 'feishu-verification-token',
@@ -44,7 +44,7 @@ export default defineConfig(async () => {
     ],
     test: {
       include: ['test/**/*.test.ts'],
-      setupFiles: ['./test/setup.ts'],
+      setupFiles: ['./test/support/setup.ts'],
       testTimeout: 30_000,
     },
   };

@@ -1,40 +1,14 @@
 import { DurableObject } from 'cloudflare:workers';
-import type { AgentEvent, ToolCallRecord } from '../src/engine/agent/loop';
+import type { AgentEvent } from '../src/engine/agent/loop';
+import type { ToolCallRecord } from '../src/engine/agent/types';
 import { CallRecorder } from '../src/engine/llm/gateway';
 import type { ChatMessage, ToolCall, Usage } from '../src/engine/llm/types';
 import type { Env } from '../src/env';
 import { ApiError } from '../src/lib/errors';
 import { SseWriter } from '../src/lib/sse';
-import type { Agent } from '../src/modules/agents/schemas';
-import { runAgent } from '../src/modules/agents/runner';
-
-/** What the worker asks of a session: one user message, for an agent (or the bare model). */
-export interface TurnRequest {
-  session_id: string;
-  user_id: string;
-  /** The agent as loaded (and access-checked) by the worker; null for bare chat. */
-  agent: Agent | null;
-  message: string;
-  streamlined?: boolean;
-  /** The session row was just created: there is no history to load from D1. */
-  new_session?: boolean;
-}
-
-export interface TurnResult {
-  session_id: string;
-  message_id: string;
-  user_message_id: string;
-  reply: string;
-  tool_calls: ToolCallRecord[];
-  token_usage: Usage;
-  iterations: number;
-  finish_reason: 'stop' | 'iteration_limit';
-}
-
-export type TurnOutcome = { ok: true; result: TurnResult } | { ok: false; error: { status: number; code: string; message: string } };
-
-/** How long a finished turn's events stay available to clients reconnecting with Last-Event-ID. */
-export const RESUME_WINDOW_MS = 5 * 60 * 1000;
+import type { Agent } from '../src/modules/agents/agents/schemas';
+import { runAgent } from '../src/runs/agent-turn';
+import { RESUME_WINDOW_MS, type TurnOutcome, type TurnRequest, type TurnResult } from './contracts';
 
 interface LiveTurn {
   turn: number;

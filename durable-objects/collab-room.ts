@@ -1,8 +1,10 @@
 import { Server, type Connection, type ConnectionContext, type WSMessage } from 'partyserver';
 import type { Env } from '../src/env';
 import type { AuthUser } from '../src/lib/auth';
+import type { Member, MemberInfo } from './contracts';
 import { ApiError } from '../src/lib/errors';
-import { adapters, loadDocument, type CollabDocument, type CollabType } from '../src/modules/collaboration/documents';
+import type { CollabType } from './contracts';
+import { adapters, loadDocument, type CollabDocument } from '../src/modules/governance/collaboration/documents';
 
 /**
  * One room per edited resource (`agent:<id>`, `workflow:<id>`): a partyserver Durable Object with
@@ -26,24 +28,6 @@ import { adapters, loadDocument, type CollabDocument, type CollabType } from '..
  * draft document and sequence live in the object's storage (they survive hibernation); saving
  * goes through the resource's versioned update. When the last member leaves, the draft is dropped.
  */
-
-export interface Member {
-  connection_id: string;
-  user_id: string;
-  nickname: string;
-  can_edit: boolean;
-  cursor: unknown;
-  selection: unknown;
-  joined_at: string;
-}
-
-/** What the worker passes in X-Collab-Member. */
-export interface MemberInfo {
-  user: AuthUser;
-  can_edit: boolean;
-  resource_type: CollabType;
-  resource_id: string;
-}
 
 interface ConnState extends MemberInfo {
   cursor: unknown;

@@ -1,8 +1,9 @@
 import { DurableObject } from 'cloudflare:workers';
+import { TERMINAL, type ExecutionError, type ExecutionSnapshot, type ExecutionStatus, type StartRequest } from './contracts';
 import type { Env } from '../src/env';
 import { emptyUsage, addUsage } from '../src/engine/llm/types';
 import type { EngineServices } from '../src/engine/workflow/nodes';
-import { principalServices } from '../src/modules/executions/agents';
+import { principalServices } from '../src/runs/principal';
 import { GraphRunner, type RunOutcome } from '../src/engine/workflow/runner';
 import type { Graph, InputDef, LogEntry, NodeState, RunEvent } from '../src/engine/workflow/types';
 
@@ -15,21 +16,6 @@ import type { Graph, InputDef, LogEntry, NodeState, RunEvent } from '../src/engi
  * watchers costs nothing).
  */
 
-export type ExecutionStatus = 'pending' | 'running' | 'paused' | 'waiting_approval' | 'succeeded' | 'failed' | 'cancelled';
-export const TERMINAL: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled']);
-
-export interface StartRequest {
-  execution_id: string;
-  /** Who started the run: it is theirs (its logs and approvals too). */
-  owner_id: string;
-  /** Whose rights the graph uses (agents, sub-workflows, tools, models); defaults to owner_id. */
-  run_as?: string;
-  workflow_id: string | null;
-  agent_id?: string | null;
-  graph: Graph;
-  inputs: Record<string, unknown>;
-}
-
 interface RunMeta {
   execution_id: string;
   owner_id: string;
@@ -40,38 +26,9 @@ interface RunMeta {
   status: ExecutionStatus;
   pause_requested: boolean;
   outputs: Record<string, unknown> | null;
-  error: { code: string; message: string; node_id?: string } | null;
+  error: ExecutionError | null;
   started_at: string | null;
   finished_at: string | null;
-}
-
-export interface ExecutionSnapshot {
-  execution_id: string;
-  status: ExecutionStatus;
-  outputs: Record<string, unknown> | null;
-  error: RunMeta['error'];
-  started_at: string | null;
-  finished_at: string | null;
-  nodes: NodeState[];
-}
-
-/**
- * The object's RPC surface as callers see it (every call is async over RPC). Declared by hand
- * because the generated stub type cannot express `unknown`-typed JSON values.
- */
-export interface ExecutionRpc {
-  start(req: StartRequest, waitMs?: number): Promise<ExecutionSnapshot>;
-  settled(waitMs?: number): Promise<ExecutionSnapshot>;
-  snapshot(): Promise<ExecutionSnapshot>;
-  pause(): Promise<{ ok: boolean; status: ExecutionStatus }>;
-  resume(waitMs?: number): Promise<{ ok: boolean; snapshot: ExecutionSnapshot }>;
-  cancel(): Promise<{ ok: boolean; status: ExecutionStatus }>;
-  decide(
-    nodeId: string,
-    resolution: { decision: 'approved' | 'rejected'; comment: string | null; decided_by: string },
-    waitMs?: number,
-  ): Promise<{ ok: boolean; snapshot: ExecutionSnapshot | null }>;
-  fetch(request: Request): Promise<Response>;
 }
 
 /** While a run is active its alarm stays armed this far ahead: if the object dies, the alarm resumes it. */

@@ -88,7 +88,7 @@ for (let i = 0; i < rounds; i++) runs.push(JSON.parse(execFileSync(process.execP
 const modules = Object.keys(runs[0].cost);
 const perModule = modules.map((m) => [m, median(runs.map((r) => r.cost[m] ?? 0))]).sort((a, b) => b[1] - a[1]);
 const packageOf = (m) => {
-  if (!m.startsWith('node_modules/')) return '(project) ' + m.split('/').slice(0, m.startsWith('src/modules/') ? 3 : 2).join('/');
+  if (!m.startsWith('node_modules/')) return '(project) ' + m.split('/').slice(0, m.startsWith('src/modules/') ? 4 : 2).join('/');
   const p = m.slice('node_modules/'.length).split('/');
   return p[0].startsWith('@') ? `${p[0]}/${p[1]}` : p[0];
 };

@@ -1,7 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from './env';
 import { ApiError, notFound } from './lib/errors';
-import { recordRequests } from './lib/audit';
+import { recordRequests } from './modules/governance/audit-logs/recording';
 import { jsonBodyLimit, requestContext, requireConfiguration } from './lib/middleware';
 import { onError } from './lib/on-error';
 import { healthRouter, APP_VERSION } from './modules/health';

@@ -1,21 +1,15 @@
-import type { Execution } from '../durable-objects/execution';
-import type { ChatSession } from '../durable-objects/chat-session';
-import type { CollabRoom } from '../durable-objects/collab-room';
+import type { ChatSessionActor, CollabRoomActor, ExecutionActor } from '../durable-objects/contracts';
 import type { AuthUser } from './lib/auth';
-import type { TaskMessage } from './modules/goals/execution';
-import type { IngestMessage } from './modules/knowledge-bases/ingest';
-import type { FeishuMessage } from './modules/feishu/queue';
-import type { ScheduleRunMessage } from './modules/agent-schedules/queue';
-import type { RecordMessage } from './lib/audit';
+import type { FeishuMessage, IngestMessage, RecordMessage, ScheduleRunMessage, TaskMessage } from './queues';
 import type Runtime from '../workers/runtime/src/index';
 
 /** Bindings and variables the worker receives (see wrangler.toml). */
 export interface Env {
   DB: D1Database;
   /** One Execution Durable Object per workflow run (durable-objects/execution.ts). */
-  EXECUTION: DurableObjectNamespace<Execution>;
+  EXECUTION: DurableObjectNamespace<ExecutionActor>;
   /** One ChatSession Durable Object per chat session (durable-objects/chat-session.ts). */
-  CHAT_SESSION: DurableObjectNamespace<ChatSession>;
+  CHAT_SESSION: DurableObjectNamespace<ChatSessionActor>;
   ASSETS?: Fetcher;
   ENVIRONMENT?: string;
   /** HS256 key for access tokens; generated and kept in D1 outside production. */
@@ -55,7 +49,7 @@ export interface Env {
   /** Bench-only: lets a request skip audit/request recording with `X-Bench-Recording: off` (never in production). */
   BENCH_RECORDING_OPT_OUT?: string;
   /** One CollabRoom Durable Object per edited resource (durable-objects/collab-room.ts). */
-  COLLAB_ROOM: DurableObjectNamespace<CollabRoom>;
+  COLLAB_ROOM: DurableObjectNamespace<CollabRoomActor>;
   /** `host:port` pairs exempt from the SSRF guard (test fakes only; ignored in production). */
   OUTBOUND_ALLOWED_HOSTS?: string;
   /** web_search tool: a JSON search API called as GET <url>?q=&count=&format=json (SearXNG, Brave, ...). */

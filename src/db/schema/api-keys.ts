@@ -1,5 +1,6 @@
+// Tables of the api-keys module (its store alone reads and writes them).
 import { index, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
-import { createdAt } from './core';
+import { createdAt } from './columns';
 
 /**
  * API keys for programs. Only the SHA-256 of a key is stored (keys are long random strings, so a

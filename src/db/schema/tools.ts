@@ -1,6 +1,8 @@
+// Tables of the tools module (its store alone reads and writes them).
 import { sql } from 'drizzle-orm';
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
-import { createdAt, updatedAt, users } from './core';
+import { index, integer, sqliteTable, text, uniqueIndex, primaryKey } from 'drizzle-orm/sqlite-core';
+import { createdAt, updatedAt } from './columns';
+import { users } from './auth';
 
 /** A user's own tools: an HTTP request template or JavaScript run in the sandbox. */
 export const customTools = sqliteTable(

@@ -2,6 +2,7 @@ import type { Env } from '../../env';
 import { complete, streamComplete, type CallMeta, type ModelTarget } from '../llm/gateway';
 import { addUsage, emptyUsage, type ChatMessage, type ChatResult, type ToolCall, type ToolSpec, type Usage } from '../llm/types';
 import { ANSWER_RESERVE, contextWindow, trimToBudget } from './context';
+import type { ToolCallRecord } from './types';
 
 /** What the loop reports while it runs (the chat SSE events are made from these). */
 export type AgentEvent =
@@ -30,15 +31,6 @@ export interface AgentTurnInput {
   stream?: boolean;
   onEvent?: (event: AgentEvent) => void | Promise<void>;
   signal?: AbortSignal;
-}
-
-export interface ToolCallRecord {
-  id: string;
-  name: string;
-  arguments: unknown;
-  output: unknown;
-  error?: string;
-  duration_ms: number;
 }
 
 export interface AgentTurnResult {

@@ -1,0 +1,133 @@
+/**
+ * What modules may know of the actors: their RPC surfaces, status constants and message types.
+ * No classes: a module reaches an actor through its namespace binding typed with these interfaces,
+ * and an actor implements them. Imports types from the engine and lib only.
+ */
+import type { ToolCallRecord } from '../src/engine/agent/types';
+import type { Usage } from '../src/engine/llm/types';
+import type { Graph, NodeState } from '../src/engine/workflow/types';
+import type { AuthUser } from '../src/lib/auth';
+import type { Agent } from '../src/modules/agents/agents/schemas';
+
+// ── Execution (durable-objects/execution.ts): one per workflow run ──────────────────────────
+
+export interface ExecutionError {
+  code: string;
+  message: string;
+  node_id?: string;
+}
+
+export type ExecutionStatus = 'pending' | 'running' | 'paused' | 'waiting_approval' | 'succeeded' | 'failed' | 'cancelled';
+export const TERMINAL: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled']);
+
+export interface StartRequest {
+  execution_id: string;
+  /** Who started the run: it is theirs (its logs and approvals too). */
+  owner_id: string;
+  /** Whose rights the graph uses (agents, sub-workflows, tools, models); defaults to owner_id. */
+  run_as?: string;
+  workflow_id: string | null;
+  agent_id?: string | null;
+  graph: Graph;
+  inputs: Record<string, unknown>;
+}
+
+export interface ExecutionSnapshot {
+  execution_id: string;
+  status: ExecutionStatus;
+  outputs: Record<string, unknown> | null;
+  error: ExecutionError | null;
+  started_at: string | null;
+  finished_at: string | null;
+  nodes: NodeState[];
+}
+
+/**
+ * The object's RPC surface as callers see it (every call is async over RPC). Declared by hand
+ * because the generated stub type cannot express `unknown`-typed JSON values.
+ */
+export interface ExecutionRpc {
+  start(req: StartRequest, waitMs?: number): Promise<ExecutionSnapshot>;
+  settled(waitMs?: number): Promise<ExecutionSnapshot>;
+  snapshot(): Promise<ExecutionSnapshot>;
+  pause(): Promise<{ ok: boolean; status: ExecutionStatus }>;
+  resume(waitMs?: number): Promise<{ ok: boolean; snapshot: ExecutionSnapshot }>;
+  cancel(): Promise<{ ok: boolean; status: ExecutionStatus }>;
+  decide(
+    nodeId: string,
+    resolution: { decision: 'approved' | 'rejected'; comment: string | null; decided_by: string },
+    waitMs?: number,
+  ): Promise<{ ok: boolean; snapshot: ExecutionSnapshot | null }>;
+  fetch(request: Request): Promise<Response>;
+}
+
+/** The Execution namespace's type (src/env.ts): the RPC surface, branded as a Durable Object. */
+export type ExecutionActor = ExecutionRpc & Rpc.DurableObjectBranded;
+
+// ── ChatSession (durable-objects/chat-session.ts): one per chat session ──────────────────────
+
+/** What the worker asks of a session: one user message, for an agent (or the bare model). */
+export interface TurnRequest {
+  session_id: string;
+  user_id: string;
+  /** The agent as loaded (and access-checked) by the worker; null for bare chat. */
+  agent: Agent | null;
+  message: string;
+  streamlined?: boolean;
+  /** The session row was just created: there is no history to load from D1. */
+  new_session?: boolean;
+}
+
+export interface TurnResult {
+  session_id: string;
+  message_id: string;
+  user_message_id: string;
+  reply: string;
+  tool_calls: ToolCallRecord[];
+  token_usage: Usage;
+  iterations: number;
+  finish_reason: 'stop' | 'iteration_limit';
+}
+
+export type TurnOutcome = { ok: true; result: TurnResult } | { ok: false; error: { status: number; code: string; message: string } };
+
+/** How long a finished turn's events stay available to clients reconnecting with Last-Event-ID. */
+export const RESUME_WINDOW_MS = 5 * 60 * 1000;
+
+/** The ChatSession RPC surface: `send` runs one turn; `destroy` clears the session's storage. */
+export interface ChatSessionRpc {
+  send(request: TurnRequest): Promise<TurnOutcome>;
+  destroy(): Promise<void>;
+  fetch(request: Request): Promise<Response>;
+}
+export type ChatSessionActor = ChatSessionRpc & Rpc.DurableObjectBranded;
+
+// ── CollabRoom (durable-objects/collab-room.ts): one per edited resource ─────────────────────
+
+export const COLLAB_TYPES = ['agent', 'workflow'] as const;
+export type CollabType = (typeof COLLAB_TYPES)[number];
+
+export interface Member {
+  connection_id: string;
+  user_id: string;
+  nickname: string;
+  can_edit: boolean;
+  cursor: unknown;
+  selection: unknown;
+  joined_at: string;
+}
+
+/** What the worker passes in X-Collab-Member. */
+export interface MemberInfo {
+  user: AuthUser;
+  can_edit: boolean;
+  resource_type: CollabType;
+  resource_id: string;
+}
+
+/** The CollabRoom RPC surface (partyserver routes its sockets through fetch). */
+export interface CollabRoomRpc {
+  presence(): Promise<Member[]>;
+  fetch(request: Request): Promise<Response>;
+}
+export type CollabRoomActor = CollabRoomRpc & Rpc.DurableObjectBranded;

@@ -1,5 +1,0 @@
-import { createRouter } from '../../lib/router';
-import * as handlers from './handlers';
-import * as routes from './routes';
-
-export const approvalRouter = createRouter().openapi(routes.list, handlers.list).openapi(routes.decide, handlers.decide);

@@ -1,0 +1,9 @@
+import type { RouteHandler } from '@hono/zod-openapi';
+import type { AppEnv } from '../../../env';
+import type * as routes from './routes';
+import * as service from './service';
+
+export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => c.json(await service.listSystemLogs(c.env, c.get('user'), c.req.valid('query')), 200);
+export const stats: RouteHandler<typeof routes.stats, AppEnv> = async (c) => c.json(await service.systemLogStats(c.env, c.get('user'), c.req.valid('query')), 200);
+export const application: RouteHandler<typeof routes.application, AppEnv> = async (c) =>
+  c.json(await service.listApplicationLogs(c.env, c.get('user'), c.req.valid('query')), 200);

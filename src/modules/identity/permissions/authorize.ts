@@ -1,0 +1,218 @@
+import type { Env } from '../../../env';
+import { isAdmin, type AuthUser } from '../../../lib/auth';
+import { isMissingTable } from '../../../lib/d1';
+import { forbidden, notFound } from '../../../lib/errors';
+
+/**
+ * The one authorization decision of the platform. Every module that serves a shareable resource
+ * (agents, workflows, knowledge bases, goals and what hangs off them) asks `authorize()` before
+ * it reads or changes one. The decision, in order:
+ *
+ *   1. the resource does not exist                      → 404
+ *   2. the user owns it                                 → allowed (via `owner`)
+ *   3. the user is an admin                             → allowed (via `admin`)
+ *   4. the user's level = max(grant level on this resource, level their roles give on the type)
+ *      - no level at all (may not even read it)         → 404: it does not exist for them
+ *      - level ≥ the action's                           → allowed (via `grant` or `role`)
+ *      - otherwise                                      → 403
+ *
+ * Levels are ordered read < execute < write < admin; each includes the ones below. By
+ * convention: reading (get, list, export, duplicate) needs `read`; running it (chat, execute)
+ * `execute`; changing it `write`; deleting it and sharing it `admin`.
+ */
+
+export const RESOURCE_TYPES = ['agent', 'workflow', 'knowledge_base', 'goal'] as const;
+export type ResourceType = (typeof RESOURCE_TYPES)[number];
+
+export const ACCESS_LEVELS = ['read', 'execute', 'write', 'admin'] as const;
+export type AccessLevel = (typeof ACCESS_LEVELS)[number];
+export type Action = AccessLevel;
+
+const rank = (level: AccessLevel | null | undefined) => (level ? ACCESS_LEVELS.indexOf(level) + 1 : 0);
+const maxLevel = (a: AccessLevel | null, b: AccessLevel | null): AccessLevel | null => (rank(a) >= rank(b) ? a : b);
+
+/** Where each resource type lives. Tables of modules not yet deployed simply hold nothing. */
+const RESOURCE_TABLES: Record<ResourceType, { table: string; label: string }> = {
+  agent: { table: 'agents', label: 'Agent' },
+  workflow: { table: 'workflows', label: 'Workflow' },
+  knowledge_base: { table: 'knowledge_bases', label: 'Knowledge base' },
+  goal: { table: 'goals', label: 'Goal' },
+};
+
+export const resourceLabel = (type: ResourceType) => RESOURCE_TABLES[type].label;
+
+// ---------------------------------------------------------------------------------------------
+// The permission catalogue and the builtin roles.
+
+interface PermissionInfo {
+  name: string;
+  description: string;
+}
+
+const resourcePermissions: PermissionInfo[] = RESOURCE_TYPES.flatMap((type) => {
+  const label = RESOURCE_TABLES[type].label.toLowerCase() + 's';
+  return [
+    { name: `${type}:create`, description: `Create ${label}` },
+    { name: `${type}:read`, description: `Read every user's ${label}` },
+    { name: `${type}:execute`, description: `Read and run every user's ${label}` },
+    { name: `${type}:write`, description: `Read, run and change every user's ${label}` },
+    { name: `${type}:admin`, description: `Full control of every user's ${label}, deleting and sharing included` },
+  ];
+});
+
+/** Every permission a role can hold. */
+export const PERMISSION_CATALOGUE: readonly PermissionInfo[] = [
+  ...resourcePermissions,
+  { name: 'audit_logs:read', description: "Read every user's audit log entries" },
+  { name: 'system_logs:read', description: 'Read the unified system log and its statistics' },
+  { name: 'monitoring:read', description: 'See platform-wide monitoring (otherwise only your own figures)' },
+  { name: 'feedback:read', description: 'Read all feedback and negative samples' },
+  { name: 'model_configs:system', description: 'Create and change system-wide model configs' },
+  { name: 'permissions:manage', description: "Manage roles, role assignments and other users' grants" },
+];
+export const PERMISSION_NAMES: ReadonlySet<string> = new Set(PERMISSION_CATALOGUE.map((p) => p.name));
+
+/** Fixed ids of the builtin roles (seeded by migrations/0013_governance_seed.sql). */
+export const BUILTIN_ROLE_IDS = {
+  admin: '00000000-0000-4000-8000-000000000001',
+  user: '00000000-0000-4000-8000-000000000002',
+  viewer: '00000000-0000-4000-8000-000000000003',
+} as const;
+
+export const BUILTIN_ROLE_PERMISSIONS: Record<keyof typeof BUILTIN_ROLE_IDS, string[]> = {
+  admin: PERMISSION_CATALOGUE.map((p) => p.name),
+  user: RESOURCE_TYPES.map((t) => `${t}:create`),
+  viewer: RESOURCE_TYPES.map((t) => `${t}:read`),
+};
+
+/**
+ * The permissions of a user's roles: their explicit role assignments, or — with none — the
+ * builtin role their account has (`users.role`). One statement.
+ */
+function permissionsStatement(env: Env, user: AuthUser): D1PreparedStatement {
+  return env.DB.prepare(
+    `SELECT permission FROM role_permissions WHERE role_id IN (
+       SELECT role_id FROM user_roles WHERE user_id = ?1
+       UNION ALL
+       SELECT CASE WHEN ?2 = 'admin' THEN ?3 ELSE ?4 END WHERE NOT EXISTS (SELECT 1 FROM user_roles WHERE user_id = ?1))`,
+  ).bind(user.id, user.role, BUILTIN_ROLE_IDS.admin, BUILTIN_ROLE_IDS.user);
+}
+
+export async function userPermissions(env: Env, user: AuthUser): Promise<Set<string>> {
+  if (isAdmin(user)) return new Set(PERMISSION_NAMES);
+  const { results } = await permissionsStatement(env, user).all<{ permission: string }>();
+  return new Set(results.map((r) => r.permission));
+}
+
+export async function hasPermission(env: Env, user: AuthUser, permission: string): Promise<boolean> {
+  return isAdmin(user) || (await userPermissions(env, user)).has(permission);
+}
+
+/** 403 unless the user's roles hold `permission` (admins hold every permission). */
+export async function requirePermission(env: Env, user: AuthUser, permission: string): Promise<void> {
+  if (!(await hasPermission(env, user, permission))) throw forbidden(`This needs the ${permission} permission`);
+}
+
+/** The highest level a set of role permissions gives on every resource of a type. */
+function roleLevel(permissions: Set<string>, type: ResourceType): AccessLevel | null {
+  for (let i = ACCESS_LEVELS.length - 1; i >= 0; i--) if (permissions.has(`${type}:${ACCESS_LEVELS[i]}`)) return ACCESS_LEVELS[i];
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The decision.
+
+export interface Decision {
+  allowed: boolean;
+  /** owner | admin | grant | role when allowed; not_found | insufficient_level when not. */
+  reason: 'owner' | 'admin' | 'grant' | 'role' | 'not_found' | 'insufficient_level';
+  /** The user's level on the resource (`admin` for owners and admins), null when none. */
+  level: AccessLevel | null;
+  owner_id: string | null;
+}
+
+export interface ResourceRef {
+  id: string;
+  owner_id: string;
+}
+
+/** The resource's id and owner, or null when it (or its module's table) does not exist. */
+export async function loadResourceRef(env: Env, type: ResourceType, id: string): Promise<ResourceRef | null> {
+  try {
+    return await env.DB.prepare(`SELECT id, owner_id FROM ${RESOURCE_TABLES[type].table} WHERE id = ?`).bind(id).first<ResourceRef>();
+  } catch (e) {
+    if (isMissingTable(e)) return null;
+    throw e;
+  }
+}
+
+/** Decides without throwing, for an already loaded resource (null: it does not exist). */
+export async function decide(env: Env, user: AuthUser, type: ResourceType, resource: ResourceRef | null, action: Action): Promise<Decision> {
+  if (!resource) return { allowed: false, reason: 'not_found', level: null, owner_id: null };
+  if (resource.owner_id === user.id) return { allowed: true, reason: 'owner', level: 'admin', owner_id: resource.owner_id };
+  if (isAdmin(user)) return { allowed: true, reason: 'admin', level: 'admin', owner_id: resource.owner_id };
+  // One round trip for both sources of a level.
+  const [grant, perms] = await env.DB.batch<Record<string, unknown>>([
+    env.DB.prepare('SELECT level FROM resource_grants WHERE resource_type = ? AND resource_id = ? AND user_id = ?').bind(type, resource.id, user.id),
+    permissionsStatement(env, user),
+  ]);
+  const granted = ((grant.results[0] as { level?: AccessLevel } | undefined)?.level ?? null) as AccessLevel | null;
+  const byRole = roleLevel(new Set((perms.results as Array<{ permission: string }>).map((r) => r.permission)), type);
+  const level = maxLevel(granted, byRole);
+  if (!level) return { allowed: false, reason: 'not_found', level: null, owner_id: resource.owner_id };
+  const via = rank(granted) >= rank(byRole) ? 'grant' : 'role';
+  if (rank(level) >= rank(action)) return { allowed: true, reason: via, level, owner_id: resource.owner_id };
+  return { allowed: false, reason: 'insufficient_level', level, owner_id: resource.owner_id };
+}
+
+/** Throws what a refused decision means: 404 when the user may not even read it, else 403. */
+export function enforce(decision: Decision, type: ResourceType, action: Action): void {
+  if (decision.allowed) return;
+  if (decision.reason === 'not_found') throw notFound(resourceLabel(type));
+  throw forbidden(`Your access to this ${resourceLabel(type).toLowerCase()} is ${decision.level}; this needs ${action}`);
+}
+
+/**
+ * THE authorization function: may `user` do `action` on resource `type`/`id`? Returns the
+ * decision when allowed (with the owner), throws 404/403 otherwise (see the top of this file).
+ * Pass the loaded row instead of the id (`authorizeResource`) when the module already has it.
+ */
+export async function authorize(env: Env, user: AuthUser, type: ResourceType, id: string, action: Action): Promise<Decision & { owner_id: string }> {
+  return authorizeResource(env, user, type, await loadResourceRef(env, type, id), action);
+}
+
+/** `authorize()` for a row the module has already read (owners and admins then cost no query). */
+export async function authorizeResource(env: Env, user: AuthUser, type: ResourceType, resource: ResourceRef | null, action: Action): Promise<Decision & { owner_id: string }> {
+  const decision = await decide(env, user, type, resource, action);
+  enforce(decision, type, action);
+  return decision as Decision & { owner_id: string };
+}
+
+/**
+ * The WHERE condition of a list of `type` resources the user may read (or, with `level`, may do
+ * at least that much with): everything for admins and roles giving that level on the type;
+ * otherwise their own plus those granted to them at that level or above.
+ * `columns` name the owner and resource-id columns of the listed rows (e.g. tasks list by
+ * `goal_id`). Returns null when nothing is filtered.
+ */
+export async function readableFilter(
+  env: Env,
+  user: AuthUser,
+  type: ResourceType,
+  columns: { owner: string; id: string } = { owner: 'owner_id', id: 'id' },
+  level: AccessLevel = 'read',
+): Promise<{ sql: string; binds: unknown[] } | null> {
+  if (isAdmin(user)) return null;
+  if (rank(roleLevel(await userPermissions(env, user), type)) >= rank(level)) return null;
+  const levels = ACCESS_LEVELS.slice(ACCESS_LEVELS.indexOf(level));
+  const levelClause = level === 'read' ? '' : ` AND level IN (${levels.map((l) => `'${l}'`).join(', ')})`;
+  return {
+    sql: `(${columns.owner} = ? OR ${columns.id} IN (SELECT resource_id FROM resource_grants WHERE resource_type = ? AND user_id = ?${levelClause}))`,
+    binds: [user.id, type, user.id],
+  };
+}
+
+/** Removes every grant on a resource: add it to the batch that deletes the resource. */
+export function grantsCleanupStatement(env: Env, type: ResourceType, id: string): D1PreparedStatement {
+  return env.DB.prepare('DELETE FROM resource_grants WHERE resource_type = ? AND resource_id = ?').bind(type, id);
+}

@@ -1,0 +1,171 @@
+import { botOpenId, feishuConfig, replyText, type FeishuConfig } from '../../../engine/feishu/client';
+import { mentionsBot, messageText, readMessageEvent, type MessageEvent } from '../../../engine/feishu/protocol';
+import type { ChatMessage } from '../../../engine/llm/types';
+import type { Env } from '../../../env';
+import { ApiError } from '../../../lib/errors';
+import type { Agent } from '../../agents/agents/schemas';
+import { loadAgent } from '../../agents/agents/service';
+import { runAgent } from '../../../runs/agent-turn';
+import { defaultAgentId, findBinding, requestBinding } from './service';
+import { FEISHU_DLQ_NAME, FEISHU_QUEUE_NAME, type FeishuMessage } from '../../../queues';
+
+
+/** How many earlier messages of the session the agent sees. */
+const HISTORY_LIMIT = 40;
+
+export async function consumeFeishuBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  for (const msg of batch.messages) {
+    const body = msg.body as FeishuMessage;
+    try {
+      await processEvent(env, body);
+      msg.ack();
+    } catch (e) {
+      console.error(JSON.stringify({ queue: FEISHU_QUEUE_NAME, event_id: body?.event_id, error: String(e) }));
+      msg.retry({ delaySeconds: Math.min(60, 2 ** msg.attempts) });
+    }
+  }
+}
+
+/** Messages that kept failing: logged (the user's message stays unanswered; nothing else to undo). */
+export async function consumeFeishuDeadLetters(batch: MessageBatch<unknown>, _env: Env): Promise<void> {
+  for (const msg of batch.messages) {
+    console.error(JSON.stringify({ queue: FEISHU_DLQ_NAME, event_id: (msg.body as FeishuMessage)?.event_id, error: 'gave up' }));
+    msg.ack();
+  }
+}
+
+/**
+ * Handles one event once: `processed_at` is set when it is done, so a redelivered queue message
+ * is skipped. The reply carries the event id as Feishu's dedupe `uuid`, so a retry after a reply
+ * was sent but before it was recorded does not post it twice.
+ */
+export async function processEvent(env: Env, { event_id, payload }: FeishuMessage): Promise<void> {
+  const row = await env.DB.prepare('SELECT processed_at FROM feishu_events WHERE event_id = ?').bind(event_id).first<{ processed_at: number | null }>();
+  if (row?.processed_at) return;
+  const event = readMessageEvent(payload);
+  const cfg = feishuConfig(env);
+  if (event && cfg) await handleMessage(env, cfg, event);
+  await env.DB.prepare('UPDATE feishu_events SET processed_at = ? WHERE event_id = ?').bind(Date.now(), event_id).run();
+}
+
+async function handleMessage(env: Env, cfg: FeishuConfig, event: MessageEvent): Promise<void> {
+  // The bot's own messages and other apps' are not conversation.
+  if (event.sender_type !== 'user' || !event.sender_open_id || !event.message_id) return;
+  const group = event.chat_type !== 'p2p';
+  if (group) {
+    let bot: string | undefined;
+    try {
+      bot = await botOpenId(env, cfg);
+    } catch {
+      bot = undefined;
+    }
+    if (!mentionsBot(event.mentions, bot)) return;
+  }
+  const reply = (text: string) => replyText(env, cfg, event.message_id, text, event.event_id);
+
+  const text = messageText(event);
+  if (text === null) return void (await reply('只支持文本消息。Only text messages are supported.'));
+  if (!text) return;
+
+  const binding = await findBinding(env, event.sender_open_id);
+  if (!binding) {
+    const { code } = await requestBinding(env, event.sender_open_id, event.chat_id, null);
+    return void (await reply(
+      `你的飞书账号尚未绑定天工账号。绑定码: ${code} (24 小时内有效)。\n` +
+        `Your Feishu account is not bound to a Tiangong account yet. Sign in to Tiangong and bind it with ` +
+        `POST /api/v1/feishu/bind {"open_id": "${event.sender_open_id}", "code": "${code}"} within 24 hours, ` +
+        `or wait for an administrator to approve your request.`,
+    ));
+  }
+
+  const agentId = binding.agent_id ?? (await defaultAgentId(env));
+  const agent = agentId ? await loadAgent(env, agentId) : null;
+  if (!agent || agent.status === 'stopped') {
+    return void (await reply('没有可用的智能体,请联系管理员设置默认智能体。No agent is available: ask an administrator to set the Feishu default agent.'));
+  }
+  const user = await env.DB.prepare("SELECT id FROM users WHERE id = ? AND status = 'active'").bind(binding.user_id).first<{ id: string }>();
+  if (!user) return void (await reply('绑定的账号已停用。The bound account is disabled.'));
+
+  let answer: string;
+  try {
+    answer = await converse(env, binding.user_id, agent, event, text);
+  } catch (e) {
+    // Model and tool failures are answered; anything else is retried by the queue.
+    if (!(e instanceof ApiError)) throw e;
+    answer = `出错了 / Something went wrong: ${e.message}`;
+  }
+  await reply(answer || '(empty reply)');
+}
+
+interface MessageRow {
+  role: ChatMessage['role'];
+  content: string | null;
+  tool_calls: string | null;
+  tool_call_id: string | null;
+  name: string | null;
+}
+
+/**
+ * One turn in the chat session of this Feishu user in this chat with this agent: a
+ * chat_sessions row of the bound user (so it is one of their conversations), history from
+ * chat_messages, the turn's messages appended after it. The agent runs for the bound user; the
+ * default agent may belong to someone else, which the chat API's owner-only access would refuse.
+ */
+async function converse(env: Env, userId: string, agent: Agent, event: MessageEvent, text: string): Promise<string> {
+  let sessionId = (
+    await env.DB.prepare('SELECT session_id FROM feishu_sessions WHERE chat_id = ? AND open_id = ? AND agent_id = ?')
+      .bind(event.chat_id, event.sender_open_id, agent.id)
+      .first<{ session_id: string }>()
+  )?.session_id;
+  if (!sessionId) {
+    const id = crypto.randomUUID();
+    const title = `Feishu: ${text.slice(0, 90)}`;
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO chat_sessions (id, user_id, agent_id, kind, title) VALUES (?, ?, ?, 'chat', ?)").bind(id, userId, agent.id, title),
+      env.DB.prepare('INSERT OR IGNORE INTO feishu_sessions (chat_id, open_id, agent_id, session_id) VALUES (?, ?, ?, ?)').bind(event.chat_id, event.sender_open_id, agent.id, id),
+    ]);
+    // Two events racing: whichever mapping won is the session.
+    sessionId = (
+      await env.DB.prepare('SELECT session_id FROM feishu_sessions WHERE chat_id = ? AND open_id = ? AND agent_id = ?')
+        .bind(event.chat_id, event.sender_open_id, agent.id)
+        .first<{ session_id: string }>()
+    )!.session_id;
+  }
+
+  const { results } = await env.DB.prepare('SELECT role, content, tool_calls, tool_call_id, name FROM chat_messages WHERE session_id = ? ORDER BY seq DESC LIMIT ?')
+    .bind(sessionId, HISTORY_LIMIT)
+    .all<MessageRow>();
+  const history: ChatMessage[] = results.reverse().map((r) => ({
+    role: r.role,
+    content: r.content,
+    ...(r.tool_calls ? { tool_calls: JSON.parse(r.tool_calls) } : {}),
+    ...(r.tool_call_id ? { tool_call_id: r.tool_call_id } : {}),
+    ...(r.name ? { name: r.name } : {}),
+  }));
+  // A window that starts inside a tool exchange would orphan tool results: start at a user message.
+  while (history.length && history[0].role !== 'user') history.shift();
+
+  const turn = await runAgent({ env, userId, agent, message: text, history, source: 'feishu' });
+  const last = turn.messages.length - 1;
+  await env.DB.batch([
+    ...turn.messages.map((m, i) =>
+      env.DB.prepare(
+        `INSERT INTO chat_messages (id, session_id, seq, role, content, tool_calls, tool_call_id, name, prompt_tokens, completion_tokens)
+         VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM chat_messages WHERE session_id = ?), ?, ?, ?, ?, ?, ?, ?)`,
+      ).bind(
+        crypto.randomUUID(),
+        sessionId,
+        sessionId,
+        m.role,
+        m.content,
+        m.tool_calls ? JSON.stringify(m.tool_calls) : null,
+        m.tool_call_id ?? null,
+        m.name ?? null,
+        i === last ? turn.token_usage.prompt_tokens : null,
+        i === last ? turn.token_usage.completion_tokens : null,
+      ),
+    ),
+    env.DB.prepare("UPDATE chat_sessions SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?").bind(sessionId),
+  ]);
+  return turn.reply;
+}

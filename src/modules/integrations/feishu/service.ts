@@ -1,0 +1,320 @@
+import { botOpenId, DEFAULT_FEISHU_API_BASE, feishuConfig, tenantAccessToken } from '../../../engine/feishu/client';
+import { decryptEvent, payloadToken, verifySignature } from '../../../engine/feishu/protocol';
+import type { Env } from '../../../env';
+import { isAdmin, type AuthUser } from '../../../lib/auth';
+import { constantTimeEqual, randomBytes, sha256Hex } from '../../../lib/crypto';
+import { ApiError, conflict, forbidden, notFound, unauthorized, validationError } from '../../../lib/errors';
+import { pageBounds, paginated, type Pagination } from '../../../lib/pagination';
+import { assertChattable, getAgent, loadAgent } from '../../agents/agents/service';
+import { notificationStatement } from '../../goals/notifications/service';
+import type { Binding, BindingRequest } from './schemas';
+import { NOW_SQL } from '../../../lib/d1';
+
+/** Events are remembered at least this long (Feishu redelivers for hours); the cron keeps a day. */
+export const EVENT_RETENTION_MS = 24 * 60 * 60 * 1000;
+export const BINDING_CODE_TTL_MS = 24 * 60 * 60 * 1000;
+const DEFAULT_AGENT_KEY = 'feishu.default_agent_id';
+
+export const HANDLED_EVENTS = new Set(['im.message.receive_v1']);
+
+// ---------------------------------------------------------------------------------------------
+// POST /feishu/event
+
+export interface EventRequest {
+  rawBody: string;
+  timestamp?: string;
+  nonce?: string;
+  signature?: string;
+}
+
+const refused = (reason: string) => unauthorized(`Feishu event refused: ${reason}`);
+
+/**
+ * Verifies and accepts one event callback. Signature and token are checked before anything is
+ * read or written; an accepted event is recorded by its event_id (a redelivery is acknowledged
+ * and dropped) and queued, so Feishu gets its 200 at once.
+ */
+export async function receiveEvent(env: Env, req: EventRequest): Promise<{ challenge?: string }> {
+  const encryptKey = env.FEISHU_ENCRYPT_KEY;
+  const token = env.FEISHU_VERIFICATION_TOKEN;
+  // Never an open URL: without either secret nothing could tell Feishu from anyone else.
+  if (!encryptKey && !token) throw new ApiError(503, 'NOT_CONFIGURED', 'Feishu is not configured (FEISHU_VERIFICATION_TOKEN or FEISHU_ENCRYPT_KEY)');
+
+  let outer: Record<string, unknown>;
+  try {
+    outer = JSON.parse(req.rawBody) as Record<string, unknown>;
+  } catch {
+    throw new ApiError(400, 'BAD_REQUEST', 'Malformed JSON body');
+  }
+  if (typeof outer !== 'object' || outer === null || Array.isArray(outer)) throw new ApiError(400, 'BAD_REQUEST', 'The body must be a JSON object');
+
+  const signed = Boolean(req.signature);
+  if (encryptKey && signed) {
+    const check = await verifySignature({ timestamp: req.timestamp, nonce: req.nonce, signature: req.signature }, req.rawBody, encryptKey);
+    if (!check.ok) throw refused(check.reason);
+  }
+
+  let payload = outer;
+  if (typeof outer.encrypt === 'string') {
+    if (!encryptKey) throw refused('encrypted body but no encrypt key configured');
+    try {
+      payload = JSON.parse(await decryptEvent(outer.encrypt, encryptKey)) as Record<string, unknown>;
+    } catch {
+      throw refused('the body does not decrypt with the configured encrypt key');
+    }
+  }
+
+  if (token) {
+    const given = payloadToken(payload);
+    if (!given || !constantTimeEqual(given, token)) throw refused('verification token mismatch');
+  }
+
+  if (payload.type === 'url_verification') {
+    if (typeof payload.challenge !== 'string') throw validationError('body.challenge: required');
+    return { challenge: payload.challenge };
+  }
+
+  // Events (not the URL check) must carry a valid signature whenever an encrypt key is set.
+  if (encryptKey && !signed) throw refused('missing X-Lark-Signature');
+
+  const header = payload.header as { event_id?: unknown; event_type?: unknown } | undefined;
+  const eventId = typeof header?.event_id === 'string' ? header.event_id : typeof payload.uuid === 'string' ? payload.uuid : null;
+  const eventType = typeof header?.event_type === 'string' ? header.event_type : String((payload.event as { type?: unknown } | undefined)?.type ?? 'unknown');
+  if (!eventId) throw validationError('body.header.event_id: required');
+
+  // RETURNING answers a row only when this request inserted it: a redelivery gets none.
+  const inserted = await env.DB.prepare('INSERT INTO feishu_events (event_id, event_type, received_at) VALUES (?, ?, ?) ON CONFLICT(event_id) DO NOTHING RETURNING event_id')
+    .bind(eventId, eventType, Date.now())
+    .first();
+  if (inserted && HANDLED_EVENTS.has(eventType)) {
+    try {
+      await env.FEISHU_QUEUE.send({ event_id: eventId, payload });
+    } catch (e) {
+      // Not queued: forget the event so Feishu's redelivery is accepted again.
+      await env.DB.prepare('DELETE FROM feishu_events WHERE event_id = ?').bind(eventId).run();
+      throw e;
+    }
+  }
+  return {};
+}
+
+/** Cron: events older than the retention window are forgotten. */
+export async function cleanupEvents(env: Env): Promise<void> {
+  await env.DB.prepare('DELETE FROM feishu_events WHERE received_at < ?').bind(Date.now() - EVENT_RETENTION_MS).run();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bindings
+
+interface RequestRow extends Omit<BindingRequest, never> {
+  code_hash: string;
+}
+
+const toRequest = ({ code_hash: _, ...r }: RequestRow): BindingRequest => r;
+
+export async function findBinding(env: Env, openId: string): Promise<Binding | null> {
+  return env.DB.prepare('SELECT * FROM feishu_bindings WHERE open_id = ?').bind(openId).first<Binding>();
+}
+
+/** Readable one-time codes: no 0/O, 1/I. */
+const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+
+function newCode(): string {
+  return [...randomBytes(6)].map((b) => CODE_ALPHABET[b % CODE_ALPHABET.length]).join('');
+}
+
+/**
+ * A fresh one-time code for an unbound Feishu user (a new one replaces any earlier one). Admins
+ * are notified when the request is new.
+ */
+export async function requestBinding(env: Env, openId: string, chatId: string | null, name: string | null): Promise<{ code: string; created: boolean }> {
+  const code = newCode();
+  const hash = await sha256Hex(code);
+  const expires = new Date(Date.now() + BINDING_CODE_TTL_MS).toISOString();
+  const id = crypto.randomUUID();
+  const row = await env.DB.prepare(
+    `INSERT INTO feishu_binding_requests (id, open_id, chat_id, name, code_hash, code_expires_at, status) VALUES (?, ?, ?, ?, ?, ?, 'pending')
+     ON CONFLICT(open_id) DO UPDATE SET code_hash = excluded.code_hash, code_expires_at = excluded.code_expires_at, chat_id = excluded.chat_id,
+       status = 'pending', user_id = NULL, updated_at = ${NOW_SQL}
+     RETURNING id`,
+  )
+    .bind(id, openId, chatId, name, hash, expires)
+    .first<{ id: string }>();
+  const created = row?.id === id;
+  if (created) {
+    const { results: admins } = await env.DB.prepare("SELECT id FROM users WHERE role = 'admin' AND status = 'active'").all<{ id: string }>();
+    if (admins.length) {
+      await env.DB.batch(
+        admins.map((a) =>
+          notificationStatement(env, a.id, {
+            type: 'feishu_binding_request',
+            title: 'Feishu binding request',
+            body: `The Feishu user ${name ?? openId} wrote to the bot and is not bound to an account. Review it under pending bindings.`,
+            resource_type: 'feishu_binding_request',
+            resource_id: id,
+          }),
+        ),
+      );
+    }
+  }
+  return { code, created };
+}
+
+async function checkAgentChoice(env: Env, user: AuthUser, agentId: string | null | undefined): Promise<string | null> {
+  if (!agentId) return null;
+  const agent = await getAgent(env, user, agentId).catch(() => {
+    throw validationError('body.agent_id: no such agent of yours');
+  });
+  return agent.id;
+}
+
+/** Binding statements: the user's earlier binding is replaced; an open_id bound to someone else is a conflict. */
+async function writeBinding(env: Env, openId: string, userId: string, agentId: string | null, name: string | null, requestId: string): Promise<Binding> {
+  const other = await findBinding(env, openId);
+  if (other && other.user_id !== userId) throw conflict('This Feishu user is already bound to another account');
+  const [, , row] = await env.DB.batch<Record<string, unknown>>([
+    env.DB.prepare('DELETE FROM feishu_bindings WHERE user_id = ? AND open_id <> ?').bind(userId, openId),
+    env.DB.prepare(`UPDATE feishu_binding_requests SET status = 'bound', user_id = ?, updated_at = ${NOW_SQL} WHERE id = ?`).bind(userId, requestId),
+    env.DB.prepare(
+      `INSERT INTO feishu_bindings (open_id, user_id, agent_id, name) VALUES (?, ?, ?, ?)
+       ON CONFLICT(open_id) DO UPDATE SET agent_id = excluded.agent_id, updated_at = ${NOW_SQL} RETURNING *`,
+    ).bind(openId, userId, agentId, name),
+  ]);
+  return row.results[0] as unknown as Binding;
+}
+
+/** POST /feishu/bind: the one-time code proves the caller is the Feishu user who asked. */
+export async function bind(env: Env, user: AuthUser, input: { open_id: string; code: string; agent_id?: string | null }): Promise<Binding> {
+  const agentId = await checkAgentChoice(env, user, input.agent_id);
+  const req = await env.DB.prepare("SELECT * FROM feishu_binding_requests WHERE open_id = ? AND status = 'pending'").bind(input.open_id).first<RequestRow>();
+  const hash = await sha256Hex(input.code.trim().toUpperCase());
+  // One answer for every failure, so the endpoint does not tell which open_ids are waiting.
+  if (!req || Date.parse(req.code_expires_at) < Date.now() || !constantTimeEqual(hash, req.code_hash)) {
+    throw validationError('body.code: invalid or expired code for this open_id; message the bot in Feishu for a new one');
+  }
+  return writeBinding(env, input.open_id, user.id, agentId, req.name, req.id);
+}
+
+/** POST /feishu/unbind: the caller's own binding, or (admins) the named open_id's. */
+export async function unbind(env: Env, user: AuthUser, input: { open_id?: string }): Promise<void> {
+  const binding = input.open_id
+    ? await findBinding(env, input.open_id)
+    : await env.DB.prepare('SELECT * FROM feishu_bindings WHERE user_id = ?').bind(user.id).first<Binding>();
+  if (!binding || (binding.user_id !== user.id && !isAdmin(user))) throw notFound('Feishu binding');
+  await env.DB.batch([
+    env.DB.prepare('DELETE FROM feishu_bindings WHERE open_id = ?').bind(binding.open_id),
+    env.DB.prepare('DELETE FROM feishu_sessions WHERE open_id = ?').bind(binding.open_id),
+  ]);
+}
+
+/** POST /feishu/lookup: admins see any open_id; others only their own (anyone else's is 404). */
+export async function lookup(env: Env, user: AuthUser, openId: string) {
+  const [binding, pending] = await Promise.all([
+    findBinding(env, openId),
+    env.DB.prepare("SELECT 1 AS x FROM feishu_binding_requests WHERE open_id = ? AND status = 'pending'").bind(openId).first(),
+  ]);
+  if (!isAdmin(user) && binding?.user_id !== user.id) throw notFound('Feishu binding');
+  return { open_id: openId, bound: binding !== null, binding, pending_request: pending !== null };
+}
+
+export async function listPending(env: Env, user: AuthUser, page: Pagination) {
+  if (!isAdmin(user)) throw forbidden('Only admins review Feishu binding requests');
+  const { limit, offset } = pageBounds(page);
+  const [rows, count] = await env.DB.batch<Record<string, unknown>>([
+    env.DB.prepare("SELECT * FROM feishu_binding_requests WHERE status = 'pending' ORDER BY created_at, id LIMIT ? OFFSET ?").bind(limit, offset),
+    env.DB.prepare("SELECT count(*) AS n FROM feishu_binding_requests WHERE status = 'pending'"),
+  ]);
+  return paginated((rows.results as unknown as RequestRow[]).map(toRequest), (count.results[0] as { n: number }).n, page);
+}
+
+/** POST /feishu/bind-pending: an admin binds a waiting Feishu user to an account, or rejects the request. */
+export async function bindPending(env: Env, admin: AuthUser, input: { request_id: string; approve: boolean; user_id?: string; agent_id?: string | null }) {
+  if (!isAdmin(admin)) throw forbidden('Only admins review Feishu binding requests');
+  const req = await env.DB.prepare('SELECT * FROM feishu_binding_requests WHERE id = ?').bind(input.request_id).first<RequestRow>();
+  if (!req) throw notFound('Binding request');
+  if (req.status !== 'pending') throw conflict(`The request is already ${req.status}`);
+  if (!input.approve) {
+    const row = await env.DB.prepare(`UPDATE feishu_binding_requests SET status = 'rejected', updated_at = ${NOW_SQL} WHERE id = ? RETURNING *`).bind(req.id).first<RequestRow>();
+    return { request: toRequest(row!), binding: null };
+  }
+  if (!input.user_id) throw validationError('body.user_id: required when approving');
+  const target = await env.DB.prepare("SELECT id FROM users WHERE id = ? AND status = 'active'").bind(input.user_id).first();
+  if (!target) throw validationError('body.user_id: no such active user');
+  let agentId: string | null = null;
+  if (input.agent_id) {
+    const agent = await loadAgent(env, input.agent_id);
+    if (!agent || agent.owner_id !== input.user_id) throw validationError("body.agent_id: not one of that user's agents");
+    agentId = agent.id;
+  }
+  const binding = await writeBinding(env, req.open_id, input.user_id, agentId, req.name, req.id);
+  const updated = await env.DB.prepare('SELECT * FROM feishu_binding_requests WHERE id = ?').bind(req.id).first<RequestRow>();
+  return { request: toRequest(updated!), binding };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Default agent and status
+
+export async function defaultAgentId(env: Env): Promise<string | null> {
+  const row = await env.DB.prepare('SELECT value FROM system_settings WHERE key = ?').bind(DEFAULT_AGENT_KEY).first<{ value: string }>();
+  return row?.value || null;
+}
+
+export async function getDefaultAgent(env: Env, user: AuthUser) {
+  if (!isAdmin(user)) throw forbidden('Only admins manage the Feishu default agent');
+  const id = await defaultAgentId(env);
+  const agent = id ? await loadAgent(env, id) : null;
+  return { agent_id: agent?.id ?? null, agent_name: agent?.name ?? null };
+}
+
+export async function setDefaultAgent(env: Env, user: AuthUser, agentId: string | null) {
+  if (!isAdmin(user)) throw forbidden('Only admins manage the Feishu default agent');
+  if (agentId === null) {
+    await env.DB.prepare('DELETE FROM system_settings WHERE key = ?').bind(DEFAULT_AGENT_KEY).run();
+    return { agent_id: null, agent_name: null };
+  }
+  const agent = await loadAgent(env, agentId);
+  if (!agent) throw validationError('body.agent_id: no such agent');
+  assertChattable(agent);
+  await env.DB.prepare(`INSERT INTO system_settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = ${NOW_SQL}`)
+    .bind(DEFAULT_AGENT_KEY, agent.id)
+    .run();
+  return { agent_id: agent.id, agent_name: agent.name };
+}
+
+export async function status(env: Env) {
+  const cfg = feishuConfig(env);
+  let tokenOk = false;
+  let tokenError: string | null = cfg ? null : 'FEISHU_APP_ID / FEISHU_APP_SECRET not set';
+  if (cfg) {
+    try {
+      await tenantAccessToken(env, cfg);
+      tokenOk = true;
+    } catch (e) {
+      tokenError = e instanceof Error ? e.message : String(e);
+    }
+  }
+  const [counts, defaultId] = await Promise.all([
+    env.DB.prepare(
+      `SELECT (SELECT count(*) FROM feishu_bindings) AS bindings,
+              (SELECT count(*) FROM feishu_binding_requests WHERE status = 'pending') AS pending,
+              (SELECT count(*) FROM feishu_events WHERE received_at > ?) AS events`,
+    )
+      .bind(Date.now() - 86_400_000)
+      .first<{ bindings: number; pending: number; events: number }>(),
+    defaultAgentId(env),
+  ]);
+  return {
+    configured: cfg !== null,
+    verification_token_set: Boolean(env.FEISHU_VERIFICATION_TOKEN),
+    encrypt_key_set: Boolean(env.FEISHU_ENCRYPT_KEY),
+    api_base: cfg?.base ?? DEFAULT_FEISHU_API_BASE,
+    token_ok: tokenOk,
+    token_error: tokenError,
+    default_agent_id: defaultId,
+    bindings: counts?.bindings ?? 0,
+    pending_requests: counts?.pending ?? 0,
+    events_last_24h: counts?.events ?? 0,
+  };
+}
+
+export { botOpenId };

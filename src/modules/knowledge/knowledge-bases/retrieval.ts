@@ -1,0 +1,227 @@
+import { embedderFor } from '../../../engine/rag/embeddings';
+import { fullTextSearch } from '../../../engine/rag/fulltext';
+import { reciprocalRankFusion } from '../../../engine/rag/fusion';
+import { isCjk } from '../../../engine/rag/text';
+import { complete, defaultTarget, streamComplete, type ModelTarget } from '../../../engine/llm/gateway';
+import type { ChatMessage, Usage } from '../../../engine/llm/types';
+import { emptyUsage } from '../../../engine/llm/types';
+import type { Env } from '../../../env';
+import type { AuthUser } from '../../../lib/auth';
+import { SseWriter } from '../../../lib/sse';
+import { embeddingSettingsOf, filterDocumentIds, getKnowledgeBaseRow, vectorIndexOf, type KnowledgeBaseRow } from './service';
+import type { RagInput, SearchInput } from './schemas';
+
+export type RetrievalMode = 'semantic' | 'full-text' | 'hybrid';
+
+export interface RetrievalResult {
+  chunk_id: string;
+  document_id: string;
+  document_title: string;
+  content: string;
+  score: number;
+  position: number;
+  heading: string | null;
+}
+
+export interface RetrievalOptions {
+  query: string;
+  top_k?: number;
+  mode?: RetrievalMode;
+  score_threshold?: number;
+  filter?: SearchInput['filter'];
+}
+
+const D1_PARAMS = 100;
+
+/**
+ * Retrieves from a knowledge base for a user (owner or admin; anyone else's is 404). This is what
+ * other modules (agents, workflow knowledge nodes) call. Omitted options take the knowledge base's
+ * retrieval defaults.
+ */
+export async function retrieveFromKnowledgeBase(
+  env: Env,
+  user: AuthUser,
+  kbId: string,
+  options: RetrievalOptions,
+): Promise<{ mode: RetrievalMode; results: RetrievalResult[] }> {
+  const kb = await getKnowledgeBaseRow(env, user, kbId);
+  return retrieve(env, kb, options);
+}
+
+/** Search over an already authorised knowledge base. */
+export async function retrieve(env: Env, kb: KnowledgeBaseRow, options: RetrievalOptions): Promise<{ mode: RetrievalMode; results: RetrievalResult[] }> {
+  const mode = options.mode ?? kb.retrieval_mode;
+  const topK = options.top_k ?? kb.top_k;
+  const threshold = options.score_threshold ?? kb.score_threshold;
+  const documentIds = await filterDocumentIds(env, kb.id, options.filter);
+  // Candidates beyond top_k: fusion needs depth, and some may belong to documents not ready.
+  const depth = Math.min(100, mode === 'hybrid' ? Math.max(topK * 4, 40) : topK * 2 + 10);
+
+  const embedder = mode === 'full-text' ? null : embedderFor(env, await embeddingSettingsOf(env, kb));
+  const semantic = async () => {
+    if (!embedder) return [];
+    const [vector] = await embedder.embed([options.query]);
+    const matches = await vectorIndexOf(env, kb).query(kb.id, vector, { topK: depth, documentIds });
+    return matches.filter((m) => m.score >= embedder.noiseFloor);
+  };
+  const fullText = () => fullTextSearch(env.DB, kb.id, options.query, { topK: depth, documentIds });
+
+  let ranked: Array<{ id: string; score: number }>;
+  if (mode === 'semantic') ranked = await semantic();
+  else if (mode === 'full-text') ranked = (await fullText()).map((m) => ({ id: m.chunk_id, score: m.score }));
+  else {
+    const [sem, ft] = await Promise.all([semantic(), fullText()]);
+    ranked = reciprocalRankFusion([ft.map((m) => ({ id: m.chunk_id })), sem], { weights: [1, embedder!.hybridWeight] });
+  }
+
+  ranked = ranked.filter((r) => r.score >= threshold);
+  const rows = await chunkRows(env, kb.id, ranked.map((r) => r.id));
+  const results: RetrievalResult[] = [];
+  for (const r of ranked) {
+    const row = rows.get(r.id);
+    // Unknown ids: chunks deleted since (Vectorize is eventually consistent) or documents not ready.
+    if (!row) continue;
+    results.push({ ...row, score: Math.round(r.score * 1e6) / 1e6 });
+    if (results.length >= topK) break;
+  }
+  return { mode, results };
+}
+
+async function chunkRows(env: Env, kbId: string, ids: string[]): Promise<Map<string, Omit<RetrievalResult, 'score'>>> {
+  const out = new Map<string, Omit<RetrievalResult, 'score'>>();
+  for (let i = 0; i < ids.length; i += D1_PARAMS - 1) {
+    const group = ids.slice(i, i + D1_PARAMS - 1);
+    const { results } = await env.DB.prepare(
+      `SELECT c.id AS chunk_id, c.document_id, d.title AS document_title, c.content, c.position, c.heading
+       FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id
+       WHERE c.kb_id = ? AND d.status = 'ready' AND c.id IN (${group.map(() => '?').join(', ')})`,
+    )
+      .bind(kbId, ...group)
+      .all<Omit<RetrievalResult, 'score'>>();
+    for (const r of results) out.set(r.chunk_id, r);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Grounded answers
+
+export interface Citation {
+  index: number;
+  chunk_id: string;
+  document_id: string;
+  title: string;
+  snippet: string;
+  score: number;
+}
+
+const SNIPPET_CHARS = 240;
+
+function snippet(text: string): string {
+  const chars = Array.from(text.replace(/\s+/g, ' ').trim());
+  return chars.length > SNIPPET_CHARS ? chars.slice(0, SNIPPET_CHARS).join('') + '…' : chars.join('');
+}
+
+/** What the answer says when nothing relevant was found, in the question's language. */
+export function nothingFoundAnswer(query: string): string {
+  return Array.from(query).some(isCjk)
+    ? '知识库中没有找到与这个问题相关的内容，因此无法根据知识库回答。'
+    : 'I could not find anything relevant to this question in the knowledge base, so I cannot answer it from there.';
+}
+
+/**
+ * The prompt: the numbered passages and the rules in the system message, the question alone as
+ * the user message (so the answer addresses the question, and the mock model echoes it).
+ */
+export function groundedMessages(kbName: string, query: string, results: RetrievalResult[]): ChatMessage[] {
+  const context = results
+    .map((r, i) => `[${i + 1}] ${r.document_title}${r.heading ? ` — ${r.heading}` : ''}\n${r.content}`)
+    .join('\n\n');
+  const system = [
+    `You answer questions using only the numbered passages below, taken from the knowledge base "${kbName}".`,
+    'Cite the passages you use by their numbers in square brackets, like [1] or [2][3], right after the statements they support.',
+    'If the passages do not contain the answer, say that the knowledge base does not contain it; do not use outside knowledge and do not invent.',
+    'Answer in the language of the question.',
+    '',
+    'Passages:',
+    context,
+  ].join('\n');
+  return [
+    { role: 'system', content: system },
+    { role: 'user', content: query },
+  ];
+}
+
+function citationsOf(results: RetrievalResult[]): Citation[] {
+  return results.map((r, i) => ({
+    index: i + 1,
+    chunk_id: r.chunk_id,
+    document_id: r.document_id,
+    title: r.document_title,
+    snippet: snippet(r.content),
+    score: r.score,
+  }));
+}
+
+function targetOf(env: Env, input: RagInput): ModelTarget {
+  return input.model_config ? { ...input.model_config } : defaultTarget(env);
+}
+
+export async function answer(
+  env: Env,
+  user: AuthUser,
+  kbId: string,
+  input: RagInput,
+): Promise<{ answer: string; citations: Citation[]; token_usage: Usage }> {
+  const kb = await getKnowledgeBaseRow(env, user, kbId);
+  const { results } = await retrieve(env, kb, input);
+  if (results.length === 0) return { answer: nothingFoundAnswer(input.query), citations: [], token_usage: emptyUsage() };
+  const result = await complete(env, targetOf(env, input), { messages: groundedMessages(kb.name, input.query, results) }, {
+    user_id: user.id,
+    source: 'rag',
+  });
+  return { answer: result.content, citations: citationsOf(results), token_usage: result.usage };
+}
+
+/** The same as `answer`, as SSE: `citations`, then `token` events, then `done` (or `error`). */
+export async function answerStream(env: Env, user: AuthUser, kbId: string, input: RagInput, signal?: AbortSignal): Promise<Response> {
+  // Access and retrieval errors surface as ordinary HTTP errors, before the stream starts.
+  const kb = await getKnowledgeBaseRow(env, user, kbId);
+  const { results } = await retrieve(env, kb, input);
+  const sse = new SseWriter();
+  const citations = citationsOf(results);
+  const run = async () => {
+    let seq = 0;
+    try {
+      await sse.send('citations', { citations }, ++seq);
+      if (results.length === 0) {
+        const text = nothingFoundAnswer(input.query);
+        await sse.send('token', { content: text }, ++seq);
+        await sse.send('done', { answer: text, citations, token_usage: emptyUsage() }, ++seq);
+        return;
+      }
+      let text = '';
+      for await (const event of streamComplete(
+        env,
+        targetOf(env, input),
+        { messages: groundedMessages(kb.name, input.query, results), signal },
+        { user_id: user.id, source: 'rag' },
+      )) {
+        if (event.type === 'token') {
+          text += event.text;
+          await sse.send('token', { content: event.text }, ++seq);
+        } else if (event.type === 'done') {
+          await sse.send('done', { answer: event.result.content || text, citations, token_usage: event.result.usage }, ++seq);
+        }
+      }
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? 'LLM_ERROR';
+      await sse.send('error', { error: code, message: e instanceof Error ? e.message : 'The model failed' }, ++seq);
+    } finally {
+      await sse.close();
+    }
+  };
+  // Not awaited: the response streams while `run` writes; an open response keeps the request alive.
+  void run();
+  return sse.response();
+}

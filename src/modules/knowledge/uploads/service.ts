@@ -1,0 +1,110 @@
+import { extractText, ExtractionError, detectFileType, UnsupportedFileError, type SupportedType } from '../../../engine/rag/extract';
+import type { Env } from '../../../env';
+import { isAdmin, type AuthUser } from '../../../lib/auth';
+import { toHex } from '../../../lib/crypto';
+import { ApiError, notFound } from '../../../lib/errors';
+
+export interface UploadRow {
+  id: string;
+  owner_id: string;
+  filename: string;
+  content_type: SupportedType;
+  declared_type: string | null;
+  size: number;
+  sha256: string;
+  storage_key: string;
+  created_at: string;
+}
+
+export const DEFAULT_UPLOAD_MAX_BYTES = 20 * 1024 * 1024;
+
+export function uploadMaxBytes(env: Env): number {
+  const n = Number(env.UPLOAD_MAX_BYTES);
+  return Number.isFinite(n) && n > 0 ? n : DEFAULT_UPLOAD_MAX_BYTES;
+}
+
+export const tooLarge = (max: number) => new ApiError(413, 'PAYLOAD_TOO_LARGE', `Upload exceeds ${max} bytes`);
+
+/**
+ * A name safe to keep and show: the last path segment only (no `../`, no directories), without
+ * control or reserved characters, at most 255 characters. It is never used as a storage key.
+ */
+export function safeFilename(name: string): string {
+  let base = (name.split(/[\\/]/).pop() ?? '').normalize('NFC');
+  base = base.replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_').replace(/^[.\s]+/, '').trim();
+  if (!base) return 'file';
+  const chars = Array.from(base);
+  if (chars.length <= 255) return base;
+  const ext = base.match(/\.[A-Za-z0-9]{1,10}$/)?.[0] ?? '';
+  return chars.slice(0, 255 - ext.length).join('') + ext;
+}
+
+export function presentUpload(row: UploadRow) {
+  return {
+    id: row.id,
+    filename: row.filename,
+    content_type: row.content_type,
+    declared_type: row.declared_type,
+    size: row.size,
+    sha256: row.sha256,
+    created_at: row.created_at,
+  };
+}
+
+export async function createUpload(env: Env, user: AuthUser, file: File) {
+  const max = uploadMaxBytes(env);
+  if (file.size > max) throw tooLarge(max);
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const filename = safeFilename(file.name || 'file');
+  const declared = file.type || null;
+  let contentType: SupportedType;
+  try {
+    contentType = detectFileType(bytes, filename, declared);
+  } catch (e) {
+    if (e instanceof UnsupportedFileError) throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `${e.message}; supported: txt, md, html, csv, json, pdf`);
+    throw e;
+  }
+  const id = crypto.randomUUID();
+  const sha256 = toHex(await crypto.subtle.digest('SHA-256', bytes));
+  // The key is made of ids only: the user's file name never reaches the storage path.
+  const storageKey = `uploads/${user.id}/${id}`;
+  await env.FILES.put(storageKey, bytes, {
+    httpMetadata: { contentType },
+    customMetadata: { owner_id: user.id, sha256 },
+    sha256,
+  });
+  await env.DB.prepare(
+    `INSERT INTO uploads (id, owner_id, filename, content_type, declared_type, size, sha256, storage_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  )
+    .bind(id, user.id, filename, contentType, declared, bytes.byteLength, sha256, storageKey)
+    .run();
+  return presentUpload((await env.DB.prepare('SELECT * FROM uploads WHERE id = ?').bind(id).first<UploadRow>())!);
+}
+
+/** An upload of the user's own (or any, for an admin); anyone else's answers 404 like a missing one. */
+export async function getUploadRow(env: Env, user: AuthUser, id: string): Promise<UploadRow> {
+  const row = await env.DB.prepare('SELECT * FROM uploads WHERE id = ?').bind(id).first<UploadRow>();
+  if (!row || (row.owner_id !== user.id && !isAdmin(user))) throw notFound('Upload');
+  return row;
+}
+
+export async function previewUpload(env: Env, user: AuthUser, id: string, maxChars: number) {
+  const row = await getUploadRow(env, user, id);
+  const object = await env.FILES.get(row.storage_key);
+  if (!object) throw notFound('Upload content');
+  let extracted: { text: string; pages?: number };
+  try {
+    extracted = await extractText(new Uint8Array(await object.arrayBuffer()), row.content_type);
+  } catch (e) {
+    if (e instanceof ExtractionError || e instanceof UnsupportedFileError) throw new ApiError(422, 'EXTRACTION_FAILED', e.message);
+    throw e;
+  }
+  const chars = Array.from(extracted.text);
+  return {
+    ...presentUpload(row),
+    excerpt: chars.slice(0, maxChars).join(''),
+    truncated: chars.length > maxChars,
+    char_count: chars.length,
+    pages: extracted.pages ?? null,
+  };
+}

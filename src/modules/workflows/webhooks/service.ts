@@ -1,0 +1,237 @@
+import { NOW_SQL } from '../../../lib/d1';
+import type { Env } from '../../../env';
+import { constantTimeEqual, decryptSecret, encryptSecret, randomBytes, sha256Hex, toHex } from '../../../lib/crypto';
+import { findActiveUser } from '../../identity/auth/guard';
+import { ApiError, notFound, unauthorized, validationError } from '../../../lib/errors';
+import { getSecret } from '../../../lib/secrets';
+import { executeWorkflow } from '../executions/service';
+
+/**
+ * Workflow webhooks: POST /webhooks/workflows/{id} or /webhooks/workflows/by-name/{name} runs
+ * the workflow with the JSON body as inputs. No bearer token: the request proves it knows the
+ * workflow's own secret, either by an HMAC signature
+ *
+ *   X-Tiangong-Timestamp: <unix seconds>
+ *   X-Tiangong-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + raw body)>
+ *
+ * (refused outside ±5 minutes of the server's clock, and each signature accepted once), or by
+ * sending the secret itself in `X-Webhook-Secret`. Secrets are made, shown once and rotated
+ * through the workflow (`webhook_enabled`, `rotate_webhook_secret` on PUT /workflows/{id}).
+ */
+
+export const REPLAY_WINDOW_SECONDS = 300;
+export const RATE_LIMIT_PER_MINUTE = 60;
+/** `?wait=true` waits this long for the run to settle before answering 202 anyway. */
+export const WAIT_MS = 30_000;
+/** Workflows sharing a name that one by-name request is checked against. */
+const NAME_CANDIDATES = 20;
+const SECRET_PREFIX = 'whsec_';
+
+interface SecretRow {
+  workflow_id: string;
+  owner_id: string;
+  secret: string;
+  secret_hint: string;
+  enabled: number;
+  created_at: string;
+  rotated_at: string | null;
+}
+
+export interface WebhookView {
+  enabled: boolean;
+  url_by_id: string;
+  url_by_name: string;
+  secret_hint: string | null;
+  created_at: string | null;
+  rotated_at: string | null;
+  /** The secret itself: only in the answer that created or rotated it. */
+  secret?: string;
+}
+
+const hintOf = (secret: string) => `${SECRET_PREFIX}…${secret.slice(-4)}`;
+
+export function webhookUrls(origin: string, workflow: { id: string; name: string }) {
+  const base = `${origin}/api/v1/webhooks/workflows`;
+  return { url_by_id: `${base}/${workflow.id}`, url_by_name: `${base}/by-name/${encodeURIComponent(workflow.name)}` };
+}
+
+async function loadSecretRow(env: Env, workflowId: string) {
+  return env.DB.prepare('SELECT * FROM webhook_secrets WHERE workflow_id = ?').bind(workflowId).first<SecretRow>();
+}
+
+/** The webhook of a workflow as its owner sees it (never the secret). */
+export async function webhookView(env: Env, origin: string, workflow: { id: string; name: string }): Promise<WebhookView> {
+  const row = await loadSecretRow(env, workflow.id);
+  return {
+    enabled: !!row?.enabled,
+    ...webhookUrls(origin, workflow),
+    secret_hint: row?.secret_hint ?? null,
+    created_at: row?.created_at ?? null,
+    rotated_at: row?.rotated_at ?? null,
+  };
+}
+
+/**
+ * Turns the webhook on or off and rotates its secret. Enabling for the first time and rotating
+ * make a new secret, returned once; disabling keeps it (re-enabling brings the same one back).
+ * The caller has checked the user may administer the workflow.
+ */
+export async function configureWebhook(
+  env: Env,
+  workflow: { id: string; owner_id: string; name: string },
+  change: { enabled?: boolean; rotate?: boolean },
+  origin: string,
+): Promise<WebhookView> {
+  const row = await loadSecretRow(env, workflow.id);
+  const enabled = change.enabled ?? (row ? !!row.enabled : !!change.rotate);
+  let secret: string | undefined;
+  if (change.rotate || (!row && enabled)) {
+    secret = SECRET_PREFIX + toHex(randomBytes(32));
+    const stored = await encryptSecret(secret, await getSecret(env, 'ENCRYPTION_KEY'));
+    // A first secret has no rotation time; replacing one records it.
+    await env.DB.prepare(
+      `INSERT INTO webhook_secrets (workflow_id, owner_id, secret, secret_hint, enabled) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (workflow_id) DO UPDATE SET secret = excluded.secret, secret_hint = excluded.secret_hint, enabled = excluded.enabled, rotated_at = ${NOW_SQL}`,
+    )
+      .bind(workflow.id, workflow.owner_id, stored, hintOf(secret), enabled ? 1 : 0)
+      .run();
+  } else if (row) {
+    await env.DB.prepare('UPDATE webhook_secrets SET enabled = ? WHERE workflow_id = ?').bind(enabled ? 1 : 0, workflow.id).run();
+  }
+  const view = await webhookView(env, origin, workflow);
+  return secret ? { ...view, secret } : view;
+}
+
+/** Removes a workflow's webhook: add it to the batch that deletes the workflow. */
+export function webhookCleanupStatements(env: Env, workflowId: string): D1PreparedStatement[] {
+  return [
+    env.DB.prepare('DELETE FROM webhook_secrets WHERE workflow_id = ?').bind(workflowId),
+    env.DB.prepare('DELETE FROM webhook_rate_windows WHERE workflow_id = ?').bind(workflowId),
+  ];
+}
+
+async function hmacHex(secret: string, message: string): Promise<string> {
+  const enc = new TextEncoder();
+  const key = await crypto.subtle.importKey('raw', enc.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  return toHex(await crypto.subtle.sign('HMAC', key, enc.encode(message)));
+}
+
+interface Candidate {
+  id: string;
+  owner_id: string;
+  name: string;
+  secret: string;
+}
+
+export interface WebhookRequest {
+  target: { id: string } | { name: string };
+  rawBody: string;
+  timestamp?: string;
+  signature?: string;
+  secretHeader?: string;
+  wait: boolean;
+  /** Epoch ms; tests may pin it. */
+  now?: number;
+}
+
+/**
+ * Authenticates and runs one webhook request. A workflow without an enabled webhook does not
+ * exist here (404, whoever owns it); a wrong, missing, stale or replayed credential is 401 and
+ * runs nothing. By name, the workflow is the one of that name whose secret the request proves
+ * (names are unique to no one, secrets are).
+ */
+export async function receiveWebhook(env: Env, req: WebhookRequest) {
+  const now = req.now ?? Date.now();
+  const candidates = await loadCandidates(env, req.target);
+  if (candidates.length === 0) throw notFound('Workflow');
+
+  const workflow = await authenticate(env, candidates, req, now);
+  await rateLimit(env, workflow.id, now);
+
+  let inputs: unknown = {};
+  if (req.rawBody.trim()) {
+    try {
+      inputs = JSON.parse(req.rawBody);
+    } catch {
+      throw validationError('body: not valid JSON');
+    }
+  }
+  if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) throw validationError('body: must be a JSON object (the workflow inputs)');
+
+  // The workflow runs as its owner's, as long as the owner's account is active.
+  if (!(await findActiveUser(env, workflow.owner_id))) throw notFound('Workflow');
+  return executeWorkflow(env, workflow.owner_id, workflow.id, {
+    inputs: inputs as Record<string, unknown>,
+    trigger: 'webhook',
+    waitMs: req.wait ? WAIT_MS : 0,
+  });
+}
+
+async function loadCandidates(env: Env, target: WebhookRequest['target']): Promise<Candidate[]> {
+  const select = 'SELECT w.id, w.owner_id, w.name, s.secret FROM workflows w JOIN webhook_secrets s ON s.workflow_id = w.id WHERE s.enabled = 1';
+  const stmt =
+    'id' in target
+      ? env.DB.prepare(`${select} AND w.id = ?`).bind(target.id)
+      : env.DB.prepare(`${select} AND w.name = ? ORDER BY w.created_at LIMIT ?`).bind(target.name, NAME_CANDIDATES);
+  const { results } = await stmt.all<Candidate>();
+  const key = await getSecret(env, 'ENCRYPTION_KEY');
+  return Promise.all(results.map(async (c) => ({ ...c, secret: await decryptSecret(c.secret, key) })));
+}
+
+async function authenticate(env: Env, candidates: Candidate[], req: WebhookRequest, now: number): Promise<Candidate> {
+  if (req.signature !== undefined) {
+    const ts = req.timestamp?.trim() ?? '';
+    if (!/^\d{1,12}$/.test(ts)) throw unauthorized('X-Tiangong-Timestamp (unix seconds) is required with X-Tiangong-Signature');
+    if (Math.abs(now / 1000 - Number(ts)) > REPLAY_WINDOW_SECONDS) {
+      throw unauthorized(`The timestamp is outside the ±${REPLAY_WINDOW_SECONDS} s window: check the clock and sign each request anew`);
+    }
+    const m = /^sha256=([0-9a-fA-F]{64})$/.exec(req.signature.trim());
+    if (!m) throw unauthorized('X-Tiangong-Signature must be sha256=<hex HMAC-SHA256>');
+    const given = m[1].toLowerCase();
+    let match: Candidate | undefined;
+    for (const c of candidates) {
+      // Every candidate is checked (no early exit), in constant time per comparison.
+      if (constantTimeEqual(await hmacHex(c.secret, `${ts}.${req.rawBody}`), given) && !match) match = c;
+    }
+    if (!match) throw unauthorized('Invalid webhook signature');
+    // Each signature once: a replay within the window finds its hash already there.
+    const hash = await sha256Hex(`${match.id}:${given}`);
+    const fresh = await env.DB.prepare('INSERT OR IGNORE INTO webhook_nonces (signature_hash, workflow_id, expires_at) VALUES (?, ?, ?)')
+      .bind(hash, match.id, (Number(ts) + REPLAY_WINDOW_SECONDS) * 1000 + 60_000)
+      .run();
+    if (fresh.meta.changes === 0) throw unauthorized('This signed request was already received (replay)');
+    return match;
+  }
+  if (req.secretHeader !== undefined) {
+    let match: Candidate | undefined;
+    for (const c of candidates) if (constantTimeEqual(c.secret, req.secretHeader.trim()) && !match) match = c;
+    if (!match) throw unauthorized('Invalid webhook secret');
+    return match;
+  }
+  throw unauthorized('Sign the request (X-Tiangong-Timestamp and X-Tiangong-Signature) or send X-Webhook-Secret');
+}
+
+/** A fixed one-minute window per workflow: the 61st authenticated request of a minute is 429. */
+async function rateLimit(env: Env, workflowId: string, now: number) {
+  const windowStart = Math.floor(now / 60_000) * 60_000;
+  const row = await env.DB.prepare(
+    `INSERT INTO webhook_rate_windows (workflow_id, window_start, count) VALUES (?, ?, 1)
+     ON CONFLICT (workflow_id, window_start) DO UPDATE SET count = count + 1 RETURNING count`,
+  )
+    .bind(workflowId, windowStart)
+    .first<{ count: number }>();
+  if ((row?.count ?? 0) > RATE_LIMIT_PER_MINUTE) {
+    const retryAfter = Math.max(1, Math.ceil((windowStart + 60_000 - now) / 1000));
+    throw new ApiError(429, 'RATE_LIMITED', `This webhook accepts ${RATE_LIMIT_PER_MINUTE} requests a minute; try again in ${retryAfter} seconds`, {
+      'Retry-After': String(retryAfter),
+    });
+  }
+}
+
+/** Cron step: expired replay hashes and past rate windows go. */
+export async function cleanupWebhookState(env: Env, now = Date.now()) {
+  await env.DB.batch([
+    env.DB.prepare('DELETE FROM webhook_nonces WHERE expires_at <= ?').bind(now),
+    env.DB.prepare('DELETE FROM webhook_rate_windows WHERE window_start < ?').bind(now - 2 * 60_000),
+  ]);
+}

@@ -1,0 +1,307 @@
+import type { z } from '@hono/zod-openapi';
+import type { Env } from '../../../env';
+import { findTemplate, workflowTemplates } from '../../../engine/workflow/templates';
+import type { Graph, InputDef } from '../../../engine/workflow/types';
+import { validateGraph } from '../../../engine/workflow/validate';
+import type { AuthUser } from '../../../lib/auth';
+import { authorize, authorizeResource, decide, grantsCleanupStatement, readableFilter, requirePermission, type Action } from '../../identity/permissions/authorize';
+import { notFound } from '../../../lib/errors';
+import { pageBounds, paginateArray, paginated, type Pagination } from '../../../lib/pagination';
+import { executeWorkflow as runWorkflow } from '../executions/service';
+import { configureWebhook, webhookCleanupStatements, webhookView } from '../webhooks/service';
+import {
+  EXPORT_FORMAT,
+  EXPORT_FORMAT_VERSION,
+  type CreateWorkflowBody,
+  type ImportBody,
+  type UpdateWorkflowBody,
+} from './schemas';
+
+interface WorkflowRow {
+  id: string;
+  owner_id: string;
+  name: string;
+  description: string;
+  graph: string;
+  inputs_schema: string;
+  version: number;
+  status: 'draft' | 'active' | 'archived';
+  template_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+interface VersionRow {
+  workflow_id: string;
+  version: number;
+  name: string;
+  description: string;
+  graph: string;
+  inputs_schema: string;
+  note: string;
+  created_by: string;
+  created_at: string;
+}
+
+function toWorkflow(row: WorkflowRow) {
+  return {
+    id: row.id,
+    owner_id: row.owner_id,
+    name: row.name,
+    description: row.description,
+    graph: JSON.parse(row.graph) as Graph,
+    inputs_schema: JSON.parse(row.inputs_schema) as InputDef[],
+    version: row.version,
+    status: row.status,
+    template_id: row.template_id,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+function toVersion(row: VersionRow) {
+  return { ...row, graph: JSON.parse(row.graph) as Graph, inputs_schema: JSON.parse(row.inputs_schema) as InputDef[] };
+}
+
+/** A workflow the user may `action` (authorize(): 404 when they may not read it, 403 when they may only read it). */
+export async function ownedWorkflow(env: Env, user: AuthUser, id: string, action: Action = 'read'): Promise<WorkflowRow> {
+  const row = await env.DB.prepare('SELECT * FROM workflows WHERE id = ?').bind(id).first<WorkflowRow>();
+  await authorizeResource(env, user, 'workflow', row, action);
+  return row!;
+}
+
+export async function listWorkflows(env: Env, user: AuthUser, q: Pagination & { search?: string; status?: string }) {
+  const where = ['1 = 1'];
+  const args: unknown[] = [];
+  // Own and shared ones (everyone's for admins and roles with workflow:read).
+  const readable = await readableFilter(env, user, 'workflow');
+  if (readable) (where.push(readable.sql), args.push(...readable.binds));
+  if (q.search) {
+    where.push("(name LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\')");
+    const like = `%${q.search.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
+    args.push(like, like);
+  }
+  if (q.status) (where.push('status = ?'), args.push(q.status));
+  const clause = where.join(' AND ');
+  const { limit, offset } = pageBounds(q);
+  const [count, rows] = await env.DB.batch<Record<string, unknown>>([
+    env.DB.prepare(`SELECT count(*) AS n FROM workflows WHERE ${clause}`).bind(...args),
+    env.DB.prepare(`SELECT * FROM workflows WHERE ${clause} ORDER BY updated_at DESC, id LIMIT ? OFFSET ?`).bind(...args, limit, offset),
+  ]);
+  const items = (rows.results as unknown as WorkflowRow[]).map((r) => {
+    const { graph, ...rest } = toWorkflow(r);
+    return { ...rest, node_count: graph.nodes.length };
+  });
+  return paginated(items, (count.results[0] as { n: number }).n, q);
+}
+
+interface NewWorkflow {
+  name: string;
+  description: string;
+  graph: Graph;
+  inputs_schema: InputDef[];
+  status: 'draft' | 'active' | 'archived';
+  template_id?: string | null;
+  note?: string;
+}
+
+/** The INSERTs of a workflow and its version 1, for callers that batch them with other writes. */
+export function workflowInsertStatements(env: Env, user: AuthUser, input: NewWorkflow): { id: string; statements: D1PreparedStatement[] } {
+  const id = crypto.randomUUID();
+  const graph = JSON.stringify(input.graph);
+  const inputs = JSON.stringify(input.inputs_schema);
+  const statements = [
+    env.DB.prepare(
+      'INSERT INTO workflows (id, owner_id, name, description, graph, inputs_schema, version, status, template_id) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)',
+    ).bind(id, user.id, input.name, input.description, graph, inputs, input.status, input.template_id ?? null),
+    env.DB.prepare(
+      'INSERT INTO workflow_versions (workflow_id, version, name, description, graph, inputs_schema, note, created_by) VALUES (?, 1, ?, ?, ?, ?, ?, ?)',
+    ).bind(id, input.name, input.description, graph, inputs, input.note ?? 'created', user.id),
+  ];
+  return { id, statements };
+}
+
+/** Inserts a workflow and its version 1 together. */
+export async function createWorkflow(env: Env, user: AuthUser, input: NewWorkflow) {
+  await requirePermission(env, user, 'workflow:create');
+  const { id, statements } = workflowInsertStatements(env, user, input);
+  await env.DB.batch(statements);
+  return toWorkflow((await env.DB.prepare('SELECT * FROM workflows WHERE id = ?').bind(id).first<WorkflowRow>())!);
+}
+
+export async function getWorkflow(env: Env, user: AuthUser, id: string) {
+  return toWorkflow(await ownedWorkflow(env, user, id));
+}
+
+/** GET /workflows/{id}: the workflow, with its webhook for those who may administer it. */
+export async function getWorkflowDetail(env: Env, user: AuthUser, id: string, origin: string) {
+  const row = await ownedWorkflow(env, user, id);
+  const admin = (await decide(env, user, 'workflow', row, 'admin')).allowed;
+  return admin ? { ...toWorkflow(row), webhook: await webhookView(env, origin, row) } : toWorkflow(row);
+}
+
+/**
+ * PUT /workflows/{id}: the definition fields save a new version (updateWorkflow); the webhook
+ * fields (admin access, checked before anything is saved) switch the webhook and rotate its
+ * secret, the new secret answered once in `webhook.secret`.
+ */
+export async function updateWorkflowDetail(env: Env, user: AuthUser, id: string, body: z.infer<typeof UpdateWorkflowBody>, origin: string) {
+  const { webhook_enabled, rotate_webhook_secret, ...fields } = body;
+  const hook = webhook_enabled !== undefined || rotate_webhook_secret === true;
+  if (!hook) await updateWorkflow(env, user, id, fields);
+  else {
+    await ownedWorkflow(env, user, id, 'admin');
+    if (Object.values(fields).some((v) => v !== undefined)) await updateWorkflow(env, user, id, fields);
+  }
+  const detail = await getWorkflowDetail(env, user, id, origin);
+  if (!hook) return detail;
+  return { ...detail, webhook: await configureWebhook(env, detail, { enabled: webhook_enabled, rotate: rotate_webhook_secret }, origin) };
+}
+
+/**
+ * Stores a new version: the row moves to version+1 and the history gains that version. The
+ * version check in the UPDATE makes concurrent saves append one after the other, never overwrite.
+ */
+async function saveVersion(env: Env, user: AuthUser, row: WorkflowRow, next: Omit<NewWorkflow, 'template_id'>) {
+  const graph = JSON.stringify(next.graph);
+  const inputs = JSON.stringify(next.inputs_schema);
+  const version = row.version + 1;
+  const [update] = await env.DB.batch([
+    env.DB.prepare(
+      `UPDATE workflows SET name = ?, description = ?, graph = ?, inputs_schema = ?, status = ?, version = ?,
+         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ? AND version = ?`,
+    ).bind(next.name, next.description, graph, inputs, next.status, version, row.id, row.version),
+    env.DB.prepare(
+      `INSERT INTO workflow_versions (workflow_id, version, name, description, graph, inputs_schema, note, created_by)
+       SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE changes() > 0`,
+    ).bind(row.id, version, next.name, next.description, graph, inputs, next.note ?? '', user.id),
+  ]);
+  if (update.meta.changes === 0) {
+    // Someone saved in between: build on their version.
+    return saveVersion(env, user, await ownedWorkflow(env, user, row.id, 'write'), next);
+  }
+  return getWorkflow(env, user, row.id);
+}
+
+export async function updateWorkflow(env: Env, user: AuthUser, id: string, body: z.infer<typeof UpdateWorkflowBody>) {
+  const row = await ownedWorkflow(env, user, id, 'write');
+  const cur = toWorkflow(row);
+  return saveVersion(env, user, row, {
+    name: body.name ?? cur.name,
+    description: body.description ?? cur.description,
+    graph: body.graph ?? cur.graph,
+    inputs_schema: body.inputs_schema ?? cur.inputs_schema,
+    status: body.status ?? cur.status,
+    note: body.note ?? '',
+  });
+}
+
+export async function deleteWorkflow(env: Env, user: AuthUser, id: string) {
+  await ownedWorkflow(env, user, id, 'admin');
+  await env.DB.batch(deleteWorkflowStatements(env, id));
+}
+
+/** Executions stay for the record; the definition, its history, its grants and its webhook go. */
+export function deleteWorkflowStatements(env: Env, id: string): D1PreparedStatement[] {
+  return [
+    env.DB.prepare('DELETE FROM workflow_versions WHERE workflow_id = ?').bind(id),
+    env.DB.prepare('DELETE FROM workflows WHERE id = ?').bind(id),
+    grantsCleanupStatement(env, 'workflow', id),
+    ...webhookCleanupStatements(env, id),
+  ];
+}
+
+export async function listVersions(env: Env, user: AuthUser, id: string, q: Pagination) {
+  await ownedWorkflow(env, user, id);
+  const { limit, offset } = pageBounds(q);
+  const [count, rows] = await env.DB.batch<Record<string, unknown>>([
+    env.DB.prepare('SELECT count(*) AS n FROM workflow_versions WHERE workflow_id = ?').bind(id),
+    env.DB.prepare(
+      'SELECT workflow_id, version, name, description, note, created_by, created_at FROM workflow_versions WHERE workflow_id = ? ORDER BY version DESC LIMIT ? OFFSET ?',
+    ).bind(id, limit, offset),
+  ]);
+  return paginated(rows.results as unknown as Omit<VersionRow, 'graph' | 'inputs_schema'>[], (count.results[0] as { n: number }).n, q);
+}
+
+export async function getVersion(env: Env, user: AuthUser, id: string, v: number) {
+  await ownedWorkflow(env, user, id);
+  const row = await env.DB.prepare('SELECT * FROM workflow_versions WHERE workflow_id = ? AND version = ?').bind(id, v).first<VersionRow>();
+  if (!row) throw notFound(`Version ${v}`);
+  return toVersion(row);
+}
+
+/** A new version equal to version v; the history is never rewritten. */
+export async function rollback(env: Env, user: AuthUser, id: string, v: number) {
+  const row = await ownedWorkflow(env, user, id, 'write');
+  const target = await getVersion(env, user, id, v);
+  return saveVersion(env, user, row, {
+    name: target.name,
+    description: target.description,
+    graph: target.graph,
+    inputs_schema: target.inputs_schema,
+    status: row.status,
+    note: `rollback to version ${v}`,
+  });
+}
+
+export function validate(graph: Graph, inputsSchema: InputDef[]) {
+  return validateGraph(graph, inputsSchema);
+}
+
+export async function exportWorkflow(env: Env, user: AuthUser, id: string) {
+  const wf = await getWorkflow(env, user, id);
+  return {
+    format: EXPORT_FORMAT,
+    format_version: EXPORT_FORMAT_VERSION,
+    exported_at: new Date().toISOString(),
+    workflow: { name: wf.name, description: wf.description, graph: wf.graph, inputs_schema: wf.inputs_schema, status: wf.status },
+  };
+}
+
+export async function importWorkflow(env: Env, user: AuthUser, doc: z.infer<typeof ImportBody>) {
+  return createWorkflow(env, user, {
+    name: doc.name ?? doc.workflow.name,
+    description: doc.workflow.description,
+    graph: doc.workflow.graph as Graph,
+    inputs_schema: doc.workflow.inputs_schema as InputDef[],
+    status: doc.workflow.status,
+    note: 'imported',
+  });
+}
+
+export async function createFromBody(env: Env, user: AuthUser, body: z.infer<typeof CreateWorkflowBody>) {
+  return createWorkflow(env, user, { ...body, graph: body.graph as Graph, inputs_schema: body.inputs_schema as InputDef[] });
+}
+
+export function listTemplates(q: Pagination & { category?: string; search?: string }) {
+  const needle = q.search?.toLowerCase();
+  const all = workflowTemplates
+    .filter((t) => !q.category || t.category === q.category)
+    .filter((t) => !needle || t.name.toLowerCase().includes(needle) || t.description.toLowerCase().includes(needle))
+    .map(({ graph, ...t }) => ({ ...t, node_count: graph.nodes.length }));
+  return paginateArray(all, q);
+}
+
+export function getTemplate(id: string) {
+  const t = findTemplate(id);
+  if (!t) throw notFound('Template');
+  return t;
+}
+
+export async function createFromTemplate(env: Env, user: AuthUser, id: string, body: { name?: string; description?: string }) {
+  const t = getTemplate(id);
+  return createWorkflow(env, user, {
+    name: body.name ?? t.name,
+    description: body.description ?? t.description,
+    graph: structuredClone(t.graph),
+    inputs_schema: structuredClone(t.inputs_schema),
+    status: 'draft',
+    template_id: t.id,
+    note: `created from template ${t.id}`,
+  });
+}
+
+export async function execute(env: Env, user: AuthUser, id: string, body: { inputs: Record<string, unknown>; async: boolean; wait_ms: number }) {
+  // authorize() (execute) inside; the run is the caller's and uses the owner's agents and tools.
+  return runWorkflow(env, user, id, { inputs: body.inputs, waitMs: body.async ? 0 : body.wait_ms, trigger: 'api' });
+}

@@ -1,0 +1,408 @@
+import { abortAllDurableObjects, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { env, exports } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { api, BASE, createUser, expectError } from '../../support/helpers';
+import { chain, createWorkflow, run, waitFor } from '../../support/wf-helpers';
+
+const FAKE = env.FAKE_BASE_URL;
+const key = () => crypto.randomUUID().slice(0, 8);
+const E = '/api/v1/executions';
+const stubOf = (id: string) => env.EXECUTION.get(env.EXECUTION.idFromName(id));
+const hits = async (k: string) => (await (await fetch(`${FAKE}/wf/count?key=${k}`)).json<{ count: number }>()).count;
+const nodeOf = (body: any, id: string) => body.nodes.find((n: any) => n.node_id === id);
+
+async function start(token: string, graph: any, inputs: Record<string, unknown> = {}) {
+  const wf = await createWorkflow(token, graph);
+  const res = await api(`/api/v1/workflows/${wf.id}/execute`, { token, json: { inputs, async: true } });
+  expect(res.status, res.text).toBe(202);
+  return { wf, id: res.body.id as string };
+}
+
+function approvalGraph(approverId?: string, timeout?: number) {
+  return {
+    nodes: [
+      { id: 'start', type: 'start' },
+      { id: 'ask', type: 'human_approval', config: { title: 'Ship {{inputs.what}}?', description: 'please', ...(approverId ? { approver_id: approverId } : {}), ...(timeout ? { timeout_seconds: timeout } : {}) } },
+      { id: 'yes', type: 'template', config: { template: 'shipped' } },
+      { id: 'no', type: 'template', config: { template: 'held: {{ask.comment}}' } },
+      ...(timeout ? [{ id: 'late', type: 'template', config: { template: 'expired' } }] : []),
+      { id: 'pick', type: 'variable_aggregator', config: { variables: ['yes.text', 'no.text', ...(timeout ? ['late.text'] : [])] } },
+      { id: 'end', type: 'end', config: { outputs: { result: '{{pick.output}}', decision: '{{ask.decision}}' } } },
+    ],
+    edges: [
+      { source: 'start', target: 'ask' },
+      { source: 'ask', target: 'yes', source_handle: 'approved' },
+      { source: 'ask', target: 'no', source_handle: 'rejected' },
+      ...(timeout ? [{ source: 'ask', target: 'late', source_handle: 'timeout' }, { source: 'late', target: 'pick' }] : []),
+      { source: 'yes', target: 'pick' },
+      { source: 'no', target: 'pick' },
+      { source: 'pick', target: 'end' },
+    ],
+  };
+}
+
+describe('/executions', () => {
+  it('creates a run of a workflow; lists with filters; gets one; owner-scoped', async () => {
+    const u = await createUser();
+    const other = await createUser();
+    const wf = await createWorkflow(u.token, chain([{ id: 't', type: 'template', config: { template: '{{inputs.x}}' } }], { x: '{{t.text}}' }));
+    const made = await api(E, { token: u.token, json: { workflow_id: wf.id, inputs: { x: 'hi' } } });
+    expect(made.status, made.text).toBe(200);
+    expect(made.body).toMatchObject({ status: 'succeeded', outputs: { x: 'hi' }, workflow_id: wf.id, agent_id: null });
+    expect(made.body.duration_ms).toBeGreaterThanOrEqual(0);
+    const failing = await createWorkflow(u.token, chain([{ id: 'l', type: 'llm', config: { prompt: '/error' } }]));
+    const failed = await api(E, { token: u.token, json: { workflow_id: failing.id } });
+    expect(failed.body).toMatchObject({ status: 'failed', error: { code: 'LLM_ERROR', node_id: 'l' } });
+
+    const all = await api(E, { token: u.token });
+    expect(all.body.total).toBe(2);
+    expect(all.body.items[0].nodes).toBeUndefined();
+    expect((await api(`${E}?workflow_id=${wf.id}`, { token: u.token })).body.items.map((e: any) => e.id)).toEqual([made.body.id]);
+    expect((await api(`${E}?status=failed`, { token: u.token })).body.items.map((e: any) => e.id)).toEqual([failed.body.id]);
+    expect((await api(`${E}?since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`, { token: u.token })).body.total).toBe(0);
+    expect((await api(`${E}?until=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`, { token: u.token })).body.total).toBe(2);
+    expect((await api(E, { token: other.token })).body.total).toBe(0);
+
+    const got = await api(`${E}/${made.body.id}`, { token: u.token });
+    expect(got.body).toMatchObject({ id: made.body.id, status: 'succeeded' });
+    expect(got.body.nodes.map((n: any) => n.node_id)).toEqual(['start', 't', 'end']);
+    expect(nodeOf(got.body, 't')).toMatchObject({ status: 'succeeded', inputs: { template: '{{inputs.x}}' }, outputs: { text: 'hi' }, attempts: 1 });
+
+    expectError(await api(`${E}/${made.body.id}`, { token: other.token }), 404);
+    expectError(await api(`${E}/${crypto.randomUUID()}`, { token: u.token }), 404);
+    expectError(await api(E, { token: other.token, json: { workflow_id: wf.id } }), 404);
+    expectError(await api(E, { token: u.token, json: { agent_id: crypto.randomUUID() } }), 404, 'NOT_FOUND');
+    expectError(await api(E, { token: u.token, json: {} }), 422);
+    expectError(await api(E, { token: u.token, json: { workflow_id: wf.id, agent_id: 'a' } }), 422);
+    expectError(await api(`${E}?status=bogus`, { token: u.token }), 422);
+    expectError(await api(E), 401);
+    expectError(await api(`${E}/${made.body.id}`), 401);
+    for (const action of ['pause', 'resume', 'cancel']) {
+      expectError(await api(`${E}/${made.body.id}/${action}`, { method: 'POST', token: u.token }), 409, 'CONFLICT');
+      expectError(await api(`${E}/${made.body.id}/${action}`, { method: 'POST', token: other.token }), 404);
+      expectError(await api(`${E}/${made.body.id}/${action}`, { method: 'POST' }), 401);
+    }
+  });
+
+  it('runs an agent (its workflow_config or start → agent → end); agent nodes in workflows', async () => {
+    const u = await createUser();
+    const other = await createUser();
+    const made = await api('/api/v1/agents', { token: u.token, json: { name: 'helper', system_prompt: 'be kind', model_config: { provider: 'mock', model_name: 'mock-1' } } });
+    expect(made.status, made.text).toBe(201);
+    const agentId = made.body.id;
+    const res = await api(E, { token: u.token, json: { agent_id: agentId, inputs: { message: 'hello' } } });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ status: 'succeeded', agent_id: agentId, workflow_id: null });
+    expect(res.body.outputs).toMatchObject({ text: 'echo: hello', agent_id: agentId });
+    expect(res.body.token_usage.total_tokens).toBeGreaterThan(0);
+    expect((await api(`${E}?agent_id=${agentId}`, { token: u.token })).body.items.map((e: any) => e.id)).toEqual([res.body.id]);
+    expectError(await api(E, { token: other.token, json: { agent_id: agentId, inputs: { message: 'x' } } }), 404);
+
+    const inFlow = (await run(u.token, chain([{ id: 'a', type: 'agent', config: { agent_id: agentId, prompt: 'say {{inputs.w}}' } }], { said: '{{a.text}}' }), { w: 'hi' })).body;
+    expect(inFlow.outputs).toEqual({ said: 'echo: say hi' });
+    const stolen = (await run(other.token, chain([{ id: 'a', type: 'agent', config: { agent_id: agentId } }]), { message: 'x' })).body;
+    expect(stolen.error).toMatchObject({ code: 'NOT_FOUND', node_id: 'a' });
+  });
+
+  it('pause lets running nodes finish and starts no new ones; resume continues', async () => {
+    const u = await createUser();
+    const k = key();
+    const graph = chain(
+      [
+        { id: 'first', type: 'http_request', config: { url: `${FAKE}/wf/hit?key=${k}-1&ms=300` } },
+        { id: 'second', type: 'http_request', config: { url: `${FAKE}/wf/hit?key=${k}-2` } },
+      ],
+      { n: '{{second.json.count}}' },
+    );
+    const { id } = await start(u.token, graph);
+    await waitFor(u.token, id, (e) => nodeOf(e, 'first')?.status === 'running');
+    const paused = await api(`${E}/${id}/pause`, { method: 'POST', token: u.token });
+    expect(paused.status, paused.text).toBe(200);
+    expect(paused.body.status).toBe('paused');
+    expect(nodeOf(paused.body, 'first').status).toBe('succeeded');
+    expect(nodeOf(paused.body, 'second')).toBeUndefined();
+    expect(await hits(`${k}-2`)).toBe(0);
+    expect((await env.DB.prepare('SELECT status FROM executions WHERE id = ?').bind(id).first())!.status).toBe('paused');
+    expectError(await api(`${E}/${id}/pause`, { method: 'POST', token: u.token }), 409);
+
+    const resumed = await api(`${E}/${id}/resume`, { method: 'POST', token: u.token, json: { wait_ms: 5000 } });
+    expect(resumed.body).toMatchObject({ status: 'succeeded', outputs: { n: 1 } });
+    expect(await hits(`${k}-1`)).toBe(1);
+  });
+
+  it('cancel aborts a running node, and cancels a waiting run', async () => {
+    const u = await createUser();
+    const { id } = await start(u.token, chain([{ id: 'slow', type: 'http_request', config: { url: `${FAKE}/wf/hit?key=${key()}&ms=3000` } }]));
+    await waitFor(u.token, id, (e) => nodeOf(e, 'slow')?.status === 'running');
+    const t0 = Date.now();
+    const res = await api(`${E}/${id}/cancel`, { method: 'POST', token: u.token });
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(res.body).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED' } });
+    expect(nodeOf(res.body, 'slow').status).toBe('cancelled');
+
+    const waiting = await start(u.token, approvalGraph());
+    await waitFor(u.token, waiting.id, (e) => e.status === 'waiting_approval');
+    const c = await api(`${E}/${waiting.id}/cancel`, { method: 'POST', token: u.token });
+    expect(c.body.status).toBe('cancelled');
+    const row = await env.DB.prepare('SELECT status FROM approvals WHERE execution_id = ?').bind(waiting.id).first();
+    expect(row!.status).toBe('cancelled');
+  });
+});
+
+describe('approvals', () => {
+  it('the designated approver or the owner decides; the run resumes on the matching branch', async () => {
+    const owner = await createUser();
+    const approver = await createUser();
+    const stranger = await createUser();
+    const { id } = await start(owner.token, approvalGraph(approver.id), { what: 'v2' });
+    await waitFor(owner.token, id, (e) => e.status === 'waiting_approval');
+
+    const mine = await api('/api/v1/approval', { token: approver.token });
+    expect(mine.body.total).toBe(1);
+    expect(mine.body.items[0]).toMatchObject({ execution_id: id, node_id: 'ask', title: 'Ship v2?', status: 'pending', approver_id: approver.id, owner_id: owner.id });
+    expect((await api('/api/v1/approval', { token: owner.token })).body.total).toBe(1);
+    expect((await api('/api/v1/approval', { token: stranger.token })).body.total).toBe(0);
+    const approvalId = mine.body.items[0].id;
+
+    expectError(await api(`/api/v1/approval/${approvalId}/decide`, { token: stranger.token, json: { decision: 'approve' } }), 404);
+    expectError(await api(`/api/v1/approval/${approvalId}/decide`, { token: approver.token, json: { decision: 'maybe' } }), 422);
+    expectError(await api(`/api/v1/approval/${approvalId}/decide`, { json: { decision: 'approve' } }), 401);
+    expectError(await api(`/api/v1/approval/${crypto.randomUUID()}/decide`, { token: approver.token, json: { decision: 'approve' } }), 404);
+
+    const decided = await api(`/api/v1/approval/${approvalId}/decide`, { token: approver.token, json: { decision: 'approve', comment: 'go' } });
+    expect(decided.status, decided.text).toBe(200);
+    expect(decided.body).toMatchObject({ status: 'approved', comment: 'go', decided_by: approver.id, execution_status: 'succeeded' });
+    const done = await api(`${E}/${id}`, { token: owner.token });
+    expect(done.body.outputs).toEqual({ result: 'shipped', decision: 'approved' });
+    expect(nodeOf(done.body, 'no').status).toBe('skipped');
+    expectError(await api(`/api/v1/approval/${approvalId}/decide`, { token: owner.token, json: { decision: 'reject' } }), 409);
+    expect((await api('/api/v1/approval?status=approved', { token: approver.token })).body.total).toBe(1);
+
+    const second = await start(owner.token, approvalGraph(), { what: 'v3' });
+    await waitFor(owner.token, second.id, (e) => e.status === 'waiting_approval');
+    const pending = (await api('/api/v1/approval', { token: owner.token })).body.items[0];
+    const rej = await api(`/api/v1/approval/${pending.id}/decide`, { token: owner.token, json: { decision: 'reject', comment: 'not yet' } });
+    expect(rej.body.execution_status).toBe('succeeded');
+    expect((await api(`${E}/${second.id}`, { token: owner.token })).body.outputs).toEqual({ result: 'held: not yet', decision: 'rejected' });
+  });
+
+  it('times out onto the timeout branch (the alarm wakes the run)', async () => {
+    const u = await createUser();
+    const { id } = await start(u.token, approvalGraph(undefined, 1));
+    const done = await waitFor(u.token, id, (e) => e.status === 'succeeded', 8000);
+    expect(done.outputs).toEqual({ result: 'expired', decision: 'timeout' });
+    expect((await env.DB.prepare('SELECT status FROM approvals WHERE execution_id = ?').bind(id).first())!.status).toBe('timed_out');
+  });
+});
+
+describe('durability', () => {
+  it('resumes from storage after eviction; recorded nodes do not run again', async () => {
+    const u = await createUser();
+    const k = key();
+    const graph = chain(
+      [
+        { id: 'a', type: 'http_request', config: { url: `${FAKE}/wf/hit?key=${k}-a` } },
+        { id: 'b', type: 'http_request', config: { url: `${FAKE}/wf/hit?key=${k}-b&ms=2000` } },
+      ],
+      { a: '{{a.json.count}}', b: '{{b.json.count}}' },
+    );
+    const { id } = await start(u.token, graph);
+    await waitFor(u.token, id, (e) => nodeOf(e, 'b')?.status === 'running');
+    // Kill the instance mid-node (a graceful eviction would wait for the node to finish):
+    // its in-memory run is gone, its storage stays and says b was running.
+    await abortAllDurableObjects();
+    const stub = stubOf(id);
+    const stored = await runInDurableObject(stub, (_i, state) =>
+      state.storage.sql.exec<{ state: string }>("SELECT state FROM nodes WHERE node_id = 'b'").one().state,
+    );
+    expect(JSON.parse(stored).status).toBe('running');
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const done = await waitFor(u.token, id, (e) => e.status === 'succeeded');
+    expect(await hits(`${k}-a`)).toBe(1);
+    expect(await hits(`${k}-b`)).toBe(2);
+    expect(done.outputs).toEqual({ a: 1, b: 2 });
+    const log = await api(`/api/v1/execution-logs/executions/${id}`, { token: u.token });
+    expect(log.body.items.map((l: any) => l.message)).toContain('Node b was interrupted by a restart; running it again');
+  });
+
+  it('a long delay sleeps with no work in memory and an alarm resumes it, even after eviction', async () => {
+    const u = await createUser();
+    const { id } = await start(u.token, chain([{ id: 'nap', type: 'delay', config: { duration_ms: 60_000 } }], { ok: true }));
+    await waitFor(u.token, id, (e) => nodeOf(e, 'nap')?.status === 'waiting');
+    const stub = stubOf(id);
+    await evictDurableObject(stub);
+    // Pretend the minute has passed.
+    await runInDurableObject(stub, (_i, state) => {
+      const s = JSON.parse(state.storage.sql.exec<{ state: string }>("SELECT state FROM nodes WHERE node_id = 'nap'").one().state);
+      s.wait.until = Date.now() - 1;
+      state.storage.sql.exec("UPDATE nodes SET state = ? WHERE node_id = 'nap'", JSON.stringify(s));
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const done = await api(`${E}/${id}`, { token: u.token });
+    expect(done.body).toMatchObject({ status: 'succeeded', outputs: { ok: true } });
+    expect(nodeOf(done.body, 'nap').outputs).toEqual({ waited_ms: 60_000 });
+  });
+});
+
+describe('WebSocket /ws/executions/{id}', () => {
+  async function connect(id: string, token: string) {
+    const res = await exports.default.fetch(new Request(`${BASE}/api/v1/ws/executions/${id}?token=${token}`, { headers: { Upgrade: 'websocket' } }));
+    expect(res.status).toBe(101);
+    const ws = res.webSocket!;
+    const messages: any[] = [];
+    ws.addEventListener('message', (e) => messages.push(JSON.parse(e.data as string)));
+    ws.accept();
+    return { ws, messages };
+  }
+  const until = async (pred: () => boolean) => {
+    for (let i = 0; i < 200 && !pred(); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(pred()).toBe(true);
+  };
+
+  it('sends the snapshot, then live events to several watchers', async () => {
+    const u = await createUser();
+    const { id } = await start(u.token, approvalGraph());
+    await waitFor(u.token, id, (e) => e.status === 'waiting_approval');
+    const one = await connect(id, u.token);
+    const two = await connect(id, u.token);
+    await until(() => one.messages.length > 0 && two.messages.length > 0);
+    expect(one.messages[0]).toMatchObject({ type: 'snapshot', execution_id: id, status: 'waiting_approval' });
+    expect(one.messages[0].nodes.find((n: any) => n.node_id === 'ask').status).toBe('waiting');
+
+    const approval = (await api('/api/v1/approval', { token: u.token })).body.items[0];
+    await api(`/api/v1/approval/${approval.id}/decide`, { token: u.token, json: { decision: 'approve' } });
+    for (const w of [one, two]) {
+      await until(() => w.messages.some((m) => m.type === 'execution_finished'));
+      const types = w.messages.map((m) => m.type);
+      expect(types).toContain('node_started');
+      expect(types).toContain('node_finished');
+      expect(w.messages.find((m) => m.type === 'execution_finished')).toMatchObject({ status: 'succeeded', outputs: { result: 'shipped', decision: 'approved' } });
+      expect(w.messages.filter((m) => m.type === 'node_finished').map((m) => m.node_id)).toEqual(expect.arrayContaining(['ask', 'yes', 'no', 'pick', 'end']));
+      w.ws.close();
+    }
+  });
+
+  it('streams node events and approval_required to a watcher that joined mid-run', async () => {
+    const u = await createUser();
+    const graph = {
+      nodes: [
+        { id: 'start', type: 'start' },
+        { id: 'h', type: 'http_request', config: { url: `${FAKE}/wf/hit?key=${key()}&ms=300` } },
+        { id: 'ask', type: 'human_approval', config: { title: 'ok?' } },
+        { id: 'end', type: 'end' },
+      ],
+      edges: [
+        { source: 'start', target: 'h' },
+        { source: 'h', target: 'ask' },
+        { source: 'ask', target: 'end', source_handle: 'approved' },
+        { source: 'ask', target: 'end', source_handle: 'rejected' },
+      ],
+    };
+    const { id } = await start(u.token, graph);
+    const w = await connect(id, u.token);
+    await until(() => w.messages.some((m) => m.type === 'approval_required'));
+    expect(w.messages[0]).toMatchObject({ type: 'snapshot', status: 'running' });
+    expect(w.messages.find((m) => m.type === 'approval_required')).toMatchObject({ node_id: 'ask', approval_id: expect.any(String), title: 'ok?' });
+    expect(w.messages.some((m) => m.type === 'node_finished' && m.node_id === 'h' && m.status === 'succeeded')).toBe(true);
+    expect(w.messages.some((m) => m.type === 'node_started' && m.node_id === 'ask')).toBe(true);
+    w.ws.close();
+  });
+
+  it('401 without a valid token, 404 for another user, 426 without an upgrade', async () => {
+    const u = await createUser();
+    const other = await createUser();
+    const { id } = await start(u.token, approvalGraph());
+    expectError(await api(`/api/v1/ws/executions/${id}`, { headers: { Upgrade: 'websocket' } }), 401);
+    expectError(await api(`/api/v1/ws/executions/${id}?token=nope`, { headers: { Upgrade: 'websocket' } }), 401);
+    expectError(await api(`/api/v1/ws/executions/${id}?token=${other.token}`, { headers: { Upgrade: 'websocket' } }), 404);
+    expectError(await api(`/api/v1/ws/executions/${crypto.randomUUID()}?token=${u.token}`, { headers: { Upgrade: 'websocket' } }), 404);
+    expectError(await api(`/api/v1/ws/executions/${id}?token=${u.token}`), 426, 'UPGRADE_REQUIRED');
+  });
+});
+
+describe('/execution-logs', () => {
+  it('lists, filters, reads one, full log, performance, call chain, errors, stats, deletion by age', async () => {
+    const u = await createUser();
+    const other = await createUser();
+    const L = '/api/v1/execution-logs';
+    const k = key();
+    // A diamond: the slow branch is the critical path.
+    const graph = {
+      nodes: [
+        { id: 'start', type: 'start' },
+        { id: 'fast', type: 'template', config: { template: 'f' } },
+        { id: 'slow', type: 'http_request', config: { url: `${FAKE}/wf/hit?key=${k}&ms=200` } },
+        { id: 'ask', type: 'llm', config: { prompt: 'hello' } },
+        { id: 'end', type: 'end', config: { outputs: { a: '{{ask.text}}' } } },
+      ],
+      edges: [
+        { source: 'start', target: 'fast' },
+        { source: 'start', target: 'slow' },
+        { source: 'fast', target: 'ask' },
+        { source: 'slow', target: 'ask' },
+        { source: 'ask', target: 'end' },
+      ],
+    };
+    const ok = (await run(u.token, graph)).body;
+    const bad = (await run(u.token, chain([{ id: 'boom', type: 'llm', config: { prompt: '/error' } }]))).body;
+    expect(ok.status).toBe('succeeded');
+
+    const all = await api(L, { token: u.token });
+    expect(all.body.total).toBeGreaterThan(5);
+    expect((await api(L, { token: other.token })).body.total).toBe(0);
+    const errs = await api(`${L}?level=error`, { token: u.token });
+    expect(errs.body.items.every((l: any) => l.level === 'error' && l.execution_id === bad.id)).toBe(true);
+    const byNode = await api(`${L}?execution_id=${ok.id}&node_id=slow`, { token: u.token });
+    expect(byNode.body.items.map((l: any) => l.message)).toEqual(['Node slow succeeded']);
+    expect(byNode.body.items[0].data.duration_ms).toBeGreaterThanOrEqual(190);
+    expect((await api(`${L}?search=${encodeURIComponent('Execution started')}`, { token: u.token })).body.total).toBe(2);
+
+    const one = await api(`${L}/${byNode.body.items[0].id}`, { token: u.token });
+    expect(one.body).toMatchObject({ node_id: 'slow', level: 'info' });
+    expectError(await api(`${L}/${byNode.body.items[0].id}`, { token: other.token }), 404);
+
+    const full = await api(`${L}/executions/${ok.id}`, { token: u.token });
+    expect(full.body.items[0].message).toBe('Execution started');
+    expect(full.body.items.at(-1).message).toBe('Execution succeeded');
+    expect(full.body.items.map((l: any) => l.seq)).toEqual([...full.body.items.map((l: any) => l.seq)].sort((a: number, b: number) => a - b));
+    expectError(await api(`${L}/executions/${ok.id}`, { token: other.token }), 404);
+
+    const perf = await api(`${L}/executions/${ok.id}/performance`, { token: u.token });
+    expect(perf.body.critical_path.node_ids).toEqual(['start', 'slow', 'ask', 'end']);
+    expect(perf.body.slowest[0].node_id).toBe('slow');
+    expect(perf.body.node_count).toBe(5);
+    expect(perf.body.overhead_ms).toBeGreaterThanOrEqual(0);
+    expectError(await api(`${L}/executions/${ok.id}/performance`, { token: other.token }), 404);
+
+    const calls = await api(`${L}/executions/${ok.id}/call-chain`, { token: u.token });
+    expect(calls.body.tree).toMatchObject({ type: 'execution', id: ok.id, status: 'succeeded' });
+    const ask = calls.body.tree.children.find((c: any) => c.id === 'ask');
+    expect(ask.children[0]).toMatchObject({ type: 'llm', name: 'mock/mock-1', status: 'succeeded' });
+    expect(calls.body.tree.children.find((c: any) => c.id === 'slow').children[0]).toMatchObject({ type: 'http', status: 'succeeded' });
+    expectError(await api(`${L}/executions/${crypto.randomUUID()}/call-chain`, { token: u.token }), 404);
+
+    const summary = await api(`${L}/errors`, { token: u.token });
+    expect(summary.body).toMatchObject({ failed_executions: 1, failed_nodes: 1 });
+    expect(summary.body.by_code[0]).toMatchObject({ code: 'LLM_ERROR', count: 1 });
+    expect(summary.body.by_node_type).toEqual([{ node_type: 'llm', count: 1 }]);
+    expect(summary.body.recent[0]).toMatchObject({ execution_id: bad.id, node_id: 'boom' });
+    expect((await api(`${L}/errors`, { token: other.token })).body.failed_executions).toBe(0);
+
+    const stats = await api(`${L}/stats`, { token: u.token });
+    expect(stats.body.executions).toEqual({ total: 2, by_status: { succeeded: 1, failed: 1 } });
+    expect(stats.body.success_rate).toBe(0.5);
+    expect(stats.body.total_tokens).toBeGreaterThan(0);
+    expect(stats.body.logs.by_level.error).toBeGreaterThanOrEqual(1);
+    expect(stats.body.node_types.find((t: any) => t.node_type === 'llm')).toMatchObject({ runs: 2, failures: 1 });
+    expectError(await api(`${L}/stats?since=yesterday`, { token: u.token }), 422);
+
+    await run(other.token, chain([]));
+    expect((await api(`${L}?older_than_days=1`, { method: 'DELETE', token: u.token })).body).toEqual({ deleted: 0 });
+    const del = await api(`${L}?older_than_days=0`, { method: 'DELETE', token: u.token });
+    expect(del.body.deleted).toBe(all.body.total);
+    expect((await api(L, { token: u.token })).body.total).toBe(0);
+    expect((await api(L, { token: other.token })).body.total).toBeGreaterThan(0);
+    expectError(await api(L, { method: 'DELETE', token: u.token }), 422);
+    for (const path of [L, `${L}/errors`, `${L}/stats`, `${L}/executions/${ok.id}`]) expectError(await api(path), 401);
+  });
+});

@@ -1,0 +1,290 @@
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { api, createUser, expectError } from '../../support/helpers';
+import { chain, createWorkflow, run } from '../../support/wf-helpers';
+
+const FAKE = env.FAKE_BASE_URL;
+const key = () => crypto.randomUUID().slice(0, 8);
+const node = (body: any, id: string) => body.nodes.find((n: any) => n.node_id === id);
+
+describe('node types in runs', () => {
+  it('condition: typed comparisons pick if / elif / else; untaken branches are skipped', async () => {
+    const u = await createUser();
+    const graph = {
+      nodes: [
+        { id: 'start', type: 'start' },
+        {
+          id: 'route',
+          type: 'condition',
+          config: {
+            cases: [
+              { id: 'big', conditions: [{ variable: '{{inputs.n}}', operator: 'gt', value: 100 }] },
+              { id: 'named', logical_operator: 'or', conditions: [{ variable: 'inputs.tag', operator: 'in', value: ['vip', 'gold'] }, { variable: 'inputs.n', operator: 'eq', value: '7' }] },
+            ],
+          },
+        },
+        { id: 'a', type: 'template', config: { template: 'big' } },
+        { id: 'b', type: 'template', config: { template: 'named' } },
+        { id: 'c', type: 'template', config: { template: 'else' } },
+        { id: 'pick', type: 'variable_aggregator', config: { variables: ['a.text', 'b.text', 'c.text'] } },
+        { id: 'end', type: 'end', config: { outputs: { result: '{{pick.output}}', matched: '{{route.matched}}' } } },
+      ],
+      edges: [
+        { source: 'start', target: 'route' },
+        { source: 'route', target: 'a', source_handle: 'big' },
+        { source: 'route', target: 'b', source_handle: 'named' },
+        { source: 'route', target: 'c', source_handle: 'else' },
+        { source: 'a', target: 'pick' },
+        { source: 'b', target: 'pick' },
+        { source: 'c', target: 'pick' },
+        { source: 'pick', target: 'end' },
+      ],
+    };
+    const wf = await createWorkflow(u.token, graph);
+    const go = async (inputs: any) => (await api(`/api/v1/workflows/${wf.id}/execute`, { token: u.token, json: { inputs } })).body;
+    expect((await go({ n: '150' })).outputs).toEqual({ result: 'big', matched: 'big' });
+    expect((await go({ n: 7 })).outputs).toEqual({ result: 'named', matched: 'named' });
+    expect((await go({ n: 1, tag: 'gold' })).outputs).toEqual({ result: 'named', matched: 'named' });
+    const other = await go({ n: 1, tag: 'x' });
+    expect(other.outputs).toEqual({ result: 'else', matched: 'else' });
+    expect(node(other, 'a').status).toBe('skipped');
+    expect(node(other, 'b').status).toBe('skipped');
+    expect(node(other, 'route').branch).toBe('else');
+  });
+
+  it('parallel fan-out runs independent branches concurrently and joins them', async () => {
+    const u = await createUser();
+    const k = key();
+    const branches = ['p1', 'p2', 'p3', 'p4'].map((id) => ({ id, type: 'http_request', config: { url: `${FAKE}/wf/hit?key=${k}&ms=300` } }));
+    const graph = {
+      nodes: [{ id: 'start', type: 'start' }, ...branches, { id: 'join', type: 'template', config: { template: '{{p1.json.key}}-{{p4.status}}' } }, { id: 'end', type: 'end', config: { outputs: { r: '{{join.text}}' } } }],
+      edges: [...branches.map((b) => ({ source: 'start', target: b.id })), ...branches.map((b) => ({ source: b.id, target: 'join' })), { source: 'join', target: 'end' }],
+    };
+    const started = Date.now();
+    const { body } = await run(u.token, graph);
+    const took = Date.now() - started;
+    expect(body.status, JSON.stringify(body.error)).toBe('succeeded');
+    expect(body.outputs).toEqual({ r: `${k}-200` });
+    expect(took).toBeLessThan(1150); // four 300 ms calls one after another would take 1200 ms
+    const starts = branches.map((b) => Date.parse(node(body, b.id).started_at));
+    expect(Math.max(...starts) - Math.min(...starts)).toBeLessThan(150);
+  });
+
+  it('http_request goes through the SSRF guard', async () => {
+    const u = await createUser();
+    const { body } = await run(u.token, chain([{ id: 'h', type: 'http_request', config: { url: 'http://169.254.169.254/latest/meta-data' } }]));
+    expect(body.status).toBe('failed');
+    expect(body.error).toMatchObject({ code: 'SSRF_BLOCKED', node_id: 'h' });
+  });
+
+  it('retries with node_retry, then fails the run; error strategies: default value, error branch', async () => {
+    const u = await createUser();
+    const failing = { id: 'ask', type: 'llm', config: { prompt: '/error' }, retry: { max_retries: 2, backoff_ms: 10, backoff: 'exponential' } };
+    const failed = (await run(u.token, chain([failing], { t: '{{ask.text}}' }))).body;
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatchObject({ code: 'LLM_ERROR', node_id: 'ask' });
+    expect(node(failed, 'ask')).toMatchObject({ status: 'failed', attempts: 3 });
+    expect(node(failed, 'end')).toBeUndefined();
+    const logs = await api(`/api/v1/execution-logs?execution_id=${failed.id}&level=warn`, { token: u.token });
+    expect(logs.body.items.filter((l: any) => /retrying/.test(l.message))).toHaveLength(2);
+
+    const dflt = (await run(u.token, chain([{ ...failing, retry: undefined, error_strategy: 'default_value', default_output: { text: 'fallback' } }], { t: '{{ask.text}}' }))).body;
+    expect(dflt.status).toBe('succeeded');
+    expect(dflt.outputs).toEqual({ t: 'fallback' });
+    expect(node(dflt, 'ask').error).toMatchObject({ code: 'LLM_ERROR' });
+
+    const branch = {
+      nodes: [
+        { id: 'start', type: 'start' },
+        { ...failing, retry: undefined, error_strategy: 'error_branch' },
+        { id: 'ok', type: 'template', config: { template: 'fine' } },
+        { id: 'oops', type: 'template', config: { template: 'handled {{ask.error.code}}' } },
+        { id: 'end', type: 'end', config: { outputs: { r: '{{oops.text}}' } } },
+      ],
+      edges: [
+        { source: 'start', target: 'ask' },
+        { source: 'ask', target: 'ok' },
+        { source: 'ask', target: 'oops', source_handle: 'error' },
+        { source: 'ok', target: 'end' },
+        { source: 'oops', target: 'end' },
+      ],
+    };
+    const handled = (await run(u.token, branch)).body;
+    expect(handled.status).toBe('succeeded');
+    expect(handled.outputs).toEqual({ r: 'handled LLM_ERROR' });
+    expect(node(handled, 'ask')).toMatchObject({ status: 'failed', branch: 'error' });
+    expect(node(handled, 'ok').status).toBe('skipped');
+  });
+
+  it('per-node timeout', async () => {
+    const u = await createUser();
+    const { body } = await run(u.token, chain([{ id: 'slow', type: 'http_request', config: { url: `${FAKE}/wf/hit?key=${key()}&ms=2000` }, timeout_ms: 200 }]));
+    expect(body.status).toBe('failed');
+    expect(body.error).toMatchObject({ code: 'NODE_TIMEOUT', node_id: 'slow' });
+  });
+
+  it('llm, parameter extractor, classifier, variable assigner, sys variables and token usage', async () => {
+    const u = await createUser();
+    const graph = chain(
+      [
+        { id: 'assign', type: 'variable_assigner', config: { assignments: [{ name: 'who', value: '{{inputs.who}}' }, { name: 'n', value: 3 }] } },
+        { id: 'ask', type: 'llm', config: { system_prompt: 'be brief', prompt: 'hi {{assign.who}}' } },
+        { id: 'ext', type: 'parameter_extractor', config: { query: 'city: Paris; days = 4', parameters: [{ name: 'city', required: true }, { name: 'days', type: 'number' }, { name: 'pets', type: 'boolean' }] } },
+        { id: 'who', type: 'template', config: { template: '{{sys.user_id}}|{{sys.execution_id}}|{{vars.n}}' } },
+      ],
+      { text: '{{ask.text}}', city: '{{ext.city}}', days: '{{ext.days}}', pets: '{{ext.pets}}', who: '{{who.text}}' },
+    );
+    const { body } = await run(u.token, graph, { who: 'Ann' });
+    expect(body.status, JSON.stringify(body.error)).toBe('succeeded');
+    expect(body.outputs).toEqual({ text: 'echo: hi Ann', city: 'Paris', days: 4, pets: null, who: `${u.id}|${body.id}|3` });
+    expect(body.token_usage.total_tokens).toBeGreaterThan(0);
+    expect(body.token_usage.total_tokens).toBe(body.token_usage.prompt_tokens + body.token_usage.completion_tokens);
+    const missing = (await run(u.token, chain([{ id: 'ext', type: 'parameter_extractor', config: { query: 'nothing here', parameters: [{ name: 'city', required: true }] } }]))).body;
+    expect(missing.error).toMatchObject({ code: 'EXTRACTION_FAILED' });
+  });
+
+  it('code node runs user JavaScript in the sandbox; an endless loop is stopped', async () => {
+    const u = await createUser();
+    const ok = (await run(u.token, chain([{ id: 'js', type: 'code', config: { code: 'function main(a) { console.log("hi", a.n); return { double: a.n * 2, items: [a.s] }; }', inputs: { n: '{{inputs.n}}', s: 'x{{inputs.n}}' } } }], { d: '{{js.double}}', all: '{{js.result}}' }), { n: 21 })).body;
+    expect(ok.status, JSON.stringify(ok.error)).toBe('succeeded');
+    expect(ok.outputs).toEqual({ d: 42, all: { double: 42, items: ['x21'] } });
+    expect(node(ok, 'js').outputs.logs).toEqual(['log: hi 21']);
+    const loop = (await run(u.token, chain([{ id: 'js', type: 'code', config: { code: 'while (true) {}', timeout_ms: 200 } }]))).body;
+    expect(loop.status).toBe('failed');
+    expect(loop.error.node_id).toBe('js');
+  });
+
+  it('tool node: runs a registry tool; an unknown tool fails the node with NOT_FOUND', async () => {
+    const u = await createUser();
+    const { body } = await run(u.token, chain([{ id: 't', type: 'tool', config: { tool: 'no_such_tool', arguments: { q: '{{inputs.q}}' } } }]), { q: 'x' });
+    expect(body.status).toBe('failed');
+    expect(body.error).toMatchObject({ code: 'NOT_FOUND', node_id: 't' });
+    expect(node(body, 't').inputs).toEqual({ tool: 'no_such_tool', arguments: { q: 'x' } });
+
+    const ok = (await run(u.token, chain([{ id: 'b64', type: 'tool', config: { tool: 'base64_encode', arguments: { text: '{{inputs.q}}' } } }], { r: '{{b64.result.result}}' }), { q: 'hello' })).body;
+    expect(ok.status, JSON.stringify(ok.error)).toBe('succeeded');
+    expect(ok.outputs).toEqual({ r: 'aGVsbG8=' });
+    const chainRes = await api(`/api/v1/execution-logs/executions/${ok.id}/call-chain`, { token: u.token });
+    expect(chainRes.body.tree.children.find((c: any) => c.id === 'b64').children[0]).toMatchObject({ type: 'tool', name: 'base64_encode', status: 'succeeded' });
+  });
+
+  it('iteration with a concurrency limit, loop until a condition, sub-workflow', async () => {
+    const u = await createUser();
+    const k = key();
+    const body = {
+      nodes: [
+        { id: 'start', type: 'start' },
+        { id: 'h', type: 'http_request', config: { url: `${FAKE}/wf/hit?key=${k}&ms=300` } },
+        { id: 'end', type: 'end', config: { outputs: { item: '{{inputs.item}}', count: '{{h.json.count}}' } } },
+      ],
+      edges: [{ source: 'start', target: 'h' }, { source: 'h', target: 'end' }],
+    };
+    const started = Date.now();
+    const it1 = (await run(u.token, chain([{ id: 'each', type: 'iteration', config: { items: '{{inputs.list}}', concurrency: 2, body } }], { r: '{{each.results}}' }), { list: [1, 2, 3, 4] })).body;
+    const took = Date.now() - started;
+    expect(it1.status, JSON.stringify(it1.error)).toBe('succeeded');
+    expect(it1.outputs.r.map((r: any) => r.item)).toEqual([1, 2, 3, 4]);
+    expect(took).toBeGreaterThanOrEqual(590); // two rounds of two 300 ms calls
+    expect(took).toBeLessThan(1190); // not four in a row
+
+    const loopBody = {
+      nodes: [
+        { id: 'start', type: 'start' },
+        { id: 'next', type: 'template', config: { template: '{{inputs.state.acc}}x' } },
+        { id: 'end', type: 'end', config: { outputs: { acc: '{{next.text}}' } } },
+      ],
+      edges: [{ source: 'start', target: 'next' }, { source: 'next', target: 'end' }],
+    };
+    const loop = (await run(u.token, chain([{ id: 'l', type: 'loop', config: { body: loopBody, initial: { acc: '' }, max_iterations: 10, until: { conditions: [{ variable: 'state.acc', operator: 'eq', value: 'xxx' }] } } }], { acc: '{{l.state.acc}}', n: '{{l.iterations}}', by: '{{l.stopped_by}}' }))).body;
+    expect(loop.outputs).toEqual({ acc: 'xxx', n: 3, by: 'condition' });
+    const capped = (await run(u.token, chain([{ id: 'l', type: 'loop', config: { body: loopBody, max_iterations: 2 } }], { n: '{{l.iterations}}', by: '{{l.stopped_by}}' }))).body;
+    expect(capped.outputs).toEqual({ n: 2, by: 'max_iterations' });
+
+    const child = await createWorkflow(u.token, chain([{ id: 'up', type: 'llm', config: { prompt: 'child {{inputs.x}}' } }], { said: '{{up.text}}' }), { inputs_schema: [{ name: 'x' }] });
+    const parent = (await run(u.token, chain([{ id: 'sub', type: 'sub_workflow', config: { workflow_id: child.id, inputs: { x: '{{inputs.v}}' } } }], { r: '{{sub.said}}' }), { v: 42 })).body;
+    expect(parent.outputs).toEqual({ r: 'echo: child 42' });
+    const chainRes = await api(`/api/v1/execution-logs/executions/${parent.id}/call-chain`, { token: u.token });
+    const subNode = chainRes.body.tree.children.find((c: any) => c.id === 'sub');
+    expect(subNode.children[0]).toMatchObject({ type: 'workflow', name: child.id, status: 'succeeded' });
+    expect(subNode.children[0].children[0]).toMatchObject({ type: 'llm', name: 'mock/mock-1', status: 'succeeded' });
+
+    const other = await createUser();
+    const stolen = (await run(other.token, chain([{ id: 'sub', type: 'sub_workflow', config: { workflow_id: child.id } }]))).body;
+    expect(stolen.error).toMatchObject({ code: 'NOT_FOUND', node_id: 'sub' });
+  });
+});
+
+describe('POST /nodes/run', () => {
+  it('runs one node alone with inputs and upstream variables', async () => {
+    const u = await createUser();
+    const res = await api('/api/v1/nodes/run', {
+      token: u.token,
+      json: { node: { id: 'ask', type: 'llm', config: { prompt: '{{inputs.q}} / {{search.top}}' } }, inputs: { q: 'why' }, variables: { search: { top: 'because' } } },
+    });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ node_id: 'ask', status: 'succeeded', outputs: { text: 'echo: why / because' }, attempts: 1 });
+    expect(res.body.token_usage.total_tokens).toBeGreaterThan(0);
+    expect(res.body.calls[0]).toMatchObject({ kind: 'llm', status: 'succeeded' });
+    expect(res.body.events.map((e: any) => e.type)).toEqual(['node_started', 'node_finished']);
+
+    const cond = await api('/api/v1/nodes/run', { token: u.token, json: { node: { id: 'c', type: 'condition', config: { cases: [{ id: 'yes', conditions: [{ variable: 'inputs.x', operator: 'is_true' }] }] } }, inputs: { x: 'yes' } } });
+    expect(cond.body).toMatchObject({ status: 'succeeded', branch: 'yes' });
+    const retried = await api('/api/v1/nodes/run', { token: u.token, json: { node: { id: 'e', type: 'llm', config: { prompt: '/error' }, retry: { max_retries: 1 } } } });
+    expect(retried.body).toMatchObject({ status: 'failed', attempts: 2, error: { code: 'LLM_ERROR' } });
+    expect(retried.body.events.map((e: any) => e.type)).toContain('node_retry');
+  });
+
+  it('422 for unknown types and invalid configs; 401', async () => {
+    const u = await createUser();
+    expectError(await api('/api/v1/nodes/run', { token: u.token, json: { node: { id: 'x', type: 'warp' } } }), 422);
+    expect(expectError(await api('/api/v1/nodes/run', { token: u.token, json: { node: { id: 'x', type: 'llm', config: {} } } }), 422).message).toContain('config.prompt');
+    expectError(await api('/api/v1/nodes/run', { token: u.token, json: {} }), 422);
+    expectError(await api('/api/v1/nodes/run', { json: { node: { id: 'x', type: 'template', config: { template: 'a' } } } }), 401);
+  });
+});
+
+describe('/node-templates', () => {
+  it('lists builtins and mine, CRUD with config checks, owner scoping, read-only builtins', async () => {
+    const u = await createUser();
+    const other = await createUser();
+    const T = '/api/v1/node-templates';
+    const builtins = await api(`${T}?source=builtin&page_size=100`, { token: u.token });
+    expect(builtins.body.total).toBeGreaterThanOrEqual(6);
+    expect(builtins.body.items.every((t: any) => t.builtin && t.id.startsWith('builtin:'))).toBe(true);
+
+    const created = await api(T, { token: u.token, json: { name: 'shout', node_type: 'template', config: { template: '{{inputs.x}}!' } } });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body).toMatchObject({ name: 'shout', builtin: false, owner_id: u.id, config: { template: '{{inputs.x}}!' } });
+    const id = created.body.id;
+    const mine = await api(`${T}?source=mine`, { token: u.token });
+    expect(mine.body.items.map((t: any) => t.id)).toEqual([id]);
+    const all = await api(`${T}?page_size=100`, { token: u.token });
+    expect(all.body.total).toBe(builtins.body.total + 1);
+    expect((await api(`${T}?node_type=template&source=mine`, { token: u.token })).body.total).toBe(1);
+    expect((await api(`${T}?node_type=llm&source=mine`, { token: u.token })).body.total).toBe(0);
+
+    const put = await api(`${T}/${id}`, { method: 'PUT', token: u.token, json: { name: 'louder', config: { template: '{{inputs.x}}!!' } } });
+    expect(put.body).toMatchObject({ name: 'louder', config: { template: '{{inputs.x}}!!' } });
+    expectError(await api(`${T}/${id}`, { method: 'PUT', token: u.token, json: { config: { nope: 1 } } }), 422);
+    expectError(await api(T, { token: u.token, json: { name: 'x', node_type: 'llm', config: {} } }), 422);
+    expectError(await api(T, { token: u.token, json: { name: 'x', node_type: 'warp' } }), 422);
+    expectError(await api(`${T}/${id}`, { token: other.token }), 404);
+    expectError(await api(`${T}/${id}`, { method: 'PUT', token: other.token, json: { name: 'y' } }), 404);
+    expectError(await api(`${T}/${id}`, { method: 'DELETE', token: other.token }), 404);
+    expect((await api(`${T}/builtin:summarize`, { token: other.token })).body.node_type).toBe('llm');
+    expectError(await api(`${T}/builtin:summarize`, { method: 'PUT', token: u.token, json: { name: 'mine' } }), 403, 'FORBIDDEN');
+    expectError(await api(`${T}/builtin:summarize`, { method: 'DELETE', token: u.token }), 403);
+    expectError(await api(`${T}/builtin:nope`, { token: u.token }), 404);
+    expect((await api(`${T}/${id}`, { method: 'DELETE', token: u.token })).status).toBe(204);
+    expectError(await api(`${T}/${id}`, { token: u.token }), 404);
+    expectError(await api(T), 401);
+    expectError(await api(`${T}/node-types`), 401);
+
+    const types = await api(`${T}/node-types`, { token: u.token });
+    const names = types.body.items.map((t: any) => t.type);
+    for (const t of ['start', 'end', 'answer', 'llm', 'code', 'condition', 'question_classifier', 'parameter_extractor', 'http_request', 'tool', 'template', 'variable_assigner', 'variable_aggregator', 'iteration', 'loop', 'human_approval', 'sub_workflow', 'delay']) {
+      expect(names).toContain(t);
+    }
+    expect(types.body.items.find((t: any) => t.type === 'llm').config_schema.properties.prompt).toBeDefined();
+  });
+});
