@@ -8,6 +8,7 @@ import { ApiError } from '../src/lib/errors';
 import { SseWriter } from '../src/lib/sse';
 import type { Agent } from '../src/modules/agents/agents/schemas';
 import { runAgent } from '../src/runs/agent-turn';
+import { flushCalls, llmCallStatements } from '../src/runs/llm-calls';
 import { RESUME_WINDOW_MS, type TurnOutcome, type TurnRequest, type TurnResult } from './contracts';
 
 interface LiveTurn {
@@ -254,7 +255,7 @@ export class ChatSession extends DurableObject<Env> {
     } finally {
       // Calls whose batch did not go through are written on their own (this object keeps
       // running the write after the answer).
-      if (recorder.size) void recorder.flush(this.env.DB);
+      if (recorder.size) void flushCalls(this.env.DB, recorder);
       if (stream) {
         this.sql.exec('UPDATE turns SET finished_at = ? WHERE turn = ?', Date.now(), turn);
         for (const s of this.live?.subscribers ?? []) void s.close();
@@ -285,7 +286,7 @@ export class ChatSession extends DurableObject<Env> {
       name: m.name ?? null,
     }));
     const db = this.env.DB;
-    const calls = recorder.statements(db);
+    const calls = llmCallStatements(db, recorder);
     await db.batch([
       ...rows.map((r, i) => {
         const last = usage && i === rows.length - 1;

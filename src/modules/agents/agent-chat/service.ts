@@ -1,6 +1,7 @@
 import { expandTemplate, getTemplate } from '../../marketplace/orchestration-templates/service';
 import type { TurnOutcome, TurnRequest, TurnResult } from '../../../../durable-objects/contracts';
 import { CallRecorder } from '../../../engine/llm/gateway';
+import { flushCalls } from '../../../runs/llm-calls';
 import { resolveModelTarget } from '../../../engine/llm/resolve';
 import {
   nameMatchRouter,
@@ -224,7 +225,7 @@ export async function orchestrate(env: Env, user: AuthUser, input: OrchestrateIn
         return await runDebate(participants, input.message, rounds, run);
     }
   } finally {
-    await recorder.flush(env.DB);
+    await flushCalls(env.DB, recorder);
   }
 }
 
@@ -237,7 +238,7 @@ export async function orchestrateGraph(env: Env, user: AuthUser, input: GraphInp
   try {
     return await runGraph(nodes, input.edges, input.message, agentRunner(env, user, agents, 'orchestrate', recorder));
   } finally {
-    await recorder.flush(env.DB);
+    await flushCalls(env.DB, recorder);
   }
 }
 
