@@ -2,7 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { TERMINAL, type ExecutionError, type ExecutionSnapshot, type ExecutionStatus, type StartRequest } from './contracts';
 import type { Env } from '../src/env';
 import { emptyUsage, addUsage } from '../src/engine/llm/types';
-import type { EngineServices } from '../src/engine/workflow/nodes';
+import type { EngineServices } from '../src/engine/workflow/node';
 import { principalServices } from '../src/runs/principal';
 import { GraphRunner, type RunOutcome } from '../src/engine/workflow/runner';
 import type { Graph, InputDef, LogEntry, NodeState, RunEvent } from '../src/engine/workflow/types';

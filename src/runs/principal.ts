@@ -1,5 +1,5 @@
 import type { Env } from '../env';
-import type { EngineServices } from '../engine/workflow/nodes';
+import type { EngineServices } from '../engine/workflow/node';
 import type { Graph, InputDef } from '../engine/workflow/types';
 import { NodeError } from '../engine/workflow/types';
 import { findActiveUser } from '../modules/identity/auth/guard';

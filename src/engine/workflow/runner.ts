@@ -1,6 +1,9 @@
 import type { Env } from '../../env';
 import { addUsage, emptyUsage, type Usage } from '../llm/types';
-import { abortableSleep, applyInputDefaults, nodeTypes, toNodeError, type EngineServices, type NodeContext, type SubRunResult } from './nodes';
+import { nodeTypes } from './nodes';
+import { abortableSleep, toNodeError } from './nodes/helpers';
+import { applyInputDefaults } from './inputs';
+import { type EngineServices, type NodeContext, type SubRunResult } from './node';
 import {
   DEFAULT_PORT,
   ERROR_PORT,

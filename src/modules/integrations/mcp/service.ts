@@ -1,7 +1,7 @@
 import type { Env } from '../../../env';
 import type { AuthUser } from '../../../lib/auth';
 import type { InputDef } from '../../../engine/workflow/types';
-import { applyInputDefaults, checkInputs } from '../../../engine/workflow/nodes';
+import { applyInputDefaults, checkInputs } from '../../../engine/workflow/inputs';
 import { ApiError } from '../../../lib/errors';
 import { runAgent } from '../../../runs/agent-turn';
 import { readableFilter } from '../../identity/permissions/authorize';

@@ -1,6 +1,6 @@
 import { TERMINAL, type ExecutionRpc, type ExecutionSnapshot } from '../../../../durable-objects/contracts';
 import type { Env } from '../../../env';
-import { applyInputDefaults, checkInputs } from '../../../engine/workflow/nodes';
+import { applyInputDefaults, checkInputs } from '../../../engine/workflow/inputs';
 import type { Graph, InputDef, NodeState } from '../../../engine/workflow/types';
 import { validateGraph, type ValidationIssue } from '../../../engine/workflow/validate';
 import { findActiveUser } from '../../identity/auth/guard';

@@ -1,5 +1,5 @@
 import type { Env } from '../../../env';
-import type { EngineServices } from '../../../engine/workflow/nodes';
+import type { EngineServices } from '../../../engine/workflow/node';
 import { nodeTypes } from '../../../engine/workflow/nodes';
 import { runSingleNode } from '../../../engine/workflow/runner';
 import type { NodeDef } from '../../../engine/workflow/types';
