@@ -1,6 +1,6 @@
 import { isPluginRef, pluginToolSpecs } from '../engine/plugins/tools';
 import { parseArguments, runAgentTurn, type AgentEvent, type AgentTurnResult, type ToolExecution } from '../engine/agent/loop';
-import { resolveModelTarget } from '../engine/llm/resolve';
+import { resolveModelTarget } from './model-target';
 import { addUsage, emptyUsage, type ChatMessage, type ToolCall, type ToolSpec } from '../engine/llm/types';
 import { invokeTool } from '../engine/tools/invoke';
 import { findBuiltinTool, findDynamicTool, findToolProvider } from '../engine/tools/registry';

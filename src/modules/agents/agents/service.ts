@@ -1,4 +1,5 @@
-import { resolveModelTarget, findUsableConfig } from '../../../engine/llm/resolve';
+import { resolveModelTarget } from '../../../runs/model-target';
+import { findUsableModelConfig } from '../model-configs/store';
 import type { ModelTarget } from '../../../engine/llm/gateway';
 import type { ToolSpec } from '../../../engine/llm/types';
 import { MCP_TOOL_PREFIX } from '../../../engine/plugins/mcp';
@@ -157,7 +158,7 @@ export async function resolveToolRefs(env: Env, userId: string, refs: string[], 
 }
 
 async function checkModelConfigRef(env: Env, userId: string, config: AgentModelConfig | null | undefined, field = 'body.model_config') {
-  if (config?.model_config_id && !(await findUsableConfig(env, userId, config.model_config_id))) {
+  if (config?.model_config_id && !(await findUsableModelConfig(env.DB, userId, config.model_config_id))) {
     throw validationError(`${field}.model_config_id: model config ${config.model_config_id} not found`);
   }
 }
@@ -475,12 +476,12 @@ export async function exportAgent(env: Env, user: AuthUser, id: string): Promise
     const { model_config_id, ...rest } = agent.model_config;
     const portable: NonNullable<AgentExport['agent']['model_config']> = { ...rest };
     if (model_config_id) {
-      const stored = await findUsableConfig(env, agent.owner_id, model_config_id);
+      const stored = await findUsableModelConfig(env.DB, agent.owner_id, model_config_id);
       if (stored) {
         portable.provider = stored.provider as typeof portable.provider;
-        portable.model_name ??= stored.model_name;
+        portable.model_name ??= stored.modelName;
         if (portable.temperature === undefined && stored.temperature !== null) portable.temperature = stored.temperature;
-        if (portable.max_tokens === undefined && stored.max_tokens !== null) portable.max_tokens = stored.max_tokens;
+        if (portable.max_tokens === undefined && stored.maxTokens !== null) portable.max_tokens = stored.maxTokens;
       }
     }
     modelConfig = portable;
