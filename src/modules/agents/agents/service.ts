@@ -1,5 +1,6 @@
 import { resolveModelTarget } from '../../../runs/model-target';
 import { findUsableModelConfig } from '../model-configs/store';
+import { ownedCustomToolIds } from '../tools/store';
 import type { ModelTarget } from '../../../engine/llm/gateway';
 import type { ToolSpec } from '../../../engine/llm/types';
 import { MCP_TOOL_PREFIX } from '../../../engine/plugins/mcp';
@@ -8,7 +9,7 @@ import { findBuiltinTool, findDynamicTool } from '../../../engine/tools/registry
 import type { Env } from '../../../env';
 import type { AuthUser } from '../../../lib/auth';
 import { authorizeResource, decide, grantsCleanupStatement, readableFilter, requirePermission, type Action, type Decision } from '../../identity/permissions/authorize';
-import { isMissingTable, isUniqueViolation, likeContains, NOW_SQL, placeholders, tableExists } from '../../../lib/d1';
+import { isUniqueViolation, likeContains, NOW_SQL, placeholders, tableExists } from '../../../lib/d1';
 import { ApiError, conflict, validationError } from '../../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../../lib/pagination';
 import { describeZodError } from '../../../lib/router';
@@ -117,8 +118,8 @@ export function agentModelTarget(env: Env, agent: Pick<Agent, 'owner_id' | 'mode
 /**
  * Checks `include_tools` entries: a builtin tool name, the name of one of the user's dynamic tools
  * (MCP), or the id of a custom tool the user owns.
- * Custom tools live in the tools module's `custom_tools` table (id, owner_id); until that table
- * exists every id is unknown. Throws 422 naming the unknown entries.
+ * Custom tools are the tools module's (its store says which ids the user owns).
+ * Throws 422 naming the unknown entries.
  */
 export async function resolveToolRefs(env: Env, userId: string, refs: string[], field = 'body.include_tools') {
   const builtin: string[] = [];
@@ -142,15 +143,7 @@ export async function resolveToolRefs(env: Env, userId: string, refs: string[], 
   }
   const custom: string[] = [];
   if (customIds.length) {
-    let found = new Set<string>();
-    try {
-      const { results } = await env.DB.prepare(`SELECT id FROM custom_tools WHERE owner_id = ? AND id IN (${placeholders(customIds.length)})`)
-        .bind(userId, ...customIds)
-        .all<{ id: string }>();
-      found = new Set(results.map((r) => r.id));
-    } catch (e) {
-      if (!isMissingTable(e)) throw e;
-    }
+    const found = await ownedCustomToolIds(env.DB, userId, customIds);
     for (const id of customIds) (found.has(id) ? custom : unknown).push(id);
   }
   if (unknown.length) throw validationError(`${field}: unknown tool${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')}`);
