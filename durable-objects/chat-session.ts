@@ -8,7 +8,7 @@ import { ApiError } from '../src/lib/errors';
 import { SseWriter } from '../src/lib/sse';
 import type { Agent } from '../src/modules/agents/agents/schemas';
 import { runAgent } from '../src/runs/agent-turn';
-import { flushCalls, llmCallStatements } from '../src/runs/llm-calls';
+import { flushCalls, llmCallPrepared } from '../src/runs/llm-calls';
 import { RESUME_WINDOW_MS, type TurnOutcome, type TurnRequest, type TurnResult } from './contracts';
 
 interface LiveTurn {
@@ -286,7 +286,7 @@ export class ChatSession extends DurableObject<Env> {
       name: m.name ?? null,
     }));
     const db = this.env.DB;
-    const calls = llmCallStatements(db, recorder);
+    const calls = llmCallPrepared(db, recorder);
     await db.batch([
       ...rows.map((r, i) => {
         const last = usage && i === rows.length - 1;

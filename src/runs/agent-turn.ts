@@ -1,11 +1,11 @@
 import { isPluginRef, pluginToolSpecs } from '../engine/plugins/tools';
 import { parseArguments, runAgentTurn, type AgentEvent, type AgentTurnResult, type ToolExecution } from '../engine/agent/loop';
-import { resolveModelTarget } from '../engine/llm/resolve';
+import { resolveModelTarget } from './model-target';
+import * as toolsStore from '../modules/agents/tools/store';
 import { addUsage, emptyUsage, type ChatMessage, type ToolCall, type ToolSpec } from '../engine/llm/types';
 import { invokeTool } from '../engine/tools/invoke';
 import { findBuiltinTool, findDynamicTool, findToolProvider } from '../engine/tools/registry';
 import type { Env } from '../env';
-import { isMissingTable, placeholders } from '../lib/d1';
 import { ApiError } from '../lib/errors';
 import type { CallRecorder, ModelTarget } from '../engine/llm/gateway';
 import { agentModelTarget, delegationTools, loadAgent } from '../modules/agents/agents/service';
@@ -47,17 +47,8 @@ const DEFAULT_BARE_ITERATION_LIMIT = 5;
 type ToolBinding = { kind: 'tool'; ref: string; spec: ToolSpec } | { kind: 'delegate'; agentId: string; spec: ToolSpec };
 
 async function customToolSpecs(env: Env, ownerId: string, ids: string[]): Promise<Array<{ ref: string; spec: ToolSpec }>> {
-  if (!ids.length) return [];
-  try {
-    const { results } = await env.DB.prepare(`SELECT id, name, description, parameters FROM custom_tools WHERE owner_id = ? AND id IN (${placeholders(ids.length)})`)
-      .bind(ownerId, ...ids)
-      .all<{ id: string; name: string; description: string; parameters: string }>();
-    return results.map((r) => ({ ref: r.id, spec: { name: r.name, description: r.description, parameters: JSON.parse(r.parameters) } }));
-  } catch (e) {
-    // The tools module's table may not exist in this deployment yet.
-    if (isMissingTable(e)) return [];
-    throw e;
-  }
+  const rows = await toolsStore.customToolSpecs(env.DB, ownerId, ids);
+  return rows.map((r) => ({ ref: r.id, spec: { name: r.name, description: r.description, parameters: JSON.parse(r.parameters) } }));
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

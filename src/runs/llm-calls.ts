@@ -1,4 +1,6 @@
+import { runBatch, type Statement } from '../db/client';
 import type { CallRecorder } from '../engine/llm/gateway';
+import { insertLlmCalls } from '../modules/agents/model-configs/store';
 
 /**
  * Model-call records (llm_calls) of a turn or run: the gateway collects them in a CallRecorder,
@@ -6,11 +8,29 @@ import type { CallRecorder } from '../engine/llm/gateway';
  */
 
 /** The recorder's pending records as insert statements, to add to the batch that saves the turn. */
-export function llmCallStatements(d1: D1Database, recorder: CallRecorder) {
-  return recorder.statements(d1);
+export function llmCallStatements(d1: D1Database, recorder: CallRecorder): Statement[] {
+  return insertLlmCalls(d1, recorder.pending());
 }
 
 /** Writes what the recorder holds in one batch (a failure is logged, never thrown). */
-export function flushCalls(d1: D1Database, recorder: CallRecorder): Promise<void> {
-  return recorder.flush(d1);
+export async function flushCalls(d1: D1Database, recorder: CallRecorder): Promise<void> {
+  const statements = llmCallStatements(d1, recorder);
+  if (!statements.length) return;
+  try {
+    await runBatch(d1, statements);
+    recorder.clear(statements.length);
+  } catch (e) {
+    console.error(JSON.stringify({ type: 'error', where: 'llm_calls insert', error: String(e) }));
+  }
+}
+
+/**
+ * Interim, until the callers' batches are drizzle statements (runBatch): the same inserts as
+ * raw D1 statements, for a batch still written with `d1.batch([...])`.
+ */
+export function llmCallPrepared(d1: D1Database, recorder: CallRecorder): D1PreparedStatement[] {
+  return llmCallStatements(d1, recorder).map((s) => {
+    const q = (s as unknown as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
+    return d1.prepare(q.sql).bind(...q.params);
+  });
 }

@@ -32,47 +32,60 @@ export interface CallMeta {
   recorder?: CallRecorder;
 }
 
-const LLM_CALLS_INSERT = `INSERT INTO llm_calls (id, user_id, agent_id, session_id, provider, model, prompt_tokens, completion_tokens, latency_ms, status, error, source, created_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+/** One model call as recorded in `llm_calls` (the model-configs store writes these). */
+export interface LlmCallRecord {
+  id: string;
+  userId: string;
+  agentId: string | null;
+  sessionId: string | null;
+  provider: string;
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  latencyMs: number;
+  status: 'ok' | 'error';
+  error: string | null;
+  source: string | null;
+  /** When the call happened, not when its row was written. */
+  createdAt: string;
+}
 
 /**
- * The `llm_calls` rows of a unit of work (a chat turn, an execute run), held until it is
- * persisted: `statements()` are added to the owner's D1 batch, and `clear()` once that batch
- * succeeded (a D1 batch is all or nothing, so a failed one leaves them pending); `flush()`
- * writes what is pending on its own (never throws: losing a metric must not fail the work).
+ * The `llm_calls` records of a unit of work (a chat turn, an execute run), held until it is
+ * persisted: the caller adds `pending()` to its own D1 batch (src/runs/llm-calls.ts) and
+ * `clear()`s them once that batch succeeded (a D1 batch is all or nothing, so a failed one
+ * leaves them pending).
  */
 export class CallRecorder {
-  private rows: unknown[][] = [];
+  private records: LlmCallRecord[] = [];
 
-  add(row: unknown[]) {
-    this.rows.push(row);
+  add(record: LlmCallRecord) {
+    this.records.push(record);
   }
 
   get size() {
-    return this.rows.length;
+    return this.records.length;
   }
 
-  /** The pending rows as insert statements. */
-  statements(db: D1Database): D1PreparedStatement[] {
-    return this.rows.map((r) => db.prepare(LLM_CALLS_INSERT).bind(...r));
+  /** The records not yet persisted, oldest first. */
+  pending(): readonly LlmCallRecord[] {
+    return this.records.slice();
   }
 
-  /** Forgets the rows `statements()` gave (the batch that carried them succeeded). */
-  clear(count = this.rows.length) {
-    this.rows.splice(0, count);
+  /** Forgets the first `count` records (the batch that carried them succeeded). */
+  clear(count = this.records.length) {
+    this.records.splice(0, count);
   }
+}
 
-  /** Writes what is pending in one batch. */
-  async flush(db: D1Database): Promise<void> {
-    const statements = this.statements(db);
-    if (!statements.length) return;
-    try {
-      await db.batch(statements);
-      this.clear(statements.length);
-    } catch (e) {
-      console.error(JSON.stringify({ type: 'error', where: 'llm_calls insert', error: String(e) }));
-    }
-  }
+/** Writes the record of a call made without a recorder; the owner of `llm_calls` supplies it. */
+export type CallWriter = (env: Env, record: LlmCallRecord) => Promise<void>;
+
+let callWriter: CallWriter | undefined;
+
+/** Set once at import time by the module that owns `llm_calls` (modules/agents/model-configs). */
+export function setCallWriter(writer: CallWriter): void {
+  callWriter = writer;
 }
 
 export type GatewayRequest = Omit<ChatRequest, 'model'>;
@@ -223,25 +236,25 @@ async function recordCall(
   error: unknown,
   signal?: AbortSignal,
 ): Promise<void> {
-  const row = [
-    crypto.randomUUID(),
-    meta.user_id,
-    meta.agent_id ?? null,
-    meta.session_id ?? null,
-    target.provider,
-    target.model_name,
-    usage?.prompt_tokens ?? 0,
-    usage?.completion_tokens ?? 0,
-    Date.now() - started,
-    usage ? 'ok' : 'error',
-    usage ? null : errorText(error, signal).slice(0, 1000),
-    meta.source ?? null,
-    // When the call happened, not when its row was written.
-    new Date().toISOString(),
-  ];
-  if (meta.recorder) return meta.recorder.add(row);
+  const record: LlmCallRecord = {
+    id: crypto.randomUUID(),
+    userId: meta.user_id,
+    agentId: meta.agent_id ?? null,
+    sessionId: meta.session_id ?? null,
+    provider: target.provider,
+    model: target.model_name,
+    promptTokens: usage?.prompt_tokens ?? 0,
+    completionTokens: usage?.completion_tokens ?? 0,
+    latencyMs: Date.now() - started,
+    status: usage ? 'ok' : 'error',
+    error: usage ? null : errorText(error, signal).slice(0, 1000),
+    source: meta.source ?? null,
+    createdAt: new Date().toISOString(),
+  };
+  if (meta.recorder) return meta.recorder.add(record);
   try {
-    await env.DB.prepare(LLM_CALLS_INSERT).bind(...row).run();
+    if (!callWriter) throw new Error('no llm_calls writer registered (setCallWriter)');
+    await callWriter(env, record);
   } catch (e) {
     console.error(JSON.stringify({ type: 'error', where: 'llm_calls insert', error: String(e) }));
   }

@@ -14,41 +14,38 @@ export interface AgentModelConfig {
   model_config_id?: string;
 }
 
-/** A `model_configs` row as stored (the API key still encrypted). */
-export interface ModelConfigRow {
-  id: string;
-  owner_id: string;
-  is_system: number;
-  name: string;
+/** A stored model config as the engine needs it (the model-configs store's rows fit; the key still encrypted). */
+export interface StoredModelConfig {
   provider: string;
-  model_name: string;
-  base_url: string | null;
-  api_key_encrypted: string | null;
-  api_key_hint: string | null;
+  modelName: string;
+  baseUrl: string | null;
+  apiKeyEncrypted: string | null;
   temperature: number | null;
-  max_tokens: number | null;
-  is_default: number;
-  created_at: string;
-  updated_at: string;
+  maxTokens: number | null;
 }
 
 /** A stored config as a call target, its API key decrypted. */
-export async function targetFromConfig(env: Env, row: ModelConfigRow): Promise<ModelTarget> {
-  const target: ModelTarget = { provider: row.provider, model_name: row.model_name };
+export async function targetFromConfig(env: Env, row: StoredModelConfig): Promise<ModelTarget> {
+  const target: ModelTarget = { provider: row.provider, model_name: row.modelName };
   if (row.temperature !== null) target.temperature = row.temperature;
-  if (row.max_tokens !== null) target.max_tokens = row.max_tokens;
-  if (row.base_url) target.base_url = row.base_url;
-  if (row.api_key_encrypted) target.api_key = await decryptSecret(row.api_key_encrypted, await getSecret(env, 'ENCRYPTION_KEY'));
+  if (row.maxTokens !== null) target.max_tokens = row.maxTokens;
+  if (row.baseUrl) target.base_url = row.baseUrl;
+  if (row.apiKeyEncrypted) target.api_key = await decryptSecret(row.apiKeyEncrypted, await getSecret(env, 'ENCRYPTION_KEY'));
   return target;
 }
 
-/** A config the user may use: their own or a system-wide one. */
-export async function findUsableConfig(env: Env, userId: string, id: string): Promise<ModelConfigRow | null> {
-  return env.DB.prepare('SELECT * FROM model_configs WHERE id = ? AND (owner_id = ? OR is_system = 1)').bind(id, userId).first<ModelConfigRow>();
+/** Where resolveTarget finds stored configs, for one user (the caller supplies it: src/runs/model-target.ts). */
+export interface ModelConfigLookup {
+  /** A config the user may use (own or system-wide) by id. */
+  usable(id: string): Promise<StoredModelConfig | null>;
+  /** The openai config for a model name: own first, then the same model name, the default, the oldest. */
+  openai(modelName: string): Promise<StoredModelConfig | null>;
+  /** The user's own default config, else the system default. */
+  default(): Promise<StoredModelConfig | null>;
 }
 
 /**
- * Which model an agent's calls use, for the agent's owner (`ownerId`):
+ * Which model an agent's calls use, for the agent's owner (whose configs `configs` looks up):
  * 1. `model_config_id` → that stored config (own or system-wide); the agent's `model_name`,
  *    `temperature` and `max_tokens` override the config's;
  * 2. `provider` (+ `model_name`) → that model; `openai` takes its base URL and key from the
@@ -57,7 +54,7 @@ export async function findUsableConfig(env: Env, userId: string, id: string): Pr
  *    environment default (`DEFAULT_MODEL_PROVIDER`/`DEFAULT_MODEL_NAME`, `mock` locally).
  * Throws 422 naming the problem when the model cannot be resolved.
  */
-export async function resolveModelTarget(env: Env, ownerId: string, config?: AgentModelConfig | null): Promise<ModelTarget> {
+export async function resolveTarget(env: Env, configs: ModelConfigLookup, config?: AgentModelConfig | null): Promise<ModelTarget> {
   const overrides = (target: ModelTarget): ModelTarget => {
     if (config?.temperature !== undefined) target.temperature = config.temperature;
     if (config?.max_tokens !== undefined) target.max_tokens = config.max_tokens;
@@ -65,7 +62,7 @@ export async function resolveModelTarget(env: Env, ownerId: string, config?: Age
   };
 
   if (config?.model_config_id) {
-    const row = await findUsableConfig(env, ownerId, config.model_config_id);
+    const row = await configs.usable(config.model_config_id);
     if (!row) throw validationError(`model_config.model_config_id: model config ${config.model_config_id} not found`);
     const target = await targetFromConfig(env, row);
     if (config.model_name) target.model_name = config.model_name;
@@ -83,12 +80,7 @@ export async function resolveModelTarget(env: Env, ownerId: string, config?: Age
           model_name: config.model_name || (fallback.provider === 'workers-ai' ? fallback.model_name : WORKERS_AI_DEFAULT_MODEL),
         });
       case 'openai': {
-        const row = await env.DB.prepare(
-          `SELECT * FROM model_configs WHERE provider = 'openai' AND (owner_id = ?1 OR is_system = 1)
-           ORDER BY is_system ASC, (model_name = ?2) DESC, is_default DESC, created_at ASC LIMIT 1`,
-        )
-          .bind(ownerId, config.model_name ?? '')
-          .first<ModelConfigRow>();
+        const row = await configs.openai(config.model_name ?? '');
         if (!row) {
           throw validationError(
             'model_config: the openai provider needs a stored model config with its base_url and api_key (POST /api/v1/model-configs, then set model_config_id)',
@@ -103,12 +95,7 @@ export async function resolveModelTarget(env: Env, ownerId: string, config?: Age
     }
   }
 
-  const stored = await env.DB.prepare(
-    `SELECT * FROM model_configs WHERE is_default = 1 AND ((owner_id = ? AND is_system = 0) OR is_system = 1)
-     ORDER BY is_system ASC LIMIT 1`,
-  )
-    .bind(ownerId)
-    .first<ModelConfigRow>();
+  const stored = await configs.default();
   const target = stored ? await targetFromConfig(env, stored) : defaultTarget(env);
   if (config?.model_name) target.model_name = config.model_name;
   return overrides(target);

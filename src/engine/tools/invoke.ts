@@ -3,21 +3,8 @@ import { decryptHttpConfig, runCodeTool, runHttpTool, type CodeToolConfig, type 
 import { applyDefaults, validateJson } from './json-schema';
 import { findBuiltinTool, findDynamicTool } from './registry';
 import { isPluginRef, resolvePluginTool } from '../plugins/tools';
+import { toolHost } from './host';
 import type { ToolContext, ToolOutcome } from './types';
-
-/** A custom tool row as stored in `custom_tools`. */
-export interface CustomToolRow {
-  id: string;
-  owner_id: string;
-  name: string;
-  description: string;
-  type: 'http' | 'code';
-  category: string;
-  parameters: string;
-  config: string;
-  created_at: string;
-  updated_at: string;
-}
 
 /** What invokeTool resolved a name or id to. */
 interface ResolvedTool {
@@ -26,13 +13,6 @@ interface ResolvedTool {
   type: string;
   parameters: Record<string, unknown>;
   run(args: Record<string, unknown>): Promise<{ output: unknown; logs?: string[] }>;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export async function loadCustomTool(ctx: Pick<ToolContext, 'env' | 'userId'>, id: string): Promise<CustomToolRow | null> {
-  if (!UUID.test(id)) return null;
-  return ctx.env.DB.prepare('SELECT * FROM custom_tools WHERE id = ? AND owner_id = ?').bind(id.toLowerCase(), ctx.userId).first<CustomToolRow>();
 }
 
 /** Runs a custom tool definition (saved or not) with already-validated arguments. */
@@ -57,7 +37,7 @@ async function resolve(ctx: ToolContext, toolId: string): Promise<ResolvedTool |
   }
   // Tools of the caller's installed, enabled plugins: `plugin:<plugin id>:<operation>`.
   if (isPluginRef(toolId)) return resolvePluginTool(ctx, toolId);
-  const row = await loadCustomTool(ctx, toolId);
+  const row = await toolHost().loadCustomTool(ctx.env.DB, ctx.userId, toolId);
   if (!row) return null;
   const config = JSON.parse(row.config) as StoredHttpConfig | CodeToolConfig;
   return { id: row.id, name: row.name, type: row.type, parameters: JSON.parse(row.parameters), run: (args) => runCustomDefinition(ctx, row.type, config, args) };
@@ -79,24 +59,18 @@ export function toApiError(e: unknown, name: string): ApiError {
 
 async function recordUsage(ctx: ToolContext, tool: ResolvedTool, durationMs: number, error: ApiError | null) {
   try {
-    await ctx.env.DB.prepare(
-      `INSERT INTO tool_usage (id, tool_id, tool_name, tool_type, user_id, agent_id, session_id, caller, duration_ms, ok, error)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-      .bind(
-        crypto.randomUUID(),
-        tool.id,
-        tool.name,
-        tool.type,
-        ctx.userId,
-        ctx.agentId ?? null,
-        ctx.sessionId ?? null,
-        ctx.caller ?? 'api',
-        durationMs,
-        error ? 0 : 1,
-        error ? `${error.code}: ${error.message}`.slice(0, 1000) : null,
-      )
-      .run();
+    await toolHost().recordUsage(ctx.env.DB, {
+      toolId: tool.id,
+      toolName: tool.name,
+      toolType: tool.type,
+      userId: ctx.userId,
+      agentId: ctx.agentId ?? null,
+      sessionId: ctx.sessionId ?? null,
+      caller: ctx.caller ?? 'api',
+      durationMs,
+      ok: !error,
+      error: error ? `${error.code}: ${error.message}`.slice(0, 1000) : null,
+    });
   } catch (e) {
     // Monitoring must never fail the call it monitors.
     console.error(JSON.stringify({ type: 'tool_usage_write_failed', tool: tool.name, error: String(e) }));

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resolveModelTarget } from '../../../src/engine/llm/resolve';
+import { resolveModelTarget } from '../../../src/runs/model-target';
 import { api, createUser, expectError } from '../../support/helpers';
 
 const KEY = 'sk-fake-0123456789';

@@ -1,4 +1,5 @@
 import { bool, int, obj, str, tool, toolInputError } from '../define';
+import { toolHost } from '../host';
 import type { ToolContext } from '../types';
 
 const category = 'platform';
@@ -21,19 +22,9 @@ export const memoryStore = tool<{ key: string; value: unknown; namespace?: strin
     const json = JSON.stringify(value);
     if (new TextEncoder().encode(json).length > MAX_VALUE_BYTES) throw toolInputError(`arguments.value: must be at most ${MAX_VALUE_BYTES} bytes as JSON`);
     const scope = scopeOf(ctx, namespace);
-    const db = ctx.env.DB;
     // One statement refuses a new key past the cap and upserts otherwise, so concurrent stores agree.
-    const res = await db
-      .prepare(
-        `INSERT INTO tool_memory (user_id, scope, key, value)
-         SELECT ?1, ?2, ?3, ?4
-         WHERE EXISTS (SELECT 1 FROM tool_memory WHERE user_id = ?1 AND scope = ?2 AND key = ?3)
-            OR (SELECT count(*) FROM tool_memory WHERE user_id = ?1 AND scope = ?2) < ?5
-         ON CONFLICT (user_id, scope, key) DO UPDATE SET value = excluded.value, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
-      )
-      .bind(ctx.userId, scope, key, json, MAX_KEYS_PER_SCOPE)
-      .run();
-    if (res.meta.changes === 0) throw toolInputError(`This memory already holds ${MAX_KEYS_PER_SCOPE} keys; delete some first`);
+    const stored = await toolHost().memory.put(ctx.env.DB, ctx.userId, scope, key, json, MAX_KEYS_PER_SCOPE);
+    if (!stored) throw toolInputError(`This memory already holds ${MAX_KEYS_PER_SCOPE} keys; delete some first`);
     return { stored: true, key, scope };
   },
 });
@@ -46,16 +37,11 @@ export const memoryRecall = tool<{ key?: string; prefix?: string; namespace?: st
   parameters: obj({ key: str('One key', { minLength: 1, maxLength: 200 }), prefix: str('Keys starting with this', { maxLength: 200 }), namespace: str('The namespace used when storing', { minLength: 1, maxLength: 100 }), delete: bool('Forget what is recalled', { default: false }), limit: int('At most this many entries', { minimum: 1, maximum: 1000, default: 100 }) }),
   async execute({ key, prefix, namespace, delete: forget = false, limit = 100 }, ctx) {
     const scope = scopeOf(ctx, namespace);
-    const db = ctx.env.DB;
-    const where = key !== undefined ? 'key = ?3' : prefix ? "key LIKE ?3 ESCAPE '\\'" : '?3 IS NULL OR 1';
-    const param = key ?? (prefix ? prefix.replace(/[\\%_]/g, (c) => '\\' + c) + '%' : null);
-    const rows = await db
-      .prepare(`SELECT key, value, updated_at FROM tool_memory WHERE user_id = ?1 AND scope = ?2 AND (${where}) ORDER BY key LIMIT ?4`)
-      .bind(ctx.userId, scope, param, limit)
-      .all<{ key: string; value: string; updated_at: string }>();
-    const entries = rows.results.map((r) => ({ key: r.key, value: JSON.parse(r.value) as unknown, updated_at: r.updated_at }));
+    const memory = toolHost().memory;
+    const rows = await memory.find(ctx.env.DB, ctx.userId, scope, { key, prefix }, limit);
+    const entries = rows.map((r) => ({ key: r.key, value: JSON.parse(r.value) as unknown, updated_at: r.updatedAt }));
     if (forget && entries.length > 0) {
-      await db.batch(entries.map((e) => db.prepare('DELETE FROM tool_memory WHERE user_id = ? AND scope = ? AND key = ?').bind(ctx.userId, scope, e.key)));
+      await memory.delete(ctx.env.DB, ctx.userId, scope, entries.map((e) => e.key));
     }
     if (key !== undefined) return { found: entries.length > 0, key, value: entries[0]?.value ?? null, scope, deleted: forget && entries.length > 0 };
     return { count: entries.length, entries, scope, deleted: forget ? entries.length : 0 };

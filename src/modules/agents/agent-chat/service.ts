@@ -2,7 +2,7 @@ import { expandTemplate, getTemplate } from '../../marketplace/orchestration-tem
 import type { TurnOutcome, TurnRequest, TurnResult } from '../../../../durable-objects/contracts';
 import { CallRecorder } from '../../../engine/llm/gateway';
 import { flushCalls } from '../../../runs/llm-calls';
-import { resolveModelTarget } from '../../../engine/llm/resolve';
+import { resolveModelTarget } from '../../../runs/model-target';
 import {
   nameMatchRouter,
   runDebate,

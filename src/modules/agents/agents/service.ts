@@ -1,4 +1,6 @@
-import { resolveModelTarget, findUsableConfig } from '../../../engine/llm/resolve';
+import { resolveModelTarget } from '../../../runs/model-target';
+import { findUsableModelConfig } from '../model-configs/store';
+import { ownedCustomToolIds } from '../tools/store';
 import type { ModelTarget } from '../../../engine/llm/gateway';
 import type { ToolSpec } from '../../../engine/llm/types';
 import { MCP_TOOL_PREFIX } from '../../../engine/plugins/mcp';
@@ -7,7 +9,7 @@ import { findBuiltinTool, findDynamicTool } from '../../../engine/tools/registry
 import type { Env } from '../../../env';
 import type { AuthUser } from '../../../lib/auth';
 import { authorizeResource, decide, grantsCleanupStatement, readableFilter, requirePermission, type Action, type Decision } from '../../identity/permissions/authorize';
-import { isMissingTable, isUniqueViolation, likeContains, NOW_SQL, placeholders, tableExists } from '../../../lib/d1';
+import { isUniqueViolation, likeContains, NOW_SQL, placeholders, tableExists } from '../../../lib/d1';
 import { ApiError, conflict, validationError } from '../../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../../lib/pagination';
 import { describeZodError } from '../../../lib/router';
@@ -116,8 +118,8 @@ export function agentModelTarget(env: Env, agent: Pick<Agent, 'owner_id' | 'mode
 /**
  * Checks `include_tools` entries: a builtin tool name, the name of one of the user's dynamic tools
  * (MCP), or the id of a custom tool the user owns.
- * Custom tools live in the tools module's `custom_tools` table (id, owner_id); until that table
- * exists every id is unknown. Throws 422 naming the unknown entries.
+ * Custom tools are the tools module's (its store says which ids the user owns).
+ * Throws 422 naming the unknown entries.
  */
 export async function resolveToolRefs(env: Env, userId: string, refs: string[], field = 'body.include_tools') {
   const builtin: string[] = [];
@@ -141,15 +143,7 @@ export async function resolveToolRefs(env: Env, userId: string, refs: string[], 
   }
   const custom: string[] = [];
   if (customIds.length) {
-    let found = new Set<string>();
-    try {
-      const { results } = await env.DB.prepare(`SELECT id FROM custom_tools WHERE owner_id = ? AND id IN (${placeholders(customIds.length)})`)
-        .bind(userId, ...customIds)
-        .all<{ id: string }>();
-      found = new Set(results.map((r) => r.id));
-    } catch (e) {
-      if (!isMissingTable(e)) throw e;
-    }
+    const found = await ownedCustomToolIds(env.DB, userId, customIds);
     for (const id of customIds) (found.has(id) ? custom : unknown).push(id);
   }
   if (unknown.length) throw validationError(`${field}: unknown tool${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')}`);
@@ -157,7 +151,7 @@ export async function resolveToolRefs(env: Env, userId: string, refs: string[], 
 }
 
 async function checkModelConfigRef(env: Env, userId: string, config: AgentModelConfig | null | undefined, field = 'body.model_config') {
-  if (config?.model_config_id && !(await findUsableConfig(env, userId, config.model_config_id))) {
+  if (config?.model_config_id && !(await findUsableModelConfig(env.DB, userId, config.model_config_id))) {
     throw validationError(`${field}.model_config_id: model config ${config.model_config_id} not found`);
   }
 }
@@ -475,12 +469,12 @@ export async function exportAgent(env: Env, user: AuthUser, id: string): Promise
     const { model_config_id, ...rest } = agent.model_config;
     const portable: NonNullable<AgentExport['agent']['model_config']> = { ...rest };
     if (model_config_id) {
-      const stored = await findUsableConfig(env, agent.owner_id, model_config_id);
+      const stored = await findUsableModelConfig(env.DB, agent.owner_id, model_config_id);
       if (stored) {
         portable.provider = stored.provider as typeof portable.provider;
-        portable.model_name ??= stored.model_name;
+        portable.model_name ??= stored.modelName;
         if (portable.temperature === undefined && stored.temperature !== null) portable.temperature = stored.temperature;
-        if (portable.max_tokens === undefined && stored.max_tokens !== null) portable.max_tokens = stored.max_tokens;
+        if (portable.max_tokens === undefined && stored.maxTokens !== null) portable.max_tokens = stored.maxTokens;
       }
     }
     modelConfig = portable;

@@ -2,7 +2,7 @@ import type { z } from '@hono/zod-openapi';
 import type { Env } from '../../../env';
 import { builtinTools, findBuiltinTool, findDynamicTool, TOOL_CATEGORIES, type DynamicTool } from '../../../engine/tools/registry';
 import { checkUrlTemplate, isSecretHeader, placeholders, type CodeToolConfig, type StoredHttpConfig } from '../../../engine/tools/custom';
-import { invokeTool, loadCustomTool, runCustomDefinition, toApiError, validateArguments, type CustomToolRow } from '../../../engine/tools/invoke';
+import { invokeTool, runCustomDefinition, toApiError, validateArguments } from '../../../engine/tools/invoke';
 import { checkParameterSchema } from '../../../engine/tools/json-schema';
 import { MCP_TOOL_PREFIX } from '../../../engine/plugins/mcp';
 import { enabledPluginTools, isPluginRef, type PluginTool } from '../../../engine/plugins/tools';
@@ -13,6 +13,8 @@ import { describeZodError } from '../../../lib/router';
 import { type Pagination, paginated } from '../../../lib/pagination';
 import { getSecret } from '../../../lib/secrets';
 import { CodeConfigSchema, HttpConfigSchema, type CreateToolInput, type ToolSchema, type UpdateToolInput } from './schemas';
+import * as store from './store';
+import type { CustomToolRow } from './store';
 
 type Tool = z.infer<typeof ToolSchema>;
 type HttpConfigInput = z.infer<typeof HttpConfigSchema>;
@@ -59,9 +61,9 @@ function customView(row: CustomToolRow): Tool {
     configured: true,
     parameters: JSON.parse(row.parameters),
     config: shown,
-    owner_id: row.owner_id,
-    created_at: row.created_at,
-    updated_at: row.updated_at,
+    owner_id: row.ownerId,
+    created_at: row.createdAt,
+    updated_at: row.updatedAt,
   };
 }
 
@@ -90,8 +92,6 @@ function matches(t: { name: string; description: string; description_zh: string 
   return t.name.toLowerCase().includes(q) || t.description.toLowerCase().includes(q) || (t.description_zh ?? '').toLowerCase().includes(q);
 }
 
-const likePattern = (s: string) => `%${s.toLowerCase().replace(/[\\%_]/g, (c) => '\\' + c)}%`;
-
 /**
  * The user's custom tools (newest first) followed by the builtin registry, filtered and paged as
  * one list; custom tools are paged in SQL so the listing stays cheap however many there are.
@@ -107,30 +107,12 @@ export async function listTools(env: Env, userId: string, q: Pagination & { cate
     ...(q.type && q.type !== 'builtin' ? [] : builtinTools.filter((t) => (!q.category || t.category === q.category) && matches(t, q.search)).map((t) => builtinView(env, t))),
   ];
   const wantCustom = !q.type || q.type === 'http' || q.type === 'code';
-  const where: string[] = ['owner_id = ?1'];
-  const params: unknown[] = [userId];
-  if (q.type === 'http' || q.type === 'code') {
-    params.push(q.type);
-    where.push(`type = ?${params.length}`);
-  }
-  if (q.category) {
-    params.push(q.category);
-    where.push(`category = ?${params.length}`);
-  }
-  if (q.search) {
-    params.push(likePattern(q.search));
-    where.push(`(lower(name) LIKE ?${params.length} ESCAPE '\\' OR lower(description) LIKE ?${params.length} ESCAPE '\\')`);
-  }
   const offset = (q.page - 1) * q.page_size;
   let customTotal = 0;
   let customRows: CustomToolRow[] = [];
   if (wantCustom) {
-    const [count, rows] = await env.DB.batch<Record<string, unknown>>([
-      env.DB.prepare(`SELECT count(*) AS n FROM custom_tools WHERE ${where.join(' AND ')}`).bind(...params),
-      env.DB.prepare(`SELECT * FROM custom_tools WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id LIMIT ? OFFSET ?`).bind(...params, q.page_size, offset),
-    ]);
-    customTotal = (count.results[0] as { n: number }).n;
-    customRows = rows.results as unknown as CustomToolRow[];
+    const type = q.type === 'http' || q.type === 'code' ? q.type : undefined;
+    ({ rows: customRows, total: customTotal } = await store.listCustomTools(env.DB, userId, { type, category: q.category, search: q.search }, q.page_size, offset));
   }
   const items: Tool[] = customRows.map(customView);
   const builtinStart = Math.max(0, offset - customTotal);
@@ -139,8 +121,8 @@ export async function listTools(env: Env, userId: string, q: Pagination & { cate
 }
 
 export async function listCategories(env: Env, userId: string) {
-  const [{ results }, pluginTools] = await Promise.all([
-    env.DB.prepare('SELECT category, count(*) AS n FROM custom_tools WHERE owner_id = ? GROUP BY category').bind(userId).all<{ category: string; n: number }>(),
+  const [results, pluginTools] = await Promise.all([
+    store.customToolCategoryCounts(env.DB, userId),
     enabledPluginTools(env, userId),
   ]);
   const custom = new Map(results.map((r) => [r.category, r.n]));
@@ -169,7 +151,7 @@ export async function getTool(env: Env, userId: string, toolId: string): Promise
   }
   const dynamic = await findDynamicTool({ env, userId }, toolId);
   if (dynamic) return dynamicView(dynamic);
-  const row = await loadCustomTool({ env, userId }, toolId);
+  const row = await store.findCustomTool(env.DB, userId, toolId);
   if (!row) throw notFound('Tool');
   return customView(row);
 }
@@ -253,8 +235,7 @@ function parseConfig<T extends z.ZodTypeAny>(schema: T, config: unknown): z.infe
 
 async function assertNameFree(env: Env, userId: string, name: string, exceptId?: string) {
   if (findBuiltinTool(name)) throw conflict(`${name} is the name of a builtin tool`);
-  const row = await env.DB.prepare('SELECT id FROM custom_tools WHERE owner_id = ? AND lower(name) = lower(?) AND id != ?').bind(userId, name, exceptId ?? '').first();
-  if (row) throw conflict(`You already have a tool named ${name}`);
+  if (await store.customToolNameTaken(env.DB, userId, name, exceptId)) throw conflict(`You already have a tool named ${name}`);
 }
 
 const uniqueViolation = (e: unknown) => String(e).includes('UNIQUE');
@@ -264,9 +245,17 @@ export async function createTool(env: Env, userId: string, input: CreateToolInpu
   await assertNameFree(env, userId, input.name);
   const config = input.type === 'http' ? await storeHttpConfig(env, input.parameters, input.config) : (input.config satisfies CodeConfigInput as CodeToolConfig);
   const id = crypto.randomUUID();
-  await env.DB.prepare('INSERT INTO custom_tools (id, owner_id, name, description, type, category, parameters, config) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-    .bind(id, userId, input.name, input.description, input.type, input.category, JSON.stringify(input.parameters), JSON.stringify(config))
-    .run()
+  await store
+    .insertCustomTool(env.DB, {
+      id,
+      ownerId: userId,
+      name: input.name,
+      description: input.description,
+      type: input.type,
+      category: input.category,
+      parameters: JSON.stringify(input.parameters),
+      config: JSON.stringify(config),
+    })
     .catch((e: unknown) => {
       if (uniqueViolation(e)) throw conflict(`You already have a tool named ${input.name}`);
       throw e;
@@ -276,7 +265,7 @@ export async function createTool(env: Env, userId: string, input: CreateToolInpu
 
 export async function updateTool(env: Env, userId: string, toolId: string, input: UpdateToolInput): Promise<Tool> {
   if (findBuiltinTool(toolId)) throw validationError('Builtin tools cannot be changed');
-  const row = await loadCustomTool({ env, userId }, toolId);
+  const row = await store.findCustomTool(env.DB, userId, toolId);
   if (!row) throw notFound('Tool');
   const parameters = input.parameters ?? (JSON.parse(row.parameters) as Record<string, unknown>);
   if (input.parameters) checkSchema(parameters);
@@ -293,12 +282,14 @@ export async function updateTool(env: Env, userId: string, toolId: string, input
   } else if (input.config) {
     config = parseConfig(CodeConfigSchema, input.config);
   }
-  await env.DB.prepare(
-    `UPDATE custom_tools SET name = ?, description = ?, category = ?, parameters = ?, config = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-     WHERE id = ? AND owner_id = ?`,
-  )
-    .bind(input.name ?? row.name, input.description ?? row.description, input.category ?? row.category, JSON.stringify(parameters), JSON.stringify(config), row.id, userId)
-    .run()
+  await store
+    .updateCustomTool(env.DB, userId, row.id, {
+      name: input.name ?? row.name,
+      description: input.description ?? row.description,
+      category: input.category ?? row.category,
+      parameters: JSON.stringify(parameters),
+      config: JSON.stringify(config),
+    })
     .catch((e: unknown) => {
       if (uniqueViolation(e)) throw conflict(`You already have a tool named ${input.name}`);
       throw e;
@@ -308,8 +299,7 @@ export async function updateTool(env: Env, userId: string, toolId: string, input
 
 export async function deleteTool(env: Env, userId: string, toolId: string) {
   if (findBuiltinTool(toolId)) throw validationError('Builtin tools cannot be deleted');
-  const res = await env.DB.prepare('DELETE FROM custom_tools WHERE id = ? AND owner_id = ?').bind(toolId.toLowerCase(), userId).run();
-  if (res.meta.changes === 0) throw notFound('Tool');
+  if (!(await store.deleteCustomTool(env.DB, userId, toolId))) throw notFound('Tool');
 }
 
 export async function useTool(ctx: ToolContext, toolId: string, args: Record<string, unknown>) {

@@ -9,7 +9,7 @@ import { authorizeResource, decide, loadResourceRef, readableFilter, resourceLab
 import { ApiError, conflict, forbidden, notFound, validationError } from '../../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../../lib/pagination';
 import type { CallRecorder } from '../../../engine/llm/gateway';
-import { llmCallStatements } from '../../../runs/llm-calls';
+import { llmCallPrepared } from '../../../runs/llm-calls';
 import type { Usage } from '../../../engine/llm/types';
 import type { Step } from '../../../engine/orchestration';
 
@@ -389,7 +389,7 @@ export async function finishInlineExecution(
       s.duration_ms,
     );
   });
-  const calls = end.recorder ? llmCallStatements(env.DB, end.recorder) : [];
+  const calls = end.recorder ? llmCallPrepared(env.DB, end.recorder) : [];
   const [updated] = await env.DB.batch<ExecutionRow>([
     env.DB.prepare(
       `UPDATE executions SET status = ?, outputs = ?, error = ?, prompt_tokens = ?, completion_tokens = ?, total_tokens = ?,
