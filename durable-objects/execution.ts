@@ -1,9 +1,9 @@
 import { DurableObject } from 'cloudflare:workers';
 import { TERMINAL, type ExecutionError, type ExecutionSnapshot, type ExecutionStatus, type StartRequest } from './contracts';
 import type { Env } from '../src/env';
-import { emptyUsage, addUsage } from '../src/engine/llm/types';
 import type { EngineServices } from '../src/engine/workflow/node';
 import { principalServices } from '../src/runs/principal';
+import { cancelRunApprovals, mirrorRun, recordRunStarted, requestApproval, timeOutApproval, type MirroredLog } from '../src/runs/workflow-run';
 import { GraphRunner, type RunOutcome } from '../src/engine/workflow/runner';
 import type { Graph, InputDef, LogEntry, NodeState, RunEvent } from '../src/engine/workflow/types';
 
@@ -123,11 +123,7 @@ export class Execution extends DurableObject<Env> {
       this.put('run', this.meta);
       this.appendLog({ level: 'info', message: 'Execution started', data: { inputs: req.inputs } });
       this.broadcast({ type: 'execution_started', status: 'running' });
-      await this.env.DB.prepare(
-        "UPDATE executions SET status = 'running', started_at = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?",
-      )
-        .bind(this.meta.started_at, req.execution_id)
-        .run();
+      await recordRunStarted(this.env.DB, req.execution_id, this.meta.started_at!);
       this.kick();
     }
     return this.settled(waitMs);
@@ -292,112 +288,27 @@ export class Execution extends DurableObject<Env> {
     if (terminal) {
       this.broadcast({ type: 'execution_finished', status, outputs: this.run()!.outputs, error: this.run()!.error });
       if (status === 'cancelled') {
-        await this.env.DB.prepare("UPDATE approvals SET status = 'cancelled' WHERE execution_id = ? AND status = 'pending'").bind(run.execution_id).run();
+        await cancelRunApprovals(this.env.DB, run.execution_id);
       }
     }
   }
 
-  /** Writes the run, the changed nodes and the new log entries to D1 in one batch. */
+  /** Writes the run, the changed nodes and the new log entries to D1 in one batch (runs/workflow-run.ts). */
   private async mirror() {
-    const run = this.run()!;
-    const db = this.env.DB;
-    const states = this.states();
-    const usage = emptyUsage();
-    for (const s of states) addUsage(usage, s.usage ?? emptyUsage());
-    const duration = run.finished_at && run.started_at ? Date.parse(run.finished_at) - Date.parse(run.started_at) : null;
-    const stmts: D1PreparedStatement[] = [
-      db
-        .prepare(
-          `UPDATE executions SET status = ?, outputs = ?, error = ?, prompt_tokens = ?, completion_tokens = ?, total_tokens = ?,
-           started_at = ?, finished_at = ?, duration_ms = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?`,
-        )
-        .bind(
-          run.status,
-          run.outputs ? JSON.stringify(run.outputs) : null,
-          run.error ? JSON.stringify(run.error) : null,
-          usage.prompt_tokens,
-          usage.completion_tokens,
-          usage.total_tokens,
-          run.started_at,
-          run.finished_at,
-          duration,
-          run.execution_id,
-        ),
-    ];
     const dirty = this.sql.exec<{ state: string }>('SELECT state FROM nodes WHERE dirty = 1').toArray().map((r) => JSON.parse(r.state) as NodeState);
-    for (const s of dirty) {
-      stmts.push(
-        db
-          .prepare(
-            `INSERT INTO execution_nodes (execution_id, node_id, node_type, label, status, inputs, outputs, error, branch, attempts, calls,
-               total_tokens, started_at, finished_at, duration_ms)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (execution_id, node_id) DO UPDATE SET status = excluded.status, inputs = excluded.inputs,
-               outputs = excluded.outputs, error = excluded.error, branch = excluded.branch, attempts = excluded.attempts,
-               calls = excluded.calls, total_tokens = excluded.total_tokens, started_at = excluded.started_at,
-               finished_at = excluded.finished_at, duration_ms = excluded.duration_ms`,
-          )
-          .bind(
-            run.execution_id,
-            s.node_id,
-            s.type,
-            s.label ?? null,
-            s.status,
-            s.inputs === undefined ? null : JSON.stringify(s.inputs),
-            s.output === undefined ? null : JSON.stringify(s.output),
-            s.error ? JSON.stringify(s.error) : null,
-            s.branch ?? null,
-            s.attempts,
-            JSON.stringify(s.calls ?? []),
-            s.usage?.total_tokens ?? 0,
-            s.started_at ?? null,
-            s.finished_at ?? null,
-            s.duration_ms ?? null,
-          ),
-      );
-    }
     const logs = this.sql
-      .exec<{ seq: number; id: string; node_id: string | null; level: string; message: string; data: string | null; created_at: string }>(
-        'SELECT seq, id, node_id, level, message, data, created_at FROM logs WHERE flushed = 0 ORDER BY seq',
-      )
+      .exec<MirroredLog>('SELECT seq, id, node_id, level, message, data, created_at FROM logs WHERE flushed = 0 ORDER BY seq')
       .toArray();
-    // D1 binds at most 100 parameters per statement: 11 rows of 8 columns.
-    for (let i = 0; i < logs.length; i += 11) {
-      const chunk = logs.slice(i, i + 11);
-      stmts.push(
-        db
-          .prepare(
-            `INSERT OR IGNORE INTO execution_logs (id, execution_id, owner_id, seq, node_id, level, message, data, created_at) VALUES ` +
-              chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', '),
-          )
-          .bind(...chunk.flatMap((l) => [l.id, run.execution_id, run.owner_id, l.seq, l.node_id, l.level, l.message, l.data, l.created_at])),
-      );
-    }
-    await db.batch(stmts);
+    await mirrorRun(this.env.DB, this.run()!, this.states(), dirty, logs);
     this.sql.exec('UPDATE nodes SET dirty = 0');
     if (logs.length) this.sql.exec('UPDATE logs SET flushed = 1 WHERE seq <= ?', logs[logs.length - 1].seq);
   }
 
   private services(run: RunMeta): EngineServices {
-    const db = this.env.DB;
     return {
       ...principalServices(this.env, run.run_as ?? run.owner_id, run.agent_id ?? null),
       createApproval: async (req) => {
-        // A node re-run after a restart finds the approval it already asked for.
-        const existing = await db
-          .prepare("SELECT id FROM approvals WHERE execution_id = ? AND node_id = ? AND status = 'pending'")
-          .bind(run.execution_id, req.node_id)
-          .first<{ id: string }>();
-        const id = existing?.id ?? crypto.randomUUID();
-        if (!existing) {
-          await db
-            .prepare(
-              `INSERT INTO approvals (id, execution_id, node_id, owner_id, approver_id, title, description, timeout_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-            )
-            .bind(id, run.execution_id, req.node_id, run.owner_id, req.approver_id, req.title, req.description, req.timeout_at)
-            .run();
-        }
+        const id = await requestApproval(this.env.DB, run, req);
         this.broadcast({ type: 'approval_required', node_id: req.node_id, approval_id: id, title: req.title, approver_id: req.approver_id, timeout_at: req.timeout_at });
         return { approval_id: id };
       },
@@ -418,12 +329,7 @@ export class Execution extends DurableObject<Env> {
       if (s.status !== 'waiting' || !s.wait?.until || s.wait.until > now) continue;
       if (s.wait.kind === 'approval') {
         // Only a still-pending approval times out; a decision that won the race stands.
-        const res = await this.env.DB.prepare(
-          "UPDATE approvals SET status = 'timed_out', decided_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ? AND status = 'pending'",
-        )
-          .bind(s.wait.approval_id ?? '')
-          .run();
-        if (res.meta.changes === 0) continue;
+        if (!(await timeOutApproval(this.env.DB, s.wait.approval_id ?? ''))) continue;
         this.appendLog({ node_id: s.node_id, level: 'warn', message: `Approval for ${s.node_id} timed out` });
         this.sql.exec('INSERT OR REPLACE INTO resolutions (node_id, value) VALUES (?, ?)', s.node_id, JSON.stringify({ decision: 'timeout', comment: null, decided_by: null }));
       } else {

@@ -12,7 +12,7 @@ import { evaluateAlertRules } from './modules/governance/alert-rules/evaluate';
 import { consumeScheduleBatch, consumeScheduleDeadLetters, enqueueDueSchedules } from './modules/workflows/agent-schedules/queue';
 import { SCHEDULES_DLQ_NAME, SCHEDULES_QUEUE_NAME } from './queues';
 import { cleanupWebhookState } from './modules/workflows/webhooks/service';
-import { failAbandonedInlineRuns } from './modules/workflows/executions/service';
+import { failAbandonedInlineRuns } from './runs/workflow-run';
 import { consumeTaskBatch, consumeTaskDeadLetters, expireTaskLeases } from './modules/goals/goals/execution';
 import { TASKS_DLQ_NAME, TASKS_QUEUE_NAME } from './queues';
 

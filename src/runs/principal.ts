@@ -6,6 +6,7 @@ import { findActiveUser } from '../modules/identity/auth/guard';
 import { type AuthUser } from '../lib/auth';
 import { decide, type ResourceRef, type ResourceType } from '../modules/identity/permissions/authorize';
 import { loadAgent } from '../modules/agents/agents/service';
+import { findWorkflow } from '../modules/workflows/workflows/store';
 import { runAgent } from './agent-turn';
 
 /**
@@ -47,11 +48,9 @@ export function principalServices(env: Env, principalId: string, runAgentId: str
   return {
     runAgent: agentRunner(env, principalId, runAgentId, may),
     loadWorkflow: async (id) => {
-      const row = await env.DB.prepare('SELECT id, owner_id, graph, inputs_schema FROM workflows WHERE id = ?')
-        .bind(id)
-        .first<{ id: string; owner_id: string; graph: string; inputs_schema: string }>();
-      if (!row || !(await may('workflow', row))) return null;
-      return { id: row.id, graph: JSON.parse(row.graph) as Graph, inputs_schema: JSON.parse(row.inputs_schema) as InputDef[] };
+      const row = await findWorkflow(env.DB, id);
+      if (!row || !(await may('workflow', { id: row.id, owner_id: row.ownerId }))) return null;
+      return { id: row.id, graph: JSON.parse(row.graph) as Graph, inputs_schema: JSON.parse(row.inputsSchema) as InputDef[] };
     },
   };
 }

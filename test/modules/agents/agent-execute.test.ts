@@ -1,6 +1,6 @@
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { beginInlineExecution, failAbandonedInlineRuns, INLINE_RUN_MAX_MS } from '../../../src/modules/workflows/executions/service';
+import { beginInlineExecution, failAbandonedInlineRuns, INLINE_RUN_MAX_MS } from '../../../src/runs/workflow-run';
 import { api, BASE, createUser, expectError } from '../../support/helpers';
 
 type User = Awaited<ReturnType<typeof createUser>>;

@@ -16,7 +16,9 @@ import type { Env } from '../../../env';
 import type { AuthUser } from '../../../lib/auth';
 import { ApiError, validationError } from '../../../lib/errors';
 import { agentRunner } from '../agent-chat/service';
-import { beginInlineExecution, finishInlineExecution, INLINE_MODES, type ExecutionRow, type InlineMode, type InlineOutputs } from '../../workflows/executions/service';
+import { INLINE_MODES, type InlineMode, type InlineOutputs } from '../../../runs/execution-view';
+import { beginInlineExecution, finishInlineExecution } from '../../../runs/workflow-run';
+import type { ExecutionRow } from '../../workflows/executions/store';
 import type { Agent } from './schemas';
 import { assertChattable, getAgent, loadAgent } from './service';
 
@@ -39,19 +41,19 @@ export function toAgentExecution(row: ExecutionRow) {
   const steps = (outputs?.steps ?? []) as Step[];
   return {
     id: row.id,
-    agent_id: row.agent_id!,
+    agent_id: row.agentId!,
     mode: row.mode as ExecuteMode,
     status: row.status as 'running' | 'succeeded' | 'failed',
     input: inputs.input ?? '',
     output: outputs?.output ?? null,
     steps,
     ...(row.mode === 'pipeline' ? { intermediate_outputs: steps.map((s) => s.output) } : {}),
-    token_usage: { prompt_tokens: row.prompt_tokens, completion_tokens: row.completion_tokens, total_tokens: row.total_tokens },
+    token_usage: { prompt_tokens: row.promptTokens, completion_tokens: row.completionTokens, total_tokens: row.totalTokens },
     error: row.error ? (JSON.parse(row.error) as { code: string; message: string }) : null,
-    started_at: row.started_at!,
-    finished_at: row.finished_at,
-    duration_ms: row.duration_ms,
-    created_at: row.created_at,
+    started_at: row.startedAt!,
+    finished_at: row.finishedAt,
+    duration_ms: row.durationMs,
+    created_at: row.createdAt,
   };
 }
 

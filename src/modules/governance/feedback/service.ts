@@ -1,8 +1,9 @@
 import type { Env } from '../../../env';
 import { isAdmin, type AuthUser } from '../../../lib/auth';
 import { authorize, hasPermission } from '../../identity/permissions/authorize';
-import { authorizeExecution, type ExecutionRow } from '../../workflows/executions/service';
-import { existingTables, NOW_SQL } from '../../../lib/d1';
+import { authorizeExecution } from '../../workflows/executions/service';
+import { findExecution } from '../../workflows/executions/store';
+import { NOW_SQL } from '../../../lib/d1';
 import { notFound, validationError } from '../../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../../lib/pagination';
 import { resolveRange, type TimeRange } from '../../../lib/time-range';
@@ -54,16 +55,14 @@ async function messageTarget(env: Env, user: AuthUser, id: string): Promise<Targ
 
 /** A workflow run or an agent run (`executions`) the caller may read (authorizeExecution). */
 async function executionTarget(env: Env, user: AuthUser, id: string): Promise<Target> {
-  const tables = await existingTables(env.DB, ['executions']);
-  const e = tables.has('executions') ? await env.DB.prepare('SELECT * FROM executions WHERE id = ?').bind(id).first<ExecutionRow>() : null;
-  await authorizeExecution(env, user, e, 'read');
-  if (e!.mode) {
+  const e = await authorizeExecution(env, user, await findExecution(env.DB, id), 'read');
+  if (e.mode) {
     // An agent run (POST /agents/{id}/execute): its input text and final output.
-    const input = (JSON.parse(e!.inputs) as { input?: string }).input ?? null;
-    const output = e!.outputs ? ((JSON.parse(e!.outputs) as { output?: string }).output ?? null) : null;
-    return { owner_id: e!.owner_id, agent_id: e!.agent_id, session_id: null, snapshot: { input: text(input), output: text(output ?? e!.error), context: [] } };
+    const input = (JSON.parse(e.inputs) as { input?: string }).input ?? null;
+    const output = e.outputs ? ((JSON.parse(e.outputs) as { output?: string }).output ?? null) : null;
+    return { owner_id: e.ownerId, agent_id: e.agentId, session_id: null, snapshot: { input: text(input), output: text(output ?? e.error), context: [] } };
   }
-  return { owner_id: e!.owner_id, agent_id: e!.agent_id, session_id: null, snapshot: { input: e!.inputs, output: e!.outputs ?? e!.error, context: [] } };
+  return { owner_id: e.ownerId, agent_id: e.agentId, session_id: null, snapshot: { input: e.inputs, output: e.outputs ?? e.error, context: [] } };
 }
 
 function sentimentOf(input: Pick<CreateFeedback, 'thumb' | 'rating'>): 'positive' | 'neutral' | 'negative' {

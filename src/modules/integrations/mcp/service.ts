@@ -6,7 +6,7 @@ import { ApiError } from '../../../lib/errors';
 import { runAgent } from '../../../runs/agent-turn';
 import { readableFilter } from '../../identity/permissions/authorize';
 import { loadAgent, mayRunAgent, runnableDeployedAgents } from '../../agents/agents/service';
-import { executeWorkflow } from '../../workflows/executions/service';
+import { executeWorkflow } from '../../../runs/workflow-run';
 import { APP_VERSION } from '../../health';
 
 /**

@@ -7,7 +7,7 @@ import { authorize } from '../../identity/permissions/authorize';
 import { isUniqueViolation, NOW_SQL } from '../../../lib/d1';
 import { ApiError, notFound } from '../../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../../lib/pagination';
-import { executeAgentWorkflow } from '../executions/service';
+import { executeAgentWorkflow } from '../../../runs/workflow-run';
 import type { CreateScheduleBody, Schedule, UpdateScheduleBody } from './schemas';
 
 export interface ScheduleRow {

@@ -4,7 +4,7 @@ import type { AuthUser } from '../../../lib/auth';
 import { decide, loadResourceRef, type ResourceType } from '../../identity/permissions/authorize';
 import { ApiError, conflict } from '../../../lib/errors';
 import { deleteAgent, deleteAgentStatements, destroyChatSessions, exportAgent, sessionIdsStatement } from '../../agents/agents/service';
-import { executeAgentWorkflow, executeWorkflow } from '../executions/service';
+import { executeAgentWorkflow, executeWorkflow } from '../../../runs/workflow-run';
 import { deleteKnowledgeBase, getKnowledgeBase, getKnowledgeBaseRow, knowledgeBaseDeletion } from '../../knowledge/knowledge-bases/service';
 import { deleteTool, getTool } from '../../agents/tools/service';
 import { deleteWorkflow, deleteWorkflowStatements, exportWorkflow } from '../workflows/service';

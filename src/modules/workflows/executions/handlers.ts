@@ -1,6 +1,7 @@
 import type { RouteConfig, RouteHandler } from '@hono/zod-openapi';
 import type { AppEnv } from '../../../env';
 import type * as routes from './routes';
+import { executeAgentWorkflow, executeWorkflow } from '../../../runs/workflow-run';
 import * as service from './service';
 
 type H<R extends RouteConfig> = RouteHandler<R, AppEnv>;
@@ -11,8 +12,8 @@ export const create: H<typeof routes.create> = async (c) => {
   const waitMs = body.async ? 0 : body.wait_ms;
   const opts = { inputs: body.inputs, waitMs, trigger: 'api' };
   const { execution, settled } = body.workflow_id
-    ? await service.executeWorkflow(c.env, user, body.workflow_id, opts)
-    : await service.executeAgentWorkflow(c.env, user, body.agent_id!, opts);
+    ? await executeWorkflow(c.env, user, body.workflow_id, opts)
+    : await executeAgentWorkflow(c.env, user, body.agent_id!, opts);
   return c.json(execution, settled ? 200 : 202);
 };
 

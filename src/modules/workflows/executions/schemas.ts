@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { PaginationQuery } from '../../../lib/pagination';
-import { INLINE_MODES } from './service';
+import { INLINE_MODES } from '../../../runs/execution-view';
 
 export const ExecutionStatus = z.enum(['pending', 'running', 'paused', 'waiting_approval', 'succeeded', 'failed', 'cancelled']);
 

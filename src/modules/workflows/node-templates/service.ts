@@ -6,8 +6,7 @@ import type { AuthUser } from '../../../lib/auth';
 import { forbidden, notFound, validationError } from '../../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../../lib/pagination';
 import { builtinNodeTemplates } from './builtin';
-
-type Row = { id: string; owner_id: string; name: string; description: string; node_type: string; config: string; created_at: string; updated_at: string };
+import { deleteNodeTemplate, findNodeTemplate, insertNodeTemplate, listNodeTemplates, updateNodeTemplate, type NodeTemplateRow } from './store';
 
 const BUILTIN_PREFIX = 'builtin:';
 
@@ -23,7 +22,17 @@ const builtins = builtinNodeTemplates.map((t) => ({
   updated_at: null,
 }));
 
-const toTemplate = (r: Row) => ({ ...r, builtin: false, config: JSON.parse(r.config) as Record<string, unknown> });
+const toTemplate = (r: NodeTemplateRow) => ({
+  id: r.id,
+  owner_id: r.ownerId,
+  name: r.name,
+  description: r.description,
+  node_type: r.nodeType,
+  config: JSON.parse(r.config) as Record<string, unknown>,
+  created_at: r.createdAt,
+  updated_at: r.updatedAt,
+  builtin: false,
+});
 
 function checkConfig(nodeType: string, config: Record<string, unknown>) {
   if (!nodeTypes[nodeType]) throw validationError(`body.node_type: unknown node type ${nodeType}`);
@@ -38,24 +47,13 @@ export async function list(env: Env, user: AuthUser, q: Pagination & { node_type
   const builtin = q.source === 'mine' ? [] : builtins.filter(match);
   if (q.source === 'builtin') return paginated(builtin.slice((q.page - 1) * q.page_size, q.page * q.page_size), builtin.length, q);
   // Builtins first, then mine from D1 (paged past the builtins).
-  const where = ['owner_id = ?'];
-  const args: unknown[] = [user.id];
-  if (q.node_type) (where.push('node_type = ?'), args.push(q.node_type));
-  if (needle) {
-    where.push("(lower(name) LIKE ? ESCAPE '\\' OR lower(description) LIKE ? ESCAPE '\\')");
-    const like = `%${needle.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
-    args.push(like, like);
-  }
   const { limit, offset } = pageBounds(q);
   const fromBuiltin = builtin.slice(offset, offset + limit);
   const dbOffset = Math.max(0, offset - builtin.length);
   const dbLimit = limit - fromBuiltin.length;
-  const [count, rows] = await env.DB.batch<Record<string, unknown>>([
-    env.DB.prepare(`SELECT count(*) AS n FROM node_templates WHERE ${where.join(' AND ')}`).bind(...args),
-    env.DB.prepare(`SELECT * FROM node_templates WHERE ${where.join(' AND ')} ORDER BY updated_at DESC, id LIMIT ? OFFSET ?`).bind(...args, dbLimit, dbOffset),
-  ]);
-  const mine = dbLimit > 0 ? (rows.results as unknown as Row[]).map(toTemplate) : [];
-  return paginated([...fromBuiltin, ...mine], builtin.length + (count.results[0] as { n: number }).n, q);
+  const { rows, total } = await listNodeTemplates(env.DB, { ownerId: user.id, nodeType: q.node_type, needle, limit: dbLimit, offset: dbOffset });
+  const mine = dbLimit > 0 ? rows.map(toTemplate) : [];
+  return paginated([...fromBuiltin, ...mine], builtin.length + total, q);
 }
 
 export async function get(env: Env, user: AuthUser, id: string) {
@@ -64,7 +62,7 @@ export async function get(env: Env, user: AuthUser, id: string) {
     if (!b) throw notFound('Node template');
     return b;
   }
-  const row = await env.DB.prepare('SELECT * FROM node_templates WHERE id = ? AND owner_id = ?').bind(id, user.id).first<Row>();
+  const row = await findNodeTemplate(env.DB, user.id, id);
   if (!row) throw notFound('Node template');
   return toTemplate(row);
 }
@@ -72,9 +70,7 @@ export async function get(env: Env, user: AuthUser, id: string) {
 export async function create(env: Env, user: AuthUser, body: { name: string; description: string; node_type: string; config: Record<string, unknown> }) {
   checkConfig(body.node_type, body.config);
   const id = crypto.randomUUID();
-  await env.DB.prepare('INSERT INTO node_templates (id, owner_id, name, description, node_type, config) VALUES (?, ?, ?, ?, ?, ?)')
-    .bind(id, user.id, body.name, body.description, body.node_type, JSON.stringify(body.config))
-    .run();
+  await insertNodeTemplate(env.DB, { id, ownerId: user.id, name: body.name, description: body.description, nodeType: body.node_type, config: JSON.stringify(body.config) });
   return get(env, user, id);
 }
 
@@ -86,11 +82,7 @@ export async function update(env: Env, user: AuthUser, id: string, body: { name?
   const cur = await get(env, user, id);
   const config = body.config ?? cur.config;
   if (body.config) checkConfig(cur.node_type, config);
-  await env.DB.prepare(
-    "UPDATE node_templates SET name = ?, description = ?, config = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ? AND owner_id = ?",
-  )
-    .bind(body.name ?? cur.name, body.description ?? cur.description, JSON.stringify(config), id, user.id)
-    .run();
+  await updateNodeTemplate(env.DB, user.id, id, { name: body.name ?? cur.name, description: body.description ?? cur.description, config: JSON.stringify(config) });
   return get(env, user, id);
 }
 
@@ -99,8 +91,7 @@ export async function remove(env: Env, user: AuthUser, id: string) {
     await get(env, user, id);
     throw forbidden('Builtin node templates cannot be deleted');
   }
-  const res = await env.DB.prepare('DELETE FROM node_templates WHERE id = ? AND owner_id = ?').bind(id, user.id).run();
-  if (res.meta.changes === 0) throw notFound('Node template');
+  if (!(await deleteNodeTemplate(env.DB, user.id, id))) throw notFound('Node template');
 }
 
 let catalog: Array<{ type: string; description: string; terminal: boolean; has_body: boolean; config_schema: Record<string, unknown> }> | undefined;

@@ -4,7 +4,7 @@ import { constantTimeEqual, decryptSecret, encryptSecret, randomBytes, sha256Hex
 import { findActiveUser } from '../../identity/auth/guard';
 import { ApiError, notFound, unauthorized, validationError } from '../../../lib/errors';
 import { getSecret } from '../../../lib/secrets';
-import { executeWorkflow } from '../executions/service';
+import { executeWorkflow } from '../../../runs/workflow-run';
 
 /**
  * Workflow webhooks: POST /webhooks/workflows/{id} or /webhooks/workflows/by-name/{name} runs

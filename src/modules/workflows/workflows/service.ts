@@ -7,7 +7,9 @@ import type { AuthUser } from '../../../lib/auth';
 import { authorize, authorizeResource, decide, grantsCleanupStatement, readableFilter, requirePermission, type Action } from '../../identity/permissions/authorize';
 import { notFound } from '../../../lib/errors';
 import { pageBounds, paginateArray, paginated, type Pagination } from '../../../lib/pagination';
-import { executeWorkflow as runWorkflow } from '../executions/service';
+import type { Statement } from '../../../db/client';
+import { runBatch } from '../../../db/client';
+import { executeWorkflow as runWorkflow } from '../../../runs/workflow-run';
 import { configureWebhook, webhookCleanupStatements, webhookView } from '../webhooks/service';
 import {
   EXPORT_FORMAT,
@@ -16,83 +18,61 @@ import {
   type ImportBody,
   type UpdateWorkflowBody,
 } from './schemas';
-
-interface WorkflowRow {
-  id: string;
-  owner_id: string;
-  name: string;
-  description: string;
-  graph: string;
-  inputs_schema: string;
-  version: number;
-  status: 'draft' | 'active' | 'archived';
-  template_id: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-interface VersionRow {
-  workflow_id: string;
-  version: number;
-  name: string;
-  description: string;
-  graph: string;
-  inputs_schema: string;
-  note: string;
-  created_by: string;
-  created_at: string;
-}
+import * as store from './store';
+import type { WorkflowRow, WorkflowVersionRow } from './store';
 
 function toWorkflow(row: WorkflowRow) {
   return {
     id: row.id,
-    owner_id: row.owner_id,
+    owner_id: row.ownerId,
     name: row.name,
     description: row.description,
     graph: JSON.parse(row.graph) as Graph,
-    inputs_schema: JSON.parse(row.inputs_schema) as InputDef[],
+    inputs_schema: JSON.parse(row.inputsSchema) as InputDef[],
     version: row.version,
     status: row.status,
-    template_id: row.template_id,
-    created_at: row.created_at,
-    updated_at: row.updated_at,
+    template_id: row.templateId,
+    created_at: row.createdAt,
+    updated_at: row.updatedAt,
   };
 }
 
-function toVersion(row: VersionRow) {
-  return { ...row, graph: JSON.parse(row.graph) as Graph, inputs_schema: JSON.parse(row.inputs_schema) as InputDef[] };
+function versionInfo(row: store.ListedVersion) {
+  return {
+    workflow_id: row.workflowId,
+    version: row.version,
+    name: row.name,
+    description: row.description,
+    note: row.note,
+    created_by: row.createdBy,
+    created_at: row.createdAt,
+  };
 }
+
+function toVersion(row: WorkflowVersionRow) {
+  return { ...versionInfo(row), graph: JSON.parse(row.graph) as Graph, inputs_schema: JSON.parse(row.inputsSchema) as InputDef[] };
+}
+
+/** The id and owner authorize() decides on. */
+const ref = (row: WorkflowRow | null) => row && { id: row.id, owner_id: row.ownerId };
 
 /** A workflow the user may `action` (authorize(): 404 when they may not read it, 403 when they may only read it). */
 export async function ownedWorkflow(env: Env, user: AuthUser, id: string, action: Action = 'read'): Promise<WorkflowRow> {
-  const row = await env.DB.prepare('SELECT * FROM workflows WHERE id = ?').bind(id).first<WorkflowRow>();
-  await authorizeResource(env, user, 'workflow', row, action);
+  const row = await store.findWorkflow(env.DB, id);
+  await authorizeResource(env, user, 'workflow', ref(row), action);
   return row!;
 }
 
 export async function listWorkflows(env: Env, user: AuthUser, q: Pagination & { search?: string; status?: string }) {
-  const where = ['1 = 1'];
-  const args: unknown[] = [];
   // Own and shared ones (everyone's for admins and roles with workflow:read).
-  const readable = await readableFilter(env, user, 'workflow');
-  if (readable) (where.push(readable.sql), args.push(...readable.binds));
-  if (q.search) {
-    where.push("(name LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\')");
-    const like = `%${q.search.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
-    args.push(like, like);
-  }
-  if (q.status) (where.push('status = ?'), args.push(q.status));
-  const clause = where.join(' AND ');
+  const readable = store.filterSql(await readableFilter(env, user, 'workflow'));
   const { limit, offset } = pageBounds(q);
-  const [count, rows] = await env.DB.batch<Record<string, unknown>>([
-    env.DB.prepare(`SELECT count(*) AS n FROM workflows WHERE ${clause}`).bind(...args),
-    env.DB.prepare(`SELECT * FROM workflows WHERE ${clause} ORDER BY updated_at DESC, id LIMIT ? OFFSET ?`).bind(...args, limit, offset),
-  ]);
-  const items = (rows.results as unknown as WorkflowRow[]).map((r) => {
+  const { rows, total } = await store.listWorkflows(env.DB, { readable, search: q.search, status: q.status, limit, offset });
+  const items = rows.map((r) => {
     const { graph, ...rest } = toWorkflow(r);
     return { ...rest, node_count: graph.nodes.length };
   });
-  return paginated(items, (count.results[0] as { n: number }).n, q);
+  return paginated(items, total, q);
 }
 
 interface NewWorkflow {
@@ -105,28 +85,34 @@ interface NewWorkflow {
   note?: string;
 }
 
+function insertStatements(env: Env, user: AuthUser, input: NewWorkflow): { id: string; statements: Statement[] } {
+  const id = crypto.randomUUID();
+  const statements = store.insertWorkflowStatements(env.DB, {
+    id,
+    ownerId: user.id,
+    name: input.name,
+    description: input.description,
+    graph: JSON.stringify(input.graph),
+    inputsSchema: JSON.stringify(input.inputs_schema),
+    status: input.status,
+    templateId: input.template_id ?? null,
+    note: input.note ?? 'created',
+  });
+  return { id, statements };
+}
+
 /** The INSERTs of a workflow and its version 1, for callers that batch them with other writes. */
 export function workflowInsertStatements(env: Env, user: AuthUser, input: NewWorkflow): { id: string; statements: D1PreparedStatement[] } {
-  const id = crypto.randomUUID();
-  const graph = JSON.stringify(input.graph);
-  const inputs = JSON.stringify(input.inputs_schema);
-  const statements = [
-    env.DB.prepare(
-      'INSERT INTO workflows (id, owner_id, name, description, graph, inputs_schema, version, status, template_id) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)',
-    ).bind(id, user.id, input.name, input.description, graph, inputs, input.status, input.template_id ?? null),
-    env.DB.prepare(
-      'INSERT INTO workflow_versions (workflow_id, version, name, description, graph, inputs_schema, note, created_by) VALUES (?, 1, ?, ?, ?, ?, ?, ?)',
-    ).bind(id, input.name, input.description, graph, inputs, input.note ?? 'created', user.id),
-  ];
-  return { id, statements };
+  const { id, statements } = insertStatements(env, user, input);
+  return { id, statements: statements.map((s) => store.asPrepared(env.DB, s)) };
 }
 
 /** Inserts a workflow and its version 1 together. */
 export async function createWorkflow(env: Env, user: AuthUser, input: NewWorkflow) {
   await requirePermission(env, user, 'workflow:create');
-  const { id, statements } = workflowInsertStatements(env, user, input);
-  await env.DB.batch(statements);
-  return toWorkflow((await env.DB.prepare('SELECT * FROM workflows WHERE id = ?').bind(id).first<WorkflowRow>())!);
+  const { id, statements } = insertStatements(env, user, input);
+  await runBatch(env.DB, statements);
+  return toWorkflow((await store.findWorkflow(env.DB, id))!);
 }
 
 export async function getWorkflow(env: Env, user: AuthUser, id: string) {
@@ -136,7 +122,7 @@ export async function getWorkflow(env: Env, user: AuthUser, id: string) {
 /** GET /workflows/{id}: the workflow, with its webhook for those who may administer it. */
 export async function getWorkflowDetail(env: Env, user: AuthUser, id: string, origin: string) {
   const row = await ownedWorkflow(env, user, id);
-  const admin = (await decide(env, user, 'workflow', row, 'admin')).allowed;
+  const admin = (await decide(env, user, 'workflow', ref(row), 'admin')).allowed;
   return admin ? { ...toWorkflow(row), webhook: await webhookView(env, origin, row) } : toWorkflow(row);
 }
 
@@ -163,20 +149,16 @@ export async function updateWorkflowDetail(env: Env, user: AuthUser, id: string,
  * version check in the UPDATE makes concurrent saves append one after the other, never overwrite.
  */
 async function saveVersion(env: Env, user: AuthUser, row: WorkflowRow, next: Omit<NewWorkflow, 'template_id'>) {
-  const graph = JSON.stringify(next.graph);
-  const inputs = JSON.stringify(next.inputs_schema);
-  const version = row.version + 1;
-  const [update] = await env.DB.batch([
-    env.DB.prepare(
-      `UPDATE workflows SET name = ?, description = ?, graph = ?, inputs_schema = ?, status = ?, version = ?,
-         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ? AND version = ?`,
-    ).bind(next.name, next.description, graph, inputs, next.status, version, row.id, row.version),
-    env.DB.prepare(
-      `INSERT INTO workflow_versions (workflow_id, version, name, description, graph, inputs_schema, note, created_by)
-       SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE changes() > 0`,
-    ).bind(row.id, version, next.name, next.description, graph, inputs, next.note ?? '', user.id),
-  ]);
-  if (update.meta.changes === 0) {
+  const saved = await store.saveWorkflowVersion(env.DB, row.id, row.version, {
+    name: next.name,
+    description: next.description,
+    graph: JSON.stringify(next.graph),
+    inputsSchema: JSON.stringify(next.inputs_schema),
+    status: next.status,
+    note: next.note ?? '',
+    createdBy: user.id,
+  });
+  if (!saved) {
     // Someone saved in between: build on their version.
     return saveVersion(env, user, await ownedWorkflow(env, user, row.id, 'write'), next);
   }
@@ -204,8 +186,7 @@ export async function deleteWorkflow(env: Env, user: AuthUser, id: string) {
 /** Executions stay for the record; the definition, its history, its grants and its webhook go. */
 export function deleteWorkflowStatements(env: Env, id: string): D1PreparedStatement[] {
   return [
-    env.DB.prepare('DELETE FROM workflow_versions WHERE workflow_id = ?').bind(id),
-    env.DB.prepare('DELETE FROM workflows WHERE id = ?').bind(id),
+    ...store.deleteWorkflowStatements(env.DB, id).map((s) => store.asPrepared(env.DB, s)),
     grantsCleanupStatement(env, 'workflow', id),
     ...webhookCleanupStatements(env, id),
   ];
@@ -214,18 +195,13 @@ export function deleteWorkflowStatements(env: Env, id: string): D1PreparedStatem
 export async function listVersions(env: Env, user: AuthUser, id: string, q: Pagination) {
   await ownedWorkflow(env, user, id);
   const { limit, offset } = pageBounds(q);
-  const [count, rows] = await env.DB.batch<Record<string, unknown>>([
-    env.DB.prepare('SELECT count(*) AS n FROM workflow_versions WHERE workflow_id = ?').bind(id),
-    env.DB.prepare(
-      'SELECT workflow_id, version, name, description, note, created_by, created_at FROM workflow_versions WHERE workflow_id = ? ORDER BY version DESC LIMIT ? OFFSET ?',
-    ).bind(id, limit, offset),
-  ]);
-  return paginated(rows.results as unknown as Omit<VersionRow, 'graph' | 'inputs_schema'>[], (count.results[0] as { n: number }).n, q);
+  const { rows, total } = await store.listVersions(env.DB, id, limit, offset);
+  return paginated(rows.map(versionInfo), total, q);
 }
 
 export async function getVersion(env: Env, user: AuthUser, id: string, v: number) {
   await ownedWorkflow(env, user, id);
-  const row = await env.DB.prepare('SELECT * FROM workflow_versions WHERE workflow_id = ? AND version = ?').bind(id, v).first<VersionRow>();
+  const row = await store.findVersion(env.DB, id, v);
   if (!row) throw notFound(`Version ${v}`);
   return toVersion(row);
 }

@@ -2,7 +2,8 @@ import type { RouteHandler } from '@hono/zod-openapi';
 import type { AppEnv } from '../../../env';
 import { authenticate } from '../../identity/auth/guard';
 import { ApiError, unauthorized } from '../../../lib/errors';
-import { accessibleRow, executionStub, inlineWatchSocket } from '../executions/service';
+import { executionStub } from '../../../runs/workflow-run';
+import { accessibleRow, inlineWatchSocket } from '../executions/service';
 import type * as routes from './routes';
 
 export const watch: RouteHandler<typeof routes.watch, AppEnv> = async (c) => {

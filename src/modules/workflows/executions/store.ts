@@ -1,0 +1,213 @@
+import { and, count, desc, eq, getTableColumns, inArray, isNotNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { db, now, type Statement } from '../../../db/client';
+import { executionNodes, executions } from '../../../db/schema/executions';
+import { agentIdsWhere } from '../../agents/agents/store';
+import { workflowIdsWhere } from '../workflows/store';
+
+/** One run (a workflow's, an agent's workflow, or an inline agent run when `mode` is set). */
+export type ExecutionRow = typeof executions.$inferSelect;
+export type NewExecution = typeof executions.$inferInsert;
+/** Per-node record of a run. */
+export type ExecutionNodeRow = typeof executionNodes.$inferSelect;
+export type NewExecutionNode = typeof executionNodes.$inferInsert;
+
+/** A row as D1 answers it (snake_case columns, e.g. from a batch of raw statements) typed as the schema's. */
+export function executionFromRaw(raw: Record<string, unknown>): ExecutionRow {
+  const cols = getTableColumns(executions);
+  return Object.fromEntries(Object.entries(cols).map(([key, col]) => [key, raw[col.name] ?? null])) as ExecutionRow;
+}
+
+export async function findExecution(d1: D1Database, id: string): Promise<ExecutionRow | null> {
+  return (await db(d1).select().from(executions).where(eq(executions.id, id)).get()) ?? null;
+}
+
+export async function insertExecution(d1: D1Database, row: NewExecution): Promise<void> {
+  await db(d1).insert(executions).values(row);
+}
+
+/**
+ * The runs a user may read (or control): their own and the runs of workflows and agents matching
+ * `workflows` / `agents` (conditions over those tables; undefined: every run of a workflow / of an
+ * agent).
+ */
+export function readableRunsWhere(d1: D1Database, userId: string, readable: { workflows?: SQL; agents?: SQL }): SQL {
+  return or(
+    eq(executions.ownerId, userId),
+    readable.workflows ? inArray(executions.workflowId, workflowIdsWhere(d1, readable.workflows)) : isNotNull(executions.workflowId),
+    readable.agents ? inArray(executions.agentId, agentIdsWhere(d1, readable.agents)) : isNotNull(executions.agentId),
+  )!;
+}
+
+/** The ids of the runs matching `where` (a subquery for logs and approvals). */
+export function runIdsWhere(d1: D1Database, where: SQL | undefined) {
+  return db(d1).select({ id: executions.id }).from(executions).where(where);
+}
+
+export interface RunFilter {
+  readable?: SQL;
+  workflowId?: string;
+  agentId?: string;
+  status?: string;
+  /** ISO bounds on created_at. */
+  since?: string;
+  until?: string;
+}
+
+/** The condition over executions of a filter (readable runs, a workflow, a time window...). */
+export function runsWhere(f: RunFilter): SQL | undefined {
+  return and(
+    f.readable,
+    f.workflowId ? eq(executions.workflowId, f.workflowId) : undefined,
+    f.agentId ? eq(executions.agentId, f.agentId) : undefined,
+    f.status ? eq(executions.status, f.status as ExecutionRow['status']) : undefined,
+    f.since ? sql`${executions.createdAt} >= ${f.since}` : undefined,
+    f.until ? sql`${executions.createdAt} <= ${f.until}` : undefined,
+  );
+}
+
+const { graph: _graph, ...listed } = getTableColumns(executions);
+export type ListedExecution = Omit<ExecutionRow, 'graph'>;
+
+/** One page of runs (newest first, without their graphs) and the total; one round trip. */
+export async function listExecutions(d1: D1Database, f: RunFilter, limit: number, offset: number): Promise<{ rows: ListedExecution[]; total: number }> {
+  const where = runsWhere(f);
+  const [[{ total }], rows] = await db(d1).batch([
+    db(d1).select({ total: count() }).from(executions).where(where),
+    db(d1).select(listed).from(executions).where(where).orderBy(desc(executions.createdAt), executions.id).limit(limit).offset(offset),
+  ]);
+  return { rows, total };
+}
+
+export async function nodesOf(d1: D1Database, executionId: string): Promise<ExecutionNodeRow[]> {
+  return db(d1).select().from(executionNodes).where(eq(executionNodes.executionId, executionId));
+}
+
+/** A run's nodes for timings and the call chain: started ones by start time, then the others. */
+export async function nodeTimings(d1: D1Database, executionId: string) {
+  return db(d1)
+    .select({
+      nodeId: executionNodes.nodeId,
+      nodeType: executionNodes.nodeType,
+      label: executionNodes.label,
+      status: executionNodes.status,
+      durationMs: executionNodes.durationMs,
+      startedAt: executionNodes.startedAt,
+      calls: executionNodes.calls,
+      error: executionNodes.error,
+      totalTokens: executionNodes.totalTokens,
+    })
+    .from(executionNodes)
+    .where(eq(executionNodes.executionId, executionId))
+    .orderBy(sql`${executionNodes.startedAt} IS NULL`, executionNodes.startedAt, executionNodes.nodeId);
+}
+
+// --- inline runs (POST /agents/{id}/execute) -----------------------------------------------
+
+/** Marks inline runs still running that started before `before` failed with `error` (JSON). */
+export async function failInlineRunsStartedBefore(d1: D1Database, before: string, at: string, error: string) {
+  return db(d1)
+    .update(executions)
+    .set({ status: 'failed', error, finishedAt: at, updatedAt: at })
+    .where(and(isNotNull(executions.mode), eq(executions.status, 'running'), lt(executions.startedAt, before)));
+}
+
+/** The end of a run: its row updated (and returned by the batch). */
+export function finishExecutionStatement(d1: D1Database, id: string, end: Partial<NewExecution>) {
+  return db(d1).update(executions).set(end).where(eq(executions.id, id)).returning();
+}
+
+export function insertNodeStatement(d1: D1Database, node: NewExecutionNode): Statement {
+  return db(d1).insert(executionNodes).values(node);
+}
+
+// --- the Execution actor's mirror ----------------------------------------------------------
+
+export async function markRunning(d1: D1Database, id: string, startedAt: string): Promise<void> {
+  await db(d1).update(executions).set({ status: 'running', startedAt, updatedAt: now() }).where(eq(executions.id, id));
+}
+
+/** The run's row as the actor holds it now. */
+export function mirrorRunStatement(d1: D1Database, id: string, run: Partial<NewExecution>): Statement {
+  return db(d1)
+    .update(executions)
+    .set({ ...run, updatedAt: now() })
+    .where(eq(executions.id, id));
+}
+
+/** A node's row as the actor holds it now (its type and label stay as first written). */
+export function upsertNodeStatement(d1: D1Database, node: NewExecutionNode): Statement {
+  const { executionId: _e, nodeId: _n, nodeType: _t, label: _l, ...changed } = node;
+  const excluded = Object.fromEntries(
+    Object.keys(changed).map((k) => [k, sql.raw(`excluded.${executionNodes[k as keyof typeof changed].name}`)]),
+  );
+  return db(d1)
+    .insert(executionNodes)
+    .values(node)
+    .onConflictDoUpdate({ target: [executionNodes.executionId, executionNodes.nodeId], set: excluded });
+}
+
+// --- statistics (execution-logs' summaries) -------------------------------------------------
+
+const errorCode = sql<string | null>`json_extract(${executionNodes.error}, '$.code')`;
+const errorMessage = sql<string | null>`json_extract(${executionNodes.error}, '$.message')`;
+
+/** The error summary's four reads over the runs matching `where` (for one batch). */
+export function errorSummaryQueries(d1: D1Database, where: SQL | undefined) {
+  const failed = and(where, eq(executionNodes.status, 'failed'));
+  const joined = () => db(d1);
+  return [
+    db(d1).select({ n: count() }).from(executions).where(and(where, eq(executions.status, 'failed'))),
+    joined()
+      .select({ code: errorCode.as('code'), count: sql<number>`count(*)`.as('count'), last_seen: sql<string | null>`max(${executionNodes.finishedAt})`, sample_message: sql<string | null>`max(${errorMessage})` })
+      .from(executionNodes)
+      .innerJoin(executions, eq(executions.id, executionNodes.executionId))
+      .where(failed)
+      .groupBy(sql`code`)
+      .orderBy(sql`count DESC`)
+      .limit(50),
+    joined()
+      .select({ node_type: executionNodes.nodeType, count: sql<number>`count(*)`.as('count') })
+      .from(executionNodes)
+      .innerJoin(executions, eq(executions.id, executionNodes.executionId))
+      .where(failed)
+      .groupBy(executionNodes.nodeType)
+      .orderBy(sql`count DESC`),
+    joined()
+      .select({
+        execution_id: executionNodes.executionId,
+        node_id: executionNodes.nodeId,
+        node_type: executionNodes.nodeType,
+        code: errorCode,
+        message: errorMessage,
+        finished_at: executionNodes.finishedAt,
+      })
+      .from(executionNodes)
+      .innerJoin(executions, eq(executions.id, executionNodes.executionId))
+      .where(failed)
+      .orderBy(desc(executionNodes.finishedAt))
+      .limit(20),
+  ] as const;
+}
+
+/** The statistics' three reads over the runs matching `where` (for one batch). */
+export function statsQueries(d1: D1Database, where: SQL | undefined) {
+  return [
+    db(d1).select({ status: executions.status, n: count() }).from(executions).where(where).groupBy(executions.status),
+    db(d1)
+      .select({ avg_ms: sql<number | null>`avg(${executions.durationMs})`, tokens: sql<number>`coalesce(sum(${executions.totalTokens}), 0)` })
+      .from(executions)
+      .where(and(where, isNotNull(executions.finishedAt))),
+    db(d1)
+      .select({
+        node_type: executionNodes.nodeType,
+        runs: sql<number>`count(*)`.as('runs'),
+        failures: sql<number>`sum(${executionNodes.status} = 'failed')`,
+        avg_ms: sql<number | null>`avg(${executionNodes.durationMs})`,
+      })
+      .from(executionNodes)
+      .innerJoin(executions, eq(executions.id, executionNodes.executionId))
+      .where(and(where, sql`${executionNodes.status} != 'skipped'`))
+      .groupBy(executionNodes.nodeType)
+      .orderBy(sql`runs DESC`),
+  ] as const;
+}

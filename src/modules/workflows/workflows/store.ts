@@ -1,0 +1,150 @@
+import { and, count, desc, eq, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { db, now, type Statement } from '../../../db/client';
+import { workflows, workflowVersions } from '../../../db/schema/workflows';
+
+/** A workflow: the current graph (JSON text) and its version. */
+export type WorkflowRow = typeof workflows.$inferSelect;
+/** One stored version of a workflow (immutable history). */
+export type WorkflowVersionRow = typeof workflowVersions.$inferSelect;
+
+/**
+ * authorize()'s `readableFilter` `{sql, binds}` as a drizzle condition (split at `?`, each bind a
+ * parameter). Until identity's `readableWhere` lands; the integrator switches to it.
+ */
+export function filterSql(filter: { sql: string; binds: unknown[] } | null | undefined): SQL | undefined {
+  if (!filter) return undefined;
+  const parts = filter.sql.split('?');
+  const chunks: SQL[] = [sql.raw(parts[0])];
+  filter.binds.forEach((b, i) => chunks.push(sql`${b}`, sql.raw(parts[i + 1] ?? '')));
+  return sql.join(chunks, sql.raw(''));
+}
+
+/** LIKE with `\` as the escape character (search boxes match their text literally). */
+export function likeContains(column: SQLWrapper, text: string): SQL {
+  const pattern = `%${text.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
+  return sql`${column} LIKE ${pattern} ESCAPE '\\'`;
+}
+
+/**
+ * A drizzle statement as a D1 prepared statement, for batches that still hold raw statements
+ * (grants and webhook cleanup, model-call records, other modules' inserts) until those are
+ * drizzle statements too.
+ */
+export function asPrepared(d1: D1Database, statement: Statement): D1PreparedStatement {
+  const { sql: text, params } = (statement as unknown as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
+  return d1.prepare(text).bind(...params);
+}
+
+export async function findWorkflow(d1: D1Database, id: string): Promise<WorkflowRow | null> {
+  return (await db(d1).select().from(workflows).where(eq(workflows.id, id)).get()) ?? null;
+}
+
+/** The ids of the workflows matching `where` (a subquery for other stores' filters). */
+export function workflowIdsWhere(d1: D1Database, where: SQL | undefined) {
+  return db(d1).select({ id: workflows.id }).from(workflows).where(where);
+}
+
+/** One page of workflows, newest change first, and the total; one round trip. */
+export async function listWorkflows(
+  d1: D1Database,
+  q: { readable?: SQL; search?: string; status?: string; limit: number; offset: number },
+): Promise<{ rows: WorkflowRow[]; total: number }> {
+  const where = and(
+    q.readable,
+    q.search ? sql`(${likeContains(workflows.name, q.search)} OR ${likeContains(workflows.description, q.search)})` : undefined,
+    q.status ? eq(workflows.status, q.status as WorkflowRow['status']) : undefined,
+  );
+  const [[{ total }], rows] = await db(d1).batch([
+    db(d1).select({ total: count() }).from(workflows).where(where),
+    db(d1).select().from(workflows).where(where).orderBy(desc(workflows.updatedAt), workflows.id).limit(q.limit).offset(q.offset),
+  ]);
+  return { rows, total };
+}
+
+export interface WorkflowFields {
+  name: string;
+  description: string;
+  /** JSON text of the graph and of the inputs schema. */
+  graph: string;
+  inputsSchema: string;
+  status: WorkflowRow['status'];
+}
+
+/** The INSERTs of a workflow and its version 1 (one batch). */
+export function insertWorkflowStatements(
+  d1: D1Database,
+  wf: WorkflowFields & { id: string; ownerId: string; templateId: string | null; note: string },
+): [Statement, Statement] {
+  const { note, ...fields } = wf;
+  return [
+    db(d1).insert(workflows).values({ ...fields, version: 1 }),
+    db(d1)
+      .insert(workflowVersions)
+      .values({ workflowId: wf.id, version: 1, name: wf.name, description: wf.description, graph: wf.graph, inputsSchema: wf.inputsSchema, note, createdBy: wf.ownerId }),
+  ];
+}
+
+/**
+ * Moves a workflow from version `from` to `from + 1` and appends that version to the history, in
+ * one batch; false when someone saved in between (the UPDATE's version check matched nothing, and
+ * the INSERT only runs after a change).
+ */
+export async function saveWorkflowVersion(d1: D1Database, id: string, from: number, next: WorkflowFields & { note: string; createdBy: string }): Promise<boolean> {
+  const version = from + 1;
+  const [updated] = await db(d1).batch([
+    db(d1)
+      .update(workflows)
+      .set({ name: next.name, description: next.description, graph: next.graph, inputsSchema: next.inputsSchema, status: next.status, version, updatedAt: now() })
+      .where(and(eq(workflows.id, id), eq(workflows.version, from)))
+      .returning({ id: workflows.id }),
+    // The history gains the row as just updated; nothing when the UPDATE matched nothing.
+    db(d1)
+      .insert(workflowVersions)
+      .select(
+        db(d1)
+          .select({
+            workflowId: workflows.id,
+            version: workflows.version,
+            name: workflows.name,
+            description: workflows.description,
+            graph: workflows.graph,
+            inputsSchema: workflows.inputsSchema,
+            note: sql<string>`${next.note}`.as('note'),
+            createdBy: sql<string>`${next.createdBy}`.as('created_by'),
+            createdAt: sql<string>`${now()}`.as('created_at'),
+          })
+          .from(workflows)
+          .where(and(eq(workflows.id, id), eq(workflows.version, version), sql`changes() > 0`)),
+      ),
+  ]);
+  return updated.length > 0;
+}
+
+/** The definition and its history go (executions stay for the record). */
+export function deleteWorkflowStatements(d1: D1Database, id: string): Statement[] {
+  return [db(d1).delete(workflowVersions).where(eq(workflowVersions.workflowId, id)), db(d1).delete(workflows).where(eq(workflows.id, id))];
+}
+
+const versionListed = {
+  workflowId: workflowVersions.workflowId,
+  version: workflowVersions.version,
+  name: workflowVersions.name,
+  description: workflowVersions.description,
+  note: workflowVersions.note,
+  createdBy: workflowVersions.createdBy,
+  createdAt: workflowVersions.createdAt,
+};
+export type ListedVersion = Pick<WorkflowVersionRow, keyof typeof versionListed>;
+
+export async function listVersions(d1: D1Database, id: string, limit: number, offset: number): Promise<{ rows: ListedVersion[]; total: number }> {
+  const of = eq(workflowVersions.workflowId, id);
+  const [[{ total }], rows] = await db(d1).batch([
+    db(d1).select({ total: count() }).from(workflowVersions).where(of),
+    db(d1).select(versionListed).from(workflowVersions).where(of).orderBy(desc(workflowVersions.version)).limit(limit).offset(offset),
+  ]);
+  return { rows, total };
+}
+
+export async function findVersion(d1: D1Database, id: string, version: number): Promise<WorkflowVersionRow | null> {
+  return (await db(d1).select().from(workflowVersions).where(and(eq(workflowVersions.workflowId, id), eq(workflowVersions.version, version))).get()) ?? null;
+}

@@ -1,0 +1,384 @@
+import { TERMINAL, type ExecutionError, type ExecutionRpc, type ExecutionStatus } from '../../durable-objects/contracts';
+import { runBatch } from '../db/client';
+import type { Env } from '../env';
+import type { CallRecorder } from '../engine/llm/gateway';
+import { addUsage, emptyUsage, type Usage } from '../engine/llm/types';
+import { applyInputDefaults, checkInputs } from '../engine/workflow/inputs';
+import type { Graph, InputDef, NodeState } from '../engine/workflow/types';
+import { validateGraph, type ValidationIssue } from '../engine/workflow/validate';
+import type { AuthUser } from '../lib/auth';
+import { ApiError, notFound, validationError } from '../lib/errors';
+import { findAgentWorkflowConfig } from '../modules/agents/agents/store';
+import { findActiveUser } from '../modules/identity/auth/guard';
+import { authorizeResource } from '../modules/identity/permissions/authorize';
+import { cancelPendingStatement, findPendingApproval, insertApproval, timeOutPending } from '../modules/workflows/approval/store';
+import { insertLogsStatements } from '../modules/workflows/execution-logs/store';
+import {
+  failInlineRunsStartedBefore,
+  findExecution,
+  finishExecutionStatement,
+  insertExecution,
+  insertNodeStatement,
+  markRunning,
+  mirrorRunStatement,
+  upsertNodeStatement,
+  type ExecutionRow,
+} from '../modules/workflows/executions/store';
+import { findWorkflow } from '../modules/workflows/workflows/store';
+import { detailFromSnapshot, stepNodeId, type ExecutionDetail, type InlineMode, type InlineOutputs } from './execution-view';
+import { llmCallStatements } from './llm-calls';
+
+/**
+ * The start and continuation of a workflow run: the one entry point (startExecution) that the
+ * workflows API, agents, schedules, webhooks, batch runs and MCP use; the bookkeeping of inline
+ * agent runs; and what the Execution actor writes to D1 (its mirror, its approvals).
+ */
+
+export function executionStub(env: Env, id: string): ExecutionRpc {
+  return env.EXECUTION.get(env.EXECUTION.idFromName(id)) as unknown as ExecutionRpc;
+}
+
+/** 422 carrying a graph's validation errors, one per `;`-separated part of the message. */
+export function invalidWorkflow(errors: ValidationIssue[]): ApiError {
+  const parts = errors.slice(0, 20).map((e) => {
+    const where = e.node_id ?? (e.edge ? `${e.edge.source}->${e.edge.target}` : 'graph');
+    return `${where}: ${e.code}: ${e.message}`;
+  });
+  return validationError(`Workflow graph is invalid (${errors.length} error${errors.length === 1 ? '' : 's'}): ${parts.join('; ')}`);
+}
+
+export interface StartExecutionOptions {
+  /** Who starts the run: the execution is theirs. */
+  ownerId: string;
+  /**
+   * Whose rights the graph uses (agent nodes, sub-workflows, tools, model configs): the owner
+   * of the workflow or agent being run. Defaults to ownerId.
+   */
+  runAs?: string;
+  graph: Graph;
+  inputsSchema?: InputDef[];
+  inputs?: Record<string, unknown>;
+  workflowId?: string | null;
+  workflowVersion?: number | null;
+  agentId?: string | null;
+  parentExecutionId?: string | null;
+  /** What started the run: api, agent, schedule, webhook, batch, ... */
+  trigger?: string;
+  /** Wait this long for the run to come to rest (0: answer at once). */
+  waitMs?: number;
+}
+
+/**
+ * Starts a run in its own Execution Durable Object: the one entry point for the workflows API,
+ * agents, schedules, webhooks and batch runs. Validates the graph and inputs (422), records the
+ * run in D1, and answers with its state after at most `waitMs`.
+ * `settled` is true when the run finished (succeeded, failed or cancelled) within that time.
+ */
+export async function startExecution(env: Env, opts: StartExecutionOptions): Promise<{ execution: ExecutionDetail; settled: boolean }> {
+  const check = validateGraph(opts.graph, opts.inputsSchema ?? []);
+  if (!check.valid) throw invalidWorkflow(check.errors);
+  const schema = opts.inputsSchema ?? [];
+  const inputs = applyInputDefaults(schema, opts.inputs ?? {});
+  const problems = checkInputs(schema, inputs);
+  if (problems.length) throw validationError(`body.${problems.join('; body.')}`);
+
+  const id = crypto.randomUUID();
+  await insertExecution(env.DB, {
+    id,
+    ownerId: opts.ownerId,
+    workflowId: opts.workflowId ?? null,
+    workflowVersion: opts.workflowVersion ?? null,
+    agentId: opts.agentId ?? null,
+    parentExecutionId: opts.parentExecutionId ?? null,
+    trigger: opts.trigger ?? 'api',
+    status: 'pending',
+    inputs: JSON.stringify(inputs),
+    graph: JSON.stringify(opts.graph),
+  });
+  const snap = await executionStub(env, id).start(
+    { execution_id: id, owner_id: opts.ownerId, run_as: opts.runAs ?? opts.ownerId, workflow_id: opts.workflowId ?? null, agent_id: opts.agentId ?? null, graph: opts.graph, inputs },
+    opts.waitMs ?? 0,
+  );
+  const row = await findExecution(env.DB, id);
+  return { execution: detailFromSnapshot(row!, snap), settled: TERMINAL.has(snap.status) };
+}
+
+/** The account behind a user id (schedules, webhooks and batches start runs for their owner). */
+async function starter(env: Env, user: string | AuthUser): Promise<AuthUser | null> {
+  return typeof user === 'string' ? findActiveUser(env, user) : user;
+}
+
+/**
+ * Runs a saved workflow (its current version) for `user`: one they may `execute` (authorize():
+ * owner, admin, grant or role; 404 when they may not read it, 403 when they may only read it).
+ * The run is the starter's; its graph uses the workflow owner's rights (their agents, tools
+ * and models): sharing a workflow for execution means lending what it is made of.
+ */
+export async function executeWorkflow(
+  env: Env,
+  user: string | AuthUser,
+  workflowId: string,
+  opts: { inputs?: Record<string, unknown>; trigger?: string; waitMs?: number } = {},
+) {
+  const [runner, wf] = await Promise.all([starter(env, user), findWorkflow(env.DB, workflowId)]);
+  if (!runner) throw notFound('Workflow');
+  await authorizeResource(env, runner, 'workflow', wf && { id: wf.id, owner_id: wf.ownerId }, 'execute');
+  return startExecution(env, {
+    ownerId: runner.id,
+    runAs: wf!.ownerId,
+    graph: JSON.parse(wf!.graph),
+    inputsSchema: JSON.parse(wf!.inputsSchema),
+    inputs: opts.inputs,
+    workflowId: wf!.id,
+    workflowVersion: wf!.version,
+    trigger: opts.trigger,
+    waitMs: opts.waitMs,
+  });
+}
+
+/** The default graph of an agent without its own workflow_config: start → agent → end. */
+export const AGENT_GRAPH: Graph = {
+  nodes: [
+    { id: 'start', type: 'start' },
+    { id: 'agent', type: 'agent' },
+    { id: 'end', type: 'end' },
+  ],
+  edges: [
+    { source: 'start', target: 'agent' },
+    { source: 'agent', target: 'end' },
+  ],
+};
+
+/**
+ * Runs an agent `user` may `execute` as a workflow execution in an Execution DO: its
+ * `workflow_config` graph (or start → agent → end), where agent nodes without an `agent_id` are
+ * this agent; `inputs.message` is the prompt. Like a workflow run, the run is the starter's and
+ * uses the agent owner's rights. (`POST /agents/{id}/execute` runs inline instead: see
+ * beginInlineExecution.)
+ */
+export async function executeAgentWorkflow(
+  env: Env,
+  user: string | AuthUser,
+  agentId: string,
+  opts: { inputs?: Record<string, unknown>; trigger?: string; waitMs?: number } = {},
+) {
+  const [runner, row] = await Promise.all([starter(env, user), findAgentWorkflowConfig(env.DB, agentId)]);
+  if (!runner) throw notFound('Agent');
+  await authorizeResource(env, runner, 'agent', row && { id: row.id, owner_id: row.ownerId }, 'execute');
+  const config = row!.workflowConfig ? (JSON.parse(row!.workflowConfig) as Partial<Graph>) : null;
+  const graph = config?.nodes?.length ? { nodes: config.nodes, edges: config.edges ?? [] } : AGENT_GRAPH;
+  return startExecution(env, { ownerId: runner.id, runAs: row!.ownerId, graph, inputs: opts.inputs, agentId: row!.id, trigger: opts.trigger, waitMs: opts.waitMs });
+}
+
+// --- inline runs ---------------------------------------------------------------------------
+
+/** Records the start of an inline run of one of the owner's agents; its row is `running`. */
+export async function beginInlineExecution(
+  env: Env,
+  opts: { ownerId: string; agentId: string; mode: InlineMode; inputs: Record<string, unknown>; trigger?: string },
+): Promise<{ id: string; startedAt: Date }> {
+  const id = crypto.randomUUID();
+  const startedAt = new Date();
+  const at = startedAt.toISOString();
+  await insertExecution(env.DB, {
+    id,
+    ownerId: opts.ownerId,
+    agentId: opts.agentId,
+    trigger: opts.trigger ?? 'execute',
+    mode: opts.mode,
+    status: 'running',
+    inputs: JSON.stringify(opts.inputs),
+    startedAt: at,
+    createdAt: at,
+    updatedAt: at,
+  });
+  return { id, startedAt };
+}
+
+/**
+ * An inline run lives inside one request, so one still `running` long after any request could
+ * last lost its worker (a crash or a deploy mid-run): the cron marks it failed so it does not
+ * stay running for ever.
+ */
+export const INLINE_RUN_MAX_MS = 30 * 60 * 1000;
+
+export async function failAbandonedInlineRuns(env: Env, now = Date.now()) {
+  const at = new Date(now).toISOString();
+  const error = JSON.stringify({ code: 'ABANDONED', message: 'The run stopped without finishing (its worker went away)' });
+  return failInlineRunsStartedBefore(env.DB, new Date(now - INLINE_RUN_MAX_MS).toISOString(), at, error);
+}
+
+/**
+ * Records how an inline run ended, in one batch: the execution row (status, outputs, error,
+ * token usage, timings) and a node row per step (agent, input, reply, tokens, duration).
+ */
+export async function finishInlineExecution(
+  env: Env,
+  run: { id: string; startedAt: Date },
+  end: {
+    status: 'succeeded' | 'failed';
+    outputs: InlineOutputs | null;
+    error: { code: string; message: string } | null;
+    usage: Usage;
+    /** The run's model calls, written in the same batch. */
+    recorder?: CallRecorder;
+  },
+): Promise<ExecutionRow> {
+  const finishedAt = new Date();
+  const at = finishedAt.toISOString();
+  const steps = end.outputs?.steps ?? [];
+  const stored = end.outputs ? { ...end.outputs, steps: steps.map(({ started_at: _, ...s }) => s) } : null;
+  const nodes = steps.map((s, i) => {
+    const started = s.started_at ?? null;
+    return insertNodeStatement(env.DB, {
+      executionId: run.id,
+      nodeId: stepNodeId(s, i),
+      nodeType: 'agent',
+      label: s.agent_name,
+      status: 'succeeded',
+      inputs: JSON.stringify({ agent_id: s.agent_id, input: s.input }),
+      outputs: JSON.stringify({ reply: s.output, token_usage: s.token_usage }),
+      attempts: 1,
+      totalTokens: s.token_usage.total_tokens,
+      startedAt: started,
+      finishedAt: started ? new Date(Date.parse(started) + s.duration_ms).toISOString() : null,
+      durationMs: s.duration_ms,
+    });
+  });
+  const calls = end.recorder ? llmCallStatements(env.DB, end.recorder) : [];
+  // One batch: the run, its steps and its model-call records.
+  const [updated] = await runBatch(env.DB, [
+    finishExecutionStatement(env.DB, run.id, {
+      status: end.status,
+      outputs: stored ? JSON.stringify(stored) : null,
+      error: end.error ? JSON.stringify(end.error) : null,
+      promptTokens: end.usage.prompt_tokens,
+      completionTokens: end.usage.completion_tokens,
+      totalTokens: end.usage.total_tokens,
+      finishedAt: at,
+      durationMs: finishedAt.getTime() - run.startedAt.getTime(),
+      updatedAt: at,
+    }),
+    ...nodes,
+    ...calls,
+  ]);
+  end.recorder?.clear(calls.length);
+  return (updated as ExecutionRow[])[0];
+}
+
+// --- what the Execution actor writes to D1 ---------------------------------------------------
+
+/** The run as the actor holds it (its RunMeta). */
+export interface MirroredRun {
+  execution_id: string;
+  owner_id: string;
+  status: ExecutionStatus;
+  outputs: Record<string, unknown> | null;
+  error: ExecutionError | null;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+/** A log entry of the actor's storage not yet in D1. */
+export type MirroredLog = {
+  seq: number;
+  id: string;
+  node_id: string | null;
+  level: string;
+  message: string;
+  data: string | null;
+  created_at: string;
+};
+
+/** The run is running (the actor took it). */
+export async function recordRunStarted(d1: D1Database, executionId: string, startedAt: string): Promise<void> {
+  await markRunning(d1, executionId, startedAt);
+}
+
+/**
+ * Writes the run (status, outputs, token usage over all its nodes, timings), the changed nodes and
+ * the new log entries to D1 in one batch.
+ */
+export async function mirrorRun(d1: D1Database, run: MirroredRun, states: NodeState[], dirty: NodeState[], logs: MirroredLog[]): Promise<void> {
+  const usage = emptyUsage();
+  for (const s of states) addUsage(usage, s.usage ?? emptyUsage());
+  const duration = run.finished_at && run.started_at ? Date.parse(run.finished_at) - Date.parse(run.started_at) : null;
+  await runBatch(d1, [
+    mirrorRunStatement(d1, run.execution_id, {
+      status: run.status,
+      outputs: run.outputs ? JSON.stringify(run.outputs) : null,
+      error: run.error ? JSON.stringify(run.error) : null,
+      promptTokens: usage.prompt_tokens,
+      completionTokens: usage.completion_tokens,
+      totalTokens: usage.total_tokens,
+      startedAt: run.started_at,
+      finishedAt: run.finished_at,
+      durationMs: duration,
+    }),
+    ...dirty.map((s) =>
+      upsertNodeStatement(d1, {
+        executionId: run.execution_id,
+        nodeId: s.node_id,
+        nodeType: s.type,
+        label: s.label ?? null,
+        status: s.status,
+        inputs: s.inputs === undefined ? null : JSON.stringify(s.inputs),
+        outputs: s.output === undefined ? null : JSON.stringify(s.output),
+        error: s.error ? JSON.stringify(s.error) : null,
+        branch: s.branch ?? null,
+        attempts: s.attempts,
+        calls: JSON.stringify(s.calls ?? []),
+        totalTokens: s.usage?.total_tokens ?? 0,
+        startedAt: s.started_at ?? null,
+        finishedAt: s.finished_at ?? null,
+        durationMs: s.duration_ms ?? null,
+      }),
+    ),
+    ...insertLogsStatements(
+      d1,
+      logs.map((l) => ({
+        id: l.id,
+        executionId: run.execution_id,
+        ownerId: run.owner_id,
+        seq: l.seq,
+        nodeId: l.node_id,
+        level: l.level as 'info',
+        message: l.message,
+        data: l.data,
+        createdAt: l.created_at,
+      })),
+    ),
+  ]);
+}
+
+/** A cancelled run's pending approvals are cancelled too. */
+export async function cancelRunApprovals(d1: D1Database, executionId: string): Promise<void> {
+  await runBatch(d1, [cancelPendingStatement(d1, executionId)]);
+}
+
+/** The approval a human_approval node asks for; a node re-run after a restart finds the one it already asked for. */
+export async function requestApproval(
+  d1: D1Database,
+  run: { execution_id: string; owner_id: string },
+  req: { node_id: string; title: string; description: string; approver_id: string | null; timeout_at: string | null },
+): Promise<string> {
+  const existing = await findPendingApproval(d1, run.execution_id, req.node_id);
+  if (existing) return existing;
+  const id = crypto.randomUUID();
+  await insertApproval(d1, {
+    id,
+    executionId: run.execution_id,
+    nodeId: req.node_id,
+    ownerId: run.owner_id,
+    approverId: req.approver_id,
+    title: req.title,
+    description: req.description,
+    timeoutAt: req.timeout_at,
+  });
+  return id;
+}
+
+/** Times out a still-pending approval; false when a decision won the race. */
+export function timeOutApproval(d1: D1Database, approvalId: string): Promise<boolean> {
+  return timeOutPending(d1, approvalId);
+}
