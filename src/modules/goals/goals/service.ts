@@ -17,7 +17,7 @@ import * as tasksStore from '../tasks/store';
 import * as store from './store';
 import type { GoalWithCounts } from './store';
 import type { Task } from '../tasks/schemas';
-import { advanceGoal } from './execution';
+import { advanceGoal } from '../tasks/execution';
 import { modelTargetFor, runAgent } from '../../../runs/agent-turn';
 import type { CreateGoal, Goal, GoalStatus, TaskNode, UpdateGoal } from './schemas';
 

@@ -6,7 +6,7 @@ import { authorizeResource, decide, readableFilter, type Action } from '../../id
 import { conflict, forbidden, notFound, validationError } from '../../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../../lib/pagination';
 import { isOwnedAgent } from '../../agents/agents/store';
-import { advanceGoal, runTask } from '../goals/execution';
+import { advanceGoal, runTask } from './execution';
 import { findGoalRow, goalIdsInStatus, reactivateFailedGoal, type GoalRow } from '../goals/store';
 import { insertNotificationIfChanged } from '../notifications/store';
 import { goalTasks, loadTaskRow, withDependencies, type TaskRow } from './rows';

@@ -4,11 +4,11 @@ import { now, runBatch } from '../../../db/client';
 import type { Env } from '../../../env';
 import { loadAgent } from '../../agents/agents/service';
 import { insertNotification, insertNotificationIfChanged } from '../notifications/store';
-import { loadTaskRow, type TaskRow } from '../tasks/rows';
-import * as tasksStore from '../tasks/store';
+import { loadTaskRow, type TaskRow } from './rows';
+import * as tasksStore from './store';
 import { runAgent } from '../../../runs/agent-turn';
-import * as goalsStore from './store';
-import type { GoalRow } from './store';
+import * as goalsStore from '../goals/store';
+import type { GoalRow } from '../goals/store';
 import type { TaskMessage } from '../../../queues';
 
 /**
