@@ -13,7 +13,7 @@ import { consumeScheduleBatch, consumeScheduleDeadLetters, enqueueDueSchedules }
 import { SCHEDULES_DLQ_NAME, SCHEDULES_QUEUE_NAME } from './queues';
 import { cleanupWebhookState } from './modules/workflows/webhooks/service';
 import { failAbandonedInlineRuns } from './runs/workflow-run';
-import { consumeTaskBatch, consumeTaskDeadLetters, expireTaskLeases } from './modules/goals/goals/execution';
+import { consumeTaskBatch, consumeTaskDeadLetters, expireTaskLeases } from './modules/goals/tasks/execution';
 import { TASKS_DLQ_NAME, TASKS_QUEUE_NAME } from './queues';
 
 export { CollabRoom } from '../durable-objects/collab-room';

@@ -4,7 +4,7 @@
  * Imports nothing, so no module is ever pulled into the environment type.
  */
 
-/** Goal tasks to run (src/modules/goals/goals/execution.ts). */
+/** Goal tasks to run (src/modules/goals/tasks/execution.ts). */
 export const TASKS_QUEUE_NAME = 'tiangong-tasks';
 export const TASKS_DLQ_NAME = 'tiangong-tasks-dlq';
 export interface TaskMessage {

@@ -1,4 +1,4 @@
-import { eq, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, type SQL } from 'drizzle-orm';
 import { db } from '../../../db/client';
 import { agents } from '../../../db/schema/agents';
 
@@ -12,4 +12,20 @@ export async function findAgentWorkflowConfig(d1: D1Database, id: string): Promi
 /** The ids of the agents matching `where` (a subquery for the executions' list filter). */
 export function agentIdsWhere(d1: D1Database, where: SQL | undefined) {
   return db(d1).select({ id: agents.id }).from(agents).where(where);
+}
+
+// ── for goals ──
+/** Which of `ids` are agents of `ownerId`. */
+export async function ownedAgentIds(d1: D1Database, ownerId: string, ids: string[]): Promise<string[]> {
+  if (!ids.length) return [];
+  const rows = await db(d1)
+    .select({ id: agents.id })
+    .from(agents)
+    .where(and(eq(agents.ownerId, ownerId), inArray(agents.id, ids)));
+  return rows.map((r) => r.id);
+}
+
+/** Whether `id` is an agent of `ownerId`. */
+export async function isOwnedAgent(d1: D1Database, ownerId: string, id: string): Promise<boolean> {
+  return (await ownedAgentIds(d1, ownerId, [id])).length === 1;
 }

@@ -1,36 +1,20 @@
-import {
-  claimStatement,
-  goalOutcome,
-  promoteAwaitingApproval,
-  readyTaskIds,
-  releaseExpiredLeases,
-  RUN_LEASE_SECONDS,
-  type Scope,
-  taskMessage,
-} from '../../../engine/goals/scheduler';
+import { goalOutcome, RUN_LEASE_SECONDS, type Scope, taskMessage } from '../../../engine/goals/scheduler';
 import { truncate } from '../../../engine/goals/plan';
+import { now, runBatch } from '../../../db/client';
 import type { Env } from '../../../env';
 import { loadAgent } from '../../agents/agents/service';
-import { notificationStatement } from '../notifications/service';
-import { loadTaskRow, type TaskRow } from '../tasks/rows';
+import { insertNotification, insertNotificationIfChanged } from '../notifications/store';
+import { loadTaskRow, type TaskRow } from './rows';
+import * as tasksStore from './store';
 import { runAgent } from '../../../runs/agent-turn';
-import { NOW_SQL } from '../../../lib/d1';
+import * as goalsStore from '../goals/store';
+import type { GoalRow } from '../goals/store';
 import type { TaskMessage } from '../../../queues';
 
 /**
  * Asynchronous execution of goals: the `tiangong-tasks` queue consumer, running one task with
  * its agent, and advancing a goal after every change (approvals, newly ready tasks, completion).
  */
-
-interface GoalRow {
-  id: string;
-  owner_id: string;
-  title: string;
-  description: string;
-  status: string;
-  auto_execute: number;
-  agent_ids: string;
-}
 
 const isTaskMessage = (b: unknown): b is TaskMessage =>
   typeof b === 'object' && b !== null && typeof (b as TaskMessage).task_id === 'string' && typeof (b as TaskMessage).goal_id === 'string';
@@ -49,44 +33,37 @@ export async function enqueueTasks(env: Env, goalId: string, taskIds: string[], 
  * enqueued twice still runs once); returns how many tasks it enqueued.
  */
 export async function advanceGoal(env: Env, goalId: string, scope: Scope = {}): Promise<number> {
-  const [goals, counts] = await env.DB.batch<Record<string, unknown>>([
-    env.DB.prepare('SELECT * FROM goals WHERE id = ?').bind(goalId),
-    env.DB.prepare('SELECT status, count(*) AS n, sum(requires_approval = 1 AND approval_status IS NULL) AS gated FROM tasks WHERE goal_id = ? GROUP BY status').bind(goalId),
-  ]);
-  const goal = goals.results[0] as unknown as GoalRow | undefined;
+  const [goals, rows] = (await runBatch(env.DB, [goalsStore.selectGoal(env.DB, goalId), tasksStore.statusCounts(env.DB, goalId)])) as [
+    GoalRow[],
+    Array<{ status: string; n: number; gated: number }>,
+  ];
+  const goal = goals[0];
   if (!goal || !['draft', 'active', 'paused'].includes(goal.status)) return 0;
-  const rows = counts.results as Array<{ status: string; n: number; gated: number }>;
   const byStatus = Object.fromEntries(rows.map((r) => [r.status, r.n]));
   const outcome = goalOutcome(byStatus);
 
   if (outcome === 'completed') {
     const result = await goalResult(env, goalId);
-    const id = crypto.randomUUID();
-    await env.DB.batch([
-      env.DB.prepare(
-        `UPDATE goals SET status = 'completed', result = ?, error = NULL, completed_at = ${NOW_SQL}, updated_at = ${NOW_SQL}
-         WHERE id = ? AND status IN ('draft', 'active', 'paused')`,
-      ).bind(result, goalId),
-      // Only when this call made the change (the goal row says so by its completed_at being new).
-      env.DB.prepare(
-        `INSERT INTO notifications (id, user_id, type, title, body, resource_type, resource_id)
-         SELECT ?, owner_id, 'goal_completed', ?, ?, 'goal', id FROM goals WHERE id = ? AND changes() = 1`,
-      ).bind(id, `Goal completed: ${truncate(goal.title, 200)}`, truncate(result, 2000), goalId),
+    // The notification only when this call made the change (changes() of the UPDATE before it).
+    await runBatch(env.DB, [
+      goalsStore.completeGoalStatement(env.DB, goalId, result),
+      insertNotificationIfChanged(env.DB, goal.ownerId, {
+        type: 'goal_completed',
+        title: `Goal completed: ${truncate(goal.title, 200)}`,
+        body: truncate(result, 2000),
+        resourceType: 'goal',
+        resourceId: goalId,
+      }),
     ]);
     return 0;
   }
 
   if (outcome === 'failed') {
-    const failed = await env.DB.prepare("SELECT title, error FROM tasks WHERE goal_id = ? AND status = 'failed' ORDER BY position LIMIT 1")
-      .bind(goalId)
-      .first<{ title: string; error: string | null }>();
+    const failed = await tasksStore.firstFailed(env.DB, goalId);
     const error = `Task "${failed?.title}" failed: ${failed?.error ?? 'unknown error'}`;
-    await env.DB.batch([
-      env.DB.prepare(`UPDATE goals SET status = 'failed', error = ?, updated_at = ${NOW_SQL} WHERE id = ? AND status IN ('draft', 'active', 'paused')`).bind(error, goalId),
-      env.DB.prepare(
-        `INSERT INTO notifications (id, user_id, type, title, body, resource_type, resource_id)
-         SELECT ?, owner_id, 'goal_failed', ?, ?, 'goal', id FROM goals WHERE id = ? AND changes() = 1`,
-      ).bind(crypto.randomUUID(), `Goal failed: ${truncate(goal.title, 200)}`, error, goalId),
+    await runBatch(env.DB, [
+      goalsStore.failGoalStatement(env.DB, goalId, error),
+      insertNotificationIfChanged(env.DB, goal.ownerId, { type: 'goal_failed', title: `Goal failed: ${truncate(goal.title, 200)}`, body: error, resourceType: 'goal', resourceId: goalId }),
     ]);
     return 0;
   }
@@ -94,35 +71,30 @@ export async function advanceGoal(env: Env, goalId: string, scope: Scope = {}): 
   if (goal.status !== 'active') return 0;
   // Only goals with pending tasks still needing approval pay for the promotion UPDATE.
   const gated = rows.some((r) => r.status === 'pending' && r.gated > 0);
-  const awaiting = gated ? await promoteAwaitingApproval(env.DB, goalId) : [];
+  const awaiting = gated ? await tasksStore.promoteAwaitingApproval(env.DB, goalId) : [];
   if (awaiting.length) {
-    await env.DB.batch(
+    await runBatch(
+      env.DB,
       awaiting.map((t) =>
-        notificationStatement(env, t.owner_id, {
+        insertNotification(env.DB, t.ownerId, {
           type: 'task_awaiting_approval',
           title: `Approval needed: ${truncate(t.title, 200)}`,
           body: `The task "${t.title}" of the goal "${goal.title}" is ready and waits for your approval.`,
-          resource_type: 'task',
-          resource_id: t.id,
+          resourceType: 'task',
+          resourceId: t.id,
         }),
       ),
     );
   }
-  if (goal.auto_execute !== 1) return 0;
-  const ready = await readyTaskIds(env.DB, goalId, scope);
+  if (goal.autoExecute !== 1) return 0;
+  const ready = await tasksStore.readyTaskIds(env.DB, goalId, scope);
   await enqueueTasks(env, goalId, ready);
   return ready.length;
 }
 
 /** The goal's result: the results of its final tasks (those nothing depends on), in plan order. */
 async function goalResult(env: Env, goalId: string): Promise<string> {
-  const { results } = await env.DB.prepare(
-    `SELECT title, result FROM tasks t WHERE goal_id = ?
-       AND NOT EXISTS (SELECT 1 FROM task_dependencies d WHERE d.depends_on_id = t.id)
-     ORDER BY position, created_at`,
-  )
-    .bind(goalId)
-    .all<{ title: string; result: string | null }>();
+  const results = await tasksStore.finalTasks(env.DB, goalId);
   const text = results.length === 1 ? (results[0].result ?? '') : results.map((r) => `## ${r.title}\n${r.result ?? ''}`).join('\n\n');
   return truncate(text, 100_000);
 }
@@ -144,36 +116,31 @@ export async function runTask(env: Env, taskId: string, trigger: 'queue' | 'exec
   const runId = crypto.randomUUID();
   // One round trip: the claim, and only if it won (claimed_by = runId), the run record, the goal
   // and the results of the dependencies the agent builds on.
-  const [claimed, , goals, deps] = await env.DB.batch<Record<string, unknown>>([
-    claimStatement(env.DB, taskId, {
+  const [claimed, , goals, deps] = (await runBatch(env.DB, [
+    tasksStore.claimStatement(env.DB, taskId, {
       holder: runId,
       leaseSeconds: RUN_LEASE_SECONDS,
       status: 'running',
       countAttempt: true,
-      goalStatuses: trigger === 'queue' ? ['active'] : ['draft', 'active'],
+      goalIds: goalsStore.goalIdsInStatus(trigger === 'queue' ? ['active'] : ['draft', 'active']),
       fromClaimed: opts.fromClaimed,
     }),
-    env.DB.prepare(
-      `INSERT INTO task_runs (id, task_id, goal_id, attempt, trigger, agent_id, status)
-       SELECT ?, id, goal_id, attempts, ?, coalesce(assigned_agent_id, claimed_by_agent_id), 'running' FROM tasks WHERE id = ? AND claimed_by = ?`,
-    ).bind(runId, trigger, taskId, runId),
-    env.DB.prepare('SELECT g.* FROM goals g JOIN tasks t ON t.goal_id = g.id WHERE t.id = ? AND t.claimed_by = ?').bind(taskId, runId),
-    env.DB.prepare(
-      `SELECT t.title, t.result FROM task_dependencies d JOIN tasks t ON t.id = d.depends_on_id WHERE d.task_id = ? ORDER BY t.position`,
-    ).bind(taskId),
-  ]);
-  if (claimed.results.length !== 1) return { ran: false };
-  const task = claimed.results[0] as unknown as TaskRow;
-  const goal = goals.results[0] as unknown as GoalRow;
+    tasksStore.insertRunIfClaimed(env.DB, runId, taskId, trigger),
+    goalsStore.selectGoalOfHeldTask(env.DB, taskId, runId),
+    tasksStore.dependencyResults(env.DB, taskId),
+  ])) as [TaskRow[], unknown, GoalRow[], Array<{ title: string; result: string | null }>];
+  if (claimed.length !== 1) return { ran: false };
+  const task = claimed[0];
+  const goal = goals[0];
 
   let reply: string | null = null;
   let error: string | null = null;
   let usage: unknown = null;
   try {
-    const agentId = task.assigned_agent_id ?? task.claimed_by_agent_id;
+    const agentId = task.assignedAgentId ?? task.claimedByAgentId;
     const agent = agentId ? await loadAgent(env, agentId) : null;
     if (agentId && !agent) throw new Error(`the assigned agent ${agentId} no longer exists`);
-    const turn = await runAgent({ env, userId: task.owner_id, agent, message: taskMessage(task), context: taskContext(goal, deps.results as Array<{ title: string; result: string | null }>), source: 'goal' });
+    const turn = await runAgent({ env, userId: task.ownerId, agent, message: taskMessage(task), context: taskContext(goal, deps), source: 'goal' });
     reply = turn.reply;
     usage = turn.token_usage;
   } catch (e) {
@@ -181,52 +148,42 @@ export async function runTask(env: Env, taskId: string, trigger: 'queue' | 'exec
   }
 
   const finishRun = (status: 'completed' | 'failed', runError: string | null) =>
-    env.DB.prepare(`UPDATE task_runs SET status = ?, output = ?, error = ?, token_usage = ?, finished_at = ${NOW_SQL} WHERE id = ?`).bind(
-      status,
-      reply,
-      runError,
-      usage ? JSON.stringify(usage) : null,
-      runId,
-    );
+    tasksStore.finishRun(env.DB, runId, { status, output: reply, error: runError, tokenUsage: usage ? JSON.stringify(usage) : null });
   // Every write below holds only while this run still holds the lease (claimed_by = runId).
-  const held = 'id = ? AND claimed_by = ? AND status = ?';
+  const held = (changes: Parameters<typeof tasksStore.updateHeldTask>[4]) => tasksStore.updateHeldTask(env.DB, taskId, runId, 'running', changes);
+  const changed = (res: unknown) => (res as D1Result).meta.changes > 0;
   let status: 'completed' | 'retrying' | 'failed' | 'lost';
   if (error === null) {
-    const [upd] = await env.DB.batch([
-      env.DB.prepare(
-        `UPDATE tasks SET status = 'completed', result = ?, error = NULL, claimed_by = NULL, lease_expires_at = NULL,
-           completed_at = ${NOW_SQL}, updated_at = ${NOW_SQL} WHERE ${held}`,
-      ).bind(reply, taskId, runId, 'running'),
+    const [upd] = await runBatch(env.DB, [
+      held({ status: 'completed', result: reply, error: null, claimedBy: null, leaseExpiresAt: null, completedAt: now() }),
       finishRun('completed', null),
     ]);
-    status = upd.meta.changes ? 'completed' : 'lost';
-  } else if (task.attempts <= task.max_retries) {
-    const [upd] = await env.DB.batch([
-      env.DB.prepare(
-        `UPDATE tasks SET status = 'pending', error = ?, claimed_by = NULL, claimed_by_agent_id = NULL, lease_expires_at = NULL, updated_at = ${NOW_SQL}
-         WHERE ${held}`,
-      ).bind(error, taskId, runId, 'running'),
+    status = changed(upd) ? 'completed' : 'lost';
+  } else if (task.attempts <= task.maxRetries) {
+    const [upd] = await runBatch(env.DB, [
+      held({ status: 'pending', error, claimedBy: null, claimedByAgentId: null, leaseExpiresAt: null }),
       finishRun('failed', error),
     ]);
-    status = upd.meta.changes ? 'retrying' : 'lost';
+    status = changed(upd) ? 'retrying' : 'lost';
   } else {
-    const [upd] = await env.DB.batch([
-      env.DB.prepare(
-        `UPDATE tasks SET status = 'failed', error = ?, claimed_by = NULL, lease_expires_at = NULL, updated_at = ${NOW_SQL} WHERE ${held}`,
-      ).bind(error, taskId, runId, 'running'),
+    const [upd] = await runBatch(env.DB, [
+      held({ status: 'failed', error, claimedBy: null, leaseExpiresAt: null }),
       // Right after the UPDATE: changes() is its row count, so only a real failure notifies.
-      env.DB.prepare(
-        `INSERT INTO notifications (id, user_id, type, title, body, resource_type, resource_id)
-         SELECT ?, ?, 'task_failed', ?, ?, 'task', ? WHERE changes() = 1`,
-      ).bind(crypto.randomUUID(), task.owner_id, `Task failed: ${truncate(task.title, 200)}`, `After ${task.attempts} attempt(s): ${truncate(error, 2000)}`, taskId),
+      insertNotificationIfChanged(env.DB, task.ownerId, {
+        type: 'task_failed',
+        title: `Task failed: ${truncate(task.title, 200)}`,
+        body: `After ${task.attempts} attempt(s): ${truncate(error, 2000)}`,
+        resourceType: 'task',
+        resourceId: taskId,
+      }),
       finishRun('failed', error),
     ]);
-    status = upd.meta.changes ? 'failed' : 'lost';
+    status = changed(upd) ? 'failed' : 'lost';
   }
   if (status === 'lost') {
-    await env.DB.prepare("UPDATE task_runs SET status = 'failed', error = 'the lease was lost before the run finished' WHERE id = ?").bind(runId).run();
+    await tasksStore.finishRun(env.DB, runId, { status: 'failed', error: 'the lease was lost before the run finished' }, false);
   }
-  if (status === 'completed' || status === 'failed') await advanceGoal(env, task.goal_id, { dependentsOf: taskId });
+  if (status === 'completed' || status === 'failed') await advanceGoal(env, task.goalId, { dependentsOf: taskId });
   // The queue needs no fresh copy of the task; the synchronous execute answers with one.
   const latest = trigger === 'execute' ? await loadTaskRow(env, taskId) : null;
   return { ran: true, status, attempt: task.attempts, task: latest ?? task };
@@ -280,17 +237,11 @@ export async function consumeTaskDeadLetters(batch: MessageBatch<unknown>, env: 
       const task = await loadTaskRow(env, message.body.task_id);
       const error = 'the task could not be processed after repeated delivery failures';
       if (task) {
-        await env.DB.batch([
-          env.DB.prepare(
-            `UPDATE tasks SET status = 'failed', error = ?, claimed_by = NULL, lease_expires_at = NULL, updated_at = ${NOW_SQL}
-             WHERE id = ? AND status IN ('pending', 'claimed', 'running')`,
-          ).bind(error, task.id),
-          env.DB.prepare(
-            `INSERT INTO notifications (id, user_id, type, title, body, resource_type, resource_id)
-             SELECT ?, ?, 'task_failed', ?, ?, 'task', ? WHERE changes() = 1`,
-          ).bind(crypto.randomUUID(), task.owner_id, `Task failed: ${truncate(task.title, 200)}`, error, task.id),
+        await runBatch(env.DB, [
+          tasksStore.transitionTask(env.DB, task.id, ['pending', 'claimed', 'running'], { status: 'failed', error, claimedBy: null, leaseExpiresAt: null }),
+          insertNotificationIfChanged(env.DB, task.ownerId, { type: 'task_failed', title: `Task failed: ${truncate(task.title, 200)}`, body: error, resourceType: 'task', resourceId: task.id }),
         ]);
-        await advanceGoal(env, task.goal_id);
+        await advanceGoal(env, task.goalId);
       }
     }
     message.ack();
@@ -299,7 +250,7 @@ export async function consumeTaskDeadLetters(batch: MessageBatch<unknown>, env: 
 
 /** Cron step: releases expired leases and lets their goals pick the tasks up again. */
 export async function expireTaskLeases(env: Env): Promise<number> {
-  const released = await releaseExpiredLeases(env.DB);
-  for (const task of released) await advanceGoal(env, task.goal_id, { only: task.id });
+  const released = await tasksStore.releaseExpiredLeases(env.DB);
+  for (const task of released) await advanceGoal(env, task.goalId, { only: task.id });
   return released.length;
 }

@@ -1,0 +1,370 @@
+import { and, asc, count, desc, eq, getTableColumns, inArray, isNull, lte, ne, notExists, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { alias, QueryBuilder, type SQLiteColumn } from 'drizzle-orm/sqlite-core';
+import { db, now, type Statement } from '../../../db/client';
+import { taskDependencies, taskRuns, tasks } from '../../../db/schema/tasks';
+import { leaseUntil, type Scope } from '../../../engine/goals/scheduler';
+
+/**
+ * The tasks of goals, their dependencies and their runs: reads, and the scheduling writes (which
+ * tasks are ready, which now wait for approval, claiming with a lease, expiring leases). Every
+ * state change is one conditional UPDATE, so concurrent workers (queue consumers, API claims, the
+ * cron) never both win.
+ */
+export type TaskRow = typeof tasks.$inferSelect;
+export type TaskRunRow = typeof taskRuns.$inferSelect;
+export type TaskStatus = TaskRow['status'];
+
+const qb = new QueryBuilder();
+
+/** A `{ sql, binds }` condition (readableFilter) as a drizzle condition: binds become parameters. */
+export function rawCondition(f: { sql: string; binds: unknown[] }): SQL {
+  const parts = f.sql.split('?');
+  const chunks: SQL[] = [sql.raw(parts[0])];
+  for (let i = 1; i < parts.length; i++) chunks.push(sql`${f.binds[i - 1]}`, sql.raw(parts[i]));
+  return sql.join(chunks);
+}
+
+/** `%text%` for LIKE with `\` as the escape character. */
+const contains = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+/** `column LIKE %text% ESCAPE '\'`. */
+export const likeText = (column: SQLiteColumn, text: string) => sql`${column} LIKE ${contains(text)} ESCAPE '\\'`;
+
+// ── conditions of the scheduler (over the tasks row being looked at) ──
+const dt = alias(tasks, 'dt');
+
+/** Every dependency of the task is completed. */
+const depsDone = () =>
+  notExists(
+    qb
+      .select({ one: sql`1` })
+      .from(taskDependencies)
+      .innerJoin(dt, eq(dt.id, taskDependencies.dependsOnId))
+      .where(and(eq(taskDependencies.taskId, tasks.id), ne(dt.status, 'completed'))),
+  );
+
+/** Approval is not needed or was given. */
+const approved = () => or(eq(tasks.requiresApproval, 0), eq(tasks.approvalStatus, 'approved'))!;
+
+/** Pending and runnable now. */
+const ready = () => and(eq(tasks.status, 'pending'), approved(), depsDone())!;
+
+/** Claimable: ready, or held under a lease that has run out (its holder is presumed dead). */
+const claimable = () =>
+  and(or(eq(tasks.status, 'pending'), and(inArray(tasks.status, ['claimed', 'running']), lte(tasks.leaseExpiresAt, now()))), approved(), depsDone())!;
+
+function inScope(scope: Scope): SQL | undefined {
+  if (scope.dependentsOf) return inArray(tasks.id, qb.select({ id: taskDependencies.taskId }).from(taskDependencies).where(eq(taskDependencies.dependsOnId, scope.dependentsOf)));
+  if (scope.only) return eq(tasks.id, scope.only);
+  return undefined;
+}
+
+// ── reads ──
+export async function findTask(d1: D1Database, id: string): Promise<TaskRow | null> {
+  const [row] = await db(d1).select().from(tasks).where(eq(tasks.id, id));
+  return row ?? null;
+}
+
+/** The dependencies of each task (one batch; D1 binds at most 100 parameters per statement). */
+export async function dependenciesOf(d1: D1Database, taskIds: string[]): Promise<Map<string, string[]>> {
+  const map = new Map<string, string[]>(taskIds.map((id) => [id, []]));
+  if (!taskIds.length) return map;
+  const chunks: Statement[] = [];
+  for (let i = 0; i < taskIds.length; i += 100) {
+    chunks.push(db(d1).select().from(taskDependencies).where(inArray(taskDependencies.taskId, taskIds.slice(i, i + 100))));
+  }
+  const results = (await db(d1).batch(chunks as [Statement, ...Statement[]])) as Array<Array<typeof taskDependencies.$inferSelect>>;
+  for (const rows of results) for (const r of rows) map.get(r.taskId)!.push(r.dependsOnId);
+  return map;
+}
+
+/** All tasks of a goal in plan order, and every dependency among them (one round trip). */
+export async function goalTaskRows(d1: D1Database, goalId: string): Promise<{ rows: TaskRow[]; deps: Array<{ taskId: string; dependsOnId: string }> }> {
+  const [rows, deps] = await db(d1).batch([
+    db(d1).select().from(tasks).where(eq(tasks.goalId, goalId)).orderBy(asc(tasks.position), asc(tasks.createdAt), asc(tasks.id)),
+    db(d1)
+      .select({ taskId: taskDependencies.taskId, dependsOnId: taskDependencies.dependsOnId })
+      .from(taskDependencies)
+      .innerJoin(tasks, eq(tasks.id, taskDependencies.taskId))
+      .where(eq(tasks.goalId, goalId)),
+  ]);
+  return { rows, deps };
+}
+
+export interface TaskFilter {
+  readable?: SQL;
+  goalId?: string;
+  status?: TaskStatus;
+  assignedAgentId?: string;
+  search?: string;
+}
+
+export async function listTasks(d1: D1Database, f: TaskFilter, limit: number, offset: number): Promise<{ rows: TaskRow[]; total: number }> {
+  const where = and(
+    f.readable,
+    f.goalId ? eq(tasks.goalId, f.goalId) : undefined,
+    f.status ? eq(tasks.status, f.status) : undefined,
+    f.assignedAgentId ? eq(tasks.assignedAgentId, f.assignedAgentId) : undefined,
+    f.search ? sql`(${likeText(tasks.title, f.search)} OR ${likeText(tasks.description, f.search)})` : undefined,
+  );
+  const [rows, [{ total }]] = await db(d1).batch([
+    db(d1).select().from(tasks).where(where).orderBy(desc(tasks.createdAt), desc(tasks.position), asc(tasks.id)).limit(limit).offset(offset),
+    db(d1).select({ total: count() }).from(tasks).where(where),
+  ]);
+  return { rows, total };
+}
+
+/** Tasks of a goal that can be claimed now, in plan order, with their count (one round trip). */
+export async function listClaimable(d1: D1Database, goalId: string, limit: number, offset: number): Promise<{ rows: TaskRow[]; total: number }> {
+  const where = and(eq(tasks.goalId, goalId), claimable());
+  const [rows, [{ total }]] = await db(d1).batch([
+    db(d1).select().from(tasks).where(where).orderBy(asc(tasks.position), asc(tasks.createdAt)).limit(limit).offset(offset),
+    db(d1).select({ total: count() }).from(tasks).where(where),
+  ]);
+  return { rows, total };
+}
+
+/** The task's dependencies that are not completed, in plan order. */
+export async function unfinishedDependencies(d1: D1Database, taskId: string): Promise<TaskRow[]> {
+  const rows = await db(d1)
+    .select(getTableColumns(tasks))
+    .from(taskDependencies)
+    .innerJoin(tasks, eq(tasks.id, taskDependencies.dependsOnId))
+    .where(and(eq(taskDependencies.taskId, taskId), ne(tasks.status, 'completed')))
+    .orderBy(asc(tasks.position));
+  return rows;
+}
+
+/** Titles and results of the tasks `taskId` builds on, in plan order (a statement for a batch). */
+export function dependencyResults(d1: D1Database, taskId: string) {
+  return db(d1)
+    .select({ title: tasks.title, result: tasks.result })
+    .from(taskDependencies)
+    .innerJoin(tasks, eq(tasks.id, taskDependencies.dependsOnId))
+    .where(eq(taskDependencies.taskId, taskId))
+    .orderBy(asc(tasks.position));
+}
+
+/** Per status: how many tasks of the goal, and how many of them still need an approval (a statement for a batch). */
+export function statusCounts(d1: D1Database, goalId: string) {
+  return db(d1)
+    .select({ status: tasks.status, n: count(), gated: sql<number>`sum(${tasks.requiresApproval} = 1 AND ${tasks.approvalStatus} IS NULL)` })
+    .from(tasks)
+    .where(eq(tasks.goalId, goalId))
+    .groupBy(tasks.status);
+}
+
+/** Tasks of the goal that have started (or been attempted). */
+export async function countStarted(d1: D1Database, goalId: string): Promise<number> {
+  const [{ n }] = await db(d1)
+    .select({ n: count() })
+    .from(tasks)
+    .where(and(eq(tasks.goalId, goalId), or(sql`${tasks.status} NOT IN ('pending', 'awaiting_approval')`, sql`${tasks.attempts} > 0`)));
+  return n;
+}
+
+/** The first failed task of the goal in plan order. */
+export async function firstFailed(d1: D1Database, goalId: string): Promise<{ title: string; error: string | null } | null> {
+  const [row] = await db(d1)
+    .select({ title: tasks.title, error: tasks.error })
+    .from(tasks)
+    .where(and(eq(tasks.goalId, goalId), eq(tasks.status, 'failed')))
+    .orderBy(asc(tasks.position))
+    .limit(1);
+  return row ?? null;
+}
+
+/** The goal's final tasks (those nothing depends on), in plan order. */
+export async function finalTasks(d1: D1Database, goalId: string): Promise<Array<{ title: string; result: string | null }>> {
+  return db(d1)
+    .select({ title: tasks.title, result: tasks.result })
+    .from(tasks)
+    .where(
+      and(
+        eq(tasks.goalId, goalId),
+        sql`NOT EXISTS (SELECT 1 FROM ${taskDependencies} d WHERE d.${sql.identifier(taskDependencies.dependsOnId.name)} = ${tasks}.${sql.identifier(tasks.id.name)})`,
+      ),
+    )
+    .orderBy(asc(tasks.position), asc(tasks.createdAt));
+}
+
+/**
+ * Ids of the goal's ready tasks, in plan order. A finished task only looks at its dependents, so
+ * a wide goal does not re-enqueue every waiting task on every completion.
+ */
+export async function readyTaskIds(d1: D1Database, goalId: string, scope: Scope = {}): Promise<string[]> {
+  const rows = await db(d1)
+    .select({ id: tasks.id })
+    .from(tasks)
+    .where(and(eq(tasks.goalId, goalId), ready(), inScope(scope)))
+    .orderBy(asc(tasks.position), asc(tasks.createdAt));
+  return rows.map((r) => r.id);
+}
+
+// ── subqueries for other stores ──
+/** Count of the tasks of the goal whose id is `goalId` (a qualified outer column: a correlated scalar subquery), optionally completed only. */
+export const taskCountOf = (goalId: SQL, completedOnly = false) =>
+  sql<number>`(SELECT count(*) FROM ${tasks} WHERE ${tasks}.${sql.identifier(tasks.goalId.name)} = ${goalId}${completedOnly ? sql` AND ${tasks}.${sql.identifier(tasks.status.name)} = 'completed'` : sql``})`;
+
+/** Some task of the goal has failed (for a condition). */
+export const hasFailedTask = (goalId: string) => sql`EXISTS (SELECT 1 FROM ${tasks} WHERE ${tasks.goalId} = ${goalId} AND ${tasks.status} = 'failed')`;
+
+/** The goal id of the task while `holder` holds it (a subquery). */
+export const goalIdOfHeldTask = (taskId: string, holder: string) =>
+  qb.select({ goalId: tasks.goalId }).from(tasks).where(and(eq(tasks.id, taskId), eq(tasks.claimedBy, holder)));
+
+// ── writes (statements for batches) ──
+export type NewTask = Pick<TaskRow, 'id' | 'goalId' | 'ownerId' | 'parentId' | 'title' | 'description' | 'assignedAgentId' | 'requiresApproval'> &
+  Partial<Pick<TaskRow, 'maxRetries'>> & { position: number | 'next' };
+
+/** INSERT of a task; position `next` puts it after the goal's last task. */
+export function insertTask(d1: D1Database, t: NewTask) {
+  const position =
+    t.position === 'next' ? sql`(SELECT coalesce(max(${tasks.position}), 0) + 1 FROM ${tasks} WHERE ${tasks.goalId} = ${t.goalId})` : t.position;
+  return db(d1)
+    .insert(tasks)
+    .values({ ...t, position: position as number });
+}
+
+export const insertDependencies = (d1: D1Database, taskId: string, dependsOn: string[]): Statement[] =>
+  dependsOn.map((d) => db(d1).insert(taskDependencies).values({ taskId, dependsOnId: d }));
+
+export const deleteDependenciesOf = (d1: D1Database, taskId: string) => db(d1).delete(taskDependencies).where(eq(taskDependencies.taskId, taskId));
+
+export type TaskChanges = Partial<Pick<TaskRow, 'title' | 'description' | 'parentId' | 'assignedAgentId' | 'maxRetries' | 'requiresApproval' | 'status'>>;
+
+export const updateTask = (d1: D1Database, id: string, changes: TaskChanges) =>
+  db(d1)
+    .update(tasks)
+    .set({ ...changes, updatedAt: now() })
+    .where(eq(tasks.id, id));
+
+/** Deletes a task: its children move up to its parent and tasks waiting for it no longer do. */
+export const deleteTaskStatements = (d1: D1Database, id: string, parentId: string | null): Statement[] => [
+  db(d1)
+    .delete(taskDependencies)
+    .where(or(eq(taskDependencies.taskId, id), eq(taskDependencies.dependsOnId, id))),
+  db(d1).update(tasks).set({ parentId }).where(eq(tasks.parentId, id)),
+  db(d1).delete(taskRuns).where(eq(taskRuns.taskId, id)),
+  db(d1).delete(tasks).where(eq(tasks.id, id)),
+];
+
+/** Deletes every task of the goal with their dependencies; with `runs`, their runs too. */
+export const deleteGoalTasks = (d1: D1Database, goalId: string, runs: boolean): Statement[] => [
+  db(d1)
+    .delete(taskDependencies)
+    .where(inArray(taskDependencies.taskId, qb.select({ id: tasks.id }).from(tasks).where(eq(tasks.goalId, goalId)))),
+  ...(runs ? [db(d1).delete(taskRuns).where(eq(taskRuns.goalId, goalId))] : []),
+  db(d1).delete(tasks).where(eq(tasks.goalId, goalId)),
+];
+
+/** Deletes tasks that are not completed (at most 90 ids: D1 binds at most 100 parameters). */
+export const deleteUnfinishedTasks = (d1: D1Database, ids: string[]): Statement[] => [
+  db(d1)
+    .delete(taskDependencies)
+    .where(or(inArray(taskDependencies.taskId, ids), inArray(taskDependencies.dependsOnId, ids))),
+  db(d1).update(tasks).set({ parentId: null }).where(inArray(tasks.parentId, ids)),
+  db(d1).delete(taskRuns).where(inArray(taskRuns.taskId, ids)),
+  db(d1)
+    .delete(tasks)
+    .where(and(inArray(tasks.id, ids), ne(tasks.status, 'completed'))),
+];
+
+/** A conditional transition of one task: changes only when its status is one of `from` (a statement returning no rows). */
+export const transitionTask = (d1: D1Database, id: string, from: TaskStatus[], changes: Partial<Record<keyof TaskRow, unknown>>) =>
+  db(d1)
+    .update(tasks)
+    .set({ ...(changes as Partial<TaskRow>), updatedAt: now() })
+    .where(and(eq(tasks.id, id), inArray(tasks.status, from)));
+
+/** The fields that end a lease. */
+export const LEASE_CLEARED = { claimedBy: null, leaseExpiresAt: null } as const;
+
+/** The task's change while `holder` still holds its lease in status `status`. */
+export const updateHeldTask = (d1: D1Database, id: string, holder: string, status: TaskStatus, changes: Partial<Record<keyof TaskRow, unknown>>) =>
+  db(d1)
+    .update(tasks)
+    .set({ ...(changes as Partial<TaskRow>), updatedAt: now() })
+    .where(and(eq(tasks.id, id), eq(tasks.claimedBy, holder), eq(tasks.status, status)));
+
+/**
+ * Tasks that would be ready but need approval become `awaiting_approval`; returns them, so the
+ * caller notifies once per task (the UPDATE only matches each task once).
+ */
+export async function promoteAwaitingApproval(d1: D1Database, goalId: string): Promise<Array<{ id: string; title: string; ownerId: string }>> {
+  return db(d1)
+    .update(tasks)
+    .set({ status: 'awaiting_approval', updatedAt: now() })
+    .where(and(eq(tasks.goalId, goalId), eq(tasks.status, 'pending'), eq(tasks.requiresApproval, 1), isNull(tasks.approvalStatus), depsDone()))
+    .returning({ id: tasks.id, title: tasks.title, ownerId: tasks.ownerId });
+}
+
+export interface ClaimOptions {
+  /** Who holds the lease: a run id (queue, execute) or the claiming user. */
+  holder: string;
+  agentId?: string | null;
+  leaseSeconds: number;
+  /** `running` for an execution, `claimed` for an API claim. */
+  status: 'claimed' | 'running';
+  /** Count this claim as an execution attempt. */
+  countAttempt: boolean;
+  /** Ids of the goals in which the claim may happen (pausing a goal stops new work): a subquery of the goals store. */
+  goalIds: SQLWrapper;
+  /** Also take a task under a live claim (executing a task someone claimed). */
+  fromClaimed?: boolean;
+}
+
+/**
+ * The claim as one conditional UPDATE returning the claimed row (no row: someone else won, or the
+ * task is not claimable), so callers can put it in a batch with what depends on it.
+ */
+export function claimStatement(d1: D1Database, taskId: string, o: ClaimOptions) {
+  return db(d1)
+    .update(tasks)
+    .set({
+      status: o.status,
+      claimedBy: o.holder,
+      claimedByAgentId: o.status === 'running' ? sql`coalesce(${o.agentId ?? null}, ${tasks.claimedByAgentId})` : (o.agentId ?? null),
+      leaseExpiresAt: leaseUntil(o.leaseSeconds),
+      attempts: sql`${tasks.attempts} + ${o.countAttempt ? 1 : 0}`,
+      startedAt: sql`coalesce(${tasks.startedAt}, ${now()})`,
+      updatedAt: now(),
+    })
+    .where(
+      and(
+        eq(tasks.id, taskId),
+        o.fromClaimed ? or(claimable(), and(eq(tasks.status, 'claimed'), depsDone())) : claimable(),
+        inArray(tasks.goalId, o.goalIds),
+      ),
+    )
+    .returning();
+}
+
+/** Claims a task atomically: exactly one of any number of concurrent callers gets `true`. */
+export async function claimTask(d1: D1Database, taskId: string, o: ClaimOptions): Promise<boolean> {
+  return (await claimStatement(d1, taskId, o)).length === 1;
+}
+
+/** Releases every lease that has run out; returns the tasks released with their goals. */
+export async function releaseExpiredLeases(d1: D1Database): Promise<Array<{ id: string; goalId: string }>> {
+  return db(d1)
+    .update(tasks)
+    .set({ status: 'pending', claimedBy: null, claimedByAgentId: null, leaseExpiresAt: null, updatedAt: now() })
+    .where(and(inArray(tasks.status, ['claimed', 'running']), lte(tasks.leaseExpiresAt, now())))
+    .returning({ id: tasks.id, goalId: tasks.goalId });
+}
+
+/** The run record of a claim: written only if the claim before it in the batch won (claimed_by = runId). */
+export function insertRunIfClaimed(d1: D1Database, runId: string, taskId: string, trigger: TaskRunRow['trigger']) {
+  return db(d1)
+    .insert(taskRuns)
+    .select(
+      sql`SELECT ${runId}, ${tasks.id}, ${tasks.goalId}, ${tasks.attempts}, ${trigger}, coalesce(${tasks.assignedAgentId}, ${tasks.claimedByAgentId}), 'running', NULL, NULL, NULL, ${now()}, NULL
+          FROM ${tasks} WHERE ${tasks.id} = ${taskId} AND ${tasks.claimedBy} = ${runId}`,
+    );
+}
+
+export const finishRun = (d1: D1Database, runId: string, changes: Pick<TaskRunRow, 'status'> & Partial<Pick<TaskRunRow, 'output' | 'error' | 'tokenUsage'>>, finished = true) =>
+  db(d1)
+    .update(taskRuns)
+    .set({ ...changes, ...(finished ? { finishedAt: now() } : {}) })
+    .where(eq(taskRuns.id, runId));
