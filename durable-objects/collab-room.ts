@@ -4,7 +4,7 @@ import type { AuthUser } from '../src/lib/auth';
 import type { Member, MemberInfo } from './contracts';
 import { ApiError } from '../src/lib/errors';
 import type { CollabType } from './contracts';
-import { adapters, loadDocument, type CollabDocument } from '../src/modules/governance/collaboration/documents';
+import { documentAdapter, loadDocument, type CollabDocument } from '../src/runs/collab-documents';
 
 /**
  * One room per edited resource (`agent:<id>`, `workflow:<id>`): a partyserver Durable Object with
@@ -176,7 +176,7 @@ export class CollabRoom extends Server {
         const draft = await this.loadDraft(state.resource_type, state.resource_id);
         let document: CollabDocument;
         try {
-          document = applyOps(draft.document, ops, adapters[state.resource_type].fields);
+          document = applyOps(draft.document, ops, documentAdapter(state.resource_type).fields);
         } catch (e) {
           if (!(e instanceof EditError)) throw e;
           return send(conn, { type: 'error', code: 'BAD_EDIT', message: e.message, client_op_id: clientOpId });
@@ -191,7 +191,7 @@ export class CollabRoom extends Server {
         if (!state.can_edit) return send(conn, { type: 'error', code: 'FORBIDDEN', message: 'You may view this resource but not edit it' });
         const draft = await this.loadDraft(state.resource_type, state.resource_id);
         try {
-          const { version } = await adapters[state.resource_type].save(this.bindings, state.user, state.resource_id, draft.document);
+          const { version } = await documentAdapter(state.resource_type).save(this.bindings, state.user, state.resource_id, draft.document);
           // Edits that arrived while saving stay in the draft; only the version moves.
           this.draft = { ...(this.draft ?? draft), version };
           await this.ctx.storage.put('draft', this.draft);

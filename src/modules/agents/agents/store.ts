@@ -1,4 +1,4 @@
-import { and, eq, inArray, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, type SQL, count, sql, type SQLWrapper } from 'drizzle-orm';
 import { db } from '../../../db/client';
 import { agents } from '../../../db/schema/agents';
 
@@ -29,3 +29,20 @@ export async function ownedAgentIds(d1: D1Database, ownerId: string, ids: string
 export async function isOwnedAgent(d1: D1Database, ownerId: string, id: string): Promise<boolean> {
   return (await ownedAgentIds(d1, ownerId, [id])).length === 1;
 }
+
+// ── for monitoring ──
+
+/** The number of agents (of one owner) and how many are deployed, as a statement for a batch. */
+export const countAgents = (d1: D1Database, ownerId?: string) =>
+  db(d1)
+    .select({ total: count(), deployed: sql<number>`coalesce(sum(${agents.status} = 'deployed'), 0)` })
+    .from(agents)
+    .where(ownerId ? eq(agents.ownerId, ownerId) : undefined);
+
+/** The name of the agent `agentId` refers to, as a scalar subquery (null when there is none). */
+export const agentNameOf = (agentId: SQLWrapper): SQL<string | null> => sql<string | null>`(SELECT ${agents.name} FROM ${agents} WHERE ${agents.id} = ${agentId})`;
+
+// ── for feedback ──
+
+/** The owner of the agent `agentId` refers to, as a scalar subquery (null when there is none). */
+export const agentOwnerOf = (agentId: SQLWrapper): SQL<string | null> => sql<string | null>`(SELECT ${agents.ownerId} FROM ${agents} WHERE ${agents.id} = ${agentId})`;

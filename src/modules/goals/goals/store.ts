@@ -1,4 +1,4 @@
-import { and, count, desc, eq, getTableColumns, inArray, notInArray, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, getTableColumns, inArray, notInArray, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { QueryBuilder } from 'drizzle-orm/sqlite-core';
 import { db, now, type Statement } from '../../../db/client';
 import { goalMessages, goals } from '../../../db/schema/goals';
@@ -132,3 +132,11 @@ export async function appendMessages(d1: D1Database, goalId: string, firstSeq: n
   const statements = messages.map((m, i) => db(d1).insert(goalMessages).values({ id: crypto.randomUUID(), goalId, seq: firstSeq + i, role: m.role, content: m.content }));
   await db(d1).batch(statements as unknown as [Statement, ...Statement[]]);
 }
+
+// ── for monitoring ──
+
+/** `SELECT id FROM goals [WHERE owner_id = ?]`: the goals (of one owner), as a subquery. */
+export const goalIdsSql = (ownerId?: string): SQL => sql`SELECT ${goals.id} FROM ${goals}${ownerId ? sql` WHERE ${eq(goals.ownerId, ownerId)}` : sql``}`;
+
+/** The owner of the goal `goalId` refers to, as a scalar subquery. */
+export const goalOwnerOf = (goalId: SQLWrapper): SQL<string> => sql<string>`(SELECT ${goals.ownerId} FROM ${goals} WHERE ${goals.id} = ${goalId})`;

@@ -3,6 +3,8 @@ import { alias, QueryBuilder, type SQLiteColumn } from 'drizzle-orm/sqlite-core'
 import { db, now, type Statement } from '../../../db/client';
 import { taskDependencies, taskRuns, tasks } from '../../../db/schema/tasks';
 import { leaseUntil, type Scope } from '../../../engine/goals/scheduler';
+import { normalisedStatus } from '../../../lib/stats-sql';
+import { goalIdsSql, goalOwnerOf } from '../goals/store';
 
 /**
  * The tasks of goals, their dependencies and their runs: reads, and the scheduling writes (which
@@ -368,3 +370,15 @@ export const finishRun = (d1: D1Database, runId: string, changes: Pick<TaskRunRo
     .update(taskRuns)
     .set({ ...changes, ...(finished ? { finishedAt: now() } : {}) })
     .where(eq(taskRuns.id, runId));
+
+// ── for monitoring ──
+
+/**
+ * Goal task runs in a range, optionally of one goal owner, as one part of the monitoring runs
+ * union: (kind, owner_id, agent_id, status normalised, duration_ms, created_at).
+ */
+export function taskRunsPart(range: { from: string; to: string }, ownerId?: string): SQL {
+  return sql`SELECT 'task' AS kind, ${goalOwnerOf(sql`r.goal_id`)} AS owner_id, r.agent_id AS agent_id, ${sql.raw(normalisedStatus('r.status'))} AS status,
+    CASE WHEN r.finished_at IS NOT NULL THEN CAST(round((julianday(r.finished_at) - julianday(r.created_at)) * 86400000) AS INTEGER) END AS duration_ms,
+    r.created_at AS created_at FROM ${taskRuns} r WHERE r.created_at >= ${range.from} AND r.created_at < ${range.to} AND r.goal_id IN (${goalIdsSql(ownerId)})`;
+}

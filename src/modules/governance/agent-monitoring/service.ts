@@ -2,22 +2,24 @@ import type { Env } from '../../../env';
 import type { AuthUser } from '../../../lib/auth';
 import { authorize } from '../../identity/permissions/authorize';
 import { paginateArray, type Pagination } from '../../../lib/pagination';
-import { percentileSql, ratio } from '../../../lib/stats-sql';
+import { ratio } from '../../../lib/stats-sql';
 import { resolveRange, type TimeRange } from '../../../lib/time-range';
-import { daysBetween, executionsUnion, ownerClause, scopeOf, type Scope } from '../monitoring/sources';
+import { db } from '../../../db/client';
+import { agentNameOf } from '../../agents/agents/store';
+import { llmCallOverview, llmCallsByAgent, llmCallsByDay, llmCallsByModel, type LlmCallFilter } from '../../agents/model-configs/store';
+import { toolUsageByDay, toolUsageByTool, toolUsageTotals, type ToolUsageFilter } from '../../agents/tools/store';
+import { sentimentByAgent, sentimentTotals, type FeedbackFilter } from '../feedback/store';
+import { daysBetween, ownerOf, scopeOf, type Scope } from '../monitoring/sources';
+import { runsByDay, runsUnion } from '../monitoring/store';
 
-/** llm_calls (alias c) in range and scope, optionally of one agent (which the caller must be able to read). */
-async function callFilter(env: Env, user: AuthUser, s: Scope, range: { from: string; to: string }, agentId?: string, alias = '') {
-  const clauses = [`${alias}created_at >= ?`, `${alias}created_at < ?`];
-  const binds: unknown[] = [range.from, range.to];
-  const o = ownerClause(s, `${alias}user_id`);
-  if (agentId) {
-    await authorize(env, user, 'agent', agentId, 'read');
-    clauses.push(`${alias}agent_id = ?`);
-    binds.push(agentId);
-  }
-  return { sql: `WHERE ${clauses.join(' AND ')}${o.sql}`, binds: [...binds, ...o.binds] };
+/** Calls in range and scope, optionally of one agent (which the caller must be able to read). */
+async function callFilter(env: Env, user: AuthUser, s: Scope, range: { from: string; to: string }, agentId?: string): Promise<LlmCallFilter & ToolUsageFilter> {
+  if (agentId) await authorize(env, user, 'agent', agentId, 'read');
+  return { range, agentId, userId: ownerOf(s) };
 }
+
+/** Feedback sentiment counts in range and scope, optionally of one agent. */
+const feedbackOf = (s: Scope, range: { from: string; to: string }, agentId?: string): FeedbackFilter => ({ range, agentId, ownerId: ownerOf(s) });
 
 const latency = (r: { avg: number | null; p50: number | null; p95: number | null } | undefined) => ({
   avg_latency_ms: r?.avg ?? null,
@@ -29,28 +31,8 @@ export async function overview(env: Env, user: AuthUser, q: TimeRange & { agent_
   const s = await scopeOf(env, user);
   const range = resolveRange(q);
   const f = await callFilter(env, user, s, range, q.agent_id);
-  const fbOwner = ownerClause(s, 'owner_id');
-  const statements = [
-    env.DB.prepare(
-      percentileSql({
-        from: 'llm_calls',
-        where: f.sql,
-        groups: {},
-        value: 'latency_ms',
-        select: `count(*) AS calls, coalesce(sum(status = 'error'), 0) AS errors, coalesce(sum(prompt_tokens), 0) AS prompt_tokens,
-          coalesce(sum(completion_tokens), 0) AS completion_tokens, avg(latency_ms) AS avg, count(DISTINCT agent_id) AS active_agents`,
-      }),
-    ).bind(...f.binds),
-    env.DB.prepare(
-      `SELECT coalesce(sum(sentiment = 'positive'), 0) AS positive, coalesce(sum(sentiment = 'negative'), 0) AS negative FROM feedback
-       WHERE created_at >= ? AND created_at < ?${q.agent_id ? ' AND agent_id = ?' : ''}${fbOwner.sql}`,
-    ).bind(range.from, range.to, ...(q.agent_id ? [q.agent_id] : []), ...fbOwner.binds),
-  ];
-  if (s.tables.has('tool_usage')) {
-    statements.push(env.DB.prepare(`SELECT count(*) AS total, coalesce(sum(NOT ok), 0) AS failed FROM tool_usage ${f.sql}`).bind(...f.binds));
-  }
-  const [calls, fb, tools] = (await env.DB.batch<Record<string, number>>(statements)).map((r) => r.results[0]);
-  const c = calls ?? ({} as Record<string, number>);
+  const [[calls], [fb], [tools]] = await db(env.DB).batch([llmCallOverview(env.DB, f), sentimentTotals(env.DB, feedbackOf(s, range, q.agent_id)), toolUsageTotals(env.DB, f)]);
+  const c = (calls ?? {}) as Partial<typeof calls>;
   const n = c.calls ?? 0;
   return {
     scope: s.scope,
@@ -61,9 +43,9 @@ export async function overview(env: Env, user: AuthUser, q: TimeRange & { agent_
     prompt_tokens: c.prompt_tokens ?? 0,
     completion_tokens: c.completion_tokens ?? 0,
     total_tokens: (c.prompt_tokens ?? 0) + (c.completion_tokens ?? 0),
-    ...latency(calls as never),
+    ...latency(calls),
     active_agents: c.active_agents ?? 0,
-    tool_calls: tools ? { total: tools.total, failed: tools.failed } : null,
+    tool_calls: { total: tools.total, failed: tools.failed },
     feedback: { positive: fb.positive, negative: fb.negative, satisfaction: fb.positive + fb.negative ? fb.positive / (fb.positive + fb.negative) : null },
   };
 }
@@ -72,21 +54,7 @@ export async function llmCallStats(env: Env, user: AuthUser, q: TimeRange & { ag
   const s = await scopeOf(env, user);
   const range = resolveRange(q);
   const f = await callFilter(env, user, s, range, q.agent_id);
-  const where = q.provider ? `${f.sql} AND provider = ?` : f.sql;
-  const binds = q.provider ? [...f.binds, q.provider] : f.binds;
-  const { results } = await env.DB.prepare(
-    percentileSql({
-      from: 'llm_calls',
-      where,
-      groups: { provider: 'provider', model: 'model' },
-      value: 'latency_ms',
-      select: `count(*) AS calls, coalesce(sum(status = 'error'), 0) AS errors, coalesce(sum(prompt_tokens), 0) AS prompt_tokens,
-        coalesce(sum(completion_tokens), 0) AS completion_tokens, avg(latency_ms) AS avg`,
-      orderBy: 'calls DESC, provider, model',
-    }),
-  )
-    .bind(...binds)
-    .all<{ provider: string; model: string; calls: number; errors: number; prompt_tokens: number; completion_tokens: number; avg: number; p50: number; p95: number }>();
+  const results = await llmCallsByModel(env.DB, { ...f, provider: q.provider });
   return {
     scope: s.scope,
     ...range,
@@ -107,39 +75,21 @@ export async function llmCallStats(env: Env, user: AuthUser, q: TimeRange & { ag
 export async function agentStats(env: Env, user: AuthUser, q: TimeRange & Pagination) {
   const s = await scopeOf(env, user);
   const range = resolveRange(q);
-  const f = await callFilter(env, user, s, range, undefined, '');
-  const fbOwner = ownerClause(s, 'owner_id');
-  const [calls, fb] = await env.DB.batch<Record<string, unknown>>([
-    env.DB.prepare(
-      `SELECT x.*, a.name FROM (${percentileSql({
-        from: 'llm_calls',
-        where: `${f.sql} AND agent_id IS NOT NULL`,
-        groups: { agent_id: 'agent_id' },
-        value: 'latency_ms',
-        select: `count(*) AS calls, coalesce(sum(status = 'error'), 0) AS errors, coalesce(sum(prompt_tokens + completion_tokens), 0) AS total_tokens,
-          avg(latency_ms) AS avg, max(created_at) AS last_call_at`,
-      })}) x LEFT JOIN agents a ON a.id = x.agent_id ORDER BY x.calls DESC, x.agent_id`,
-    ).bind(...f.binds),
-    env.DB.prepare(
-      `SELECT agent_id, coalesce(sum(sentiment = 'positive'), 0) AS positive, coalesce(sum(sentiment = 'negative'), 0) AS negative FROM feedback
-       WHERE agent_id IS NOT NULL AND created_at >= ? AND created_at < ?${fbOwner.sql} GROUP BY agent_id`,
-    ).bind(range.from, range.to, ...fbOwner.binds),
-  ]);
-  const feedbackBy = new Map((fb.results as Array<{ agent_id: string; positive: number; negative: number }>).map((r) => [r.agent_id, r]));
-  const items = (calls.results as Array<{ agent_id: string; name: string | null; calls: number; errors: number; total_tokens: number; avg: number; p50: number; p95: number; last_call_at: string }>).map(
-    (r) => ({
-      agent_id: r.agent_id,
-      name: r.name,
-      calls: r.calls,
-      errors: r.errors,
-      error_rate: ratio(r.errors, r.calls),
-      total_tokens: r.total_tokens,
-      ...latency(r),
-      last_call_at: r.last_call_at,
-      feedback_positive: feedbackBy.get(r.agent_id)?.positive ?? 0,
-      feedback_negative: feedbackBy.get(r.agent_id)?.negative ?? 0,
-    }),
-  );
+  const f = await callFilter(env, user, s, range);
+  const [calls, fb] = await db(env.DB).batch([llmCallsByAgent(env.DB, f, agentNameOf), sentimentByAgent(env.DB, feedbackOf(s, range))]);
+  const feedbackBy = new Map(fb.map((r) => [r.agent_id, r]));
+  const items = calls.map((r) => ({
+    agent_id: r.agent_id,
+    name: r.name,
+    calls: r.calls,
+    errors: r.errors,
+    error_rate: ratio(r.errors, r.calls),
+    total_tokens: r.total_tokens,
+    ...latency(r),
+    last_call_at: r.last_call_at,
+    feedback_positive: feedbackBy.get(r.agent_id)?.positive ?? 0,
+    feedback_negative: feedbackBy.get(r.agent_id)?.negative ?? 0,
+  }));
   return paginateArray(items, q);
 }
 
@@ -147,19 +97,7 @@ export async function toolUsage(env: Env, user: AuthUser, q: TimeRange & { agent
   const s = await scopeOf(env, user);
   const range = resolveRange(q);
   const f = await callFilter(env, user, s, range, q.agent_id);
-  if (!s.tables.has('tool_usage')) return { scope: s.scope, ...range, available: false, items: [] };
-  const { results } = await env.DB.prepare(
-    percentileSql({
-      from: 'tool_usage',
-      where: f.sql,
-      groups: { tool_name: 'tool_name', tool_type: 'tool_type' },
-      value: 'duration_ms',
-      select: 'count(*) AS calls, coalesce(sum(NOT ok), 0) AS failed, avg(duration_ms) AS avg_ms',
-      orderBy: 'calls DESC, tool_name',
-    }),
-  )
-    .bind(...f.binds)
-    .all<{ tool_name: string; tool_type: string; calls: number; failed: number; avg_ms: number; p50: number; p95: number }>();
+  const results = await toolUsageByTool(env.DB, f);
   return {
     scope: s.scope,
     ...range,
@@ -173,26 +111,12 @@ export async function dailyTrend(env: Env, user: AuthUser, q: { days: number; ag
   const todayStart = Date.parse(new Date().toISOString().slice(0, 10) + 'T00:00:00Z');
   const range = { from: new Date(todayStart - (q.days - 1) * 86_400_000).toISOString(), to: new Date(todayStart + 86_400_000).toISOString() };
   const f = await callFilter(env, user, s, range, q.agent_id);
-  const ex = executionsUnion(s, range);
-  const exWhere = q.agent_id ? 'WHERE agent_id = ?' : '';
-  const statements = [
-    env.DB.prepare(
-      percentileSql({
-        from: 'llm_calls',
-        where: f.sql,
-        groups: { date: 'substr(created_at, 1, 10)' },
-        value: 'latency_ms',
-        select: `count(*) AS llm_calls, coalesce(sum(status = 'error'), 0) AS errors, coalesce(sum(prompt_tokens + completion_tokens), 0) AS total_tokens, avg(latency_ms) AS avg`,
-      }),
-    ).bind(...f.binds),
-    env.DB.prepare(`SELECT substr(created_at, 1, 10) AS date, count(*) AS n FROM ${ex.sql} ${exWhere} GROUP BY date`).bind(...ex.binds, ...(q.agent_id ? [q.agent_id] : [])),
-  ];
-  if (s.tables.has('tool_usage')) statements.push(env.DB.prepare(`SELECT substr(created_at, 1, 10) AS date, count(*) AS n FROM tool_usage ${f.sql} GROUP BY date`).bind(...f.binds));
-  const [calls, runs, tools] = await env.DB.batch<Record<string, unknown>>(statements);
+  const ex = runsUnion(range, ownerOf(s));
+  const [calls, runs, tools] = await db(env.DB).batch([llmCallsByDay(env.DB, f), runsByDay(env.DB, ex.from, q.agent_id), toolUsageByDay(env.DB, f)]);
   const byDate = <T extends { date: string }>(rows: unknown[]) => new Map((rows as T[]).map((r) => [r.date, r]));
-  const c = byDate<{ date: string; llm_calls: number; errors: number; total_tokens: number; avg: number; p95: number }>(calls.results);
-  const r = byDate<{ date: string; n: number }>(runs.results);
-  const t = tools ? byDate<{ date: string; n: number }>(tools.results) : null;
+  const c = byDate<{ date: string; llm_calls: number; errors: number; total_tokens: number; avg: number; p95: number }>(calls);
+  const r = byDate<{ date: string; n: number }>(runs);
+  const t = byDate<{ date: string; n: number }>(tools);
   return {
     scope: s.scope,
     days: q.days,
@@ -203,7 +127,7 @@ export async function dailyTrend(env: Env, user: AuthUser, q: { days: number; ag
       total_tokens: c.get(date)?.total_tokens ?? 0,
       avg_latency_ms: c.get(date)?.avg ?? null,
       p95_latency_ms: c.get(date)?.p95 ?? null,
-      tool_calls: t ? (t.get(date)?.n ?? 0) : null,
+      tool_calls: t.get(date)?.n ?? 0,
       executions: r.get(date)?.n ?? 0,
     })),
   };

@@ -2,56 +2,78 @@ import type { Env } from '../../../env';
 import type { AuthUser } from '../../../lib/auth';
 import { ApiError } from '../../../lib/errors';
 import { guardedFetch } from '../../../lib/outbound';
-import { percentileSql, ratio } from '../../../lib/stats-sql';
+import { ratio } from '../../../lib/stats-sql';
 import { logApp } from '../system-logs/log';
 import { minutesAgo } from '../../../lib/time-range';
-import { executionsUnion, ownerClause, scopeOf } from '../monitoring/sources';
+import { ownerOf, scopeOf } from '../monitoring/sources';
+import { failedRuns, runsUnion } from '../monitoring/store';
+import { requestErrors, requestP95 } from '../system-logs/store';
+import { llmCallTotals } from '../../agents/model-configs/store';
+import { findActiveUser } from '../../identity/auth/guard';
+import { runBatch, type Statement } from '../../../db/client';
+import * as store from './store';
+import { setWebhookStatus, type AlertEventWithRule, type AlertRuleRow } from './store';
 import { createNotification } from '../../goals/notifications/service';
 import type { Alert, AlertMetric, AlertRule, Comparator } from './schemas';
-import { NOW_SQL } from '../../../lib/d1';
 
-export interface RuleRow extends Omit<AlertRule, 'enabled'> {
-  enabled: number;
-}
+export const toRule = (r: AlertRuleRow): AlertRule => ({
+  id: r.id,
+  owner_id: r.ownerId,
+  name: r.name,
+  description: r.description,
+  metric: r.metric as AlertMetric,
+  comparator: r.comparator as Comparator,
+  threshold: r.threshold,
+  window_minutes: r.windowMinutes,
+  agent_id: r.agentId,
+  enabled: r.enabled === 1,
+  webhook_url: r.webhookUrl,
+  webhook_format: r.webhookFormat as AlertRule['webhook_format'],
+  state: r.state,
+  last_value: r.lastValue,
+  last_evaluated_at: r.lastEvaluatedAt,
+  created_at: r.createdAt,
+  updated_at: r.updatedAt,
+});
 
-export const toRule = (r: RuleRow): AlertRule => ({ ...r, enabled: r.enabled === 1 });
-
+/** An alert as the API shows it (snake_case, with its rule's name). */
+export const toAlert = (r: AlertEventWithRule): Alert =>
+  ({
+    id: r.id,
+    rule_id: r.ruleId,
+    owner_id: r.ownerId,
+    status: r.status,
+    metric: r.metric,
+    value: r.value,
+    threshold: r.threshold,
+    message: r.message,
+    fired_at: r.firedAt,
+    resolved_at: r.resolvedAt,
+    resolved_value: r.resolvedValue,
+    acknowledged_at: r.acknowledgedAt,
+    acknowledged_by: r.acknowledgedBy,
+    webhook_status: r.webhookStatus,
+    created_at: r.createdAt,
+    rule_name: r.ruleName,
+  }) as Alert;
 
 /** The metric's value over the window for the rule owner's scope; null when there is no data. */
 export async function metricValue(env: Env, owner: AuthUser, rule: Pick<AlertRule, 'metric' | 'window_minutes' | 'agent_id'>, now = Date.now()): Promise<number | null> {
   const s = await scopeOf(env, owner);
   const range = { from: minutesAgo(rule.window_minutes, now), to: new Date(now + 1).toISOString() };
-  const agent = rule.agent_id ? { sql: ' AND agent_id = ?', binds: [rule.agent_id] } : { sql: '', binds: [] };
+  const agentId = rule.agent_id ?? undefined;
+  const userId = ownerOf(s);
   const metric: AlertMetric = rule.metric;
-  if (metric === 'error_rate' || metric === 'p95_latency') {
-    const o = ownerClause(s, 'user_id');
-    const where = `WHERE category = 'request' AND created_at >= ? AND created_at < ?${o.sql}`;
-    const binds = [range.from, range.to, ...o.binds];
-    if (metric === 'error_rate') {
-      const r = await env.DB.prepare(`SELECT sum(weight) AS total, coalesce(sum(CASE WHEN status_code >= 500 THEN weight END), 0) AS errors FROM system_logs ${where}`)
-        .bind(...binds)
-        .first<{ total: number | null; errors: number }>();
-      return r?.total ? 100 * ratio(r.errors, r.total) : null;
-    }
-    const r = await env.DB.prepare(percentileSql({ from: 'system_logs', where, groups: {}, value: 'duration_ms', select: 'count(*) AS n' }))
-      .bind(...binds)
-      .first<{ p95: number | null }>();
-    return r?.p95 ?? null;
+  if (metric === 'error_rate') {
+    const r = await requestErrors(env.DB, range, userId);
+    return r?.total ? 100 * ratio(r.errors, r.total) : null;
   }
+  if (metric === 'p95_latency') return requestP95(env.DB, range, userId);
   if (metric === 'failed_executions') {
-    const ex = executionsUnion(s, range);
-    const r = await env.DB.prepare(`SELECT count(*) AS n FROM ${ex.sql} WHERE status = 'failed'${agent.sql}`)
-      .bind(...ex.binds, ...agent.binds)
-      .first<{ n: number }>();
+    const r = await failedRuns(env.DB, runsUnion(range, userId).from, agentId);
     return r?.n ?? 0;
   }
-  const o = ownerClause(s, 'user_id');
-  const r = await env.DB.prepare(
-    `SELECT count(*) AS calls, coalesce(sum(status = 'error'), 0) AS errors, coalesce(sum(prompt_tokens + completion_tokens), 0) AS tokens
-     FROM llm_calls WHERE created_at >= ? AND created_at < ?${o.sql}${agent.sql}`,
-  )
-    .bind(range.from, range.to, ...o.binds, ...agent.binds)
-    .first<{ calls: number; errors: number; tokens: number }>();
+  const [r] = await llmCallTotals(env.DB, { range, userId, agentId });
   if (metric === 'token_usage') return r?.tokens ?? 0;
   return r?.calls ? 100 * ratio(r.errors, r.calls) : null;
 }
@@ -73,7 +95,6 @@ export function breaches(value: number | null, comparator: Comparator, threshold
 const SYMBOL: Record<Comparator, string> = { gt: '>', gte: '≥', lt: '<', lte: '≤' };
 const fmt = (v: number | null) => (v === null ? 'no data' : Number.isInteger(v) ? String(v) : v.toFixed(2));
 
-export const SELECT_ALERT = 'SELECT e.*, r.name AS rule_name FROM alert_events e LEFT JOIN alert_rules r ON r.id = e.rule_id';
 
 /** Tells a webhook (JSON or a Feishu bot message) and records how that went on the alert. */
 async function callWebhook(env: Env, rule: AlertRule, alert: Alert, event: 'fired' | 'resolved'): Promise<void> {
@@ -92,7 +113,7 @@ async function callWebhook(env: Env, rule: AlertRule, alert: Alert, event: 'fire
     status = `${event}: ${e instanceof ApiError ? `${e.code} ${e.message}` : String(e)}`;
     await logApp(env, 'warn', 'alert-rules', `Webhook of alert rule ${rule.id} failed`, { status });
   }
-  await env.DB.prepare('UPDATE alert_events SET webhook_status = ? WHERE id = ?').bind(status.slice(0, 500), alert.id).run();
+  await setWebhookStatus(env.DB, alert.id, status.slice(0, 500));
 }
 
 export interface Evaluation {
@@ -109,7 +130,7 @@ export interface Evaluation {
  * racing (cron and evaluate-now) fire or resolve once.
  */
 export async function evaluateRule(env: Env, rule: AlertRule, now = Date.now()): Promise<Evaluation> {
-  const owner = await env.DB.prepare("SELECT id, email, nickname, role FROM users WHERE id = ? AND status = 'active'").bind(rule.owner_id).first<AuthUser>();
+  const owner = await findActiveUser(env, rule.owner_id);
   if (!owner) return { value: null, breached: false, transition: 'none', alert: null };
   const value = await metricValue(env, owner, rule, now);
   const breached = breaches(value, rule.comparator, rule.threshold);
@@ -118,16 +139,9 @@ export async function evaluateRule(env: Env, rule: AlertRule, now = Date.now()):
 
   if (breached) {
     const alertId = crypto.randomUUID();
-    const [changed] = await env.DB.batch([
-      env.DB.prepare(`UPDATE alert_rules SET state = 'firing', last_value = ?, last_evaluated_at = ? WHERE id = ? AND state = 'ok'`).bind(value, at, rule.id),
-      env.DB.prepare(
-        `INSERT INTO alert_events (id, rule_id, owner_id, status, metric, value, threshold, message, fired_at)
-         SELECT ?, ?, ?, 'firing', ?, ?, ?, ?, ? WHERE changes() = 1`,
-      ).bind(alertId, rule.id, rule.owner_id, rule.metric, value, rule.threshold, message, at),
-      env.DB.prepare('UPDATE alert_rules SET last_value = ?, last_evaluated_at = ? WHERE id = ?').bind(value, at, rule.id),
-    ]);
+    const [changed] = (await runBatch(env.DB, store.fireStatements(env.DB, { id: rule.id, ownerId: rule.owner_id, metric: rule.metric, threshold: rule.threshold }, alertId, value, message, at))) as D1Result[];
     if (changed.meta.changes === 1) {
-      const alert = (await env.DB.prepare(`${SELECT_ALERT} WHERE e.id = ?`).bind(alertId).first<Alert>())!;
+      const alert = (await loadAlert(env, alertId))!;
       await createNotification(env, rule.owner_id, { type: 'alert_fired', title: `Alert: ${rule.name}`, body: message, resource_type: 'alert_rule', resource_id: rule.id });
       await logApp(env, 'warn', 'alert-rules', `Alert rule "${rule.name}" fired: ${message}`, { rule_id: rule.id, alert_id: alertId, value });
       await callWebhook(env, { ...rule, state: 'firing' }, alert, 'fired');
@@ -137,11 +151,7 @@ export async function evaluateRule(env: Env, rule: AlertRule, now = Date.now()):
   }
 
   const open = await openAlert(env, rule.id);
-  const [changed] = await env.DB.batch([
-    env.DB.prepare(`UPDATE alert_rules SET state = 'ok', last_value = ?, last_evaluated_at = ? WHERE id = ? AND state = 'firing'`).bind(value, at, rule.id),
-    env.DB.prepare(`UPDATE alert_events SET status = 'resolved', resolved_at = ?, resolved_value = ? WHERE rule_id = ? AND status = 'firing' AND changes() = 1`).bind(at, value, rule.id),
-    env.DB.prepare('UPDATE alert_rules SET last_value = ?, last_evaluated_at = ? WHERE id = ?').bind(value, at, rule.id),
-  ]);
+  const [changed] = (await runBatch(env.DB, store.recoverStatements(env.DB, rule.id, value, at))) as D1Result[];
   if (changed.meta.changes === 1 && open) {
     const body = `Recovered: ${message}`;
     await createNotification(env, rule.owner_id, { type: 'alert_resolved', title: `Resolved: ${rule.name}`, body, resource_type: 'alert_rule', resource_id: rule.id });
@@ -153,24 +163,24 @@ export async function evaluateRule(env: Env, rule: AlertRule, now = Date.now()):
   return { value, breached, transition: 'none', alert: null };
 }
 
-export const loadAlert = (env: Env, id: string) => env.DB.prepare(`${SELECT_ALERT} WHERE e.id = ?`).bind(id).first<Alert>();
-const openAlert = (env: Env, ruleId: string) => env.DB.prepare(`${SELECT_ALERT} WHERE e.rule_id = ? AND e.status = 'firing'`).bind(ruleId).first<Alert>();
+export const loadAlert = async (env: Env, id: string): Promise<Alert | null> => {
+  const row = await store.findAlert(env.DB, id);
+  return row ? toAlert(row) : null;
+};
+const openAlert = async (env: Env, ruleId: string): Promise<Alert | null> => {
+  const row = await store.findOpenAlert(env.DB, ruleId);
+  return row ? toAlert(row) : null;
+};
 
 /** Resolves a firing rule's open alert without evaluating (the rule was disabled). */
-export function resolveStatements(env: Env, ruleId: string): D1PreparedStatement[] {
-  return [
-    env.DB.prepare(`UPDATE alert_events SET status = 'resolved', resolved_at = ${NOW_SQL}, message = message || ' (rule disabled)' WHERE rule_id = ? AND status = 'firing'`).bind(ruleId),
-    env.DB.prepare(`UPDATE alert_rules SET state = 'ok' WHERE id = ?`).bind(ruleId),
-  ];
-}
+export const resolveStatements = (env: Env, ruleId: string): Statement[] => store.resolveStatements(env.DB, ruleId);
 
 const CRON_BATCH = 500;
 const CONCURRENCY = 8;
 
 /** The cron step: evaluates every enabled rule (least recently evaluated first), a few at a time. */
 export async function evaluateAlertRules(env: Env): Promise<{ evaluated: number; fired: number; resolved: number }> {
-  const { results } = await env.DB.prepare(`SELECT * FROM alert_rules WHERE enabled = 1 ORDER BY last_evaluated_at IS NOT NULL, last_evaluated_at LIMIT ${CRON_BATCH}`).all<RuleRow>();
-  const rules = results.map(toRule);
+  const rules = (await store.enabledRules(env.DB, CRON_BATCH)).map(toRule);
   const tally = { evaluated: 0, fired: 0, resolved: 0 };
   const now = Date.now();
   for (let i = 0; i < rules.length; i += CONCURRENCY) {

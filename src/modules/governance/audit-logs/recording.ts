@@ -3,7 +3,8 @@ import { createMiddleware } from 'hono/factory';
 import type { AppEnv, Env } from '../../../env';
 import { isProduction } from '../../../lib/secrets';
 import { systemLogStatement, writeDurably } from '../system-logs/log';
-import { type SystemLogEntry } from '../../../queues';
+import { runBatch, type Statement } from '../../../db/client';
+import { insertAuditLog } from './store';
 import type { AuditRow, RecordMessage } from '../../../queues';
 
 
@@ -30,14 +31,25 @@ const API_PREFIX = '/api/v1/';
 
 
 
-function auditStatement(env: Env, a: AuditRow): D1PreparedStatement {
-  return env.DB.prepare(
-    `INSERT OR IGNORE INTO audit_logs (id, user_id, action, method, path, resource_type, resource_id, status_code, ip, user_agent, request_id, duration_ms, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).bind(a.id, a.user_id, a.action, a.method, a.path, a.resource_type, a.resource_id, a.status_code, a.ip, a.user_agent, a.request_id, a.duration_ms, a.created_at);
+function auditStatement(env: Env, a: AuditRow): Statement {
+  return insertAuditLog(env.DB, {
+    id: a.id,
+    userId: a.user_id,
+    action: a.action,
+    method: a.method,
+    path: a.path,
+    resourceType: a.resource_type,
+    resourceId: a.resource_id,
+    statusCode: a.status_code,
+    ip: a.ip,
+    userAgent: a.user_agent,
+    requestId: a.request_id,
+    durationMs: a.duration_ms,
+    createdAt: a.created_at,
+  });
 }
 
-function recordStatements(env: Env, m: RecordMessage): D1PreparedStatement[] {
+function recordStatements(env: Env, m: RecordMessage): Statement[] {
   return [...(m.audit ? [auditStatement(env, m.audit)] : []), ...m.logs.map((l) => systemLogStatement(env, l))];
 }
 
@@ -77,7 +89,7 @@ export async function consumeAuditBatch(batch: MessageBatch<unknown>, env: Env):
     .map((m) => m.body as RecordMessage)
     .sort((a, b) => (a.audit?.created_at ?? a.logs[0]?.created_at ?? '').localeCompare(b.audit?.created_at ?? b.logs[0]?.created_at ?? ''));
   const statements = ordered.flatMap((m) => recordStatements(env, m));
-  if (statements.length) await env.DB.batch(statements);
+  await runBatch(env.DB, statements);
   for (const m of valid) m.ack();
 }
 

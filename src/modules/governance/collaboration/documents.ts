@@ -1,27 +1,17 @@
-import type { Env } from '../../../env';
-import type { CollabType } from '../../../../durable-objects/contracts';
-import type { AuthUser } from '../../../lib/auth';
-import { tableExists } from '../../../lib/d1';
-import { notFound, validationError } from '../../../lib/errors';
+import { registerDocumentType, type DocumentAdapter } from '../../../runs/collab-documents';
+import { validationError } from '../../../lib/errors';
 import { describeZodError } from '../../../lib/router';
 import { UpdateAgentBody } from '../../agents/agents/schemas';
 import { loadAgent, updateAgent } from '../../agents/agents/service';
+import { findWorkflowDocument } from '../../workflows/workflows/store';
 import { UpdateWorkflowBody } from '../../workflows/workflows/schemas';
 import { updateWorkflow } from '../../workflows/workflows/service';
 
 /**
- * What a collaboration room edits, per resource type: the editable fields of the resource as
- * one JSON document (`load`), and how the room's document is saved — through the module's own
- * versioned update, so saving is authorised, validated and versioned like any other write.
+ * The document adapters of the collaboration rooms (src/runs/collab-documents.ts), registered
+ * when this module is imported: each saves through the module's own versioned update, so saving
+ * is authorised, validated and versioned like any other write.
  */
-
-export type CollabDocument = Record<string, unknown>;
-
-interface DocumentAdapter {
-  fields: readonly string[];
-  load(env: Env, id: string): Promise<{ document: CollabDocument; version: number } | null>;
-  save(env: Env, user: AuthUser, id: string, document: CollabDocument): Promise<{ version: number }>;
-}
 
 const AGENT_FIELDS = ['name', 'description', 'system_prompt', 'model_config', 'iteration_limit', 'include_tools', 'workflow_config'] as const;
 
@@ -45,12 +35,9 @@ const WORKFLOW_FIELDS = ['name', 'description', 'graph', 'inputs_schema'] as con
 const workflowAdapter: DocumentAdapter = {
   fields: WORKFLOW_FIELDS,
   async load(env, id) {
-    if (!(await tableExists(env.DB, 'workflows'))) return null;
-    const row = await env.DB.prepare('SELECT name, description, graph, inputs_schema, version FROM workflows WHERE id = ?')
-      .bind(id)
-      .first<{ name: string; description: string; graph: string; inputs_schema: string; version: number }>();
+    const row = await findWorkflowDocument(env.DB, id);
     if (!row) return null;
-    return { document: { name: row.name, description: row.description, graph: JSON.parse(row.graph), inputs_schema: JSON.parse(row.inputs_schema) }, version: row.version };
+    return { document: { name: row.name, description: row.description, graph: JSON.parse(row.graph), inputs_schema: JSON.parse(row.inputsSchema) }, version: row.version };
   },
   async save(env, user, id, document) {
     const parsed = UpdateWorkflowBody.safeParse({ ...document, note: 'saved from a collaboration room' });
@@ -60,10 +47,5 @@ const workflowAdapter: DocumentAdapter = {
   },
 };
 
-export const adapters: Record<CollabType, DocumentAdapter> = { agent: agentAdapter, workflow: workflowAdapter };
-
-export async function loadDocument(env: Env, type: CollabType, id: string) {
-  const loaded = await adapters[type].load(env, id);
-  if (!loaded) throw notFound(type === 'agent' ? 'Agent' : 'Workflow');
-  return loaded;
-}
+registerDocumentType('agent', agentAdapter);
+registerDocumentType('workflow', workflowAdapter);

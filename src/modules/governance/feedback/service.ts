@@ -3,11 +3,13 @@ import { isAdmin, type AuthUser } from '../../../lib/auth';
 import { authorize, hasPermission } from '../../identity/permissions/authorize';
 import { authorizeExecution } from '../../workflows/executions/service';
 import { findExecution } from '../../workflows/executions/store';
-import { NOW_SQL } from '../../../lib/d1';
+import { findRatedMessage, messagesBefore } from '../../agents/agent-chat/store';
 import { notFound, validationError } from '../../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../../lib/pagination';
 import { resolveRange, type TimeRange } from '../../../lib/time-range';
 import type { CreateFeedback, Feedback } from './schemas';
+import * as store from './store';
+import type { CountRow, FeedbackFilter, FeedbackRow } from './store';
 
 const CONTEXT_MESSAGES = 6;
 const MAX_EXPORT = 5000;
@@ -29,26 +31,16 @@ const text = (v: unknown): string | null => (v === null || v === undefined ? nul
 
 /** An assistant message of the caller's own conversation, with the conversation before it. */
 async function messageTarget(env: Env, user: AuthUser, id: string): Promise<Target> {
-  const m = await env.DB.prepare(
-    `SELECT m.id, m.role, m.content, m.seq, m.session_id, s.user_id, s.agent_id, a.owner_id AS agent_owner
-       FROM chat_messages m JOIN chat_sessions s ON s.id = m.session_id LEFT JOIN agents a ON a.id = s.agent_id WHERE m.id = ?`,
-  )
-    .bind(id)
-    .first<{ role: string; content: string | null; seq: number; session_id: string; user_id: string; agent_id: string | null; agent_owner: string | null }>();
-  if (!m || (m.user_id !== user.id && !isAdmin(user))) throw notFound('Message');
+  const m = await findRatedMessage(env.DB, id);
+  if (!m || (m.userId !== user.id && !isAdmin(user))) throw notFound('Message');
   if (m.role !== 'assistant') throw validationError('body.target_id: only assistant messages can be rated');
-  const { results } = await env.DB.prepare(
-    `SELECT role, content FROM (SELECT role, content, seq FROM chat_messages WHERE session_id = ? AND seq < ? AND role IN ('user', 'assistant')
-       ORDER BY seq DESC LIMIT ${CONTEXT_MESSAGES}) ORDER BY seq`,
-  )
-    .bind(m.session_id, m.seq)
-    .all<{ role: string; content: string | null }>();
+  const results = await messagesBefore(env.DB, m.sessionId, m.seq, CONTEXT_MESSAGES);
   const question = [...results].reverse().find((r) => r.role === 'user')?.content ?? null;
   return {
     // The agent's owner is who improves it, so the rating is theirs to analyse.
-    owner_id: m.agent_owner ?? m.user_id,
-    agent_id: m.agent_id,
-    session_id: m.session_id,
+    owner_id: m.agentOwner ?? m.userId,
+    agent_id: m.agentId,
+    session_id: m.sessionId,
     snapshot: { input: question, output: m.content, context: results },
   };
 }
@@ -70,96 +62,68 @@ function sentimentOf(input: Pick<CreateFeedback, 'thumb' | 'rating'>): 'positive
   return input.rating! >= 4 ? 'positive' : input.rating! <= 2 ? 'negative' : 'neutral';
 }
 
-interface FeedbackRow extends Omit<Feedback, 'tags'> {
-  tags: string;
-  snapshot: string;
-}
-
-const toFeedback = ({ snapshot: _snapshot, ...r }: FeedbackRow): Feedback => ({ ...r, tags: JSON.parse(r.tags) });
+const toFeedback = (r: FeedbackRow): Feedback => ({
+  id: r.id,
+  user_id: r.userId,
+  owner_id: r.ownerId,
+  target_type: r.targetType,
+  target_id: r.targetId,
+  agent_id: r.agentId,
+  session_id: r.sessionId,
+  thumb: r.thumb,
+  rating: r.rating,
+  sentiment: r.sentiment,
+  comment: r.comment,
+  tags: JSON.parse(r.tags),
+  created_at: r.createdAt,
+  updated_at: r.updatedAt,
+});
 
 /** Records (or replaces) the caller's feedback on a target. */
 export async function recordFeedback(env: Env, user: AuthUser, input: CreateFeedback): Promise<Feedback> {
   const target = input.target_type === 'message' ? await messageTarget(env, user, input.target_id) : await executionTarget(env, user, input.target_id);
-  const row = await env.DB.prepare(
-    `INSERT INTO feedback (id, user_id, owner_id, target_type, target_id, agent_id, session_id, thumb, rating, sentiment, comment, tags, snapshot)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (user_id, target_type, target_id) DO UPDATE SET thumb = excluded.thumb, rating = excluded.rating, sentiment = excluded.sentiment,
-       comment = excluded.comment, tags = excluded.tags, snapshot = excluded.snapshot, updated_at = ${NOW_SQL}
-     RETURNING *`,
-  )
-    .bind(
-      crypto.randomUUID(),
-      user.id,
-      target.owner_id,
-      input.target_type,
-      input.target_id,
-      target.agent_id,
-      target.session_id,
-      input.thumb ?? null,
-      input.rating ?? null,
-      sentimentOf(input),
-      input.comment,
-      JSON.stringify(input.tags),
-      JSON.stringify(target.snapshot),
-    )
-    .first<FeedbackRow>();
-  return toFeedback(row!);
+  const row = await store.upsertFeedback(env.DB, {
+    id: crypto.randomUUID(),
+    userId: user.id,
+    ownerId: target.owner_id,
+    targetType: input.target_type,
+    targetId: input.target_id,
+    agentId: target.agent_id,
+    sessionId: target.session_id,
+    thumb: input.thumb ?? null,
+    rating: input.rating ?? null,
+    sentiment: sentimentOf(input),
+    comment: input.comment,
+    tags: JSON.stringify(input.tags),
+    snapshot: JSON.stringify(target.snapshot),
+  });
+  return toFeedback(row);
 }
 
 /**
  * Which feedback the caller analyses: one agent's (they must be able to read it), else what was
  * given on their agents and runs (everyone's with feedback:read).
  */
-async function scope(env: Env, user: AuthUser, q: TimeRange & { agent_id?: string }, alias = '') {
+async function scope(env: Env, user: AuthUser, q: TimeRange & { agent_id?: string }) {
   const range = resolveRange(q, 30);
-  const clauses = [`${alias}created_at >= ?`, `${alias}created_at < ?`];
-  const binds: unknown[] = [range.from, range.to];
   const all = await hasPermission(env, user, 'feedback:read');
+  const filter: FeedbackFilter = { range };
   if (q.agent_id) {
     await authorize(env, user, 'agent', q.agent_id, 'read');
-    clauses.push(`${alias}agent_id = ?`);
-    binds.push(q.agent_id);
+    filter.agentId = q.agent_id;
   } else if (!all) {
-    clauses.push(`${alias}owner_id = ?`);
-    binds.push(user.id);
+    filter.ownerId = user.id;
   }
-  return { scope: (all || q.agent_id ? 'all' : 'own') as 'all' | 'own', range, where: `WHERE ${clauses.join(' AND ')}`, binds };
-}
-
-const COUNTS = `count(*) AS total, coalesce(sum(sentiment = 'positive'), 0) AS positive, coalesce(sum(sentiment = 'neutral'), 0) AS neutral,
-  coalesce(sum(sentiment = 'negative'), 0) AS negative, avg(rating) AS average_rating`;
-
-interface CountRow {
-  total: number;
-  positive: number;
-  neutral: number;
-  negative: number;
-  average_rating: number | null;
+  return { scope: (all || q.agent_id ? 'all' : 'own') as 'all' | 'own', range, filter };
 }
 
 const withSatisfaction = <T extends CountRow>(r: T) => ({ ...r, satisfaction: r.positive + r.negative ? r.positive / (r.positive + r.negative) : null });
 
 export async function analysis(env: Env, user: AuthUser, q: TimeRange & { agent_id?: string }) {
   const s = await scope(env, user, q);
-  const sf = await scope(env, user, q, 'f.');
-  const [totals, agents, tags, days, dayTags] = await env.DB.batch<Record<string, unknown>>([
-    env.DB.prepare(`SELECT ${COUNTS} FROM feedback ${s.where}`).bind(...s.binds),
-    env.DB.prepare(
-      `SELECT f.agent_id, a.name, ${COUNTS.replace(/\b(sentiment|rating)\b/g, 'f.$1')} FROM feedback f LEFT JOIN agents a ON a.id = f.agent_id
-       ${sf.where} AND f.agent_id IS NOT NULL GROUP BY f.agent_id ORDER BY total DESC, f.agent_id`,
-    ).bind(...sf.binds),
-    env.DB.prepare(
-      `SELECT j.value AS tag, count(*) AS count, coalesce(sum(f.sentiment = 'negative'), 0) AS negative FROM feedback f, json_each(f.tags) j
-       ${sf.where} GROUP BY j.value ORDER BY count DESC, tag LIMIT 20`,
-    ).bind(...sf.binds),
-    env.DB.prepare(`SELECT substr(created_at, 1, 10) AS date, ${COUNTS} FROM feedback ${s.where} GROUP BY date ORDER BY date`).bind(...s.binds),
-    env.DB.prepare(
-      `SELECT substr(f.created_at, 1, 10) AS date, j.value AS tag, count(*) AS count, coalesce(sum(f.sentiment = 'negative'), 0) AS negative
-       FROM feedback f, json_each(f.tags) j ${sf.where} GROUP BY date, j.value ORDER BY date, count DESC, tag`,
-    ).bind(...sf.binds),
-  ]);
+  const { totals, agents, tags, days, dayTags } = await store.feedbackAnalysis(env.DB, s.filter);
   const tagsByDay = new Map<string, Array<{ tag: string; count: number; negative: number }>>();
-  for (const r of dayTags.results as Array<{ date: string; tag: string; count: number; negative: number }>) {
+  for (const r of dayTags) {
     const list = tagsByDay.get(r.date) ?? [];
     if (list.length < 5) list.push({ tag: r.tag, count: r.count, negative: r.negative });
     tagsByDay.set(r.date, list);
@@ -167,10 +131,10 @@ export async function analysis(env: Env, user: AuthUser, q: TimeRange & { agent_
   return {
     scope: s.scope,
     ...s.range,
-    ...withSatisfaction(totals.results[0] as unknown as CountRow),
-    per_agent: (agents.results as unknown as Array<CountRow & { agent_id: string; name: string | null }>).map(withSatisfaction),
-    top_tags: tags.results as Array<{ tag: string; count: number; negative: number }>,
-    by_day: (days.results as unknown as Array<CountRow & { date: string }>).map((d) => ({ ...withSatisfaction(d), top_tags: tagsByDay.get(d.date) ?? [] })),
+    ...withSatisfaction(totals),
+    per_agent: agents.map(withSatisfaction),
+    top_tags: tags,
+    by_day: days.map((d) => ({ ...withSatisfaction(d), top_tags: tagsByDay.get(d.date) ?? [] })),
   };
 }
 
@@ -178,9 +142,9 @@ function toSample(r: FeedbackRow) {
   const snap = JSON.parse(r.snapshot) as Snapshot;
   return {
     id: r.id,
-    agent_id: r.agent_id,
-    target_type: r.target_type,
-    target_id: r.target_id,
+    agent_id: r.agentId,
+    target_type: r.targetType,
+    target_id: r.targetId,
     thumb: r.thumb,
     rating: r.rating,
     comment: r.comment,
@@ -188,27 +152,19 @@ function toSample(r: FeedbackRow) {
     input: snap.input,
     output: snap.output,
     context: snap.context,
-    created_at: r.created_at,
+    created_at: r.createdAt,
   };
 }
 
 /** The negatively rated answers with their context: a page, or everything as JSON Lines. */
 export async function negativeSamples(env: Env, user: AuthUser, q: TimeRange & Pagination & { agent_id?: string; tag?: string; format: 'json' | 'jsonl' }) {
   const s = await scope(env, user, q);
-  let where = `${s.where} AND sentiment = 'negative'`;
-  const binds = [...s.binds];
-  if (q.tag) {
-    where += ' AND EXISTS (SELECT 1 FROM json_each(feedback.tags) WHERE value = ?)';
-    binds.push(q.tag.toLowerCase());
-  }
+  const tag = q.tag?.toLowerCase();
   if (q.format === 'jsonl') {
-    const { results } = await env.DB.prepare(`SELECT * FROM feedback ${where} ORDER BY created_at DESC, id LIMIT ${MAX_EXPORT}`).bind(...binds).all<FeedbackRow>();
+    const results = await store.exportNegative(env.DB, s.filter, tag, MAX_EXPORT);
     return { jsonl: results.map((r) => JSON.stringify(toSample(r))).join('\n') + (results.length ? '\n' : '') };
   }
   const { limit, offset } = pageBounds(q);
-  const [rows, count] = await env.DB.batch<Record<string, unknown>>([
-    env.DB.prepare(`SELECT * FROM feedback ${where} ORDER BY created_at DESC, id LIMIT ? OFFSET ?`).bind(...binds, limit, offset),
-    env.DB.prepare(`SELECT count(*) AS n FROM feedback ${where}`).bind(...binds),
-  ]);
-  return { page: paginated((rows.results as unknown as FeedbackRow[]).map(toSample), (count.results[0] as { n: number }).n, q) };
+  const { rows, total } = await store.listNegative(env.DB, s.filter, tag, limit, offset);
+  return { page: paginated(rows.map(toSample), total, q) };
 }

@@ -1,5 +1,7 @@
 import type { Env } from '../../../env';
 import type { LogLevel, SystemLogEntry } from '../../../queues';
+import { runBatch, type Statement } from '../../../db/client';
+import { insertSystemLog } from './store';
 
 /**
  * The unified system log (table system_logs): request lines, unhandled errors, background jobs
@@ -8,37 +10,34 @@ import type { LogLevel, SystemLogEntry } from '../../../queues';
  */
 
 /** The insert of one line; `INSERT OR IGNORE` on the id, so writing the same entry twice keeps one row. */
-export function systemLogStatement(env: Env, e: SystemLogEntry): D1PreparedStatement {
-  return env.DB.prepare(
-    `INSERT OR IGNORE INTO system_logs (id, category, level, source, message, request_id, user_id, method, path, status_code, duration_ms, weight, data, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))`,
-  ).bind(
-    e.id ?? crypto.randomUUID(),
-    e.category,
-    e.level,
-    e.source.slice(0, 200),
-    e.message.slice(0, 4000),
-    e.request_id ?? null,
-    e.user_id ?? null,
-    e.method ?? null,
-    e.path?.slice(0, 500) ?? null,
-    e.status_code ?? null,
-    e.duration_ms ?? null,
-    e.weight ?? 1,
-    e.data === undefined ? null : JSON.stringify(e.data).slice(0, 16_000),
-    e.created_at ?? null,
-  );
+export function systemLogStatement(env: Env, e: SystemLogEntry): Statement {
+  return insertSystemLog(env.DB, {
+    id: e.id ?? crypto.randomUUID(),
+    category: e.category,
+    level: e.level,
+    source: e.source.slice(0, 200),
+    message: e.message.slice(0, 4000),
+    requestId: e.request_id ?? null,
+    userId: e.user_id ?? null,
+    method: e.method ?? null,
+    path: e.path?.slice(0, 500) ?? null,
+    statusCode: e.status_code ?? null,
+    durationMs: e.duration_ms ?? null,
+    weight: e.weight ?? 1,
+    data: e.data === undefined ? null : JSON.stringify(e.data).slice(0, 16_000),
+    createdAt: e.created_at ?? null,
+  });
 }
 
 /**
  * Runs a batch of log/audit inserts, retrying transient failures (3 attempts, 50/200 ms apart);
  * what still fails is printed as JSON lines rather than lost silently.
  */
-export async function writeDurably(env: Env, statements: D1PreparedStatement[], describe: () => unknown[]): Promise<void> {
+export async function writeDurably(env: Env, statements: Statement[], describe: () => unknown[]): Promise<void> {
   if (!statements.length) return;
   for (let attempt = 1; ; attempt++) {
     try {
-      await env.DB.batch(statements);
+      await runBatch(env.DB, statements);
       return;
     } catch (e) {
       if (attempt >= 3) {

@@ -1,4 +1,7 @@
 import type { Env } from '../../../env';
+import { runBatch } from '../../../db/client';
+import { deleteAuditLogsBefore } from '../audit-logs/store';
+import { deleteSystemLogsBefore } from './store';
 
 const DAY_MS = 86_400_000;
 /** Rows deleted per table per cron run: bounded, so one run stays cheap even after a long gap. */
@@ -14,9 +17,6 @@ export async function enforceLogRetention(env: Env): Promise<{ system_logs: numb
   const now = Date.now();
   const systemCutoff = new Date(now - days(env.SYSTEM_LOG_RETENTION_DAYS, 14) * DAY_MS).toISOString();
   const auditCutoff = new Date(now - days(env.AUDIT_LOG_RETENTION_DAYS, 365) * DAY_MS).toISOString();
-  const [system, audit] = await env.DB.batch([
-    env.DB.prepare(`DELETE FROM system_logs WHERE rowid IN (SELECT rowid FROM system_logs WHERE created_at < ? LIMIT ${CHUNK})`).bind(systemCutoff),
-    env.DB.prepare(`DELETE FROM audit_logs WHERE rowid IN (SELECT rowid FROM audit_logs WHERE created_at < ? LIMIT ${CHUNK})`).bind(auditCutoff),
-  ]);
+  const [system, audit] = (await runBatch(env.DB, [deleteSystemLogsBefore(env.DB, systemCutoff, CHUNK), deleteAuditLogsBefore(env.DB, auditCutoff, CHUNK)])) as D1Result[];
   return { system_logs: system.meta.changes, audit_logs: audit.meta.changes };
 }

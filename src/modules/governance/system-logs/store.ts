@@ -1,0 +1,128 @@
+import { and, count, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { db, now, type Statement } from '../../../db/client';
+import { systemLogs } from '../../../db/schema/system-logs';
+import { batchable, percentileSql } from '../../../lib/stats-sql';
+
+/** Raw statistics queries that can join a D1 batch (see batchable). */
+const raw = (d1: D1Database) => ({
+  all: <T>(q: SQL) => batchable(d1, db(d1).all<T>(q)),
+  get: <T>(q: SQL) => batchable(d1, db(d1).get<T>(q)),
+  run: (q: SQL) => batchable(d1, db(d1).run(q)),
+});
+
+
+/** The system_logs table: request lines, unhandled errors, background jobs, application messages. */
+export type SystemLogRow = typeof systemLogs.$inferSelect;
+export type SystemLogInsert = typeof systemLogs.$inferInsert;
+
+type Range = { from: string; to: string };
+
+/** The insert of one line; `INSERT OR IGNORE` on the id, so writing the same entry twice keeps one row. */
+export function insertSystemLog(d1: D1Database, row: Omit<SystemLogInsert, 'createdAt'> & { createdAt?: string | null }): Statement {
+  return db(d1)
+    .insert(systemLogs)
+    .values({ ...row, createdAt: row.createdAt ?? now() })
+    .onConflictDoNothing();
+}
+
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => '\\' + c);
+
+export interface SystemLogFilter {
+  category?: SystemLogRow['category'];
+  categories?: Array<SystemLogRow['category']>;
+  level?: string;
+  source?: string;
+  userId?: string;
+  requestId?: string;
+  search?: string;
+  pathPrefix?: string;
+  statusCode?: number;
+  range?: Range | null;
+}
+
+function filterWhere(f: SystemLogFilter): SQL | undefined {
+  const t = systemLogs;
+  return and(
+    f.category ? eq(t.category, f.category) : f.categories ? inArray(t.category, f.categories) : undefined,
+    f.level ? eq(t.level, f.level as SystemLogRow['level']) : undefined,
+    f.source ? eq(t.source, f.source) : undefined,
+    f.userId ? eq(t.userId, f.userId) : undefined,
+    f.requestId ? eq(t.requestId, f.requestId) : undefined,
+    f.search ? sql`${t.message} LIKE ${`%${escapeLike(f.search)}%`} ESCAPE '\\'` : undefined,
+    f.pathPrefix ? sql`${t.path} LIKE ${escapeLike(f.pathPrefix) + '%'} ESCAPE '\\'` : undefined,
+    f.statusCode ? eq(t.statusCode, f.statusCode) : undefined,
+    f.range ? and(gte(t.createdAt, f.range.from), lt(t.createdAt, f.range.to)) : undefined,
+  );
+}
+
+/** A page of lines, newest first, and the number matching: one round trip. */
+export async function listSystemLogs(d1: D1Database, f: SystemLogFilter, limit: number, offset: number): Promise<{ rows: SystemLogRow[]; total: number }> {
+  const where = filterWhere(f);
+  const [rows, [{ total }]] = await db(d1).batch([
+    db(d1).select().from(systemLogs).where(where).orderBy(desc(systemLogs.createdAt), systemLogs.id).limit(limit).offset(offset),
+    db(d1).select({ total: count() }).from(systemLogs).where(where),
+  ]);
+  return { rows, total };
+}
+
+const inRange = (r: Range) => and(gte(systemLogs.createdAt, r.from), lt(systemLogs.createdAt, r.to))!;
+const requestsIn = (r: Range, userId?: string) => and(eq(systemLogs.category, 'request'), inRange(r), userId ? eq(systemLogs.userId, userId) : undefined)!;
+
+/** The figures of GET /system-logs/stats, in one batch. */
+export async function systemLogStats(d1: D1Database, range: Range) {
+  const d = db(d1);
+  const t = systemLogs;
+  const requests = requestsIn(range);
+  const [cats, levels, overall, paths, jobs, hours] = await d.batch([
+    d.select({ k: t.category, n: count() }).from(t).where(inRange(range)).groupBy(t.category),
+    d.select({ k: t.level, n: count() }).from(t).where(inRange(range)).groupBy(t.level),
+    raw(d1).all<{ count: number; server_errors: number; client_errors: number; avg_ms: number | null; p50: number | null; p95: number | null }>(
+      percentileSql({
+        from: sql`${t}`,
+        where: requests,
+        groups: {},
+        value: 'duration_ms',
+        select: `coalesce(sum(weight), 0) AS count, coalesce(sum(CASE WHEN status_code >= 500 THEN weight END), 0) AS server_errors,
+          coalesce(sum(CASE WHEN status_code BETWEEN 400 AND 499 THEN weight END), 0) AS client_errors,
+          sum(duration_ms * weight) / sum(weight) AS avg_ms`,
+      }),
+    ),
+    raw(d1).all<{ path: string; count: number; errors: number; p50: number | null; p95: number | null }>(
+      percentileSql({
+        from: sql`${t}`,
+        where: requests,
+        groups: { path: 'path' },
+        value: 'duration_ms',
+        select: 'sum(weight) AS count, coalesce(sum(CASE WHEN status_code >= 500 THEN weight END), 0) AS errors',
+        orderBy: 'count DESC, path',
+        limit: 10,
+      }),
+    ),
+    raw(d1).all<{ runs: number; failures: number }>(sql`SELECT count(*) AS runs, coalesce(sum(level = 'error'), 0) AS failures FROM ${t} WHERE ${and(eq(t.category, 'job'), inRange(range))}`),
+    raw(d1).all<{ hour: string; requests: number; errors: number }>(
+      sql`SELECT substr(created_at, 1, 13) || ':00:00Z' AS hour, sum(weight) AS requests, coalesce(sum(CASE WHEN status_code >= 500 THEN weight END), 0) AS errors
+       FROM ${t} WHERE ${requests} GROUP BY substr(created_at, 1, 13) ORDER BY hour`,
+    ),
+  ]);
+  return { cats, levels, overall: overall[0], paths, jobs: jobs[0], hours };
+}
+
+/** Deletes up to `chunk` lines older than `cutoff` (retention). */
+export function deleteSystemLogsBefore(d1: D1Database, cutoff: string, chunk: number): Statement {
+  return raw(d1).run(sql`DELETE FROM ${systemLogs} WHERE rowid IN (SELECT rowid FROM ${systemLogs} WHERE ${lt(systemLogs.createdAt, cutoff)} LIMIT ${sql.raw(String(chunk))})`);
+}
+
+/** Weighted request count and server errors in a window (alert metric error_rate); `userId` narrows to one user's requests. */
+export async function requestErrors(d1: D1Database, range: Range, userId?: string): Promise<{ total: number | null; errors: number } | undefined> {
+  return raw(d1).get(
+    sql`SELECT sum(weight) AS total, coalesce(sum(CASE WHEN status_code >= 500 THEN weight END), 0) AS errors FROM ${systemLogs} WHERE ${requestsIn(range, userId)}`,
+  );
+}
+
+/** The 95th percentile of request durations in a window (alert metric p95_latency). */
+export async function requestP95(d1: D1Database, range: Range, userId?: string): Promise<number | null> {
+  const r = await raw(d1).get<{ p95: number | null } | undefined>(
+    percentileSql({ from: sql`${systemLogs}`, where: requestsIn(range, userId), groups: {}, value: 'duration_ms', select: 'count(*) AS n' }),
+  );
+  return r?.p95 ?? null;
+}
