@@ -1,6 +1,7 @@
-import { and, count, desc, eq, sql } from 'drizzle-orm';
+import { and, count, desc, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import { db, now } from '../../../db/client';
 import { apiKeys } from '../../../db/schema/api-keys';
+import { activeUsers } from '../auth/store';
 
 /** The api_keys table: only the SHA-256 of a key is kept. */
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
@@ -39,4 +40,22 @@ export async function revokeApiKey(d1: D1Database, userId: string, id: string): 
     .where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId)))
     .returning(listed);
   return row ?? null;
+}
+
+/**
+ * The active user of a usable key (not revoked, not expired at `at`) with its hash, and the key's
+ * id and last use: one query (the auth path of every API-key request).
+ */
+export async function findKeyUser(d1: D1Database, keyHash: string, at: string) {
+  const u = activeUsers(d1);
+  const [row] = await db(d1)
+    .select({ id: u.id, email: u.email, nickname: u.nickname, role: u.role, keyId: apiKeys.id, lastUsedAt: apiKeys.lastUsedAt })
+    .from(apiKeys)
+    .innerJoin(u, eq(u.id, apiKeys.userId))
+    .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, at))));
+  return row ?? null;
+}
+
+export async function touchApiKey(d1: D1Database, id: string, at: string): Promise<void> {
+  await db(d1).update(apiKeys).set({ lastUsedAt: at }).where(eq(apiKeys.id, id));
 }

@@ -3,7 +3,7 @@ import type { Env } from '../../../env';
 import { applyInputDefaults, checkInputs } from '../../../engine/workflow/nodes';
 import type { Graph, InputDef, NodeState } from '../../../engine/workflow/types';
 import { validateGraph, type ValidationIssue } from '../../../engine/workflow/validate';
-import { findActiveUser } from '../../identity/auth/guard';
+import { findActiveUser } from '../../identity/auth/store';
 import { isAdmin, type AuthUser } from '../../../lib/auth';
 import { authorizeResource, decide, loadResourceRef, readableFilter, resourceLabel, type ResourceType } from '../../identity/permissions/authorize';
 import { ApiError, conflict, forbidden, notFound, validationError } from '../../../lib/errors';
