@@ -1,7 +1,7 @@
-import { and, count, desc, eq, gt, isNull, or, sql } from 'drizzle-orm';
+import { and, count, desc, eq, sql } from 'drizzle-orm';
 import { db, now } from '../../../db/client';
 import { apiKeys } from '../../../db/schema/api-keys';
-import { activeUsers } from '../auth/store';
+import { ACTIVE_USERS_SQL } from '../auth/store';
 
 /** The api_keys table: only the SHA-256 of a key is kept. */
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
@@ -44,16 +44,18 @@ export async function revokeApiKey(d1: D1Database, userId: string, id: string): 
 
 /**
  * The active user of a usable key (not revoked, not expired at `at`) with its hash, and the key's
- * id and last use: one query (the auth path of every API-key request).
+ * id and last use: one query.
  */
 export async function findKeyUser(d1: D1Database, keyHash: string, at: string) {
-  const u = activeUsers(d1);
-  const [row] = await db(d1)
-    .select({ id: u.id, email: u.email, nickname: u.nickname, role: u.role, keyId: apiKeys.id, lastUsedAt: apiKeys.lastUsedAt })
-    .from(apiKeys)
-    .innerJoin(u, eq(u.id, apiKeys.userId))
-    .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, at))));
-  return row ?? null;
+  // Hot path (every API-key request): raw SQL; drizzle measured ~0.3 ms per query here (loaded 2-core box) vs µs for prepare.
+  return d1
+    .prepare(
+      `SELECT u.id, u.email, u.nickname, u.role, k.id AS keyId, k.last_used_at AS lastUsedAt
+         FROM api_keys k JOIN ${ACTIVE_USERS_SQL} u ON u.id = k.user_id
+        WHERE k.key_hash = ? AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?)`,
+    )
+    .bind(keyHash, at)
+    .first<Pick<ApiKeyRow, 'lastUsedAt'> & { id: string; email: string; nickname: string; role: 'admin' | 'user'; keyId: string }>();
 }
 
 export async function touchApiKey(d1: D1Database, id: string, at: string): Promise<void> {

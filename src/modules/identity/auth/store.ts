@@ -27,9 +27,8 @@ export async function findActiveUser(env: Pick<Env, 'DB'>, id: string): Promise<
   return activeUserStatement(env.DB, id).first<AuthUser>();
 }
 
-/** Active users' principal columns as a subquery, for stores that join a user to their own rows. */
-export const activeUsers = (d1: D1Database) =>
-  db(d1).select(principal).from(users).where(eq(users.status, 'active')).as('active_users');
+/** Active users' principal columns as a raw subquery, for raw hot-path joins (the API-key lookup). */
+export const ACTIVE_USERS_SQL = "(SELECT id, email, nickname, role FROM users WHERE status = 'active')";
 
 /** A user's email as a scalar subquery on a column holding a user id (null when the user is gone). */
 export const userEmailOf = (d1: D1Database, userId: SQLiteColumn | SQL) =>
