@@ -9,6 +9,7 @@ import { executionsUnion, ownerClause, scopeOf } from '../monitoring/sources';
 import { createNotification } from '../../goals/notifications/service';
 import type { Alert, AlertMetric, AlertRule, Comparator } from './schemas';
 import { NOW_SQL } from '../../../lib/d1';
+import { findActiveUser } from '../../identity/auth/store';
 
 export interface RuleRow extends Omit<AlertRule, 'enabled'> {
   enabled: number;
@@ -109,7 +110,7 @@ export interface Evaluation {
  * racing (cron and evaluate-now) fire or resolve once.
  */
 export async function evaluateRule(env: Env, rule: AlertRule, now = Date.now()): Promise<Evaluation> {
-  const owner = await env.DB.prepare("SELECT id, email, nickname, role FROM users WHERE id = ? AND status = 'active'").bind(rule.owner_id).first<AuthUser>();
+  const owner = await findActiveUser(env, rule.owner_id);
   if (!owner) return { value: null, breached: false, transition: 'none', alert: null };
   const value = await metricValue(env, owner, rule, now);
   const breached = breaches(value, rule.comparator, rule.threshold);

@@ -66,6 +66,14 @@ export async function insertUser(d1: D1Database, user: Pick<UserRow, 'id' | 'ema
 export const setUserRole = (d1: D1Database, id: string, role: UserRow['role']): Statement =>
   db(d1).update(users).set({ role, updatedAt: now() }).where(eq(users.id, id));
 
+/** The ids of the active admins (to tell them of something that needs an admin). */
+export async function activeAdmins(d1: D1Database): Promise<Array<{ id: string }>> {
+  return db(d1)
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.role, 'admin'), eq(users.status, 'active')));
+}
+
 export async function countActiveAdmins(d1: D1Database): Promise<number> {
   const [{ n }] = await db(d1)
     .select({ n: count() })

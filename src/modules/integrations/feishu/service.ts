@@ -10,6 +10,7 @@ import { notificationStatement } from '../../goals/notifications/service';
 import type { Binding, BindingRequest } from './schemas';
 import { deleteSetting, getSetting, putSetting } from '../../../lib/settings';
 import { NOW_SQL } from '../../../lib/d1';
+import { activeAdmins, findActiveUser } from '../../identity/auth/store';
 
 /** Events are remembered at least this long (Feishu redelivers for hours); the cron keeps a day. */
 export const EVENT_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -143,7 +144,7 @@ export async function requestBinding(env: Env, openId: string, chatId: string | 
     .first<{ id: string }>();
   const created = row?.id === id;
   if (created) {
-    const { results: admins } = await env.DB.prepare("SELECT id FROM users WHERE role = 'admin' AND status = 'active'").all<{ id: string }>();
+    const admins = await activeAdmins(env.DB);
     if (admins.length) {
       await env.DB.batch(
         admins.map((a) =>
@@ -239,7 +240,7 @@ export async function bindPending(env: Env, admin: AuthUser, input: { request_id
     return { request: toRequest(row!), binding: null };
   }
   if (!input.user_id) throw validationError('body.user_id: required when approving');
-  const target = await env.DB.prepare("SELECT id FROM users WHERE id = ? AND status = 'active'").bind(input.user_id).first();
+  const target = await findActiveUser(env, input.user_id);
   if (!target) throw validationError('body.user_id: no such active user');
   let agentId: string | null = null;
   if (input.agent_id) {
