@@ -15,6 +15,8 @@ import { cleanupWebhookState } from './modules/workflows/webhooks/service';
 import { failAbandonedInlineRuns } from './runs/workflow-run';
 import { consumeTaskBatch, consumeTaskDeadLetters, expireTaskLeases } from './modules/goals/tasks/execution';
 import { TASKS_DLQ_NAME, TASKS_QUEUE_NAME } from './queues';
+import { purgeLoginAttempts } from './modules/identity/auth/store';
+import { LOGIN_WINDOW_MS } from './modules/identity/auth/service';
 
 export { CollabRoom } from '../durable-objects/collab-room';
 export { Execution } from '../durable-objects/execution';
@@ -36,7 +38,7 @@ const consumers: Record<string, (batch: MessageBatch<unknown>, env: Env) => Prom
 
 /** Cron steps, run on every trigger; each is independent, so one failing does not stop the others. */
 const cronSteps: Array<[name: string, step: (env: Env) => Promise<unknown>]> = [
-  ['login-attempts', (env) => env.DB.prepare('DELETE FROM login_attempts WHERE attempted_at <= ?').bind(Date.now() - 15 * 60 * 1000).run()],
+  ['login-attempts', (env) => purgeLoginAttempts(env.DB, Date.now() - LOGIN_WINDOW_MS)],
   ['agent-schedules', enqueueDueSchedules],
   ['webhook-state', cleanupWebhookState],
   ['task-leases', expireTaskLeases],

@@ -1,6 +1,7 @@
 import type { Env } from '../env';
 import { ApiError } from './errors';
 import { randomBytes, toBase64 } from './crypto';
+import { getSetting, insertSettingIfMissing } from './settings';
 
 /** Secrets the worker cannot serve without. */
 export const REQUIRED_SECRETS = ['JWT_SECRET', 'ENCRYPTION_KEY'] as const;
@@ -42,14 +43,11 @@ export function getSecret(env: Env, name: SecretName): Promise<string> {
   return pending;
 }
 
-async function loadOrCreateDevSecret(db: D1Database, name: SecretName): Promise<string> {
+async function loadOrCreateDevSecret(d1: D1Database, name: SecretName): Promise<string> {
   const key = `dev_secret:${name}`;
-  // INSERT OR IGNORE then read: two isolates racing end up with the same value.
-  await db
-    .prepare('INSERT OR IGNORE INTO system_settings (key, value) VALUES (?, ?)')
-    .bind(key, toBase64(randomBytes(32)))
-    .run();
-  const row = await db.prepare('SELECT value FROM system_settings WHERE key = ?').bind(key).first<{ value: string }>();
-  if (!row) throw new Error(`Could not create development secret ${name}`);
-  return row.value;
+  // Insert unless present, then read: two isolates racing end up with the same value.
+  await insertSettingIfMissing(d1, key, toBase64(randomBytes(32)));
+  const value = await getSetting(d1, key);
+  if (value === null) throw new Error(`Could not create development secret ${name}`);
+  return value;
 }

@@ -2,7 +2,7 @@ import type { Env } from '../env';
 import type { EngineServices } from '../engine/workflow/node';
 import type { Graph, InputDef } from '../engine/workflow/types';
 import { NodeError } from '../engine/workflow/types';
-import { findActiveUser } from '../modules/identity/auth/guard';
+import { findActiveUser } from '../modules/identity/auth/store';
 import { type AuthUser } from '../lib/auth';
 import { decide, type ResourceRef, type ResourceType } from '../modules/identity/permissions/authorize';
 import { loadAgent } from '../modules/agents/agents/service';

@@ -9,7 +9,7 @@ import { validateGraph, type ValidationIssue } from '../engine/workflow/validate
 import type { AuthUser } from '../lib/auth';
 import { ApiError, notFound, validationError } from '../lib/errors';
 import { findAgentWorkflowConfig } from '../modules/agents/agents/store';
-import { findActiveUser } from '../modules/identity/auth/guard';
+import { findActiveUser } from '../modules/identity/auth/store';
 import { authorizeResource } from '../modules/identity/permissions/authorize';
 import { cancelPendingStatement, findPendingApproval, insertApproval, timeOutPending } from '../modules/workflows/approval/store';
 import { insertLogsStatements } from '../modules/workflows/execution-logs/store';

@@ -1,6 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BUILTIN_ROLE_IDS, BUILTIN_ROLE_PERMISSIONS, PERMISSION_CATALOGUE, authorize } from '../../../src/modules/identity/permissions/authorize';
+import { BUILTIN_ROLE_IDS, BUILTIN_ROLE_PERMISSIONS, PERMISSION_CATALOGUE, authorize, grantsCleanup, readableFilter, readableWhere } from '../../../src/modules/identity/permissions/authorize';
+import { db, runBatch } from '../../../src/db/client';
+import { agents } from '../../../src/db/schema/agents';
 import { api, createUser, expectError } from '../../support/helpers';
 import { count, createAgent, createGoal, createTask, notificationsOf, post, type User } from '../../support/goal-helpers';
 
@@ -299,5 +301,31 @@ describe('check and authorize()', () => {
     await expect(authorize(env, asUser(friend), 'agent', agent.id, 'admin')).rejects.toMatchObject({ status: 403 });
     expect(await authorize(env, asUser(friend), 'agent', agent.id, 'write')).toMatchObject({ allowed: true, owner_id: owner.id });
     await expect(authorize(env, asUser(owner), 'knowledge_base', crypto.randomUUID(), 'read')).rejects.toMatchObject({ status: 404 });
+  });
+});
+
+describe('list conditions for stores', () => {
+  it('readableWhere keeps the rows readableFilter keeps, per level; grantsCleanup deletes a resource\'s grants', async () => {
+    const owner = await createUser();
+    const friend = await createUser();
+    const mine = await createAgent(friend);
+    const [read, run, other] = [await createAgent(owner), await createAgent(owner), await createAgent(owner)];
+    await grant(owner, { resource_type: 'agent', resource_id: read.id, user_id: friend.id, level: 'read' });
+    await grant(owner, { resource_type: 'agent', resource_id: run.id, user_id: friend.id, level: 'execute' });
+    const who = { id: friend.id, email: friend.email, nickname: 'friend', role: 'user' as const };
+    const ids = [mine.id, read.id, run.id, other.id];
+    for (const level of ['read', 'execute', 'admin'] as const) {
+      const where = await readableWhere(env, who, 'agent', { ownerId: agents.ownerId, id: agents.id }, level);
+      const viaDrizzle = await db(env.DB).select({ id: agents.id }).from(agents).where(where);
+      const raw = (await readableFilter(env, who, 'agent', undefined, level))!;
+      const viaRaw = await env.DB.prepare(`SELECT id FROM agents WHERE ${raw.sql}`).bind(...raw.binds).all<{ id: string }>();
+      const seen = (rows: Array<{ id: string }>) => rows.map((r) => r.id).filter((id) => ids.includes(id)).sort();
+      expect(seen(viaDrizzle)).toEqual(seen(viaRaw.results));
+      expect(seen(viaDrizzle)).toEqual({ read: [mine.id, read.id, run.id], execute: [mine.id, run.id], admin: [mine.id] }[level].sort());
+    }
+    expect(await readableWhere(env, { ...who, id: admin.id, role: 'admin' }, 'agent', { ownerId: agents.ownerId, id: agents.id })).toBeUndefined();
+    await runBatch(env.DB, [grantsCleanup(env.DB, 'agent', read.id)]);
+    expect(await count('SELECT count(*) AS n FROM resource_grants WHERE resource_id = ?', read.id)).toBe(0);
+    expect(await count('SELECT count(*) AS n FROM resource_grants WHERE resource_id = ?', run.id)).toBe(1);
   });
 });

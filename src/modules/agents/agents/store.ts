@@ -46,3 +46,11 @@ export const agentNameOf = (agentId: SQLWrapper): SQL<string | null> => sql<stri
 
 /** The owner of the agent `agentId` refers to, as a scalar subquery (null when there is none). */
 export const agentOwnerOf = (agentId: SQLWrapper): SQL<string | null> => sql<string | null>`(SELECT ${agents.ownerId} FROM ${agents} WHERE ${agents.id} = ${agentId})`;
+
+// ── for permissions ──
+
+/** An agent's id and owner, for authorize(); null when there is none. */
+export async function findResourceRef(d1: D1Database, id: string): Promise<{ id: string; owner_id: string } | null> {
+  const [row] = await db(d1).select({ id: agents.id, owner_id: agents.ownerId }).from(agents).where(eq(agents.id, id));
+  return row ?? null;
+}

@@ -140,3 +140,11 @@ export const goalIdsSql = (ownerId?: string): SQL => sql`SELECT ${goals.id} FROM
 
 /** The owner of the goal `goalId` refers to, as a scalar subquery. */
 export const goalOwnerOf = (goalId: SQLWrapper): SQL<string> => sql<string>`(SELECT ${goals.ownerId} FROM ${goals} WHERE ${goals.id} = ${goalId})`;
+
+// ── for permissions ──
+
+/** A goal's id and owner, for authorize(); null when there is none. */
+export async function findResourceRef(d1: D1Database, id: string): Promise<{ id: string; owner_id: string } | null> {
+  const [row] = await db(d1).select({ id: goals.id, owner_id: goals.ownerId }).from(goals).where(eq(goals.id, id));
+  return row ?? null;
+}

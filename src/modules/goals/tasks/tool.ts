@@ -1,6 +1,6 @@
 import { bool, int, obj, str, tool } from '../../../engine/tools/define';
 import { registerBuiltinTool } from '../../../engine/tools/registry';
-import { findActiveUser } from '../../identity/auth/guard';
+import { findActiveUser } from '../../identity/auth/store';
 import { unauthorized } from '../../../lib/errors';
 import { CreateTaskBody } from './schemas';
 import { createTask } from './service';

@@ -9,7 +9,7 @@ import { ownerOf, scopeOf } from '../monitoring/sources';
 import { failedRuns, runsUnion } from '../monitoring/store';
 import { requestErrors, requestP95 } from '../system-logs/store';
 import { llmCallTotals } from '../../agents/model-configs/store';
-import { findActiveUser } from '../../identity/auth/guard';
+import { findActiveUser } from '../../identity/auth/store';
 import { runBatch, type Statement } from '../../../db/client';
 import * as store from './store';
 import { setWebhookStatus, type AlertEventWithRule, type AlertRuleRow } from './store';

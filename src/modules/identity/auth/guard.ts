@@ -5,6 +5,9 @@ import { unauthorized } from '../../../lib/errors';
 import { sha256Hex } from '../../../lib/crypto';
 import { verifyAccessToken } from '../../../lib/jwt';
 import { API_KEY_PREFIX, bearerSecurity, bearerToken, type AuthUser } from '../../../lib/auth';
+import type { Statement } from '../../../db/client';
+import { findKeyUser, touchApiKey } from '../api-keys/store';
+import { activeUserSelect, activeUserStatement, findActiveUser } from './store';
 
 /**
  * The active user a bearer credential names — an access token or an API key; null when it is
@@ -19,30 +22,15 @@ export async function authenticate(env: Env, token: string | undefined | null): 
   return user ? { ...user, auth_method: 'jwt' } : null;
 }
 
-/** The active user with this id (for work done on a user's behalf: tools, queues, schedules). */
-export async function findActiveUser(env: Env, id: string): Promise<AuthUser | null> {
-  return activeUserStatement(env, id).first<AuthUser>();
-}
-
-const activeUserStatement = (env: Env, id: string) => env.DB.prepare("SELECT id, email, nickname, role FROM users WHERE id = ? AND status = 'active'").bind(id);
-
 const UNAUTHORIZED_MESSAGE = 'Missing, invalid or expired access token';
 
 async function authenticateApiKey(env: Env, key: string): Promise<AuthUser | null> {
   const hash = await sha256Hex(key);
   const now = new Date().toISOString();
-  const row = await env.DB.prepare(
-    `SELECT u.id, u.email, u.nickname, u.role, k.id AS key_id, k.last_used_at
-       FROM api_keys k JOIN users u ON u.id = k.user_id
-      WHERE k.key_hash = ? AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?) AND u.status = 'active'`,
-  )
-    .bind(hash, now)
-    .first<AuthUser & { key_id: string; last_used_at: string | null }>();
+  const row = await findKeyUser(env.DB, hash, now);
   if (!row) return null;
   // last_used_at is informational: refreshed at most once a minute, not written on every request.
-  if (!row.last_used_at || Date.parse(row.last_used_at) < Date.now() - 60_000) {
-    await env.DB.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?').bind(now, row.key_id).run();
-  }
+  if (!row.lastUsedAt || Date.parse(row.lastUsedAt) < Date.now() - 60_000) await touchApiKey(env.DB, row.keyId, now);
   return { id: row.id, email: row.email, nickname: row.nickname, role: row.role, auth_method: 'api_key' };
 }
 
@@ -78,13 +66,15 @@ export const requireAuthDeferred = createMiddleware<AppEnv>(async (c, next) => {
 export interface UserLookup {
   /** The user's id (known from the credential). */
   id: string;
-  /** The user row's read, to add to a D1 batch; null when the user is known. */
+  /** The user row's read, to add to a raw D1 batch (`env.DB.batch`); null when the user is known. */
   statement: D1PreparedStatement | null;
+  /** The same read for a drizzle batch (`db(env.DB).batch`); null when the user is known. */
+  select: Statement | null;
   /** The user from that read's first row: 401 when it is missing (user disabled or gone). */
   resolve(row: unknown): AuthUser;
 }
 
-export const knownUser = (user: AuthUser): UserLookup => ({ id: user.id, statement: null, resolve: () => user });
+export const knownUser = (user: AuthUser): UserLookup => ({ id: user.id, statement: null, select: null, resolve: () => user });
 
 /** The user of a request behind requireAuth or requireAuthDeferred; `resolve` also sets `c.get('user')`. */
 export function userLookup(c: Context<AppEnv>): UserLookup {
@@ -93,7 +83,10 @@ export function userLookup(c: Context<AppEnv>): UserLookup {
   if (known || !pending) return knownUser(known);
   return {
     id: pending,
-    statement: activeUserStatement(c.env, pending),
+    statement: activeUserStatement(c.env.DB, pending),
+    get select() {
+      return activeUserSelect(c.env.DB, pending); // built only when a drizzle batch asks for it
+    },
     resolve(row) {
       if (!row) throw unauthorized(UNAUTHORIZED_MESSAGE);
       const user: AuthUser = { ...(row as AuthUser), auth_method: 'jwt' };

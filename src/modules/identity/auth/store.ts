@@ -1,6 +1,109 @@
-import { count, eq, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
-import { db } from '../../../db/client';
-import { users } from '../../../db/schema/auth';
+import { count, eq, sql, type SQL, type SQLWrapper, and, gt, lte, min } from 'drizzle-orm';
+import { db, now, type Statement } from '../../../db/client';
+import { users, loginAttempts } from '../../../db/schema/auth';
+import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
+import type { Env } from '../../../env';
+import type { AuthUser } from '../../../lib/auth';
+
+/** The users table (the password hash included: never present a row as it is). */
+export type UserRow = typeof users.$inferSelect;
+
+/** What the platform acts as: an active user's id, email, nickname and role. */
+const principal = { id: users.id, email: users.email, nickname: users.nickname, role: users.role };
+
+// Hot path (every request with an access token): raw, so it costs the request nothing beyond its
+// query, and batchable with a handler's raw D1 reads (agent-chat's first batch).
+const ACTIVE_USER_SQL = "SELECT id, email, nickname, role FROM users WHERE id = ? AND status = 'active'";
+
+/** The active user's read as a raw D1 statement: its first row is an `AuthUser` less auth_method. */
+export const activeUserStatement = (d1: D1Database, id: string): D1PreparedStatement => d1.prepare(ACTIVE_USER_SQL).bind(id);
+
+/** The same read for a drizzle batch: its first row is the same object. */
+export const activeUserSelect = (d1: D1Database, id: string) =>
+  db(d1).select(principal).from(users).where(and(eq(users.id, id), eq(users.status, 'active')));
+
+/** The active user with this id (for work done on a user's behalf: tools, queues, schedules). */
+export async function findActiveUser(env: Pick<Env, 'DB'>, id: string): Promise<AuthUser | null> {
+  return activeUserStatement(env.DB, id).first<AuthUser>();
+}
+
+/** Active users' principal columns as a raw subquery, for raw hot-path joins (the API-key lookup). */
+export const ACTIVE_USERS_SQL = "(SELECT id, email, nickname, role FROM users WHERE status = 'active')";
+
+export async function findUser(d1: D1Database, id: string) {
+  const [row] = await db(d1)
+    .select({ id: users.id, email: users.email, nickname: users.nickname, role: users.role, status: users.status, createdAt: users.createdAt })
+    .from(users)
+    .where(eq(users.id, id));
+  return row ?? null;
+}
+
+/**
+ * Registers a user unless the email (any case) is taken; the first user becomes admin. One
+ * statement decides the role, so two first registrations cannot both become admin. Returns
+ * whether a row was written.
+ */
+export async function insertUser(d1: D1Database, user: Pick<UserRow, 'id' | 'email' | 'nickname' | 'passwordHash'>): Promise<boolean> {
+  const result = await db(d1)
+    .run(
+      sql`INSERT INTO ${users} (id, email, nickname, password_hash, role)
+        SELECT ${user.id}, ${user.email}, ${user.nickname}, ${user.passwordHash}, CASE WHEN EXISTS (SELECT 1 FROM ${users}) THEN 'user' ELSE 'admin' END
+        WHERE NOT EXISTS (SELECT 1 FROM ${users} WHERE lower(email) = ${user.email})`,
+    )
+    // Two registrations of one email at once: the unique index refuses the second.
+    .catch((e: unknown) => {
+      if (/UNIQUE/.test(`${e} ${(e as Error)?.cause ?? ''}`)) return null;
+      throw e;
+    });
+  return (result?.meta.changes ?? 0) > 0;
+}
+
+/** Makes an account admin or not (users.role): a statement for the caller's batch. */
+export const setUserRole = (d1: D1Database, id: string, role: UserRow['role']): Statement =>
+  db(d1).update(users).set({ role, updatedAt: now() }).where(eq(users.id, id));
+
+/** The ids of the active admins (to tell them of something that needs an admin). */
+export async function activeAdmins(d1: D1Database): Promise<Array<{ id: string }>> {
+  return db(d1)
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.role, 'admin'), eq(users.status, 'active')));
+}
+
+export async function countActiveAdmins(d1: D1Database): Promise<number> {
+  const [{ n }] = await db(d1)
+    .select({ n: count() })
+    .from(users)
+    .where(and(eq(users.role, 'admin'), eq(users.status, 'active')));
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logins
+
+/** The failed logins of an email since `since` (ms) and the account, in one round trip. */
+export async function loginState(d1: D1Database, email: string, since: number) {
+  const [[failures], [user]] = await db(d1).batch([
+    db(d1)
+      .select({ n: count(), first: min(loginAttempts.attemptedAt) })
+      .from(loginAttempts)
+      .where(and(eq(loginAttempts.email, email), gt(loginAttempts.attemptedAt, since))),
+    db(d1).select({ id: users.id, role: users.role, status: users.status, passwordHash: users.passwordHash }).from(users).where(eq(users.email, email)),
+  ]);
+  return { failures: failures as { n: number; first: number | null }, user: user ?? null };
+}
+
+/** Records a failed login and drops attempts older than the window, in one batch. */
+export async function recordFailedLogin(d1: D1Database, email: string, at: number, windowStart: number): Promise<void> {
+  await db(d1).batch([db(d1).insert(loginAttempts).values({ email, attemptedAt: at }), purgeLoginAttempts(d1, windowStart)]);
+}
+
+export async function clearLoginAttempts(d1: D1Database, email: string): Promise<void> {
+  await db(d1).delete(loginAttempts).where(eq(loginAttempts.email, email));
+}
+
+/** Drops the failed logins at or before `before` (ms): they no longer count (also run by cron). */
+export const purgeLoginAttempts = (d1: D1Database, before: number) => db(d1).delete(loginAttempts).where(lte(loginAttempts.attemptedAt, before));
 
 // ── for audit-logs ──
 

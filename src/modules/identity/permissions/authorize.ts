@@ -1,7 +1,14 @@
+import type { SQL } from 'drizzle-orm';
+import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
+import type { Statement } from '../../../db/client';
 import type { Env } from '../../../env';
 import { isAdmin, type AuthUser } from '../../../lib/auth';
-import { isMissingTable } from '../../../lib/d1';
 import { forbidden, notFound } from '../../../lib/errors';
+import { findResourceRef as findAgentRef } from '../../agents/agents/store';
+import { findResourceRef as findGoalRef } from '../../goals/goals/store';
+import { findResourceRef as findKnowledgeBaseRef } from '../../knowledge/knowledge-bases/store';
+import { findResourceRef as findWorkflowRef } from '../../workflows/workflows/store';
+import * as store from './store';
 
 /**
  * The one authorization decision of the platform. Every module that serves a shareable resource
@@ -31,15 +38,15 @@ export type Action = AccessLevel;
 const rank = (level: AccessLevel | null | undefined) => (level ? ACCESS_LEVELS.indexOf(level) + 1 : 0);
 const maxLevel = (a: AccessLevel | null, b: AccessLevel | null): AccessLevel | null => (rank(a) >= rank(b) ? a : b);
 
-/** Where each resource type lives. Tables of modules not yet deployed simply hold nothing. */
-const RESOURCE_TABLES: Record<ResourceType, { table: string; label: string }> = {
-  agent: { table: 'agents', label: 'Agent' },
-  workflow: { table: 'workflows', label: 'Workflow' },
-  knowledge_base: { table: 'knowledge_bases', label: 'Knowledge base' },
-  goal: { table: 'goals', label: 'Goal' },
+/** Each resource type's owning store (its id and owner) and its name in messages. */
+const RESOURCES: Record<ResourceType, { find: (d1: D1Database, id: string) => Promise<ResourceRef | null>; label: string }> = {
+  agent: { find: findAgentRef, label: 'Agent' },
+  workflow: { find: findWorkflowRef, label: 'Workflow' },
+  knowledge_base: { find: findKnowledgeBaseRef, label: 'Knowledge base' },
+  goal: { find: findGoalRef, label: 'Goal' },
 };
 
-export const resourceLabel = (type: ResourceType) => RESOURCE_TABLES[type].label;
+export const resourceLabel = (type: ResourceType) => RESOURCES[type].label;
 
 // ---------------------------------------------------------------------------------------------
 // The permission catalogue and the builtin roles.
@@ -50,7 +57,7 @@ interface PermissionInfo {
 }
 
 const resourcePermissions: PermissionInfo[] = RESOURCE_TYPES.flatMap((type) => {
-  const label = RESOURCE_TABLES[type].label.toLowerCase() + 's';
+  const label = RESOURCES[type].label.toLowerCase() + 's';
   return [
     { name: `${type}:create`, description: `Create ${label}` },
     { name: `${type}:read`, description: `Read every user's ${label}` },
@@ -85,23 +92,16 @@ export const BUILTIN_ROLE_PERMISSIONS: Record<keyof typeof BUILTIN_ROLE_IDS, str
   viewer: RESOURCE_TYPES.map((t) => `${t}:read`),
 };
 
+/** The builtin role an account has without explicit assignments (`users.role`). */
+export const defaultRoleId = (user: { role: string }) => (user.role === 'admin' ? BUILTIN_ROLE_IDS.admin : BUILTIN_ROLE_IDS.user);
+
 /**
  * The permissions of a user's roles: their explicit role assignments, or — with none — the
- * builtin role their account has (`users.role`). One statement.
+ * builtin role their account has. One statement.
  */
-function permissionsStatement(env: Env, user: AuthUser): D1PreparedStatement {
-  return env.DB.prepare(
-    `SELECT permission FROM role_permissions WHERE role_id IN (
-       SELECT role_id FROM user_roles WHERE user_id = ?1
-       UNION ALL
-       SELECT CASE WHEN ?2 = 'admin' THEN ?3 ELSE ?4 END WHERE NOT EXISTS (SELECT 1 FROM user_roles WHERE user_id = ?1))`,
-  ).bind(user.id, user.role, BUILTIN_ROLE_IDS.admin, BUILTIN_ROLE_IDS.user);
-}
-
 export async function userPermissions(env: Env, user: AuthUser): Promise<Set<string>> {
   if (isAdmin(user)) return new Set(PERMISSION_NAMES);
-  const { results } = await permissionsStatement(env, user).all<{ permission: string }>();
-  return new Set(results.map((r) => r.permission));
+  return new Set(await store.permissionNames(env.DB, user.id, defaultRoleId(user)));
 }
 
 export async function hasPermission(env: Env, user: AuthUser, permission: string): Promise<boolean> {
@@ -136,14 +136,9 @@ export interface ResourceRef {
   owner_id: string;
 }
 
-/** The resource's id and owner, or null when it (or its module's table) does not exist. */
+/** The resource's id and owner (from its owning store), or null when it does not exist. */
 export async function loadResourceRef(env: Env, type: ResourceType, id: string): Promise<ResourceRef | null> {
-  try {
-    return await env.DB.prepare(`SELECT id, owner_id FROM ${RESOURCE_TABLES[type].table} WHERE id = ?`).bind(id).first<ResourceRef>();
-  } catch (e) {
-    if (isMissingTable(e)) return null;
-    throw e;
-  }
+  return RESOURCES[type].find(env.DB, id);
 }
 
 /** Decides without throwing, for an already loaded resource (null: it does not exist). */
@@ -152,12 +147,8 @@ export async function decide(env: Env, user: AuthUser, type: ResourceType, resou
   if (resource.owner_id === user.id) return { allowed: true, reason: 'owner', level: 'admin', owner_id: resource.owner_id };
   if (isAdmin(user)) return { allowed: true, reason: 'admin', level: 'admin', owner_id: resource.owner_id };
   // One round trip for both sources of a level.
-  const [grant, perms] = await env.DB.batch<Record<string, unknown>>([
-    env.DB.prepare('SELECT level FROM resource_grants WHERE resource_type = ? AND resource_id = ? AND user_id = ?').bind(type, resource.id, user.id),
-    permissionsStatement(env, user),
-  ]);
-  const granted = ((grant.results[0] as { level?: AccessLevel } | undefined)?.level ?? null) as AccessLevel | null;
-  const byRole = roleLevel(new Set((perms.results as Array<{ permission: string }>).map((r) => r.permission)), type);
+  const { granted, permissions } = await store.levelSources(env.DB, type, resource.id, user.id, defaultRoleId(user));
+  const byRole = roleLevel(new Set(permissions), type);
   const level = maxLevel(granted, byRole);
   if (!level) return { allowed: false, reason: 'not_found', level: null, owner_id: resource.owner_id };
   const via = rank(granted) >= rank(byRole) ? 'grant' : 'role';
@@ -202,17 +193,41 @@ export async function readableFilter(
   columns: { owner: string; id: string } = { owner: 'owner_id', id: 'id' },
   level: AccessLevel = 'read',
 ): Promise<{ sql: string; binds: unknown[] } | null> {
-  if (isAdmin(user)) return null;
-  if (rank(roleLevel(await userPermissions(env, user), type)) >= rank(level)) return null;
-  const levels = ACCESS_LEVELS.slice(ACCESS_LEVELS.indexOf(level));
-  const levelClause = level === 'read' ? '' : ` AND level IN (${levels.map((l) => `'${l}'`).join(', ')})`;
-  return {
-    sql: `(${columns.owner} = ? OR ${columns.id} IN (SELECT resource_id FROM resource_grants WHERE resource_type = ? AND user_id = ?${levelClause}))`,
-    binds: [user.id, type, user.id],
-  };
+  if (await seesEverything(env, user, type, level)) return null;
+  return store.ownedOrGrantedRaw(type, user.id, columns, levelsFrom(level));
 }
 
-/** Removes every grant on a resource: add it to the batch that deletes the resource. */
+/** Admins, and users whose roles give `level` on every resource of the type, see all of them. */
+async function seesEverything(env: Env, user: AuthUser, type: ResourceType, level: AccessLevel): Promise<boolean> {
+  return isAdmin(user) || rank(roleLevel(await userPermissions(env, user), type)) >= rank(level);
+}
+
+/** The grant levels that give at least `level` (null: any grant, as every level includes read). */
+const levelsFrom = (level: AccessLevel): AccessLevel[] | null => (level === 'read' ? null : ACCESS_LEVELS.slice(ACCESS_LEVELS.indexOf(level)));
+
+/**
+ * `readableFilter` for drizzle queries: the condition on the listed rows' owner and resource-id
+ * columns (e.g. `{ ownerId: agents.ownerId, id: agents.id }`, or `{ ownerId: goals.ownerId,
+ * id: tasks.goalId }`) that keeps what the user may read (or do `level` with); undefined when
+ * nothing is filtered. Stores take it as a parameter (they never import this file).
+ */
+export async function readableWhere(
+  env: Env,
+  user: AuthUser,
+  type: ResourceType,
+  cols: { ownerId: SQLiteColumn | SQL; id: SQLiteColumn | SQL },
+  level: AccessLevel = 'read',
+): Promise<SQL | undefined> {
+  if (await seesEverything(env, user, type, level)) return undefined;
+  return store.ownedOrGranted(env.DB, type, user.id, cols, levelsFrom(level));
+}
+
+/** Removes every grant on a resource: add it to the batch (runBatch) that deletes the resource. */
+export function grantsCleanup(d1: D1Database, type: ResourceType, id: string): Statement {
+  return store.deleteResourceGrants(d1, type, id);
+}
+
+/** grantsCleanup for a raw `env.DB.batch([...])`, while callers still use raw statements. */
 export function grantsCleanupStatement(env: Env, type: ResourceType, id: string): D1PreparedStatement {
-  return env.DB.prepare('DELETE FROM resource_grants WHERE resource_type = ? AND resource_id = ?').bind(type, id);
+  return store.deleteResourceGrantsRaw(env.DB, type, id);
 }

@@ -8,6 +8,7 @@ import { loadAgent } from '../../agents/agents/service';
 import { runAgent } from '../../../runs/agent-turn';
 import { defaultAgentId, findBinding, requestBinding } from './service';
 import { FEISHU_DLQ_NAME, FEISHU_QUEUE_NAME, type FeishuMessage } from '../../../queues';
+import { findActiveUser } from '../../identity/auth/store';
 
 
 /** How many earlier messages of the session the agent sees. */
@@ -83,7 +84,7 @@ async function handleMessage(env: Env, cfg: FeishuConfig, event: MessageEvent): 
   if (!agent || agent.status === 'stopped') {
     return void (await reply('没有可用的智能体,请联系管理员设置默认智能体。No agent is available: ask an administrator to set the Feishu default agent.'));
   }
-  const user = await env.DB.prepare("SELECT id FROM users WHERE id = ? AND status = 'active'").bind(binding.user_id).first<{ id: string }>();
+  const user = await findActiveUser(env, binding.user_id);
   if (!user) return void (await reply('绑定的账号已停用。The bound account is disabled.'));
 
   let answer: string;

@@ -8,7 +8,9 @@ import { pageBounds, paginated, type Pagination } from '../../../lib/pagination'
 import { assertChattable, getAgent, loadAgent } from '../../agents/agents/service';
 import { notificationStatement } from '../../goals/notifications/service';
 import type { Binding, BindingRequest } from './schemas';
+import { deleteSetting, getSetting, putSetting } from '../../../lib/settings';
 import { NOW_SQL } from '../../../lib/d1';
+import { activeAdmins, findActiveUser } from '../../identity/auth/store';
 
 /** Events are remembered at least this long (Feishu redelivers for hours); the cron keeps a day. */
 export const EVENT_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -142,7 +144,7 @@ export async function requestBinding(env: Env, openId: string, chatId: string | 
     .first<{ id: string }>();
   const created = row?.id === id;
   if (created) {
-    const { results: admins } = await env.DB.prepare("SELECT id FROM users WHERE role = 'admin' AND status = 'active'").all<{ id: string }>();
+    const admins = await activeAdmins(env.DB);
     if (admins.length) {
       await env.DB.batch(
         admins.map((a) =>
@@ -238,7 +240,7 @@ export async function bindPending(env: Env, admin: AuthUser, input: { request_id
     return { request: toRequest(row!), binding: null };
   }
   if (!input.user_id) throw validationError('body.user_id: required when approving');
-  const target = await env.DB.prepare("SELECT id FROM users WHERE id = ? AND status = 'active'").bind(input.user_id).first();
+  const target = await findActiveUser(env, input.user_id);
   if (!target) throw validationError('body.user_id: no such active user');
   let agentId: string | null = null;
   if (input.agent_id) {
@@ -255,8 +257,7 @@ export async function bindPending(env: Env, admin: AuthUser, input: { request_id
 // Default agent and status
 
 export async function defaultAgentId(env: Env): Promise<string | null> {
-  const row = await env.DB.prepare('SELECT value FROM system_settings WHERE key = ?').bind(DEFAULT_AGENT_KEY).first<{ value: string }>();
-  return row?.value || null;
+  return (await getSetting(env.DB, DEFAULT_AGENT_KEY)) || null;
 }
 
 export async function getDefaultAgent(env: Env, user: AuthUser) {
@@ -269,15 +270,13 @@ export async function getDefaultAgent(env: Env, user: AuthUser) {
 export async function setDefaultAgent(env: Env, user: AuthUser, agentId: string | null) {
   if (!isAdmin(user)) throw forbidden('Only admins manage the Feishu default agent');
   if (agentId === null) {
-    await env.DB.prepare('DELETE FROM system_settings WHERE key = ?').bind(DEFAULT_AGENT_KEY).run();
+    await deleteSetting(env.DB, DEFAULT_AGENT_KEY);
     return { agent_id: null, agent_name: null };
   }
   const agent = await loadAgent(env, agentId);
   if (!agent) throw validationError('body.agent_id: no such agent');
   assertChattable(agent);
-  await env.DB.prepare(`INSERT INTO system_settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = ${NOW_SQL}`)
-    .bind(DEFAULT_AGENT_KEY, agent.id)
-    .run();
+  await putSetting(env.DB, DEFAULT_AGENT_KEY, agent.id);
   return { agent_id: agent.id, agent_name: agent.name };
 }
 

@@ -1,5 +1,5 @@
 import type { Env } from '../../../env';
-import { findActiveUser } from '../../identity/auth/guard';
+import { findActiveUser } from '../../identity/auth/store';
 import { failRun, loadRun, loadScheduleRow, nextRunAt, startRun } from './service';
 import { SCHEDULES_QUEUE_NAME, type ScheduleRunMessage } from '../../../queues';
 

@@ -1,7 +1,7 @@
 import type { z } from '@hono/zod-openapi';
 import type { Env } from '../../../env';
 import { nextOccurrence } from '../../../engine/schedule/cron';
-import { findActiveUser } from '../../identity/auth/guard';
+import { findActiveUser } from '../../identity/auth/store';
 import { isAdmin, type AuthUser } from '../../../lib/auth';
 import { authorize } from '../../identity/permissions/authorize';
 import { isUniqueViolation, NOW_SQL } from '../../../lib/d1';

@@ -1,7 +1,7 @@
 import { NOW_SQL } from '../../../lib/d1';
 import type { Env } from '../../../env';
 import { constantTimeEqual, decryptSecret, encryptSecret, randomBytes, sha256Hex, toHex } from '../../../lib/crypto';
-import { findActiveUser } from '../../identity/auth/guard';
+import { findActiveUser } from '../../identity/auth/store';
 import { ApiError, notFound, unauthorized, validationError } from '../../../lib/errors';
 import { getSecret } from '../../../lib/secrets';
 import { executeWorkflow } from '../../../runs/workflow-run';

@@ -168,3 +168,11 @@ export const countWorkflows = (d1: D1Database, ownerId?: string) =>
     .select({ total: count() })
     .from(workflows)
     .where(ownerId ? eq(workflows.ownerId, ownerId) : undefined);
+
+// ── for permissions ──
+
+/** A workflow's id and owner, for authorize(); null when there is none. */
+export async function findResourceRef(d1: D1Database, id: string): Promise<{ id: string; owner_id: string } | null> {
+  const [row] = await db(d1).select({ id: workflows.id, owner_id: workflows.ownerId }).from(workflows).where(eq(workflows.id, id));
+  return row ?? null;
+}
