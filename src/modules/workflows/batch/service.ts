@@ -3,10 +3,14 @@ import type { Env } from '../../../env';
 import type { AuthUser } from '../../../lib/auth';
 import { decide, loadResourceRef, type ResourceType } from '../../identity/permissions/authorize';
 import { ApiError, conflict } from '../../../lib/errors';
+import { mixedBatch, type AnyStatement } from '../../../db/mixed-batch';
 import { deleteAgent, deleteAgentStatements, destroyChatSessions, exportAgent, sessionIdsStatement } from '../../agents/agents/service';
 import { executeAgentWorkflow, executeWorkflow } from '../../../runs/workflow-run';
 import { deleteKnowledgeBase, getKnowledgeBase, getKnowledgeBaseRow, knowledgeBaseDeletion } from '../../knowledge/knowledge-bases/service';
 import { deleteTool, getTool } from '../../agents/tools/service';
+import { deleteCustomToolStatement, findCustomTool } from '../../agents/tools/store';
+import { exportedDocuments } from '../../knowledge/knowledge-bases/store';
+import * as store from './store';
 import { deleteWorkflow, deleteWorkflowStatements, exportWorkflow } from '../workflows/service';
 import { BUNDLE_FORMAT, type BatchResourceType, type DeleteBody, type ExecuteBody, type ExportBody } from './schemas';
 
@@ -57,20 +61,18 @@ export async function executeBatch(env: Env, user: AuthUser, body: z.infer<typeo
   });
 
   const batchId = crypto.randomUUID();
-  await env.DB.batch([
-    env.DB.prepare('INSERT INTO batches (id, owner_id, item_count) VALUES (?, ?, ?)').bind(batchId, user.id, items.length),
-    ...items.map((it) =>
-      env.DB.prepare('INSERT INTO batch_items (batch_id, idx, type, resource_id, execution_id, status, error) VALUES (?, ?, ?, ?, ?, ?, ?)').bind(
-        batchId,
-        it.index,
-        it.type,
-        it.id,
-        it.execution_id,
-        it.status,
-        'error' in it ? (it.error ?? null) : null,
-      ),
-    ),
-  ]);
+  await store.insertBatch(
+    env.DB,
+    { id: batchId, ownerId: user.id },
+    items.map((it) => ({
+      idx: it.index,
+      type: it.type,
+      resourceId: it.id,
+      executionId: it.execution_id,
+      status: it.status,
+      error: 'error' in it ? (it.error ?? null) : null,
+    })),
+  );
   const started = items.filter((i) => i.execution_id).length;
   return { batch_id: batchId, total: items.length, started, failed: items.length - started, items };
 }
@@ -80,7 +82,7 @@ export async function executeBatch(env: Env, user: AuthUser, body: z.infer<typeo
 
 /** A custom tool's definition, without credentials: secret headers are named, never included. */
 async function exportTool(env: Env, user: AuthUser, id: string) {
-  const owned = await env.DB.prepare('SELECT id FROM custom_tools WHERE id = ? AND owner_id = ?').bind(id.toLowerCase(), user.id).first();
+  const owned = await findCustomTool(env.DB, user.id, id);
   if (!owned) throw new ApiError(404, 'NOT_FOUND', 'Tool not found');
   const tool = await getTool(env, user.id, id.toLowerCase());
   const config = { ...(tool.config as Record<string, unknown>) };
@@ -98,11 +100,15 @@ async function exportTool(env: Env, user: AuthUser, id: string) {
 /** A knowledge base's settings and its documents' list (no contents, no embedding key). */
 async function exportKnowledgeBase(env: Env, user: AuthUser, id: string) {
   const kb = await getKnowledgeBase(env, user, id);
-  const { results } = await env.DB.prepare('SELECT title, content_type, source, size, status FROM kb_documents WHERE kb_id = ? ORDER BY created_at, id LIMIT 1000')
-    .bind(kb.id)
-    .all();
+  const documents = (await exportedDocuments(env.DB, kb.id, 1000)).map((d) => ({
+    title: d.title,
+    content_type: d.contentType,
+    source: d.source,
+    size: d.size,
+    status: d.status,
+  }));
   const { id: _id, owner_id: _owner, ...settings } = kb as Record<string, unknown>;
-  return { format: 'tiangong.knowledge_base', format_version: 1, knowledge_base: settings, documents: results };
+  return { format: 'tiangong.knowledge_base', format_version: 1, knowledge_base: settings, documents };
 }
 
 const exporters: Record<BatchResourceType, (env: Env, user: AuthUser, id: string) => Promise<unknown>> = {
@@ -151,8 +157,7 @@ const deleters: Record<BatchResourceType, (env: Env, user: AuthUser, id: string)
 async function deletable(env: Env, user: AuthUser, type: BatchResourceType, id: string): Promise<'ok' | 'not_found' | 'forbidden' | 'invalid'> {
   if (type === 'tool') {
     if (!/^[0-9a-f-]{36}$/i.test(id)) return 'invalid';
-    const row = await env.DB.prepare('SELECT id FROM custom_tools WHERE id = ? AND owner_id = ?').bind(id.toLowerCase(), user.id).first();
-    return row ? 'ok' : 'not_found';
+    return (await findCustomTool(env.DB, user.id, id)) ? 'ok' : 'not_found';
   }
   const t = type as ResourceType;
   const d = await decide(env, user, t, await loadResourceRef(env, t, id), 'admin');
@@ -190,7 +195,7 @@ export async function deleteBatch(env: Env, user: AuthUser, body: z.infer<typeof
   }
 
   const seen = new Set<string>();
-  const statements: D1PreparedStatement[] = [];
+  const statements: AnyStatement[] = [];
   const afterCommit: Array<() => Promise<void>> = [];
   /** Positions in the batch of the reads of deleted agents' session ids (their objects are cleared after). */
   const sessionReads: number[] = [];
@@ -207,10 +212,12 @@ export async function deleteBatch(env: Env, user: AuthUser, body: z.infer<typeof
       const deletion = await knowledgeBaseDeletion(env, await getKnowledgeBaseRow(env, user, r.id, 'admin'));
       statements.push(...deletion.statements);
       afterCommit.push(deletion.removeExternal);
-    } else statements.push(env.DB.prepare('DELETE FROM custom_tools WHERE id = ? AND owner_id = ?').bind(r.id.toLowerCase(), user.id));
+    } else statements.push(deleteCustomToolStatement(env.DB, user.id, r.id));
   }
-  const results = await env.DB.batch<{ id: string }>(statements);
-  await destroyChatSessions(env, sessionReads.flatMap((i) => results[i].results.map((row) => row.id)));
+  const results = await mixedBatch(env.DB, statements);
+  // A read answers rows (drizzle) or a D1Result (a raw statement, while its owner still hands those out).
+  const rowsOf = (r: unknown) => (Array.isArray(r) ? r : (r as D1Result).results) as Array<{ id: string }>;
+  await destroyChatSessions(env, sessionReads.flatMap((i) => rowsOf(results[i]).map((row) => row.id)));
   for (const f of afterCommit) {
     try {
       await f();

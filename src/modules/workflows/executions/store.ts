@@ -1,6 +1,6 @@
 import { and, count, desc, eq, getTableColumns, inArray, isNotNull, lt, or, sql, type SQL } from 'drizzle-orm';
-import { db, now, type Statement } from '../../../db/client';
-import { executionNodes, executions } from '../../../db/schema/executions';
+import { db, now, type Statement, db as dbForSchedules } from '../../../db/client';
+import { executionNodes, executions, executions as executionsForSchedules } from '../../../db/schema/executions';
 import { agentIdsWhere } from '../../agents/agents/store';
 import { workflowIdsWhere } from '../workflows/store';
 import { batchable, normalisedStatus, percentileSql } from '../../../lib/stats-sql';
@@ -245,4 +245,12 @@ export function nodeTypeStats(d1: D1Database, range: { from: string; to: string 
       orderBy: 'runs DESC, node_type',
     }),
   );
+}
+
+// ── for agent-schedules ──
+
+/** Executions' ids and statuses as a subquery to join (a schedule shows its last run's status). */
+export function executionStatuses(d1: D1Database) {
+  const e = executionsForSchedules;
+  return dbForSchedules(d1).select({ id: e.id, status: e.status }).from(e).as('e');
 }

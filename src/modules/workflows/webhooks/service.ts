@@ -1,10 +1,10 @@
-import { NOW_SQL } from '../../../lib/d1';
 import type { Env } from '../../../env';
 import { constantTimeEqual, decryptSecret, encryptSecret, randomBytes, sha256Hex, toHex } from '../../../lib/crypto';
 import { findActiveUser } from '../../identity/auth/store';
 import { ApiError, notFound, unauthorized, validationError } from '../../../lib/errors';
 import { getSecret } from '../../../lib/secrets';
 import { executeWorkflow } from '../../../runs/workflow-run';
+import * as store from './store';
 
 /**
  * Workflow webhooks: POST /webhooks/workflows/{id} or /webhooks/workflows/by-name/{name} runs
@@ -27,16 +27,6 @@ export const WAIT_MS = 30_000;
 const NAME_CANDIDATES = 20;
 const SECRET_PREFIX = 'whsec_';
 
-interface SecretRow {
-  workflow_id: string;
-  owner_id: string;
-  secret: string;
-  secret_hint: string;
-  enabled: number;
-  created_at: string;
-  rotated_at: string | null;
-}
-
 export interface WebhookView {
   enabled: boolean;
   url_by_id: string;
@@ -56,7 +46,7 @@ export function webhookUrls(origin: string, workflow: { id: string; name: string
 }
 
 async function loadSecretRow(env: Env, workflowId: string) {
-  return env.DB.prepare('SELECT * FROM webhook_secrets WHERE workflow_id = ?').bind(workflowId).first<SecretRow>();
+  return store.findWebhookSecret(env.DB, workflowId);
 }
 
 /** The webhook of a workflow as its owner sees it (never the secret). */
@@ -65,9 +55,9 @@ export async function webhookView(env: Env, origin: string, workflow: { id: stri
   return {
     enabled: !!row?.enabled,
     ...webhookUrls(origin, workflow),
-    secret_hint: row?.secret_hint ?? null,
-    created_at: row?.created_at ?? null,
-    rotated_at: row?.rotated_at ?? null,
+    secret_hint: row?.secretHint ?? null,
+    created_at: row?.createdAt ?? null,
+    rotated_at: row?.rotatedAt ?? null,
   };
 }
 
@@ -89,25 +79,23 @@ export async function configureWebhook(
     secret = SECRET_PREFIX + toHex(randomBytes(32));
     const stored = await encryptSecret(secret, await getSecret(env, 'ENCRYPTION_KEY'));
     // A first secret has no rotation time; replacing one records it.
-    await env.DB.prepare(
-      `INSERT INTO webhook_secrets (workflow_id, owner_id, secret, secret_hint, enabled) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (workflow_id) DO UPDATE SET secret = excluded.secret, secret_hint = excluded.secret_hint, enabled = excluded.enabled, rotated_at = ${NOW_SQL}`,
-    )
-      .bind(workflow.id, workflow.owner_id, stored, hintOf(secret), enabled ? 1 : 0)
-      .run();
+    await store.putWebhookSecret(env.DB, { workflowId: workflow.id, ownerId: workflow.owner_id, secret: stored, secretHint: hintOf(secret), enabled });
   } else if (row) {
-    await env.DB.prepare('UPDATE webhook_secrets SET enabled = ? WHERE workflow_id = ?').bind(enabled ? 1 : 0, workflow.id).run();
+    await store.setWebhookEnabled(env.DB, workflow.id, enabled);
   }
   const view = await webhookView(env, origin, workflow);
   return secret ? { ...view, secret } : view;
 }
 
-/** Removes a workflow's webhook: add it to the batch that deletes the workflow. */
+/**
+ * Removes a workflow's webhook: add it to the batch that deletes the workflow. Interim, while that
+ * batch is raw D1 statements: the store's statements (store.deleteWebhookStatements) prepared.
+ */
 export function webhookCleanupStatements(env: Env, workflowId: string): D1PreparedStatement[] {
-  return [
-    env.DB.prepare('DELETE FROM webhook_secrets WHERE workflow_id = ?').bind(workflowId),
-    env.DB.prepare('DELETE FROM webhook_rate_windows WHERE workflow_id = ?').bind(workflowId),
-  ];
+  return store.deleteWebhookStatements(env.DB, workflowId).map((s) => {
+    const q = (s as unknown as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
+    return env.DB.prepare(q.sql).bind(...q.params);
+  });
 }
 
 async function hmacHex(secret: string, message: string): Promise<string> {
@@ -118,7 +106,7 @@ async function hmacHex(secret: string, message: string): Promise<string> {
 
 interface Candidate {
   id: string;
-  owner_id: string;
+  ownerId: string;
   name: string;
   secret: string;
 }
@@ -159,8 +147,8 @@ export async function receiveWebhook(env: Env, req: WebhookRequest) {
   if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) throw validationError('body: must be a JSON object (the workflow inputs)');
 
   // The workflow runs as its owner's, as long as the owner's account is active.
-  if (!(await findActiveUser(env, workflow.owner_id))) throw notFound('Workflow');
-  return executeWorkflow(env, workflow.owner_id, workflow.id, {
+  if (!(await findActiveUser(env, workflow.ownerId))) throw notFound('Workflow');
+  return executeWorkflow(env, workflow.ownerId, workflow.id, {
     inputs: inputs as Record<string, unknown>,
     trigger: 'webhook',
     waitMs: req.wait ? WAIT_MS : 0,
@@ -168,12 +156,7 @@ export async function receiveWebhook(env: Env, req: WebhookRequest) {
 }
 
 async function loadCandidates(env: Env, target: WebhookRequest['target']): Promise<Candidate[]> {
-  const select = 'SELECT w.id, w.owner_id, w.name, s.secret FROM workflows w JOIN webhook_secrets s ON s.workflow_id = w.id WHERE s.enabled = 1';
-  const stmt =
-    'id' in target
-      ? env.DB.prepare(`${select} AND w.id = ?`).bind(target.id)
-      : env.DB.prepare(`${select} AND w.name = ? ORDER BY w.created_at LIMIT ?`).bind(target.name, NAME_CANDIDATES);
-  const { results } = await stmt.all<Candidate>();
+  const results = await store.webhookCandidates(env.DB, target, NAME_CANDIDATES);
   const key = await getSecret(env, 'ENCRYPTION_KEY');
   return Promise.all(results.map(async (c) => ({ ...c, secret: await decryptSecret(c.secret, key) })));
 }
@@ -196,10 +179,8 @@ async function authenticate(env: Env, candidates: Candidate[], req: WebhookReque
     if (!match) throw unauthorized('Invalid webhook signature');
     // Each signature once: a replay within the window finds its hash already there.
     const hash = await sha256Hex(`${match.id}:${given}`);
-    const fresh = await env.DB.prepare('INSERT OR IGNORE INTO webhook_nonces (signature_hash, workflow_id, expires_at) VALUES (?, ?, ?)')
-      .bind(hash, match.id, (Number(ts) + REPLAY_WINDOW_SECONDS) * 1000 + 60_000)
-      .run();
-    if (fresh.meta.changes === 0) throw unauthorized('This signed request was already received (replay)');
+    const fresh = await store.recordNonce(env.DB, { signatureHash: hash, workflowId: match.id, expiresAt: (Number(ts) + REPLAY_WINDOW_SECONDS) * 1000 + 60_000 });
+    if (!fresh) throw unauthorized('This signed request was already received (replay)');
     return match;
   }
   if (req.secretHeader !== undefined) {
@@ -214,13 +195,8 @@ async function authenticate(env: Env, candidates: Candidate[], req: WebhookReque
 /** A fixed one-minute window per workflow: the 61st authenticated request of a minute is 429. */
 async function rateLimit(env: Env, workflowId: string, now: number) {
   const windowStart = Math.floor(now / 60_000) * 60_000;
-  const row = await env.DB.prepare(
-    `INSERT INTO webhook_rate_windows (workflow_id, window_start, count) VALUES (?, ?, 1)
-     ON CONFLICT (workflow_id, window_start) DO UPDATE SET count = count + 1 RETURNING count`,
-  )
-    .bind(workflowId, windowStart)
-    .first<{ count: number }>();
-  if ((row?.count ?? 0) > RATE_LIMIT_PER_MINUTE) {
+  const count = await store.countRequest(env.DB, workflowId, windowStart);
+  if (count > RATE_LIMIT_PER_MINUTE) {
     const retryAfter = Math.max(1, Math.ceil((windowStart + 60_000 - now) / 1000));
     throw new ApiError(429, 'RATE_LIMITED', `This webhook accepts ${RATE_LIMIT_PER_MINUTE} requests a minute; try again in ${retryAfter} seconds`, {
       'Retry-After': String(retryAfter),
@@ -230,8 +206,5 @@ async function rateLimit(env: Env, workflowId: string, now: number) {
 
 /** Cron step: expired replay hashes and past rate windows go. */
 export async function cleanupWebhookState(env: Env, now = Date.now()) {
-  await env.DB.batch([
-    env.DB.prepare('DELETE FROM webhook_nonces WHERE expires_at <= ?').bind(now),
-    env.DB.prepare('DELETE FROM webhook_rate_windows WHERE window_start < ?').bind(now - 2 * 60_000),
-  ]);
+  await store.cleanupWebhookState(env.DB, now, now - 2 * 60_000);
 }

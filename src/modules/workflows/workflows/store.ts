@@ -1,6 +1,6 @@
 import { and, count, desc, eq, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
-import { db, now, type Statement } from '../../../db/client';
-import { workflows, workflowVersions } from '../../../db/schema/workflows';
+import { db, now, type Statement, db as dbForWebhooks } from '../../../db/client';
+import { workflows, workflowVersions, workflows as workflowsForWebhooks } from '../../../db/schema/workflows';
 
 /** A workflow: the current graph (JSON text) and its version. */
 export type WorkflowRow = typeof workflows.$inferSelect;
@@ -175,4 +175,12 @@ export const countWorkflows = (d1: D1Database, ownerId?: string) =>
 export async function findResourceRef(d1: D1Database, id: string): Promise<{ id: string; owner_id: string } | null> {
   const [row] = await db(d1).select({ id: workflows.id, owner_id: workflows.ownerId }).from(workflows).where(eq(workflows.id, id));
   return row ?? null;
+}
+
+// ── for webhooks ──
+
+/** Workflows' id, owner, name and creation time as a subquery to join (webhooks find their workflow by id or name). */
+export function workflowRefs(d1: D1Database) {
+  const w = workflowsForWebhooks;
+  return dbForWebhooks(d1).select({ id: w.id, ownerId: w.ownerId, name: w.name, createdAt: w.createdAt }).from(w).as('w');
 }
