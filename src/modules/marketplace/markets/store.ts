@@ -12,11 +12,20 @@ export type MarketInstallRow = typeof marketInstalls.$inferSelect;
 /** A listing with its publisher's nickname and the viewer's favourite and install state. */
 export type ListingRow = ListingRecord & { publisherName: string | null; isFavorite: number; installedVersion: number | null };
 
+// In a single-table select drizzle writes a field's own column chunks unqualified; subqueries are
+// nested one level (sql`${q}`) so that their columns keep their table names.
+const qualified = <T>(q: SQL<T>) => sql<T>`${q}`;
+
+const favoriteOf = (userId: string) =>
+  sql<number>`EXISTS (SELECT 1 FROM ${marketFavorites} WHERE ${marketFavorites.listingId} = ${marketListings.id} AND ${marketFavorites.userId} = ${userId})`;
+
 const listingFor = (userId: string) => ({
   ...getTableColumns(marketListings),
   publisherName: nicknameOf(marketListings.publisherId),
-  isFavorite: sql<number>`EXISTS (SELECT 1 FROM ${marketFavorites} WHERE ${marketFavorites.listingId} = ${marketListings.id} AND ${marketFavorites.userId} = ${userId})`,
-  installedVersion: sql<number | null>`(SELECT ${marketInstalls.installedVersion} FROM ${marketInstalls} WHERE ${marketInstalls.listingId} = ${marketListings.id} AND ${marketInstalls.userId} = ${userId})`,
+  isFavorite: qualified(favoriteOf(userId)),
+  installedVersion: qualified(
+    sql<number | null>`(SELECT ${marketInstalls.installedVersion} FROM ${marketInstalls} WHERE ${marketInstalls.listingId} = ${marketListings.id} AND ${marketInstalls.userId} = ${userId})`,
+  ),
 });
 
 const selectListings = (d1: D1Database, userId: string) => db(d1).select(listingFor(userId)).from(marketListings);
@@ -69,7 +78,7 @@ export function listListings(d1: D1Database, userId: string, kind: MarketKindNam
 export function listFavoriteListings(d1: D1Database, userId: string, kind: MarketKindName, limit: number, offset: number) {
   const where = and(
     eq(marketListings.kind, kind),
-    sql`EXISTS (SELECT 1 FROM ${marketFavorites} WHERE ${marketFavorites.listingId} = ${marketListings.id} AND ${marketFavorites.userId} = ${userId})`,
+    favoriteOf(userId),
     eq(marketListings.status, 'published'),
   );
   return listingPage(d1, userId, where, [desc(marketListings.createdAt), asc(marketListings.id)], limit, offset);
