@@ -33,22 +33,44 @@ export interface PluginTool {
   category: string;
 }
 
-interface InstalledRow {
-  plugin_id: string;
+/** A plugin the user installed and enabled, with their installation's (encrypted) settings. */
+export interface InstalledPlugin {
+  pluginId: string;
   kind: 'openapi' | 'mcp';
   name: string;
   slug: string;
   category: string;
-  base_url: string;
+  baseUrl: string;
   auth: string;
   operations: string;
-  settings_encrypted: string | null;
+  settingsEncrypted: string | null;
 }
 
-const INSTALLED = `SELECT p.id AS plugin_id, p.kind, p.name, p.slug, p.category, p.base_url, p.auth, p.operations, i.settings_encrypted
-  FROM plugin_installations i JOIN plugins p ON p.id = i.plugin_id WHERE i.user_id = ? AND i.enabled = 1`;
+/**
+ * Where installed plugins are read from: the plugins module's store, supplied at import by the
+ * plugins module (src/modules/marketplace/plugins/index.ts) — the engine touches no table.
+ */
+export interface InstalledPlugins {
+  /** Every enabled installation of the user, in installation order. */
+  enabled(d1: D1Database, userId: string): Promise<InstalledPlugin[]>;
+  /** The user's enabled OpenAPI plugin with this id. */
+  openapi(d1: D1Database, userId: string, pluginId: string): Promise<InstalledPlugin | null>;
+  /** The user's (first installed) enabled MCP plugin with this slug. */
+  mcpBySlug(d1: D1Database, userId: string, slug: string): Promise<InstalledPlugin | null>;
+}
 
-function toolsOf(row: InstalledRow): PluginTool[] {
+let source: InstalledPlugins | null = null;
+
+export function provideInstalledPlugins(s: InstalledPlugins): void {
+  source = s;
+}
+
+function installed(): InstalledPlugins {
+  if (!source) throw new Error('No installed-plugins source: the plugins module provides it at import');
+  return source;
+}
+
+function toolsOf(row: InstalledPlugin): PluginTool[] {
   if (row.kind === 'mcp') {
     return (JSON.parse(row.operations) as McpToolDef[]).map((t) => ({
       ref: t.name,
@@ -56,18 +78,18 @@ function toolsOf(row: InstalledRow): PluginTool[] {
       name: t.name,
       description: `[${row.name}] ${t.description || t.title || t.remote_name}`,
       parameters: t.input_schema,
-      plugin_id: row.plugin_id,
+      plugin_id: row.pluginId,
       plugin_name: row.name,
       category: row.category,
     }));
   }
   return (JSON.parse(row.operations) as PluginOperation[]).map((op) => ({
-    ref: pluginToolRef(row.plugin_id, op.name),
+    ref: pluginToolRef(row.pluginId, op.name),
     type: 'plugin' as const,
     name: `${row.slug}__${op.name}`.slice(0, 64),
     description: `[${row.name}] ${op.description}`,
     parameters: op.parameters,
-    plugin_id: row.plugin_id,
+    plugin_id: row.pluginId,
     plugin_name: row.name,
     category: row.category,
   }));
@@ -75,8 +97,7 @@ function toolsOf(row: InstalledRow): PluginTool[] {
 
 /** Every tool of the user's enabled plugins, both kinds. */
 export async function enabledPluginTools(env: Env, userId: string): Promise<PluginTool[]> {
-  const { results } = await env.DB.prepare(`${INSTALLED} ORDER BY i.created_at, p.id`).bind(userId).all<InstalledRow>();
-  return results.flatMap(toolsOf);
+  return (await installed().enabled(env.DB, userId)).flatMap(toolsOf);
 }
 
 /** The specs (for the model) of the plugin refs among `refs` that the user can use; unknown ones are left out. */
@@ -90,11 +111,11 @@ export async function pluginToolSpecs(env: Env, userId: string, refs: string[]):
 export async function resolvePluginTool(ctx: ToolContext, ref: string) {
   const m = PLUGIN_REF.exec(ref);
   if (!m) return null;
-  const row = await ctx.env.DB.prepare(`${INSTALLED} AND p.kind = 'openapi' AND p.id = ?`).bind(ctx.userId, m[1].toLowerCase()).first<InstalledRow>();
+  const row = await installed().openapi(ctx.env.DB, ctx.userId, m[1].toLowerCase());
   if (!row) return null;
   const op = (JSON.parse(row.operations) as PluginOperation[]).find((o) => o.name === m[2]);
   if (!op) return null;
-  const tool = toolsOf(row).find((t) => t.ref === pluginToolRef(row.plugin_id, op.name))!;
+  const tool = toolsOf(row).find((t) => t.ref === pluginToolRef(row.pluginId, op.name))!;
   return {
     id: tool.ref,
     name: tool.name,
@@ -102,8 +123,8 @@ export async function resolvePluginTool(ctx: ToolContext, ref: string) {
     parameters: op.parameters,
     run: async (args: Record<string, unknown>) => {
       // The installer's own credentials, decrypted only for the call.
-      const settings = await installerSettings(ctx.env, row.settings_encrypted);
-      return { output: await runOperation(ctx, row.base_url, JSON.parse(row.auth) as PluginAuth, settings, op, args) };
+      const settings = await installerSettings(ctx.env, row.settingsEncrypted);
+      return { output: await runOperation(ctx, row.baseUrl, JSON.parse(row.auth) as PluginAuth, settings, op, args) };
     },
   };
 }
@@ -119,7 +140,7 @@ async function installerSettings(env: Env, encrypted: string | null): Promise<Re
 export async function resolveMcpPluginTool(env: Env, userId: string, name: string): Promise<DynamicTool | null> {
   const slug = mcpSlugOfTool(name);
   if (!slug) return null;
-  const row = await env.DB.prepare(`${INSTALLED} AND p.kind = 'mcp' AND p.slug = ? ORDER BY i.created_at LIMIT 1`).bind(userId, slug).first<InstalledRow>();
+  const row = await installed().mcpBySlug(env.DB, userId, slug);
   if (!row) return null;
   const tool = (JSON.parse(row.operations) as McpToolDef[]).find((t) => t.name === name);
   if (!tool) return null;
@@ -129,6 +150,6 @@ export async function resolveMcpPluginTool(env: Env, userId: string, name: strin
     parameters: tool.input_schema,
     type: 'mcp',
     execute: async (args, ctx) =>
-      withMcpSession(env, { url: row.base_url, headers: await installerSettings(env, row.settings_encrypted) }, (s) => callRemoteTool(s, tool.remote_name, args), ctx.signal),
+      withMcpSession(env, { url: row.baseUrl, headers: await installerSettings(env, row.settingsEncrypted) }, (s) => callRemoteTool(s, tool.remote_name, args), ctx.signal),
   };
 }

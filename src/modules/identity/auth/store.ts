@@ -1,7 +1,6 @@
 import { count, eq, sql, type SQL, type SQLWrapper, and, gt, lte, min } from 'drizzle-orm';
 import { db, now, type Statement } from '../../../db/client';
 import { users, loginAttempts } from '../../../db/schema/auth';
-import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Env } from '../../../env';
 import type { AuthUser } from '../../../lib/auth';
 
@@ -62,14 +61,6 @@ export async function insertUser(d1: D1Database, user: Pick<UserRow, 'id' | 'ema
 export const setUserRole = (d1: D1Database, id: string, role: UserRow['role']): Statement =>
   db(d1).update(users).set({ role, updatedAt: now() }).where(eq(users.id, id));
 
-/** The ids of the active admins (to tell them of something that needs an admin). */
-export async function activeAdmins(d1: D1Database): Promise<Array<{ id: string }>> {
-  return db(d1)
-    .select({ id: users.id })
-    .from(users)
-    .where(and(eq(users.role, 'admin'), eq(users.status, 'active')));
-}
-
 export async function countActiveAdmins(d1: D1Database): Promise<number> {
   const [{ n }] = await db(d1)
     .select({ n: count() })
@@ -114,3 +105,17 @@ export const userEmailOf = (userId: SQLWrapper): SQL<string | null> => sql<strin
 
 /** The number of active users, as a statement for a batch. */
 export const countActiveUsers = (d1: D1Database) => db(d1).select({ total: count() }).from(users).where(eq(users.status, 'active'));
+
+// ── for markets ──
+/** A user's nickname (null when no such user) as a scalar subquery, for other owners' listings. */
+export const nicknameOf = (userId: SQLWrapper): SQL<string | null> => sql<string | null>`(SELECT ${users.nickname} FROM ${users} WHERE ${users.id} = ${userId})`;
+
+// ── for feishu ──
+/** Ids of the active admins (to notify them). */
+export async function activeAdminIds(d1: D1Database): Promise<string[]> {
+  const rows = await db(d1)
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.role, 'admin'), eq(users.status, 'active')));
+  return rows.map((r) => r.id);
+}

@@ -8,7 +8,10 @@ import { loadAgent } from '../../agents/agents/service';
 import { runAgent } from '../../../runs/agent-turn';
 import { defaultAgentId, findBinding, requestBinding } from './service';
 import { FEISHU_DLQ_NAME, FEISHU_QUEUE_NAME, type FeishuMessage } from '../../../queues';
+import { runBatch } from '../../../db/client';
+import { appendMessage, insertChatSession, latestMessages, touchChatSession } from '../../agents/agent-chat/store';
 import { findActiveUser } from '../../identity/auth/store';
+import * as store from './store';
 
 
 /** How many earlier messages of the session the agent sees. */
@@ -41,12 +44,11 @@ export async function consumeFeishuDeadLetters(batch: MessageBatch<unknown>, _en
  * was sent but before it was recorded does not post it twice.
  */
 export async function processEvent(env: Env, { event_id, payload }: FeishuMessage): Promise<void> {
-  const row = await env.DB.prepare('SELECT processed_at FROM feishu_events WHERE event_id = ?').bind(event_id).first<{ processed_at: number | null }>();
-  if (row?.processed_at) return;
+  if (await store.eventProcessedAt(env.DB, event_id)) return;
   const event = readMessageEvent(payload);
   const cfg = feishuConfig(env);
   if (event && cfg) await handleMessage(env, cfg, event);
-  await env.DB.prepare('UPDATE feishu_events SET processed_at = ? WHERE event_id = ?').bind(Date.now(), event_id).run();
+  await store.markEventProcessed(env.DB, event_id, Date.now());
 }
 
 async function handleMessage(env: Env, cfg: FeishuConfig, event: MessageEvent): Promise<void> {
@@ -98,14 +100,6 @@ async function handleMessage(env: Env, cfg: FeishuConfig, event: MessageEvent): 
   await reply(answer || '(empty reply)');
 }
 
-interface MessageRow {
-  role: ChatMessage['role'];
-  content: string | null;
-  tool_calls: string | null;
-  tool_call_id: string | null;
-  name: string | null;
-}
-
 /**
  * One turn in the chat session of this Feishu user in this chat with this agent: a
  * chat_sessions row of the bound user (so it is one of their conversations), history from
@@ -113,34 +107,24 @@ interface MessageRow {
  * default agent may belong to someone else, which the chat API's owner-only access would refuse.
  */
 async function converse(env: Env, userId: string, agent: Agent, event: MessageEvent, text: string): Promise<string> {
-  let sessionId = (
-    await env.DB.prepare('SELECT session_id FROM feishu_sessions WHERE chat_id = ? AND open_id = ? AND agent_id = ?')
-      .bind(event.chat_id, event.sender_open_id, agent.id)
-      .first<{ session_id: string }>()
-  )?.session_id;
+  let sessionId = await store.findSessionId(env.DB, event.chat_id, event.sender_open_id, agent.id);
   if (!sessionId) {
     const id = crypto.randomUUID();
     const title = `Feishu: ${text.slice(0, 90)}`;
-    await env.DB.batch([
-      env.DB.prepare("INSERT INTO chat_sessions (id, user_id, agent_id, kind, title) VALUES (?, ?, ?, 'chat', ?)").bind(id, userId, agent.id, title),
-      env.DB.prepare('INSERT OR IGNORE INTO feishu_sessions (chat_id, open_id, agent_id, session_id) VALUES (?, ?, ?, ?)').bind(event.chat_id, event.sender_open_id, agent.id, id),
+    await runBatch(env.DB, [
+      insertChatSession(env.DB, { id, userId, agentId: agent.id, kind: 'chat', title }),
+      store.insertSessionIfAbsent(env.DB, { chatId: event.chat_id, openId: event.sender_open_id, agentId: agent.id, sessionId: id }),
     ]);
     // Two events racing: whichever mapping won is the session.
-    sessionId = (
-      await env.DB.prepare('SELECT session_id FROM feishu_sessions WHERE chat_id = ? AND open_id = ? AND agent_id = ?')
-        .bind(event.chat_id, event.sender_open_id, agent.id)
-        .first<{ session_id: string }>()
-    )!.session_id;
+    sessionId = (await store.findSessionId(env.DB, event.chat_id, event.sender_open_id, agent.id))!;
   }
 
-  const { results } = await env.DB.prepare('SELECT role, content, tool_calls, tool_call_id, name FROM chat_messages WHERE session_id = ? ORDER BY seq DESC LIMIT ?')
-    .bind(sessionId, HISTORY_LIMIT)
-    .all<MessageRow>();
+  const results = await latestMessages(env.DB, sessionId, HISTORY_LIMIT);
   const history: ChatMessage[] = results.reverse().map((r) => ({
     role: r.role,
     content: r.content,
-    ...(r.tool_calls ? { tool_calls: JSON.parse(r.tool_calls) } : {}),
-    ...(r.tool_call_id ? { tool_call_id: r.tool_call_id } : {}),
+    ...(r.toolCalls ? { tool_calls: JSON.parse(r.toolCalls) } : {}),
+    ...(r.toolCallId ? { tool_call_id: r.toolCallId } : {}),
     ...(r.name ? { name: r.name } : {}),
   }));
   // A window that starts inside a tool exchange would orphan tool results: start at a user message.
@@ -148,25 +132,22 @@ async function converse(env: Env, userId: string, agent: Agent, event: MessageEv
 
   const turn = await runAgent({ env, userId, agent, message: text, history, source: 'feishu' });
   const last = turn.messages.length - 1;
-  await env.DB.batch([
+  const session = sessionId;
+  await runBatch(env.DB, [
     ...turn.messages.map((m, i) =>
-      env.DB.prepare(
-        `INSERT INTO chat_messages (id, session_id, seq, role, content, tool_calls, tool_call_id, name, prompt_tokens, completion_tokens)
-         VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM chat_messages WHERE session_id = ?), ?, ?, ?, ?, ?, ?, ?)`,
-      ).bind(
-        crypto.randomUUID(),
-        sessionId,
-        sessionId,
-        m.role,
-        m.content,
-        m.tool_calls ? JSON.stringify(m.tool_calls) : null,
-        m.tool_call_id ?? null,
-        m.name ?? null,
-        i === last ? turn.token_usage.prompt_tokens : null,
-        i === last ? turn.token_usage.completion_tokens : null,
-      ),
+      appendMessage(env.DB, {
+        id: crypto.randomUUID(),
+        sessionId: session,
+        role: m.role,
+        content: m.content,
+        toolCalls: m.tool_calls ? JSON.stringify(m.tool_calls) : null,
+        toolCallId: m.tool_call_id ?? null,
+        name: m.name ?? null,
+        promptTokens: i === last ? turn.token_usage.prompt_tokens : null,
+        completionTokens: i === last ? turn.token_usage.completion_tokens : null,
+      }),
     ),
-    env.DB.prepare("UPDATE chat_sessions SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?").bind(sessionId),
+    touchChatSession(env.DB, session),
   ]);
   return turn.reply;
 }

@@ -9,8 +9,9 @@ import { assertChattable, getAgent, loadAgent } from '../../agents/agents/servic
 import { notificationStatement } from '../../goals/notifications/service';
 import type { Binding, BindingRequest } from './schemas';
 import { deleteSetting, getSetting, putSetting } from '../../../lib/settings';
-import { NOW_SQL } from '../../../lib/d1';
-import { activeAdmins, findActiveUser } from '../../identity/auth/store';
+import { db, runBatch } from '../../../db/client';
+import { activeAdminIds, findActiveUser } from '../../identity/auth/store';
+import * as store from './store';
 
 /** Events are remembered at least this long (Feishu redelivers for hours); the cron keeps a day. */
 export const EVENT_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -85,15 +86,13 @@ export async function receiveEvent(env: Env, req: EventRequest): Promise<{ chall
   if (!eventId) throw validationError('body.header.event_id: required');
 
   // RETURNING answers a row only when this request inserted it: a redelivery gets none.
-  const inserted = await env.DB.prepare('INSERT INTO feishu_events (event_id, event_type, received_at) VALUES (?, ?, ?) ON CONFLICT(event_id) DO NOTHING RETURNING event_id')
-    .bind(eventId, eventType, Date.now())
-    .first();
+  const inserted = await store.recordEvent(env.DB, eventId, eventType, Date.now());
   if (inserted && HANDLED_EVENTS.has(eventType)) {
     try {
       await env.FEISHU_QUEUE.send({ event_id: eventId, payload });
     } catch (e) {
       // Not queued: forget the event so Feishu's redelivery is accepted again.
-      await env.DB.prepare('DELETE FROM feishu_events WHERE event_id = ?').bind(eventId).run();
+      await store.forgetEvent(env.DB, eventId);
       throw e;
     }
   }
@@ -102,20 +101,37 @@ export async function receiveEvent(env: Env, req: EventRequest): Promise<{ chall
 
 /** Cron: events older than the retention window are forgotten. */
 export async function cleanupEvents(env: Env): Promise<void> {
-  await env.DB.prepare('DELETE FROM feishu_events WHERE received_at < ?').bind(Date.now() - EVENT_RETENTION_MS).run();
+  await store.deleteEventsReceivedBefore(env.DB, Date.now() - EVENT_RETENTION_MS);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Bindings
 
-interface RequestRow extends Omit<BindingRequest, never> {
-  code_hash: string;
-}
+/** A request as the API shows it (never the code's hash). */
+const toRequest = (r: store.BindingRequestRow): BindingRequest => ({
+  id: r.id,
+  open_id: r.openId,
+  chat_id: r.chatId,
+  name: r.name,
+  code_expires_at: r.codeExpiresAt,
+  status: r.status,
+  user_id: r.userId,
+  created_at: r.createdAt,
+  updated_at: r.updatedAt,
+});
 
-const toRequest = ({ code_hash: _, ...r }: RequestRow): BindingRequest => r;
+const toBinding = (b: store.BindingRow): Binding => ({
+  open_id: b.openId,
+  user_id: b.userId,
+  agent_id: b.agentId,
+  name: b.name,
+  created_at: b.createdAt,
+  updated_at: b.updatedAt,
+});
 
 export async function findBinding(env: Env, openId: string): Promise<Binding | null> {
-  return env.DB.prepare('SELECT * FROM feishu_bindings WHERE open_id = ?').bind(openId).first<Binding>();
+  const row = await store.findBindingByOpenId(env.DB, openId);
+  return row && toBinding(row);
 }
 
 /** Readable one-time codes: no 0/O, 1/I. */
@@ -134,21 +150,14 @@ export async function requestBinding(env: Env, openId: string, chatId: string | 
   const hash = await sha256Hex(code);
   const expires = new Date(Date.now() + BINDING_CODE_TTL_MS).toISOString();
   const id = crypto.randomUUID();
-  const row = await env.DB.prepare(
-    `INSERT INTO feishu_binding_requests (id, open_id, chat_id, name, code_hash, code_expires_at, status) VALUES (?, ?, ?, ?, ?, ?, 'pending')
-     ON CONFLICT(open_id) DO UPDATE SET code_hash = excluded.code_hash, code_expires_at = excluded.code_expires_at, chat_id = excluded.chat_id,
-       status = 'pending', user_id = NULL, updated_at = ${NOW_SQL}
-     RETURNING id`,
-  )
-    .bind(id, openId, chatId, name, hash, expires)
-    .first<{ id: string }>();
-  const created = row?.id === id;
+  const rowId = await store.upsertBindingRequest(env.DB, { id, openId, chatId, name, codeHash: hash, codeExpiresAt: expires });
+  const created = rowId === id;
   if (created) {
-    const admins = await activeAdmins(env.DB);
+    const admins = await activeAdminIds(env.DB);
     if (admins.length) {
       await env.DB.batch(
-        admins.map((a) =>
-          notificationStatement(env, a.id, {
+        admins.map((adminId) =>
+          notificationStatement(env, adminId, {
             type: 'feishu_binding_request',
             title: 'Feishu binding request',
             body: `The Feishu user ${name ?? openId} wrote to the bot and is not bound to an account. Review it under pending bindings.`,
@@ -174,24 +183,17 @@ async function checkAgentChoice(env: Env, user: AuthUser, agentId: string | null
 async function writeBinding(env: Env, openId: string, userId: string, agentId: string | null, name: string | null, requestId: string): Promise<Binding> {
   const other = await findBinding(env, openId);
   if (other && other.user_id !== userId) throw conflict('This Feishu user is already bound to another account');
-  const [, , row] = await env.DB.batch<Record<string, unknown>>([
-    env.DB.prepare('DELETE FROM feishu_bindings WHERE user_id = ? AND open_id <> ?').bind(userId, openId),
-    env.DB.prepare(`UPDATE feishu_binding_requests SET status = 'bound', user_id = ?, updated_at = ${NOW_SQL} WHERE id = ?`).bind(userId, requestId),
-    env.DB.prepare(
-      `INSERT INTO feishu_bindings (open_id, user_id, agent_id, name) VALUES (?, ?, ?, ?)
-       ON CONFLICT(open_id) DO UPDATE SET agent_id = excluded.agent_id, updated_at = ${NOW_SQL} RETURNING *`,
-    ).bind(openId, userId, agentId, name),
-  ]);
-  return row.results[0] as unknown as Binding;
+  const [, , [row]] = await db(env.DB).batch(store.bindingStatements(env.DB, { openId, userId, agentId, name, requestId }));
+  return toBinding(row);
 }
 
 /** POST /feishu/bind: the one-time code proves the caller is the Feishu user who asked. */
 export async function bind(env: Env, user: AuthUser, input: { open_id: string; code: string; agent_id?: string | null }): Promise<Binding> {
   const agentId = await checkAgentChoice(env, user, input.agent_id);
-  const req = await env.DB.prepare("SELECT * FROM feishu_binding_requests WHERE open_id = ? AND status = 'pending'").bind(input.open_id).first<RequestRow>();
+  const req = await store.findPendingRequestOf(env.DB, input.open_id);
   const hash = await sha256Hex(input.code.trim().toUpperCase());
   // One answer for every failure, so the endpoint does not tell which open_ids are waiting.
-  if (!req || Date.parse(req.code_expires_at) < Date.now() || !constantTimeEqual(hash, req.code_hash)) {
+  if (!req || Date.parse(req.codeExpiresAt) < Date.now() || !constantTimeEqual(hash, req.codeHash)) {
     throw validationError('body.code: invalid or expired code for this open_id; message the bot in Feishu for a new one');
   }
   return writeBinding(env, input.open_id, user.id, agentId, req.name, req.id);
@@ -201,19 +203,16 @@ export async function bind(env: Env, user: AuthUser, input: { open_id: string; c
 export async function unbind(env: Env, user: AuthUser, input: { open_id?: string }): Promise<void> {
   const binding = input.open_id
     ? await findBinding(env, input.open_id)
-    : await env.DB.prepare('SELECT * FROM feishu_bindings WHERE user_id = ?').bind(user.id).first<Binding>();
+    : await store.findBindingOfUser(env.DB, user.id).then((b) => b && toBinding(b));
   if (!binding || (binding.user_id !== user.id && !isAdmin(user))) throw notFound('Feishu binding');
-  await env.DB.batch([
-    env.DB.prepare('DELETE FROM feishu_bindings WHERE open_id = ?').bind(binding.open_id),
-    env.DB.prepare('DELETE FROM feishu_sessions WHERE open_id = ?').bind(binding.open_id),
-  ]);
+  await runBatch(env.DB, store.unbindStatements(env.DB, binding.open_id));
 }
 
 /** POST /feishu/lookup: admins see any open_id; others only their own (anyone else's is 404). */
 export async function lookup(env: Env, user: AuthUser, openId: string) {
   const [binding, pending] = await Promise.all([
     findBinding(env, openId),
-    env.DB.prepare("SELECT 1 AS x FROM feishu_binding_requests WHERE open_id = ? AND status = 'pending'").bind(openId).first(),
+    store.findPendingRequestOf(env.DB, openId),
   ]);
   if (!isAdmin(user) && binding?.user_id !== user.id) throw notFound('Feishu binding');
   return { open_id: openId, bound: binding !== null, binding, pending_request: pending !== null };
@@ -222,21 +221,18 @@ export async function lookup(env: Env, user: AuthUser, openId: string) {
 export async function listPending(env: Env, user: AuthUser, page: Pagination) {
   if (!isAdmin(user)) throw forbidden('Only admins review Feishu binding requests');
   const { limit, offset } = pageBounds(page);
-  const [rows, count] = await env.DB.batch<Record<string, unknown>>([
-    env.DB.prepare("SELECT * FROM feishu_binding_requests WHERE status = 'pending' ORDER BY created_at, id LIMIT ? OFFSET ?").bind(limit, offset),
-    env.DB.prepare("SELECT count(*) AS n FROM feishu_binding_requests WHERE status = 'pending'"),
-  ]);
-  return paginated((rows.results as unknown as RequestRow[]).map(toRequest), (count.results[0] as { n: number }).n, page);
+  const { rows, total } = await store.listPendingRequests(env.DB, limit, offset);
+  return paginated(rows.map(toRequest), total, page);
 }
 
 /** POST /feishu/bind-pending: an admin binds a waiting Feishu user to an account, or rejects the request. */
 export async function bindPending(env: Env, admin: AuthUser, input: { request_id: string; approve: boolean; user_id?: string; agent_id?: string | null }) {
   if (!isAdmin(admin)) throw forbidden('Only admins review Feishu binding requests');
-  const req = await env.DB.prepare('SELECT * FROM feishu_binding_requests WHERE id = ?').bind(input.request_id).first<RequestRow>();
+  const req = await store.findRequest(env.DB, input.request_id);
   if (!req) throw notFound('Binding request');
   if (req.status !== 'pending') throw conflict(`The request is already ${req.status}`);
   if (!input.approve) {
-    const row = await env.DB.prepare(`UPDATE feishu_binding_requests SET status = 'rejected', updated_at = ${NOW_SQL} WHERE id = ? RETURNING *`).bind(req.id).first<RequestRow>();
+    const row = await store.rejectRequest(env.DB, req.id);
     return { request: toRequest(row!), binding: null };
   }
   if (!input.user_id) throw validationError('body.user_id: required when approving');
@@ -248,8 +244,8 @@ export async function bindPending(env: Env, admin: AuthUser, input: { request_id
     if (!agent || agent.owner_id !== input.user_id) throw validationError("body.agent_id: not one of that user's agents");
     agentId = agent.id;
   }
-  const binding = await writeBinding(env, req.open_id, input.user_id, agentId, req.name, req.id);
-  const updated = await env.DB.prepare('SELECT * FROM feishu_binding_requests WHERE id = ?').bind(req.id).first<RequestRow>();
+  const binding = await writeBinding(env, req.openId, input.user_id, agentId, req.name, req.id);
+  const updated = await store.findRequest(env.DB, req.id);
   return { request: toRequest(updated!), binding };
 }
 
@@ -293,13 +289,7 @@ export async function status(env: Env) {
     }
   }
   const [counts, defaultId] = await Promise.all([
-    env.DB.prepare(
-      `SELECT (SELECT count(*) FROM feishu_bindings) AS bindings,
-              (SELECT count(*) FROM feishu_binding_requests WHERE status = 'pending') AS pending,
-              (SELECT count(*) FROM feishu_events WHERE received_at > ?) AS events`,
-    )
-      .bind(Date.now() - 86_400_000)
-      .first<{ bindings: number; pending: number; events: number }>(),
+    store.counts(env.DB, Date.now() - 86_400_000),
     defaultAgentId(env),
   ]);
   return {

@@ -2,6 +2,7 @@ import { feishuConfig, sendText } from '../../../engine/feishu/client';
 import { obj, str, tool, toolInputError } from '../../../engine/tools/define';
 import { registerBuiltinTool } from '../../../engine/tools/registry';
 import { ApiError } from '../../../lib/errors';
+import { findBindingOfUser, hasSessionInChat } from './store';
 
 /**
  * `feishu_send_message`: an agent messages the Feishu account bound to the user it works for,
@@ -17,14 +18,14 @@ registerBuiltinTool(
     async execute({ text, chat_id }, ctx) {
       const cfg = feishuConfig(ctx.env);
       if (!cfg) throw new ApiError(503, 'TOOL_NOT_CONFIGURED', 'Feishu is not configured (FEISHU_APP_ID, FEISHU_APP_SECRET)');
-      const binding = await ctx.env.DB.prepare('SELECT open_id FROM feishu_bindings WHERE user_id = ?').bind(ctx.userId).first<{ open_id: string }>();
+      const binding = await findBindingOfUser(ctx.env.DB, ctx.userId);
       if (!binding) throw toolInputError('The user has no bound Feishu account');
       if (chat_id) {
-        const known = await ctx.env.DB.prepare('SELECT 1 AS x FROM feishu_sessions WHERE chat_id = ? AND open_id = ?').bind(chat_id, binding.open_id).first();
+        const known = await hasSessionInChat(ctx.env.DB, chat_id, binding.openId);
         if (!known) throw toolInputError('The user has not talked to the bot in that chat');
         return { message_id: await sendText(ctx.env, cfg, 'chat_id', chat_id, text), sent: true };
       }
-      return { message_id: await sendText(ctx.env, cfg, 'open_id', binding.open_id, text), sent: true };
+      return { message_id: await sendText(ctx.env, cfg, 'open_id', binding.openId, text), sent: true };
     },
   }),
 );

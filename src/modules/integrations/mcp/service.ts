@@ -5,6 +5,8 @@ import { applyInputDefaults, checkInputs } from '../../../engine/workflow/inputs
 import { ApiError } from '../../../lib/errors';
 import { runAgent } from '../../../runs/agent-turn';
 import { readableFilter } from '../../identity/permissions/authorize';
+import { activeWorkflows, findActiveWorkflow } from '../../workflows/workflows/store';
+import { sql, type SQL } from 'drizzle-orm';
 import { loadAgent, mayRunAgent, runnableDeployedAgents } from '../../agents/agents/service';
 import { executeWorkflow } from '../../../runs/workflow-run';
 import { APP_VERSION } from '../../health';
@@ -76,9 +78,7 @@ export function workflowInputSchema(defs: InputDef[]): Record<string, unknown> {
 async function listTools(env: Env, user: AuthUser) {
   const agents = (await runnableDeployedAgents(env, user)).reverse();
   const f = await runnableWorkflowFilter(env, user);
-  const workflows = await env.DB.prepare(`SELECT id, name, description, inputs_schema FROM workflows WHERE status = 'active' AND ${f.sql} ORDER BY created_at, id`)
-    .bind(...f.binds)
-    .all<{ id: string; name: string; description: string; inputs_schema: string }>();
+  const workflows = await activeWorkflows(env.DB, f);
   return {
     tools: [
       ...agents.map((a) => ({
@@ -87,11 +87,11 @@ async function listTools(env: Env, user: AuthUser) {
         description: `Ask the agent "${a.name}"${a.description ? `: ${a.description}` : ''}. It answers with its reply.`,
         inputSchema: AGENT_INPUT_SCHEMA,
       })),
-      ...workflows.results.map((w) => ({
+      ...workflows.map((w) => ({
         name: workflowToolName(w.id),
         title: w.name,
         description: `Run the workflow "${w.name}"${w.description ? `: ${w.description}` : ''}. It answers with the run's outputs.`,
-        inputSchema: workflowInputSchema(JSON.parse(w.inputs_schema) as InputDef[]),
+        inputSchema: workflowInputSchema(JSON.parse(w.inputsSchema) as InputDef[]),
       })),
     ],
   };
@@ -104,8 +104,13 @@ const toolError = (text: string, structured?: Record<string, unknown>) => ({
 });
 
 /** Workflows the caller may run: their own and those shared with them at `execute` or above. */
-async function runnableWorkflowFilter(env: Env, user: AuthUser) {
-  return (await readableFilter(env, user, 'workflow', undefined, 'execute')) ?? { sql: 'owner_id = ?', binds: [user.id] };
+async function runnableWorkflowFilter(env: Env, user: AuthUser): Promise<SQL> {
+  return rawCondition((await readableFilter(env, user, 'workflow', undefined, 'execute')) ?? { sql: 'owner_id = ?', binds: [user.id] });
+}
+
+/** readableFilter's raw `{sql, binds}` as a drizzle condition (until authorize's readableWhere replaces it). */
+function rawCondition(f: { sql: string; binds: unknown[] }): SQL {
+  return sql.join(f.sql.split('?').flatMap((part, i) => (i < f.binds.length ? [sql.raw(part), sql.param(f.binds[i])] : [sql.raw(part)])));
 }
 
 async function callAgent(env: Env, user: AuthUser, name: string, agentId: string, args: Record<string, unknown>, signal?: AbortSignal) {
@@ -131,11 +136,9 @@ async function callAgent(env: Env, user: AuthUser, name: string, agentId: string
 
 async function callWorkflow(env: Env, user: AuthUser, name: string, workflowId: string, args: Record<string, unknown>) {
   const f = await runnableWorkflowFilter(env, user);
-  const wf = await env.DB.prepare(`SELECT id, inputs_schema FROM workflows WHERE id = ? AND status = 'active' AND ${f.sql}`)
-    .bind(workflowId, ...f.binds)
-    .first<{ id: string; inputs_schema: string }>();
+  const wf = await findActiveWorkflow(env.DB, workflowId, f);
   if (!wf) throw new RpcError(JSONRPC.INVALID_PARAMS, `Unknown tool: ${name}`);
-  const defs = JSON.parse(wf.inputs_schema) as InputDef[];
+  const defs = JSON.parse(wf.inputsSchema) as InputDef[];
   const problems = checkInputs(defs, applyInputDefaults(defs, args));
   if (problems.length) return toolError(`Input validation error: ${problems.map((p) => p.replace(/^inputs\./, 'arguments.')).join('; ')}`);
   let run;

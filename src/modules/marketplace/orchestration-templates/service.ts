@@ -5,37 +5,24 @@ import { forbidden, notFound, validationError } from '../../../lib/errors';
 import { paginated, paginateArray, type Pagination } from '../../../lib/pagination';
 import { builtinTemplates, findBuiltinTemplate, USAGE } from './builtin';
 import type { CreateTemplate, Template } from './schemas';
-import { NOW_SQL } from '../../../lib/d1';
+import * as store from './store';
 
-interface Row {
-  id: string;
-  owner_id: string;
-  name: string;
-  description: string;
-  mode: Template['mode'];
-  roles: string;
-  config: string;
-  created_at: string;
-  updated_at: string;
-}
-
-
-function present(row: Row): Template {
+function present(row: store.TemplateRow): Template {
   const config = JSON.parse(row.config) as { steps?: string[]; rounds?: number; edges?: Array<{ source: string; target: string }> };
   return {
     id: row.id,
-    owner_id: row.owner_id,
+    owner_id: row.ownerId,
     builtin: false,
     name: row.name,
     description: row.description,
-    mode: row.mode,
+    mode: row.mode as Template['mode'],
     roles: JSON.parse(row.roles),
     steps: config.steps ?? null,
     rounds: config.rounds ?? null,
     edges: config.edges ?? null,
     usage: USAGE,
-    created_at: row.created_at,
-    updated_at: row.updated_at,
+    created_at: row.createdAt,
+    updated_at: row.updatedAt,
   };
 }
 
@@ -68,9 +55,9 @@ function normalise(t: Shape): { steps?: string[]; rounds?: number; edges?: Array
   }
 }
 
-async function loadOwn(env: Env, user: AuthUser, id: string): Promise<Row> {
-  const row = await env.DB.prepare('SELECT * FROM orchestration_templates WHERE id = ?').bind(id).first<Row>();
-  if (!row || (row.owner_id !== user.id && !isAdmin(user))) throw notFound('Orchestration template');
+async function loadOwn(env: Env, user: AuthUser, id: string): Promise<store.TemplateRow> {
+  const row = await store.findTemplate(env.DB, id);
+  if (!row || (row.ownerId !== user.id && !isAdmin(user))) throw notFound('Orchestration template');
   return row;
 }
 
@@ -82,26 +69,19 @@ export async function getTemplate(env: Env, user: AuthUser, id: string): Promise
 export async function listTemplates(env: Env, user: AuthUser, q: Pagination & { mode?: Template['mode']; scope: 'all' | 'builtin' | 'mine' }) {
   const builtins = q.scope === 'mine' ? [] : builtinTemplates.filter((t) => !q.mode || t.mode === q.mode);
   if (q.scope === 'builtin') return paginateArray(builtins, q);
-  const where = q.mode ? 'owner_id = ? AND mode = ?' : 'owner_id = ?';
-  const binds = q.mode ? [user.id, q.mode] : [user.id];
   // Builtins first, then the user's own, newest first; the user's part is paged in SQL.
   const offset = (q.page - 1) * q.page_size;
   const ownOffset = Math.max(0, offset - builtins.length);
   const head = builtins.slice(offset, offset + q.page_size);
-  const [rows, count] = await env.DB.batch<Record<string, unknown>>([
-    env.DB.prepare(`SELECT * FROM orchestration_templates WHERE ${where} ORDER BY created_at DESC, id LIMIT ? OFFSET ?`).bind(...binds, q.page_size - head.length, ownOffset),
-    env.DB.prepare(`SELECT count(*) AS n FROM orchestration_templates WHERE ${where}`).bind(...binds),
-  ]);
-  const own = head.length < q.page_size ? (rows.results as unknown as Row[]).map(present) : [];
-  return paginated([...head, ...own], builtins.length + (count.results[0] as { n: number }).n, q);
+  const { rows, total } = await store.listOwnTemplates(env.DB, user.id, q.mode, q.page_size - head.length, ownOffset);
+  const own = head.length < q.page_size ? rows.map(present) : [];
+  return paginated([...head, ...own], builtins.length + total, q);
 }
 
 export async function createTemplate(env: Env, user: AuthUser, body: CreateTemplate) {
   const config = normalise({ mode: body.mode, roles: body.roles, steps: body.steps ?? null, rounds: body.rounds ?? null, edges: body.edges ?? null });
   const id = crypto.randomUUID();
-  await env.DB.prepare('INSERT INTO orchestration_templates (id, owner_id, name, description, mode, roles, config) VALUES (?, ?, ?, ?, ?, ?, ?)')
-    .bind(id, user.id, body.name, body.description, body.mode, JSON.stringify(body.roles), JSON.stringify(config))
-    .run();
+  await store.insertTemplate(env.DB, { id, ownerId: user.id, name: body.name, description: body.description, mode: body.mode, roles: JSON.stringify(body.roles), config: JSON.stringify(config) });
   return getTemplate(env, user, id);
 }
 
@@ -123,16 +103,20 @@ export async function updateTemplate(
     edges: body.edges !== undefined ? body.edges : current.edges,
   };
   const config = normalise(next);
-  await env.DB.prepare(`UPDATE orchestration_templates SET name = ?, description = ?, mode = ?, roles = ?, config = ?, updated_at = ${NOW_SQL} WHERE id = ?`)
-    .bind(body.name ?? current.name, body.description ?? current.description, next.mode, JSON.stringify(next.roles), JSON.stringify(config), id)
-    .run();
+  await store.updateTemplate(env.DB, id, {
+    name: body.name ?? current.name,
+    description: body.description ?? current.description,
+    mode: next.mode,
+    roles: JSON.stringify(next.roles),
+    config: JSON.stringify(config),
+  });
   return getTemplate(env, user, id);
 }
 
 export async function deleteTemplate(env: Env, user: AuthUser, id: string) {
   if (findBuiltinTemplate(id)) throw readOnly();
   await loadOwn(env, user, id);
-  await env.DB.prepare('DELETE FROM orchestration_templates WHERE id = ?').bind(id).run();
+  await store.deleteTemplate(env.DB, id);
 }
 
 /**

@@ -4,38 +4,15 @@ import { pluginToolRef } from '../../../engine/plugins/tools';
 import type { Env } from '../../../env';
 import { isAdmin, type AuthUser } from '../../../lib/auth';
 import { decryptSecret, encryptSecret } from '../../../lib/crypto';
-import { isUniqueViolation, likeContains, NOW_SQL } from '../../../lib/d1';
+import { isUniqueViolation } from '../../../lib/d1';
+import { runBatch, type Statement } from '../../../db/client';
 import { conflict, forbidden, notFound, validationError } from '../../../lib/errors';
 import { checkOutboundUrl } from '../../../lib/outbound';
 import { pageBounds, paginated, type Pagination } from '../../../lib/pagination';
 import { getSecret } from '../../../lib/secrets';
 import type { CreatePluginInput, UpdatePluginInput } from './schemas';
-
-interface PluginRow {
-  id: string;
-  owner_id: string;
-  name: string;
-  slug: string;
-  description: string;
-  category: string;
-  version: string;
-  kind: 'openapi' | 'mcp';
-  base_url: string;
-  auth: string;
-  operations: string;
-  spec: string;
-  is_published: number;
-  install_count: number;
-  created_at: string;
-  updated_at: string;
-  inst_enabled: number | null;
-  inst_fields: string | null;
-  inst_created_at: string | null;
-  inst_settings: string | null;
-}
-
-const SELECT = `SELECT p.*, i.enabled AS inst_enabled, i.settings_hint AS inst_fields, i.created_at AS inst_created_at, i.settings_encrypted AS inst_settings
-  FROM plugins p LEFT JOIN plugin_installations i ON i.plugin_id = p.id AND i.user_id = ?1`;
+import * as store from './store';
+import type { PluginRow } from './store';
 
 function operationsOf(row: PluginRow) {
   if (row.kind === 'mcp') {
@@ -64,24 +41,24 @@ function present(row: PluginRow) {
   // The installation's secrets never leave the service.
   return {
     id: row.id,
-    owner_id: row.owner_id,
+    owner_id: row.ownerId,
     name: row.name,
     slug: row.slug,
     description: row.description,
     category: row.category,
     version: row.version,
     kind: row.kind,
-    base_url: row.base_url,
+    base_url: row.baseUrl,
     auth,
     required_settings: requiredSettings(auth),
     operations: operationsOf(row),
     mcp: row.kind === 'mcp' ? (JSON.parse(row.spec) as McpServerMeta) : null,
-    is_published: row.is_published === 1,
-    install_count: row.install_count,
+    is_published: row.isPublished === 1,
+    install_count: row.installCount,
     installation:
-      row.inst_enabled === null ? null : { enabled: row.inst_enabled === 1, settings_fields: JSON.parse(row.inst_fields ?? '[]') as string[], installed_at: row.inst_created_at! },
-    created_at: row.created_at,
-    updated_at: row.updated_at,
+      row.instEnabled === null ? null : { enabled: row.instEnabled === 1, settings_fields: JSON.parse(row.instFields ?? '[]') as string[], installed_at: row.instCreatedAt! },
+    created_at: row.createdAt,
+    updated_at: row.updatedAt,
   };
 }
 
@@ -110,19 +87,19 @@ async function sealSettings(env: Env, auth: PluginAuth, settings: Record<string,
 }
 
 async function load(env: Env, user: AuthUser, id: string): Promise<PluginRow | null> {
-  return env.DB.prepare(`${SELECT} WHERE p.id = ?2`).bind(user.id, id).first<PluginRow>();
+  return store.findPlugin(env.DB, user.id, id);
 }
 
 /** Visible: your own, published ones, and ones you installed (even if since unpublished). */
 async function visible(env: Env, user: AuthUser, id: string): Promise<PluginRow> {
   const row = await load(env, user, id);
-  if (!row || (row.owner_id !== user.id && row.is_published !== 1 && row.inst_enabled === null && !isAdmin(user))) throw notFound('Plugin');
+  if (!row || (row.ownerId !== user.id && row.isPublished !== 1 && row.instEnabled === null && !isAdmin(user))) throw notFound('Plugin');
   return row;
 }
 
 async function owned(env: Env, user: AuthUser, id: string): Promise<PluginRow> {
   const row = await visible(env, user, id);
-  if (row.owner_id !== user.id && !isAdmin(user)) throw forbidden('Only the plugin’s owner or an admin may change it');
+  if (row.ownerId !== user.id && !isAdmin(user)) throw forbidden('Only the plugin’s owner or an admin may change it');
   return row;
 }
 
@@ -130,47 +107,21 @@ export async function getPlugin(env: Env, user: AuthUser, id: string) {
   return present(await visible(env, user, id));
 }
 
-function filters(q: { search?: string; category?: string; kind?: string }, binds: unknown[]) {
-  const where: string[] = [];
-  if (q.kind) {
-    binds.push(q.kind);
-    where.push(`p.kind = ?${binds.length}`);
-  }
-  if (q.category) {
-    binds.push(q.category);
-    where.push(`p.category = ?${binds.length}`);
-  }
-  if (q.search) {
-    binds.push(likeContains(q.search));
-    where.push(`(p.name LIKE ?${binds.length} ESCAPE '\\' OR p.description LIKE ?${binds.length} ESCAPE '\\')`);
-  }
-  return where;
-}
-
-async function page(env: Env, where: string[], binds: unknown[], order: string, q: Pagination) {
-  const clause = where.join(' AND ');
-  const { limit, offset } = pageBounds(q);
-  const [rows, count] = await env.DB.batch<Record<string, unknown>>([
-    env.DB.prepare(`${SELECT} WHERE ${clause} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`).bind(...binds),
-    env.DB.prepare(`SELECT count(*) AS n FROM plugins p LEFT JOIN plugin_installations i ON i.plugin_id = p.id AND i.user_id = ?1 WHERE ${clause}`).bind(...binds),
-  ]);
-  return paginated((rows.results as unknown as PluginRow[]).map(present), (count.results[0] as { n: number }).n, q);
-}
+type PluginQuery = Pagination & store.PluginFilters;
 
 /** Your plugins: the ones you made and the ones you installed. */
-export async function listPlugins(env: Env, user: AuthUser, q: Pagination & { search?: string; category?: string; kind?: string }) {
-  const binds: unknown[] = [user.id];
-  return page(env, ['(p.owner_id = ?1 OR i.id IS NOT NULL)', ...filters(q, binds)], binds, 'p.created_at DESC, p.id', q);
+export async function listPlugins(env: Env, user: AuthUser, q: PluginQuery) {
+  const { limit, offset } = pageBounds(q);
+  const { rows, total } = await store.listOwnOrInstalled(env.DB, user.id, q, limit, offset);
+  return paginated(rows.map(present), total, q);
 }
 
 /** The plugin market: published plugins, most installed first. */
-export async function marketPlugins(env: Env, user: AuthUser, q: Pagination & { search?: string; category?: string; kind?: string }) {
-  const binds: unknown[] = [user.id];
-  return page(env, ['p.is_published = 1', ...filters(q, binds)], binds, 'p.install_count DESC, p.created_at DESC, p.id', q);
+export async function marketPlugins(env: Env, user: AuthUser, q: PluginQuery) {
+  const { limit, offset } = pageBounds(q);
+  const { rows, total } = await store.listPublished(env.DB, user.id, q, limit, offset);
+  return paginated(rows.map(present), total, q);
 }
-
-const recount = (env: Env, pluginId: string) =>
-  env.DB.prepare('UPDATE plugins SET install_count = (SELECT count(*) FROM plugin_installations WHERE plugin_id = ?1) WHERE id = ?1').bind(pluginId);
 
 export async function createPlugin(env: Env, user: AuthUser, body: CreatePluginInput) {
   return body.kind === 'mcp' ? createMcpPlugin(env, user, body) : createOpenApiPlugin(env, user, body);
@@ -178,21 +129,23 @@ export async function createPlugin(env: Env, user: AuthUser, body: CreatePluginI
 
 const insertPlugin = (
   env: Env,
-  p: { id: string; owner: string; name: string; slug: string; description: string; category: string; version: string; kind: string; base_url: string; auth: PluginAuth; operations: unknown; spec: unknown; published: boolean },
+  p: { id: string; owner: string; name: string; slug: string; description: string; category: string; version: string; kind: 'openapi' | 'mcp'; base_url: string; auth: PluginAuth; operations: unknown; spec: unknown; published: boolean },
 ) =>
-  env.DB.prepare(
-    `INSERT INTO plugins (id, owner_id, name, slug, description, category, version, kind, base_url, auth, operations, spec, is_published)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).bind(p.id, p.owner, p.name, p.slug, p.description, p.category, p.version, p.kind, p.base_url, JSON.stringify(p.auth), JSON.stringify(p.operations), JSON.stringify(p.spec), p.published ? 1 : 0);
-
-const insertInstallation = (env: Env, pluginId: string, userId: string, sealed: { encrypted: string | null; hint: string }) =>
-  env.DB.prepare('INSERT INTO plugin_installations (id, plugin_id, user_id, settings_encrypted, settings_hint) VALUES (?, ?, ?, ?, ?)').bind(
-    crypto.randomUUID(),
-    pluginId,
-    userId,
-    sealed.encrypted,
-    sealed.hint,
-  );
+  store.insertPlugin(env.DB, {
+    id: p.id,
+    ownerId: p.owner,
+    name: p.name,
+    slug: p.slug,
+    description: p.description,
+    category: p.category,
+    version: p.version,
+    kind: p.kind,
+    baseUrl: p.base_url,
+    auth: JSON.stringify(p.auth),
+    operations: JSON.stringify(p.operations),
+    spec: JSON.stringify(p.spec),
+    isPublished: p.published ? 1 : 0,
+  });
 
 async function createOpenApiPlugin(env: Env, user: AuthUser, body: Extract<CreatePluginInput, { kind: 'openapi' }>) {
   const spec = parseSpec(env, body.openapi);
@@ -200,7 +153,7 @@ async function createOpenApiPlugin(env: Env, user: AuthUser, body: Extract<Creat
   const id = crypto.randomUUID();
   const name = body.name ?? spec.title;
   // The plugin and its owner's installation are one write.
-  await env.DB.batch([
+  await runBatch(env.DB, [
     insertPlugin(env, {
       id,
       owner: user.id,
@@ -216,8 +169,8 @@ async function createOpenApiPlugin(env: Env, user: AuthUser, body: Extract<Creat
       spec: body.openapi,
       published: body.is_published,
     }),
-    insertInstallation(env, id, user.id, sealed),
-    recount(env, id),
+    store.insertInstallation(env.DB, id, user.id, sealed),
+    store.recountInstalls(env.DB, id),
   ]);
   return getPlugin(env, user, id);
 }
@@ -227,12 +180,8 @@ async function createOpenApiPlugin(env: Env, user: AuthUser, body: Extract<Creat
  * plugins must have distinct slugs, their own and the ones they installed alike.
  */
 async function assertMcpSlugFree(env: Env, userId: string, slug: string) {
-  const taken = await env.DB.prepare(
-    "SELECT p.name FROM plugin_installations i JOIN plugins p ON p.id = i.plugin_id WHERE i.user_id = ? AND p.kind = 'mcp' AND p.slug = ?",
-  )
-    .bind(userId, slug)
-    .first<{ name: string }>();
-  if (taken) throw conflict(`You already have an MCP plugin whose tools are named mcp_${slug}_… ("${taken.name}")`);
+  const taken = await store.installedMcpNameWithSlug(env.DB, userId, slug);
+  if (taken !== null) throw conflict(`You already have an MCP plugin whose tools are named mcp_${slug}_… ("${taken}")`);
 }
 
 const mcpAuth = (headers: Record<string, string>): PluginAuth => ({ type: 'headers', headers: Object.keys(headers) });
@@ -248,7 +197,7 @@ async function createMcpPlugin(env: Env, user: AuthUser, body: Extract<CreatePlu
   const id = crypto.randomUUID();
   const serverInfo = found.meta.server_info;
   const description = body.description ?? (typeof serverInfo?.description === 'string' ? serverInfo.description.slice(0, 2000) : '');
-  await env.DB.batch([
+  await runBatch(env.DB, [
     insertPlugin(env, {
       id,
       owner: user.id,
@@ -264,8 +213,8 @@ async function createMcpPlugin(env: Env, user: AuthUser, body: Extract<CreatePlu
       spec: found.meta,
       published: body.is_published,
     }),
-    insertInstallation(env, id, user.id, sealed),
-    recount(env, id),
+    store.insertInstallation(env.DB, id, user.id, sealed),
+    store.recountInstalls(env.DB, id),
   ]);
   return getPlugin(env, user, id);
 }
@@ -281,22 +230,17 @@ export async function updatePlugin(env: Env, user: AuthUser, id: string, body: U
     throw validationError('body.openapi: the security scheme changed; publish the new scheme as a new plugin');
   }
   const name = body.name ?? row.name;
-  await env.DB.prepare(
-    `UPDATE plugins SET name = ?, slug = ?, description = ?, category = ?, is_published = ?, version = ?, base_url = ?, operations = ?, spec = ?, updated_at = ${NOW_SQL} WHERE id = ?`,
-  )
-    .bind(
-      name,
-      slugOf(name),
-      body.description ?? row.description,
-      body.category ?? row.category,
-      body.is_published === undefined ? row.is_published : body.is_published ? 1 : 0,
-      spec?.version ?? row.version,
-      spec?.base_url ?? row.base_url,
-      spec ? JSON.stringify(spec.operations) : row.operations,
-      body.openapi ? JSON.stringify(body.openapi) : row.spec,
-      id,
-    )
-    .run();
+  await store.updatePlugin(env.DB, id, {
+    name,
+    slug: slugOf(name),
+    description: body.description ?? row.description,
+    category: body.category ?? row.category,
+    isPublished: body.is_published === undefined ? row.isPublished : body.is_published ? 1 : 0,
+    version: spec?.version ?? row.version,
+    baseUrl: spec?.base_url ?? row.baseUrl,
+    operations: spec ? JSON.stringify(spec.operations) : row.operations,
+    spec: body.openapi ? JSON.stringify(body.openapi) : row.spec,
+  });
   return getPlugin(env, user, id);
 }
 
@@ -312,64 +256,54 @@ async function updateMcpPlugin(env: Env, user: AuthUser, row: PluginRow, body: U
   let sealed: { encrypted: string | null; hint: string } | null = null;
   let newAuth = auth;
   if (body.url !== undefined || body.headers !== undefined || body.refresh) {
-    const url = body.url ?? row.base_url;
+    const url = body.url ?? row.baseUrl;
     if (body.url !== undefined) checkOutboundUrl(env, url);
     if (body.headers !== undefined) {
       newAuth = mcpAuth(body.headers);
       const sameNames = [...(auth.headers ?? [])].sort().join('\n') === [...(newAuth.headers ?? [])].sort().join('\n');
-      const others = await env.DB.prepare('SELECT count(*) AS n FROM plugin_installations WHERE plugin_id = ? AND user_id != ?').bind(row.id, user.id).first<number>('n');
+      const others = await store.countOtherInstallers(env.DB, row.id, user.id);
       // Installers' stored values were given for the old header names.
       if (!sameNames && others) throw validationError('body.headers: other users installed this plugin with values for its current header names; keep the same names');
       sealed = await sealSettings(env, newAuth, body.headers, 'body.headers');
     }
-    const headers = body.headers ?? (row.inst_settings ? (JSON.parse(await decryptSecret(row.inst_settings, await getSecret(env, 'ENCRYPTION_KEY'))) as Record<string, string>) : {});
+    const headers = body.headers ?? (row.instSettings ? (JSON.parse(await decryptSecret(row.instSettings, await getSecret(env, 'ENCRYPTION_KEY'))) as Record<string, string>) : {});
     found = await discoverMcpServer(env, row.slug, { url, headers });
   }
-  const writes = [
-    env.DB.prepare(
-      `UPDATE plugins SET name = ?, description = ?, category = ?, is_published = ?, version = ?, base_url = ?, auth = ?, operations = ?, spec = ?, updated_at = ${NOW_SQL} WHERE id = ?`,
-    ).bind(
-      body.name ?? row.name,
-      body.description ?? row.description,
-      body.category ?? row.category,
-      body.is_published === undefined ? row.is_published : body.is_published ? 1 : 0,
-      found?.version ?? row.version,
-      body.url ?? row.base_url,
-      JSON.stringify(newAuth),
-      found ? JSON.stringify(found.tools) : row.operations,
-      found ? JSON.stringify(found.meta) : row.spec,
-      row.id,
-    ),
+  const writes: Statement[] = [
+    store.updatePlugin(env.DB, row.id, {
+      name: body.name ?? row.name,
+      description: body.description ?? row.description,
+      category: body.category ?? row.category,
+      isPublished: body.is_published === undefined ? row.isPublished : body.is_published ? 1 : 0,
+      version: found?.version ?? row.version,
+      baseUrl: body.url ?? row.baseUrl,
+      auth: JSON.stringify(newAuth),
+      operations: found ? JSON.stringify(found.tools) : row.operations,
+      spec: found ? JSON.stringify(found.meta) : row.spec,
+    }),
   ];
   // New headers are the updater's own values: they replace their installation's settings.
-  if (sealed && row.inst_enabled !== null) {
-    writes.push(
-      env.DB.prepare(`UPDATE plugin_installations SET settings_encrypted = ?, settings_hint = ?, updated_at = ${NOW_SQL} WHERE plugin_id = ? AND user_id = ?`).bind(
-        sealed.encrypted,
-        sealed.hint,
-        row.id,
-        user.id,
-      ),
-    );
+  if (sealed && row.instEnabled !== null) {
+    writes.push(store.updateInstallation(env.DB, row.id, user.id, { settingsEncrypted: sealed.encrypted, settingsHint: sealed.hint }));
   }
-  await env.DB.batch(writes);
+  await runBatch(env.DB, writes);
   return getPlugin(env, user, row.id);
 }
 
 export async function deletePlugin(env: Env, user: AuthUser, id: string) {
   await owned(env, user, id);
-  await env.DB.batch([env.DB.prepare('DELETE FROM plugin_installations WHERE plugin_id = ?').bind(id), env.DB.prepare('DELETE FROM plugins WHERE id = ?').bind(id)]);
+  await runBatch(env.DB, store.deletePluginStatements(env.DB, id));
 }
 
 /** Installs a published plugin (or your own) with your own credentials; once per user. */
 export async function installPlugin(env: Env, user: AuthUser, id: string, settings: Record<string, string>) {
   const row = await load(env, user, id);
-  if (!row || (row.is_published !== 1 && row.owner_id !== user.id)) throw notFound('Plugin');
-  if (row.inst_enabled !== null) throw conflict('The plugin is already installed');
+  if (!row || (row.isPublished !== 1 && row.ownerId !== user.id)) throw notFound('Plugin');
+  if (row.instEnabled !== null) throw conflict('The plugin is already installed');
   if (row.kind === 'mcp') await assertMcpSlugFree(env, user.id, row.slug);
   const sealed = await sealSettings(env, JSON.parse(row.auth), settings, 'body.settings');
   try {
-    await env.DB.batch([insertInstallation(env, id, user.id, sealed), recount(env, id)]);
+    await runBatch(env.DB, [store.insertInstallation(env.DB, id, user.id, sealed), store.recountInstalls(env.DB, id)]);
   } catch (e) {
     if (isUniqueViolation(e)) throw conflict('The plugin is already installed');
     throw e;
@@ -379,24 +313,22 @@ export async function installPlugin(env: Env, user: AuthUser, id: string, settin
 
 async function installed(env: Env, user: AuthUser, id: string): Promise<PluginRow> {
   const row = await load(env, user, id);
-  if (!row || row.inst_enabled === null) throw notFound('Plugin installation');
+  if (!row || row.instEnabled === null) throw notFound('Plugin installation');
   return row;
 }
 
 export async function uninstallPlugin(env: Env, user: AuthUser, id: string) {
   await installed(env, user, id);
-  await env.DB.batch([env.DB.prepare('DELETE FROM plugin_installations WHERE plugin_id = ? AND user_id = ?').bind(id, user.id), recount(env, id)]);
+  await runBatch(env.DB, [store.deleteInstallation(env.DB, id, user.id), store.recountInstalls(env.DB, id)]);
 }
 
 export async function setEnabled(env: Env, user: AuthUser, id: string, enabled: boolean, settings?: Record<string, string>) {
   const row = await installed(env, user, id);
   if (settings) {
     const sealed = await sealSettings(env, JSON.parse(row.auth), settings, 'body.settings');
-    await env.DB.prepare(`UPDATE plugin_installations SET enabled = ?, settings_encrypted = ?, settings_hint = ?, updated_at = ${NOW_SQL} WHERE plugin_id = ? AND user_id = ?`)
-      .bind(enabled ? 1 : 0, sealed.encrypted, sealed.hint, id, user.id)
-      .run();
+    await store.updateInstallation(env.DB, id, user.id, { enabled: enabled ? 1 : 0, settingsEncrypted: sealed.encrypted, settingsHint: sealed.hint });
   } else {
-    await env.DB.prepare(`UPDATE plugin_installations SET enabled = ?, updated_at = ${NOW_SQL} WHERE plugin_id = ? AND user_id = ?`).bind(enabled ? 1 : 0, id, user.id).run();
+    await store.updateInstallation(env.DB, id, user.id, { enabled: enabled ? 1 : 0 });
   }
   return getPlugin(env, user, id);
 }

@@ -1,3 +1,4 @@
+import { isOwnWorkflow } from '../../workflows/workflows/store';
 import type { z } from '@hono/zod-openapi';
 import { isSecretHeader } from '../../../engine/tools/custom';
 import { validationError } from '../../../lib/errors';
@@ -60,8 +61,7 @@ export const workflowKind: MarketKind = {
     return (await importWorkflow(env, user, parseDoc(content))).id;
   },
   async exists(env, user, resourceId) {
-    const row = await env.DB.prepare('SELECT 1 FROM workflows WHERE id = ? AND owner_id = ?').bind(resourceId, user.id).first();
-    return row !== null;
+    return isOwnWorkflow(env.DB, resourceId, user.id);
   },
 };
 
