@@ -7,7 +7,7 @@ import type { ToolCallRecord } from '../src/engine/agent/types';
 import type { Usage } from '../src/engine/llm/types';
 import type { Graph, NodeState } from '../src/engine/workflow/types';
 import type { AuthUser } from '../src/lib/auth';
-import type { Agent } from '../src/modules/agents/agents/schemas';
+import type { TurnAgent } from '../src/runs/types';
 
 // ── Execution (durable-objects/execution.ts): one per workflow run ──────────────────────────
 
@@ -71,7 +71,7 @@ export interface TurnRequest {
   session_id: string;
   user_id: string;
   /** The agent as loaded (and access-checked) by the worker; null for bare chat. */
-  agent: Agent | null;
+  agent: TurnAgent | null;
   message: string;
   streamlined?: boolean;
   /** The session row was just created: there is no history to load from D1. */

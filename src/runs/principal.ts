@@ -5,7 +5,7 @@ import { NodeError } from '../engine/workflow/types';
 import { findActiveUser } from '../modules/identity/auth/guard';
 import { type AuthUser } from '../lib/auth';
 import { decide, type ResourceRef, type ResourceType } from '../modules/identity/permissions/authorize';
-import { loadAgent } from '../modules/agents/agents/service';
+import { loadTurnAgent } from './agents';
 import { runAgent } from './agent-turn';
 
 /**
@@ -24,11 +24,11 @@ function principalAccess(env: Env, principalId: string) {
 }
 
 /** The agent node's service: one turn of an agent the principal may execute (tools and delegation included). */
-export function agentRunner(env: Env, principalId: string, runAgentId: string | null, may = principalAccess(env, principalId)): NonNullable<EngineServices['runAgent']> {
+export function principalAgentNode(env: Env, principalId: string, runAgentId: string | null, may = principalAccess(env, principalId)): NonNullable<EngineServices['runAgent']> {
   return async (agentId, message, signal) => {
     const id = agentId ?? runAgentId;
     if (!id) throw new NodeError('INVALID_CONFIG', 'agent_id is required outside an agent run', false);
-    const agent = await loadAgent(env, id);
+    const agent = await loadTurnAgent(env.DB, id);
     if (!agent || !(await may('agent', agent))) throw new NodeError('NOT_FOUND', `Agent ${id} not found`, false);
     const turn = await runAgent({ env, userId: principalId, agent, message, source: 'workflow', signal });
     return {
@@ -45,7 +45,7 @@ export function agentRunner(env: Env, principalId: string, runAgentId: string | 
 export function principalServices(env: Env, principalId: string, runAgentId: string | null): Pick<EngineServices, 'runAgent' | 'loadWorkflow'> {
   const may = principalAccess(env, principalId);
   return {
-    runAgent: agentRunner(env, principalId, runAgentId, may),
+    runAgent: principalAgentNode(env, principalId, runAgentId, may),
     loadWorkflow: async (id) => {
       const row = await env.DB.prepare('SELECT id, owner_id, graph, inputs_schema FROM workflows WHERE id = ?')
         .bind(id)

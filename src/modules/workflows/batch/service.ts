@@ -3,6 +3,7 @@ import type { Env } from '../../../env';
 import type { AuthUser } from '../../../lib/auth';
 import { decide, loadResourceRef, type ResourceType } from '../../identity/permissions/authorize';
 import { ApiError, conflict } from '../../../lib/errors';
+import { mixedBatch, type AnyStatement } from '../../../db/mixed-batch';
 import { deleteAgent, deleteAgentStatements, destroyChatSessions, exportAgent, sessionIdsStatement } from '../../agents/agents/service';
 import { executeAgentWorkflow, executeWorkflow } from '../executions/service';
 import { deleteKnowledgeBase, getKnowledgeBase, getKnowledgeBaseRow, knowledgeBaseDeletion } from '../../knowledge/knowledge-bases/service';
@@ -190,7 +191,7 @@ export async function deleteBatch(env: Env, user: AuthUser, body: z.infer<typeof
   }
 
   const seen = new Set<string>();
-  const statements: D1PreparedStatement[] = [];
+  const statements: AnyStatement[] = [];
   const afterCommit: Array<() => Promise<void>> = [];
   /** Positions in the batch of the reads of deleted agents' session ids (their objects are cleared after). */
   const sessionReads: number[] = [];
@@ -209,8 +210,8 @@ export async function deleteBatch(env: Env, user: AuthUser, body: z.infer<typeof
       afterCommit.push(deletion.removeExternal);
     } else statements.push(env.DB.prepare('DELETE FROM custom_tools WHERE id = ? AND owner_id = ?').bind(r.id.toLowerCase(), user.id));
   }
-  const results = await env.DB.batch<{ id: string }>(statements);
-  await destroyChatSessions(env, sessionReads.flatMap((i) => results[i].results.map((row) => row.id)));
+  const results = await mixedBatch(env.DB, statements);
+  await destroyChatSessions(env, sessionReads.flatMap((i) => (results[i] as Array<{ id: string }>).map((row) => row.id)));
   for (const f of afterCommit) {
     try {
       await f();
