@@ -15,9 +15,8 @@ interface LiveTurn {
   subscribers: Set<SseWriter>;
 }
 
-type MessageRow = StoredMessage;
 
-const toChatMessage = (m: MessageRow): ChatMessage => ({
+const toChatMessage = (m: StoredMessage): ChatMessage => ({
   role: m.role,
   content: m.content,
   ...(m.tool_calls ? { tool_calls: JSON.parse(m.tool_calls) as ToolCall[] } : {}),
@@ -42,7 +41,7 @@ export class ChatSession extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   /** Turns run in this chain, one at a time, in arrival order. */
   private tail: Promise<unknown> = Promise.resolve();
-  private history: MessageRow[] | null = null;
+  private history: StoredMessage[] | null = null;
   /** The history as the model gets it (parsed once, not per turn). */
   private context: ChatMessage[] = [];
   private live: LiveTurn | null = null;
@@ -161,9 +160,9 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   /** The conversation so far, from this object's storage, or from D1 the first time (branches). */
-  private async loadHistory(request: TurnRequest): Promise<MessageRow[]> {
+  private async loadHistory(request: TurnRequest): Promise<StoredMessage[]> {
     if (this.history) return this.history;
-    let rows = this.sql.exec<MessageRow>('SELECT seq, id, role, content, tool_calls, tool_call_id, name FROM messages ORDER BY seq').toArray();
+    let rows = this.sql.exec<StoredMessage>('SELECT seq, id, role, content, tool_calls, tool_call_id, name FROM messages ORDER BY seq').toArray();
     if (rows.length === 0 && !request.new_session && this.meta('hydrated') === null) {
       rows = await readSessionMessages(this.env.DB, request.session_id);
       for (const m of rows) {
@@ -259,10 +258,10 @@ export class ChatSession extends DurableObject<Env> {
    * session's updated_at and the turn's `llm_calls` rows), then here. The final message carries
    * the turn's token usage.
    */
-  private async saveMessages(request: TurnRequest, messages: ChatMessage[], usage: Usage | null, recorder: CallRecorder): Promise<MessageRow[]> {
+  private async saveMessages(request: TurnRequest, messages: ChatMessage[], usage: Usage | null, recorder: CallRecorder): Promise<StoredMessage[]> {
     const history = await this.loadHistory(request);
     let seq = history.at(-1)?.seq ?? 0;
-    const rows: MessageRow[] = messages.map((m) => ({
+    const rows: StoredMessage[] = messages.map((m) => ({
       seq: ++seq,
       id: crypto.randomUUID(),
       role: m.role,

@@ -1,7 +1,7 @@
 /**
  * What modules may know of the actors: their RPC surfaces, status constants and message types.
  * No classes: a module reaches an actor through its namespace binding typed with these interfaces,
- * and an actor implements them. Imports types from the engine and lib only.
+ * and an actor implements them. Imports types from the engine, lib and runs/types.ts only (leaf files).
  */
 import type { ToolCallRecord } from '../src/engine/agent/types';
 import type { Usage } from '../src/engine/llm/types';

@@ -10,6 +10,7 @@ import { ApiError, conflict, forbidden, notFound, validationError } from '../../
 import { pageBounds, paginated, type Pagination } from '../../../lib/pagination';
 import type { CallRecorder } from '../../../engine/llm/gateway';
 import { llmCallStatements } from '../../../runs/llm-calls';
+import { loadTurnAgent } from '../../../runs/agents';
 import type { Usage } from '../../../engine/llm/types';
 import type { Step } from '../../../engine/orchestration';
 
@@ -289,11 +290,11 @@ export async function executeAgentWorkflow(
 ) {
   const [runner, row] = await Promise.all([
     starter(env, user),
-    env.DB.prepare('SELECT id, owner_id, workflow_config FROM agents WHERE id = ?').bind(agentId).first<{ id: string; owner_id: string; workflow_config: string | null }>(),
+    loadTurnAgent(env.DB, agentId),
   ]);
   if (!runner) throw notFound('Agent');
   await authorizeResource(env, runner, 'agent', row, 'execute');
-  const config = row!.workflow_config ? (JSON.parse(row!.workflow_config) as Partial<Graph>) : null;
+  const config = row!.workflow_config as Partial<Graph> | null;
   const graph = config?.nodes?.length ? { nodes: config.nodes, edges: config.edges ?? [] } : AGENT_GRAPH;
   return startExecution(env, { ownerId: runner.id, runAs: row!.owner_id, graph, inputs: opts.inputs, agentId: row!.id, trigger: opts.trigger, waitMs: opts.waitMs });
 }
