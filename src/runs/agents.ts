@@ -76,5 +76,5 @@ export async function delegationTools(d1: D1Database, agent: TurnAgent): Promise
 
 export type AgentRow = agentsStore.AgentRow;
 
-/** The read of an agent's row, for a caller's batch (the chat turn's one read): a list of at most one row. */
-export const selectAgentRow = (d1: D1Database, id: string) => agentsStore.selectAgent(d1, id);
+/** The read of an agent's row, for the chat turn's one batch (a raw statement: D1Result<AgentRow>). */
+export const agentRowStatement = (d1: D1Database, id: string) => agentsStore.agentRowStatement(d1, id);

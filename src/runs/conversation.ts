@@ -35,7 +35,7 @@ export async function saveTurn(d1: D1Database, sessionId: string, rows: StoredMe
   await mixedBatch(d1, [
     ...rows.map((r, i) => {
       const last = usage && i === rows.length - 1;
-      return chatStore.insertMessage(d1, {
+      return chatStore.insertMessageStatement(d1, {
         id: r.id,
         sessionId,
         seq: r.seq,
@@ -48,7 +48,7 @@ export async function saveTurn(d1: D1Database, sessionId: string, rows: StoredMe
         completionTokens: last ? usage.completion_tokens : null,
       });
     }),
-    chatStore.touchSession(d1, sessionId),
+    chatStore.touchSessionStatement(d1, sessionId),
     ...calls,
   ]);
   recorder.clear(calls.length);

@@ -22,7 +22,7 @@ import { ApiError, notFound, validationError } from '../../../lib/errors';
 import { pageBounds, paginated } from '../../../lib/pagination';
 import { authorizeResource } from '../../identity/permissions/authorize';
 import { orchestrationTurns } from '../../../runs/agent-turn';
-import { assertChattable, loadTurnAgent, selectAgentRow, toTurnAgent, type AgentRow } from '../../../runs/agents';
+import { assertChattable, loadTurnAgent, agentRowStatement, toTurnAgent, type AgentRow } from '../../../runs/agents';
 import type { TurnAgent as Agent } from '../../../runs/types';
 import { mixedBatch, type AnyStatement } from '../../../db/mixed-batch';
 import { runBatch } from '../../../db/client';
@@ -115,8 +115,8 @@ function unwrap(outcome: TurnOutcome): TurnResult {
 async function agentAndSession(env: Env, caller: UserLookup, agentId: string | null, input: ChatInput, checkStopped = true) {
   const reads: Array<AnyStatement | null> = [
     caller.statement,
-    input.session_id ? store.selectSession(env.DB, input.session_id) : null,
-    agentId !== null ? selectAgentRow(env.DB, agentId) : null,
+    input.session_id ? store.sessionRowStatement(env.DB, input.session_id) : null,
+    agentId !== null ? agentRowStatement(env.DB, agentId) : null,
   ];
   // A new session of an active user with their own agent (not stopped) or bare: its row is
   // written with those reads, on the conditions the checks below enforce, rather than in a
@@ -129,18 +129,18 @@ async function agentAndSession(env: Env, caller: UserLookup, agentId: string | n
   const statements = [...reads, early].filter((s): s is AnyStatement => s !== null);
   const results = await mixedBatch(env.DB, statements);
   const at = (i: number) => results[reads.slice(0, i).filter(Boolean).length];
-  // Drizzle selects give row lists; a prepared D1 statement (the user's read, today) a D1Result.
-  const userRows = (): unknown[] => {
-    const r = reads[0] ? at(0) : [];
+  // The reads are raw statements on this hot path (D1Results); a drizzle select gives a row list.
+  const rowsOf = (i: number): unknown[] => {
+    const r = reads[i] ? at(i) : [];
     return Array.isArray(r) ? r : (r as D1Result).results;
   };
   const written = early !== null && ((results.at(-1) as D1Result | undefined)?.meta.changes ?? 0) > 0;
   let user: AuthUser;
   let agent: Agent | null = null;
   try {
-    user = caller.resolve(userRows()[0]);
+    user = caller.resolve(rowsOf(0)[0]);
     if (agentId !== null) {
-      const found = (at(2) as AgentRow[])[0];
+      const found = rowsOf(2)[0] as AgentRow | undefined;
       agent = found ? toTurnAgent(found) : null;
       await authorizeResource(env, user, 'agent', agent, 'execute');
       if (checkStopped) assertChattable(agent!);
@@ -154,7 +154,7 @@ async function agentAndSession(env: Env, caller: UserLookup, agentId: string | n
     const session = written ? { id: newId, isNew: true as const, created: Promise.resolve() } : newSession(env, user, agent, input, newId);
     return { user, agent, session };
   }
-  const row = (at(1) as SessionRow[])[0];
+  const row = rowsOf(1)[0] as SessionRow | undefined;
   if (!row || row.userId !== user.id) throw notFound('Session');
   if ((row.agentId ?? null) !== (agent?.id ?? null)) {
     throw validationError(agent ? 'body.session_id: the session belongs to another agent' : 'body.session_id: not a bare chat session');

@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, getTableColumns, gt, inArray, lte, sql, type SQL } from 'drizzle-orm';
-import { db, now, type Statement } from '../../../db/client';
+import { db, type Statement } from '../../../db/client';
+import { rowByIdSql } from '../../../db/mixed-batch';
 import { chatMessages, chatSessions } from '../../../db/schema/agent-chat';
 
 /** Conversations (chat, preview, branch) and their messages (`tool_calls` as JSON text). */
@@ -26,6 +27,13 @@ export type ShownMessage = Pick<MessageRow, keyof typeof shown>;
 /** The select of one session by id, for a caller's batch (a list of at most one row). */
 export function selectSession(d1: D1Database, id: string) {
   return db(d1).select().from(chatSessions).where(eq(chatSessions.id, id));
+}
+
+const SESSION_BY_ID = rowByIdSql(chatSessions);
+
+/** The same read as a raw statement (its result: D1Result<SessionRow>) — the chat turn's hot path: no per-call query building. */
+export function sessionRowStatement(d1: D1Database, id: string): D1PreparedStatement {
+  return d1.prepare(SESSION_BY_ID).bind(id);
 }
 
 export async function findSession(d1: D1Database, id: string): Promise<SessionRow | null> {
@@ -67,11 +75,6 @@ export function deleteSession(d1: D1Database, id: string): Statement[] {
   return [db(d1).delete(chatMessages).where(eq(chatMessages.sessionId, id)), deleteSessionRow(d1, id)];
 }
 
-/** The session's updated_at set to now (a turn was saved). */
-export function touchSession(d1: D1Database, id: string): Statement {
-  return db(d1).update(chatSessions).set({ updatedAt: now() }).where(eq(chatSessions.id, id));
-}
-
 // ── messages ────────────────────────────────────────────────────────────────────────────────
 
 /** A session's messages in order, as the model's context needs them. */
@@ -96,8 +99,18 @@ export function listMessages(d1: D1Database, sessionId: string): Promise<ShownMe
   return db(d1).select(shown).from(chatMessages).where(eq(chatMessages.sessionId, sessionId)).orderBy(asc(chatMessages.seq));
 }
 
-export function insertMessage(d1: D1Database, message: Omit<MessageRow, 'createdAt'>): Statement {
-  return db(d1).insert(chatMessages).values(message);
+// The chat turn's save (hot path): raw statements, no per-call query building.
+const INSERT_MESSAGE = `INSERT INTO chat_messages (id, session_id, seq, role, content, tool_calls, tool_call_id, name, prompt_tokens, completion_tokens)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/** A message of a turn, as a raw statement for the turn's save batch. */
+export function insertMessageStatement(d1: D1Database, m: Omit<MessageRow, 'createdAt'>): D1PreparedStatement {
+  return d1.prepare(INSERT_MESSAGE).bind(m.id, m.sessionId, m.seq, m.role, m.content, m.toolCalls, m.toolCallId, m.name, m.promptTokens, m.completionTokens);
+}
+
+/** The session's updated_at set to now, as a raw statement for the turn's save batch. */
+export function touchSessionStatement(d1: D1Database, id: string): D1PreparedStatement {
+  return d1.prepare(`UPDATE chat_sessions SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?`).bind(id);
 }
 
 /** One message of a session (where a branch forks). */

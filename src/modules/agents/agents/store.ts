@@ -1,6 +1,7 @@
 import { and, count, desc, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { db, now, type Statement } from '../../../db/client';
+import { rowByIdSql } from '../../../db/mixed-batch';
 import { agents, agentVersions } from '../../../db/schema/agents';
 
 /** The agents table: JSON-valued fields (model_config, include_tools, …) are JSON text. */
@@ -20,6 +21,13 @@ const contains = (column: SQLiteColumn, text: string) => sql`${column} LIKE ${`%
 /** The select of one agent by id, for a caller's batch (its result: a list of at most one row). */
 export function selectAgent(d1: D1Database, id: string) {
   return db(d1).select().from(agents).where(eq(agents.id, id));
+}
+
+const AGENT_BY_ID = rowByIdSql(agents);
+
+/** The same read as a raw statement (its result: D1Result<AgentRow>) — the chat turn's hot path: no per-call query building. */
+export function agentRowStatement(d1: D1Database, id: string): D1PreparedStatement {
+  return d1.prepare(AGENT_BY_ID).bind(id);
 }
 
 export async function findAgent(d1: D1Database, id: string): Promise<AgentRow | null> {
