@@ -1,14 +1,13 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { AgentEvent } from '../src/engine/agent/loop';
-import type { ToolCallRecord } from '../src/engine/agent/types';
 import { CallRecorder } from '../src/engine/llm/gateway';
 import type { ChatMessage, ToolCall, Usage } from '../src/engine/llm/types';
 import type { Env } from '../src/env';
 import { ApiError } from '../src/lib/errors';
 import { SseWriter } from '../src/lib/sse';
-import type { Agent } from '../src/modules/agents/agents/schemas';
 import { runAgent } from '../src/runs/agent-turn';
-import { flushCalls, llmCallPrepared } from '../src/runs/llm-calls';
+import { readSessionMessages, saveTurn, type StoredMessage } from '../src/runs/conversation';
+import { flushCalls } from '../src/runs/llm-calls';
 import { RESUME_WINDOW_MS, type TurnOutcome, type TurnRequest, type TurnResult } from './contracts';
 
 interface LiveTurn {
@@ -16,17 +15,8 @@ interface LiveTurn {
   subscribers: Set<SseWriter>;
 }
 
-type MessageRow = {
-  seq: number;
-  id: string;
-  role: ChatMessage['role'];
-  content: string | null;
-  tool_calls: string | null;
-  tool_call_id: string | null;
-  name: string | null;
-};
 
-const toChatMessage = (m: MessageRow): ChatMessage => ({
+const toChatMessage = (m: StoredMessage): ChatMessage => ({
   role: m.role,
   content: m.content,
   ...(m.tool_calls ? { tool_calls: JSON.parse(m.tool_calls) as ToolCall[] } : {}),
@@ -51,7 +41,7 @@ export class ChatSession extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   /** Turns run in this chain, one at a time, in arrival order. */
   private tail: Promise<unknown> = Promise.resolve();
-  private history: MessageRow[] | null = null;
+  private history: StoredMessage[] | null = null;
   /** The history as the model gets it (parsed once, not per turn). */
   private context: ChatMessage[] = [];
   private live: LiveTurn | null = null;
@@ -170,16 +160,11 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   /** The conversation so far, from this object's storage, or from D1 the first time (branches). */
-  private async loadHistory(request: TurnRequest): Promise<MessageRow[]> {
+  private async loadHistory(request: TurnRequest): Promise<StoredMessage[]> {
     if (this.history) return this.history;
-    let rows = this.sql.exec<MessageRow>('SELECT seq, id, role, content, tool_calls, tool_call_id, name FROM messages ORDER BY seq').toArray();
+    let rows = this.sql.exec<StoredMessage>('SELECT seq, id, role, content, tool_calls, tool_call_id, name FROM messages ORDER BY seq').toArray();
     if (rows.length === 0 && !request.new_session && this.meta('hydrated') === null) {
-      const { results } = await this.env.DB.prepare(
-        'SELECT seq, id, role, content, tool_calls, tool_call_id, name FROM chat_messages WHERE session_id = ? ORDER BY seq',
-      )
-        .bind(request.session_id)
-        .all<MessageRow>();
-      rows = results;
+      rows = await readSessionMessages(this.env.DB, request.session_id);
       for (const m of rows) {
         this.sql.exec('INSERT INTO messages (seq, id, role, content, tool_calls, tool_call_id, name) VALUES (?, ?, ?, ?, ?, ?, ?)', m.seq, m.id, m.role, m.content, m.tool_calls, m.tool_call_id, m.name);
       }
@@ -273,10 +258,10 @@ export class ChatSession extends DurableObject<Env> {
    * session's updated_at and the turn's `llm_calls` rows), then here. The final message carries
    * the turn's token usage.
    */
-  private async saveMessages(request: TurnRequest, messages: ChatMessage[], usage: Usage | null, recorder: CallRecorder): Promise<MessageRow[]> {
+  private async saveMessages(request: TurnRequest, messages: ChatMessage[], usage: Usage | null, recorder: CallRecorder): Promise<StoredMessage[]> {
     const history = await this.loadHistory(request);
     let seq = history.at(-1)?.seq ?? 0;
-    const rows: MessageRow[] = messages.map((m) => ({
+    const rows: StoredMessage[] = messages.map((m) => ({
       seq: ++seq,
       id: crypto.randomUUID(),
       role: m.role,
@@ -285,22 +270,7 @@ export class ChatSession extends DurableObject<Env> {
       tool_call_id: m.tool_call_id ?? null,
       name: m.name ?? null,
     }));
-    const db = this.env.DB;
-    const calls = llmCallPrepared(db, recorder);
-    await db.batch([
-      ...rows.map((r, i) => {
-        const last = usage && i === rows.length - 1;
-        return db
-          .prepare(
-            `INSERT INTO chat_messages (id, session_id, seq, role, content, tool_calls, tool_call_id, name, prompt_tokens, completion_tokens)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .bind(r.id, request.session_id, r.seq, r.role, r.content, r.tool_calls, r.tool_call_id, r.name, last ? usage.prompt_tokens : null, last ? usage.completion_tokens : null);
-      }),
-      db.prepare(`UPDATE chat_sessions SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?`).bind(request.session_id),
-      ...calls,
-    ]);
-    recorder.clear(calls.length);
+    await saveTurn(this.env.DB, request.session_id, rows, usage, recorder);
     for (const r of rows) {
       this.sql.exec('INSERT INTO messages (seq, id, role, content, tool_calls, tool_call_id, name) VALUES (?, ?, ?, ?, ?, ?, ?)', r.seq, r.id, r.role, r.content, r.tool_calls, r.tool_call_id, r.name);
     }

@@ -1,13 +1,13 @@
 /**
  * What modules may know of the actors: their RPC surfaces, status constants and message types.
  * No classes: a module reaches an actor through its namespace binding typed with these interfaces,
- * and an actor implements them. Imports types from the engine and lib only.
+ * and an actor implements them. Imports types from the engine, lib and runs/types.ts only (leaf files).
  */
 import type { ToolCallRecord } from '../src/engine/agent/types';
 import type { Usage } from '../src/engine/llm/types';
 import type { Graph, NodeState } from '../src/engine/workflow/types';
 import type { AuthUser } from '../src/lib/auth';
-import type { Agent } from '../src/modules/agents/agents/schemas';
+import type { TurnAgent } from '../src/runs/types';
 
 // ── Execution (durable-objects/execution.ts): one per workflow run ──────────────────────────
 
@@ -71,7 +71,7 @@ export interface TurnRequest {
   session_id: string;
   user_id: string;
   /** The agent as loaded (and access-checked) by the worker; null for bare chat. */
-  agent: Agent | null;
+  agent: TurnAgent | null;
   message: string;
   streamlined?: boolean;
   /** The session row was just created: there is no history to load from D1. */

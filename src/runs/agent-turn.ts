@@ -1,15 +1,16 @@
 import { isPluginRef, pluginToolSpecs } from '../engine/plugins/tools';
 import { parseArguments, runAgentTurn, type AgentEvent, type AgentTurnResult, type ToolExecution } from '../engine/agent/loop';
 import { resolveModelTarget } from './model-target';
-import * as toolsStore from '../modules/agents/tools/store';
 import { addUsage, emptyUsage, type ChatMessage, type ToolCall, type ToolSpec } from '../engine/llm/types';
 import { invokeTool } from '../engine/tools/invoke';
 import { findBuiltinTool, findDynamicTool, findToolProvider } from '../engine/tools/registry';
 import type { Env } from '../env';
 import { ApiError } from '../lib/errors';
 import type { CallRecorder, ModelTarget } from '../engine/llm/gateway';
-import { agentModelTarget, delegationTools, loadAgent } from '../modules/agents/agents/service';
-import type { Agent } from '../modules/agents/agents/schemas';
+import type { OrchestrationAgent, RunAgent } from '../engine/orchestration';
+import * as toolsStore from '../modules/agents/tools/store';
+import { agentModelTarget, delegationTools, loadTurnAgent } from './agents';
+import type { TurnAgent } from './types';
 
 /**
  * The one agent-turn runner: one turn of an agent (or of the bare default model when `agent` is
@@ -22,7 +23,7 @@ export interface RunAgentOptions {
   env: Env;
   /** Who the turn runs for (tool calls, llm_calls). */
   userId: string;
-  agent: Agent | null;
+  agent: TurnAgent | null;
   message: string;
   /** Appended to the agent's system prompt: what the agent is working on (a goal, a task). */
   context?: string;
@@ -53,7 +54,7 @@ async function customToolSpecs(env: Env, ownerId: string, ids: string[]): Promis
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export async function agentTools(env: Env, agent: Agent, depth: number): Promise<Map<string, ToolBinding>> {
+export async function agentTools(env: Env, agent: TurnAgent, depth: number): Promise<Map<string, ToolBinding>> {
   const bindings = new Map<string, ToolBinding>();
   // Every source is read at once (dynamic, custom, plugin tools and sub-agents may each query D1);
   // the bindings are then made in a fixed order, the first of a name winning.
@@ -63,7 +64,7 @@ export async function agentTools(env: Env, agent: Agent, depth: number): Promise
     customToolSpecs(env, agent.owner_id, agent.include_tools.filter((r) => UUID.test(r))),
     // Tools of the owner's installed, enabled plugins (`plugin:<id>:<operation>`); invokeTool runs them.
     pluginToolSpecs(env, agent.owner_id, agent.include_tools),
-    depth < MAX_DELEGATION_DEPTH ? delegationTools(env, agent) : Promise.resolve([]),
+    depth < MAX_DELEGATION_DEPTH ? delegationTools(env.DB, agent) : Promise.resolve([]),
   ]);
   for (const tool of named) {
     if (tool) bindings.set(tool.name, { kind: 'tool', ref: tool.name, spec: { name: tool.name, description: tool.description, parameters: tool.parameters } });
@@ -76,7 +77,7 @@ export async function agentTools(env: Env, agent: Agent, depth: number): Promise
 }
 
 /** The model a turn of `agent` (or, without one, of the user's default model) uses. */
-export function modelTargetFor(env: Env, userId: string, agent: Agent | null): Promise<ModelTarget> {
+export function modelTargetFor(env: Env, userId: string, agent: TurnAgent | null): Promise<ModelTarget> {
   return agent ? agentModelTarget(env, agent) : resolveModelTarget(env, userId, null);
 }
 
@@ -102,7 +103,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentTurnResult> 
     }
     try {
       if (binding.kind === 'delegate') {
-        const sub = await loadAgent(env, binding.agentId);
+        const sub = await loadTurnAgent(env.DB, binding.agentId);
         if (!sub) return { output: null, error: 'The sub-agent no longer exists', duration_ms: Date.now() - started };
         if (sub.status === 'stopped') return { output: null, error: `The agent "${sub.name}" is stopped`, duration_ms: Date.now() - started };
         const task = (args as { task?: unknown }).task;
@@ -160,4 +161,15 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentTurnResult> 
   });
   addUsage(result.token_usage, delegatedUsage);
   return result;
+}
+
+/**
+ * The orchestration modes' way to run agents (orchestrate, graph, `POST /agents/{id}/execute`):
+ * each agent once, with no history, its model calls collected in `recorder`.
+ */
+export function orchestrationTurns(env: Env, userId: string, agents: Map<string, TurnAgent>, source: string, recorder?: CallRecorder): RunAgent {
+  return async (participant: OrchestrationAgent, input: string) => {
+    const r = await runAgent({ env, userId, agent: agents.get(participant.id)!, message: input, source, recorder });
+    return { output: r.reply, token_usage: r.token_usage };
+  };
 }

@@ -5,8 +5,8 @@ import { NodeError } from '../engine/workflow/types';
 import { findActiveUser } from '../modules/identity/auth/store';
 import { type AuthUser } from '../lib/auth';
 import { decide, type ResourceRef, type ResourceType } from '../modules/identity/permissions/authorize';
-import { loadAgent } from '../modules/agents/agents/service';
 import { findWorkflow } from '../modules/workflows/workflows/store';
+import { loadTurnAgent } from './agents';
 import { runAgent } from './agent-turn';
 
 /**
@@ -25,11 +25,11 @@ function principalAccess(env: Env, principalId: string) {
 }
 
 /** The agent node's service: one turn of an agent the principal may execute (tools and delegation included). */
-export function agentRunner(env: Env, principalId: string, runAgentId: string | null, may = principalAccess(env, principalId)): NonNullable<EngineServices['runAgent']> {
+export function principalAgentNode(env: Env, principalId: string, runAgentId: string | null, may = principalAccess(env, principalId)): NonNullable<EngineServices['runAgent']> {
   return async (agentId, message, signal) => {
     const id = agentId ?? runAgentId;
     if (!id) throw new NodeError('INVALID_CONFIG', 'agent_id is required outside an agent run', false);
-    const agent = await loadAgent(env, id);
+    const agent = await loadTurnAgent(env.DB, id);
     if (!agent || !(await may('agent', agent))) throw new NodeError('NOT_FOUND', `Agent ${id} not found`, false);
     const turn = await runAgent({ env, userId: principalId, agent, message, source: 'workflow', signal });
     return {
@@ -46,7 +46,7 @@ export function agentRunner(env: Env, principalId: string, runAgentId: string | 
 export function principalServices(env: Env, principalId: string, runAgentId: string | null): Pick<EngineServices, 'runAgent' | 'loadWorkflow'> {
   const may = principalAccess(env, principalId);
   return {
-    runAgent: agentRunner(env, principalId, runAgentId, may),
+    runAgent: principalAgentNode(env, principalId, runAgentId, may),
     loadWorkflow: async (id) => {
       const row = await findWorkflow(env.DB, id);
       if (!row || !(await may('workflow', { id: row.id, owner_id: row.ownerId }))) return null;

@@ -1,6 +1,19 @@
 import { z } from '@hono/zod-openapi';
 import { PaginationQuery } from '../../../lib/pagination';
-import { ChatMessageSchema } from '../agents/schemas';
+
+export const ChatMessageSchema = z
+  .object({
+    id: z.string(),
+    session_id: z.string(),
+    seq: z.int(),
+    role: z.enum(['system', 'user', 'assistant', 'tool']),
+    content: z.string().nullable(),
+    tool_calls: z.array(z.object({ id: z.string(), name: z.string(), arguments: z.string() })).nullable(),
+    tool_call_id: z.string().nullable(),
+    name: z.string().nullable(),
+    created_at: z.string(),
+  })
+  .openapi('ChatMessage');
 
 const message = z.string().min(1).max(100_000);
 

@@ -15,7 +15,7 @@ import {
 import type { Env } from '../../../env';
 import type { AuthUser } from '../../../lib/auth';
 import { ApiError, validationError } from '../../../lib/errors';
-import { agentRunner } from '../agent-chat/service';
+import { orchestrationTurns } from '../../../runs/agent-turn';
 import { INLINE_MODES, type InlineMode, type InlineOutputs } from '../../../runs/execution-view';
 import { beginInlineExecution, finishInlineExecution } from '../../../runs/workflow-run';
 import type { ExecutionRow } from '../../workflows/executions/store';
@@ -128,7 +128,7 @@ export async function executeAgentInline(env: Env, user: AuthUser, agentId: stri
   // The run's model calls are written with its final record, in one batch.
   const recorder = new CallRecorder();
   const runner = (agents: Map<string, Agent>): RunAgent => {
-    const run = agentRunner(env, user, agents, 'execute', recorder);
+    const run = orchestrationTurns(env, user.id, agents, 'execute', recorder);
     return (participant, text) => {
       starts.push({ agent_id: participant.id, input: text, at: new Date().toISOString() });
       return run(participant, text);

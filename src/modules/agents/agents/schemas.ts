@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { MODEL_PROVIDERS } from '../../../engine/llm/gateway';
 import { PaginationQuery } from '../../../lib/pagination';
+import { ChatMessageSchema } from '../agent-chat/schemas';
 
 export const AGENT_STATUSES = ['draft', 'deployed', 'stopped'] as const;
 export type AgentStatus = (typeof AGENT_STATUSES)[number];
@@ -147,19 +148,8 @@ export const AgentExportSchema = z
   })
   .openapi('AgentExport');
 
-export const ChatMessageSchema = z
-  .object({
-    id: z.string(),
-    session_id: z.string(),
-    seq: z.int(),
-    role: z.enum(['system', 'user', 'assistant', 'tool']),
-    content: z.string().nullable(),
-    tool_calls: z.array(z.object({ id: z.string(), name: z.string(), arguments: z.string() })).nullable(),
-    tool_call_id: z.string().nullable(),
-    name: z.string().nullable(),
-    created_at: z.string(),
-  })
-  .openapi('ChatMessage');
+
+export { ChatMessageSchema };
 
 export type Agent = z.infer<typeof AgentSchema>;
 export type AgentModelConfig = z.infer<typeof AgentModelConfigSchema>;

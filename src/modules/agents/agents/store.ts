@@ -1,6 +1,8 @@
-import { and, eq, inArray, type SQL, count, sql, type SQLWrapper } from 'drizzle-orm';
-import { db } from '../../../db/client';
-import { agents } from '../../../db/schema/agents';
+import { and, eq, inArray, type SQL, count, sql, type SQLWrapper, desc, or } from 'drizzle-orm';
+import { db, now, type Statement } from '../../../db/client';
+import { agents, agentVersions } from '../../../db/schema/agents';
+import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
+import { rowByIdSql } from '../../../db/mixed-batch';
 
 // ── for workflows ──
 
@@ -53,4 +55,135 @@ export const agentOwnerOf = (agentId: SQLWrapper): SQL<string | null> => sql<str
 export async function findResourceRef(d1: D1Database, id: string): Promise<{ id: string; owner_id: string } | null> {
   const [row] = await db(d1).select({ id: agents.id, owner_id: agents.ownerId }).from(agents).where(eq(agents.id, id));
   return row ?? null;
+}
+
+/** The agents table: JSON-valued fields (model_config, include_tools, …) are JSON text. */
+export type AgentRow = typeof agents.$inferSelect;
+export type AgentStatus = AgentRow['status'];
+/** What is written when an agent is created (the rest is defaulted). */
+export type NewAgent = Pick<
+  AgentRow,
+  'id' | 'ownerId' | 'name' | 'description' | 'systemPrompt' | 'modelConfig' | 'iterationLimit' | 'includeTools' | 'workflowConfig' | 'isMainAgent' | 'subAgentIds'
+>;
+/** What a new version of an agent changes. */
+export type AgentDefinitionValues = Omit<NewAgent, 'id' | 'ownerId'>;
+
+/** A LIKE pattern matching `text` anywhere (escape character `\`). */
+const contains = (column: SQLiteColumn, text: string) => sql`${column} LIKE ${`%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`} ESCAPE '\\'`;
+
+/** The select of one agent by id, for a caller's batch (its result: a list of at most one row). */
+export function selectAgent(d1: D1Database, id: string) {
+  return db(d1).select().from(agents).where(eq(agents.id, id));
+}
+
+const AGENT_BY_ID = rowByIdSql(agents);
+
+/** The same read as a raw statement (its result: D1Result<AgentRow>) — the chat turn's hot path: no per-call query building. */
+export function agentRowStatement(d1: D1Database, id: string): D1PreparedStatement {
+  return d1.prepare(AGENT_BY_ID).bind(id);
+}
+
+export async function findAgent(d1: D1Database, id: string): Promise<AgentRow | null> {
+  const [row] = await selectAgent(d1, id);
+  return row ?? null;
+}
+
+/** A page of agents (newest first) matching `readable` (an access filter), the search and the status, with the total. */
+export async function listAgents(
+  d1: D1Database,
+  filter: { readable?: SQL; search?: string; status?: AgentStatus },
+  limit: number,
+  offset: number,
+): Promise<{ rows: AgentRow[]; total: number }> {
+  const where = and(
+    filter.readable,
+    filter.search ? or(contains(agents.name, filter.search), contains(agents.description, filter.search)) : undefined,
+    filter.status ? eq(agents.status, filter.status) : undefined,
+  );
+  const [rows, [{ total }]] = await db(d1).batch([
+    db(d1).select().from(agents).where(where).orderBy(desc(agents.createdAt), desc(agents.id)).limit(limit).offset(offset),
+    db(d1).select({ total: count() }).from(agents).where(where),
+  ]);
+  return { rows, total };
+}
+
+/** Deployed agents matching `readable` (newest first): the per-account catalogue's rows. */
+export function listDeployedAgents(d1: D1Database, readable: SQL) {
+  return db(d1)
+    .select({ id: agents.id, owner_id: agents.ownerId, name: agents.name, description: agents.description, created_at: agents.createdAt })
+    .from(agents)
+    .where(and(eq(agents.status, 'deployed'), readable))
+    .orderBy(desc(agents.createdAt), desc(agents.id));
+}
+
+/** The owner's agents among `ids` (what delegation and sub-agent checks need of them). */
+export async function findOwnedAgents(d1: D1Database, ownerId: string, ids: string[]) {
+  if (!ids.length) return [];
+  return db(d1)
+    .select({ id: agents.id, name: agents.name, description: agents.description, isMainAgent: agents.isMainAgent })
+    .from(agents)
+    .where(and(eq(agents.ownerId, ownerId), inArray(agents.id, ids)));
+}
+
+export function insertAgent(d1: D1Database, agent: NewAgent): Statement {
+  return db(d1).insert(agents).values(agent);
+}
+
+/**
+ * Writes a new version of an agent: `version + 1` only if the version is still `expected`
+ * (optimistic concurrency; the result's `meta.changes` is 0 when another writer was first).
+ */
+export function reviseAgent(d1: D1Database, id: string, expected: number, values: AgentDefinitionValues): Statement {
+  return db(d1)
+    .update(agents)
+    .set({ ...values, version: sql`${agents.version} + 1`, updatedAt: now() })
+    .where(and(eq(agents.id, id), eq(agents.version, expected)));
+}
+
+/**
+ * The snapshot of an agent's version `version`, taken from the row itself (INSERT ... SELECT), so
+ * it is exactly what was written, in the same batch as the write.
+ */
+export function snapshotVersion(d1: D1Database, agentId: string, version: number, createdBy: string): Statement {
+  const a = agents;
+  const snapshot = sql<string>`json_object('name', ${a.name}, 'description', ${a.description}, 'system_prompt', ${a.systemPrompt},
+  'model_config', json(${a.modelConfig}), 'iteration_limit', ${a.iterationLimit}, 'include_tools', json(${a.includeTools}),
+  'workflow_config', json(${a.workflowConfig}), 'is_main_agent', json(CASE ${a.isMainAgent} WHEN 1 THEN 'true' ELSE 'false' END),
+  'sub_agent_ids', json(${a.subAgentIds}))`;
+  return db(d1)
+    .insert(agentVersions)
+    .select(
+      db(d1)
+        .select({
+          id: sql<string>`${crypto.randomUUID()}`.as('id'),
+          agentId: a.id,
+          version: a.version,
+          snapshot: snapshot.as('snapshot'),
+          createdBy: sql<string>`${createdBy}`.as('created_by'),
+          createdAt: now().as('created_at'),
+        })
+        .from(a)
+        .where(and(eq(a.id, agentId), eq(a.version, version))),
+    );
+}
+
+/** A status change that only happens from the expected states; true when it happened. */
+export async function setAgentStatus(d1: D1Database, id: string, from: AgentStatus[], to: AgentStatus): Promise<boolean> {
+  const res = await db(d1)
+    .update(agents)
+    .set({ status: to, updatedAt: now() })
+    .where(and(eq(agents.id, id), inArray(agents.status, from)));
+  return res.meta.changes > 0;
+}
+
+/** The statements that delete an agent and its versions; main agents that delegated to it stop doing so. */
+export function deleteAgentStatements(d1: D1Database, id: string): Statement[] {
+  return [
+    db(d1).delete(agentVersions).where(eq(agentVersions.agentId, id)),
+    db(d1)
+      .update(agents)
+      .set({ subAgentIds: sql`(SELECT json_group_array(value) FROM json_each(${agents.subAgentIds}) WHERE value != ${id})`, updatedAt: now() })
+      .where(and(eq(agents.isMainAgent, 1), sql`EXISTS (SELECT 1 FROM json_each(${agents.subAgentIds}) WHERE value = ${id})`)),
+    db(d1).delete(agents).where(eq(agents.id, id)),
+  ];
 }

@@ -2,6 +2,7 @@ import type { Env } from '../../../env';
 import type { AuthUser } from '../../../lib/auth';
 import { requirePermission } from '../../identity/permissions/authorize';
 import { notFound } from '../../../lib/errors';
+import { mixedBatch } from '../../../db/mixed-batch';
 import { agentInsertStatements, loadAgent, resolveToolRefs } from '../../agents/agents/service';
 import { knowledgeBaseInsert } from '../../knowledge/knowledge-bases/service';
 import { workflowInsertStatements } from '../../workflows/workflows/service';
@@ -57,7 +58,7 @@ export async function quickCreate(env: Env, user: AuthUser, id: string, body: { 
     is_main_agent: false,
     sub_agent_ids: [],
   });
-  await env.DB.batch([...agent.statements, kb.statement, ...wf.statements]);
+  await mixedBatch(env.DB, [...agent.statements, kb.statement, ...wf.statements]);
   return {
     scenario_id: scenario.id,
     agent: (await loadAgent(env, agent.id))!,

@@ -1,7 +1,9 @@
-// ── for agents ──
-import { eq, inArray } from 'drizzle-orm';
-import { db, type Statement } from '../../../db/client';
+import { eq, inArray, and, count, desc, getTableColumns, isNotNull, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { db, type Statement, now, runBatch } from '../../../db/client';
 import { agentSchedules, scheduleRuns } from '../../../db/schema/agent-schedules';
+import { executionStatuses } from '../executions/store';
+
+// ── for agents ──
 
 /** The statements that delete an agent's schedules and their runs (the agent is being deleted). */
 export function deleteForAgent(d1: D1Database, agentId: string): Statement[] {
@@ -14,9 +16,6 @@ export function deleteForAgent(d1: D1Database, agentId: string): Statement[] {
 }
 
 // ── agent-schedules: the module's own reads and writes ──
-import { and, count, desc, getTableColumns, isNotNull, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
-import { now, runBatch } from '../../../db/client';
-import { executionStatuses } from '../executions/store';
 
 /** A schedule as stored (next/last run times are epoch ms). */
 export type ScheduleRow = typeof agentSchedules.$inferSelect;

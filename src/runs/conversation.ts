@@ -1,0 +1,55 @@
+import type { CallRecorder } from '../engine/llm/gateway';
+import type { Usage } from '../engine/llm/types';
+import { mixedBatch } from '../db/mixed-batch';
+import * as chatStore from '../modules/agents/agent-chat/store';
+import { llmCallStatements } from './llm-calls';
+
+/**
+ * A chat session's messages in D1 as the ChatSession actor reads and writes them (the actor
+ * keeps its own copy; D1's is for listing, branching and monitoring).
+ */
+
+/** A stored message as the actor keeps it (`tool_calls` as JSON text). */
+export type StoredMessage = {
+  seq: number;
+  id: string;
+  role: chatStore.MessageRow['role'];
+  content: string | null;
+  tool_calls: string | null;
+  tool_call_id: string | null;
+  name: string | null;
+};
+
+/** The session's messages in order (a branch's copied history, the first time its actor runs). */
+export async function readSessionMessages(d1: D1Database, sessionId: string): Promise<StoredMessage[]> {
+  const rows = await chatStore.readHistory(d1, sessionId);
+  return rows.map((r) => ({ seq: r.seq, id: r.id, role: r.role, content: r.content, tool_calls: r.toolCalls, tool_call_id: r.toolCallId, name: r.name }));
+}
+
+/**
+ * Saves a turn's messages in one batch with the session's updated_at and the turn's `llm_calls`
+ * rows; the last message carries the turn's token usage. The recorder forgets what was written.
+ */
+export async function saveTurn(d1: D1Database, sessionId: string, rows: StoredMessage[], usage: Usage | null, recorder: CallRecorder): Promise<void> {
+  const calls = llmCallStatements(d1, recorder);
+  await mixedBatch(d1, [
+    ...rows.map((r, i) => {
+      const last = usage && i === rows.length - 1;
+      return chatStore.insertMessageStatement(d1, {
+        id: r.id,
+        sessionId,
+        seq: r.seq,
+        role: r.role,
+        content: r.content,
+        toolCalls: r.tool_calls,
+        toolCallId: r.tool_call_id,
+        name: r.name,
+        promptTokens: last ? usage.prompt_tokens : null,
+        completionTokens: last ? usage.completion_tokens : null,
+      });
+    }),
+    chatStore.touchSessionStatement(d1, sessionId),
+    ...calls,
+  ]);
+  recorder.clear(calls.length);
+}
