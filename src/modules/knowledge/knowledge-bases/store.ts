@@ -360,3 +360,14 @@ export function asD1Statement(d1: D1Database, statement: Statement): D1PreparedS
   const query = (statement as unknown as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
   return d1.prepare(query.sql).bind(...query.params);
 }
+
+// ── for batch ──
+/** What a knowledge base's export lists of its documents (no contents), oldest first, at most 1000. */
+export function exportedDocuments(d1: D1Database, kbId: string) {
+  return db(d1)
+    .select({ title: kbDocuments.title, contentType: kbDocuments.contentType, source: kbDocuments.source, size: kbDocuments.size, status: kbDocuments.status })
+    .from(kbDocuments)
+    .where(eq(kbDocuments.kbId, kbId))
+    .orderBy(kbDocuments.createdAt, kbDocuments.id)
+    .limit(1000);
+}
