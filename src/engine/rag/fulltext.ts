@@ -61,31 +61,3 @@ export function ftsMatchExpression(kbId: string, query: string, documentIds?: st
   if (documentIds) expr += ` AND scope : ${any(documentIds.map(docScopeToken))}`;
   return expr;
 }
-
-export interface FullTextMatch {
-  chunk_id: string;
-  /** BM25 relevance, higher is better (FTS5's bm25() negated); unbounded, not comparable across queries. */
-  score: number;
-}
-
-export async function fullTextSearch(
-  db: D1Database,
-  kbId: string,
-  query: string,
-  options: { topK: number; documentIds?: string[] },
-): Promise<FullTextMatch[]> {
-  if (options.documentIds && options.documentIds.length === 0) return [];
-  const expr = ftsMatchExpression(kbId, query, options.documentIds);
-  if (!expr) return [];
-  // bm25 weights: `terms` counts, `scope` (the same token on every row of a knowledge base) not.
-  const { results } = await db
-    .prepare(
-      `SELECT c.id AS chunk_id, -f.score AS score FROM (
-         SELECT rowid, bm25(kb_chunks_fts, 1.0, 0.0) AS score FROM kb_chunks_fts
-         WHERE kb_chunks_fts MATCH ?1 ORDER BY score LIMIT ?2
-       ) f JOIN kb_chunks c ON c.seq = f.rowid ORDER BY f.score`,
-    )
-    .bind(expr, options.topK)
-    .all<FullTextMatch>();
-  return results;
-}

@@ -30,13 +30,31 @@ export interface VectorIndex {
   deleteByIds(ids: string[]): Promise<void>;
 }
 
-// D1 allows 100 bound parameters per statement.
-const D1_PARAMS = 100;
-
 function chunked<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+/** One stored vector of the local index: int8 components (base64) and their scale. */
+export interface StoredVector {
+  id: string;
+  namespace: string;
+  documentId: string;
+  embedding: string;
+  scale: number;
+}
+
+/**
+ * Where the local index keeps its vectors (the knowledge-bases store supplies it: the engine owns
+ * no table). `signature` is (count, max seq) of a namespace: seq only grows, so every write changes it.
+ */
+export interface LocalVectorRows {
+  /** Inserts or replaces (a replaced vector gets a new seq, so cached copies notice the change). */
+  upsert(rows: StoredVector[]): Promise<void>;
+  signature(namespace: string): Promise<{ count: number; maxSeq: number | null }>;
+  load(namespace: string): Promise<Array<Pick<StoredVector, 'id' | 'documentId' | 'embedding' | 'scale'>>>;
+  deleteByIds(ids: string[]): Promise<void>;
 }
 
 /** int8 quantisation with one scale per vector (components of a unit vector lie in [-1, 1]). */
@@ -87,44 +105,31 @@ function remember(namespace: string, entry: CachedNamespace) {
 }
 
 /**
- * The offline index: int8-quantised vectors in the `rag_vectors` table of D1, searched
- * exhaustively (exact, not approximate, nearest neighbours). A namespace is read from D1 once and
- * kept in memory until a write changes its signature, checked by one indexed query per search.
+ * The offline index: int8-quantised vectors in D1 (the `rag_vectors` rows the knowledge-bases
+ * store supplies), searched exhaustively (exact, not approximate, nearest neighbours). A namespace
+ * is read from D1 once and kept in memory until a write changes its signature, checked by one
+ * indexed query per search.
  */
 export class LocalVectorIndex implements VectorIndex {
   readonly kind = 'local' as const;
-  constructor(private readonly db: D1Database) {}
+  constructor(private readonly rows: LocalVectorRows) {}
 
   async upsert(namespace: string, records: VectorRecord[]): Promise<void> {
-    // INSERT OR REPLACE gives a replaced vector a new seq, so cached copies notice the change.
-    const statements = chunked(records, Math.floor(D1_PARAMS / 5)).map((group) =>
-      this.db
-        .prepare(
-          `INSERT OR REPLACE INTO rag_vectors (id, namespace, document_id, embedding, scale) VALUES ${group.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
-        )
-        .bind(
-          ...group.flatMap((r) => {
-            const { data, scale } = quantize(r.values);
-            return [r.id, namespace, r.document_id, toBase64(new Uint8Array(data.buffer)), scale];
-          }),
-        ),
+    await this.rows.upsert(
+      records.map((r) => {
+        const { data, scale } = quantize(r.values);
+        return { id: r.id, namespace, documentId: r.document_id, embedding: toBase64(new Uint8Array(data.buffer)), scale };
+      }),
     );
-    for (const group of chunked(statements, 50)) await this.db.batch(group);
   }
 
   private async load(namespace: string): Promise<CachedNamespace | null> {
-    const sig = await this.db
-      .prepare('SELECT count(*) AS n, max(seq) AS s FROM rag_vectors WHERE namespace = ?')
-      .bind(namespace)
-      .first<{ n: number; s: number | null }>();
-    if (!sig || sig.n === 0) return null;
-    const signature = `${sig.n}:${sig.s}`;
+    const sig = await this.rows.signature(namespace);
+    if (sig.count === 0) return null;
+    const signature = `${sig.count}:${sig.maxSeq}`;
     const hit = cache.get(namespace);
     if (hit?.signature === signature) return hit;
-    const { results } = await this.db
-      .prepare('SELECT id, document_id, embedding, scale FROM rag_vectors WHERE namespace = ?')
-      .bind(namespace)
-      .all<{ id: string; document_id: string; embedding: string; scale: number }>();
+    const results = await this.rows.load(namespace);
     if (results.length === 0) return null;
     const dims = atob(results[0].embedding).length;
     const entry: CachedNamespace = {
@@ -137,7 +142,7 @@ export class LocalVectorIndex implements VectorIndex {
     };
     results.forEach((r, i) => {
       entry.ids.push(r.id);
-      entry.documentIds.push(r.document_id);
+      entry.documentIds.push(r.documentId);
       entry.scales[i] = r.scale;
       decodeInto(r.embedding, entry.data, i * dims);
     });
@@ -164,10 +169,7 @@ export class LocalVectorIndex implements VectorIndex {
   }
 
   async deleteByIds(ids: string[]): Promise<void> {
-    const statements = chunked(ids, D1_PARAMS).map((group) =>
-      this.db.prepare(`DELETE FROM rag_vectors WHERE id IN (${group.map(() => '?').join(', ')})`).bind(...group),
-    );
-    for (const group of chunked(statements, 50)) await this.db.batch(group);
+    await this.rows.deleteByIds(ids);
   }
 }
 
@@ -216,11 +218,10 @@ export class VectorizeIndexAdapter implements VectorIndex {
 export const VECTORIZE_DIMENSIONS = 1024;
 
 /**
- * The index a knowledge base's vectors live in: Vectorize when it is bound and its dimensions fit
- * the embedding model; otherwise the local index (a Vectorize index has one fixed dimension).
+ * Where a knowledge base's vectors live: Vectorize when it is bound and its dimensions fit the
+ * embedding model; otherwise the local index (a Vectorize index has one fixed dimension).
  */
-export function vectorIndexFor(env: Env, dimensions: number): VectorIndex {
+export function vectorStoreFor(env: Env, dimensions: number): VectorIndex['kind'] {
   const vectorizeDims = Number(env.VECTORIZE_DIMENSIONS ?? VECTORIZE_DIMENSIONS);
-  if (env.VECTORIZE && dimensions === vectorizeDims) return new VectorizeIndexAdapter(env.VECTORIZE);
-  return new LocalVectorIndex(env.DB);
+  return env.VECTORIZE && dimensions === vectorizeDims ? 'vectorize' : 'local';
 }

@@ -4,42 +4,28 @@ import { queryError } from '../../../engine/data-sources/util';
 import type { Env } from '../../../env';
 import { isAdmin, type AuthUser } from '../../../lib/auth';
 import { decryptSecret, encryptSecret } from '../../../lib/crypto';
-import { likeContains, NOW_SQL } from '../../../lib/d1';
 import { ApiError, notFound, validationError } from '../../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../../lib/pagination';
 import { describeZodError } from '../../../lib/router';
 import { getSecret } from '../../../lib/secrets';
 import { QUERY_SCHEMAS, TYPE_SCHEMAS, type DataSource } from './schemas';
+import * as store from './store';
+import { findOwnedUpload } from '../uploads/store';
 
-interface Row {
-  id: string;
-  owner_id: string;
-  name: string;
-  description: string;
-  type: DataSourceType;
-  config: string;
-  credentials_encrypted: string | null;
-  credential_fields: string;
-  last_tested_at: string | null;
-  last_test_ok: number | null;
-  last_test_error: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
+type Row = store.DataSourceRow;
 
 function present(row: Row): DataSource {
   return {
     id: row.id,
-    owner_id: row.owner_id,
+    owner_id: row.ownerId,
     name: row.name,
     description: row.description,
-    type: row.type,
+    type: row.type as DataSourceType,
     config: JSON.parse(row.config),
-    credential_fields: JSON.parse(row.credential_fields),
-    last_test: row.last_tested_at ? { at: row.last_tested_at, ok: row.last_test_ok === 1, error: row.last_test_error } : null,
-    created_at: row.created_at,
-    updated_at: row.updated_at,
+    credential_fields: JSON.parse(row.credentialFields),
+    last_test: row.lastTestedAt ? { at: row.lastTestedAt, ok: row.lastTestOk === 1, error: row.lastTestError } : null,
+    created_at: row.createdAt,
+    updated_at: row.updatedAt,
   };
 }
 
@@ -59,35 +45,21 @@ async function sealCredentials(env: Env, credentials: Record<string, unknown>) {
 }
 
 async function openCredentials(env: Env, row: Row): Promise<Record<string, unknown>> {
-  if (!row.credentials_encrypted) return {};
-  return JSON.parse(await decryptSecret(row.credentials_encrypted, await getSecret(env, 'ENCRYPTION_KEY')));
+  if (!row.credentialsEncrypted) return {};
+  return JSON.parse(await decryptSecret(row.credentialsEncrypted, await getSecret(env, 'ENCRYPTION_KEY')));
 }
 
 async function load(env: Env, user: AuthUser, id: string): Promise<Row> {
-  const row = await env.DB.prepare('SELECT * FROM data_sources WHERE id = ?').bind(id).first<Row>();
+  const row = await store.findDataSource(env.DB, id);
   // Owner only (admins too): a data source holds someone's credentials.
-  if (!row || (row.owner_id !== user.id && !isAdmin(user))) throw notFound('Data source');
+  if (!row || (row.ownerId !== user.id && !isAdmin(user))) throw notFound('Data source');
   return row;
 }
 
 export async function listDataSources(env: Env, user: AuthUser, q: Pagination & { type?: DataSourceType; search?: string }) {
-  const where = ['owner_id = ?'];
-  const binds: unknown[] = [user.id];
-  if (q.type) {
-    where.push('type = ?');
-    binds.push(q.type);
-  }
-  if (q.search) {
-    where.push("(name LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\')");
-    binds.push(likeContains(q.search), likeContains(q.search));
-  }
-  const clause = where.join(' AND ');
   const { limit, offset } = pageBounds(q);
-  const [rows, count] = await env.DB.batch<Record<string, unknown>>([
-    env.DB.prepare(`SELECT * FROM data_sources WHERE ${clause} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`).bind(...binds, limit, offset),
-    env.DB.prepare(`SELECT count(*) AS n FROM data_sources WHERE ${clause}`).bind(...binds),
-  ]);
-  return paginated((rows.results as unknown as Row[]).map(present), (count.results[0] as { n: number }).n, q);
+  const { rows, total } = await store.listDataSources(env.DB, user.id, { type: q.type, search: q.search }, limit, offset);
+  return paginated(rows.map(present), total, q);
 }
 
 export async function getDataSource(env: Env, user: AuthUser, id: string) {
@@ -105,11 +77,16 @@ export async function createDataSource(
   await checkUpload(env, user.id, config);
   const sealed = await sealCredentials(env, credentials);
   const id = crypto.randomUUID();
-  await env.DB.prepare(
-    `INSERT INTO data_sources (id, owner_id, name, description, type, config, credentials_encrypted, credential_fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  )
-    .bind(id, user.id, body.name, body.description, body.type, JSON.stringify(config), sealed.encrypted, JSON.stringify(sealed.fields))
-    .run();
+  await store.insertDataSource(env.DB, {
+    id,
+    ownerId: user.id,
+    name: body.name,
+    description: body.description,
+    type: body.type,
+    config: JSON.stringify(config),
+    credentialsEncrypted: sealed.encrypted,
+    credentialFields: JSON.stringify(sealed.fields),
+  });
   return getDataSource(env, user, id);
 }
 
@@ -120,11 +97,11 @@ export async function updateDataSource(
   body: { name?: string; description?: string; config?: Record<string, unknown>; credentials?: Record<string, unknown> },
 ) {
   const row = await load(env, user, id);
-  const schemas = TYPE_SCHEMAS[row.type];
+  const schemas = TYPE_SCHEMAS[row.type as DataSourceType];
   const config = body.config ? parseFor(schemas.config, body.config, 'body.config') : JSON.parse(row.config);
-  if (body.config) await checkUpload(env, row.owner_id, config);
-  let encrypted = row.credentials_encrypted;
-  let fields: string[] = JSON.parse(row.credential_fields);
+  if (body.config) await checkUpload(env, row.ownerId, config);
+  let encrypted = row.credentialsEncrypted;
+  let fields: string[] = JSON.parse(row.credentialFields);
   if (body.credentials) {
     const changes = parseFor(schemas.credentials.partial().strict(), Object.fromEntries(Object.entries(body.credentials).filter(([, v]) => v !== null)), 'body.credentials');
     const removed = Object.entries(body.credentials).filter(([, v]) => v === null).map(([k]) => k);
@@ -132,17 +109,19 @@ export async function updateDataSource(
     for (const k of removed) delete merged[k];
     ({ encrypted, fields } = await sealCredentials(env, merged));
   }
-  await env.DB.prepare(
-    `UPDATE data_sources SET name = ?, description = ?, config = ?, credentials_encrypted = ?, credential_fields = ?, updated_at = ${NOW_SQL} WHERE id = ?`,
-  )
-    .bind(body.name ?? row.name, body.description ?? row.description, JSON.stringify(config), encrypted, JSON.stringify(fields), id)
-    .run();
+  await store.updateDataSource(env.DB, id, {
+    name: body.name ?? row.name,
+    description: body.description ?? row.description,
+    config: JSON.stringify(config),
+    credentialsEncrypted: encrypted,
+    credentialFields: JSON.stringify(fields),
+  });
   return getDataSource(env, user, id);
 }
 
 export async function deleteDataSource(env: Env, user: AuthUser, id: string) {
   await load(env, user, id);
-  await env.DB.prepare('DELETE FROM data_sources WHERE id = ?').bind(id).run();
+  await store.deleteDataSource(env.DB, id);
 }
 
 const MAX_FILE_BYTES = 5 * 1024 * 1024;
@@ -152,10 +131,10 @@ const MAX_FILE_BYTES = 5 * 1024 * 1024;
  * time, not only at save time: the upload may have been deleted since.
  */
 async function readUpload(env: Env, ownerId: string, uploadId: string): Promise<string> {
-  const row = await env.DB.prepare('SELECT storage_key, size FROM uploads WHERE id = ? AND owner_id = ?').bind(uploadId, ownerId).first<{ storage_key: string; size: number }>();
+  const row = await findOwnedUpload(env.DB, uploadId, ownerId);
   if (!row) throw queryError(`upload ${uploadId} not found`);
   if (row.size > MAX_FILE_BYTES) throw queryError(`upload ${uploadId} is larger than ${MAX_FILE_BYTES} bytes`);
-  const object = await env.FILES.get(row.storage_key);
+  const object = await env.FILES.get(row.storageKey);
   if (!object) throw queryError(`upload ${uploadId} has no content`);
   return object.text();
 }
@@ -163,17 +142,16 @@ async function readUpload(env: Env, ownerId: string, uploadId: string): Promise<
 /** At save time: an upload_id must name one of the owner's uploads. */
 async function checkUpload(env: Env, ownerId: string, config: Record<string, unknown>) {
   if (typeof config.upload_id !== 'string') return;
-  const row = await env.DB.prepare('SELECT id FROM uploads WHERE id = ? AND owner_id = ?').bind(config.upload_id, ownerId).first();
-  if (!row) throw validationError(`body.config.upload_id: upload ${config.upload_id} not found`);
+  if (!(await findOwnedUpload(env.DB, config.upload_id, ownerId))) throw validationError(`body.config.upload_id: upload ${config.upload_id} not found`);
 }
 
 async function connection(env: Env, row: Row): Promise<Connection> {
   return {
     env,
-    type: row.type,
+    type: row.type as DataSourceType,
     config: JSON.parse(row.config),
     credentials: await openCredentials(env, row),
-    readUpload: (uploadId) => readUpload(env, row.owner_id, uploadId),
+    readUpload: (uploadId) => readUpload(env, row.ownerId, uploadId),
   };
 }
 
@@ -192,16 +170,14 @@ export async function testDataSource(env: Env, user: AuthUser, id: string, timeo
     if (!(e instanceof ApiError)) throw e;
     result = { ok: false, server: null, error: e.code, message: e.message };
   }
-  await env.DB.prepare(`UPDATE data_sources SET last_tested_at = ${NOW_SQL}, last_test_ok = ?, last_test_error = ? WHERE id = ?`)
-    .bind(result.ok ? 1 : 0, result.message, id)
-    .run();
+  await store.recordTest(env.DB, id, result.ok, result.message);
   return { ...result, latency_ms: Date.now() - started };
 }
 
 export async function queryDataSource(env: Env, user: AuthUser, id: string, body: Record<string, unknown> & { max_rows: number; timeout_ms: number }) {
   const row = await load(env, user, id);
   const { max_rows, timeout_ms, ...rest } = body;
-  const query = parseFor(QUERY_SCHEMAS[row.type], rest, 'body');
+  const query = parseFor(QUERY_SCHEMAS[row.type as DataSourceType], rest, 'body');
   const started = Date.now();
   const result = await runQuery(await connection(env, row), query as Record<string, unknown>, { maxRows: max_rows, timeoutMs: timeout_ms });
   return { ...result, duration_ms: Date.now() - started };

@@ -5,13 +5,15 @@ import { ftsScope, ftsTerms } from '../../../engine/rag/fulltext';
 import type { Env } from '../../../env';
 import { embeddingSettingsOf, removeDocumentChunks, vectorIndexOf, type DocumentRow, type KnowledgeBaseRow } from './service';
 import type { IngestMessage } from '../../../queues';
-
+import { runBatch, type Statement } from '../../../db/client';
+import * as store from './store';
+import { insertChunkTerms } from './store/fulltext';
+import { findUpload } from '../uploads/store';
 
 /** Deliveries of one message before it is given up (1 + max_retries in wrangler.toml). */
 export const MAX_ATTEMPTS = 4;
 /** Chunks embedded and written per step; progress is reported after each. */
 const STEP = 64;
-const D1_PARAMS = 100;
 
 /** A failure that another attempt cannot fix (bad file, no text, misconfigured model). */
 export class PermanentIngestError extends Error {
@@ -50,12 +52,7 @@ async function handleIngestMessage(message: Message<unknown>, env: Env): Promise
       await markFailed(env, body.document_id, body.generation, error);
       message.ack();
     } else {
-      await env.DB.prepare(
-        `UPDATE kb_documents SET status = 'pending', error = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-         WHERE id = ? AND generation = ? AND status != 'ready'`,
-      )
-        .bind(`Attempt ${message.attempts} failed (will retry): ${error}`, body.document_id, body.generation)
-        .run();
+      await store.markDocumentRetrying(env.DB, body.document_id, body.generation, `Attempt ${message.attempts} failed (will retry): ${error}`);
       message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) });
     }
   }
@@ -74,13 +71,7 @@ export async function handleIngestDeadLetters(batch: MessageBatch<unknown>, env:
 
 /** A failed document keeps no chunks: nothing half-indexed lingers in any store. */
 async function markFailed(env: Env, documentId: string, generation: number, error: string) {
-  const result = await env.DB.prepare(
-    `UPDATE kb_documents SET status = 'failed', error = ?, progress = 0, chunk_count = 0, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-     WHERE id = ? AND generation = ? AND status != 'ready'`,
-  )
-    .bind(error.slice(0, 1000), documentId, generation)
-    .run();
-  if (result.meta.changes === 0) return;
+  if (!(await store.markDocumentFailed(env.DB, documentId, generation, error.slice(0, 1000)))) return;
   const doc = await loadDocument(env, documentId);
   if (doc) await removeDocumentChunks(env, doc.kb, documentId);
 }
@@ -98,24 +89,22 @@ export async function nameUuid(name: string): Promise<string> {
 type Loaded = DocumentRow & { kb: KnowledgeBaseRow };
 
 async function loadDocument(env: Env, documentId: string): Promise<Loaded | null> {
-  const doc = await env.DB.prepare('SELECT * FROM kb_documents WHERE id = ?').bind(documentId).first<DocumentRow>();
+  const doc = await store.findDocument(env.DB, documentId);
   if (!doc) return null;
-  const kb = await env.DB.prepare('SELECT * FROM knowledge_bases WHERE id = ?').bind(doc.kb_id).first<KnowledgeBaseRow>();
+  const kb = await store.findKnowledgeBase(env.DB, doc.kbId);
   return kb ? { ...doc, kb } : null;
 }
 
 async function documentText(env: Env, doc: Loaded): Promise<string> {
   if (doc.source === 'text') {
-    const kind = doc.content_type === 'text/html' ? 'html' : doc.content_type === 'text/markdown' ? 'markdown' : 'text';
+    const kind = doc.contentType === 'text/html' ? 'html' : doc.contentType === 'text/markdown' ? 'markdown' : 'text';
     return contentToText(doc.content ?? '', kind);
   }
-  const upload = await env.DB.prepare('SELECT storage_key, content_type FROM uploads WHERE id = ?')
-    .bind(doc.upload_id)
-    .first<{ storage_key: string; content_type: SupportedType }>();
+  const upload = doc.uploadId === null ? null : await findUpload(env.DB, doc.uploadId);
   if (!upload) throw new PermanentIngestError('The uploaded file no longer exists');
-  const object = await env.FILES.get(upload.storage_key);
+  const object = await env.FILES.get(upload.storageKey);
   if (!object) throw new PermanentIngestError('The uploaded file is missing from storage');
-  const { text } = await extractText(new Uint8Array(await object.arrayBuffer()), upload.content_type);
+  const { text } = await extractText(new Uint8Array(await object.arrayBuffer()), upload.contentType as SupportedType);
   return text;
 }
 
@@ -129,16 +118,10 @@ export async function ingestDocument(env: Env, documentId: string, generation: n
   const doc = await loadDocument(env, documentId);
   if (!doc || doc.generation !== generation || doc.status === 'ready') return 'skipped';
   const { kb } = doc;
-  const claimed = await env.DB.prepare(
-    `UPDATE kb_documents SET status = 'processing', progress = 0, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-     WHERE id = ? AND generation = ? AND status != 'ready'`,
-  )
-    .bind(documentId, generation)
-    .run();
-  if (claimed.meta.changes === 0) return 'skipped';
+  if (!(await store.claimDocument(env.DB, documentId, generation))) return 'skipped';
 
   const text = await documentText(env, doc);
-  const chunks = chunkText(text, { strategy: kb.chunk_strategy, chunk_size: kb.chunk_size, chunk_overlap: kb.chunk_overlap });
+  const chunks = chunkText(text, { strategy: kb.chunkStrategy, chunk_size: kb.chunkSize, chunk_overlap: kb.chunkOverlap });
   if (chunks.length === 0) throw new PermanentIngestError('The document has no extractable text');
 
   const index = vectorIndexOf(env, kb);
@@ -148,9 +131,9 @@ export async function ingestDocument(env: Env, documentId: string, generation: n
   // Whatever an earlier attempt left goes first: in D1 with the first write below (chunks take
   // their full-text rows and local vectors with them); in Vectorize here, ids not reused.
   if (index.kind === 'vectorize') {
-    const stale = await env.DB.prepare('SELECT id FROM kb_chunks WHERE document_id = ?').bind(documentId).all<{ id: string }>();
+    const stale = await store.documentChunkIds(env.DB, documentId);
     const keep = new Set(ids);
-    await index.deleteByIds(stale.results.map((r) => r.id).filter((id) => !keep.has(id)));
+    await index.deleteByIds(stale.filter((id) => !keep.has(id)));
   }
 
   const written: string[] = [];
@@ -169,14 +152,7 @@ export async function ingestDocument(env: Env, documentId: string, generation: n
         step.map((_, i) => ({ id: stepIds[i], values: vectors[i], document_id: documentId })),
       );
     }
-    const done = await env.DB.prepare(
-      `UPDATE kb_documents SET status = 'ready', progress = 100, chunk_count = ?, error = NULL,
-         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-       WHERE id = ? AND generation = ?`,
-    )
-      .bind(chunks.length, documentId, generation)
-      .run();
-    if (done.meta.changes === 1) {
+    if (await store.markDocumentReady(env.DB, documentId, generation, chunks.length)) {
       written.length = 0; // keep them
       return 'ingested';
     }
@@ -189,10 +165,7 @@ export async function ingestDocument(env: Env, documentId: string, generation: n
 
 async function removeWritten(env: Env, index: ReturnType<typeof vectorIndexOf>, ids: string[]) {
   await index.deleteByIds(ids);
-  for (let i = 0; i < ids.length; i += D1_PARAMS) {
-    const group = ids.slice(i, i + D1_PARAMS);
-    await env.DB.prepare(`DELETE FROM kb_chunks WHERE id IN (${group.map(() => '?').join(', ')})`).bind(...group).run();
-  }
+  await store.deleteChunksByIds(env.DB, ids);
 }
 
 /**
@@ -208,45 +181,20 @@ async function writeChunks(
   ids: string[],
   options: { replace: boolean; progress: number | null },
 ): Promise<boolean> {
-  const statements: D1PreparedStatement[] = [];
-  if (options.replace) statements.push(env.DB.prepare('DELETE FROM kb_chunks WHERE document_id = ?').bind(doc.id));
-  const guard = 'EXISTS (SELECT 1 FROM kb_documents WHERE id = ? AND generation = ?)';
-  // 5 values per chunk plus 4 shared parameters per statement.
-  const perChunkStmt = Math.floor((D1_PARAMS - 4) / 5);
-  for (let i = 0; i < chunks.length; i += perChunkStmt) {
-    const group = chunks.slice(i, i + perChunkStmt);
-    statements.push(
-      env.DB.prepare(
-        `INSERT INTO kb_chunks (id, kb_id, document_id, position, content, heading, char_count)
-         SELECT column1, ?, ?, column2, column3, column4, column5 FROM (VALUES ${group.map(() => '(?, ?, ?, ?, ?)').join(', ')})
-         WHERE ${guard}`,
-      ).bind(
-        kb.id,
-        doc.id,
-        ...group.flatMap((c, j) => [ids[i + j], c.position, c.content, c.heading ?? null, [...c.content].length]),
-        doc.id,
-        generation,
-      ),
-    );
-  }
-  const scope = ftsScope(kb.id, doc.id);
-  const perFtsStmt = Math.floor((D1_PARAMS - 1) / 2);
-  for (let i = 0; i < chunks.length; i += perFtsStmt) {
-    const group = chunks.slice(i, i + perFtsStmt);
-    // rowid = the chunk's seq; a chunk not written (document gone) gets no full-text row.
-    statements.push(
-      env.DB.prepare(
-        `INSERT INTO kb_chunks_fts (rowid, terms, scope)
-         SELECT c.seq, v.column2, ? FROM (VALUES ${group.map(() => '(?, ?)').join(', ')}) v JOIN kb_chunks c ON c.id = v.column1`,
-      ).bind(scope, ...group.flatMap((c, j) => [ids[i + j], ftsTerms(`${doc.title}\n${c.content}`)])),
-    );
-  }
-  if (options.progress !== null) {
-    statements.push(
-      env.DB.prepare('UPDATE kb_documents SET progress = ? WHERE id = ? AND generation = ?').bind(options.progress, doc.id, generation),
-    );
-  }
-  statements.push(env.DB.prepare('SELECT count(*) AS n FROM kb_documents WHERE id = ? AND generation = ?').bind(doc.id, generation));
-  const results = await env.DB.batch<{ n: number }>(statements);
-  return results[results.length - 1].results[0].n === 1;
+  const statements: Statement[] = [];
+  if (options.replace) statements.push(store.deleteDocumentChunks(env.DB, doc.id));
+  statements.push(
+    ...store.insertChunks(
+      env.DB,
+      kb.id,
+      doc.id,
+      generation,
+      chunks.map((c, j) => ({ id: ids[j], position: c.position, content: c.content, heading: c.heading ?? null, charCount: [...c.content].length })),
+    ),
+  );
+  statements.push(...insertChunkTerms(env.DB, ftsScope(kb.id, doc.id), chunks.map((c, j) => ({ chunkId: ids[j], terms: ftsTerms(`${doc.title}\n${c.content}`) }))));
+  if (options.progress !== null) statements.push(store.documentProgress(env.DB, doc.id, generation, options.progress));
+  statements.push(store.documentAtGeneration(env.DB, doc.id, generation));
+  const results = await runBatch(env.DB, statements);
+  return (results[results.length - 1] as Array<{ n: number }>)[0].n === 1;
 }

@@ -1,5 +1,4 @@
 import { embedderFor } from '../../../engine/rag/embeddings';
-import { fullTextSearch } from '../../../engine/rag/fulltext';
 import { reciprocalRankFusion } from '../../../engine/rag/fusion';
 import { isCjk } from '../../../engine/rag/text';
 import { complete, defaultTarget, streamComplete, type ModelTarget } from '../../../engine/llm/gateway';
@@ -10,6 +9,8 @@ import type { AuthUser } from '../../../lib/auth';
 import { SseWriter } from '../../../lib/sse';
 import { embeddingSettingsOf, filterDocumentIds, getKnowledgeBaseRow, vectorIndexOf, type KnowledgeBaseRow } from './service';
 import type { RagInput, SearchInput } from './schemas';
+import { readyChunks } from './store';
+import { fullTextSearch } from './store/fulltext';
 
 export type RetrievalMode = 'semantic' | 'full-text' | 'hybrid';
 
@@ -31,8 +32,6 @@ export interface RetrievalOptions {
   filter?: SearchInput['filter'];
 }
 
-const D1_PARAMS = 100;
-
 /**
  * Retrieves from a knowledge base for a user (owner or admin; anyone else's is 404). This is what
  * other modules (agents, workflow knowledge nodes) call. Omitted options take the knowledge base's
@@ -50,9 +49,9 @@ export async function retrieveFromKnowledgeBase(
 
 /** Search over an already authorised knowledge base. */
 export async function retrieve(env: Env, kb: KnowledgeBaseRow, options: RetrievalOptions): Promise<{ mode: RetrievalMode; results: RetrievalResult[] }> {
-  const mode = options.mode ?? kb.retrieval_mode;
-  const topK = options.top_k ?? kb.top_k;
-  const threshold = options.score_threshold ?? kb.score_threshold;
+  const mode = options.mode ?? kb.retrievalMode;
+  const topK = options.top_k ?? kb.topK;
+  const threshold = options.score_threshold ?? kb.scoreThreshold;
   const documentIds = await filterDocumentIds(env, kb.id, options.filter);
   // Candidates beyond top_k: fusion needs depth, and some may belong to documents not ready.
   const depth = Math.min(100, mode === 'hybrid' ? Math.max(topK * 4, 40) : topK * 2 + 10);
@@ -75,32 +74,24 @@ export async function retrieve(env: Env, kb: KnowledgeBaseRow, options: Retrieva
   }
 
   ranked = ranked.filter((r) => r.score >= threshold);
-  const rows = await chunkRows(env, kb.id, ranked.map((r) => r.id));
+  const rows = await readyChunks(env.DB, kb.id, ranked.map((r) => r.id));
   const results: RetrievalResult[] = [];
   for (const r of ranked) {
     const row = rows.get(r.id);
     // Unknown ids: chunks deleted since (Vectorize is eventually consistent) or documents not ready.
     if (!row) continue;
-    results.push({ ...row, score: Math.round(r.score * 1e6) / 1e6 });
+    results.push({
+      chunk_id: row.chunkId,
+      document_id: row.documentId,
+      document_title: row.documentTitle,
+      content: row.content,
+      position: row.position,
+      heading: row.heading,
+      score: Math.round(r.score * 1e6) / 1e6,
+    });
     if (results.length >= topK) break;
   }
   return { mode, results };
-}
-
-async function chunkRows(env: Env, kbId: string, ids: string[]): Promise<Map<string, Omit<RetrievalResult, 'score'>>> {
-  const out = new Map<string, Omit<RetrievalResult, 'score'>>();
-  for (let i = 0; i < ids.length; i += D1_PARAMS - 1) {
-    const group = ids.slice(i, i + D1_PARAMS - 1);
-    const { results } = await env.DB.prepare(
-      `SELECT c.id AS chunk_id, c.document_id, d.title AS document_title, c.content, c.position, c.heading
-       FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id
-       WHERE c.kb_id = ? AND d.status = 'ready' AND c.id IN (${group.map(() => '?').join(', ')})`,
-    )
-      .bind(kbId, ...group)
-      .all<Omit<RetrievalResult, 'score'>>();
-    for (const r of results) out.set(r.chunk_id, r);
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

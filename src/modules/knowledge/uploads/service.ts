@@ -3,18 +3,9 @@ import type { Env } from '../../../env';
 import { isAdmin, type AuthUser } from '../../../lib/auth';
 import { toHex } from '../../../lib/crypto';
 import { ApiError, notFound } from '../../../lib/errors';
+import { findUpload, insertUpload, type UploadRow } from './store';
 
-export interface UploadRow {
-  id: string;
-  owner_id: string;
-  filename: string;
-  content_type: SupportedType;
-  declared_type: string | null;
-  size: number;
-  sha256: string;
-  storage_key: string;
-  created_at: string;
-}
+export type { UploadRow } from './store';
 
 export const DEFAULT_UPLOAD_MAX_BYTES = 20 * 1024 * 1024;
 
@@ -43,11 +34,11 @@ export function presentUpload(row: UploadRow) {
   return {
     id: row.id,
     filename: row.filename,
-    content_type: row.content_type,
-    declared_type: row.declared_type,
+    content_type: row.contentType,
+    declared_type: row.declaredType,
     size: row.size,
     sha256: row.sha256,
-    created_at: row.created_at,
+    created_at: row.createdAt,
   };
 }
 
@@ -73,28 +64,33 @@ export async function createUpload(env: Env, user: AuthUser, file: File) {
     customMetadata: { owner_id: user.id, sha256 },
     sha256,
   });
-  await env.DB.prepare(
-    `INSERT INTO uploads (id, owner_id, filename, content_type, declared_type, size, sha256, storage_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  )
-    .bind(id, user.id, filename, contentType, declared, bytes.byteLength, sha256, storageKey)
-    .run();
-  return presentUpload((await env.DB.prepare('SELECT * FROM uploads WHERE id = ?').bind(id).first<UploadRow>())!);
+  const row = await insertUpload(env.DB, {
+    id,
+    ownerId: user.id,
+    filename,
+    contentType,
+    declaredType: declared,
+    size: bytes.byteLength,
+    sha256,
+    storageKey,
+  });
+  return presentUpload(row);
 }
 
 /** An upload of the user's own (or any, for an admin); anyone else's answers 404 like a missing one. */
 export async function getUploadRow(env: Env, user: AuthUser, id: string): Promise<UploadRow> {
-  const row = await env.DB.prepare('SELECT * FROM uploads WHERE id = ?').bind(id).first<UploadRow>();
-  if (!row || (row.owner_id !== user.id && !isAdmin(user))) throw notFound('Upload');
+  const row = await findUpload(env.DB, id);
+  if (!row || (row.ownerId !== user.id && !isAdmin(user))) throw notFound('Upload');
   return row;
 }
 
 export async function previewUpload(env: Env, user: AuthUser, id: string, maxChars: number) {
   const row = await getUploadRow(env, user, id);
-  const object = await env.FILES.get(row.storage_key);
+  const object = await env.FILES.get(row.storageKey);
   if (!object) throw notFound('Upload content');
   let extracted: { text: string; pages?: number };
   try {
-    extracted = await extractText(new Uint8Array(await object.arrayBuffer()), row.content_type);
+    extracted = await extractText(new Uint8Array(await object.arrayBuffer()), row.contentType as SupportedType);
   } catch (e) {
     if (e instanceof ExtractionError || e instanceof UnsupportedFileError) throw new ApiError(422, 'EXTRACTION_FAILED', e.message);
     throw e;
