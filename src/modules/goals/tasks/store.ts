@@ -4,7 +4,6 @@ import { db, now, type Statement } from '../../../db/client';
 import { taskDependencies, taskRuns, tasks } from '../../../db/schema/tasks';
 import { leaseUntil, type Scope } from '../../../engine/goals/scheduler';
 import { normalisedStatus } from '../../../lib/stats-sql';
-import { goalIdsSql, goalOwnerOf } from '../goals/store';
 
 /**
  * The tasks of goals, their dependencies and their runs: reads, and the scheduling writes (which
@@ -374,11 +373,12 @@ export const finishRun = (d1: D1Database, runId: string, changes: Pick<TaskRunRo
 // ── for monitoring ──
 
 /**
- * Goal task runs in a range, optionally of one goal owner, as one part of the monitoring runs
- * union: (kind, owner_id, agent_id, status normalised, duration_ms, created_at).
+ * Goal task runs in a range, of the goals `goalIds` selects, as one part of the monitoring runs
+ * union: (kind, owner_id, agent_id, status normalised, duration_ms, created_at). The goal
+ * fragments (their ids, a goal's owner) come from the goals store, which imports this one.
  */
-export function taskRunsPart(range: { from: string; to: string }, ownerId?: string): SQL {
-  return sql`SELECT 'task' AS kind, ${goalOwnerOf(sql`r.goal_id`)} AS owner_id, r.agent_id AS agent_id, ${sql.raw(normalisedStatus('r.status'))} AS status,
+export function taskRunsPart(range: { from: string; to: string }, goals: { goalIds: SQL; goalOwnerOf: (goalId: SQL) => SQL }): SQL {
+  return sql`SELECT 'task' AS kind, ${goals.goalOwnerOf(sql`r.goal_id`)} AS owner_id, r.agent_id AS agent_id, ${sql.raw(normalisedStatus('r.status'))} AS status,
     CASE WHEN r.finished_at IS NOT NULL THEN CAST(round((julianday(r.finished_at) - julianday(r.created_at)) * 86400000) AS INTEGER) END AS duration_ms,
-    r.created_at AS created_at FROM ${taskRuns} r WHERE r.created_at >= ${range.from} AND r.created_at < ${range.to} AND r.goal_id IN (${goalIdsSql(ownerId)})`;
+    r.created_at AS created_at FROM ${taskRuns} r WHERE r.created_at >= ${range.from} AND r.created_at < ${range.to} AND r.goal_id IN (${goals.goalIds})`;
 }

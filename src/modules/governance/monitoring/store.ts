@@ -3,6 +3,7 @@ import { db } from '../../../db/client';
 import { batchable, percentileSql } from '../../../lib/stats-sql';
 import { llmCallerIds, llmCallerIn } from '../../agents/model-configs/store';
 import { taskRunsPart } from '../../goals/tasks/store';
+import { goalIdsSql, goalOwnerOf } from '../../goals/goals/store';
 import { executionRunsPart } from '../../workflows/executions/store';
 import { auditActorIds, auditActorIn } from '../audit-logs/store';
 
@@ -32,7 +33,7 @@ export type ExecutionKind = 'workflow' | 'agent' | 'task';
  */
 export function runsUnion(range: Range, ownerId?: string, kinds?: ExecutionKind[]): { from: SQL; kinds: ExecutionKind[] } {
   const used = (['workflow', 'agent', 'task'] as const).filter((k) => !kinds || kinds.includes(k));
-  const parts = used.map((k) => (k === 'task' ? taskRunsPart(range, ownerId) : executionRunsPart(k, range, ownerId)));
+  const parts = used.map((k) => (k === 'task' ? taskRunsPart(range, { goalIds: goalIdsSql(ownerId), goalOwnerOf }) : executionRunsPart(k, range, ownerId)));
   return { from: sql`(${sql.join(parts, sql` UNION ALL `)}) AS x`, kinds: used };
 }
 
