@@ -1,6 +1,5 @@
 import { Server, type Connection, type ConnectionContext, type WSMessage } from 'partyserver';
 import type { Env } from '../src/env';
-import type { AuthUser } from '../src/lib/auth';
 import type { Member, MemberInfo } from './contracts';
 import { ApiError } from '../src/lib/errors';
 import type { CollabType } from './contracts';

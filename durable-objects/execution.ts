@@ -5,7 +5,7 @@ import type { EngineServices } from '../src/engine/workflow/node';
 import { principalServices } from '../src/runs/principal';
 import { cancelRunApprovals, mirrorRun, recordRunStarted, requestApproval, timeOutApproval, type MirroredLog } from '../src/runs/workflow-run';
 import { GraphRunner, type RunOutcome } from '../src/engine/workflow/runner';
-import type { Graph, InputDef, LogEntry, NodeState, RunEvent } from '../src/engine/workflow/types';
+import type { Graph, LogEntry, NodeState, RunEvent } from '../src/engine/workflow/types';
 
 /**
  * One Execution Durable Object per run. It owns the live state of the run in its SQLite

@@ -1,17 +1,23 @@
-import { sql } from 'drizzle-orm';
+import { getTableColumns, getTableName, sql, type Table } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { drizzle, type DrizzleD1Database } from 'drizzle-orm/d1';
 
 /**
- * The data layer's two entry points for stores (src/modules/<area>/<module>/store.ts):
- * `db(env.DB)` — drizzle over the D1 binding — and `runBatch` — statements from one or more
- * stores as one D1 batch (atomic: D1 has no BEGIN). Stores use drizzle's query builder; no
- * relational schema is registered, so making the handle costs nothing at startup.
+ * The data layer's entry points for stores (src/modules/<area>/<module>/store.ts): `db(env.DB)` —
+ * drizzle over the D1 binding — and `runBatch` — statements of one or more stores as one D1 batch
+ * (atomic: D1 has no BEGIN). Stores use drizzle's query builder; no relational schema is
+ * registered, so making the handle costs nothing at startup.
  */
 export type Db = DrizzleD1Database;
 
 /** One statement of a batch: a drizzle query not yet run (insert, update, delete, select). */
 export type Statement = BatchItem<'sqlite'>;
+
+/**
+ * A statement of a batch as a store hands it out: a drizzle query, or a prepared D1 statement
+ * where a store keeps a hot path in raw SQL (the chat turn, the token check) — see the store.
+ */
+export type AnyStatement = Statement | D1PreparedStatement;
 
 const handles = new WeakMap<D1Database, Db>();
 
@@ -25,10 +31,55 @@ export function db(d1: D1Database): Db {
   return handle;
 }
 
-/** Runs statements built by stores as one D1 batch: all land or none does. */
-export async function runBatch(d1: D1Database, statements: Statement[]): Promise<unknown[]> {
+interface Prepared {
+  getQuery(): { sql: string; params: unknown[] };
+  mapResult(response: unknown, isFromBatch?: boolean): unknown;
+}
+
+const isDrizzle = (s: AnyStatement): s is Statement => typeof (s as { _prepare?: unknown })._prepare === 'function';
+
+/**
+ * Runs statements built by stores as one D1 batch: all land or none does. Each result is what
+ * the statement gives on its own: rows (mapped to the schema's fields) for a drizzle select or
+ * `returning()`, a D1Result for a prepared D1 statement.
+ */
+export async function runBatch(d1: D1Database, statements: AnyStatement[]): Promise<unknown[]> {
   if (statements.length === 0) return [];
-  return db(d1).batch(statements as [Statement, ...Statement[]]);
+  if (statements.every(isDrizzle)) return db(d1).batch(statements as [Statement, ...Statement[]]);
+  const prepared: Array<Prepared | null> = [];
+  const raw = statements.map((s) => {
+    if (!isDrizzle(s)) {
+      prepared.push(null);
+      return s;
+    }
+    const p = (s as unknown as { _prepare(): Prepared })._prepare();
+    prepared.push(p);
+    const q = p.getQuery();
+    return d1.prepare(q.sql).bind(...q.params);
+  });
+  const results = await d1.batch(raw);
+  return results.map((r, i) => (prepared[i] ? prepared[i]!.mapResult(r, true) : r));
+}
+
+type RawQuery = Promise<unknown> & { getQuery(): { sql: string } };
+
+/**
+ * A query written with drizzle's `sql` (`db(d1).all(sql…)`, `.get`, `.run`) that can go in a
+ * batch: drizzle 0.45 gives such a query no D1 statement of its own when it has parameters, so
+ * `db.batch()` fails on it; this attaches one (the same SQL).
+ */
+export function batchable<Q extends RawQuery>(d1: D1Database, query: Q): Q {
+  return Object.assign(query, { stmt: d1.prepare(query.getQuery().sql) });
+}
+
+/**
+ * `SELECT <every column AS its field name> FROM <table> WHERE "id" = ?`, made once from the
+ * schema: for hot paths that read a row by id with a prepared D1 statement (no per-call query
+ * building) and still get the schema's row type (camelCase fields).
+ */
+export function rowByIdSql(table: Table): string {
+  const columns = Object.entries(getTableColumns(table)).map(([field, column]) => `"${column.name}" AS "${field}"`);
+  return `SELECT ${columns.join(', ')} FROM "${getTableName(table)}" WHERE "id" = ?`;
 }
 
 /** The current time as an ISO 8601 UTC string with milliseconds, like the columns' defaults. */

@@ -53,14 +53,3 @@ export const ratio = (num: number, den: number) => (den ? num / den : 0);
 export const normalisedStatus = (column: string): string =>
   `CASE ${column} WHEN 'succeeded' THEN 'succeeded' WHEN 'completed' THEN 'succeeded' WHEN 'failed' THEN 'failed' WHEN 'cancelled' THEN 'cancelled'
       WHEN 'running' THEN 'running' ELSE 'other' END`;
-
-type RawQuery<T> = Promise<T> & { getQuery(): { sql: string } };
-
-/**
- * drizzle cannot put a raw query with parameters (`db.all(sql…)`, `db.run(sql…)`) into a D1
- * batch: its prepared form has no D1 statement. This gives it one (the same SQL), so statistics
- * queries stay one batch.
- */
-export function batchable<T, Q extends RawQuery<T>>(d1: D1Database, query: Q): Q {
-  return Object.assign(query, { stmt: d1.prepare(query.getQuery().sql) });
-}

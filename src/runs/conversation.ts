@@ -1,6 +1,6 @@
 import type { CallRecorder } from '../engine/llm/gateway';
 import type { Usage } from '../engine/llm/types';
-import { mixedBatch } from '../db/mixed-batch';
+import { runBatch } from '../db/client';
 import * as chatStore from '../modules/agents/agent-chat/store';
 import { llmCallStatements } from './llm-calls';
 
@@ -32,7 +32,7 @@ export async function readSessionMessages(d1: D1Database, sessionId: string): Pr
  */
 export async function saveTurn(d1: D1Database, sessionId: string, rows: StoredMessage[], usage: Usage | null, recorder: CallRecorder): Promise<void> {
   const calls = llmCallStatements(d1, recorder);
-  await mixedBatch(d1, [
+  await runBatch(d1, [
     ...rows.map((r, i) => {
       const last = usage && i === rows.length - 1;
       return chatStore.insertMessageStatement(d1, {

@@ -23,14 +23,3 @@ export async function flushCalls(d1: D1Database, recorder: CallRecorder): Promis
     console.error(JSON.stringify({ type: 'error', where: 'llm_calls insert', error: String(e) }));
   }
 }
-
-/**
- * Interim, until the callers' batches are drizzle statements (runBatch): the same inserts as
- * raw D1 statements, for a batch still written with `d1.batch([...])`.
- */
-export function llmCallPrepared(d1: D1Database, recorder: CallRecorder): D1PreparedStatement[] {
-  return llmCallStatements(d1, recorder).map((s) => {
-    const q = (s as unknown as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
-    return d1.prepare(q.sql).bind(...q.params);
-  });
-}

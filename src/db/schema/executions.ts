@@ -1,6 +1,5 @@
 // Tables of the executions module (its store alone reads and writes them).
 import { index, integer, sqliteTable, text, primaryKey } from 'drizzle-orm/sqlite-core';
-import { agents } from './agents';
 import { createdAt, updatedAt } from './columns';
 
 /** One run of a workflow (or an agent's workflow); the Execution DO owns it while live. */

@@ -1,8 +1,6 @@
 // Tables of the goals module (its store alone reads and writes them).
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
-import { agents } from './agents';
 import { createdAt, updatedAt } from './columns';
-import { tasks } from './tasks';
 
 /**
  * Goals: work handed to agents. `agent_ids` (JSON) are the agents that may work on it;

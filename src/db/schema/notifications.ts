@@ -1,7 +1,6 @@
 // Tables of the notifications module (its store alone reads and writes them).
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { createdAt } from './columns';
-import { approvals } from './approval';
 
 /** Notifications to a user about platform events (approvals, failures, completions, alerts). */
 export const notifications = sqliteTable(

@@ -1,7 +1,6 @@
 // Tables of the orchestration-templates module (its store alone reads and writes them).
 import { index, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { createdAt, updatedAt } from './columns';
-import { roles } from './permissions';
 
 /** User-defined multi-agent patterns (the builtin ones live in code). */
 export const orchestrationTemplates = sqliteTable(

@@ -2,7 +2,6 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text, uniqueIndex, primaryKey } from 'drizzle-orm/sqlite-core';
 import { createdAt, updatedAt } from './columns';
-import { users } from './auth';
 
 /**
  * Roles: the builtin admin, user and viewer (seeded by migration, fixed ids, undeletable) and

@@ -1,7 +1,6 @@
 // Tables of the system-logs module (its store alone reads and writes them).
 import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { createdAt } from './columns';
-import { batches } from './batch';
 
 /**
  * The unified log: request lines (category `request`; successful reads may be sampled, each kept

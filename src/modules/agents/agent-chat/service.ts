@@ -12,7 +12,6 @@ import {
   topologicalOrder,
   type OrchestrationAgent,
   type OrchestrationResult,
-  type RunAgent,
 } from '../../../engine/orchestration';
 import { modelRouter } from '../../../engine/orchestration/router';
 import type { Env } from '../../../env';
@@ -24,8 +23,7 @@ import { authorizeResource } from '../../identity/permissions/authorize';
 import { orchestrationTurns } from '../../../runs/agent-turn';
 import { assertChattable, loadTurnAgent, agentRowStatement, toTurnAgent, type AgentRow } from '../../../runs/agents';
 import type { TurnAgent as Agent } from '../../../runs/types';
-import { mixedBatch, type AnyStatement } from '../../../db/mixed-batch';
-import { runBatch } from '../../../db/client';
+import { runBatch, type AnyStatement } from '../../../db/client';
 import * as store from './store';
 import type { BranchListInput, ChatInput, CreateBranchInput, GraphInput, OrchestrateInput } from './schemas';
 
@@ -127,7 +125,7 @@ async function agentAndSession(env: Env, caller: UserLookup, agentId: string | n
       ? null
       : store.insertSessionIfChattable(env.DB, { id: newId, title: input.message.slice(0, 100), userId: caller.id, agentId });
   const statements = [...reads, early].filter((s): s is AnyStatement => s !== null);
-  const results = await mixedBatch(env.DB, statements);
+  const results = await runBatch(env.DB, statements);
   const at = (i: number) => results[reads.slice(0, i).filter(Boolean).length];
   // The reads are raw statements on this hot path (D1Results); a drizzle select gives a row list.
   const rowsOf = (i: number): unknown[] => {

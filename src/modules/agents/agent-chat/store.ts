@@ -1,8 +1,7 @@
 import { and, desc, eq, inArray, lt, sql, asc, count, getTableColumns, gt, lte, type SQL } from 'drizzle-orm';
-import { db, now, type Statement } from '../../../db/client';
+import { db, now, rowByIdSql, type Statement } from '../../../db/client';
 import { chatMessages, chatSessions } from '../../../db/schema/agent-chat';
 import { agentOwnerOf } from '../agents/store';
-import { rowByIdSql } from '../../../db/mixed-batch';
 
 // ── for feedback ──
 

@@ -7,8 +7,7 @@ import type { Env } from '../../../env';
 import type { AuthUser } from '../../../lib/auth';
 import { authorizeResource, decide, grantsCleanupStatement, readableFilter, requirePermission, type Action, type Decision } from '../../identity/permissions/authorize';
 import { isUniqueViolation } from '../../../lib/d1';
-import { mixedBatch, type AnyStatement } from '../../../db/mixed-batch';
-import { runBatch } from '../../../db/client';
+import { runBatch, type AnyStatement } from '../../../db/client';
 import { ApiError, conflict, validationError } from '../../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../../lib/pagination';
 import { describeZodError } from '../../../lib/router';
@@ -179,7 +178,7 @@ export function agentInsertStatements(env: Env, ownerId: string, def: AgentDefin
 
 async function insertAgent(env: Env, ownerId: string, def: AgentDefinition): Promise<Agent> {
   const { id, statements } = agentInsertStatements(env, ownerId, def);
-  await mixedBatch(env.DB, statements);
+  await runBatch(env.DB, statements);
   return (await loadAgent(env, id))!;
 }
 
@@ -248,7 +247,7 @@ export async function updateAgent(env: Env, user: AuthUser, id: string, input: U
 export async function deleteAgent(env: Env, user: AuthUser, id: string): Promise<void> {
   await getAgent(env, user, id, 'admin');
   // The sessions' ids, read in the same batch (before their rows go), to clear their objects.
-  const [sessions] = (await mixedBatch(env.DB, [sessionIdsStatement(env, id), ...(await deleteAgentStatements(env, id))])) as [Array<{ id: string }>];
+  const [sessions] = (await runBatch(env.DB, [sessionIdsStatement(env, id), ...(await deleteAgentStatements(env, id))])) as [Array<{ id: string }>];
   await destroyChatSessions(env, sessions.map((r) => r.id));
 }
 

@@ -1,8 +1,7 @@
 import { and, eq, inArray, type SQL, count, sql, type SQLWrapper, desc, or } from 'drizzle-orm';
-import { db, now, type Statement } from '../../../db/client';
+import { db, now, rowByIdSql, type Statement } from '../../../db/client';
 import { agents, agentVersions } from '../../../db/schema/agents';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
-import { rowByIdSql } from '../../../db/mixed-batch';
 
 // ── for workflows ──
 

@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, ne, or, sql, type SQL, gte, lt } from 'drizzle-orm';
-import { db, now, type Statement } from '../../../db/client';
+import { batchable, db, now, type Statement } from '../../../db/client';
 import { llmCalls, modelConfigs } from '../../../db/schema/model-configs';
-import { batchable, percentileSql } from '../../../lib/stats-sql';
+import { percentileSql } from '../../../lib/stats-sql';
 
 /** A stored model config (the API key still encrypted). */
 export type ModelConfigRow = typeof modelConfigs.$inferSelect;

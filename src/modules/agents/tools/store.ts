@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, inArray, ne, sql, type SQL, gte, lt } from 'drizzle-orm';
-import { db, now, runBatch, type Statement } from '../../../db/client';
+import { batchable, db, now, runBatch, type Statement } from '../../../db/client';
 import { customTools, toolMemory, toolUsage } from '../../../db/schema/tools';
-import { batchable, percentileSql } from '../../../lib/stats-sql';
+import { percentileSql } from '../../../lib/stats-sql';
 
 /** A user's custom tool as stored (parameters and config are JSON text). */
 export type CustomToolRow = typeof customTools.$inferSelect;

@@ -6,7 +6,7 @@ import { runBatch, type Statement } from '../../../db/client';
 import type { ChatMessage } from '../../../engine/llm/types';
 import type { Env } from '../../../env';
 import type { AuthUser } from '../../../lib/auth';
-import { authorizeResource, grantsCleanupStatement, readableFilter, requirePermission, type Action } from '../../identity/permissions/authorize';
+import { authorizeResource, grantsCleanup, readableFilter, requirePermission, type Action } from '../../identity/permissions/authorize';
 import { conflict, validationError } from '../../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../../lib/pagination';
 import type { Agent } from '../../agents/agents/schemas';
@@ -49,12 +49,6 @@ function toGoal(row: GoalRow): Goal {
 async function loadGoalRow(env: Env, id: string): Promise<GoalRow | null> {
   return store.findGoal(env.DB, id);
 }
-
-/** A drizzle statement as a D1 statement, for a batch with `grantsCleanupStatement` (raw D1 until authorize gives `grantsCleanup`). */
-const asD1 = (env: Env, q: Statement) => {
-  const { sql, params } = (q as unknown as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
-  return env.DB.prepare(sql).bind(...params);
-};
 
 /** A goal the user may `action` (authorize(): 404 when they may not read it, 403 when they may only read it). */
 async function getGoalRow(env: Env, user: AuthUser, id: string, action: Action = 'read'): Promise<GoalRow> {
@@ -130,7 +124,7 @@ export async function updateGoal(env: Env, user: AuthUser, id: string, input: Up
 /** Deletes the goal with its tasks, dependencies, runs and conversation (queued messages then find nothing). */
 export async function deleteGoal(env: Env, user: AuthUser, id: string): Promise<void> {
   const goal = await getGoalRow(env, user, id, 'admin');
-  await env.DB.batch([...store.deleteGoalStatements(env.DB, goal.id).map((q) => asD1(env, q)), grantsCleanupStatement(env, 'goal', goal.id)]);
+  await runBatch(env.DB, [...store.deleteGoalStatements(env.DB, goal.id), grantsCleanup(env.DB, 'goal', goal.id)]);
 }
 
 /** One conditional status change; 409 naming the current status when the goal is not in `from`. */

@@ -42,15 +42,6 @@ export function notificationInsert(env: Env, userId: string, input: Notification
   return store.insertNotification(env.DB, userId, values(input), id);
 }
 
-/**
- * The same INSERT as a D1 statement, for callers whose batch is still raw D1 (permissions, feishu):
- * built from the store's query, so no SQL is written here. Use `notificationInsert` with runBatch.
- */
-export function notificationStatement(env: Env, userId: string, input: NotificationInput, id: string = crypto.randomUUID()): D1PreparedStatement {
-  const q = store.insertNotification(env.DB, userId, values(input), id).toSQL();
-  return env.DB.prepare(q.sql).bind(...q.params);
-}
-
 /** Creates a notification for `userId` (the one entry point for every module). */
 export async function createNotification(env: Env, userId: string, input: NotificationInput): Promise<Notification> {
   const [row] = await store.insertNotification(env.DB, userId, values(input));

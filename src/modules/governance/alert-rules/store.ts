@@ -1,6 +1,5 @@
 import { and, asc, count, desc, eq, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
-import { batchable } from '../../../lib/stats-sql';
-import { db, now, runBatch, type Statement } from '../../../db/client';
+import { batchable, db, now, runBatch, type Statement } from '../../../db/client';
 import { alertEvents, alertRules } from '../../../db/schema/alert-rules';
 
 /** Raw statistics queries that can join a D1 batch (see batchable). */

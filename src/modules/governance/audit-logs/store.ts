@@ -1,6 +1,5 @@
 import { and, count, desc, eq, gte, like, lt, or, sql, type SQL } from 'drizzle-orm';
-import { batchable } from '../../../lib/stats-sql';
-import { db, type Statement } from '../../../db/client';
+import { batchable, db, type Statement } from '../../../db/client';
 import { auditLogs } from '../../../db/schema/audit-logs';
 import { userEmailOf } from '../../identity/auth/store';
 

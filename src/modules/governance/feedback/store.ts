@@ -1,6 +1,5 @@
 import { and, count, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
-import { batchable } from '../../../lib/stats-sql';
-import { db, now } from '../../../db/client';
+import { batchable, db, now } from '../../../db/client';
 import { feedback } from '../../../db/schema/feedback';
 import { agentNameOf } from '../../agents/agents/store';
 

@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
-import { db } from '../../../db/client';
-import { batchable, percentileSql } from '../../../lib/stats-sql';
+import { batchable, db } from '../../../db/client';
+import { percentileSql } from '../../../lib/stats-sql';
 import { llmCallerIds, llmCallerIn } from '../../agents/model-configs/store';
 import { taskRunsPart } from '../../goals/tasks/store';
 import { goalIdsSql, goalOwnerOf } from '../../goals/goals/store';

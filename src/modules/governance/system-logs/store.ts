@@ -1,7 +1,7 @@
 import { and, count, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
-import { db, now, type Statement } from '../../../db/client';
+import { batchable, db, now, type Statement } from '../../../db/client';
 import { systemLogs } from '../../../db/schema/system-logs';
-import { batchable, percentileSql } from '../../../lib/stats-sql';
+import { percentileSql } from '../../../lib/stats-sql';
 
 /** Raw statistics queries that can join a D1 batch (see batchable). */
 const raw = (d1: D1Database) => ({

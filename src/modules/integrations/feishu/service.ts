@@ -6,7 +6,7 @@ import { constantTimeEqual, randomBytes, sha256Hex } from '../../../lib/crypto';
 import { ApiError, conflict, forbidden, notFound, unauthorized, validationError } from '../../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../../lib/pagination';
 import { assertChattable, getAgent, loadAgent } from '../../agents/agents/service';
-import { notificationStatement } from '../../goals/notifications/service';
+import { notificationInsert } from '../../goals/notifications/service';
 import type { Binding, BindingRequest } from './schemas';
 import { deleteSetting, getSetting, putSetting } from '../../../lib/settings';
 import { db, runBatch } from '../../../db/client';
@@ -155,9 +155,10 @@ export async function requestBinding(env: Env, openId: string, chatId: string | 
   if (created) {
     const admins = await activeAdminIds(env.DB);
     if (admins.length) {
-      await env.DB.batch(
+      await runBatch(
+        env.DB,
         admins.map((adminId) =>
-          notificationStatement(env, adminId, {
+          notificationInsert(env, adminId, {
             type: 'feishu_binding_request',
             title: 'Feishu binding request',
             body: `The Feishu user ${name ?? openId} wrote to the bot and is not bound to an account. Review it under pending bindings.`,

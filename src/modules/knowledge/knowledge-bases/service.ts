@@ -4,7 +4,7 @@ import { vectorStoreFor, VectorizeIndexAdapter, LocalVectorIndex, type VectorInd
 import type { Env } from '../../../env';
 import type { AuthUser } from '../../../lib/auth';
 import { runBatch } from '../../../db/client';
-import { authorizeResource, grantsCleanupStatement, readableFilter, requirePermission, type Action } from '../../identity/permissions/authorize';
+import { authorizeResource, grantsCleanup, readableFilter, requirePermission, type Action } from '../../identity/permissions/authorize';
 import { decryptSecret, encryptSecret } from '../../../lib/crypto';
 import { notFound, validationError } from '../../../lib/errors';
 import { checkOutboundUrl } from '../../../lib/outbound';
@@ -149,14 +149,13 @@ export async function knowledgeBaseInsert(env: Env, user: AuthUser, body: z.infe
     topK: retrieval.top_k,
     scoreThreshold: retrieval.score_threshold,
   });
-  // Raw while the callers' batch mixes in other modules' raw statements.
-  return { id, statement: store.asD1Statement(env.DB, insert) };
+  return { id, statement: insert };
 }
 
 export async function createKnowledgeBase(env: Env, user: AuthUser, body: z.infer<typeof CreateKnowledgeBaseBody>) {
   await requirePermission(env, user, 'knowledge_base:create');
   const { id, statement } = await knowledgeBaseInsert(env, user, body);
-  await statement.run();
+  await runBatch(env.DB, [statement]);
   return getKnowledgeBase(env, user, id);
 }
 
@@ -272,7 +271,7 @@ export async function deleteKnowledgeBase(env: Env, user: AuthUser, kbId: string
   const kb = await getKnowledgeBaseRow(env, user, kbId, 'admin');
   const deletion = await knowledgeBaseDeletion(env, kb);
   await deletion.removeExternal();
-  await env.DB.batch(deletion.statements);
+  await runBatch(env.DB, deletion.statements);
 }
 
 /**
@@ -282,11 +281,7 @@ export async function deleteKnowledgeBase(env: Env, user: AuthUser, kbId: string
 export async function knowledgeBaseDeletion(env: Env, kb: KnowledgeBaseRow) {
   const external = kb.vectorStore === 'vectorize' ? await store.chunkIds(env.DB, { kbId: kb.id }) : [];
   return {
-    // Raw while the batch mixes in the grants cleanup (and, in batch delete, other modules' raw statements).
-    statements: [
-      ...store.deleteKnowledgeBaseStatements(env.DB, kb.id).map((s) => store.asD1Statement(env.DB, s)),
-      grantsCleanupStatement(env, 'knowledge_base', kb.id),
-    ],
+    statements: [...store.deleteKnowledgeBaseStatements(env.DB, kb.id), grantsCleanup(env.DB, 'knowledge_base', kb.id)],
     removeExternal: () => removeExternalVectors(env, kb, external),
   };
 }

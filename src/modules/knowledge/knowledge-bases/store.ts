@@ -1,8 +1,7 @@
 import { eq, and, asc, count, desc, gt, inArray, ne, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
-import { db, now, type Statement } from '../../../db/client';
+import { batchable, db, now, type Statement } from '../../../db/client';
 import { knowledgeBases, kbChunks, kbDocuments } from '../../../db/schema/knowledge-bases';
 import { deleteDocumentVectors, deleteNamespaceVectors } from './store/vectors';
-import { batchableRun } from './store/raw';
 
 /**
  * The knowledge-bases module's tables: knowledge_bases, kb_documents, kb_chunks here; rag_vectors
@@ -276,11 +275,11 @@ export function insertChunks(d1: D1Database, kbId: string, documentId: string, g
   for (let i = 0; i < chunks.length; i += perStatement) {
     const values = chunks.slice(i, i + perStatement).map((c) => sql`(${c.id}, ${c.position}, ${c.content}, ${c.heading}, ${c.charCount})`);
     statements.push(
-      batchableRun(d1, 
+      batchable(d1, db(d1).run(
         sql`INSERT INTO kb_chunks (id, kb_id, document_id, position, content, heading, char_count)
          SELECT column1, ${kbId}, ${documentId}, column2, column3, column4, column5 FROM (VALUES ${sql.join(values, sql`, `)})
          WHERE EXISTS (SELECT 1 FROM kb_documents WHERE id = ${documentId} AND generation = ${generation})`,
-      ),
+      )),
     );
   }
   return statements;
@@ -351,15 +350,6 @@ export async function readyChunks(d1: D1Database, kbId: string, ids: string[]): 
 
 // ---------------------------------------------------------------------------------------------
 // Transitional
-
-/**
- * A store statement as a raw D1 statement, for batches that still mix in other modules' raw
- * statements (platform quick-create, batch delete, grants cleanup). Goes once they use runBatch.
- */
-export function asD1Statement(d1: D1Database, statement: Statement): D1PreparedStatement {
-  const query = (statement as unknown as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
-  return d1.prepare(query.sql).bind(...query.params);
-}
 
 // ── for permissions ──
 

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { authenticated } from '../../identity/auth/guard';
-import { errors, jsonBody, jsonContent } from '../../../lib/schemas';
+import { errors, jsonContent } from '../../../lib/schemas';
 import { QuickCreateBody, QuickCreateResultSchema, ScenarioCategorySchema, ScenarioListQuery, ScenarioSchema } from './schemas';
 
 const tags = ['platform'];

@@ -2,7 +2,7 @@ import type { Env } from '../../../env';
 import type { AuthUser } from '../../../lib/auth';
 import { requirePermission } from '../../identity/permissions/authorize';
 import { notFound } from '../../../lib/errors';
-import { mixedBatch } from '../../../db/mixed-batch';
+import { runBatch } from '../../../db/client';
 import { agentInsertStatements, loadAgent, resolveToolRefs } from '../../agents/agents/service';
 import { knowledgeBaseInsert } from '../../knowledge/knowledge-bases/service';
 import { workflowInsertStatements } from '../../workflows/workflows/service';
@@ -58,7 +58,7 @@ export async function quickCreate(env: Env, user: AuthUser, id: string, body: { 
     is_main_agent: false,
     sub_agent_ids: [],
   });
-  await mixedBatch(env.DB, [...agent.statements, kb.statement, ...wf.statements]);
+  await runBatch(env.DB, [...agent.statements, kb.statement, ...wf.statements]);
   return {
     scenario_id: scenario.id,
     agent: (await loadAgent(env, agent.id))!,

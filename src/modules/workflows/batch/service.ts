@@ -3,7 +3,7 @@ import type { Env } from '../../../env';
 import type { AuthUser } from '../../../lib/auth';
 import { decide, loadResourceRef, type ResourceType } from '../../identity/permissions/authorize';
 import { ApiError, conflict } from '../../../lib/errors';
-import { mixedBatch, type AnyStatement } from '../../../db/mixed-batch';
+import { runBatch, type AnyStatement } from '../../../db/client';
 import { deleteAgent, deleteAgentStatements, destroyChatSessions, exportAgent, sessionIdsStatement } from '../../agents/agents/service';
 import { executeAgentWorkflow, executeWorkflow } from '../../../runs/workflow-run';
 import { deleteKnowledgeBase, getKnowledgeBase, getKnowledgeBaseRow, knowledgeBaseDeletion } from '../../knowledge/knowledge-bases/service';
@@ -214,7 +214,7 @@ export async function deleteBatch(env: Env, user: AuthUser, body: z.infer<typeof
       afterCommit.push(deletion.removeExternal);
     } else statements.push(deleteCustomToolStatement(env.DB, user.id, r.id));
   }
-  const results = await mixedBatch(env.DB, statements);
+  const results = await runBatch(env.DB, statements);
   // A read answers rows (drizzle) or a D1Result (a raw statement, while its owner still hands those out).
   const rowsOf = (r: unknown) => (Array.isArray(r) ? r : (r as D1Result).results) as Array<{ id: string }>;
   await destroyChatSessions(env, sessionReads.flatMap((i) => rowsOf(results[i]).map((row) => row.id)));

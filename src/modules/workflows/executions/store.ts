@@ -1,9 +1,9 @@
 import { and, count, desc, eq, getTableColumns, inArray, isNotNull, lt, or, sql, type SQL } from 'drizzle-orm';
-import { db, now, type Statement, db as dbForSchedules } from '../../../db/client';
+import { batchable, db, db as dbForSchedules, now, type Statement } from '../../../db/client';
 import { executionNodes, executions, executions as executionsForSchedules } from '../../../db/schema/executions';
 import { agentIdsWhere } from '../../agents/agents/store';
 import { workflowIdsWhere } from '../workflows/store';
-import { batchable, normalisedStatus, percentileSql } from '../../../lib/stats-sql';
+import { normalisedStatus, percentileSql } from '../../../lib/stats-sql';
 
 /** One run (a workflow's, an agent's workflow, or an inline agent run when `mode` is set). */
 export type ExecutionRow = typeof executions.$inferSelect;

@@ -1,3 +1,4 @@
+import type { Statement } from '../../../db/client';
 import type { Env } from '../../../env';
 import { constantTimeEqual, decryptSecret, encryptSecret, randomBytes, sha256Hex, toHex } from '../../../lib/crypto';
 import { findActiveUser } from '../../identity/auth/store';
@@ -87,15 +88,9 @@ export async function configureWebhook(
   return secret ? { ...view, secret } : view;
 }
 
-/**
- * Removes a workflow's webhook: add it to the batch that deletes the workflow. Interim, while that
- * batch is raw D1 statements: the store's statements (store.deleteWebhookStatements) prepared.
- */
-export function webhookCleanupStatements(env: Env, workflowId: string): D1PreparedStatement[] {
-  return store.deleteWebhookStatements(env.DB, workflowId).map((s) => {
-    const q = (s as unknown as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
-    return env.DB.prepare(q.sql).bind(...q.params);
-  });
+/** Removes a workflow's webhook: add it to the batch that deletes the workflow. */
+export function webhookCleanupStatements(env: Env, workflowId: string): Statement[] {
+  return store.deleteWebhookStatements(env.DB, workflowId);
 }
 
 async function hmacHex(secret: string, message: string): Promise<string> {

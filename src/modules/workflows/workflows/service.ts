@@ -4,7 +4,7 @@ import { findTemplate, workflowTemplates } from '../../../engine/workflow/templa
 import type { Graph, InputDef } from '../../../engine/workflow/types';
 import { validateGraph } from '../../../engine/workflow/validate';
 import type { AuthUser } from '../../../lib/auth';
-import { authorize, authorizeResource, decide, grantsCleanupStatement, readableFilter, requirePermission, type Action } from '../../identity/permissions/authorize';
+import { authorizeResource, decide, grantsCleanup, readableFilter, requirePermission, type Action } from '../../identity/permissions/authorize';
 import { notFound } from '../../../lib/errors';
 import { pageBounds, paginateArray, paginated, type Pagination } from '../../../lib/pagination';
 import type { Statement } from '../../../db/client';
@@ -102,9 +102,8 @@ function insertStatements(env: Env, user: AuthUser, input: NewWorkflow): { id: s
 }
 
 /** The INSERTs of a workflow and its version 1, for callers that batch them with other writes. */
-export function workflowInsertStatements(env: Env, user: AuthUser, input: NewWorkflow): { id: string; statements: D1PreparedStatement[] } {
-  const { id, statements } = insertStatements(env, user, input);
-  return { id, statements: statements.map((s) => store.asPrepared(env.DB, s)) };
+export function workflowInsertStatements(env: Env, user: AuthUser, input: NewWorkflow): { id: string; statements: Statement[] } {
+  return insertStatements(env, user, input);
 }
 
 /** Inserts a workflow and its version 1 together. */
@@ -180,14 +179,14 @@ export async function updateWorkflow(env: Env, user: AuthUser, id: string, body:
 
 export async function deleteWorkflow(env: Env, user: AuthUser, id: string) {
   await ownedWorkflow(env, user, id, 'admin');
-  await env.DB.batch(deleteWorkflowStatements(env, id));
+  await runBatch(env.DB, deleteWorkflowStatements(env, id));
 }
 
 /** Executions stay for the record; the definition, its history, its grants and its webhook go. */
-export function deleteWorkflowStatements(env: Env, id: string): D1PreparedStatement[] {
+export function deleteWorkflowStatements(env: Env, id: string): Statement[] {
   return [
-    ...store.deleteWorkflowStatements(env.DB, id).map((s) => store.asPrepared(env.DB, s)),
-    grantsCleanupStatement(env, 'workflow', id),
+    ...store.deleteWorkflowStatements(env.DB, id),
+    grantsCleanup(env.DB, 'workflow', id),
     ...webhookCleanupStatements(env, id),
   ];
 }

@@ -25,16 +25,6 @@ export function likeContains(column: SQLWrapper, text: string): SQL {
   return sql`${column} LIKE ${pattern} ESCAPE '\\'`;
 }
 
-/**
- * A drizzle statement as a D1 prepared statement, for batches that still hold raw statements
- * (grants and webhook cleanup, model-call records, other modules' inserts) until those are
- * drizzle statements too.
- */
-export function asPrepared(d1: D1Database, statement: Statement): D1PreparedStatement {
-  const { sql: text, params } = (statement as unknown as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
-  return d1.prepare(text).bind(...params);
-}
-
 export async function findWorkflow(d1: D1Database, id: string): Promise<WorkflowRow | null> {
   return (await db(d1).select().from(workflows).where(eq(workflows.id, id)).get()) ?? null;
 }

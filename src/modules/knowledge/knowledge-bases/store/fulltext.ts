@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { db, type Statement } from '../../../../db/client';
+import { batchable, db, type Statement } from '../../../../db/client';
 import { ftsMatchExpression } from '../../../../engine/rag/fulltext';
-import { batchableRun } from './raw';
 
 /**
  * kb_chunks_fts: the FTS5 table of the chunks' terms (rowid = the chunk's seq). FTS5 is beyond the
@@ -22,10 +21,10 @@ export function insertChunkTerms(d1: D1Database, scope: string, rows: Array<{ ch
   for (let i = 0; i < rows.length; i += perStatement) {
     const values = rows.slice(i, i + perStatement).map((r) => sql`(${r.chunkId}, ${r.terms})`);
     statements.push(
-      batchableRun(d1, 
+      batchable(d1, db(d1).run(
         sql`INSERT INTO kb_chunks_fts (rowid, terms, scope)
          SELECT c.seq, v.column2, ${scope} FROM (VALUES ${sql.join(values, sql`, `)}) v JOIN kb_chunks c ON c.id = v.column1`,
-      ),
+      )),
     );
   }
   return statements;

@@ -1,8 +1,7 @@
 import { and, count, eq, inArray, max, sql } from 'drizzle-orm';
-import { db, runBatch, type Statement } from '../../../../db/client';
+import { batchable, db, runBatch, type Statement } from '../../../../db/client';
 import { ragVectors } from '../../../../db/schema/knowledge-bases';
 import type { LocalVectorRows, StoredVector } from '../../../../engine/rag/vector-index';
-import { batchableRun } from './raw';
 
 /** rag_vectors: the offline vector index's rows (the engine's LocalVectorIndex reads them through here). */
 
@@ -20,7 +19,7 @@ function chunked<T>(items: T[], size: number): T[][] {
 /** INSERT OR REPLACE (not an upsert: a replaced vector must get a new seq), which the builder cannot say. */
 function replaceVectors(d1: D1Database, rows: StoredVector[]): Statement {
   const values = rows.map((r) => sql`(${r.id}, ${r.namespace}, ${r.documentId}, ${r.embedding}, ${r.scale})`);
-  return batchableRun(d1, sql`INSERT OR REPLACE INTO ${ragVectors} (id, namespace, document_id, embedding, scale) VALUES ${sql.join(values, sql`, `)}`);
+  return batchable(d1, db(d1).run(sql`INSERT OR REPLACE INTO ${ragVectors} (id, namespace, document_id, embedding, scale) VALUES ${sql.join(values, sql`, `)}`));
 }
 
 /** The local index's rows in D1, for `new LocalVectorIndex(...)`. */
