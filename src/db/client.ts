@@ -1,4 +1,4 @@
-import { getTableColumns, getTableName, sql, type Table } from 'drizzle-orm';
+import { getTableColumns, getTableName, sql, type SQL, type SQLWrapper, type Table } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { drizzle, type DrizzleD1Database } from 'drizzle-orm/d1';
 
@@ -84,3 +84,11 @@ export function rowByIdSql(table: Table): string {
 
 /** The current time as an ISO 8601 UTC string with milliseconds, like the columns' defaults. */
 export const now = () => sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
+
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => '\\' + c);
+
+/** `column LIKE '%text%'`, the text taken literally (its % and _ escaped). */
+export const likeContains = (column: SQLWrapper, text: string): SQL => sql`${column} LIKE ${`%${escapeLike(text)}%`} ESCAPE '\\'`;
+
+/** `column LIKE 'text%'`, the text taken literally. */
+export const likeStartsWith = (column: SQLWrapper, text: string): SQL => sql`${column} LIKE ${`${escapeLike(text)}%`} ESCAPE '\\'`;

@@ -1,11 +1,11 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { findUsableModelConfig } from '../model-configs/store';
 import { MCP_TOOL_PREFIX } from '../../../engine/plugins/mcp';
 import { enabledPluginTools, isPluginRef } from '../../../engine/plugins/tools';
 import { findBuiltinTool, findDynamicTool } from '../../../engine/tools/registry';
 import type { Env } from '../../../env';
 import type { AuthUser } from '../../../lib/auth';
-import { authorizeResource, decide, grantsCleanupStatement, readableFilter, requirePermission, type Action, type Decision } from '../../identity/permissions/authorize';
+import { authorizeResource, decide, grantsCleanup, readableWhere, requirePermission, type Action, type Decision } from '../../identity/permissions/authorize';
 import { isUniqueViolation } from '../../../lib/d1';
 import { runBatch, type AnyStatement } from '../../../db/client';
 import { ApiError, conflict, validationError } from '../../../lib/errors';
@@ -127,19 +127,8 @@ async function checkModelConfigRef(env: Env, userId: string, config: AgentModelC
  * agent by id (`mayRunAgent`).
  */
 export async function runnableDeployedAgents(env: Env, user: AuthUser) {
-  const f = (await readableFilter(env, user, 'agent', undefined, 'execute')) ?? { sql: 'owner_id = ?', binds: [user.id] };
-  return store.listDeployedAgents(env.DB, asSql(f));
-}
-
-/** readableFilter's `{sql, binds}` as a drizzle condition (until authorize.ts hands out `readableWhere`). */
-function asSql(f: { sql: string; binds: unknown[] }): SQL {
-  const parts = f.sql.split('?');
-  const out = sql.empty();
-  parts.forEach((part, i) => {
-    out.append(sql.raw(part));
-    if (i < parts.length - 1) out.append(sql`${f.binds[i]}`);
-  });
-  return sql`(${out})`;
+  const runnable = (await readableWhere(env, user, 'agent', store.agentAccess, 'execute')) ?? eq(store.agentAccess.ownerId, user.id);
+  return store.listDeployedAgents(env.DB, runnable);
 }
 
 /** authorize() without throwing: may `user` run `agent` (execute)? */
@@ -148,9 +137,9 @@ export async function mayRunAgent(env: Env, user: AuthUser, agent: Agent | null)
 }
 
 export async function listAgents(env: Env, user: AuthUser, query: Pagination & { search?: string; status?: AgentStatus }) {
-  const readable = await readableFilter(env, user, 'agent');
+  const readable = await readableWhere(env, user, 'agent', store.agentAccess);
   const { limit, offset } = pageBounds(query);
-  const { rows, total } = await store.listAgents(env.DB, { readable: readable ? asSql(readable) : undefined, search: query.search, status: query.status }, limit, offset);
+  const { rows, total } = await store.listAgents(env.DB, { readable, search: query.search, status: query.status }, limit, offset);
   return paginated(rows.map(toAgent), total, query);
 }
 
@@ -261,7 +250,7 @@ export async function deleteAgentStatements(env: Env, id: string): Promise<AnySt
   return [
     // Schedules (and their runs) of the agent, from their owner.
     ...schedulesStore.deleteForAgent(env.DB, id),
-    grantsCleanupStatement(env, 'agent', id),
+    grantsCleanup(env.DB, 'agent', id),
     ...chatStore.deleteForAgent(env.DB, id),
     ...store.deleteAgentStatements(env.DB, id),
   ];

@@ -1,7 +1,9 @@
 import { and, eq, inArray, type SQL, count, sql, type SQLWrapper, desc, or } from 'drizzle-orm';
-import { db, now, rowByIdSql, type Statement } from '../../../db/client';
+import { db, now, rowByIdSql, type Statement, likeContains } from '../../../db/client';
 import { agents, agentVersions } from '../../../db/schema/agents';
-import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
+
+/** The owner and resource-id columns of listed agents, for authorize's readableWhere(). */
+export const agentAccess = { ownerId: agents.ownerId, id: agents.id };
 
 // ── for workflows ──
 
@@ -68,7 +70,6 @@ export type NewAgent = Pick<
 export type AgentDefinitionValues = Omit<NewAgent, 'id' | 'ownerId'>;
 
 /** A LIKE pattern matching `text` anywhere (escape character `\`). */
-const contains = (column: SQLiteColumn, text: string) => sql`${column} LIKE ${`%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`} ESCAPE '\\'`;
 
 /** The select of one agent by id, for a caller's batch (its result: a list of at most one row). */
 export function selectAgent(d1: D1Database, id: string) {
@@ -96,7 +97,7 @@ export async function listAgents(
 ): Promise<{ rows: AgentRow[]; total: number }> {
   const where = and(
     filter.readable,
-    filter.search ? or(contains(agents.name, filter.search), contains(agents.description, filter.search)) : undefined,
+    filter.search ? or(likeContains(agents.name, filter.search), likeContains(agents.description, filter.search)) : undefined,
     filter.status ? eq(agents.status, filter.status) : undefined,
   );
   const [rows, [{ total }]] = await db(d1).batch([

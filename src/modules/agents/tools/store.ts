@@ -1,5 +1,5 @@
-import { and, asc, count, desc, eq, inArray, ne, sql, type SQL, gte, lt } from 'drizzle-orm';
-import { batchable, db, now, runBatch, type Statement } from '../../../db/client';
+import { and, or, asc, count, desc, eq, inArray, ne, sql, type SQL, gte, lt } from 'drizzle-orm';
+import { batchable, db, now, runBatch, type Statement, likeContains, likeStartsWith } from '../../../db/client';
 import { customTools, toolMemory, toolUsage } from '../../../db/schema/tools';
 import { percentileSql } from '../../../lib/stats-sql';
 
@@ -8,7 +8,6 @@ export type CustomToolRow = typeof customTools.$inferSelect;
 export type ToolUsageInsert = Omit<typeof toolUsage.$inferInsert, 'id' | 'createdAt'>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => '\\' + c);
 
 /** The owner's custom tool by id (any case), or null; a non-UUID id is no custom tool (no query). */
 export async function findCustomTool(d1: D1Database, ownerId: string, id: string): Promise<CustomToolRow | null> {
@@ -33,8 +32,8 @@ export async function listCustomTools(
   if (filter.type) conditions.push(eq(customTools.type, filter.type));
   if (filter.category) conditions.push(eq(customTools.category, filter.category));
   if (filter.search) {
-    const pattern = `%${escapeLike(filter.search.toLowerCase())}%`;
-    conditions.push(sql`(lower(${customTools.name}) LIKE ${pattern} ESCAPE '\\' OR lower(${customTools.description}) LIKE ${pattern} ESCAPE '\\')`);
+    const needle = filter.search.toLowerCase();
+    conditions.push(or(likeContains(sql`lower(${customTools.name})`, needle), likeContains(sql`lower(${customTools.description})`, needle))!);
   }
   const where = and(...conditions);
   const [[{ total }], rows] = await db(d1).batch([
@@ -135,7 +134,7 @@ export function findToolMemory(
   limit: number,
 ): Promise<Array<{ key: string; value: string; updatedAt: string }>> {
   const keyCondition =
-    which.key !== undefined ? eq(toolMemory.key, which.key) : which.prefix ? sql`${toolMemory.key} LIKE ${escapeLike(which.prefix) + '%'} ESCAPE '\\'` : undefined;
+    which.key !== undefined ? eq(toolMemory.key, which.key) : which.prefix ? likeStartsWith(toolMemory.key, which.prefix) : undefined;
   return db(d1)
     .select({ key: toolMemory.key, value: toolMemory.value, updatedAt: toolMemory.updatedAt })
     .from(toolMemory)

@@ -6,7 +6,7 @@ import { runBatch, type Statement } from '../../../db/client';
 import type { ChatMessage } from '../../../engine/llm/types';
 import type { Env } from '../../../env';
 import type { AuthUser } from '../../../lib/auth';
-import { authorizeResource, grantsCleanup, readableFilter, requirePermission, type Action } from '../../identity/permissions/authorize';
+import { authorizeResource, grantsCleanup, readableWhere, requirePermission, type Action } from '../../identity/permissions/authorize';
 import { conflict, validationError } from '../../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../../lib/pagination';
 import type { Agent } from '../../agents/agents/schemas';
@@ -66,11 +66,11 @@ export async function getGoal(env: Env, user: AuthUser, id: string): Promise<Goa
 }
 
 export async function listGoals(env: Env, user: AuthUser, query: Pagination & { search?: string; status?: GoalStatus; priority?: Goal['priority'] }) {
-  const readable = await readableFilter(env, user, 'goal', { owner: '"goals"."owner_id"', id: '"goals"."id"' });
+  const readable = await readableWhere(env, user, 'goal', store.goalAccess);
   const { limit, offset } = pageBounds(query);
   const { rows, total } = await store.listGoals(
     env.DB,
-    { readable: readable ? tasksStore.rawCondition(readable) : undefined, search: query.search, status: query.status, priority: query.priority },
+    { readable, search: query.search, status: query.status, priority: query.priority },
     limit,
     offset,
   );

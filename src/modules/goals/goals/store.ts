@@ -1,8 +1,11 @@
 import { and, count, desc, eq, getTableColumns, inArray, notInArray, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { QueryBuilder } from 'drizzle-orm/sqlite-core';
-import { db, now, type Statement } from '../../../db/client';
+import { db, now, type Statement, likeContains } from '../../../db/client';
 import { goalMessages, goals } from '../../../db/schema/goals';
-import { deleteGoalTasks, goalIdOfHeldTask, hasFailedTask, likeText, taskCountOf } from '../tasks/store';
+import { deleteGoalTasks, goalIdOfHeldTask, hasFailedTask, taskCountOf } from '../tasks/store';
+
+/** The owner and resource-id columns of listed goals, for authorize's readableWhere(). */
+export const goalAccess = { ownerId: goals.ownerId, id: goals.id };
 
 /** Goals and the `interact` conversation about them. */
 export type GoalRow = typeof goals.$inferSelect;
@@ -47,7 +50,7 @@ export interface GoalFilter {
 export async function listGoals(d1: D1Database, f: GoalFilter, limit: number, offset: number): Promise<{ rows: GoalWithCounts[]; total: number }> {
   const where = and(
     f.readable,
-    f.search ? sql`(${likeText(goals.title, f.search)} OR ${likeText(goals.description, f.search)})` : undefined,
+    f.search ? sql`(${likeContains(goals.title, f.search)} OR ${likeContains(goals.description, f.search)})` : undefined,
     f.status ? eq(goals.status, f.status) : undefined,
     f.priority ? eq(goals.priority, f.priority) : undefined,
   );

@@ -2,7 +2,7 @@ import { findCycle, truncate } from '../../../engine/goals/plan';
 import { now, runBatch, type Statement } from '../../../db/client';
 import type { Env } from '../../../env';
 import type { AuthUser } from '../../../lib/auth';
-import { authorizeResource, decide, readableFilter, type Action } from '../../identity/permissions/authorize';
+import { authorizeResource, decide, readableWhere, type Action } from '../../identity/permissions/authorize';
 import { conflict, forbidden, notFound, validationError } from '../../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../../lib/pagination';
 import { isOwnedAgent } from '../../agents/agents/store';
@@ -41,11 +41,11 @@ export async function getTask(env: Env, user: AuthUser, id: string): Promise<Tas
 }
 
 export async function listTasks(env: Env, user: AuthUser, query: Pagination & { goal_id?: string; status?: TaskStatus; assigned_agent_id?: string; search?: string }) {
-  const readable = await readableFilter(env, user, 'goal', { owner: 'owner_id', id: 'goal_id' });
+  const readable = await readableWhere(env, user, 'goal', store.taskAccess);
   const { limit, offset } = pageBounds(query);
   const { rows, total } = await store.listTasks(
     env.DB,
-    { readable: readable ? store.rawCondition(readable) : undefined, goalId: query.goal_id, status: query.status, assignedAgentId: query.assigned_agent_id, search: query.search },
+    { readable, goalId: query.goal_id, status: query.status, assignedAgentId: query.assigned_agent_id, search: query.search },
     limit,
     offset,
   );

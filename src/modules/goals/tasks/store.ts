@@ -1,9 +1,12 @@
 import { and, asc, count, desc, eq, getTableColumns, inArray, isNull, lte, ne, notExists, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
-import { alias, QueryBuilder, type SQLiteColumn } from 'drizzle-orm/sqlite-core';
-import { db, now, type Statement } from '../../../db/client';
+import { alias, QueryBuilder } from 'drizzle-orm/sqlite-core';
+import { db, now, type Statement, likeContains } from '../../../db/client';
 import { taskDependencies, taskRuns, tasks } from '../../../db/schema/tasks';
 import { leaseUntil, type Scope } from '../../../engine/goals/scheduler';
 import { normalisedStatus } from '../../../lib/stats-sql';
+
+/** The owner and resource-id columns of listed tasks (by their goal), for authorize's readableWhere(). */
+export const taskAccess = { ownerId: tasks.ownerId, id: tasks.goalId };
 
 /**
  * The tasks of goals, their dependencies and their runs: reads, and the scheduling writes (which
@@ -17,18 +20,7 @@ export type TaskStatus = TaskRow['status'];
 
 const qb = new QueryBuilder();
 
-/** A `{ sql, binds }` condition (readableFilter) as a drizzle condition: binds become parameters. */
-export function rawCondition(f: { sql: string; binds: unknown[] }): SQL {
-  const parts = f.sql.split('?');
-  const chunks: SQL[] = [sql.raw(parts[0])];
-  for (let i = 1; i < parts.length; i++) chunks.push(sql`${f.binds[i - 1]}`, sql.raw(parts[i]));
-  return sql.join(chunks);
-}
-
 /** `%text%` for LIKE with `\` as the escape character. */
-const contains = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-/** `column LIKE %text% ESCAPE '\'`. */
-export const likeText = (column: SQLiteColumn, text: string) => sql`${column} LIKE ${contains(text)} ESCAPE '\\'`;
 
 // ── conditions of the scheduler (over the tasks row being looked at) ──
 const dt = alias(tasks, 'dt');
@@ -105,7 +97,7 @@ export async function listTasks(d1: D1Database, f: TaskFilter, limit: number, of
     f.goalId ? eq(tasks.goalId, f.goalId) : undefined,
     f.status ? eq(tasks.status, f.status) : undefined,
     f.assignedAgentId ? eq(tasks.assignedAgentId, f.assignedAgentId) : undefined,
-    f.search ? sql`(${likeText(tasks.title, f.search)} OR ${likeText(tasks.description, f.search)})` : undefined,
+    f.search ? sql`(${likeContains(tasks.title, f.search)} OR ${likeContains(tasks.description, f.search)})` : undefined,
   );
   const [rows, [{ total }]] = await db(d1).batch([
     db(d1).select().from(tasks).where(where).orderBy(desc(tasks.createdAt), desc(tasks.position), asc(tasks.id)).limit(limit).offset(offset),

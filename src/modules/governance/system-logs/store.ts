@@ -1,5 +1,5 @@
 import { and, count, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
-import { batchable, db, now, type Statement } from '../../../db/client';
+import { batchable, db, now, type Statement, likeContains, likeStartsWith } from '../../../db/client';
 import { systemLogs } from '../../../db/schema/system-logs';
 import { percentileSql } from '../../../lib/stats-sql';
 
@@ -25,7 +25,6 @@ export function insertSystemLog(d1: D1Database, row: Omit<SystemLogInsert, 'crea
     .onConflictDoNothing();
 }
 
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => '\\' + c);
 
 export interface SystemLogFilter {
   category?: SystemLogRow['category'];
@@ -48,8 +47,8 @@ function filterWhere(f: SystemLogFilter): SQL | undefined {
     f.source ? eq(t.source, f.source) : undefined,
     f.userId ? eq(t.userId, f.userId) : undefined,
     f.requestId ? eq(t.requestId, f.requestId) : undefined,
-    f.search ? sql`${t.message} LIKE ${`%${escapeLike(f.search)}%`} ESCAPE '\\'` : undefined,
-    f.pathPrefix ? sql`${t.path} LIKE ${escapeLike(f.pathPrefix) + '%'} ESCAPE '\\'` : undefined,
+    f.search ? likeContains(t.message, f.search) : undefined,
+    f.pathPrefix ? likeStartsWith(t.path, f.pathPrefix) : undefined,
     f.statusCode ? eq(t.statusCode, f.statusCode) : undefined,
     f.range ? and(gte(t.createdAt, f.range.from), lt(t.createdAt, f.range.to)) : undefined,
   );

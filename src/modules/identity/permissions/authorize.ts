@@ -179,24 +179,6 @@ export async function authorizeResource(env: Env, user: AuthUser, type: Resource
   return decision as Decision & { owner_id: string };
 }
 
-/**
- * The WHERE condition of a list of `type` resources the user may read (or, with `level`, may do
- * at least that much with): everything for admins and roles giving that level on the type;
- * otherwise their own plus those granted to them at that level or above.
- * `columns` name the owner and resource-id columns of the listed rows (e.g. tasks list by
- * `goal_id`). Returns null when nothing is filtered.
- */
-export async function readableFilter(
-  env: Env,
-  user: AuthUser,
-  type: ResourceType,
-  columns: { owner: string; id: string } = { owner: 'owner_id', id: 'id' },
-  level: AccessLevel = 'read',
-): Promise<{ sql: string; binds: unknown[] } | null> {
-  if (await seesEverything(env, user, type, level)) return null;
-  return store.ownedOrGrantedRaw(type, user.id, columns, levelsFrom(level));
-}
-
 /** Admins, and users whose roles give `level` on every resource of the type, see all of them. */
 async function seesEverything(env: Env, user: AuthUser, type: ResourceType, level: AccessLevel): Promise<boolean> {
   return isAdmin(user) || rank(roleLevel(await userPermissions(env, user), type)) >= rank(level);
@@ -206,7 +188,7 @@ async function seesEverything(env: Env, user: AuthUser, type: ResourceType, leve
 const levelsFrom = (level: AccessLevel): AccessLevel[] | null => (level === 'read' ? null : ACCESS_LEVELS.slice(ACCESS_LEVELS.indexOf(level)));
 
 /**
- * `readableFilter` for drizzle queries: the condition on the listed rows' owner and resource-id
+ * The WHERE condition of a list of `type` resources: the condition on the listed rows' owner and resource-id
  * columns (e.g. `{ ownerId: agents.ownerId, id: agents.id }`, or `{ ownerId: goals.ownerId,
  * id: tasks.goalId }`) that keeps what the user may read (or do `level` with); undefined when
  * nothing is filtered. Stores take it as a parameter (they never import this file).
@@ -225,9 +207,4 @@ export async function readableWhere(
 /** Removes every grant on a resource: add it to the batch (runBatch) that deletes the resource. */
 export function grantsCleanup(d1: D1Database, type: ResourceType, id: string): Statement {
   return store.deleteResourceGrants(d1, type, id);
-}
-
-/** grantsCleanup for a raw `env.DB.batch([...])`, while callers still use raw statements. */
-export function grantsCleanupStatement(env: Env, type: ResourceType, id: string): D1PreparedStatement {
-  return store.deleteResourceGrantsRaw(env.DB, type, id);
 }

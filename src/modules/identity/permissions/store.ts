@@ -57,22 +57,9 @@ export function ownedOrGranted(d1: D1Database, type: string, userId: string, col
   return or(eq(cols.ownerId as SQL, userId), inArray(cols.id as SQL, granted))!;
 }
 
-/** ownedOrGranted as raw SQL, for stores still on raw SQL (readableFilter); goes when none is. */
-export function ownedOrGrantedRaw(type: string, userId: string, cols: { owner: string; id: string }, levels: Level[] | null): { sql: string; binds: unknown[] } {
-  const levelClause = levels ? ` AND level IN (${levels.map((l) => `'${l}'`).join(', ')})` : '';
-  return {
-    sql: `(${cols.owner} = ? OR ${cols.id} IN (SELECT resource_id FROM resource_grants WHERE resource_type = ? AND user_id = ?${levelClause}))`,
-    binds: [userId, type, userId],
-  };
-}
-
 /** Removes every grant on a resource: for the batch that deletes the resource. */
 export const deleteResourceGrants = (d1: D1Database, type: string, resourceId: string): Statement =>
   db(d1).delete(resourceGrants).where(and(eq(resourceGrants.resourceType, type), eq(resourceGrants.resourceId, resourceId)));
-
-/** deleteResourceGrants for raw D1 batches (grantsCleanupStatement); goes when no caller is raw. */
-export const deleteResourceGrantsRaw = (d1: D1Database, type: string, resourceId: string): D1PreparedStatement =>
-  d1.prepare('DELETE FROM resource_grants WHERE resource_type = ? AND resource_id = ?').bind(type, resourceId);
 
 // ---------------------------------------------------------------------------------------------
 // Roles

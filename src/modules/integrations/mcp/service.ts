@@ -4,9 +4,9 @@ import type { InputDef } from '../../../engine/workflow/types';
 import { applyInputDefaults, checkInputs } from '../../../engine/workflow/inputs';
 import { ApiError } from '../../../lib/errors';
 import { runAgent } from '../../../runs/agent-turn';
-import { readableFilter } from '../../identity/permissions/authorize';
-import { activeWorkflows, findActiveWorkflow } from '../../workflows/workflows/store';
-import { sql, type SQL } from 'drizzle-orm';
+import { readableWhere } from '../../identity/permissions/authorize';
+import { activeWorkflows, findActiveWorkflow, workflowAccess } from '../../workflows/workflows/store';
+import { eq, type SQL } from 'drizzle-orm';
 import { loadAgent, mayRunAgent, runnableDeployedAgents } from '../../agents/agents/service';
 import { executeWorkflow } from '../../../runs/workflow-run';
 import { APP_VERSION } from '../../health';
@@ -105,12 +105,7 @@ const toolError = (text: string, structured?: Record<string, unknown>) => ({
 
 /** Workflows the caller may run: their own and those shared with them at `execute` or above. */
 async function runnableWorkflowFilter(env: Env, user: AuthUser): Promise<SQL> {
-  return rawCondition((await readableFilter(env, user, 'workflow', undefined, 'execute')) ?? { sql: 'owner_id = ?', binds: [user.id] });
-}
-
-/** readableFilter's raw `{sql, binds}` as a drizzle condition (until authorize's readableWhere replaces it). */
-function rawCondition(f: { sql: string; binds: unknown[] }): SQL {
-  return sql.join(f.sql.split('?').flatMap((part, i) => (i < f.binds.length ? [sql.raw(part), sql.param(f.binds[i])] : [sql.raw(part)])));
+  return (await readableWhere(env, user, 'workflow', workflowAccess, 'execute')) ?? eq(workflowAccess.ownerId, user.id);
 }
 
 async function callAgent(env: Env, user: AuthUser, name: string, agentId: string, args: Record<string, unknown>, signal?: AbortSignal) {

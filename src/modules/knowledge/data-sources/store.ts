@@ -1,12 +1,11 @@
-import { and, count, desc, eq, or, sql, type SQLWrapper } from 'drizzle-orm';
-import { db, now } from '../../../db/client';
+import { and, count, desc, eq, or } from 'drizzle-orm';
+import { db, now, likeContains } from '../../../db/client';
 import { dataSources } from '../../../db/schema/data-sources';
 
 /** The data_sources table (credentials encrypted, never returned). */
 export type DataSourceRow = typeof dataSources.$inferSelect;
 
 /** `LIKE` matching `text` literally anywhere. */
-const contains = (column: SQLWrapper, text: string) => sql`${column} LIKE ${`%${text.replace(/[\\%_]/g, (c) => '\\' + c)}%`} ESCAPE '\\'`;
 
 export async function findDataSource(d1: D1Database, id: string): Promise<DataSourceRow | null> {
   return (await db(d1).select().from(dataSources).where(eq(dataSources.id, id)).get()) ?? null;
@@ -23,7 +22,7 @@ export async function listDataSources(
   const where = and(
     eq(dataSources.ownerId, ownerId),
     filter.type ? eq(dataSources.type, filter.type) : undefined,
-    filter.search ? or(contains(dataSources.name, filter.search), contains(dataSources.description, filter.search)) : undefined,
+    filter.search ? or(likeContains(dataSources.name, filter.search), likeContains(dataSources.description, filter.search)) : undefined,
   );
   const [rows, [{ total }]] = await db(d1).batch([
     db(d1).select().from(dataSources).where(where).orderBy(desc(dataSources.createdAt), desc(dataSources.id)).limit(limit).offset(offset),

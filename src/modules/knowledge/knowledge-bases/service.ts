@@ -4,7 +4,7 @@ import { vectorStoreFor, VectorizeIndexAdapter, LocalVectorIndex, type VectorInd
 import type { Env } from '../../../env';
 import type { AuthUser } from '../../../lib/auth';
 import { runBatch } from '../../../db/client';
-import { authorizeResource, grantsCleanup, readableFilter, requirePermission, type Action } from '../../identity/permissions/authorize';
+import { authorizeResource, grantsCleanup, readableWhere, requirePermission, type Action } from '../../identity/permissions/authorize';
 import { decryptSecret, encryptSecret } from '../../../lib/crypto';
 import { notFound, validationError } from '../../../lib/errors';
 import { checkOutboundUrl } from '../../../lib/outbound';
@@ -73,11 +73,11 @@ export async function getKnowledgeBase(env: Env, user: AuthUser, kbId: string): 
 
 export async function listKnowledgeBases(env: Env, user: AuthUser, query: { search?: string }, p: Pagination) {
   // Own and shared ones (everyone's for admins and roles with knowledge_base:read).
-  const readable = await readableFilter(env, user, 'knowledge_base');
+  const readable = await readableWhere(env, user, 'knowledge_base', store.knowledgeBaseAccess);
   const { limit, offset } = pageBounds(p);
   const { rows, total } = await store.listKnowledgeBases(
     env.DB,
-    { readable: readable ? store.rawCondition(readable) : undefined, search: query.search },
+    { readable, search: query.search },
     limit,
     offset,
   );

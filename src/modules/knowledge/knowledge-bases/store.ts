@@ -1,7 +1,10 @@
-import { eq, and, asc, count, desc, gt, inArray, ne, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
-import { batchable, db, now, type Statement } from '../../../db/client';
+import { eq, and, asc, count, desc, gt, inArray, ne, sql, type SQL } from 'drizzle-orm';
+import { batchable, db, now, type Statement, likeContains } from '../../../db/client';
 import { knowledgeBases, kbChunks, kbDocuments } from '../../../db/schema/knowledge-bases';
 import { deleteDocumentVectors, deleteNamespaceVectors } from './store/vectors';
+
+/** The owner and resource-id columns of listed knowledge bases, for authorize's readableWhere(). */
+export const knowledgeBaseAccess = { ownerId: knowledgeBases.ownerId, id: knowledgeBases.id };
 
 /**
  * The knowledge-bases module's tables: knowledge_bases, kb_documents, kb_chunks here; rag_vectors
@@ -15,17 +18,6 @@ export type DocumentRow = typeof kbDocuments.$inferSelect;
 // D1 allows 100 bound parameters per statement.
 const D1_PARAMS = 100;
 
-/** A `{ sql, binds }` condition (authorize's readableFilter) as a drizzle condition. */
-export function rawCondition(filter: { sql: string; binds: unknown[] }): SQL {
-  const parts = filter.sql.split('?');
-  const chunks: SQL[] = [sql.raw(parts[0])];
-  filter.binds.forEach((value, i) => chunks.push(sql`${value}`, sql.raw(parts[i + 1])));
-  return sql.join(chunks);
-}
-
-/** `LIKE` matching `text` literally anywhere. */
-const contains = (column: SQLWrapper, text: string) =>
-  sql`${column} LIKE ${`%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`} ESCAPE '\\'`;
 
 // ---------------------------------------------------------------------------------------------
 // Knowledge bases
@@ -74,7 +66,7 @@ export async function listKnowledgeBases(
   limit: number,
   offset: number,
 ): Promise<{ rows: KnowledgeBaseRow[]; total: number }> {
-  const where = and(filter.readable, filter.search ? contains(knowledgeBases.name, filter.search) : undefined);
+  const where = and(filter.readable, filter.search ? likeContains(knowledgeBases.name, filter.search) : undefined);
   const [[{ total }], rows] = await db(d1).batch([
     db(d1).select({ total: count() }).from(knowledgeBases).where(where),
     db(d1).select().from(knowledgeBases).where(where).orderBy(desc(knowledgeBases.createdAt), knowledgeBases.id).limit(limit).offset(offset),
@@ -156,7 +148,7 @@ export async function listDocuments(
   const where = and(
     eq(kbDocuments.kbId, kbId),
     filter.status ? eq(kbDocuments.status, filter.status) : undefined,
-    filter.search ? contains(kbDocuments.title, filter.search) : undefined,
+    filter.search ? likeContains(kbDocuments.title, filter.search) : undefined,
   );
   const [[{ total }], rows] = await db(d1).batch([
     db(d1).select({ total: count() }).from(kbDocuments).where(where),

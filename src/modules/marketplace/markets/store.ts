@@ -1,7 +1,6 @@
-import { and, asc, count, desc, eq, getTableColumns, sql, type SQL } from 'drizzle-orm';
-import { db, now, type Statement } from '../../../db/client';
+import { and, or, asc, count, desc, eq, getTableColumns, sql, type SQL } from 'drizzle-orm';
+import { db, now, type Statement, likeContains } from '../../../db/client';
 import { marketFavorites, marketInstalls, marketListings, marketListingVersions, marketRatings } from '../../../db/schema/markets';
-import { likeContains } from '../../../lib/d1';
 import { nicknameOf } from '../../identity/auth/store';
 
 /** The market_* tables: listings of both markets, their versions, ratings, favourites, installs. */
@@ -63,8 +62,7 @@ export function listListings(d1: D1Database, userId: string, kind: MarketKindNam
   if (q.category) where.push(eq(marketListings.category, q.category));
   if (q.tag) where.push(sql`EXISTS (SELECT 1 FROM json_each(${marketListings.tags}) WHERE lower(value) = ${q.tag.toLowerCase()})`);
   if (q.search) {
-    const p = likeContains(q.search);
-    where.push(sql`(${marketListings.name} LIKE ${p} ESCAPE '\\' OR ${marketListings.description} LIKE ${p} ESCAPE '\\' OR ${marketListings.tags} LIKE ${p} ESCAPE '\\')`);
+    where.push(or(likeContains(marketListings.name, q.search), likeContains(marketListings.description, q.search), likeContains(marketListings.tags, q.search))!);
   }
   const order = {
     newest: [desc(marketListings.createdAt)],

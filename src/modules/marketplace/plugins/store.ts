@@ -1,8 +1,7 @@
 import { and, asc, count, desc, eq, getTableColumns, isNotNull, ne, or, sql, type SQL } from 'drizzle-orm';
-import { db, now, type Statement } from '../../../db/client';
+import { db, now, type Statement, likeContains } from '../../../db/client';
 import { pluginInstallations, plugins } from '../../../db/schema/plugins';
 import type { InstalledPlugin } from '../../../engine/plugins/tools';
-import { likeContains } from '../../../lib/d1';
 
 /** The plugins and plugin_installations tables. */
 export type PluginRecord = typeof plugins.$inferSelect;
@@ -44,8 +43,7 @@ function filters(q: PluginFilters): SQL[] {
   if (q.kind) where.push(eq(plugins.kind, q.kind as PluginRecord['kind']));
   if (q.category) where.push(eq(plugins.category, q.category));
   if (q.search) {
-    const pattern = likeContains(q.search);
-    where.push(sql`(${plugins.name} LIKE ${pattern} ESCAPE '\\' OR ${plugins.description} LIKE ${pattern} ESCAPE '\\')`);
+    where.push(or(likeContains(plugins.name, q.search), likeContains(plugins.description, q.search))!);
   }
   return where;
 }

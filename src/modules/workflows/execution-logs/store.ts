@@ -1,8 +1,7 @@
 import { and, count, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
-import { db, type Statement } from '../../../db/client';
+import { db, type Statement, likeContains } from '../../../db/client';
 import { executionLogs } from '../../../db/schema/execution-logs';
 import { runIdsWhere } from '../executions/store';
-import { likeContains } from '../workflows/store';
 
 export type ExecutionLogRow = typeof executionLogs.$inferSelect;
 

@@ -2,12 +2,13 @@ import type { SQL } from 'drizzle-orm';
 import { TERMINAL } from '../../../../durable-objects/contracts';
 import type { Env } from '../../../env';
 import { isAdmin, type AuthUser } from '../../../lib/auth';
-import { decide, loadResourceRef, readableFilter, resourceLabel, type ResourceType } from '../../identity/permissions/authorize';
+import { decide, loadResourceRef, readableWhere, resourceLabel, type ResourceType } from '../../identity/permissions/authorize';
 import { ApiError, conflict, forbidden, notFound } from '../../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../../lib/pagination';
 import { detailFromRows, detailFromSnapshot, isInline, toExecution, type ExecutionDetail } from '../../../runs/execution-view';
 import { executionStub } from '../../../runs/workflow-run';
-import { filterSql } from '../workflows/store';
+import { workflowAccess } from '../workflows/store';
+import { agentAccess } from '../../agents/agents/store';
 import { findExecution, listExecutions as listRuns, nodesOf, readableRunsWhere, type ExecutionRow } from './store';
 
 export type { ExecutionRow } from './store';
@@ -65,16 +66,16 @@ export async function accessibleRow(env: Env, user: AuthUser, id: string, action
 /**
  * The condition over executions of the runs the user may read — or, with `level` execute,
  * control: their own runs and the runs of workflows and agents they have that access to
- * (readableFilter). Undefined: nothing is filtered.
+ * (readableWhere). Undefined: nothing is filtered.
  */
 export async function executionFilter(env: Env, user: AuthUser, level: ExecutionAction = 'read'): Promise<SQL | undefined> {
   if (isAdmin(user)) return undefined;
   const [workflows, agents] = await Promise.all([
-    readableFilter(env, user, 'workflow', { owner: 'owner_id', id: 'id' }, level),
-    readableFilter(env, user, 'agent', { owner: 'owner_id', id: 'id' }, level),
+    readableWhere(env, user, 'workflow', workflowAccess, level),
+    readableWhere(env, user, 'agent', agentAccess, level),
   ]);
   if (!workflows && !agents) return undefined;
-  return readableRunsWhere(env.DB, user.id, { workflows: filterSql(workflows), agents: filterSql(agents) });
+  return readableRunsWhere(env.DB, user.id, { workflows, agents });
 }
 
 export async function getExecution(env: Env, user: AuthUser, id: string, known?: ExecutionRow): Promise<ExecutionDetail> {

@@ -1,7 +1,6 @@
 import { and, count, desc, eq, sql } from 'drizzle-orm';
-import { db, now } from '../../../db/client';
+import { db, now, likeContains } from '../../../db/client';
 import { nodeTemplates } from '../../../db/schema/node-templates';
-import { likeContains } from '../workflows/store';
 
 export type NodeTemplateRow = typeof nodeTemplates.$inferSelect;
 

@@ -4,7 +4,7 @@ import { findTemplate, workflowTemplates } from '../../../engine/workflow/templa
 import type { Graph, InputDef } from '../../../engine/workflow/types';
 import { validateGraph } from '../../../engine/workflow/validate';
 import type { AuthUser } from '../../../lib/auth';
-import { authorizeResource, decide, grantsCleanup, readableFilter, requirePermission, type Action } from '../../identity/permissions/authorize';
+import { authorizeResource, decide, grantsCleanup, readableWhere, requirePermission, type Action } from '../../identity/permissions/authorize';
 import { notFound } from '../../../lib/errors';
 import { pageBounds, paginateArray, paginated, type Pagination } from '../../../lib/pagination';
 import type { Statement } from '../../../db/client';
@@ -65,7 +65,7 @@ export async function ownedWorkflow(env: Env, user: AuthUser, id: string, action
 
 export async function listWorkflows(env: Env, user: AuthUser, q: Pagination & { search?: string; status?: string }) {
   // Own and shared ones (everyone's for admins and roles with workflow:read).
-  const readable = store.filterSql(await readableFilter(env, user, 'workflow'));
+  const readable = await readableWhere(env, user, 'workflow', store.workflowAccess);
   const { limit, offset } = pageBounds(q);
   const { rows, total } = await store.listWorkflows(env.DB, { readable, search: q.search, status: q.status, limit, offset });
   const items = rows.map((r) => {

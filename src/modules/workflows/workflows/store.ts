@@ -1,29 +1,14 @@
-import { and, count, desc, eq, sql, type SQL, type SQLWrapper, asc } from 'drizzle-orm';
-import { db, now, type Statement, db as dbForWebhooks } from '../../../db/client';
+import { and, count, desc, eq, sql, type SQL, asc } from 'drizzle-orm';
+import { db, now, type Statement, db as dbForWebhooks, likeContains } from '../../../db/client';
 import { workflows, workflowVersions, workflows as workflowsForWebhooks } from '../../../db/schema/workflows';
+
+/** The owner and resource-id columns of listed workflows, for authorize's readableWhere(). */
+export const workflowAccess = { ownerId: workflows.ownerId, id: workflows.id };
 
 /** A workflow: the current graph (JSON text) and its version. */
 export type WorkflowRow = typeof workflows.$inferSelect;
 /** One stored version of a workflow (immutable history). */
 export type WorkflowVersionRow = typeof workflowVersions.$inferSelect;
-
-/**
- * authorize()'s `readableFilter` `{sql, binds}` as a drizzle condition (split at `?`, each bind a
- * parameter). Until identity's `readableWhere` lands; the integrator switches to it.
- */
-export function filterSql(filter: { sql: string; binds: unknown[] } | null | undefined): SQL | undefined {
-  if (!filter) return undefined;
-  const parts = filter.sql.split('?');
-  const chunks: SQL[] = [sql.raw(parts[0])];
-  filter.binds.forEach((b, i) => chunks.push(sql`${b}`, sql.raw(parts[i + 1] ?? '')));
-  return sql.join(chunks, sql.raw(''));
-}
-
-/** LIKE with `\` as the escape character (search boxes match their text literally). */
-export function likeContains(column: SQLWrapper, text: string): SQL {
-  const pattern = `%${text.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
-  return sql`${column} LIKE ${pattern} ESCAPE '\\'`;
-}
 
 export async function findWorkflow(d1: D1Database, id: string): Promise<WorkflowRow | null> {
   return (await db(d1).select().from(workflows).where(eq(workflows.id, id)).get()) ?? null;
