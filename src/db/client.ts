@@ -72,6 +72,13 @@ export function batchable<Q extends RawQuery>(d1: D1Database, query: Q): Q {
   return Object.assign(query, { stmt: d1.prepare(query.getQuery().sql) });
 }
 
+/** Queries written with drizzle's `sql` (statistics, FTS5, JSON functions) that can also join a batch. */
+export const sqlQuery = (d1: D1Database) => ({
+  all: <T>(q: SQL) => batchable(d1, db(d1).all<T>(q)),
+  get: <T>(q: SQL) => batchable(d1, db(d1).get<T>(q)),
+  run: (q: SQL) => batchable(d1, db(d1).run(q)),
+});
+
 /**
  * `SELECT <every column AS its field name> FROM <table> WHERE "id" = ?`, made once from the
  * schema: for hot paths that read a row by id with a prepared D1 statement (no per-call query

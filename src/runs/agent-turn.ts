@@ -13,7 +13,7 @@ import { agentModelTarget, delegationTools, loadTurnAgent } from './agents';
 import type { TurnAgent } from './types';
 
 /**
- * The one agent-turn runner: one turn of an agent (or of the bare default model when `agent` is
+ * The one agent turn: one turn of an agent (or of the bare default model when `agent` is
  * null) with everything the agent is configured with: system prompt, model, `include_tools`
  * (builtin, MCP, custom and plugin tools), `iteration_limit`, and for main agents one delegation
  * tool per sub-agent. Used by the ChatSession DO, orchestration, `POST /agents/{id}/execute`,

@@ -7,7 +7,7 @@ import * as agentsStore from '../modules/agents/agents/store';
 import type { TurnAgent } from './types';
 
 /**
- * What every runner of agents (chat turns, orchestration, workflow agent nodes, goals, …) needs
+ * What every caller of an agent turn (chat turns, orchestration, workflow agent nodes, goals, …) needs
  * of the agents table, presentation-free: the agent from its row, its model, its delegation tools.
  */
 

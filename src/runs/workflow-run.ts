@@ -120,11 +120,11 @@ export async function executeWorkflow(
   workflowId: string,
   opts: { inputs?: Record<string, unknown>; trigger?: string; waitMs?: number } = {},
 ) {
-  const [runner, wf] = await Promise.all([starter(env, user), findWorkflow(env.DB, workflowId)]);
-  if (!runner) throw notFound('Workflow');
-  await authorizeResource(env, runner, 'workflow', wf && { id: wf.id, owner_id: wf.ownerId }, 'execute');
+  const [starterUser, wf] = await Promise.all([starter(env, user), findWorkflow(env.DB, workflowId)]);
+  if (!starterUser) throw notFound('Workflow');
+  await authorizeResource(env, starterUser, 'workflow', wf && { id: wf.id, owner_id: wf.ownerId }, 'execute');
   return startExecution(env, {
-    ownerId: runner.id,
+    ownerId: starterUser.id,
     runAs: wf!.ownerId,
     graph: JSON.parse(wf!.graph),
     inputsSchema: JSON.parse(wf!.inputsSchema),
@@ -162,12 +162,12 @@ export async function executeAgentWorkflow(
   agentId: string,
   opts: { inputs?: Record<string, unknown>; trigger?: string; waitMs?: number } = {},
 ) {
-  const [runner, row] = await Promise.all([starter(env, user), findAgentWorkflowConfig(env.DB, agentId)]);
-  if (!runner) throw notFound('Agent');
-  await authorizeResource(env, runner, 'agent', row && { id: row.id, owner_id: row.ownerId }, 'execute');
+  const [starterUser, row] = await Promise.all([starter(env, user), findAgentWorkflowConfig(env.DB, agentId)]);
+  if (!starterUser) throw notFound('Agent');
+  await authorizeResource(env, starterUser, 'agent', row && { id: row.id, owner_id: row.ownerId }, 'execute');
   const config = row!.workflowConfig ? (JSON.parse(row!.workflowConfig) as Partial<Graph>) : null;
   const graph = config?.nodes?.length ? { nodes: config.nodes, edges: config.edges ?? [] } : AGENT_GRAPH;
-  return startExecution(env, { ownerId: runner.id, runAs: row!.ownerId, graph, inputs: opts.inputs, agentId: row!.id, trigger: opts.trigger, waitMs: opts.waitMs });
+  return startExecution(env, { ownerId: starterUser.id, runAs: row!.ownerId, graph, inputs: opts.inputs, agentId: row!.id, trigger: opts.trigger, waitMs: opts.waitMs });
 }
 
 // --- inline runs ---------------------------------------------------------------------------

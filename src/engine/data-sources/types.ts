@@ -1,6 +1,6 @@
 import type { Env } from '../../env';
 
-/** The types a data source can have (MongoDB is not among them: see the README). */
+/** The types a data source can have (MongoDB is not among them: see docs/knowledge.md). */
 export const DATA_SOURCE_TYPES = ['postgresql', 'mysql', 'redis', 'csv', 'json', 'http', 's3'] as const;
 export type DataSourceType = (typeof DATA_SOURCE_TYPES)[number];
 

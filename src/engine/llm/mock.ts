@@ -4,7 +4,7 @@ import type { ChatMessage, ChatRequest, ChatResult, LlmProvider, StreamEvent, To
 
 /**
  * The deterministic `mock` model, for tests and for trying the platform offline
- * (contract: shared/spec/design.md §4, documented in the README):
+ * (contract: shared/spec/design.md §4, documented in docs/agents.md):
  * - `echo: <last user message>`, streamed in several token events;
  * - `/tool <name> <json>` calls that tool; after its result: `tool <name> returned: <result JSON>`;
  * - `/history` answers `history: ` + the earlier user messages, oldest first, joined by ` | `;

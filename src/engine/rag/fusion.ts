@@ -5,7 +5,7 @@
  *
  * k = 10 rather than the customary 60: the lists here are short (≤ 100) and their top ranks are
  * what matters; with k = 60 rank 1 and rank 10 differ by little and a weaker list's ordering
- * overrides a stronger one's (measured on CMRC 2018, see README).
+ * overrides a stronger one's (measured on CMRC 2018, see docs/knowledge.md).
  */
 
 export const RRF_K = 10;

@@ -204,8 +204,8 @@ async function loadAgents(env: Env, user: AuthUser, ids: string[]): Promise<Map<
 const asParticipant = (a: Agent): OrchestrationAgent => ({ id: a.id, name: a.name, description: a.description });
 
 /**
- * The route mode's router: with the mock model the deterministic name match (documented in the
- * README); with a real model, the model picks with JSON output, falling back to the name match.
+ * The route mode's router: with the mock model the deterministic name match (documented in
+ * docs/agents.md); with a real model, the model picks with JSON output, falling back to the name match.
  */
 export async function routerFor(env: Env, user: AuthUser) {
   const target = await resolveModelTarget(env, user.id, null);

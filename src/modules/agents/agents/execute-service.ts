@@ -127,7 +127,7 @@ export async function executeAgentInline(env: Env, user: AuthUser, agentId: stri
   const starts: Array<{ agent_id: string; input: string; at: string; used?: boolean }> = [];
   // The run's model calls are written with its final record, in one batch.
   const recorder = new CallRecorder();
-  const runner = (agents: Map<string, Agent>): RunAgent => {
+  const turnsWith = (agents: Map<string, Agent>): RunAgent => {
     const run = orchestrationTurns(env, user.id, agents, 'execute', recorder);
     return (participant, text) => {
       starts.push({ agent_id: participant.id, input: text, at: new Date().toISOString() });
@@ -140,7 +140,7 @@ export async function executeAgentInline(env: Env, user: AuthUser, agentId: stri
   if (input.mode === 'agent') {
     plan = async (agents) => {
       const started = Date.now();
-      const r = await runner(agents)(asParticipant(agent), input.input);
+      const r = await turnsWith(agents)(asParticipant(agent), input.input);
       const step: Step = { agent_id: agent.id, agent_name: agent.name, input: input.input, output: r.output, token_usage: r.token_usage, duration_ms: Date.now() - started, role: 'answer' };
       return { mode: 'agent', steps: [step], output: r.output, token_usage: r.token_usage };
     };
@@ -150,7 +150,7 @@ export async function executeAgentInline(env: Env, user: AuthUser, agentId: stri
     ids = graph.nodes.map((n) => n.agentId);
     plan = (agents) => {
       const nodes: GraphNode[] = graph.nodes.map((n) => ({ id: n.id, agent: asParticipant(agents.get(n.agentId)!) }));
-      return runGraph(nodes, graph.edges, input.input, runner(agents));
+      return runGraph(nodes, graph.edges, input.input, turnsWith(agents));
     };
   } else {
     if (agent.sub_agent_ids.length) ids = agent.sub_agent_ids;
@@ -158,7 +158,7 @@ export async function executeAgentInline(env: Env, user: AuthUser, agentId: stri
     else throw validationError(`body.mode: ${input.mode} runs the agent’s sub-agents or the agent nodes of its workflow_config, and it has neither`);
     plan = async (agents) => {
       const list = ids.map((id) => asParticipant(agents.get(id)!));
-      const run = runner(agents);
+      const run = turnsWith(agents);
       if (input.mode === 'debate') return runDebate(list, input.input, input.rounds, run);
       const result = await runSequential(list, input.input, run);
       return { ...result, mode: input.mode };

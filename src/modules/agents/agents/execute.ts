@@ -6,7 +6,7 @@ import { StepSchema, UsageSchema } from '../agent-chat/schemas';
 import { EXECUTE_MODES, executeAgentInline } from './execute-service';
 
 // POST /agents/{agent_id}/execute lives in its own file: it is the chat/orchestration side of the
-// agents prefix (the runner and orchestration modes), kept apart from the agents CRUD.
+// agents prefix (one agent turn or an orchestration mode), kept apart from the agents CRUD.
 
 export const ExecuteBody = z
   .object({

@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, ne, or, sql, type SQL, gte, lt } from 'drizzle-orm';
-import { batchable, db, now, type Statement } from '../../../db/client';
+import { db, now, type Statement, sqlQuery } from '../../../db/client';
 import { llmCalls, modelConfigs } from '../../../db/schema/model-configs';
 import { percentileSql } from '../../../lib/stats-sql';
 
@@ -91,12 +91,6 @@ export async function writeLlmCall(d1: D1Database, record: LlmCallInsert): Promi
   await db(d1).insert(llmCalls).values(record);
 }
 
-/** Raw statistics queries that can join a D1 batch (see batchable). */
-const raw = (d1: D1Database) => ({
-  all: <T>(q: SQL) => batchable(d1, db(d1).all<T>(q)),
-  get: <T>(q: SQL) => batchable(d1, db(d1).get<T>(q)),
-  run: (q: SQL) => batchable(d1, db(d1).run(q)),
-});
 
 
 // ── for monitoring ──
@@ -122,7 +116,7 @@ const llmCallWhere = (f: LlmCallFilter): SQL =>
 
 /** Calls, errors and tokens (monitoring overview, alert metrics). */
 export const llmCallTotals = (d1: D1Database, f: LlmCallFilter) =>
-  raw(d1).all<{ calls: number; errors: number; prompt_tokens: number; completion_tokens: number; tokens: number }>(
+  sqlQuery(d1).all<{ calls: number; errors: number; prompt_tokens: number; completion_tokens: number; tokens: number }>(
     sql`SELECT count(*) AS calls, coalesce(sum(status = 'error'), 0) AS errors, coalesce(sum(prompt_tokens), 0) AS prompt_tokens,
       coalesce(sum(completion_tokens), 0) AS completion_tokens, coalesce(sum(prompt_tokens + completion_tokens), 0) AS tokens FROM ${llmCalls} WHERE ${llmCallWhere(f)}`,
   );
@@ -135,7 +129,7 @@ export const llmCallerIn = (userId: string, range: Range): SQL => sql`EXISTS (SE
 
 /** One row: calls, errors, tokens, latency (avg, p50, p95) and the number of agents called. */
 export const llmCallOverview = (d1: D1Database, f: LlmCallFilter) =>
-  raw(d1).all<{ calls: number; errors: number; prompt_tokens: number; completion_tokens: number; avg: number | null; active_agents: number; p50: number | null; p95: number | null }>(
+  sqlQuery(d1).all<{ calls: number; errors: number; prompt_tokens: number; completion_tokens: number; avg: number | null; active_agents: number; p50: number | null; p95: number | null }>(
     percentileSql({
       from: sql`${llmCalls}`,
       where: llmCallWhere(f),
@@ -148,7 +142,7 @@ export const llmCallOverview = (d1: D1Database, f: LlmCallFilter) =>
 
 /** Per provider and model. */
 export const llmCallsByModel = (d1: D1Database, f: LlmCallFilter) =>
-  raw(d1).all<{ provider: string; model: string; calls: number; errors: number; prompt_tokens: number; completion_tokens: number; avg: number; p50: number; p95: number }>(
+  sqlQuery(d1).all<{ provider: string; model: string; calls: number; errors: number; prompt_tokens: number; completion_tokens: number; avg: number; p50: number; p95: number }>(
     percentileSql({
       from: sql`${llmCalls}`,
       where: llmCallWhere(f),
@@ -162,7 +156,7 @@ export const llmCallsByModel = (d1: D1Database, f: LlmCallFilter) =>
 
 /** Per agent (calls with an agent), with the agent's name from `nameOf` (a scalar subquery over `x.agent_id`). */
 export const llmCallsByAgent = (d1: D1Database, f: LlmCallFilter, nameOf: (agentId: SQL) => SQL) =>
-  raw(d1).all<{ agent_id: string; calls: number; errors: number; total_tokens: number; avg: number; last_call_at: string; p50: number; p95: number; name: string | null }>(
+  sqlQuery(d1).all<{ agent_id: string; calls: number; errors: number; total_tokens: number; avg: number; last_call_at: string; p50: number; p95: number; name: string | null }>(
     sql`SELECT x.*, ${nameOf(sql`x.agent_id`)} AS name FROM (${percentileSql({
       from: sql`${llmCalls}`,
       where: and(llmCallWhere(f), sql`agent_id IS NOT NULL`),
@@ -175,7 +169,7 @@ export const llmCallsByAgent = (d1: D1Database, f: LlmCallFilter, nameOf: (agent
 
 /** Per UTC day. */
 export const llmCallsByDay = (d1: D1Database, f: LlmCallFilter) =>
-  raw(d1).all<{ date: string; llm_calls: number; errors: number; total_tokens: number; avg: number; p50: number; p95: number }>(
+  sqlQuery(d1).all<{ date: string; llm_calls: number; errors: number; total_tokens: number; avg: number; p50: number; p95: number }>(
     percentileSql({
       from: sql`${llmCalls}`,
       where: llmCallWhere(f),

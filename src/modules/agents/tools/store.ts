@@ -1,5 +1,5 @@
 import { and, or, asc, count, desc, eq, inArray, ne, sql, type SQL, gte, lt } from 'drizzle-orm';
-import { batchable, db, now, runBatch, type Statement, likeContains, likeStartsWith } from '../../../db/client';
+import { db, now, runBatch, type Statement, likeContains, likeStartsWith, sqlQuery } from '../../../db/client';
 import { customTools, toolMemory, toolUsage } from '../../../db/schema/tools';
 import { percentileSql } from '../../../lib/stats-sql';
 
@@ -158,12 +158,6 @@ export function deleteCustomToolStatement(d1: D1Database, ownerId: string, id: s
     .where(and(eq(customTools.id, id.toLowerCase()), eq(customTools.ownerId, ownerId)));
 }
 
-/** Raw statistics queries that can join a D1 batch (see batchable). */
-const raw = (d1: D1Database) => ({
-  all: <T>(q: SQL) => batchable(d1, db(d1).all<T>(q)),
-  get: <T>(q: SQL) => batchable(d1, db(d1).get<T>(q)),
-  run: (q: SQL) => batchable(d1, db(d1).run(q)),
-});
 
 
 // ── for agent-monitoring ──
@@ -184,10 +178,10 @@ const toolUsageWhere = (f: ToolUsageFilter): SQL =>
   )!;
 
 export const toolUsageTotals = (d1: D1Database, f: ToolUsageFilter) =>
-  raw(d1).all<{ total: number; failed: number }>(sql`SELECT count(*) AS total, coalesce(sum(NOT ok), 0) AS failed FROM ${toolUsage} WHERE ${toolUsageWhere(f)}`);
+  sqlQuery(d1).all<{ total: number; failed: number }>(sql`SELECT count(*) AS total, coalesce(sum(NOT ok), 0) AS failed FROM ${toolUsage} WHERE ${toolUsageWhere(f)}`);
 
 export const toolUsageByTool = (d1: D1Database, f: ToolUsageFilter) =>
-  raw(d1).all<{ tool_name: string; tool_type: string; calls: number; failed: number; avg_ms: number; p50: number; p95: number }>(
+  sqlQuery(d1).all<{ tool_name: string; tool_type: string; calls: number; failed: number; avg_ms: number; p50: number; p95: number }>(
     percentileSql({
       from: sql`${toolUsage}`,
       where: toolUsageWhere(f),
@@ -199,4 +193,4 @@ export const toolUsageByTool = (d1: D1Database, f: ToolUsageFilter) =>
   );
 
 export const toolUsageByDay = (d1: D1Database, f: ToolUsageFilter) =>
-  raw(d1).all<{ date: string; n: number }>(sql`SELECT substr(created_at, 1, 10) AS date, count(*) AS n FROM ${toolUsage} WHERE ${toolUsageWhere(f)} GROUP BY date`);
+  sqlQuery(d1).all<{ date: string; n: number }>(sql`SELECT substr(created_at, 1, 10) AS date, count(*) AS n FROM ${toolUsage} WHERE ${toolUsageWhere(f)} GROUP BY date`);

@@ -1,13 +1,7 @@
 import { and, asc, count, desc, eq, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
-import { batchable, db, now, runBatch, type Statement } from '../../../db/client';
+import { db, now, runBatch, type Statement, sqlQuery } from '../../../db/client';
 import { alertEvents, alertRules } from '../../../db/schema/alert-rules';
 
-/** Raw statistics queries that can join a D1 batch (see batchable). */
-const raw = (d1: D1Database) => ({
-  all: <T>(q: SQL) => batchable(d1, db(d1).all<T>(q)),
-  get: <T>(q: SQL) => batchable(d1, db(d1).get<T>(q)),
-  run: (q: SQL) => batchable(d1, db(d1).run(q)),
-});
 
 
 /** The alert_rules and alert_events tables. */
@@ -67,7 +61,7 @@ export function fireStatements(d1: D1Database, rule: Pick<AlertRuleRow, 'id' | '
       .update(alertRules)
       .set({ state: 'firing', lastValue: value, lastEvaluatedAt: at })
       .where(and(eq(alertRules.id, rule.id), eq(alertRules.state, 'ok'))),
-    raw(d1).run(
+    sqlQuery(d1).run(
       sql`INSERT INTO ${alertEvents} (id, rule_id, owner_id, status, metric, value, threshold, message, fired_at)
          SELECT ${alertId}, ${rule.id}, ${rule.ownerId}, 'firing', ${rule.metric}, ${value}, ${rule.threshold}, ${message}, ${at} WHERE changes() = 1`,
     ),
@@ -82,7 +76,7 @@ export function recoverStatements(d1: D1Database, ruleId: string, value: number 
       .update(alertRules)
       .set({ state: 'ok', lastValue: value, lastEvaluatedAt: at })
       .where(and(eq(alertRules.id, ruleId), eq(alertRules.state, 'firing'))),
-    raw(d1).run(sql`UPDATE ${alertEvents} SET status = 'resolved', resolved_at = ${at}, resolved_value = ${value} WHERE rule_id = ${ruleId} AND status = 'firing' AND changes() = 1`),
+    sqlQuery(d1).run(sql`UPDATE ${alertEvents} SET status = 'resolved', resolved_at = ${at}, resolved_value = ${value} WHERE rule_id = ${ruleId} AND status = 'firing' AND changes() = 1`),
     lastValue(d1, ruleId, value, at),
   ];
 }

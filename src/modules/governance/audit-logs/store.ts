@@ -1,14 +1,8 @@
 import { and, count, desc, eq, gte, like, lt, or, sql, type SQL } from 'drizzle-orm';
-import { batchable, db, type Statement } from '../../../db/client';
+import { db, type Statement, sqlQuery } from '../../../db/client';
 import { auditLogs } from '../../../db/schema/audit-logs';
 import { userEmailOf } from '../../identity/auth/store';
 
-/** Raw statistics queries that can join a D1 batch (see batchable). */
-const raw = (d1: D1Database) => ({
-  all: <T>(q: SQL) => batchable(d1, db(d1).all<T>(q)),
-  get: <T>(q: SQL) => batchable(d1, db(d1).get<T>(q)),
-  run: (q: SQL) => batchable(d1, db(d1).run(q)),
-});
 
 
 /** The audit_logs table: one row per state-changing API request. */
@@ -86,14 +80,14 @@ export async function auditStats(d1: D1Database, f: AuditFilter) {
   const where = auditWhere(f);
   const w = where ? sql`WHERE ${where}` : sql``;
   const [totals, classes, actions, users, types, days] = await d.batch([
-    raw(d1).all<{ total: number; failures: number }>(sql`SELECT count(*) AS total, coalesce(sum(status_code >= 400), 0) AS failures FROM ${t} ${w}`),
-    raw(d1).all<{ k: string; n: number }>(sql`SELECT (status_code / 100) || 'xx' AS k, count(*) AS n FROM ${t} ${w} GROUP BY k`),
-    raw(d1).all<{ key: string; count: number }>(sql`SELECT action AS key, count(*) AS count FROM ${t} ${w} GROUP BY action ORDER BY count DESC, key LIMIT 20`),
-    raw(d1).all<{ key: string | null; email: string | null; count: number }>(
+    sqlQuery(d1).all<{ total: number; failures: number }>(sql`SELECT count(*) AS total, coalesce(sum(status_code >= 400), 0) AS failures FROM ${t} ${w}`),
+    sqlQuery(d1).all<{ k: string; n: number }>(sql`SELECT (status_code / 100) || 'xx' AS k, count(*) AS n FROM ${t} ${w} GROUP BY k`),
+    sqlQuery(d1).all<{ key: string; count: number }>(sql`SELECT action AS key, count(*) AS count FROM ${t} ${w} GROUP BY action ORDER BY count DESC, key LIMIT 20`),
+    sqlQuery(d1).all<{ key: string | null; email: string | null; count: number }>(
       sql`SELECT ${t.userId} AS key, ${userEmailOf(t.userId)} AS email, count(*) AS count FROM ${t} ${w} GROUP BY ${t.userId} ORDER BY count DESC, key LIMIT 10`,
     ),
-    raw(d1).all<{ key: string | null; count: number }>(sql`SELECT resource_type AS key, count(*) AS count FROM ${t} ${w} GROUP BY resource_type ORDER BY count DESC, key LIMIT 20`),
-    raw(d1).all<{ date: string; count: number; failures: number }>(
+    sqlQuery(d1).all<{ key: string | null; count: number }>(sql`SELECT resource_type AS key, count(*) AS count FROM ${t} ${w} GROUP BY resource_type ORDER BY count DESC, key LIMIT 20`),
+    sqlQuery(d1).all<{ date: string; count: number; failures: number }>(
       sql`SELECT substr(created_at, 1, 10) AS date, count(*) AS count, sum(status_code >= 400) AS failures FROM ${t} ${w} GROUP BY date ORDER BY date`,
     ),
   ]);
@@ -102,7 +96,7 @@ export async function auditStats(d1: D1Database, f: AuditFilter) {
 
 /** Deletes up to `chunk` entries older than `cutoff` (retention). */
 export function deleteAuditLogsBefore(d1: D1Database, cutoff: string, chunk: number): Statement {
-  return raw(d1).run(sql`DELETE FROM ${auditLogs} WHERE rowid IN (SELECT rowid FROM ${auditLogs} WHERE ${lt(auditLogs.createdAt, cutoff)} LIMIT ${sql.raw(String(chunk))})`);
+  return sqlQuery(d1).run(sql`DELETE FROM ${auditLogs} WHERE rowid IN (SELECT rowid FROM ${auditLogs} WHERE ${lt(auditLogs.createdAt, cutoff)} LIMIT ${sql.raw(String(chunk))})`);
 }
 
 // Monitoring reads the audit trail too (it owns no table).

@@ -1,14 +1,8 @@
 import { and, count, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
-import { batchable, db, now } from '../../../db/client';
+import { db, now, sqlQuery } from '../../../db/client';
 import { feedback } from '../../../db/schema/feedback';
 import { agentNameOf } from '../../agents/agents/store';
 
-/** Raw statistics queries that can join a D1 batch (see batchable). */
-const raw = (d1: D1Database) => ({
-  all: <T>(q: SQL) => batchable(d1, db(d1).all<T>(q)),
-  get: <T>(q: SQL) => batchable(d1, db(d1).get<T>(q)),
-  run: (q: SQL) => batchable(d1, db(d1).run(q)),
-});
 
 
 /** The feedback table: one row per user and target. */
@@ -54,12 +48,12 @@ const feedbackWhere = (f: FeedbackFilter): SQL =>
 // ── for agent-monitoring ──
 
 export const sentimentTotals = (d1: D1Database, f: FeedbackFilter) =>
-  raw(d1).all<{ positive: number; negative: number }>(
+  sqlQuery(d1).all<{ positive: number; negative: number }>(
     sql`SELECT coalesce(sum(sentiment = 'positive'), 0) AS positive, coalesce(sum(sentiment = 'negative'), 0) AS negative FROM ${feedback} WHERE ${feedbackWhere(f)}`,
   );
 
 export const sentimentByAgent = (d1: D1Database, f: FeedbackFilter) =>
-  raw(d1).all<{ agent_id: string; positive: number; negative: number }>(
+  sqlQuery(d1).all<{ agent_id: string; positive: number; negative: number }>(
     sql`SELECT agent_id, coalesce(sum(sentiment = 'positive'), 0) AS positive, coalesce(sum(sentiment = 'negative'), 0) AS negative FROM ${feedback}
        WHERE agent_id IS NOT NULL AND ${feedbackWhere(f)} GROUP BY agent_id`,
   );
@@ -82,17 +76,17 @@ export async function feedbackAnalysis(d1: D1Database, f: FeedbackFilter) {
   const d = db(d1);
   const where = feedbackWhere(f);
   const [totals, agents, tags, days, dayTags] = await d.batch([
-    raw(d1).all<CountRow>(sql`SELECT ${COUNTS} FROM ${feedback} WHERE ${where}`),
-    raw(d1).all<CountRow & { agent_id: string; name: string | null }>(
+    sqlQuery(d1).all<CountRow>(sql`SELECT ${COUNTS} FROM ${feedback} WHERE ${where}`),
+    sqlQuery(d1).all<CountRow & { agent_id: string; name: string | null }>(
       sql`SELECT agent_id, ${agentNameOf(feedback.agentId)} AS name, ${COUNTS} FROM ${feedback}
        WHERE ${where} AND agent_id IS NOT NULL GROUP BY agent_id ORDER BY total DESC, agent_id`,
     ),
-    raw(d1).all<{ tag: string; count: number; negative: number }>(
+    sqlQuery(d1).all<{ tag: string; count: number; negative: number }>(
       sql`SELECT j.value AS tag, count(*) AS count, coalesce(sum(sentiment = 'negative'), 0) AS negative FROM ${feedback}, json_each(${feedback.tags}) j
        WHERE ${where} GROUP BY j.value ORDER BY count DESC, tag LIMIT 20`,
     ),
-    raw(d1).all<CountRow & { date: string }>(sql`SELECT substr(created_at, 1, 10) AS date, ${COUNTS} FROM ${feedback} WHERE ${where} GROUP BY date ORDER BY date`),
-    raw(d1).all<{ date: string; tag: string; count: number; negative: number }>(
+    sqlQuery(d1).all<CountRow & { date: string }>(sql`SELECT substr(created_at, 1, 10) AS date, ${COUNTS} FROM ${feedback} WHERE ${where} GROUP BY date ORDER BY date`),
+    sqlQuery(d1).all<{ date: string; tag: string; count: number; negative: number }>(
       sql`SELECT substr(${feedback.createdAt}, 1, 10) AS date, j.value AS tag, count(*) AS count, coalesce(sum(sentiment = 'negative'), 0) AS negative
        FROM ${feedback}, json_each(${feedback.tags}) j WHERE ${where} GROUP BY date, j.value ORDER BY date, count DESC, tag`,
     ),

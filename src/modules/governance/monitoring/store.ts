@@ -1,5 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm';
-import { batchable, db } from '../../../db/client';
+import { db, sqlQuery } from '../../../db/client';
 import { percentileSql } from '../../../lib/stats-sql';
 import { llmCallerIds, llmCallerIn } from '../../agents/model-configs/store';
 import { taskRunsPart } from '../../goals/tasks/store';
@@ -7,12 +7,6 @@ import { goalIdsSql, goalOwnerOf } from '../../goals/goals/store';
 import { executionRunsPart } from '../../workflows/executions/store';
 import { auditActorIds, auditActorIn } from '../audit-logs/store';
 
-/** Raw statistics queries that can join a D1 batch (see batchable). */
-const raw = (d1: D1Database) => ({
-  all: <T>(q: SQL) => batchable(d1, db(d1).all<T>(q)),
-  get: <T>(q: SQL) => batchable(d1, db(d1).get<T>(q)),
-  run: (q: SQL) => batchable(d1, db(d1).run(q)),
-});
 
 
 /**
@@ -39,7 +33,7 @@ export function runsUnion(range: Range, ownerId?: string, kinds?: ExecutionKind[
 
 /** Users active in the range (an audit entry or a model call): 0/1 for one user, else the count. */
 export const activeUsers = (d1: D1Database, range: Range, userId?: string) =>
-  raw(d1).all<{ active: number }>(
+  sqlQuery(d1).all<{ active: number }>(
     userId
       ? sql`SELECT (${auditActorIn(userId, range)} OR ${llmCallerIn(userId, range)}) AS active`
       : sql`SELECT count(*) AS active FROM (${auditActorIds(range)} UNION ${llmCallerIds(range)})`,
@@ -47,7 +41,7 @@ export const activeUsers = (d1: D1Database, range: Range, userId?: string) =>
 
 /** Totals over runs: all, created since `since`, succeeded, failed, running, average duration. */
 export const runTotals = (d1: D1Database, from: SQL, since: string) =>
-  raw(d1).all<{ total: number; today: number; succeeded: number; failed: number; running: number; avg_duration_ms: number | null }>(
+  sqlQuery(d1).all<{ total: number; today: number; succeeded: number; failed: number; running: number; avg_duration_ms: number | null }>(
     sql`SELECT count(*) AS total, coalesce(sum(created_at >= ${since}), 0) AS today, coalesce(sum(status = 'succeeded'), 0) AS succeeded,
          coalesce(sum(status = 'failed'), 0) AS failed, coalesce(sum(status = 'running'), 0) AS running, avg(duration_ms) AS avg_duration_ms FROM ${from}`,
   );
@@ -56,12 +50,12 @@ export const runTotals = (d1: D1Database, from: SQL, since: string) =>
 export async function runStats(d1: D1Database, from: SQL) {
   const d = db(d1);
   const [statuses, kinds, duration, days] = await d.batch([
-    raw(d1).all<{ k: string; n: number }>(sql`SELECT status AS k, count(*) AS n FROM ${from} GROUP BY status`),
-    raw(d1).all<{ kind: string; total: number; succeeded: number; failed: number }>(
+    sqlQuery(d1).all<{ k: string; n: number }>(sql`SELECT status AS k, count(*) AS n FROM ${from} GROUP BY status`),
+    sqlQuery(d1).all<{ kind: string; total: number; succeeded: number; failed: number }>(
       sql`SELECT kind, count(*) AS total, coalesce(sum(status = 'succeeded'), 0) AS succeeded, coalesce(sum(status = 'failed'), 0) AS failed FROM ${from} GROUP BY kind ORDER BY kind`,
     ),
-    raw(d1).all<{ avg_ms: number | null; p50: number | null; p95: number | null }>(percentileSql({ from, groups: {}, value: 'duration_ms', select: 'avg(duration_ms) AS avg_ms' })),
-    raw(d1).all<{ date: string; total: number; succeeded: number; failed: number; avg_duration_ms: number | null }>(
+    sqlQuery(d1).all<{ avg_ms: number | null; p50: number | null; p95: number | null }>(percentileSql({ from, groups: {}, value: 'duration_ms', select: 'avg(duration_ms) AS avg_ms' })),
+    sqlQuery(d1).all<{ date: string; total: number; succeeded: number; failed: number; avg_duration_ms: number | null }>(
       sql`SELECT substr(created_at, 1, 10) AS date, count(*) AS total, coalesce(sum(status = 'succeeded'), 0) AS succeeded,
          coalesce(sum(status = 'failed'), 0) AS failed, avg(duration_ms) AS avg_duration_ms FROM ${from} GROUP BY date ORDER BY date`,
     ),
@@ -71,8 +65,8 @@ export async function runStats(d1: D1Database, from: SQL) {
 
 /** Runs per UTC day, optionally of one agent. */
 export const runsByDay = (d1: D1Database, from: SQL, agentId?: string) =>
-  raw(d1).all<{ date: string; n: number }>(sql`SELECT substr(created_at, 1, 10) AS date, count(*) AS n FROM ${from} ${agentId ? sql`WHERE agent_id = ${agentId}` : sql``} GROUP BY date`);
+  sqlQuery(d1).all<{ date: string; n: number }>(sql`SELECT substr(created_at, 1, 10) AS date, count(*) AS n FROM ${from} ${agentId ? sql`WHERE agent_id = ${agentId}` : sql``} GROUP BY date`);
 
 /** Failed runs, optionally of one agent (alert metric failed_executions). */
 export const failedRuns = (d1: D1Database, from: SQL, agentId?: string) =>
-  raw(d1).get<{ n: number } | undefined>(sql`SELECT count(*) AS n FROM ${from} WHERE status = 'failed'${agentId ? sql` AND agent_id = ${agentId}` : sql``}`);
+  sqlQuery(d1).get<{ n: number } | undefined>(sql`SELECT count(*) AS n FROM ${from} WHERE status = 'failed'${agentId ? sql` AND agent_id = ${agentId}` : sql``}`);

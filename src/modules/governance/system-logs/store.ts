@@ -1,14 +1,8 @@
 import { and, count, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
-import { batchable, db, now, type Statement, likeContains, likeStartsWith } from '../../../db/client';
+import { db, now, type Statement, likeContains, likeStartsWith, sqlQuery } from '../../../db/client';
 import { systemLogs } from '../../../db/schema/system-logs';
 import { percentileSql } from '../../../lib/stats-sql';
 
-/** Raw statistics queries that can join a D1 batch (see batchable). */
-const raw = (d1: D1Database) => ({
-  all: <T>(q: SQL) => batchable(d1, db(d1).all<T>(q)),
-  get: <T>(q: SQL) => batchable(d1, db(d1).get<T>(q)),
-  run: (q: SQL) => batchable(d1, db(d1).run(q)),
-});
 
 
 /** The system_logs table: request lines, unhandled errors, background jobs, application messages. */
@@ -75,7 +69,7 @@ export async function systemLogStats(d1: D1Database, range: Range) {
   const [cats, levels, overall, paths, jobs, hours] = await d.batch([
     d.select({ k: t.category, n: count() }).from(t).where(inRange(range)).groupBy(t.category),
     d.select({ k: t.level, n: count() }).from(t).where(inRange(range)).groupBy(t.level),
-    raw(d1).all<{ count: number; server_errors: number; client_errors: number; avg_ms: number | null; p50: number | null; p95: number | null }>(
+    sqlQuery(d1).all<{ count: number; server_errors: number; client_errors: number; avg_ms: number | null; p50: number | null; p95: number | null }>(
       percentileSql({
         from: sql`${t}`,
         where: requests,
@@ -86,7 +80,7 @@ export async function systemLogStats(d1: D1Database, range: Range) {
           sum(duration_ms * weight) / sum(weight) AS avg_ms`,
       }),
     ),
-    raw(d1).all<{ path: string; count: number; errors: number; p50: number | null; p95: number | null }>(
+    sqlQuery(d1).all<{ path: string; count: number; errors: number; p50: number | null; p95: number | null }>(
       percentileSql({
         from: sql`${t}`,
         where: requests,
@@ -97,8 +91,8 @@ export async function systemLogStats(d1: D1Database, range: Range) {
         limit: 10,
       }),
     ),
-    raw(d1).all<{ runs: number; failures: number }>(sql`SELECT count(*) AS runs, coalesce(sum(level = 'error'), 0) AS failures FROM ${t} WHERE ${and(eq(t.category, 'job'), inRange(range))}`),
-    raw(d1).all<{ hour: string; requests: number; errors: number }>(
+    sqlQuery(d1).all<{ runs: number; failures: number }>(sql`SELECT count(*) AS runs, coalesce(sum(level = 'error'), 0) AS failures FROM ${t} WHERE ${and(eq(t.category, 'job'), inRange(range))}`),
+    sqlQuery(d1).all<{ hour: string; requests: number; errors: number }>(
       sql`SELECT substr(created_at, 1, 13) || ':00:00Z' AS hour, sum(weight) AS requests, coalesce(sum(CASE WHEN status_code >= 500 THEN weight END), 0) AS errors
        FROM ${t} WHERE ${requests} GROUP BY substr(created_at, 1, 13) ORDER BY hour`,
     ),
@@ -108,19 +102,19 @@ export async function systemLogStats(d1: D1Database, range: Range) {
 
 /** Deletes up to `chunk` lines older than `cutoff` (retention). */
 export function deleteSystemLogsBefore(d1: D1Database, cutoff: string, chunk: number): Statement {
-  return raw(d1).run(sql`DELETE FROM ${systemLogs} WHERE rowid IN (SELECT rowid FROM ${systemLogs} WHERE ${lt(systemLogs.createdAt, cutoff)} LIMIT ${sql.raw(String(chunk))})`);
+  return sqlQuery(d1).run(sql`DELETE FROM ${systemLogs} WHERE rowid IN (SELECT rowid FROM ${systemLogs} WHERE ${lt(systemLogs.createdAt, cutoff)} LIMIT ${sql.raw(String(chunk))})`);
 }
 
 /** Weighted request count and server errors in a window (alert metric error_rate); `userId` narrows to one user's requests. */
 export async function requestErrors(d1: D1Database, range: Range, userId?: string): Promise<{ total: number | null; errors: number } | undefined> {
-  return raw(d1).get(
+  return sqlQuery(d1).get(
     sql`SELECT sum(weight) AS total, coalesce(sum(CASE WHEN status_code >= 500 THEN weight END), 0) AS errors FROM ${systemLogs} WHERE ${requestsIn(range, userId)}`,
   );
 }
 
 /** The 95th percentile of request durations in a window (alert metric p95_latency). */
 export async function requestP95(d1: D1Database, range: Range, userId?: string): Promise<number | null> {
-  const r = await raw(d1).get<{ p95: number | null } | undefined>(
+  const r = await sqlQuery(d1).get<{ p95: number | null } | undefined>(
     percentileSql({ from: sql`${systemLogs}`, where: requestsIn(range, userId), groups: {}, value: 'duration_ms', select: 'count(*) AS n' }),
   );
   return r?.p95 ?? null;

@@ -1,6 +1,6 @@
 import { and, count, desc, eq, getTableColumns, inArray, isNotNull, lt, or, sql, type SQL } from 'drizzle-orm';
-import { batchable, db, db as dbForSchedules, now, type Statement } from '../../../db/client';
-import { executionNodes, executions, executions as executionsForSchedules } from '../../../db/schema/executions';
+import { db, now, type Statement, sqlQuery } from '../../../db/client';
+import { executionNodes, executions } from '../../../db/schema/executions';
 import { agentIdsWhere } from '../../agents/agents/store';
 import { workflowIdsWhere } from '../workflows/store';
 import { normalisedStatus, percentileSql } from '../../../lib/stats-sql';
@@ -213,12 +213,6 @@ export function statsQueries(d1: D1Database, where: SQL | undefined) {
   ] as const;
 }
 
-/** Raw statistics queries that can join a D1 batch (see batchable). */
-const raw = (d1: D1Database) => ({
-  all: <T>(q: SQL) => batchable(d1, db(d1).all<T>(q)),
-  get: <T>(q: SQL) => batchable(d1, db(d1).get<T>(q)),
-  run: (q: SQL) => batchable(d1, db(d1).run(q)),
-});
 
 
 // ── for monitoring ──
@@ -235,7 +229,7 @@ export function executionRunsPart(kind: 'workflow' | 'agent', range: { from: str
 
 /** Per node type: runs, failures, average and percentile durations, tokens, of runs created in the range. */
 export function nodeTypeStats(d1: D1Database, range: { from: string; to: string }, ownerId?: string) {
-  return raw(d1).all<{ node_type: string; runs: number; failed: number; avg_ms: number | null; tokens: number; p50: number | null; p95: number | null }>(
+  return sqlQuery(d1).all<{ node_type: string; runs: number; failed: number; avg_ms: number | null; tokens: number; p50: number | null; p95: number | null }>(
     percentileSql({
       from: sql`(SELECT n.node_type, n.status, n.duration_ms, n.total_tokens FROM ${executionNodes} n JOIN ${executions} e ON e.id = n.execution_id
         WHERE e.created_at >= ${range.from} AND e.created_at < ${range.to}${ownerId ? sql` AND e.owner_id = ${ownerId}` : sql``})`,
@@ -251,6 +245,6 @@ export function nodeTypeStats(d1: D1Database, range: { from: string; to: string 
 
 /** Executions' ids and statuses as a subquery to join (a schedule shows its last run's status). */
 export function executionStatuses(d1: D1Database) {
-  const e = executionsForSchedules;
-  return dbForSchedules(d1).select({ id: e.id, status: e.status }).from(e).as('e');
+  const e = executions;
+  return db(d1).select({ id: e.id, status: e.status }).from(e).as('e');
 }

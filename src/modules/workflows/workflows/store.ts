@@ -1,6 +1,6 @@
 import { and, count, desc, eq, sql, type SQL, asc } from 'drizzle-orm';
-import { db, now, type Statement, db as dbForWebhooks, likeContains } from '../../../db/client';
-import { workflows, workflowVersions, workflows as workflowsForWebhooks } from '../../../db/schema/workflows';
+import { db, now, type Statement, likeContains } from '../../../db/client';
+import { workflows, workflowVersions } from '../../../db/schema/workflows';
 
 /** The owner and resource-id columns of listed workflows, for authorize's readableWhere(). */
 export const workflowAccess = { ownerId: workflows.ownerId, id: workflows.id };
@@ -156,8 +156,8 @@ export async function findResourceRef(d1: D1Database, id: string): Promise<{ id:
 
 /** Workflows' id, owner, name and creation time as a subquery to join (webhooks find their workflow by id or name). */
 export function workflowRefs(d1: D1Database) {
-  const w = workflowsForWebhooks;
-  return dbForWebhooks(d1).select({ id: w.id, ownerId: w.ownerId, name: w.name, createdAt: w.createdAt }).from(w).as('w');
+  const w = workflows;
+  return db(d1).select({ id: w.id, ownerId: w.ownerId, name: w.name, createdAt: w.createdAt }).from(w).as('w');
 }
 
 // ── for mcp ──
