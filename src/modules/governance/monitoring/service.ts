@@ -11,7 +11,8 @@ import { countActiveUsers } from '../../identity/auth/store';
 import { nodeTypeStats as nodeTypeRows } from '../../workflows/executions/store';
 import { countWorkflows } from '../../workflows/workflows/store';
 import { listActivities } from '../audit-logs/store';
-import { daysBetween, ownerOf, scopeOf, startOfTodayUtc, type ExecutionKind } from './sources';
+import { daysBetween, ownerOf, scopeOf, startOfTodayUtc } from './sources';
+import { type ExecutionKind } from './store';
 import * as store from './store';
 
 const num = (v: unknown) => (typeof v === 'number' ? v : 0);

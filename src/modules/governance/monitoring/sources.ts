@@ -4,7 +4,6 @@ import { hasPermission } from '../../identity/permissions/authorize';
 
 /** What the monitoring endpoints aggregate: every figure comes from a recorded table (see ./store.ts). */
 
-export type { ExecutionKind } from './store';
 
 export interface Scope {
   /** `all` with monitoring:read (admins), else `own`: only the caller's data. */

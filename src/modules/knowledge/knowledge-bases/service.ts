@@ -17,7 +17,6 @@ import * as store from './store';
 import { localVectorRows } from './store/vectors';
 import type { DocumentRow, KbStats, KnowledgeBaseRow, ListedDocument } from './store';
 
-export type { DocumentRow, KnowledgeBaseRow } from './store';
 
 const DEFAULT_CHUNKING = { strategy: 'sentence' as KnowledgeBaseRow['chunkStrategy'], chunk_size: 500, chunk_overlap: 50 };
 const DEFAULT_RETRIEVAL = { mode: 'hybrid' as const, top_k: 5, score_threshold: 0 };

@@ -5,7 +5,6 @@ import { toHex } from '../../../lib/crypto';
 import { ApiError, notFound } from '../../../lib/errors';
 import { findUpload, insertUpload, type UploadRow } from './store';
 
-export type { UploadRow } from './store';
 
 export const DEFAULT_UPLOAD_MAX_BYTES = 20 * 1024 * 1024;
 

@@ -11,7 +11,6 @@ import { workflowAccess } from '../workflows/store';
 import { agentAccess } from '../../agents/agents/store';
 import { findExecution, listExecutions as listRuns, nodesOf, readableRunsWhere, type ExecutionRow } from './store';
 
-export type { ExecutionRow } from './store';
 
 
 /**
