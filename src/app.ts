@@ -1,5 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { AppEnv } from './env';
+import type { AppEnv } from './lib/context';
 import { ApiError, notFound } from './lib/errors';
 import { recordRequests } from './modules/governance/audit-logs/recording';
 import { jsonBodyLimit, requestContext, requireConfiguration } from './lib/middleware';

@@ -1,9 +1,8 @@
 import type { ChatSessionActor, CollabRoomActor, ExecutionActor } from '../durable-objects/contracts';
-import type { AuthUser } from './lib/auth';
 import type { FeishuMessage, IngestMessage, RecordMessage, ScheduleRunMessage, TaskMessage } from './queues';
 import type Runtime from '../workers/runtime/src/index';
 
-/** Bindings and variables the worker receives (see wrangler.toml). */
+/** The bindings and variables the worker receives (see wrangler.toml); per-request values: src/lib/context.ts. */
 export interface Env {
   DB: D1Database;
   /** One Execution Durable Object per workflow run (durable-objects/execution.ts). */
@@ -80,15 +79,3 @@ export interface Env {
    */
   RUNTIME?: Service<Runtime>;
 }
-
-/** Per-request values set by middleware. */
-export interface Variables {
-  requestId: string;
-  user: AuthUser;
-  /** Set by requireAuthDeferred: the access token's user, whose row the handler reads (userLookup). */
-  pendingUserId?: string;
-  /** An unhandled error of this request (set by onError), for the system log. */
-  error?: { message: string; stack?: string };
-}
-
-export type AppEnv = { Bindings: Env; Variables: Variables };

@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory';
 import { bodyLimit } from 'hono/body-limit';
-import type { AppEnv } from '../env';
+import type { AppEnv } from './context';
 import { ApiError } from './errors';
 import { assertConfigured } from './secrets';
 

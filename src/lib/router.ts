@@ -1,6 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { ZodError } from 'zod';
-import type { AppEnv } from '../env';
+import type { AppEnv } from './context';
 import { validationError } from './errors';
 
 /** `body.email: Invalid email address; query.page: ...` — names every failing field. */

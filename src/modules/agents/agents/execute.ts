@@ -1,5 +1,5 @@
 import { createRoute, z, type RouteHandler } from '@hono/zod-openapi';
-import type { AppEnv } from '../../../env';
+import type { AppEnv } from '../../../lib/context';
 import { authenticated } from '../../identity/auth/guard';
 import { errorResponse, errors, idParam, jsonBody, jsonContent } from '../../../lib/schemas';
 import { StepSchema, UsageSchema } from '../agent-chat/schemas';

@@ -2,7 +2,7 @@ import type { RouteHandler } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { builtinTools } from '../../../engine/tools/registry';
 import type { ToolContext } from '../../../engine/tools/types';
-import type { AppEnv } from '../../../env';
+import type { AppEnv } from '../../../lib/context';
 import { paginateArray } from '../../../lib/pagination';
 import type * as routes from './routes';
 import * as service from './service';

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import type { AppEnv, Env } from '../../../env';
+import type { Env } from '../../../env';
+import type { AppEnv } from '../../../lib/context';
 import { isProduction } from '../../../lib/secrets';
 import { systemLogStatement, writeDurably } from '../system-logs/log';
 import { runBatch, type Statement } from '../../../db/client';

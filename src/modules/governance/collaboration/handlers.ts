@@ -1,5 +1,5 @@
 import type { RouteHandler } from '@hono/zod-openapi';
-import type { AppEnv } from '../../../env';
+import type { AppEnv } from '../../../lib/context';
 import { authenticate } from '../../identity/auth/guard';
 import { bearerToken } from '../../../lib/auth';
 import { unauthorized } from '../../../lib/errors';

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import type { AppEnv, Env } from '../../../env';
+import type { Env } from '../../../env';
+import type { AppEnv } from '../../../lib/context';
 import { unauthorized } from '../../../lib/errors';
 import { sha256Hex } from '../../../lib/crypto';
 import { verifyAccessToken } from '../../../lib/jwt';

@@ -1,5 +1,5 @@
 import { createMiddleware } from 'hono/factory';
-import type { AppEnv } from '../../../env';
+import type { AppEnv } from '../../../lib/context';
 import { authenticate } from '../../identity/auth/guard';
 import { bearerToken } from '../../../lib/auth';
 import { unauthorized } from '../../../lib/errors';

@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
-import type { AppEnv } from '../../../env';
+import type { AppEnv } from '../../../lib/context';
 import { authenticated, requireAuth } from '../../identity/auth/guard';
 import { bearerSecurity } from '../../../lib/auth';
 import { errorResponse, errors, idParam, jsonContent } from '../../../lib/schemas';

@@ -1,5 +1,5 @@
 import type { RouteHandler } from '@hono/zod-openapi';
-import type { AppEnv } from '../../../env';
+import type { AppEnv } from '../../../lib/context';
 import type * as routes from './routes';
 import * as service from './service';
 

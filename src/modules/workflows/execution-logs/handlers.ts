@@ -1,5 +1,5 @@
 import type { RouteConfig, RouteHandler } from '@hono/zod-openapi';
-import type { AppEnv } from '../../../env';
+import type { AppEnv } from '../../../lib/context';
 import type { z } from '@hono/zod-openapi';
 import type * as routes from './routes';
 import type { CallChainSchema } from './schemas';

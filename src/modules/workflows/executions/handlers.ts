@@ -1,5 +1,5 @@
 import type { RouteConfig, RouteHandler } from '@hono/zod-openapi';
-import type { AppEnv } from '../../../env';
+import type { AppEnv } from '../../../lib/context';
 import type * as routes from './routes';
 import { executeAgentWorkflow, executeWorkflow } from '../../../runs/workflow-run';
 import * as service from './service';

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { RouteHandler } from '@hono/zod-openapi';
-import type { AppEnv } from '../../../env';
+import type { AppEnv } from '../../../lib/context';
 import type * as routes from './routes';
 import { receiveWebhook, type WebhookRequest } from './service';
 

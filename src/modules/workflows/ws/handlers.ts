@@ -1,5 +1,5 @@
 import type { RouteHandler } from '@hono/zod-openapi';
-import type { AppEnv } from '../../../env';
+import type { AppEnv } from '../../../lib/context';
 import { authenticate } from '../../identity/auth/guard';
 import { ApiError, unauthorized } from '../../../lib/errors';
 import { executionStub } from '../../../runs/workflow-run';

@@ -1,0 +1,14 @@
+import type { Env } from '../env';
+import type { AuthUser } from './auth';
+
+/** Per-request values set by middleware. */
+export interface Variables {
+  requestId: string;
+  user: AuthUser;
+  /** Set by requireAuthDeferred: the access token's user, whose row the handler reads (userLookup). */
+  pendingUserId?: string;
+  /** An unhandled error of this request (set by onError), for the system log. */
+  error?: { message: string; stack?: string };
+}
+
+export type AppEnv = { Bindings: Env; Variables: Variables };
