@@ -73,8 +73,3 @@ export async function delegationTools(d1: D1Database, agent: TurnAgent): Promise
     ];
   });
 }
-
-export type AgentRow = agentsStore.AgentRow;
-
-/** The read of an agent's row, for the chat turn's one batch (a raw statement: D1Result<AgentRow>). */
-export const agentRowStatement = (d1: D1Database, id: string) => agentsStore.agentRowStatement(d1, id);

@@ -2,7 +2,7 @@ import { runInDurableObject } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { findBuiltinTool } from '../../../src/engine/tools/registry';
-import { delegationToolName } from '../../../src/modules/agents/agents/service';
+import { delegationToolName } from '../../../src/runs/agents';
 import { parseSse } from '../../../src/lib/sse';
 import { api, BASE, createUser, expectError } from '../../support/helpers';
 

@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { delegationTools, loadAgent } from '../../../src/modules/agents/agents/service';
+import { loadAgent } from '../../../src/modules/agents/agents/service';
+import { delegationTools } from '../../../src/runs/agents';
 import { api, createUser, expectError } from '../../support/helpers';
 
 type User = Awaited<ReturnType<typeof createUser>>;
@@ -389,7 +390,7 @@ describe('POST /agents/{id}/create-main-agent', () => {
     expect(res.body).toMatchObject({ is_main_agent: true, sub_agent_ids: [s1.id, s2.id], version: 2 });
     const snap = await env.DB.prepare('SELECT snapshot FROM agent_versions WHERE agent_id = ? AND version = 2').bind(main.id).first<{ snapshot: string }>();
     expect(JSON.parse(snap!.snapshot)).toMatchObject({ is_main_agent: true, sub_agent_ids: [s1.id, s2.id] });
-    const tools = await delegationTools(env, res.body);
+    const tools = await delegationTools(env.DB, res.body);
     expect(tools.map((t) => t.agent_id)).toEqual([s1.id, s2.id]);
     expect(tools[0].name).toMatch(/^delegate_[0-9a-f]{32}$/);
     expect(tools[0].description).toContain('researcher');

@@ -20,7 +20,8 @@ import { INLINE_MODES, type InlineMode, type InlineOutputs } from '../../../runs
 import { beginInlineExecution, finishInlineExecution } from '../../../runs/workflow-run';
 import type { ExecutionRow } from '../../workflows/executions/store';
 import type { Agent } from './schemas';
-import { assertChattable, getAgent, loadAgent } from './service';
+import { getAgent, loadAgent } from './service';
+import { assertChattable } from '../../../runs/agents';
 
 export const EXECUTE_MODES = INLINE_MODES;
 export type ExecuteMode = InlineMode;

@@ -11,7 +11,7 @@ import { runBatch, type AnyStatement } from '../../../db/client';
 import { ApiError, conflict, validationError } from '../../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../../lib/pagination';
 import { describeZodError } from '../../../lib/router';
-import { agentModelTarget, assertChattable, delegationToolName, delegationTools as turnDelegationTools, loadTurnAgent, toTurnAgent } from '../../../runs/agents';
+import { agentModelTarget, loadTurnAgent, toTurnAgent } from '../../../runs/agents';
 import * as chatStore from '../agent-chat/store';
 import { destroyChatSessions, toMessage } from '../agent-chat/service';
 import * as toolsStore from '../tools/store';
@@ -44,7 +44,6 @@ export interface AgentDefinition {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export { agentModelTarget, assertChattable, delegationToolName, destroyChatSessions, toMessage };
 
 /** An agents row as the API shows it. */
 export const toAgent = (row: store.AgentRow): Agent => toTurnAgent(row) as Agent;
@@ -393,9 +392,6 @@ export async function createMainAgent(env: Env, user: AuthUser, id: string, subA
     return { ...definitionOf(current), is_main_agent: true, sub_agent_ids: subAgentIds };
   });
 }
-
-/** One delegation tool per sub-agent of a main agent (for the agent loop); missing sub-agents are skipped. */
-export const delegationTools = (env: Env, agent: Agent) => turnDelegationTools(env.DB, agent);
 
 /** The owner's design-preview conversation(s) with the agent, oldest first. */
 export async function previewChatHistory(env: Env, user: AuthUser, id: string, page: Pagination) {

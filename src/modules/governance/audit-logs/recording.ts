@@ -4,7 +4,7 @@ import type { Env } from '../../../env';
 import type { AppEnv } from '../../../lib/context';
 import { isProduction } from '../../../lib/secrets';
 import { systemLogStatement, writeDurably } from '../system-logs/log';
-import { runBatch, type Statement } from '../../../db/client';
+import { runBatch } from '../../../db/client';
 import { insertAuditLog } from './store';
 import type { AuditRow, RecordMessage } from '../../../queues';
 
@@ -32,7 +32,7 @@ const API_PREFIX = '/api/v1/';
 
 
 
-function auditStatement(env: Env, a: AuditRow): Statement {
+function auditStatement(env: Env, a: AuditRow): D1PreparedStatement {
   return insertAuditLog(env.DB, {
     id: a.id,
     userId: a.user_id,
@@ -50,7 +50,7 @@ function auditStatement(env: Env, a: AuditRow): Statement {
   });
 }
 
-function recordStatements(env: Env, m: RecordMessage): Statement[] {
+function recordStatements(env: Env, m: RecordMessage): D1PreparedStatement[] {
   return [...(m.audit ? [auditStatement(env, m.audit)] : []), ...m.logs.map((l) => systemLogStatement(env, l))];
 }
 

@@ -12,7 +12,13 @@ export type AuditLogInsert = typeof auditLogs.$inferInsert;
 type Range = { from: string; to: string };
 
 /** `INSERT OR IGNORE` on the id (the id comes from the request, so a redelivery inserts nothing). */
-export const insertAuditLog = (d1: D1Database, row: AuditLogInsert): Statement => db(d1).insert(auditLogs).values(row).onConflictDoNothing();
+// Hot path (one row per write request, through the audit queue): a prepared statement, so recording
+// costs its query and no query building (bench/results/2026-12-06.md).
+const INSERT_AUDIT_LOG = `INSERT OR IGNORE INTO audit_logs (id, user_id, action, method, path, resource_type, resource_id, status_code, ip, user_agent, request_id, duration_ms, created_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+export const insertAuditLog = (d1: D1Database, r: Required<Omit<AuditLogInsert, 'createdAt'>> & { createdAt: string }): D1PreparedStatement =>
+  d1.prepare(INSERT_AUDIT_LOG).bind(r.id, r.userId, r.action, r.method, r.path, r.resourceType, r.resourceId, r.statusCode, r.ip, r.userAgent, r.requestId, r.durationMs, r.createdAt);
 
 export interface AuditFilter {
   /** The own scope: only this user's entries. */

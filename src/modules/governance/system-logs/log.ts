@@ -1,6 +1,6 @@
 import type { Env } from '../../../env';
 import type { LogLevel, SystemLogEntry } from '../../../queues';
-import { runBatch, type Statement } from '../../../db/client';
+import { runBatch, type AnyStatement } from '../../../db/client';
 import { insertSystemLog } from './store';
 
 /**
@@ -10,7 +10,7 @@ import { insertSystemLog } from './store';
  */
 
 /** The insert of one line; `INSERT OR IGNORE` on the id, so writing the same entry twice keeps one row. */
-export function systemLogStatement(env: Env, e: SystemLogEntry): Statement {
+export function systemLogStatement(env: Env, e: SystemLogEntry): D1PreparedStatement {
   return insertSystemLog(env.DB, {
     id: e.id ?? crypto.randomUUID(),
     category: e.category,
@@ -33,7 +33,7 @@ export function systemLogStatement(env: Env, e: SystemLogEntry): Statement {
  * Runs a batch of log/audit inserts, retrying transient failures (3 attempts, 50/200 ms apart);
  * what still fails is printed as JSON lines rather than lost silently.
  */
-export async function writeDurably(env: Env, statements: Statement[], describe: () => unknown[]): Promise<void> {
+export async function writeDurably(env: Env, statements: AnyStatement[], describe: () => unknown[]): Promise<void> {
   if (!statements.length) return;
   for (let attempt = 1; ; attempt++) {
     try {

@@ -1,5 +1,5 @@
 import { and, count, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
-import { db, now, type Statement, likeContains, likeStartsWith, sqlQuery } from '../../../db/client';
+import { db, type Statement, likeContains, likeStartsWith, sqlQuery } from '../../../db/client';
 import { systemLogs } from '../../../db/schema/system-logs';
 import { percentileSql } from '../../../lib/stats-sql';
 
@@ -12,11 +12,15 @@ export type SystemLogInsert = typeof systemLogs.$inferInsert;
 type Range = { from: string; to: string };
 
 /** The insert of one line; `INSERT OR IGNORE` on the id, so writing the same entry twice keeps one row. */
-export function insertSystemLog(d1: D1Database, row: Omit<SystemLogInsert, 'createdAt'> & { createdAt?: string | null }): Statement {
-  return db(d1)
-    .insert(systemLogs)
-    .values({ ...row, createdAt: row.createdAt ?? now() })
-    .onConflictDoNothing();
+// Hot path (a request line per request, through the audit queue): a prepared statement, so logging
+// costs its query and no query building (bench/results/2026-12-06.md).
+const INSERT_SYSTEM_LOG = `INSERT OR IGNORE INTO system_logs (id, category, level, source, message, request_id, user_id, method, path, status_code, duration_ms, weight, data, created_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))`;
+
+export function insertSystemLog(d1: D1Database, r: Required<Omit<SystemLogInsert, 'createdAt'>> & { createdAt: string | null }): D1PreparedStatement {
+  return d1
+    .prepare(INSERT_SYSTEM_LOG)
+    .bind(r.id, r.category, r.level, r.source, r.message, r.requestId, r.userId, r.method, r.path, r.statusCode, r.durationMs, r.weight, r.data, r.createdAt);
 }
 
 

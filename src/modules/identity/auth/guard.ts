@@ -6,9 +6,8 @@ import { unauthorized } from '../../../lib/errors';
 import { sha256Hex } from '../../../lib/crypto';
 import { verifyAccessToken } from '../../../lib/jwt';
 import { API_KEY_PREFIX, bearerSecurity, bearerToken, type AuthUser } from '../../../lib/auth';
-import type { Statement } from '../../../db/client';
 import { findKeyUser, touchApiKey } from '../api-keys/store';
-import { activeUserSelect, activeUserStatement, findActiveUser } from './store';
+import { activeUserStatement, findActiveUser } from './store';
 
 /**
  * The active user a bearer credential names — an access token or an API key; null when it is
@@ -69,13 +68,11 @@ export interface UserLookup {
   id: string;
   /** The user row's read, to add to a raw D1 batch (`env.DB.batch`); null when the user is known. */
   statement: D1PreparedStatement | null;
-  /** The same read for a drizzle batch (`db(env.DB).batch`); null when the user is known. */
-  select: Statement | null;
   /** The user from that read's first row: 401 when it is missing (user disabled or gone). */
   resolve(row: unknown): AuthUser;
 }
 
-export const knownUser = (user: AuthUser): UserLookup => ({ id: user.id, statement: null, select: null, resolve: () => user });
+export const knownUser = (user: AuthUser): UserLookup => ({ id: user.id, statement: null, resolve: () => user });
 
 /** The user of a request behind requireAuth or requireAuthDeferred; `resolve` also sets `c.get('user')`. */
 export function userLookup(c: Context<AppEnv>): UserLookup {
@@ -85,9 +82,6 @@ export function userLookup(c: Context<AppEnv>): UserLookup {
   return {
     id: pending,
     statement: activeUserStatement(c.env.DB, pending),
-    get select() {
-      return activeUserSelect(c.env.DB, pending); // built only when a drizzle batch asks for it
-    },
     resolve(row) {
       if (!row) throw unauthorized(UNAUTHORIZED_MESSAGE);
       const user: AuthUser = { ...(row as AuthUser), auth_method: 'jwt' };

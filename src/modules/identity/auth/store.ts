@@ -7,19 +7,12 @@ import type { AuthUser } from '../../../lib/auth';
 /** The users table (the password hash included: never present a row as it is). */
 export type UserRow = typeof users.$inferSelect;
 
-/** What the platform acts as: an active user's id, email, nickname and role. */
-const principal = { id: users.id, email: users.email, nickname: users.nickname, role: users.role };
-
 // Hot path (every request with an access token): raw, so it costs the request nothing beyond its
 // query, and batchable with a handler's raw D1 reads (agent-chat's first batch).
 const ACTIVE_USER_SQL = "SELECT id, email, nickname, role FROM users WHERE id = ? AND status = 'active'";
 
 /** The active user's read as a raw D1 statement: its first row is an `AuthUser` less auth_method. */
 export const activeUserStatement = (d1: D1Database, id: string): D1PreparedStatement => d1.prepare(ACTIVE_USER_SQL).bind(id);
-
-/** The same read for a drizzle batch: its first row is the same object. */
-export const activeUserSelect = (d1: D1Database, id: string) =>
-  db(d1).select(principal).from(users).where(and(eq(users.id, id), eq(users.status, 'active')));
 
 /** The active user with this id (for work done on a user's behalf: tools, queues, schedules). */
 export async function findActiveUser(env: Pick<Env, 'DB'>, id: string): Promise<AuthUser | null> {
@@ -29,12 +22,11 @@ export async function findActiveUser(env: Pick<Env, 'DB'>, id: string): Promise<
 /** Active users' principal columns as a raw subquery, for raw hot-path joins (the API-key lookup). */
 export const ACTIVE_USERS_SQL = "(SELECT id, email, nickname, role FROM users WHERE status = 'active')";
 
-export async function findUser(d1: D1Database, id: string) {
-  const [row] = await db(d1)
-    .select({ id: users.id, email: users.email, nickname: users.nickname, role: users.role, status: users.status, createdAt: users.createdAt })
-    .from(users)
-    .where(eq(users.id, id));
-  return row ?? null;
+// Hot path (GET /auth/me): a prepared statement, like the token check above.
+const USER_SQL = 'SELECT id, email, nickname, role, status, created_at AS createdAt FROM users WHERE id = ?';
+
+export async function findUser(d1: D1Database, id: string): Promise<Pick<UserRow, 'id' | 'email' | 'nickname' | 'role' | 'status' | 'createdAt'> | null> {
+  return d1.prepare(USER_SQL).bind(id).first();
 }
 
 /**

@@ -6,7 +6,8 @@ import { ApiError, forbidden, validationError } from '../../../lib/errors';
 import { SseWriter } from '../../../lib/sse';
 import { runAgent } from '../../../runs/agent-turn';
 import type { Agent } from '../../agents/agents/schemas';
-import { assertChattable, loadAgent, mayRunAgent, runnableDeployedAgents } from '../../agents/agents/service';
+import { loadAgent, mayRunAgent, runnableDeployedAgents } from '../../agents/agents/service';
+import { assertChattable } from '../../../runs/agents';
 import type { ChatCompletion, ChatCompletionInput } from './schemas';
 
 const epochSeconds = (iso: string | number = Date.now()) => Math.floor(new Date(iso).getTime() / 1000);

@@ -1,4 +1,3 @@
-import type { Statement } from '../../../db/client';
 import type { Env } from '../../../env';
 import { constantTimeEqual, decryptSecret, encryptSecret, randomBytes, sha256Hex, toHex } from '../../../lib/crypto';
 import { findActiveUser } from '../../identity/auth/store';
@@ -86,11 +85,6 @@ export async function configureWebhook(
   }
   const view = await webhookView(env, origin, workflow);
   return secret ? { ...view, secret } : view;
-}
-
-/** Removes a workflow's webhook: add it to the batch that deletes the workflow. */
-export function webhookCleanupStatements(env: Env, workflowId: string): Statement[] {
-  return store.deleteWebhookStatements(env.DB, workflowId);
 }
 
 async function hmacHex(secret: string, message: string): Promise<string> {

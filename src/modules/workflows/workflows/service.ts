@@ -10,7 +10,8 @@ import { pageBounds, paginateArray, paginated, type Pagination } from '../../../
 import type { Statement } from '../../../db/client';
 import { runBatch } from '../../../db/client';
 import { executeWorkflow as runWorkflow } from '../../../runs/workflow-run';
-import { configureWebhook, webhookCleanupStatements, webhookView } from '../webhooks/service';
+import { configureWebhook, webhookView } from '../webhooks/service';
+import { deleteWebhookStatements } from '../webhooks/store';
 import {
   EXPORT_FORMAT,
   EXPORT_FORMAT_VERSION,
@@ -85,7 +86,8 @@ interface NewWorkflow {
   note?: string;
 }
 
-function insertStatements(env: Env, user: AuthUser, input: NewWorkflow): { id: string; statements: Statement[] } {
+/** The INSERTs of a workflow and its version 1, for callers that batch them with other writes. */
+export function workflowInsertStatements(env: Env, user: AuthUser, input: NewWorkflow): { id: string; statements: Statement[] } {
   const id = crypto.randomUUID();
   const statements = store.insertWorkflowStatements(env.DB, {
     id,
@@ -101,15 +103,10 @@ function insertStatements(env: Env, user: AuthUser, input: NewWorkflow): { id: s
   return { id, statements };
 }
 
-/** The INSERTs of a workflow and its version 1, for callers that batch them with other writes. */
-export function workflowInsertStatements(env: Env, user: AuthUser, input: NewWorkflow): { id: string; statements: Statement[] } {
-  return insertStatements(env, user, input);
-}
-
 /** Inserts a workflow and its version 1 together. */
 export async function createWorkflow(env: Env, user: AuthUser, input: NewWorkflow) {
   await requirePermission(env, user, 'workflow:create');
-  const { id, statements } = insertStatements(env, user, input);
+  const { id, statements } = workflowInsertStatements(env, user, input);
   await runBatch(env.DB, statements);
   return toWorkflow((await store.findWorkflow(env.DB, id))!);
 }
@@ -187,7 +184,7 @@ export function deleteWorkflowStatements(env: Env, id: string): Statement[] {
   return [
     ...store.deleteWorkflowStatements(env.DB, id),
     grantsCleanup(env.DB, 'workflow', id),
-    ...webhookCleanupStatements(env, id),
+    ...deleteWebhookStatements(env.DB, id),
   ];
 }
 
