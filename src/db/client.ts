@@ -80,17 +80,35 @@ export const sqlQuery = (d1: D1Database) => ({
 });
 
 /**
- * `SELECT <every column AS its field name> FROM <table> WHERE "id" = ?`, made once from the
- * schema: for hot paths that read a row by id with a prepared D1 statement (no per-call query
- * building) and still get the schema's row type (camelCase fields).
+ * `"column" AS "field", …` for every column of the table: the select list (or RETURNING list) of
+ * a raw statement whose rows must have the schema's row type (camelCase fields), made once.
  */
-export function rowByIdSql(table: Table): string {
-  const columns = Object.entries(getTableColumns(table)).map(([field, column]) => `"${column.name}" AS "${field}"`);
-  return `SELECT ${columns.join(', ')} FROM "${getTableName(table)}" WHERE "id" = ?`;
+export function columnsAs(table: Table): string {
+  return Object.entries(getTableColumns(table))
+    .map(([field, column]) => `"${column.name}" AS "${field}"`)
+    .join(', ');
 }
 
+/**
+ * `SELECT <every column AS its field name> FROM <table> WHERE "id" = ?`, made once from the
+ * schema: for hot paths that read a row by id with a prepared D1 statement (no per-call query
+ * building) and still get the schema's row type.
+ */
+export function rowByIdSql(table: Table): string {
+  return `SELECT ${columnsAs(table)} FROM "${getTableName(table)}" WHERE "id" = ?`;
+}
+
+/** A fragment of raw SQL (a subquery one store hands another's raw statement) with its parameters, anonymous `?`s. */
+export interface SqlText {
+  text: string;
+  params: unknown[];
+}
+
+/** The current time as SQL text, for raw statements (see now()). */
+export const NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
 /** The current time as an ISO 8601 UTC string with milliseconds, like the columns' defaults. */
-export const now = () => sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
+export const now = () => sql<string>`${sql.raw(NOW_SQL)}`;
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => '\\' + c);
 

@@ -1,5 +1,5 @@
 import { and, desc, eq, inArray, lt, sql, asc, count, getTableColumns, gt, lte, type SQL } from 'drizzle-orm';
-import { db, now, rowByIdSql, type Statement } from '../../../db/client';
+import { db, now, NOW_SQL, rowByIdSql, type Statement } from '../../../db/client';
 import { chatMessages, chatSessions } from '../../../db/schema/agent-chat';
 import { agentOwnerOf } from '../agents/store';
 
@@ -168,9 +168,11 @@ export function insertMessageStatement(d1: D1Database, m: Omit<MessageRow, 'crea
   return d1.prepare(INSERT_MESSAGE).bind(m.id, m.sessionId, m.seq, m.role, m.content, m.toolCalls, m.toolCallId, m.name, m.promptTokens, m.completionTokens);
 }
 
+const TOUCH_SESSION = `UPDATE chat_sessions SET updated_at = ${NOW_SQL} WHERE id = ?`;
+
 /** The session's updated_at set to now, as a raw statement for the turn's save batch. */
 export function touchSessionStatement(d1: D1Database, id: string): D1PreparedStatement {
-  return d1.prepare(`UPDATE chat_sessions SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?`).bind(id);
+  return d1.prepare(TOUCH_SESSION).bind(id);
 }
 
 /** One message of a session (where a branch forks). */

@@ -1,8 +1,8 @@
 import { and, count, desc, eq, getTableColumns, inArray, notInArray, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { QueryBuilder } from 'drizzle-orm/sqlite-core';
-import { db, now, type Statement, likeContains } from '../../../db/client';
+import { columnsAs, db, now, rowByIdSql, type SqlText, type Statement, likeContains } from '../../../db/client';
 import { goalMessages, goals } from '../../../db/schema/goals';
-import { deleteGoalTasks, goalIdOfHeldTask, hasFailedTask, taskCountOf } from '../tasks/store';
+import { deleteGoalTasks, GOAL_ID_OF_HELD_TASK, hasFailedTask, taskCountOf } from '../tasks/store';
 
 /** The owner and resource-id columns of listed goals, for authorize's readableWhere(). */
 export const goalAccess = { ownerId: goals.ownerId, id: goals.id };
@@ -28,16 +28,18 @@ export async function findGoal(d1: D1Database, id: string): Promise<GoalWithCoun
   return row ?? null;
 }
 
-/** The goal alone (a statement for a batch). */
-export const selectGoal = (d1: D1Database, id: string) => db(d1).select().from(goals).where(eq(goals.id, id));
+// The goal rows of a task run's hot path: raw statements (see the tasks store).
+const GOAL_BY_ID = rowByIdSql(goals);
+const GOAL_OF_HELD_TASK = `SELECT ${columnsAs(goals)} FROM "goals" WHERE "id" IN (${GOAL_ID_OF_HELD_TASK})`;
 
-/** The goal of the task while `holder` holds the task (a statement for a batch: none once the lease is lost). */
-export const selectGoalOfHeldTask = (d1: D1Database, taskId: string, holder: string) =>
-  db(d1).select().from(goals).where(inArray(goals.id, goalIdOfHeldTask(taskId, holder)));
+/** The goal alone (a statement for a batch; D1Result<GoalRow>). */
+export const selectGoal = (d1: D1Database, id: string): D1PreparedStatement => d1.prepare(GOAL_BY_ID).bind(id);
+
+/** The goal of the task while `holder` holds the task (a statement for a batch, D1Result<GoalRow>: none once the lease is lost). */
+export const selectGoalOfHeldTask = (d1: D1Database, taskId: string, holder: string): D1PreparedStatement => d1.prepare(GOAL_OF_HELD_TASK).bind(taskId, holder);
 
 export async function findGoalRow(d1: D1Database, id: string): Promise<GoalRow | null> {
-  const [row] = await selectGoal(d1, id);
-  return row ?? null;
+  return selectGoal(d1, id).first<GoalRow>();
 }
 
 export interface GoalFilter {
@@ -61,12 +63,11 @@ export async function listGoals(d1: D1Database, f: GoalFilter, limit: number, of
   return { rows, total };
 }
 
-/** Ids of the goals in one of `statuses` (a subquery for other stores' conditions). */
-export const goalIdsInStatus = (statuses: string[]) =>
-  qb
-    .select({ id: goals.id })
-    .from(goals)
-    .where(inArray(goals.status, statuses as GoalStatus[]));
+/** Ids of the goals in one of `statuses` (a subquery for other stores' raw statements). */
+export const goalIdsInStatus = (statuses: GoalStatus[]): SqlText => ({
+  text: `SELECT "id" FROM "goals" WHERE "status" IN (SELECT value FROM json_each(?))`,
+  params: [JSON.stringify(statuses)],
+});
 
 export async function insertGoal(d1: D1Database, goal: Pick<GoalRow, 'id' | 'ownerId' | 'title' | 'description' | 'priority' | 'deadline' | 'agentIds'>): Promise<void> {
   await db(d1).insert(goals).values(goal);

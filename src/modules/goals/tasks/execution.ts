@@ -33,11 +33,12 @@ export async function enqueueTasks(env: Env, goalId: string, taskIds: string[], 
  * enqueued twice still runs once); returns how many tasks it enqueued.
  */
 export async function advanceGoal(env: Env, goalId: string, scope: Scope = {}): Promise<number> {
-  const [goals, rows] = (await runBatch(env.DB, [goalsStore.selectGoal(env.DB, goalId), tasksStore.statusCounts(env.DB, goalId)])) as [
-    GoalRow[],
-    Array<{ status: string; n: number; gated: number }>,
+  const [goals, counts] = (await env.DB.batch([goalsStore.selectGoal(env.DB, goalId), tasksStore.statusCounts(env.DB, goalId)])) as [
+    D1Result<GoalRow>,
+    D1Result<tasksStore.StatusCount>,
   ];
-  const goal = goals[0];
+  const goal = goals.results[0];
+  const rows = counts.results;
   if (!goal || !['draft', 'active', 'paused'].includes(goal.status)) return 0;
   const byStatus = Object.fromEntries(rows.map((r) => [r.status, r.n]));
   const outcome = goalOutcome(byStatus);
@@ -116,7 +117,7 @@ export async function runTask(env: Env, taskId: string, trigger: 'queue' | 'exec
   const runId = crypto.randomUUID();
   // One round trip: the claim, and only if it won (claimed_by = runId), the run record, the goal
   // and the results of the dependencies the agent builds on.
-  const [claimed, , goals, deps] = (await runBatch(env.DB, [
+  const [claimed, , goals, deps] = (await env.DB.batch([
     tasksStore.claimStatement(env.DB, taskId, {
       holder: runId,
       leaseSeconds: RUN_LEASE_SECONDS,
@@ -128,10 +129,10 @@ export async function runTask(env: Env, taskId: string, trigger: 'queue' | 'exec
     tasksStore.insertRunIfClaimed(env.DB, runId, taskId, trigger),
     goalsStore.selectGoalOfHeldTask(env.DB, taskId, runId),
     tasksStore.dependencyResults(env.DB, taskId),
-  ])) as [TaskRow[], unknown, GoalRow[], Array<{ title: string; result: string | null }>];
-  if (claimed.length !== 1) return { ran: false };
-  const task = claimed[0];
-  const goal = goals[0];
+  ])) as [D1Result<TaskRow>, D1Result, D1Result<GoalRow>, D1Result<tasksStore.DependencyResult>];
+  if (claimed.results.length !== 1) return { ran: false };
+  const task = claimed.results[0];
+  const goal = goals.results[0];
 
   let reply: string | null = null;
   let error: string | null = null;
@@ -140,7 +141,7 @@ export async function runTask(env: Env, taskId: string, trigger: 'queue' | 'exec
     const agentId = task.assignedAgentId ?? task.claimedByAgentId;
     const agent = agentId ? await loadAgent(env, agentId) : null;
     if (agentId && !agent) throw new Error(`the assigned agent ${agentId} no longer exists`);
-    const turn = await runAgent({ env, userId: task.ownerId, agent, message: taskMessage(task), context: taskContext(goal, deps), source: 'goal' });
+    const turn = await runAgent({ env, userId: task.ownerId, agent, message: taskMessage(task), context: taskContext(goal, deps.results), source: 'goal' });
     reply = turn.reply;
     usage = turn.token_usage;
   } catch (e) {
@@ -150,24 +151,18 @@ export async function runTask(env: Env, taskId: string, trigger: 'queue' | 'exec
   const finishRun = (status: 'completed' | 'failed', runError: string | null) =>
     tasksStore.finishRun(env.DB, runId, { status, output: reply, error: runError, tokenUsage: usage ? JSON.stringify(usage) : null });
   // Every write below holds only while this run still holds the lease (claimed_by = runId).
-  const held = (changes: Parameters<typeof tasksStore.updateHeldTask>[4]) => tasksStore.updateHeldTask(env.DB, taskId, runId, 'running', changes);
+  const endRun = (status: 'completed' | 'pending' | 'failed') => tasksStore.endHeldRun(env.DB, taskId, runId, status, reply, error);
   const changed = (res: unknown) => (res as D1Result).meta.changes > 0;
   let status: 'completed' | 'retrying' | 'failed' | 'lost';
   if (error === null) {
-    const [upd] = await runBatch(env.DB, [
-      held({ status: 'completed', result: reply, error: null, claimedBy: null, leaseExpiresAt: null, completedAt: now() }),
-      finishRun('completed', null),
-    ]);
+    const [upd] = await env.DB.batch([endRun('completed'), finishRun('completed', null)]);
     status = changed(upd) ? 'completed' : 'lost';
   } else if (task.attempts <= task.maxRetries) {
-    const [upd] = await runBatch(env.DB, [
-      held({ status: 'pending', error, claimedBy: null, claimedByAgentId: null, leaseExpiresAt: null }),
-      finishRun('failed', error),
-    ]);
+    const [upd] = await env.DB.batch([endRun('pending'), finishRun('failed', error)]);
     status = changed(upd) ? 'retrying' : 'lost';
   } else {
     const [upd] = await runBatch(env.DB, [
-      held({ status: 'failed', error, claimedBy: null, leaseExpiresAt: null }),
+      endRun('failed'),
       // Right after the UPDATE: changes() is its row count, so only a real failure notifies.
       insertNotificationIfChanged(env.DB, task.ownerId, {
         type: 'task_failed',
@@ -180,9 +175,7 @@ export async function runTask(env: Env, taskId: string, trigger: 'queue' | 'exec
     ]);
     status = changed(upd) ? 'failed' : 'lost';
   }
-  if (status === 'lost') {
-    await tasksStore.finishRun(env.DB, runId, { status: 'failed', error: 'the lease was lost before the run finished' }, false);
-  }
+  if (status === 'lost') await tasksStore.markRunLost(env.DB, runId);
   if (status === 'completed' || status === 'failed') await advanceGoal(env, task.goalId, { dependentsOf: taskId });
   // The queue needs no fresh copy of the task; the synchronous execute answers with one.
   const latest = trigger === 'execute' ? await loadTaskRow(env, taskId) : null;
@@ -190,7 +183,7 @@ export async function runTask(env: Env, taskId: string, trigger: 'queue' | 'exec
 }
 
 /** What the agent knows about the goal while doing a task: the goal and its dependencies' results. */
-function taskContext(goal: GoalRow, deps: Array<{ title: string; result: string | null }>): string {
+function taskContext(goal: GoalRow, deps: tasksStore.DependencyResult[]): string {
   const lines = deps.map((r) => `- ${r.title}: ${truncate(r.result ?? '', 2000)}`).join('\n');
   return `You are working on one task of the goal "${goal.title}".${goal.description ? `\nThe goal: ${truncate(goal.description, 4000)}` : ''}${
     lines ? `\nResults of the tasks this one builds on:\n${lines}` : ''

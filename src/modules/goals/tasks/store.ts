@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, getTableColumns, inArray, isNull, lte, ne, notExists, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { alias, QueryBuilder } from 'drizzle-orm/sqlite-core';
-import { db, now, type Statement, likeContains } from '../../../db/client';
+import { columnsAs, db, now, NOW_SQL, type SqlText, type Statement, likeContains } from '../../../db/client';
 import { taskDependencies, taskRuns, tasks } from '../../../db/schema/tasks';
 import { leaseUntil, type Scope } from '../../../engine/goals/scheduler';
 import { normalisedStatus } from '../../../lib/stats-sql';
@@ -20,30 +20,21 @@ export type TaskStatus = TaskRow['status'];
 
 const qb = new QueryBuilder();
 
-/** `%text%` for LIKE with `\` as the escape character. */
-
-// ── conditions of the scheduler (over the tasks row being looked at) ──
-const dt = alias(tasks, 'dt');
+// ── the scheduler's conditions, over the `tasks` row being looked at ──
+// SQL text, one definition for the drizzle queries (sql.raw) and for the raw statements of a
+// task run's hot path below.
 
 /** Every dependency of the task is completed. */
-const depsDone = () =>
-  notExists(
-    qb
-      .select({ one: sql`1` })
-      .from(taskDependencies)
-      .innerJoin(dt, eq(dt.id, taskDependencies.dependsOnId))
-      .where(and(eq(taskDependencies.taskId, tasks.id), ne(dt.status, 'completed'))),
-  );
-
+const DEPS_DONE = `NOT EXISTS (SELECT 1 FROM "task_dependencies" d JOIN "tasks" dt ON dt."id" = d."depends_on_id" WHERE d."task_id" = "tasks"."id" AND dt."status" <> 'completed')`;
 /** Approval is not needed or was given. */
-const approved = () => or(eq(tasks.requiresApproval, 0), eq(tasks.approvalStatus, 'approved'))!;
-
+const APPROVED = `("tasks"."requires_approval" = 0 OR "tasks"."approval_status" = 'approved')`;
 /** Pending and runnable now. */
-const ready = () => and(eq(tasks.status, 'pending'), approved(), depsDone())!;
-
+const READY = `"tasks"."status" = 'pending' AND ${APPROVED} AND ${DEPS_DONE}`;
 /** Claimable: ready, or held under a lease that has run out (its holder is presumed dead). */
-const claimable = () =>
-  and(or(eq(tasks.status, 'pending'), and(inArray(tasks.status, ['claimed', 'running']), lte(tasks.leaseExpiresAt, now()))), approved(), depsDone())!;
+const CLAIMABLE = `("tasks"."status" = 'pending' OR ("tasks"."status" IN ('claimed', 'running') AND "tasks"."lease_expires_at" <= ${NOW_SQL})) AND ${APPROVED} AND ${DEPS_DONE}`;
+
+const depsDone = () => sql.raw(DEPS_DONE);
+const claimable = () => sql.raw(`(${CLAIMABLE})`);
 
 function inScope(scope: Scope): SQL | undefined {
   if (scope.dependentsOf) return inArray(tasks.id, qb.select({ id: taskDependencies.taskId }).from(taskDependencies).where(eq(taskDependencies.dependsOnId, scope.dependentsOf)));
@@ -127,25 +118,6 @@ export async function unfinishedDependencies(d1: D1Database, taskId: string): Pr
   return rows;
 }
 
-/** Titles and results of the tasks `taskId` builds on, in plan order (a statement for a batch). */
-export function dependencyResults(d1: D1Database, taskId: string) {
-  return db(d1)
-    .select({ title: tasks.title, result: tasks.result })
-    .from(taskDependencies)
-    .innerJoin(tasks, eq(tasks.id, taskDependencies.dependsOnId))
-    .where(eq(taskDependencies.taskId, taskId))
-    .orderBy(asc(tasks.position));
-}
-
-/** Per status: how many tasks of the goal, and how many of them still need an approval (a statement for a batch). */
-export function statusCounts(d1: D1Database, goalId: string) {
-  return db(d1)
-    .select({ status: tasks.status, n: count(), gated: sql<number>`sum(${tasks.requiresApproval} = 1 AND ${tasks.approvalStatus} IS NULL)` })
-    .from(tasks)
-    .where(eq(tasks.goalId, goalId))
-    .groupBy(tasks.status);
-}
-
 /** Tasks of the goal that have started (or been attempted). */
 export async function countStarted(d1: D1Database, goalId: string): Promise<number> {
   const [{ n }] = await db(d1)
@@ -180,17 +152,45 @@ export async function finalTasks(d1: D1Database, goalId: string): Promise<Array<
     .orderBy(asc(tasks.position), asc(tasks.createdAt));
 }
 
+// ── a task run's hot path: raw statements (measured: drizzle adds ~0.2 ms of CPU per statement,
+// and a task runs about fifteen; bench/results/2026-12-06.md) ──
+
+const TASK_COLUMNS = columnsAs(tasks);
+
+const DEPENDENCY_RESULTS = `SELECT t."title" AS "title", t."result" AS "result" FROM "task_dependencies" d JOIN "tasks" t ON t."id" = d."depends_on_id"
+  WHERE d."task_id" = ? ORDER BY t."position"`;
+
+/** Titles and results of the tasks `taskId` builds on, in plan order (a statement for a batch; D1Result<DependencyResult>). */
+export const dependencyResults = (d1: D1Database, taskId: string): D1PreparedStatement => d1.prepare(DEPENDENCY_RESULTS).bind(taskId);
+export type DependencyResult = { title: string; result: string | null };
+
+const STATUS_COUNTS = `SELECT "status", count(*) AS "n", sum("requires_approval" = 1 AND "approval_status" IS NULL) AS "gated" FROM "tasks"
+  WHERE "goal_id" = ? GROUP BY "status"`;
+
+/** Per status: how many tasks of the goal, and how many of them still need an approval (a statement for a batch; D1Result<StatusCount>). */
+export const statusCounts = (d1: D1Database, goalId: string): D1PreparedStatement => d1.prepare(STATUS_COUNTS).bind(goalId);
+export type StatusCount = { status: TaskStatus; n: number; gated: number };
+
+const READY_IDS = `SELECT "id" FROM "tasks" WHERE "goal_id" = ?1 AND ${READY}`;
+const IN_PLAN_ORDER = `ORDER BY "position", "created_at"`;
+const READY_IDS_IN_SCOPE = {
+  all: `${READY_IDS} ${IN_PLAN_ORDER}`,
+  dependentsOf: `${READY_IDS} AND "id" IN (SELECT "task_id" FROM "task_dependencies" WHERE "depends_on_id" = ?2) ${IN_PLAN_ORDER}`,
+  only: `${READY_IDS} AND "id" = ?2`,
+};
+
 /**
  * Ids of the goal's ready tasks, in plan order. A finished task only looks at its dependents, so
  * a wide goal does not re-enqueue every waiting task on every completion.
  */
 export async function readyTaskIds(d1: D1Database, goalId: string, scope: Scope = {}): Promise<string[]> {
-  const rows = await db(d1)
-    .select({ id: tasks.id })
-    .from(tasks)
-    .where(and(eq(tasks.goalId, goalId), ready(), inScope(scope)))
-    .orderBy(asc(tasks.position), asc(tasks.createdAt));
-  return rows.map((r) => r.id);
+  const statement = scope.dependentsOf
+    ? d1.prepare(READY_IDS_IN_SCOPE.dependentsOf).bind(goalId, scope.dependentsOf)
+    : scope.only
+      ? d1.prepare(READY_IDS_IN_SCOPE.only).bind(goalId, scope.only)
+      : d1.prepare(READY_IDS_IN_SCOPE.all).bind(goalId);
+  const { results } = await statement.all<{ id: string }>();
+  return results.map((r) => r.id);
 }
 
 // ── subqueries for other stores ──
@@ -201,9 +201,8 @@ export const taskCountOf = (goalId: SQL, completedOnly = false) =>
 /** Some task of the goal has failed (for a condition). */
 export const hasFailedTask = (goalId: string) => sql`EXISTS (SELECT 1 FROM ${tasks} WHERE ${tasks.goalId} = ${goalId} AND ${tasks.status} = 'failed')`;
 
-/** The goal id of the task while `holder` holds it (a subquery). */
-export const goalIdOfHeldTask = (taskId: string, holder: string) =>
-  qb.select({ goalId: tasks.goalId }).from(tasks).where(and(eq(tasks.id, taskId), eq(tasks.claimedBy, holder)));
+/** SQL text: the goal id of the task (parameter ?1) while the holder (?2) holds it, a subquery for the goals store's raw statement. */
+export const GOAL_ID_OF_HELD_TASK = `SELECT "goal_id" FROM "tasks" WHERE "id" = ?1 AND "claimed_by" = ?2`;
 
 // ── writes (statements for batches) ──
 export type NewTask = Pick<TaskRow, 'id' | 'goalId' | 'ownerId' | 'parentId' | 'title' | 'description' | 'assignedAgentId' | 'requiresApproval'> &
@@ -269,15 +268,20 @@ export const transitionTask = (d1: D1Database, id: string, from: TaskStatus[], c
     .set({ ...(changes as Partial<TaskRow>), updatedAt: now() })
     .where(and(eq(tasks.id, id), inArray(tasks.status, from)));
 
-/** The fields that end a lease. */
-export const LEASE_CLEARED = { claimedBy: null, leaseExpiresAt: null } as const;
+const END_HELD_RUN = `UPDATE "tasks" SET "status" = ?3,
+    "result" = CASE WHEN ?3 = 'completed' THEN ?4 ELSE "result" END, "error" = ?5,
+    "claimed_by" = NULL, "lease_expires_at" = NULL,
+    "claimed_by_agent_id" = CASE WHEN ?3 = 'pending' THEN NULL ELSE "claimed_by_agent_id" END,
+    "completed_at" = CASE WHEN ?3 = 'completed' THEN ${NOW_SQL} ELSE "completed_at" END, "updated_at" = ${NOW_SQL}
+  WHERE "id" = ?1 AND "claimed_by" = ?2 AND "status" = 'running'`;
 
-/** The task's change while `holder` still holds its lease in status `status`. */
-export const updateHeldTask = (d1: D1Database, id: string, holder: string, status: TaskStatus, changes: Partial<Record<keyof TaskRow, unknown>>) =>
-  db(d1)
-    .update(tasks)
-    .set({ ...(changes as Partial<TaskRow>), updatedAt: now() })
-    .where(and(eq(tasks.id, id), eq(tasks.claimedBy, holder), eq(tasks.status, status)));
+/**
+ * The end of a run on its task, while `holder` still holds the running task (else it changes
+ * nothing: D1Result.meta.changes 0): `completed` with the result, back to `pending` for a retry
+ * (the agent's claim released too), or `failed`; the lease ends in every case.
+ */
+export const endHeldRun = (d1: D1Database, id: string, holder: string, status: 'completed' | 'pending' | 'failed', result: string | null, error: string | null) =>
+  d1.prepare(END_HELD_RUN).bind(id, holder, status, result, error);
 
 /**
  * Tasks that would be ready but need approval become `awaiting_approval`; returns them, so the
@@ -301,40 +305,36 @@ export interface ClaimOptions {
   /** Count this claim as an execution attempt. */
   countAttempt: boolean;
   /** Ids of the goals in which the claim may happen (pausing a goal stops new work): a subquery of the goals store. */
-  goalIds: SQLWrapper;
+  goalIds: SqlText;
   /** Also take a task under a live claim (executing a task someone claimed). */
   fromClaimed?: boolean;
 }
 
+// The goals subquery comes last: its anonymous parameters number on from ?7 (SQLite's rule).
+const claimSql = (goalIds: string) => `UPDATE "tasks" SET "status" = ?2, "claimed_by" = ?3,
+    "claimed_by_agent_id" = CASE WHEN ?2 = 'running' THEN coalesce(?4, "claimed_by_agent_id") ELSE ?4 END,
+    "lease_expires_at" = ?5, "attempts" = "attempts" + ?6, "started_at" = coalesce("started_at", ${NOW_SQL}), "updated_at" = ${NOW_SQL}
+  WHERE "id" = ?1 AND ((${CLAIMABLE}) OR (?7 AND "tasks"."status" = 'claimed' AND ${DEPS_DONE}))
+    AND "goal_id" IN (${goalIds})
+  RETURNING ${TASK_COLUMNS}`;
+const claimSqlByGoalIds = new Map<string, string>();
+
 /**
- * The claim as one conditional UPDATE returning the claimed row (no row: someone else won, or the
- * task is not claimable), so callers can put it in a batch with what depends on it.
+ * The claim as one conditional UPDATE returning the claimed row (D1Result<TaskRow>; no row:
+ * someone else won, or the task is not claimable), so callers can put it in a batch with what
+ * depends on it.
  */
-export function claimStatement(d1: D1Database, taskId: string, o: ClaimOptions) {
-  return db(d1)
-    .update(tasks)
-    .set({
-      status: o.status,
-      claimedBy: o.holder,
-      claimedByAgentId: o.status === 'running' ? sql`coalesce(${o.agentId ?? null}, ${tasks.claimedByAgentId})` : (o.agentId ?? null),
-      leaseExpiresAt: leaseUntil(o.leaseSeconds),
-      attempts: sql`${tasks.attempts} + ${o.countAttempt ? 1 : 0}`,
-      startedAt: sql`coalesce(${tasks.startedAt}, ${now()})`,
-      updatedAt: now(),
-    })
-    .where(
-      and(
-        eq(tasks.id, taskId),
-        o.fromClaimed ? or(claimable(), and(eq(tasks.status, 'claimed'), depsDone())) : claimable(),
-        inArray(tasks.goalId, o.goalIds),
-      ),
-    )
-    .returning();
+export function claimStatement(d1: D1Database, taskId: string, o: ClaimOptions): D1PreparedStatement {
+  let text = claimSqlByGoalIds.get(o.goalIds.text);
+  if (!text) claimSqlByGoalIds.set(o.goalIds.text, (text = claimSql(o.goalIds.text)));
+  return d1
+    .prepare(text)
+    .bind(taskId, o.status, o.holder, o.agentId ?? null, leaseUntil(o.leaseSeconds), o.countAttempt ? 1 : 0, o.fromClaimed ? 1 : 0, ...o.goalIds.params);
 }
 
 /** Claims a task atomically: exactly one of any number of concurrent callers gets `true`. */
 export async function claimTask(d1: D1Database, taskId: string, o: ClaimOptions): Promise<boolean> {
-  return (await claimStatement(d1, taskId, o)).length === 1;
+  return (await claimStatement(d1, taskId, o).all()).results.length === 1;
 }
 
 /** Releases every lease that has run out; returns the tasks released with their goals. */
@@ -346,21 +346,22 @@ export async function releaseExpiredLeases(d1: D1Database): Promise<Array<{ id: 
     .returning({ id: tasks.id, goalId: tasks.goalId });
 }
 
-/** The run record of a claim: written only if the claim before it in the batch won (claimed_by = runId). */
-export function insertRunIfClaimed(d1: D1Database, runId: string, taskId: string, trigger: TaskRunRow['trigger']) {
-  return db(d1)
-    .insert(taskRuns)
-    .select(
-      sql`SELECT ${runId}, ${tasks.id}, ${tasks.goalId}, ${tasks.attempts}, ${trigger}, coalesce(${tasks.assignedAgentId}, ${tasks.claimedByAgentId}), 'running', NULL, NULL, NULL, ${now()}, NULL
-          FROM ${tasks} WHERE ${tasks.id} = ${taskId} AND ${tasks.claimedBy} = ${runId}`,
-    );
-}
+const INSERT_RUN_IF_CLAIMED = `INSERT INTO "task_runs" ("id", "task_id", "goal_id", "attempt", "trigger", "agent_id", "status")
+  SELECT ?1, "id", "goal_id", "attempts", ?3, coalesce("assigned_agent_id", "claimed_by_agent_id"), 'running' FROM "tasks" WHERE "id" = ?2 AND "claimed_by" = ?1`;
 
-export const finishRun = (d1: D1Database, runId: string, changes: Pick<TaskRunRow, 'status'> & Partial<Pick<TaskRunRow, 'output' | 'error' | 'tokenUsage'>>, finished = true) =>
-  db(d1)
-    .update(taskRuns)
-    .set({ ...changes, ...(finished ? { finishedAt: now() } : {}) })
-    .where(eq(taskRuns.id, runId));
+/** The run record of a claim: written only if the claim before it in the batch won (claimed_by = runId). */
+export const insertRunIfClaimed = (d1: D1Database, runId: string, taskId: string, trigger: TaskRunRow['trigger']): D1PreparedStatement =>
+  d1.prepare(INSERT_RUN_IF_CLAIMED).bind(runId, taskId, trigger);
+
+const FINISH_RUN = `UPDATE "task_runs" SET "status" = ?2, "output" = ?3, "error" = ?4, "token_usage" = ?5, "finished_at" = ${NOW_SQL} WHERE "id" = ?1`;
+
+/** The run's end: its status, the agent's output, the error and the token usage. */
+export const finishRun = (d1: D1Database, runId: string, r: Pick<TaskRunRow, 'status' | 'output' | 'error' | 'tokenUsage'>): D1PreparedStatement =>
+  d1.prepare(FINISH_RUN).bind(runId, r.status, r.output, r.error, r.tokenUsage);
+
+/** A finished run whose task was lost before it ended (the lease ran out and someone else took it): failed, the output kept. */
+export const markRunLost = (d1: D1Database, runId: string) =>
+  db(d1).update(taskRuns).set({ status: 'failed', error: 'the lease was lost before the run finished' }).where(eq(taskRuns.id, runId));
 
 // ── for monitoring ──
 

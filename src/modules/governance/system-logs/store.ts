@@ -1,9 +1,7 @@
 import { and, count, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
-import { db, type Statement, likeContains, likeStartsWith, sqlQuery } from '../../../db/client';
+import { db, NOW_SQL, type Statement, likeContains, likeStartsWith, sqlQuery } from '../../../db/client';
 import { systemLogs } from '../../../db/schema/system-logs';
 import { percentileSql } from '../../../lib/stats-sql';
-
-
 
 /** The system_logs table: request lines, unhandled errors, background jobs, application messages. */
 export type SystemLogRow = typeof systemLogs.$inferSelect;
@@ -15,7 +13,7 @@ type Range = { from: string; to: string };
 // Hot path (a request line per request, through the audit queue): a prepared statement, so logging
 // costs its query and no query building (bench/results/2026-12-06.md).
 const INSERT_SYSTEM_LOG = `INSERT OR IGNORE INTO system_logs (id, category, level, source, message, request_id, user_id, method, path, status_code, duration_ms, weight, data, created_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))`;
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, ${NOW_SQL}))`;
 
 export function insertSystemLog(d1: D1Database, r: Required<Omit<SystemLogInsert, 'createdAt'>> & { createdAt: string | null }): D1PreparedStatement {
   return d1
