@@ -1,6 +1,6 @@
-import { runBatch, type Statement } from '../db/client';
+import { runBatch } from '../db/client';
 import type { CallRecorder } from '../engine/llm/gateway';
-import { insertLlmCalls } from '../modules/agents/model-configs/store';
+import { insertLlmCall } from '../modules/agents/model-configs/store';
 
 /**
  * Model-call records (llm_calls) of a turn or run: the gateway collects them in a CallRecorder,
@@ -8,8 +8,8 @@ import { insertLlmCalls } from '../modules/agents/model-configs/store';
  */
 
 /** The recorder's pending records as insert statements, to add to the batch that saves the turn. */
-export function llmCallStatements(d1: D1Database, recorder: CallRecorder): Statement[] {
-  return insertLlmCalls(d1, recorder.pending());
+export function llmCallStatements(d1: D1Database, recorder: CallRecorder): D1PreparedStatement[] {
+  return recorder.pending().map((r) => insertLlmCall(d1, r));
 }
 
 /** Writes what the recorder holds in one batch (a failure is logged, never thrown). */
