@@ -30,6 +30,8 @@ export interface StartRequest {
   agent_id?: string | null;
   graph: Graph;
   inputs: Record<string, unknown>;
+  /** Delegation depth of the run (started by run_workflow from a turn or a run: one deeper); default 0. */
+  delegation_depth?: number;
 }
 
 export interface ExecutionSnapshot {

@@ -23,6 +23,7 @@ interface RunMeta {
   workflow_id: string | null;
   agent_id?: string | null;
   inputs: Record<string, unknown>;
+  delegation_depth?: number;
   status: ExecutionStatus;
   pause_requested: boolean;
   outputs: Record<string, unknown> | null;
@@ -113,6 +114,7 @@ export class Execution extends DurableObject<Env> {
         workflow_id: req.workflow_id,
         agent_id: req.agent_id ?? null,
         inputs: req.inputs,
+        delegation_depth: req.delegation_depth ?? 0,
         status: 'running',
         pause_requested: false,
         outputs: null,
@@ -230,6 +232,7 @@ export class Execution extends DurableObject<Env> {
         workflowId: run.workflow_id,
         graph,
         inputs: run.inputs,
+        delegationDepth: run.delegation_depth ?? 0,
         signal: this.controller.signal,
         services: this.services(run),
         states: this.states(),
@@ -306,7 +309,7 @@ export class Execution extends DurableObject<Env> {
 
   private services(run: RunMeta): EngineServices {
     return {
-      ...principalServices(this.env, run.run_as ?? run.owner_id, run.agent_id ?? null),
+      ...principalServices(this.env, run.run_as ?? run.owner_id, run.agent_id ?? null, run.delegation_depth ?? 0),
       createApproval: async (req) => {
         const id = await requestApproval(this.env.DB, run, req);
         this.broadcast({ type: 'approval_required', node_id: req.node_id, approval_id: id, title: req.title, approver_id: req.approver_id, timeout_at: req.timeout_at });

@@ -34,14 +34,29 @@ export interface RunAgentOptions {
   /** What started the run, recorded with model and tool calls: chat, orchestrate, execute, delegate. */
   source: string;
   signal?: AbortSignal;
-  /** Delegation depth (0 for the agent the user talks to). */
+  /** Delegation depth (0 for the agent the user talks to): sub-agents, run_agent and runs started by run_workflow go one deeper. */
   depth?: number;
   /** Collects the turn's `llm_calls` rows (delegated turns' too) for the caller to write with its own batch. */
   recorder?: CallRecorder;
 }
 
-/** Sub-agents are not main agents, but an agent promoted later could form a loop: stop here. */
+/**
+ * Sub-agents are not main agents, but an agent promoted later could form a loop, and an agent may
+ * call itself through run_agent or run_workflow: nested turns and tool-started runs stop here.
+ */
 export const MAX_DELEGATION_DEPTH = 3;
+
+/**
+ * The depth of a turn or run that a tool call at `depth` starts (run_agent, run_workflow); 409
+ * MAX_DEPTH at the limit, which the calling model sees as the tool's error.
+ */
+export function nestedDepth(depth: number | undefined, tool: string): number {
+  const current = depth ?? 0;
+  if (current >= MAX_DELEGATION_DEPTH) {
+    throw new ApiError(409, 'MAX_DEPTH', `${tool} refused: agent turns and workflow runs started through tools and delegation nest at most ${MAX_DELEGATION_DEPTH} deep`);
+  }
+  return current + 1;
+}
 const DEFAULT_BARE_ITERATION_LIMIT = 5;
 
 /** Tools an agent can call, by the name the model sees. */
@@ -134,7 +149,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentTurnResult> 
       // A custom, MCP or plugin tool is its owner's (the agent's owner), even when an admin talks to the agent.
       const userId = (UUID.test(binding.ref) || findToolProvider(binding.ref) || isPluginRef(binding.ref)) && agent ? agent.owner_id : opts.userId;
       const outcome = await invokeTool(
-        { env, userId, agentId: agent?.id ?? null, sessionId: opts.sessionId ?? null, caller: 'agent', signal: opts.signal },
+        { env, userId, agentId: agent?.id ?? null, sessionId: opts.sessionId ?? null, caller: 'agent', signal: opts.signal, depth },
         binding.ref,
         args as Record<string, unknown>,
       );

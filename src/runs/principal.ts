@@ -24,14 +24,23 @@ function principalAccess(env: Env, principalId: string) {
   };
 }
 
-/** The agent node's service: one turn of an agent the principal may execute (tools and delegation included). */
-export function principalAgentNode(env: Env, principalId: string, runAgentId: string | null, may = principalAccess(env, principalId)): NonNullable<EngineServices['runAgent']> {
+/**
+ * The agent node's service: one turn of an agent the principal may execute (tools and delegation
+ * included), at the run's delegation depth.
+ */
+export function principalAgentNode(
+  env: Env,
+  principalId: string,
+  runAgentId: string | null,
+  may = principalAccess(env, principalId),
+  delegationDepth = 0,
+): NonNullable<EngineServices['runAgent']> {
   return async (agentId, message, signal) => {
     const id = agentId ?? runAgentId;
     if (!id) throw new NodeError('INVALID_CONFIG', 'agent_id is required outside an agent run', false);
     const agent = await loadTurnAgent(env.DB, id);
     if (!agent || !(await may('agent', agent))) throw new NodeError('NOT_FOUND', `Agent ${id} not found`, false);
-    const turn = await runAgent({ env, userId: principalId, agent, message, source: 'workflow', signal });
+    const turn = await runAgent({ env, userId: principalId, agent, message, source: 'workflow', signal, depth: delegationDepth });
     return {
       agent_id: agent.id,
       reply: turn.reply,
@@ -43,10 +52,10 @@ export function principalAgentNode(env: Env, principalId: string, runAgentId: st
 }
 
 /** The engine services every run has: agent nodes and sub-workflows, with the principal's rights. */
-export function principalServices(env: Env, principalId: string, runAgentId: string | null): Pick<EngineServices, 'runAgent' | 'loadWorkflow'> {
+export function principalServices(env: Env, principalId: string, runAgentId: string | null, delegationDepth = 0): Pick<EngineServices, 'runAgent' | 'loadWorkflow'> {
   const may = principalAccess(env, principalId);
   return {
-    runAgent: principalAgentNode(env, principalId, runAgentId, may),
+    runAgent: principalAgentNode(env, principalId, runAgentId, may, delegationDepth),
     loadWorkflow: async (id) => {
       const row = await findWorkflow(env.DB, id);
       if (!row || !(await may('workflow', { id: row.id, owner_id: row.ownerId }))) return null;

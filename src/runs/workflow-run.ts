@@ -66,6 +66,8 @@ export interface StartExecutionOptions {
   trigger?: string;
   /** Wait this long for the run to come to rest (0: answer at once). */
   waitMs?: number;
+  /** Delegation depth of the run (run_workflow starts runs one deeper than the turn or run that calls it). */
+  delegationDepth?: number;
 }
 
 /**
@@ -96,7 +98,16 @@ export async function startExecution(env: Env, opts: StartExecutionOptions): Pro
     graph: JSON.stringify(opts.graph),
   });
   const snap = await executionStub(env, id).start(
-    { execution_id: id, owner_id: opts.ownerId, run_as: opts.runAs ?? opts.ownerId, workflow_id: opts.workflowId ?? null, agent_id: opts.agentId ?? null, graph: opts.graph, inputs },
+    {
+      execution_id: id,
+      owner_id: opts.ownerId,
+      run_as: opts.runAs ?? opts.ownerId,
+      workflow_id: opts.workflowId ?? null,
+      agent_id: opts.agentId ?? null,
+      graph: opts.graph,
+      inputs,
+      delegation_depth: opts.delegationDepth ?? 0,
+    },
     opts.waitMs ?? 0,
   );
   const row = await findExecution(env.DB, id);
@@ -118,7 +129,7 @@ export async function executeWorkflow(
   env: Env,
   user: string | AuthUser,
   workflowId: string,
-  opts: { inputs?: Record<string, unknown>; trigger?: string; waitMs?: number } = {},
+  opts: { inputs?: Record<string, unknown>; trigger?: string; waitMs?: number; delegationDepth?: number } = {},
 ) {
   const [starterUser, wf] = await Promise.all([starter(env, user), findWorkflow(env.DB, workflowId)]);
   if (!starterUser) throw notFound('Workflow');
@@ -133,6 +144,7 @@ export async function executeWorkflow(
     workflowVersion: wf!.version,
     trigger: opts.trigger,
     waitMs: opts.waitMs,
+    delegationDepth: opts.delegationDepth,
   });
 }
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invokeTool } from '../../src/engine/tools/invoke';
 import { builtinTools } from '../../src/engine/tools/registry';
 import type { Env } from '../../src/env';
+import { MAX_DELEGATION_DEPTH } from '../../src/runs/agent-turn';
 import { ApiError } from '../../src/lib/errors';
 import { createUser } from '../support/helpers';
 
@@ -30,8 +31,8 @@ async function fails(name: string, args: Record<string, unknown>, extra: { env?:
 }
 
 describe('registry', () => {
-  it('has 53 tools (50 of its own, 3 added by the tasks, notifications and feishu modules), each described in English and Chinese with an object schema', () => {
-    expect(builtinTools).toHaveLength(53);
+  it('has 55 tools (50 of its own, 5 added by the tasks, notifications, feishu, agents and workflows modules), each described in English and Chinese with an object schema', () => {
+    expect(builtinTools).toHaveLength(55);
     for (const t of builtinTools) {
       expect(t.name).toMatch(/^[a-z][a-z0-9_]*$/);
       expect(t.description.length, t.name).toBeGreaterThan(20);
@@ -493,6 +494,35 @@ describe('platform tools of other modules', () => {
     // A goal the caller cannot see is as good as absent: nothing is created.
     await expect(outcome).rejects.toMatchObject({ status: 422, code: 'VALIDATION_ERROR' });
     expect((await env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE title = 'Hijack'").first<{ n: number }>())!.n).toBe(0);
+  });
+
+  it('run_agent and run_workflow run what the user may execute, one delegation level deeper, and refuse at the limit', async () => {
+    const me = await env.DB.prepare('SELECT email FROM users WHERE id = ?').bind(userId).first<{ email: string }>();
+    const login = await exports.default.fetch(new Request('http://localhost/api/v1/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: me!.email, password: 'correct horse battery' }) }));
+    const token = ((await login.json()) as { access_token: string }).access_token;
+    const post = async (path: string, body: unknown) => {
+      const res = await exports.default.fetch(new Request(`http://localhost/api/v1${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` }, body: JSON.stringify(body) }));
+      return (await res.json()) as { id: string };
+    };
+    const agent = await post('/agents', { name: 'Echo', model_config: { provider: 'mock', model_name: 'mock-1' } });
+    expect(await run('run_agent', { agent_id: agent.id, message: 'ping' })).toMatchObject({ agent_id: agent.id, reply: 'echo: ping', iterations: 1 });
+    const wf = await post('/workflows', {
+      name: 'double',
+      graph: {
+        nodes: [{ id: 'start', type: 'start' }, { id: 'end', type: 'end', config: { outputs: { twice: '{{inputs.x}}{{inputs.x}}' } } }],
+        edges: [{ source: 'start', target: 'end' }],
+      },
+    });
+    expect(await run('run_workflow', { workflow_id: wf.id, inputs: { x: 'ab' } })).toMatchObject({ status: 'succeeded', outputs: { twice: 'abab' } });
+
+    // At the depth limit both refuse before doing anything.
+    for (const [name, args] of [['run_agent', { agent_id: agent.id, message: 'x' }], ['run_workflow', { workflow_id: wf.id }]] as const) {
+      const refused = invokeTool({ env, userId, caller: 'test', depth: MAX_DELEGATION_DEPTH }, name, args);
+      await expect(refused).rejects.toMatchObject({ status: 409, code: 'MAX_DEPTH' });
+    }
+    const stranger = await createUser('stranger');
+    await expect(invokeTool({ env, userId: stranger.id, caller: 'test' }, 'run_agent', { agent_id: agent.id, message: 'x' })).rejects.toMatchObject({ status: 404, code: 'NOT_FOUND' });
+    await expect(invokeTool({ env, userId: stranger.id, caller: 'test' }, 'run_workflow', { workflow_id: wf.id })).rejects.toMatchObject({ status: 404, code: 'NOT_FOUND' });
   });
 });
 

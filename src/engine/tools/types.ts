@@ -9,6 +9,12 @@ export interface ToolContext {
   /** Where the call came from: api, agent, workflow, ... (recorded in tool_usage). */
   caller?: string;
   signal?: AbortSignal;
+  /**
+   * Delegation depth of the turn or run the call comes from (0 at the top): a tool that starts an
+   * agent turn or a workflow run (run_agent, run_workflow) starts it one deeper and refuses at the
+   * limit (MAX_DELEGATION_DEPTH of src/runs/agent-turn.ts), so an agent calling itself ends.
+   */
+  depth?: number;
 }
 
 /** A builtin tool: metadata for the registry and the model, and its implementation. */

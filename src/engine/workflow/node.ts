@@ -49,6 +49,8 @@ export interface NodeContext {
   /** Inside a loop/iteration body or a sub-workflow: nothing may suspend the run there. */
   nested: boolean;
   depth: number;
+  /** Delegation depth of the run (ToolContext.depth): how many turns and tool-started runs led to it. */
+  delegationDepth: number;
   /** When this node first started (survives restarts: a delay waits only what remains). */
   startedMs: number;
   services: EngineServices;

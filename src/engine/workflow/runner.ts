@@ -40,6 +40,8 @@ export interface RunInit {
   outerScope?: Scope;
   nested?: boolean;
   depth?: number;
+  /** Delegation depth of the run (a run started by run_workflow is one deeper than its caller). */
+  delegationDepth?: number;
   signal: AbortSignal;
   services: EngineServices;
   /** Recorded node states of an interrupted or suspended run. */
@@ -290,6 +292,7 @@ export class GraphRunner {
       signal,
       nested: init.nested ?? false,
       depth: init.depth ?? 0,
+      delegationDepth: init.delegationDepth ?? 0,
       startedMs: st.started_ms ?? Date.now(),
       services: init.services,
       log: (level, message, data) => this.log({ node_id: node.id, level, message, data }),
@@ -332,6 +335,7 @@ export class GraphRunner {
       outerScope: opts.isolated ? undefined : this.scope,
       nested: true,
       depth: (this.init.depth ?? 0) + (opts.isolated ? 1 : 0),
+      delegationDepth: this.init.delegationDepth,
       signal,
       services: this.init.services,
       hooks: { log: (e) => this.log({ ...e, node_id: parent.id, message: `[${e.node_id ?? parent.id}] ${e.message}` }) },

@@ -2,6 +2,7 @@ import { runInDurableObject } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { findBuiltinTool } from '../../../src/engine/tools/registry';
+import { MAX_DELEGATION_DEPTH } from '../../../src/runs/agent-turn';
 import { delegationToolName } from '../../../src/runs/agents';
 import { parseSse } from '../../../src/lib/sse';
 import { api, BASE, createUser, expectError } from '../../support/helpers';
@@ -729,6 +730,112 @@ describe('/agent-chat/branches', () => {
     expectError(await api(`${path}/${sessionId}`, { token: u.token }), 404);
     expectError(await api(`${path}/${branch.body.id}/resume`, { token: u.token, json: {} }), 422);
     expect((await api(path, { token: other.token })).body.total).toBe(0);
+  });
+});
+
+describe('platform tools: run_agent and run_workflow', () => {
+  /** `/tool run_agent` messages nested `levels` deep around `innermost`: each turn asks the agent to run itself with the next one. */
+  const selfCall = (agentId: string, levels: number, innermost: string): string =>
+    levels === 0 ? innermost : `/tool run_agent ${JSON.stringify({ agent_id: agentId, message: selfCall(agentId, levels - 1, innermost) })}`;
+
+  it('run_agent: one turn of an agent the caller may run, with its answer and token usage; another user’s agent is not found', async () => {
+    const u = await createUser();
+    const helper = await makeAgent(u, { name: 'Helper' });
+    const a = await makeAgent(u, { include_tools: ['run_agent'] });
+    const res = await chat(u, a.id, { message: `/tool run_agent ${JSON.stringify({ agent_id: helper.id, message: 'hello there' })}` });
+    expect(res.status, res.text).toBe(200);
+    const [call] = res.body.tool_calls;
+    expect(call.error).toBeUndefined();
+    expect(call.output).toMatchObject({ agent_id: helper.id, agent_name: 'Helper', reply: 'echo: hello there', iterations: 1, finish_reason: 'stop' });
+    expect(call.output.token_usage.total_tokens).toBeGreaterThan(0);
+    expect(res.body.reply).toBe(`tool run_agent returned: ${JSON.stringify(call.output)}`);
+    // The helper's model call is recorded for its turn (source tool), the tool call in tool_usage.
+    const calls = await env.DB.prepare("SELECT count(*) AS n FROM llm_calls WHERE agent_id = ? AND source = 'tool'").bind(helper.id).first<{ n: number }>();
+    expect(calls!.n).toBe(1);
+    const usage = await env.DB.prepare("SELECT caller, agent_id, ok FROM tool_usage WHERE tool_name = 'run_agent' AND user_id = ?").bind(u.id).all();
+    expect(usage.results).toEqual([{ caller: 'agent', agent_id: a.id, ok: 1 }]);
+
+    const other = await createUser('other');
+    const foreign = await makeAgent(other);
+    const denied = await chat(u, a.id, { message: `/tool run_agent ${JSON.stringify({ agent_id: foreign.id, message: 'hi' })}` });
+    expect(denied.body.tool_calls[0]).toMatchObject({ output: null, error: expect.stringMatching(/^NOT_FOUND: Agent not found/) });
+    const missing = await chat(u, a.id, { message: `/tool run_agent ${JSON.stringify({ agent_id: crypto.randomUUID(), message: 'hi' })}` });
+    expect(missing.body.tool_calls[0].error).toMatch(/^NOT_FOUND/);
+    const invalid = await chat(u, a.id, { message: '/tool run_agent {"agent_id":"x"}' });
+    expect(invalid.body.tool_calls[0].error).toMatch(/^VALIDATION_ERROR: .*arguments\.message: is required/);
+  });
+
+  it('run_agent: an agent running itself stops at the delegation depth limit with a clear error', async () => {
+    const u = await createUser();
+    const a = await makeAgent(u, { include_tools: ['run_agent'] });
+    const res = await chat(u, a.id, { message: selfCall(a.id, 8, 'bottom') });
+    expect(res.status, res.text).toBe(200);
+    // Follow the nested answers down: three nested turns ran, the fourth call was refused.
+    let output = res.body.tool_calls[0].output;
+    let levels = 0;
+    let refusal: string | undefined;
+    while (output) {
+      levels++;
+      const [inner] = output.tool_calls;
+      refusal = inner.error;
+      output = inner.output;
+    }
+    expect(levels).toBe(MAX_DELEGATION_DEPTH);
+    expect(refusal).toMatch(/^MAX_DEPTH: run_agent refused: .* nest at most 3 deep/);
+    // Bounded cost: two model calls per nested turn (the tool call and the answer), none beyond the limit.
+    const nested = await env.DB.prepare("SELECT count(*) AS n FROM llm_calls WHERE agent_id = ? AND source = 'tool'").bind(a.id).first<{ n: number }>();
+    expect(nested!.n).toBe(2 * MAX_DELEGATION_DEPTH);
+  });
+
+  it('run_workflow: waits for the outputs, or answers the execution id of a run still going; another user’s workflow is not found', async () => {
+    const u = await createUser();
+    const greet = await api('/api/v1/workflows', {
+      token: u.token,
+      json: {
+        name: 'greet',
+        graph: {
+          nodes: [{ id: 'start', type: 'start' }, { id: 't', type: 'template', config: { template: 'hi {{inputs.name}}' } }, { id: 'end', type: 'end', config: { outputs: { text: '{{t.text}}' } } }],
+          edges: [{ source: 'start', target: 't' }, { source: 't', target: 'end' }],
+        },
+        inputs_schema: [{ name: 'name', type: 'string', required: true }],
+      },
+    });
+    expect(greet.status, greet.text).toBe(201);
+    const a = await makeAgent(u, { include_tools: ['run_workflow'] });
+    const res = await chat(u, a.id, { message: `/tool run_workflow ${JSON.stringify({ workflow_id: greet.body.id, inputs: { name: 'Ada' } })}` });
+    const [call] = res.body.tool_calls;
+    expect(call.error).toBeUndefined();
+    expect(call.output).toMatchObject({ workflow_id: greet.body.id, status: 'succeeded', outputs: { text: 'hi Ada' } });
+    const row = await env.DB.prepare('SELECT owner_id, trigger, status FROM executions WHERE id = ?').bind(call.output.execution_id).first();
+    expect(row).toEqual({ owner_id: u.id, trigger: 'tool', status: 'succeeded' });
+
+    // Missing inputs are the tool's validation error.
+    const bad = await chat(u, a.id, { message: `/tool run_workflow ${JSON.stringify({ workflow_id: greet.body.id })}` });
+    expect(bad.body.tool_calls[0].error).toMatch(/^VALIDATION_ERROR: .*name/);
+
+    // A run longer than the timeout: the execution id and status to follow.
+    const slow = await api('/api/v1/workflows', {
+      token: u.token,
+      json: {
+        name: 'slow',
+        graph: {
+          nodes: [{ id: 'start', type: 'start' }, { id: 'wait', type: 'delay', config: { duration_ms: 600_000 } }, { id: 'end', type: 'end', config: { outputs: { done: true } } }],
+          edges: [{ source: 'start', target: 'wait' }, { source: 'wait', target: 'end' }],
+        },
+      },
+    });
+    const late = await chat(u, a.id, { message: `/tool run_workflow ${JSON.stringify({ workflow_id: slow.body.id, timeout_seconds: 1 })}` });
+    const pending = late.body.tool_calls[0].output;
+    expect(pending).toMatchObject({ workflow_id: slow.body.id, status: 'running', outputs: null });
+    expect(pending.message).toContain(`GET /api/v1/executions/${pending.execution_id}`);
+    const followed = await api(`/api/v1/executions/${pending.execution_id}`, { token: u.token });
+    expect(followed.body).toMatchObject({ id: pending.execution_id, status: 'running', trigger: 'tool' });
+    expect((await api(`/api/v1/executions/${pending.execution_id}/cancel`, { token: u.token, method: 'POST' })).status).toBe(200);
+
+    const other = await createUser('other');
+    const b = await makeAgent(other, { include_tools: ['run_workflow'] });
+    const denied = await chat(other, b.id, { message: `/tool run_workflow ${JSON.stringify({ workflow_id: greet.body.id, inputs: { name: 'x' } })}` });
+    expect(denied.body.tool_calls[0]).toMatchObject({ output: null, error: 'NOT_FOUND: Workflow not found' });
   });
 });
 

@@ -67,6 +67,15 @@ describe('MCP server with the official SDK client', () => {
     expect(result.structuredContent).toMatchObject({ reply: 'echo: what is up', iterations: 1 });
   });
 
+  it('an agent called as a tool reaches the platform tools (run_agent)', async () => {
+    const helper = await createAgent(owner.token, { name: 'Helper' });
+    const agent = await createAgent(owner.token, { include_tools: ['run_agent'] });
+    const client = await connect();
+    const result = await client.callTool({ name: `agent_${agent.id.replace(/-/g, '')}`, arguments: { message: `/tool run_agent ${JSON.stringify({ agent_id: helper.id, message: 'via mcp' })}` } });
+    expect(result.isError).toBe(false);
+    expect((result.structuredContent as { reply: string }).reply).toMatch(/^tool run_agent returned: \{.*"reply":"echo: via mcp"/);
+  });
+
   it('reports a failing agent as a tool error, and unknown or foreign tools as protocol errors', async () => {
     const agent = await createAgent(owner.token);
     const foreign = await createAgent(other.token);

@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BASE, api, createUser, expectError } from '../../support/helpers';
 import { createAgent, createApiKey, workerFetch } from '../../support/protocol-helpers';
+import { chain, createWorkflow } from '../../support/wf-helpers';
 
 type User = Awaited<ReturnType<typeof createUser>>;
 let owner: User;
@@ -45,6 +46,13 @@ describe('OpenAI-compatible API with the official openai client', () => {
     expect(completion.usage!.prompt_tokens).toBeGreaterThan(0);
     expect(completion.usage!.completion_tokens).toBeGreaterThan(0);
     expect(completion.usage!.total_tokens).toBe(completion.usage!.prompt_tokens + completion.usage!.completion_tokens);
+  });
+
+  it('runs the agent’s platform tools (run_workflow)', async () => {
+    const wf = await createWorkflow(owner.token, chain([], { ok: 'yes' }));
+    const agent = await createAgent(owner.token, { include_tools: ['run_workflow'] });
+    const completion = await client.chat.completions.create({ model: agent.id, messages: [{ role: 'user', content: `/tool run_workflow {"workflow_id":"${wf.id}"}` }] });
+    expect(completion.choices[0].message.content).toMatch(/^tool run_workflow returned: \{.*"status":"succeeded","outputs":\{"ok":"yes"\}/);
   });
 
   it('passes earlier messages as history and the last user message as the turn', async () => {

@@ -214,6 +214,128 @@ describe('node types in runs', () => {
   });
 });
 
+describe('platform tools in tool nodes', () => {
+  it('run_agent and run_workflow run what the principal may execute; another user’s is not found', async () => {
+    const u = await createUser();
+    const agent = await api('/api/v1/agents', { token: u.token, json: { name: 'Echo', model_config: { provider: 'mock', model_name: 'mock-1' } } });
+    expect(agent.status, agent.text).toBe(201);
+    const asked = (
+      await run(u.token, chain([{ id: 'ask', type: 'tool', config: { tool: 'run_agent', arguments: { agent_id: agent.body.id, message: 'q: {{inputs.q}}' } } }], { r: '{{ask.result.reply}}', t: '{{ask.result.token_usage.total_tokens}}' }), { q: 'why' })
+    ).body;
+    expect(asked.status, JSON.stringify(asked.error)).toBe('succeeded');
+    expect(asked.outputs.r).toBe('echo: q: why');
+    expect(asked.outputs.t).toBeGreaterThan(0);
+
+    const child = await createWorkflow(u.token, chain([{ id: 'up', type: 'template', config: { template: '<{{inputs.x}}>' } }], { said: '{{up.text}}' }), { inputs_schema: [{ name: 'x' }] });
+    const parent = (await run(u.token, chain([{ id: 'wf', type: 'tool', config: { tool: 'run_workflow', arguments: { workflow_id: child.id, inputs: { x: '{{inputs.v}}' }, timeout_seconds: 10 } } }], { r: '{{wf.result.outputs.said}}', s: '{{wf.result.status}}' }), { v: '7' })).body;
+    expect(parent.status, JSON.stringify(parent.error)).toBe('succeeded');
+    expect(parent.outputs).toEqual({ r: '<7>', s: 'succeeded' });
+
+    const other = await createUser();
+    const stolenAgent = (await run(other.token, chain([{ id: 'ask', type: 'tool', config: { tool: 'run_agent', arguments: { agent_id: agent.body.id, message: 'x' } } }]))).body;
+    expect(stolenAgent.error).toMatchObject({ code: 'NOT_FOUND', node_id: 'ask' });
+    const stolenWorkflow = (await run(other.token, chain([{ id: 'wf', type: 'tool', config: { tool: 'run_workflow', arguments: { workflow_id: child.id } } }]))).body;
+    expect(stolenWorkflow.error).toMatchObject({ code: 'NOT_FOUND', node_id: 'wf' });
+  });
+
+  it('a workflow running itself through run_workflow stops at the delegation depth limit', async () => {
+    const u = await createUser();
+    const wf = await createWorkflow(u.token, chain([]));
+    const self = chain([{ id: 'again', type: 'tool', config: { tool: 'run_workflow', arguments: { workflow_id: wf.id } } }]);
+    const put = await api(`/api/v1/workflows/${wf.id}`, { method: 'PUT', token: u.token, json: { graph: self } });
+    expect(put.status, put.text).toBe(200);
+    const res = await api(`/api/v1/workflows/${wf.id}/execute`, { token: u.token, json: { wait_ms: 60_000 } });
+    expect(res.body.status, res.text).toBe('failed');
+    expect(res.body.error).toMatchObject({ code: 'WORKFLOW_FAILED', node_id: 'again' });
+    expect(res.body.error.message).toMatch(/MAX_DEPTH: run_workflow refused/);
+    // The run and three nested ones, each started by the one above it; the fourth call was refused.
+    const nested = await env.DB.prepare("SELECT status FROM executions WHERE workflow_id = ? AND trigger = 'tool'").bind(wf.id).all<{ status: string }>();
+    expect(nested.results.map((r) => r.status)).toEqual(['failed', 'failed', 'failed']);
+  
+    // Through an agent node: the agent's turn runs the workflow that runs the agent, ... until the limit.
+    const loopWf = await createWorkflow(u.token, chain([]));
+    const agent = await api('/api/v1/agents', { token: u.token, json: { name: 'Looper', include_tools: ['run_workflow'], model_config: { provider: 'mock', model_name: 'mock-1' } } });
+    const graph = chain([{ id: 'a', type: 'agent', config: { agent_id: agent.body.id, prompt: `/tool run_workflow {"workflow_id":"${loopWf.id}"}` } }], { text: '{{a.text}}' });
+    expect((await api(`/api/v1/workflows/${loopWf.id}`, { method: 'PUT', token: u.token, json: { graph } })).status).toBe(200);
+    const looped = (await api(`/api/v1/workflows/${loopWf.id}/execute`, { token: u.token, json: { wait_ms: 60_000 } })).body;
+    expect(looped.status, JSON.stringify(looped.error)).toBe('succeeded');
+    expect(looped.outputs.text).toContain('MAX_DEPTH: run_workflow refused');
+    const runs = await env.DB.prepare("SELECT count(*) AS n FROM executions WHERE workflow_id = ? AND trigger = 'tool'").bind(loopWf.id).first<{ n: number }>();
+    expect(runs!.n).toBe(3);
+  });
+});
+
+describe('list_operator', () => {
+  const people = [
+    { name: 'Ann', age: 31, team: 'red' },
+    { name: 'Bob', age: 25, team: 'blue' },
+    { name: 'Cid', team: 'red' },
+    { name: 'Dee', age: 40, team: 'blue' },
+    { name: 'Eve', age: 25, team: 'red' },
+  ];
+  const op = async (token: string, config: Record<string, unknown>, inputs: Record<string, unknown> = { list: people }) => {
+    const res = await api('/api/v1/nodes/run', { token, json: { node: { id: 'l', type: 'list_operator', config: { items: '{{inputs.list}}', ...config } }, inputs } });
+    expect(res.status, res.text).toBe(200);
+    return res.body;
+  };
+  const names = (r: any) => r.outputs.result.map((p: any) => p.name);
+
+  it('filters with the condition operators, dedupes, sorts, slices, and gives first/last/count', async () => {
+    const u = await createUser();
+    // filter: and / or, nested fields, values from variables.
+    const adults = await op(u.token, { filter: { conditions: [{ field: 'age', operator: 'gte', value: '{{inputs.min}}' }, { field: 'team', operator: 'eq', value: 'red' }] } }, { list: people, min: 30 });
+    expect(names(adults)).toEqual(['Ann']);
+    const either = await op(u.token, { filter: { logical_operator: 'or', conditions: [{ field: 'name', operator: 'starts_with', value: 'D' }, { field: 'age', operator: 'is_empty' }] } });
+    expect(names(either)).toEqual(['Cid', 'Dee']);
+    const inList = await op(u.token, { filter: { conditions: [{ field: 'name', operator: 'in', value: ['Bob', 'Eve', 'Zed'] }] } });
+    expect(names(inList)).toEqual(['Bob', 'Eve']);
+    const nested = await op(u.token, { items: [{ m: { lang: 'zh' } }, { m: { lang: 'en' } }], filter: { conditions: [{ field: 'm.lang', operator: 'eq', value: 'zh' }] } }, {});
+    expect(nested.outputs.result).toEqual([{ m: { lang: 'zh' } }]);
+    // Items themselves (no field): scalars, from a JSON string.
+    const scalars = await op(u.token, { items: '[3, 1, "x", 2, 3, 1]', filter: { conditions: [{ operator: 'matches', value: '^\\d+$' }] }, dedupe: {}, sort: { order: 'desc' } }, {});
+    expect(scalars.outputs).toMatchObject({ result: [3, 2, 1], count: 3, total: 3, first: 3, last: 1 });
+
+    // sort by a field, both ways; items without it go last; ties keep their order.
+    expect(names(await op(u.token, { sort: { field: 'age' } }))).toEqual(['Bob', 'Eve', 'Ann', 'Dee', 'Cid']);
+    expect(names(await op(u.token, { sort: { field: 'age', order: 'desc' } }))).toEqual(['Dee', 'Ann', 'Bob', 'Eve', 'Cid']);
+    expect(names(await op(u.token, { sort: { field: 'name', order: 'desc' } }))).toEqual(['Eve', 'Dee', 'Cid', 'Bob', 'Ann']);
+
+    // dedupe by a field keeps the first of each value; the whole item when no field is named.
+    expect(names(await op(u.token, { dedupe: { field: 'team' } }))).toEqual(['Ann', 'Bob']);
+    expect((await op(u.token, { items: [{ a: 1 }, { a: 1 }, { a: 2 }], dedupe: {} }, {})).outputs.result).toEqual([{ a: 1 }, { a: 2 }]);
+
+    // slice: offset and limit, after the other steps; total counts before slicing.
+    const page = await op(u.token, { sort: { field: 'name' }, offset: 1, limit: 2 });
+    expect(page.outputs).toMatchObject({ count: 2, total: 5, first: { name: 'Bob' }, last: { name: 'Cid' } });
+    expect(names(page)).toEqual(['Bob', 'Cid']);
+    const tail = await op(u.token, { offset: 4 });
+    expect(tail.outputs).toMatchObject({ count: 1, first: { name: 'Eve' }, last: { name: 'Eve' } });
+    const none = await op(u.token, { filter: { conditions: [{ field: 'age', operator: 'gt', value: 100 }] } });
+    expect(none.outputs).toEqual({ result: [], count: 0, total: 0, first: null, last: null });
+  });
+
+  it('runs in a workflow (validation accepts it), and refuses what is not a list or not a valid config', async () => {
+    const u = await createUser();
+    const graph = chain(
+      [{ id: 'top', type: 'list_operator', config: { items: '{{inputs.list}}', filter: { conditions: [{ field: 'age', operator: 'is_not_empty' }] }, sort: { field: 'age', order: 'desc' }, limit: 2 } }],
+      { best: '{{top.first.name}}', n: '{{top.count}}', names: '{{top.result}}' },
+    );
+    expect((await api('/api/v1/workflows/validate', { token: u.token, json: { graph } })).body).toMatchObject({ valid: true });
+    const ran = (await run(u.token, graph, { list: people })).body;
+    expect(ran.status, JSON.stringify(ran.error)).toBe('succeeded');
+    expect(ran.outputs).toMatchObject({ best: 'Dee', n: 2 });
+    expect(ran.outputs.names.map((p: any) => p.name)).toEqual(['Dee', 'Ann']);
+
+    const notList = await op(u.token, {}, { list: { a: 1 } });
+    expect(notList).toMatchObject({ status: 'failed', error: { code: 'INVALID_INPUT' } });
+    const badOp = await api('/api/v1/nodes/run', { token: u.token, json: { node: { id: 'l', type: 'list_operator', config: { items: [], filter: { conditions: [{ field: 'a', operator: 'approx' }] } } } } });
+    expect(expectError(badOp, 422).message).toContain('config.filter.conditions.0.operator');
+    const invalid = await api('/api/v1/workflows/validate', { token: u.token, json: { graph: chain([{ id: 'l', type: 'list_operator', config: { items: [], limit: -1 } }]) } });
+    expect(invalid.body.valid).toBe(false);
+    expect(JSON.stringify(invalid.body.errors)).toContain('limit');
+  });
+});
+
 describe('POST /nodes/run', () => {
   it('runs one node alone with inputs and upstream variables', async () => {
     const u = await createUser();
@@ -282,9 +404,12 @@ describe('/node-templates', () => {
 
     const types = await api(`${T}/node-types`, { token: u.token });
     const names = types.body.items.map((t: any) => t.type);
-    for (const t of ['start', 'end', 'answer', 'llm', 'code', 'condition', 'question_classifier', 'parameter_extractor', 'http_request', 'tool', 'template', 'variable_assigner', 'variable_aggregator', 'iteration', 'loop', 'human_approval', 'sub_workflow', 'delay']) {
+    for (const t of ['start', 'end', 'answer', 'llm', 'code', 'condition', 'question_classifier', 'parameter_extractor', 'http_request', 'tool', 'template', 'variable_assigner', 'variable_aggregator', 'iteration', 'loop', 'human_approval', 'sub_workflow', 'delay', 'list_operator']) {
       expect(names).toContain(t);
     }
     expect(types.body.items.find((t: any) => t.type === 'llm').config_schema.properties.prompt).toBeDefined();
+    const listOp = types.body.items.find((t: any) => t.type === 'list_operator');
+    expect(Object.keys(listOp.config_schema.properties)).toEqual(['items', 'filter', 'dedupe', 'sort', 'offset', 'limit']);
+    expect(listOp.config_schema.properties.filter.properties.conditions.items.properties.operator.enum).toContain('not_contains');
   });
 });

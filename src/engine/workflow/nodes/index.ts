@@ -18,6 +18,7 @@ import { loop } from './loop';
 import { humanApproval } from './human-approval';
 import { subWorkflow } from './sub-workflow';
 import { delay } from './delay';
+import { listOperator } from './list-operator';
 
 /**
  * Every node type the engine runs. A module adds its own through registerNodeType.
@@ -26,6 +27,7 @@ export const nodeTypes: Record<string, NodeType> = Object.fromEntries(
   [
     start, end, answer, llm, agent, questionClassifier, parameterExtractor, condition, httpRequest, code, tool, template,
     variableAssigner, variableAggregator, iteration, loop, humanApproval, subWorkflow, delay,
+    listOperator,
   ].map((t) => [t.type, t as NodeType]),
 );
 

@@ -14,7 +14,7 @@ export const tool: NodeType<z.infer<typeof ToolConfig>> = {
     const started = Date.now();
     try {
       const outcome = await invokeTool(
-        { env: ctx.env, userId: ctx.userId, caller: 'workflow', signal: ctx.signal },
+        { env: ctx.env, userId: ctx.userId, caller: 'workflow', signal: ctx.signal, depth: ctx.delegationDepth },
         c.tool,
         (r.arguments as Record<string, unknown>) ?? {},
       );

@@ -1,3 +1,4 @@
+import './tool';
 import { createRouter } from '../../../lib/router';
 import { execute, executeHandler } from './execute';
 import * as handlers from './handlers';

@@ -1,3 +1,4 @@
+import './tool';
 import { createRouter } from '../../../lib/router';
 import * as handlers from './handlers';
 import * as routes from './routes';
