@@ -38,6 +38,8 @@ export default defineConfig(async () => {
             // The fakes and the real servers of scripts/test-services.sh (data-source tests).
             OUTBOUND_ALLOWED_HOSTS: [fake.hostPort, ...Object.values(TEST_SERVICES).map((s) => `${s.host}:${s.port}`)].join(','),
             TEST_SERVICES: JSON.stringify(TEST_SERVICES),
+            // The one browser origin the MCP server's Origin check admits in tests.
+            MCP_ALLOWED_ORIGINS: 'https://inspector.example.com',
           },
         },
       }),

@@ -51,6 +51,8 @@ export interface Env {
   COLLAB_ROOM: DurableObjectNamespace<CollabRoomActor>;
   /** `host:port` pairs exempt from the SSRF guard (test fakes only; ignored in production). */
   OUTBOUND_ALLOWED_HOSTS?: string;
+  /** Browser origins (comma-separated, e.g. `https://inspector.example.com`) allowed to call the MCP server; other Origins get 403. */
+  MCP_ALLOWED_ORIGINS?: string;
   /** web_search tool: a JSON search API called as GET <url>?q=&count=&format=json (SearXNG, Brave, ...). */
   WEB_SEARCH_URL?: string;
   /** web_search tool: sent as `Authorization: Bearer` and `X-Subscription-Token` (secret). */

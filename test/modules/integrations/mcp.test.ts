@@ -181,7 +181,7 @@ describe('MCP JSON-RPC details', () => {
     const res = await rpc([
       { jsonrpc: '2.0', id: 1, method: 'ping' },
       { jsonrpc: '2.0', method: 'notifications/initialized' },
-      { jsonrpc: '2.0', id: 2, method: 'resources/list' },
+      { jsonrpc: '2.0', id: 2, method: 'resources/subscribe', params: { uri: 'tiangong://x' } },
       { jsonrpc: '1.0', id: 3, method: 'ping' },
       { jsonrpc: '2.0', id: 4, method: 'tools/call', params: [] },
       42,
@@ -189,7 +189,7 @@ describe('MCP JSON-RPC details', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual([
       { jsonrpc: '2.0', id: 1, result: {} },
-      { jsonrpc: '2.0', id: 2, error: { code: -32601, message: 'Method not found: resources/list' } },
+      { jsonrpc: '2.0', id: 2, error: { code: -32601, message: 'Method not found: resources/subscribe' } },
       { jsonrpc: '2.0', id: 3, error: { code: -32600, message: expect.any(String) } },
       { jsonrpc: '2.0', id: 4, error: { code: -32602, message: expect.any(String) } },
       { jsonrpc: '2.0', id: null, error: { code: -32600, message: expect.any(String) } },
@@ -225,6 +225,211 @@ describe('MCP JSON-RPC details', () => {
   it('is in the OpenAPI document', async () => {
     const doc = await api('/openapi.json');
     expect(doc.body.paths['/api/v1/mcp'].post).toBeDefined();
+  });
+});
+
+describe('MCP Origin check (DNS rebinding protection)', () => {
+  const ping = { jsonrpc: '2.0', id: 1, method: 'ping' };
+
+  it('refuses an Origin that is not configured with 403, before authentication and for every method', async () => {
+    for (const origin of ['http://evil.example.com', 'null', 'https://inspector.example.com.evil.example.com']) {
+      const res = await rpc(ping, { Origin: origin });
+      expect(expectError(res, 403, 'FORBIDDEN').message).toContain(origin);
+    }
+    expectError(await api('/api/v1/mcp', { json: ping, headers: { Origin: 'http://evil.example.com' } }), 403, 'FORBIDDEN');
+    const get = await api('/api/v1/mcp', { token: key, method: 'GET', headers: { Origin: 'http://evil.example.com', Accept: 'text/event-stream' } });
+    expectError(get, 403, 'FORBIDDEN');
+  });
+
+  it('serves a configured Origin (compared as an origin) and requests without one', async () => {
+    for (const origin of ['https://inspector.example.com', 'HTTPS://Inspector.Example.com:443']) {
+      const res = await rpc(ping, { Origin: origin });
+      expect(res.status, res.text).toBe(200);
+      expect(res.body).toEqual({ jsonrpc: '2.0', id: 1, result: {} });
+    }
+    const none = await rpc(ping);
+    expect(none.status).toBe(200);
+    expect(none.body.result).toEqual({});
+    // Authentication still applies to an allowed origin.
+    expectError(await api('/api/v1/mcp', { json: ping, headers: { Origin: 'https://inspector.example.com' } }), 401, 'UNAUTHORIZED');
+  });
+});
+
+describe('MCP resources, prompts and logging', () => {
+  const KB = '/api/v1/knowledge-bases';
+  const uriOf = (kbId: string, docId: string) => `tiangong://knowledge-bases/${kbId}/documents/${docId}`;
+
+  async function createKb(token: string, name: string) {
+    const res = await api(KB, { token, json: { name } });
+    expect(res.status, res.text).toBe(201);
+    return res.body as { id: string };
+  }
+  async function addDoc(token: string, kbId: string, json: Record<string, unknown>) {
+    const res = await api(`${KB}/${kbId}/documents`, { token, json });
+    expect(res.status, res.text).toBe(202);
+    return res.body as { id: string };
+  }
+  async function uploadFile(token: string, bytes: Uint8Array | string, name: string, type: string) {
+    const form = new FormData();
+    form.append('file', new File([bytes], name, { type }));
+    const res = await api('/api/v1/uploads', { token, method: 'POST', body: form });
+    expect(res.status, res.text).toBe(201);
+    return res.body as { id: string };
+  }
+
+  it('declares resources, prompts and logging in initialize', async () => {
+    const client = await connect();
+    expect(client.getServerCapabilities()).toEqual({
+      tools: { listChanged: false },
+      resources: { subscribe: false, listChanged: false },
+      prompts: { listChanged: false },
+      logging: {},
+    });
+  });
+
+  it('lists and reads the documents of knowledge bases the key’s owner may read; another user’s is not found', async () => {
+    const kb = await createKb(owner.token, 'Handbook');
+    const refunds = await addDoc(owner.token, kb.id, { title: 'Refunds', content: '# Refunds\nWithin 30 days.', content_type: 'markdown' });
+    const shared = await createKb(other.token, 'Shared with owner');
+    const sharedDoc = await addDoc(other.token, shared.id, { title: 'Shared doc', content: 'shared text' });
+    const grant = await api('/api/v1/permissions/grants', { token: other.token, json: { resource_type: 'knowledge_base', resource_id: shared.id, user_id: owner.id, level: 'read' } });
+    expect(grant.status, grant.text).toBe(201);
+    const secret = await createKb(other.token, 'Private');
+    const secretDoc = await addDoc(other.token, secret.id, { title: 'Secret', content: 'do not read' });
+
+    const client = await connect();
+    const { resources, nextCursor } = await client.listResources();
+    expect(nextCursor).toBeUndefined();
+    const uris = resources.map((r) => r.uri);
+    expect(uris).toContain(uriOf(shared.id, sharedDoc.id));
+    expect(uris).not.toContain(uriOf(secret.id, secretDoc.id));
+    expect(resources.find((r) => r.uri === uriOf(kb.id, refunds.id))).toEqual({
+      uri: uriOf(kb.id, refunds.id),
+      name: 'Refunds',
+      title: 'Refunds',
+      description: expect.stringContaining('"Handbook"'),
+      mimeType: 'text/markdown',
+      size: new TextEncoder().encode('# Refunds\nWithin 30 days.').byteLength,
+    });
+
+    expect(await client.readResource({ uri: uriOf(kb.id, refunds.id) })).toEqual({
+      contents: [{ uri: uriOf(kb.id, refunds.id), mimeType: 'text/markdown', text: '# Refunds\nWithin 30 days.' }],
+    });
+    expect((await client.readResource({ uri: uriOf(shared.id, sharedDoc.id) })).contents[0]).toMatchObject({ text: 'shared text' });
+
+    // Another user's document, a document under the wrong base, and URIs that are not ours: -32002 with the URI.
+    for (const uri of [uriOf(secret.id, secretDoc.id), uriOf(kb.id, secretDoc.id), 'file:///etc/passwd', `${uriOf(kb.id, refunds.id)}/x`]) {
+      const res = await rpc({ jsonrpc: '2.0', id: 5, method: 'resources/read', params: { uri } });
+      expect(res.body.error).toEqual({ code: -32002, message: `Resource not found: ${uri}`, data: { uri } });
+    }
+    const badParams = await rpc({ jsonrpc: '2.0', id: 6, method: 'resources/read', params: { uri: 42 } });
+    expect(badParams.body.error.code).toBe(-32602);
+  });
+
+  it('reads uploaded documents: text types as text, others as a base64 blob', async () => {
+    const kb = await createKb(owner.token, 'Uploads');
+    const csv = await uploadFile(owner.token, 'a,b\n1,2\n', 'table.csv', 'text/csv');
+    const csvDoc = await addDoc(owner.token, kb.id, { upload_id: csv.id });
+    const pdfBytes = new TextEncoder().encode('%PDF-1.4\n%\xff\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n');
+    const pdf = await uploadFile(owner.token, pdfBytes, 'file.pdf', 'application/pdf');
+    const pdfDoc = await addDoc(owner.token, kb.id, { upload_id: pdf.id });
+    const client = await connect();
+    const text = (await client.readResource({ uri: uriOf(kb.id, csvDoc.id) })).contents[0];
+    expect(text).toEqual({ uri: uriOf(kb.id, csvDoc.id), mimeType: 'text/csv', text: 'a,b\n1,2\n' });
+    const blob = (await client.readResource({ uri: uriOf(kb.id, pdfDoc.id) })).contents[0] as { blob: string; mimeType: string };
+    expect(blob.mimeType).toBe('application/pdf');
+    expect(Uint8Array.from(atob(blob.blob), (c) => c.charCodeAt(0))).toEqual(pdfBytes);
+  });
+
+  it('pages resources/list with an opaque cursor and refuses a forged one', async () => {
+    const pager = await createUser('pager');
+    const pagerKey = await createApiKey(pager.token);
+    const kb = await createKb(pager.token, 'Many');
+    const ids: string[] = [];
+    for (let i = 0; i < 55; i++) {
+      const id = crypto.randomUUID();
+      ids.push(id);
+      // Rows straight into D1: the listing is what is tested, not ingestion. Equal timestamps test the id tie-break.
+      await env.DB.prepare("INSERT INTO kb_documents (id, kb_id, title, content_type, source, content, size, created_at) VALUES (?, ?, ?, 'text/plain', 'text', 'x', 1, ?)")
+        .bind(id, kb.id, `doc ${i}`, `2026-01-01T00:00:${String(i % 20).padStart(2, '0')}.000Z`)
+        .run();
+    }
+    const client = await connect(pagerKey);
+    const first = await client.listResources();
+    expect(first.resources).toHaveLength(50);
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const second = await client.listResources({ cursor: first.nextCursor });
+    expect(second.resources).toHaveLength(5);
+    expect(second.nextCursor).toBeUndefined();
+    const seen = [...first.resources, ...second.resources].map((r) => r.uri);
+    expect(new Set(seen).size).toBe(55);
+    expect(seen.sort()).toEqual(ids.map((id) => uriOf(kb.id, id)).sort());
+
+    for (const cursor of ['not base64!', btoa('{"a":1}'), 7]) {
+      const res = await api('/api/v1/mcp', { token: pagerKey, json: { jsonrpc: '2.0', id: 1, method: 'resources/list', params: { cursor } } });
+      expect(res.body.error.code).toBe(-32602);
+    }
+  });
+
+  it('lists the document resource template, and a URI built from it reads the document', async () => {
+    const kb = await createKb(owner.token, 'Templated');
+    const doc = await addDoc(owner.token, kb.id, { title: 'T', content: 'templated text' });
+    const client = await connect();
+    const { resourceTemplates } = await client.listResourceTemplates();
+    expect(resourceTemplates).toEqual([
+      expect.objectContaining({ uriTemplate: 'tiangong://knowledge-bases/{kb_id}/documents/{document_id}', name: 'knowledge-base-document' }),
+    ]);
+    const uri = resourceTemplates[0].uriTemplate.replace('{kb_id}', kb.id).replace('{document_id}', doc.id);
+    expect((await client.readResource({ uri })).contents[0]).toMatchObject({ text: 'templated text', mimeType: 'text/plain' });
+  });
+
+  it('lists deployed agents’ system prompts with their {{placeholders}} as arguments and renders them', async () => {
+    const agent = await createAgent(owner.token, { name: 'Counsel', description: 'Legal help', system_prompt: 'You are a {{role}} who answers in {{ language }}. Be a good {{role}}.' });
+    const plain = await createAgent(owner.token, { name: 'Plain', description: '', system_prompt: 'Be brief.' });
+    const draft = await createAgent(owner.token, { name: 'Draft' }, false);
+    const foreign = await createAgent(other.token, { name: 'Foreign' });
+    const name = (id: string) => `agent_${id.replace(/-/g, '')}`;
+    const client = await connect();
+    const { prompts } = await client.listPrompts();
+    const names = prompts.map((p) => p.name);
+    expect(names).not.toContain(name(draft.id));
+    expect(names).not.toContain(name(foreign.id));
+    expect(prompts.find((p) => p.name === name(agent.id))).toEqual({
+      name: name(agent.id),
+      title: 'Counsel',
+      description: 'Legal help',
+      arguments: [
+        { name: 'role', description: expect.any(String), required: true },
+        { name: 'language', description: expect.any(String), required: true },
+        { name: 'message', description: expect.any(String), required: false },
+      ],
+    });
+    expect(prompts.find((p) => p.name === name(plain.id))).toMatchObject({ description: 'The system prompt of the agent "Plain"', arguments: [{ name: 'message', required: false }] });
+
+    const got = await client.getPrompt({ name: name(agent.id), arguments: { role: 'lawyer', language: 'French', message: 'Can I sue?' } });
+    expect(got).toEqual({
+      description: 'Legal help',
+      messages: [
+        { role: 'user', content: { type: 'text', text: 'You are a lawyer who answers in French. Be a good lawyer.' } },
+        { role: 'user', content: { type: 'text', text: 'Can I sue?' } },
+      ],
+    });
+    expect((await client.getPrompt({ name: name(plain.id) })).messages).toEqual([{ role: 'user', content: { type: 'text', text: 'Be brief.' } }]);
+
+    const call = (params: Record<string, unknown>) => rpc({ jsonrpc: '2.0', id: 3, method: 'prompts/get', params });
+    const missing = await call({ name: name(agent.id), arguments: { role: 'lawyer' } });
+    expect(missing.body.error).toEqual({ code: -32602, message: 'Missing required argument(s): language' });
+    expect((await call({ name: name(agent.id), arguments: { role: 1, language: 'x' } })).body.error.code).toBe(-32602);
+    for (const id of [draft.id, foreign.id]) {
+      expect((await call({ name: name(id) })).body.error).toEqual({ code: -32602, message: `Unknown prompt: ${name(id)}` });
+    }
+  });
+
+  it('accepts logging/setLevel for the protocol’s levels only', async () => {
+    const client = await connect();
+    expect(await client.setLoggingLevel('warning')).toEqual({});
+    const bad = await rpc({ jsonrpc: '2.0', id: 4, method: 'logging/setLevel', params: { level: 'verbose' } });
+    expect(bad.body.error.code).toBe(-32602);
   });
 });
 

@@ -110,7 +110,7 @@ export async function listAgents(
 /** Deployed agents matching `readable` (newest first): the per-account catalogue's rows. */
 export function listDeployedAgents(d1: D1Database, readable: SQL) {
   return db(d1)
-    .select({ id: agents.id, owner_id: agents.ownerId, name: agents.name, description: agents.description, created_at: agents.createdAt })
+    .select({ id: agents.id, owner_id: agents.ownerId, name: agents.name, description: agents.description, system_prompt: agents.systemPrompt, created_at: agents.createdAt })
     .from(agents)
     .where(and(eq(agents.status, 'deployed'), readable))
     .orderBy(desc(agents.createdAt), desc(agents.id));

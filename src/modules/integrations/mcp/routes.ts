@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { bearerSecurity } from '../../../lib/auth';
-import { errors } from '../../../lib/schemas';
+import { errorResponse, errors } from '../../../lib/schemas';
 import { JSON_RPC_MESSAGE, JsonRpcResponseSchema } from './schemas';
 import { requireApiKey } from './auth';
 
@@ -14,7 +14,7 @@ export const endpoint = createRoute({
   middleware: [requireApiKey] as const,
   method: 'post',
   path: '/',
-  summary: 'MCP server (streamable HTTP, stateless): initialize, ping, tools/list, tools/call; the caller’s deployed agents and active workflows as tools. API key only.',
+  summary: 'MCP server (streamable HTTP, stateless): initialize, ping, tools, resources, prompts, logging/setLevel; the caller’s deployed agents and active workflows as tools, readable knowledge-base documents as resources, deployed agents’ system prompts as prompts. API key only.',
   request: {
     headers: z.object({ 'mcp-protocol-version': z.string().optional() }),
     body: {
@@ -28,5 +28,6 @@ export const endpoint = createRoute({
     202: { description: 'Only notifications or responses were sent: nothing to answer' },
     400: { description: 'Not JSON, an empty batch, or an unsupported MCP-Protocol-Version', content: { 'application/json': { schema: JsonRpcResponseSchema } } },
     ...errors(401),
+    403: errorResponse('The request’s Origin is not one of MCP_ALLOWED_ORIGINS (DNS rebinding protection)'),
   },
 });

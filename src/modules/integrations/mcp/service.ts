@@ -10,6 +10,8 @@ import { eq, type SQL } from 'drizzle-orm';
 import { loadAgent, mayRunAgent, runnableDeployedAgents } from '../../agents/agents/service';
 import { executeWorkflow } from '../../../runs/workflow-run';
 import { APP_VERSION } from '../../health';
+import { listReadableDocuments, readDocumentContent } from '../../knowledge/knowledge-bases/service';
+import { toBase64 } from '../../../lib/crypto';
 
 /**
  * The platform as an MCP server (streamable HTTP transport, stateless): JSON-RPC 2.0 requests
@@ -21,7 +23,15 @@ import { APP_VERSION } from '../../health';
 export const MCP_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'] as const;
 export const LATEST_MCP_PROTOCOL_VERSION = MCP_PROTOCOL_VERSIONS[0];
 
-export const JSONRPC = { PARSE_ERROR: -32700, INVALID_REQUEST: -32600, METHOD_NOT_FOUND: -32601, INVALID_PARAMS: -32602, INTERNAL_ERROR: -32603 } as const;
+export const JSONRPC = {
+  PARSE_ERROR: -32700,
+  INVALID_REQUEST: -32600,
+  METHOD_NOT_FOUND: -32601,
+  INVALID_PARAMS: -32602,
+  INTERNAL_ERROR: -32603,
+  /** MCP's code for resources/read of a URI the server does not have (2025-11-25). */
+  RESOURCE_NOT_FOUND: -32002,
+} as const;
 
 type Id = string | number | null;
 export interface JsonRpcResponse {
@@ -35,12 +45,17 @@ class RpcError extends Error {
   constructor(
     readonly code: number,
     message: string,
+    readonly data?: unknown,
   ) {
     super(message);
   }
 }
 
-const rpcError = (id: Id, code: number, message: string): JsonRpcResponse => ({ jsonrpc: '2.0', id, error: { code, message } });
+const rpcError = (id: Id, code: number, message: string, data?: unknown): JsonRpcResponse => ({
+  jsonrpc: '2.0',
+  id,
+  error: { code, message, ...(data !== undefined ? { data } : {}) },
+});
 
 /** Tool names are the resource id without dashes: stable, unique and within MCP's [A-Za-z0-9_-]{1,64}. */
 export const agentToolName = (agentId: string) => `agent_${agentId.replace(/-/g, '')}`;
@@ -170,6 +185,152 @@ async function callTool(env: Env, user: AuthUser, params: Record<string, unknown
     : callWorkflow(env, user, name, id, args as Record<string, unknown>);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Resources: the documents of the knowledge bases the caller may read
+
+/** A document's resource URI: its knowledge base's id and its own, as the REST API shows them. */
+export const documentUri = (kbId: string, documentId: string) => `tiangong://knowledge-bases/${kbId}/documents/${documentId}`;
+const DOCUMENT_URI = /^tiangong:\/\/knowledge-bases\/([^/?#]+)\/documents\/([^/?#]+)$/;
+export const DOCUMENT_URI_TEMPLATE = 'tiangong://knowledge-bases/{kb_id}/documents/{document_id}';
+
+/** Resources per resources/list page; `nextCursor` leads to the next. */
+export const RESOURCES_PAGE_SIZE = 50;
+
+// The cursor is opaque to clients: the (created_at, id) of the last document of the page.
+const encodeCursor = (d: { createdAt: string; id: string }) => btoa(JSON.stringify([d.createdAt, d.id]));
+
+function decodeCursor(cursor: unknown): { createdAt: string; id: string } | null {
+  if (cursor === undefined) return null;
+  try {
+    const value: unknown = typeof cursor === 'string' ? JSON.parse(atob(cursor)) : null;
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') return { createdAt: value[0], id: value[1] };
+  } catch {
+    // falls through: not a cursor of ours
+  }
+  throw new RpcError(JSONRPC.INVALID_PARAMS, 'params.cursor: not a cursor this server issued');
+}
+
+async function listResources(env: Env, user: AuthUser, params: Record<string, unknown>) {
+  const rows = await listReadableDocuments(env, user, decodeCursor(params.cursor), RESOURCES_PAGE_SIZE + 1);
+  const page = rows.slice(0, RESOURCES_PAGE_SIZE);
+  return {
+    resources: page.map((d) => ({
+      uri: documentUri(d.kbId, d.id),
+      name: d.title,
+      title: d.title,
+      description: `A document of the knowledge base "${d.kbName}" (${d.status})`,
+      mimeType: d.contentType,
+      size: d.size,
+    })),
+    ...(rows.length > RESOURCES_PAGE_SIZE ? { nextCursor: encodeCursor(page[page.length - 1]) } : {}),
+  };
+}
+
+const RESOURCE_TEMPLATES = {
+  resourceTemplates: [
+    {
+      uriTemplate: DOCUMENT_URI_TEMPLATE,
+      name: 'knowledge-base-document',
+      title: 'Knowledge-base document',
+      description: 'A document of a knowledge base you may read, by the ids the REST API shows (GET /api/v1/knowledge-bases/{kb_id}/documents): its text, or the uploaded file.',
+    },
+  ],
+};
+
+async function readResource(env: Env, user: AuthUser, params: Record<string, unknown>) {
+  const uri = params.uri;
+  if (typeof uri !== 'string') throw new RpcError(JSONRPC.INVALID_PARAMS, 'params.uri: must be a string');
+  const notFound = new RpcError(JSONRPC.RESOURCE_NOT_FOUND, `Resource not found: ${uri}`, { uri });
+  const match = DOCUMENT_URI.exec(uri);
+  if (!match) throw notFound;
+  let content;
+  try {
+    content = await readDocumentContent(env, user, decodeURIComponent(match[1]), decodeURIComponent(match[2]));
+  } catch (e) {
+    // A missing document and another user's (authorize(): 404) are the same to the caller.
+    if (e instanceof ApiError && e.status === 404) throw notFound;
+    if (e instanceof URIError) throw notFound;
+    throw e;
+  }
+  const body = 'text' in content ? { text: content.text } : { blob: toBase64(content.bytes) };
+  return { contents: [{ uri, mimeType: content.mimeType, ...body }] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Prompts: the system prompts of the deployed agents the caller may run
+
+// `{{name}}` placeholders in a system prompt are the prompt's arguments.
+const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+const placeholders = (text: string) => [...new Set([...text.matchAll(PLACEHOLDER)].map((m) => m[1]))];
+
+/** The optional argument that adds the user's first message after the system prompt. */
+const MESSAGE_ARGUMENT = 'message';
+
+function promptArguments(systemPrompt: string) {
+  const names = placeholders(systemPrompt);
+  return [
+    ...names.map((name) => ({ name, description: `Replaces {{${name}}} in the system prompt`, required: true })),
+    ...(names.includes(MESSAGE_ARGUMENT) ? [] : [{ name: MESSAGE_ARGUMENT, description: 'A first user message to follow the system prompt', required: false }]),
+  ];
+}
+
+const promptDescription = (a: { name: string; description: string | null }) => a.description || `The system prompt of the agent "${a.name}"`;
+
+async function listPrompts(env: Env, user: AuthUser) {
+  const agents = (await runnableDeployedAgents(env, user)).reverse();
+  return {
+    prompts: agents.map((a) => ({ name: agentToolName(a.id), title: a.name, description: promptDescription(a), arguments: promptArguments(a.system_prompt) })),
+  };
+}
+
+async function getPrompt(env: Env, user: AuthUser, params: Record<string, unknown>) {
+  const name = params.name;
+  if (typeof name !== 'string') throw new RpcError(JSONRPC.INVALID_PARAMS, 'params.name: must be a string');
+  const args = params.arguments ?? {};
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new RpcError(JSONRPC.INVALID_PARAMS, 'params.arguments: must be an object');
+  const values = args as Record<string, unknown>;
+  for (const [key, value] of Object.entries(values)) {
+    if (typeof value !== 'string') throw new RpcError(JSONRPC.INVALID_PARAMS, `params.arguments.${key}: must be a string`);
+  }
+  const match = RESOURCE_TOOL.exec(name);
+  const agent = match?.[1] === 'agent' ? await loadAgent(env, match.slice(2).join('-').toLowerCase()) : null;
+  // The same agents as the prompt list: deployed and runnable by the caller (authorize(): execute).
+  if (!agent || agent.status !== 'deployed' || !(await mayRunAgent(env, user, agent)).allowed) throw new RpcError(JSONRPC.INVALID_PARAMS, `Unknown prompt: ${name}`);
+  const systemPrompt = agent.system_prompt ?? '';
+  const missing = promptArguments(systemPrompt).filter((a) => a.required && values[a.name] === undefined);
+  if (missing.length) throw new RpcError(JSONRPC.INVALID_PARAMS, `Missing required argument(s): ${missing.map((a) => a.name).join(', ')}`);
+  const text = systemPrompt.replace(PLACEHOLDER, (_, key: string) => values[key] as string);
+  const message = placeholders(systemPrompt).includes(MESSAGE_ARGUMENT) ? undefined : (values[MESSAGE_ARGUMENT] as string | undefined);
+  return {
+    description: promptDescription(agent),
+    messages: [
+      { role: 'user', content: { type: 'text', text } },
+      ...(message ? [{ role: 'user', content: { type: 'text', text: message } }] : []),
+    ],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logging
+
+export const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;
+
+/**
+ * logging/setLevel: the level is checked and acknowledged. Every answer of this stateless server
+ * is one JSON body, never a stream, so it sends no notifications/message for the level to filter.
+ */
+function setLogLevel(params: Record<string, unknown>) {
+  if (!(LOG_LEVELS as readonly unknown[]).includes(params.level)) throw new RpcError(JSONRPC.INVALID_PARAMS, `params.level: must be one of ${LOG_LEVELS.join(', ')}`);
+  return {};
+}
+
+export const SERVER_CAPABILITIES = {
+  tools: { listChanged: false },
+  resources: { subscribe: false, listChanged: false },
+  prompts: { listChanged: false },
+  logging: {},
+};
+
 async function dispatch(env: Env, user: AuthUser, method: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<unknown> {
   switch (method) {
     case 'initialize': {
@@ -178,10 +339,11 @@ async function dispatch(env: Env, user: AuthUser, method: string, params: Record
       const protocolVersion = (MCP_PROTOCOL_VERSIONS as readonly unknown[]).includes(requested) ? requested : LATEST_MCP_PROTOCOL_VERSION;
       return {
         protocolVersion,
-        capabilities: { tools: { listChanged: false } },
+        capabilities: SERVER_CAPABILITIES,
         serverInfo: { name: 'tiangong', title: 'Tiangong agent platform', version: APP_VERSION },
         instructions:
-          'Each agent_… tool is one of your deployed agents: call it with a message and it answers. Each workflow_… tool is one of your active workflows: call it with its inputs and it answers with the run’s outputs.',
+          'Each agent_… tool is one of your deployed agents: call it with a message and it answers. Each workflow_… tool is one of your active workflows: call it with its inputs and it answers with the run’s outputs. ' +
+          'Resources are the documents of the knowledge bases you may read (tiangong://knowledge-bases/{kb_id}/documents/{document_id}); prompts are your deployed agents’ system prompts.',
       };
     }
     case 'ping':
@@ -190,6 +352,18 @@ async function dispatch(env: Env, user: AuthUser, method: string, params: Record
       return listTools(env, user);
     case 'tools/call':
       return callTool(env, user, params, signal);
+    case 'resources/list':
+      return listResources(env, user, params);
+    case 'resources/templates/list':
+      return RESOURCE_TEMPLATES;
+    case 'resources/read':
+      return readResource(env, user, params);
+    case 'prompts/list':
+      return listPrompts(env, user);
+    case 'prompts/get':
+      return getPrompt(env, user, params);
+    case 'logging/setLevel':
+      return setLogLevel(params);
     default:
       throw new RpcError(JSONRPC.METHOD_NOT_FOUND, `Method not found: ${method}`);
   }
@@ -215,7 +389,7 @@ async function handleMessage(env: Env, user: AuthUser, msg: unknown, signal?: Ab
   try {
     return { jsonrpc: '2.0', id, result: await dispatch(env, user, m.method, (m.params ?? {}) as Record<string, unknown>, signal) };
   } catch (e) {
-    if (e instanceof RpcError) return rpcError(id, e.code, e.message);
+    if (e instanceof RpcError) return rpcError(id, e.code, e.message, e.data);
     console.error(JSON.stringify({ type: 'mcp_request_failed', method: m.method, error: String(e) }));
     return rpcError(id, JSONRPC.INTERNAL_ERROR, 'Internal error');
   }

@@ -1,3 +1,4 @@
+import { eq } from 'drizzle-orm';
 import type { z } from '@hono/zod-openapi';
 import { defaultEmbedding, LOCAL_EMBEDDING_MODEL, WORKERS_AI_EMBEDDING_MODEL, type EmbeddingSettings } from '../../../engine/rag/embeddings';
 import { vectorStoreFor, VectorizeIndexAdapter, LocalVectorIndex, type VectorIndex } from '../../../engine/rag/vector-index';
@@ -11,6 +12,7 @@ import { checkOutboundUrl } from '../../../lib/outbound';
 import { pageBounds, paginated, type Pagination } from '../../../lib/pagination';
 import { getSecret } from '../../../lib/secrets';
 import { getUploadRow } from '../uploads/service';
+import { findUpload } from '../uploads/store';
 import type { IngestMessage } from '../../../queues';
 import type { AddDocumentBody, CreateKnowledgeBaseBody, UpdateKnowledgeBaseBody } from './schemas';
 import * as store from './store';
@@ -370,6 +372,44 @@ export async function deleteDocument(env: Env, user: AuthUser, kbId: string, doc
   if (!(await store.documentExists(env.DB, kb.id, docId))) throw notFound('Document');
   await removeExternalVectors(env, kb, await store.chunkIds(env.DB, { documentId: docId }));
   await runBatch(env.DB, store.deleteDocumentStatements(env.DB, kb.id, docId));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Documents as an MCP client reads them (the integrations module's MCP server)
+
+/**
+ * A page of the documents of the knowledge bases the user may read, oldest first, after the
+ * position `after` (see store.listDocumentsAcrossBases). Like an MCP tool list it is per account:
+ * an admin lists their own and what is shared with them, not every user's.
+ */
+export async function listReadableDocuments(env: Env, user: AuthUser, after: { createdAt: string; id: string } | null, limit: number) {
+  const readable = (await readableWhere(env, user, 'knowledge_base', store.knowledgeBaseAccess)) ?? eq(store.knowledgeBaseAccess.ownerId, user.id);
+  return store.listDocumentsAcrossBases(env.DB, readable, after, limit);
+}
+
+const isTextType = (contentType: string) => contentType.startsWith('text/') || contentType === 'application/json';
+
+/**
+ * A document's content as added: the text of a text document, or the uploaded file (as text for
+ * text types, as bytes otherwise). Reading needs `read` on its knowledge base: another user's is
+ * 404, like a missing one.
+ */
+export async function readDocumentContent(
+  env: Env,
+  user: AuthUser,
+  kbId: string,
+  docId: string,
+): Promise<{ document: ListedDocument; mimeType: string } & ({ text: string } | { bytes: Uint8Array })> {
+  const kb = await getKnowledgeBaseRow(env, user, kbId);
+  const row = await store.findDocumentWithContent(env.DB, kb.id, docId);
+  if (!row) throw notFound('Document');
+  const { content, ...document } = row;
+  if (row.source === 'text') return { document, mimeType: row.contentType, text: content ?? '' };
+  const upload = row.uploadId === null ? null : await findUpload(env.DB, row.uploadId);
+  const object = upload && (await env.FILES.get(upload.storageKey));
+  if (!object) throw notFound("The document's file");
+  const bytes = new Uint8Array(await object.arrayBuffer());
+  return isTextType(row.contentType) ? { document, mimeType: row.contentType, text: new TextDecoder().decode(bytes) } : { document, mimeType: row.contentType, bytes };
 }
 
 /** Ids of the documents a search filter admits (undefined: no filter, all documents). */

@@ -1,4 +1,4 @@
-import { eq, and, asc, count, desc, gt, inArray, ne, sql, type SQL } from 'drizzle-orm';
+import { eq, and, asc, count, desc, gt, inArray, ne, or, sql, type SQL } from 'drizzle-orm';
 import { batchable, db, now, type Statement, likeContains } from '../../../db/client';
 import { knowledgeBases, kbChunks, kbDocuments } from '../../../db/schema/knowledge-bases';
 import { deleteDocumentVectors, deleteNamespaceVectors } from './store/vectors';
@@ -155,6 +155,57 @@ export async function listDocuments(
     db(d1).select(listed).from(kbDocuments).where(where).orderBy(desc(kbDocuments.createdAt), kbDocuments.id).limit(limit).offset(offset),
   ]);
   return { rows, total };
+}
+
+/** A document as listed across knowledge bases: no content, with its knowledge base's name. */
+export interface DocumentAcrossBases {
+  id: string;
+  kbId: string;
+  kbName: string;
+  title: string;
+  contentType: string;
+  size: number;
+  status: DocumentRow['status'];
+  createdAt: string;
+  updatedAt: string;
+}
+
+/**
+ * Documents of the knowledge bases `readable` admits, oldest first (created_at, then id), after
+ * the (created_at, id) position `after` when given, up to `limit`: keyset pages that stay right
+ * while documents are added.
+ */
+export function listDocumentsAcrossBases(
+  d1: D1Database,
+  readable: SQL,
+  after: { createdAt: string; id: string } | null,
+  limit: number,
+): Promise<DocumentAcrossBases[]> {
+  const position = after
+    ? or(gt(kbDocuments.createdAt, after.createdAt), and(eq(kbDocuments.createdAt, after.createdAt), gt(kbDocuments.id, after.id)))
+    : undefined;
+  return db(d1)
+    .select({
+      id: kbDocuments.id,
+      kbId: kbDocuments.kbId,
+      kbName: knowledgeBases.name,
+      title: kbDocuments.title,
+      contentType: kbDocuments.contentType,
+      size: kbDocuments.size,
+      status: kbDocuments.status,
+      createdAt: kbDocuments.createdAt,
+      updatedAt: kbDocuments.updatedAt,
+    })
+    .from(kbDocuments)
+    .innerJoin(knowledgeBases, eq(knowledgeBases.id, kbDocuments.kbId))
+    .where(and(readable, position))
+    .orderBy(asc(kbDocuments.createdAt), asc(kbDocuments.id))
+    .limit(limit);
+}
+
+/** A document of a knowledge base with its content (null for uploads, which live in R2). */
+export async function findDocumentWithContent(d1: D1Database, kbId: string, id: string): Promise<DocumentRow | null> {
+  return (await db(d1).select().from(kbDocuments).where(and(eq(kbDocuments.id, id), eq(kbDocuments.kbId, kbId))).get()) ?? null;
 }
 
 /** The deletes of a document with its chunks (their full-text rows go by trigger) and local vectors. */
