@@ -30,8 +30,8 @@ async function fails(name: string, args: Record<string, unknown>, extra: { env?:
 }
 
 describe('registry', () => {
-  it('has 53 tools (50 of its own, 3 added by the tasks, notifications and feishu modules), each described in English and Chinese with an object schema', () => {
-    expect(builtinTools).toHaveLength(53);
+  it('has 54 tools (50 of its own, 4 added by the tasks, notifications, feishu and knowledge-bases modules), each described in English and Chinese with an object schema', () => {
+    expect(builtinTools).toHaveLength(54);
     for (const t of builtinTools) {
       expect(t.name).toMatch(/^[a-z][a-z0-9_]*$/);
       expect(t.description.length, t.name).toBeGreaterThan(20);
@@ -493,6 +493,16 @@ describe('platform tools of other modules', () => {
     // A goal the caller cannot see is as good as absent: nothing is created.
     await expect(outcome).rejects.toMatchObject({ status: 422, code: 'VALIDATION_ERROR' });
     expect((await env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE title = 'Hijack'").first<{ n: number }>())!.n).toBe(0);
+  });
+});
+
+describe('knowledge_search', () => {
+  // Searches end to end are in test/modules/knowledge and test/modules/agents (chat); here: its arguments and a missing base.
+  it('validates its arguments and answers not found for a base that does not exist', async () => {
+    expect((await fails('knowledge_search', { kb_id: crypto.randomUUID(), query: 'x', mode: 'vector' })).message).toContain('arguments.mode');
+    expect((await fails('knowledge_search', { kb_id: crypto.randomUUID() })).message).toContain('arguments.query: is required');
+    const missing = await fails('knowledge_search', { kb_id: crypto.randomUUID(), query: 'x' });
+    expect(missing).toMatchObject({ status: 404, code: 'NOT_FOUND' });
   });
 });
 

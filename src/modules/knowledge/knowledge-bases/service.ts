@@ -1,6 +1,7 @@
 import type { z } from '@hono/zod-openapi';
 import { defaultEmbedding, LOCAL_EMBEDDING_MODEL, WORKERS_AI_EMBEDDING_MODEL, type EmbeddingSettings } from '../../../engine/rag/embeddings';
 import { vectorStoreFor, VectorizeIndexAdapter, LocalVectorIndex, type VectorIndex } from '../../../engine/rag/vector-index';
+import { contentToText, ExtractionError, type ExtractedText } from '../../../engine/rag/extract';
 import type { Env } from '../../../env';
 import type { AuthUser } from '../../../lib/auth';
 import { runBatch } from '../../../db/client';
@@ -10,7 +11,8 @@ import { notFound, validationError } from '../../../lib/errors';
 import { checkOutboundUrl } from '../../../lib/outbound';
 import { pageBounds, paginated, type Pagination } from '../../../lib/pagination';
 import { getSecret } from '../../../lib/secrets';
-import { getUploadRow } from '../uploads/service';
+import { getUploadRow, uploadText } from '../uploads/service';
+import { findUpload } from '../uploads/store';
 import type { IngestMessage } from '../../../queues';
 import type { AddDocumentBody, CreateKnowledgeBaseBody, UpdateKnowledgeBaseBody } from './schemas';
 import * as store from './store';
@@ -370,6 +372,27 @@ export async function deleteDocument(env: Env, user: AuthUser, kbId: string, doc
   if (!(await store.documentExists(env.DB, kb.id, docId))) throw notFound('Document');
   await removeExternalVectors(env, kb, await store.chunkIds(env.DB, { documentId: docId }));
   await runBatch(env.DB, store.deleteDocumentStatements(env.DB, kb.id, docId));
+}
+
+/**
+ * The text of a document: its JSON content (HTML as visible text) or its upload's (a PDF's through
+ * the runtime worker; `maxPages` reads only its first pages). Ingestion and the document_extractor
+ * workflow node read documents through it.
+ */
+export async function documentText(
+  env: Env,
+  doc: Pick<DocumentRow, 'source' | 'contentType' | 'content' | 'uploadId'>,
+  options: { maxPages?: number } = {},
+): Promise<ExtractedText> {
+  if (doc.source === 'text') {
+    const kind = doc.contentType === 'text/html' ? 'html' : doc.contentType === 'text/markdown' ? 'markdown' : 'text';
+    return { text: contentToText(doc.content ?? '', kind) };
+  }
+  const upload = doc.uploadId === null ? null : await findUpload(env.DB, doc.uploadId);
+  if (!upload) throw new ExtractionError('The uploaded file no longer exists');
+  const extracted = await uploadText(env, upload, options);
+  if (!extracted) throw new ExtractionError('The uploaded file is missing from storage');
+  return extracted;
 }
 
 /** Ids of the documents a search filter admits (undefined: no filter, all documents). */
