@@ -31,8 +31,8 @@ async function fails(name: string, args: Record<string, unknown>, extra: { env?:
 }
 
 describe('registry', () => {
-  it('has 55 tools (50 of its own, 5 added by the tasks, notifications, feishu, agents and workflows modules), each described in English and Chinese with an object schema', () => {
-    expect(builtinTools).toHaveLength(55);
+  it('has 56 tools (50 of its own, 6 added by the tasks, notifications, feishu, agents, workflows and knowledge-bases modules), each described in English and Chinese with an object schema', () => {
+    expect(builtinTools).toHaveLength(56);
     for (const t of builtinTools) {
       expect(t.name).toMatch(/^[a-z][a-z0-9_]*$/);
       expect(t.description.length, t.name).toBeGreaterThan(20);
@@ -523,6 +523,16 @@ describe('platform tools of other modules', () => {
     const stranger = await createUser('stranger');
     await expect(invokeTool({ env, userId: stranger.id, caller: 'test' }, 'run_agent', { agent_id: agent.id, message: 'x' })).rejects.toMatchObject({ status: 404, code: 'NOT_FOUND' });
     await expect(invokeTool({ env, userId: stranger.id, caller: 'test' }, 'run_workflow', { workflow_id: wf.id })).rejects.toMatchObject({ status: 404, code: 'NOT_FOUND' });
+  });
+});
+
+describe('knowledge_search', () => {
+  // Searches end to end are in test/modules/knowledge and test/modules/agents (chat); here: its arguments and a missing base.
+  it('validates its arguments and answers not found for a base that does not exist', async () => {
+    expect((await fails('knowledge_search', { kb_id: crypto.randomUUID(), query: 'x', mode: 'vector' })).message).toContain('arguments.mode');
+    expect((await fails('knowledge_search', { kb_id: crypto.randomUUID() })).message).toContain('arguments.query: is required');
+    const missing = await fails('knowledge_search', { kb_id: crypto.randomUUID(), query: 'x' });
+    expect(missing).toMatchObject({ status: 404, code: 'NOT_FOUND' });
   });
 });
 

@@ -103,11 +103,17 @@ export interface ExtractedText {
   pages?: number;
 }
 
-/** The plain text of a file of a supported type, ready to chunk. */
-export async function extractText(bytes: Uint8Array, type: SupportedType): Promise<ExtractedText> {
+export const isSupportedType = (type: string): type is SupportedType => (SUPPORTED_TYPES as readonly string[]).includes(type);
+
+/**
+ * The plain text of a file of a supported type, ready to chunk (another type: UnsupportedFileError).
+ * `maxPages` reads only the first pages of a PDF.
+ */
+export async function extractText(bytes: Uint8Array, type: string, options: { maxPages?: number } = {}): Promise<ExtractedText> {
+  if (!isSupportedType(type)) throw new UnsupportedFileError(`Cannot extract text from ${type || 'an unknown type'}; supported: ${SUPPORTED_TYPES.join(', ')}`);
   switch (type) {
     case 'application/pdf':
-      return extractPdf(bytes);
+      return extractPdf(bytes, options.maxPages);
     case 'text/html':
       return { text: htmlToText(decodeUtf8(bytes)) };
     case 'text/csv':
@@ -129,10 +135,10 @@ export function contentToText(content: string, contentType: 'text' | 'markdown' 
  * the parser is most of a megabyte gzipped and is needed only for PDF uploads, so the API
  * worker does not carry it.
  */
-async function extractPdf(bytes: Uint8Array): Promise<ExtractedText> {
+async function extractPdf(bytes: Uint8Array, maxPages?: number): Promise<ExtractedText> {
   const runtime = (env as unknown as Env).RUNTIME;
   if (!runtime) throw new ExtractionError('PDF extraction is unavailable: the tiangong-runtime worker is not bound to this worker');
-  const outcome = await runtime.extractPdf(bytes);
+  const outcome = await runtime.extractPdf(bytes, maxPages === undefined ? {} : { max_pages: maxPages });
   if ('refused' in outcome) throw new ExtractionError(outcome.refused.message);
   return outcome.value;
 }

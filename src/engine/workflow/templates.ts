@@ -1,6 +1,9 @@
 import type { Graph, InputDef } from './types';
 
-/** A builtin workflow template; `sample_inputs` run it as it is (the test suite does). */
+/**
+ * A builtin workflow template; `sample_inputs` run it as it is (the test suite does), except for
+ * a knowledge base id (`kb_id`), which must name one of the user's own.
+ */
 export interface WorkflowTemplate {
   id: string;
   name: string;
@@ -44,6 +47,43 @@ export const workflowTemplates: WorkflowTemplate[] = [
         { id: 'end', type: 'end', config: { outputs: { answer: '{{answer_llm.text}}' } } },
       ],
       edges: [e('start', 'prompt'), e('prompt', 'answer_llm'), e('answer_llm', 'end')],
+    },
+  },
+  {
+    id: 'rag-qa',
+    name: 'RAG Q&A',
+    description: 'Retrieves passages from a knowledge base, answers the question from them alone and returns the answer with its citations.',
+    category: 'rag',
+    inputs_schema: [
+      { name: 'question', type: 'string', required: true },
+      { name: 'kb_id', type: 'string', required: true, description: 'A knowledge base you may read' },
+    ],
+    sample_inputs: { question: 'What is the refund window?', kb_id: '<the id of a knowledge base you may read>' },
+    graph: {
+      nodes: [
+        { id: 'start', type: 'start' },
+        { id: 'retrieve', type: 'knowledge_retrieval', config: { kb_ids: ['{{inputs.kb_id}}'], query: '{{inputs.question}}', top_k: 4 } },
+        {
+          id: 'generate',
+          type: 'llm',
+          config: {
+            system_prompt: [
+              'You answer questions using only the numbered passages below, taken from a knowledge base.',
+              'Cite the passages you use by their numbers in square brackets, like [1] or [2][3], right after the statements they support.',
+              'If the passages do not contain the answer, say that the knowledge base does not contain it; do not invent.',
+              'Answer in the language of the question.',
+              '',
+              'Passages:',
+              '{{retrieve.context}}',
+            ].join('\n'),
+            prompt: '{{inputs.question}}',
+          },
+          retry: { max_retries: 2, backoff_ms: 500, backoff: 'exponential' },
+        },
+        { id: 'answer', type: 'answer', config: { answer: '{{generate.text}}' } },
+        { id: 'end', type: 'end', config: { outputs: { citations: '{{retrieve.chunks}}' } } },
+      ],
+      edges: [e('start', 'retrieve'), e('retrieve', 'generate'), e('generate', 'answer'), e('answer', 'end')],
     },
   },
   {

@@ -191,6 +191,44 @@ describe('POST /agent-chat/{agent_id}', () => {
     expect(res.body.reply).toBe(`tool calculator returned: ${JSON.stringify(call.output)}`);
   });
 
+  it('searches a knowledge base through the knowledge_search tool; another user\'s base is not found', async () => {
+    const owner = await createUser();
+    const stranger = await createUser();
+    expect(stranger.role).toBe('user');
+    const kb = await api('/api/v1/knowledge-bases', { token: owner.token, json: { name: '手册' } });
+    expect(kb.status, kb.text).toBe(201);
+    const doc = await api(`/api/v1/knowledge-bases/${kb.body.id}/documents`, {
+      token: owner.token,
+      json: { title: '退款政策', content: '购买后三十天内可以申请退款。退款会在五个工作日内原路返回。' },
+    });
+    expect(doc.status, doc.text).toBe(202);
+    const ready = await waitFor(
+      () => api(`/api/v1/knowledge-bases/${kb.body.id}/documents`, { token: owner.token }),
+      (r) => r.body.items[0]?.status === 'ready',
+      20_000,
+    );
+    expect(ready.body.items[0].status).toBe('ready');
+
+    const a = await makeAgent(owner, { include_tools: ['knowledge_search'] });
+    const args = { kb_id: kb.body.id, query: '退款多久到账', top_k: 3, mode: 'full-text' };
+    const res = await chat(owner, a.id, { message: `/tool knowledge_search ${JSON.stringify(args)}` });
+    expect(res.status, res.text).toBe(200);
+    const [call] = res.body.tool_calls;
+    expect(call).toMatchObject({ name: 'knowledge_search', arguments: args });
+    expect(call.error).toBeUndefined();
+    expect(call.output).toMatchObject({ kb_id: kb.body.id, kb_name: '手册', mode: 'full-text' });
+    expect(call.output.chunks[0]).toMatchObject({ document_id: doc.body.id, document_name: '退款政策', citation: '[1] 退款政策' });
+    expect(call.output.chunks[0].content).toContain('五个工作日');
+    expect(res.body.reply).toBe(`tool knowledge_search returned: ${JSON.stringify(call.output)}`);
+
+    // The stranger's agent may call the tool, but the base is not theirs: not found, nothing leaks.
+    const b = await makeAgent(stranger, { include_tools: ['knowledge_search'] });
+    const denied = await chat(stranger, b.id, { message: `/tool knowledge_search ${JSON.stringify(args)}` });
+    expect(denied.status, denied.text).toBe(200);
+    expect(denied.body.tool_calls[0].error).toMatch(/not found/i);
+    expect(JSON.stringify(denied.body)).not.toContain('五个工作日');
+  });
+
   it('calls a custom code tool from include_tools, with its usage recorded', async () => {
     const u = await createUser();
     const tool = await api('/api/v1/tools', {

@@ -5,6 +5,7 @@ import worker from '../../../src/index';
 import { handleIngestBatch, ingestDocument, MAX_ATTEMPTS } from '../../../src/modules/knowledge/knowledge-bases/ingest';
 import { parseSse } from '../../../src/lib/sse';
 import { api, createUser, expectError } from '../../support/helpers';
+import { chain, run } from '../../support/wf-helpers';
 
 type User = Awaited<ReturnType<typeof createUser>>;
 const KB = '/api/v1/knowledge-bases';
@@ -47,16 +48,20 @@ async function upload(user: User, bytes: Uint8Array | string, name: string, type
   return api('/api/v1/uploads', { token: user.token, method: 'POST', body: form });
 }
 
-/** A one-page PDF with the given line of (Latin-1) text in Helvetica. */
-function makePdf(text: string): Uint8Array {
-  const stream = `BT /F1 18 Tf 72 720 Td (${text.replace(/[()\\]/g, (c) => `\\${c}`)}) Tj ET`;
+/** A PDF with one line of (Latin-1) text in Helvetica on each page (one page for a string). */
+function makePdf(text: string | string[]): Uint8Array {
+  const pages = typeof text === 'string' ? [text] : text;
+  // 1 catalog, 2 page tree, 3 font; page i is object 4 + 2i, its content 5 + 2i.
   const objects = [
     '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
-    `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`,
+    `<< /Type /Pages /Kids [${pages.map((_, i) => `${4 + 2 * i} 0 R`).join(' ')}] /Count ${pages.length} >>`,
     '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
   ];
+  pages.forEach((line, i) => {
+    const stream = `BT /F1 18 Tf 72 720 Td (${line.replace(/[()\\]/g, (c) => `\\${c}`)}) Tj ET`;
+    objects.push(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents ${5 + 2 * i} 0 R /Resources << /Font << /F1 3 0 R >> >> >>`);
+    objects.push(`<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`);
+  });
   let pdf = '%PDF-1.4\n';
   const offsets: number[] = [];
   objects.forEach((body, i) => {
@@ -617,5 +622,175 @@ describe('uploads', () => {
     expect(done.error).toMatch(/PDF/);
     expect(await rowsOf(doc.id)).toEqual({ chunks: 0, fts: 0, vectors: 0 });
     expectError(await api(`/api/v1/uploads/${res.body.id}/preview`, { token: alice.token }), 422, 'EXTRACTION_FAILED');
+  });
+});
+
+describe('knowledge in workflows and tools', () => {
+  let kb: { id: string };
+  let zoo: { id: string };
+  let bobKb: { id: string };
+  let palace: { id: string };
+  let panda: { id: string };
+  let bobDoc: { id: string };
+  // Not the first user of the file, hence not an admin (who may read every knowledge base).
+  let carol: User;
+  beforeAll(async () => {
+    carol = await createUser('carol');
+    expect(carol.role).toBe('user');
+    kb = await createKb(carol, { name: '历史' });
+    palace = await addReady(carol, kb.id, { title: '故宫', content: PALACE });
+    await addReady(carol, kb.id, { title: '长城', content: WALL });
+    zoo = await createKb(carol, { name: 'zoo' });
+    panda = await addReady(carol, zoo.id, { title: 'Pandas', content: PANDA });
+    bobKb = await createKb(bob, { name: 'bob' });
+    bobDoc = await addReady(bob, bobKb.id, { title: '秘密', content: '故宫的秘密只有鲍勃知道。' });
+  });
+  const nodeRun = (node: Record<string, unknown>, inputs: Record<string, unknown> = {}) =>
+    api('/api/v1/nodes/run', { token: carol.token, json: { node: { id: 'x', ...node }, inputs } });
+
+  it('the knowledge_search tool in a workflow tool node: chunks with document, score and citation, as the search endpoint finds them', async () => {
+    const graph = chain(
+      [{ id: 'ks', type: 'tool', config: { tool: 'knowledge_search', arguments: { kb_id: kb.id, query: '{{inputs.q}}', top_k: 2, mode: 'full-text' } } }],
+      { found: '{{ks.result}}' },
+    );
+    const { body } = await run(carol.token, graph, { q: '故宫旧称什么' });
+    expect(body.status, JSON.stringify(body.error)).toBe('succeeded');
+    const found = body.outputs.found;
+    expect(found).toMatchObject({ kb_id: kb.id, kb_name: '历史', query: '故宫旧称什么', mode: 'full-text' });
+    expect(found.chunks[0]).toMatchObject({ document_id: palace.id, document_name: '故宫', position: 0, citation: '[1] 故宫' });
+    expect(found.chunks[0].content).toContain('紫禁城');
+    expect(Object.keys(found.chunks[0]).sort()).toEqual(['chunk_id', 'citation', 'content', 'document_id', 'document_name', 'position', 'score']);
+    const direct = await api(`${KB}/${kb.id}/search`, { token: carol.token, json: { query: '故宫旧称什么', top_k: 2, mode: 'full-text' } });
+    expect(found.chunks.map((c: any) => [c.chunk_id, c.score])).toEqual(direct.body.results.map((r: any) => [r.chunk_id, r.score]));
+    expect(await count("SELECT count(*) AS n FROM tool_usage WHERE tool_name = 'knowledge_search' AND user_id = ? AND caller = 'workflow' AND ok = 1", carol.id)).toBe(1);
+  });
+
+  it("the knowledge_search tool does not find another user's knowledge base", async () => {
+    const graph = chain([{ id: 'ks', type: 'tool', config: { tool: 'knowledge_search', arguments: { kb_id: bobKb.id, query: '故宫' } } }]);
+    const { body } = await run(carol.token, graph);
+    expect(body.status).toBe('failed');
+    expect(body.error).toMatchObject({ code: 'NOT_FOUND', node_id: 'ks' });
+    expect(body.error.message).toMatch(/Knowledge base not found/);
+    // Its owner finds it.
+    const own = await run(bob.token, graph);
+    expect(own.body.status, JSON.stringify(own.body.error)).toBe('succeeded');
+  });
+
+  it('knowledge_retrieval: chunks from several bases, best first, and the context an llm node takes', async () => {
+    const graph = chain(
+      [
+        { id: 'kr', type: 'knowledge_retrieval', config: { kb_ids: [kb.id, '{{inputs.zoo}}'], query: '{{inputs.q}}', top_k: 3, mode: 'full-text' } },
+        { id: 'ask', type: 'llm', config: { system_prompt: 'Passages:\n{{kr.context}}', prompt: '{{inputs.q}}' } },
+      ],
+      { chunks: '{{kr.chunks}}', context: '{{kr.context}}', answer: '{{ask.text}}' },
+    );
+    const { body } = await run(carol.token, graph, { q: '故宫 bamboo', zoo: zoo.id });
+    expect(body.status, JSON.stringify(body.error)).toBe('succeeded');
+    const { chunks, context, answer } = body.outputs;
+    for (const c of chunks) expect(Object.keys(c).sort()).toEqual(['content', 'document_id', 'document_name', 'kb_id', 'score']);
+    expect(chunks).toContainEqual(expect.objectContaining({ document_id: palace.id, document_name: '故宫', kb_id: kb.id, content: PALACE }));
+    expect(chunks).toContainEqual(expect.objectContaining({ document_id: panda.id, document_name: 'Pandas', kb_id: zoo.id }));
+    const scores = chunks.map((c: { score: number }) => c.score);
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+    expect(context).toBe(chunks.map((c: any, i: number) => `[${i + 1}] ${c.document_name}\n${c.content}`).join('\n\n'));
+    expect(answer).toBe('echo: 故宫 bamboo');
+    // The model got the passages: the llm call's prompt is far longer than the question.
+    expect(body.token_usage.prompt_tokens).toBeGreaterThan(30);
+
+    // top_k counts over all the bases; a list reference works; score_threshold drops chunks.
+    const one = await nodeRun({ type: 'knowledge_retrieval', config: { kb_ids: '{{inputs.kbs}}', query: '故宫 bamboo', top_k: 1, mode: 'full-text' } }, { kbs: [kb.id, zoo.id] });
+    expect(one.status, one.text).toBe(200);
+    expect(one.body.status).toBe('succeeded');
+    expect(one.body.outputs.chunks).toHaveLength(1);
+    expect(one.body.outputs.chunks[0].score).toBe(scores[0]);
+    const none = await nodeRun({ type: 'knowledge_retrieval', config: { kb_ids: [kb.id], query: '故宫', mode: 'full-text', score_threshold: 1e6 } });
+    expect(none.body.outputs).toEqual({ chunks: [], context: '' });
+  });
+
+  it("knowledge_retrieval fails with NOT_FOUND for a base the run's owner may not read, and checks its config", async () => {
+    const { body } = await run(carol.token, chain([{ id: 'kr', type: 'knowledge_retrieval', config: { kb_ids: [kb.id, bobKb.id], query: '故宫' } }]));
+    expect(body.status).toBe('failed');
+    expect(body.error).toMatchObject({ code: 'NOT_FOUND', node_id: 'kr' });
+    expect(body.error.message).toContain(bobKb.id);
+    expect((await nodeRun({ type: 'knowledge_retrieval', config: { kb_ids: ['{{inputs.k}}'], query: 'x' } }, { k: 'not-an-id' })).body.error).toMatchObject({ code: 'INVALID_CONFIG' });
+
+    const validate = (config: Record<string, unknown>) =>
+      api('/api/v1/workflows/validate', { token: carol.token, json: { graph: chain([{ id: 'kr', type: 'knowledge_retrieval', config }]) } });
+    expect((await validate({ kb_ids: [kb.id], query: 'q', top_k: 3, mode: 'hybrid', score_threshold: 0.1 })).body).toEqual({ valid: true, errors: [] });
+    const bad = await validate({ kb_ids: [], query: 'q', mode: 'vector' });
+    expect(bad.body.valid).toBe(false);
+    expect(bad.body.errors.map((e: { code: string }) => e.code)).toEqual(['INVALID_CONFIG']);
+  });
+
+  it('document_extractor: the text of an upload or a knowledge document, within max_chars', async () => {
+    const txt = await upload(carol, '第一行\n第二行 with more words', 'notes.txt');
+    const whole = await nodeRun({ type: 'document_extractor', config: { upload_id: '{{inputs.file}}' } }, { file: txt.body.id });
+    expect(whole.body.status, whole.text).toBe('succeeded');
+    expect(whole.body.outputs).toEqual({
+      text: '第一行\n第二行 with more words',
+      truncated: false,
+      char_count: 23,
+      pages: null,
+      name: 'notes.txt',
+      content_type: 'text/plain',
+      source: 'upload',
+    });
+    const cut = await nodeRun({ type: 'document_extractor', config: { upload_id: txt.body.id, max_chars: 3 } });
+    expect(cut.body.outputs).toMatchObject({ text: '第一行', truncated: true, char_count: 23 });
+
+    const doc = await nodeRun({ type: 'document_extractor', config: { document_id: palace.id } });
+    expect(doc.body.outputs).toEqual({ text: PALACE, truncated: false, char_count: [...PALACE].length, pages: null, name: '故宫', content_type: 'text/plain', source: 'document' });
+
+    // Someone else's upload or document reads as missing.
+    const bobFile = await upload(bob, 'private', 'bob.txt');
+    expect((await nodeRun({ type: 'document_extractor', config: { upload_id: bobFile.body.id } })).body.error).toMatchObject({ code: 'NOT_FOUND' });
+    expect((await nodeRun({ type: 'document_extractor', config: { document_id: bobDoc.id } })).body.error).toMatchObject({ code: 'NOT_FOUND' });
+    expect((await nodeRun({ type: 'document_extractor', config: { document_id: crypto.randomUUID() } })).body.error).toMatchObject({ code: 'NOT_FOUND' });
+    // Exactly one source.
+    expect(expectError(await nodeRun({ type: 'document_extractor', config: { upload_id: txt.body.id, document_id: palace.id } }), 422).message).toContain('exactly one of upload_id and document_id');
+    expectError(await nodeRun({ type: 'document_extractor', config: {} }), 422);
+  });
+
+  it('document_extractor reads a PDF through the runtime worker, its first max_pages pages, in a workflow run', async () => {
+    const pdf = await upload(carol, makePdf(['First page words', 'Second page words', 'Third page words']), 'three.pdf');
+    expect(pdf.body.content_type).toBe('application/pdf');
+    const graph = chain([{ id: 'x', type: 'document_extractor', config: { upload_id: '{{inputs.file}}', max_pages: '{{inputs.pages}}' } }], {
+      text: '{{x.text}}',
+      pages: '{{x.pages}}',
+      truncated: '{{x.truncated}}',
+    });
+    // max_pages is a number, not a template.
+    expect((await api('/api/v1/workflows/validate', { token: carol.token, json: { graph } })).body.valid).toBe(false);
+    graph.nodes[1].config.max_pages = 2;
+    const { body } = await run(carol.token, graph, { file: pdf.body.id });
+    expect(body.status, JSON.stringify(body.error)).toBe('succeeded');
+    expect(body.outputs.text).toContain('First page words');
+    expect(body.outputs.text).toContain('Second page words');
+    expect(body.outputs.text).not.toContain('Third page words');
+    expect(body.outputs).toMatchObject({ pages: 3, truncated: true });
+    const all = await nodeRun({ type: 'document_extractor', config: { upload_id: pdf.body.id } });
+    expect(all.body.outputs).toMatchObject({ pages: 3, truncated: false, content_type: 'application/pdf', name: 'three.pdf' });
+    expect(all.body.outputs.text).toContain('Third page words');
+
+    const broken = await upload(carol, '%PDF-1.4\nthis is not really a pdf', 'broken.pdf');
+    const failed = await nodeRun({ type: 'document_extractor', config: { upload_id: broken.body.id } });
+    expect(failed.body.error).toMatchObject({ code: 'EXTRACTION_FAILED' });
+    expect(failed.body.error.message).toMatch(/PDF/);
+  });
+
+  it('document_extractor refuses a stored file of a type it cannot read, naming the type', async () => {
+    // Uploads refuse such files at the door (415); a row stored otherwise (an older import) still gets a clear error.
+    const id = crypto.randomUUID();
+    const key = `uploads/${carol.id}/${id}`;
+    await env.FILES.put(key, new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    await env.DB.prepare("INSERT INTO uploads (id, owner_id, filename, content_type, size, sha256, storage_key) VALUES (?, ?, 'logo.png', 'image/png', 8, 'x', ?)")
+      .bind(id, carol.id, key)
+      .run();
+    const res = await nodeRun({ type: 'document_extractor', config: { upload_id: id } });
+    expect(res.body.status).toBe('failed');
+    expect(res.body.error.code).toBe('UNSUPPORTED_TYPE');
+    expect(res.body.error.message).toContain('image/png');
+    expect(res.body.error.message).toContain('application/pdf');
+    expect(res.body.attempts).toBe(1);
   });
 });

@@ -404,12 +404,25 @@ describe('/node-templates', () => {
 
     const types = await api(`${T}/node-types`, { token: u.token });
     const names = types.body.items.map((t: any) => t.type);
-    for (const t of ['start', 'end', 'answer', 'llm', 'code', 'condition', 'question_classifier', 'parameter_extractor', 'http_request', 'tool', 'template', 'variable_assigner', 'variable_aggregator', 'iteration', 'loop', 'human_approval', 'sub_workflow', 'delay', 'list_operator']) {
+    for (const t of ['start', 'end', 'answer', 'llm', 'code', 'condition', 'question_classifier', 'parameter_extractor', 'http_request', 'tool', 'template', 'variable_assigner', 'variable_aggregator', 'iteration', 'loop', 'human_approval', 'sub_workflow', 'delay', 'list_operator', 'knowledge_retrieval', 'document_extractor']) {
       expect(names).toContain(t);
     }
     expect(types.body.items.find((t: any) => t.type === 'llm').config_schema.properties.prompt).toBeDefined();
     const listOp = types.body.items.find((t: any) => t.type === 'list_operator');
     expect(Object.keys(listOp.config_schema.properties)).toEqual(['items', 'filter', 'dedupe', 'sort', 'offset', 'limit']);
     expect(listOp.config_schema.properties.filter.properties.conditions.items.properties.operator.enum).toContain('not_contains');
+    // Knowledge nodes, registered by the knowledge-bases module.
+    const retrieval = types.body.items.find((t: any) => t.type === 'knowledge_retrieval');
+    expect(Object.keys(retrieval.config_schema.properties).sort()).toEqual(['kb_ids', 'mode', 'query', 'score_threshold', 'top_k']);
+    expect(retrieval.config_schema.required).toEqual(expect.arrayContaining(['kb_ids', 'query']));
+    expect(retrieval.config_schema.properties.mode.enum).toEqual(['semantic', 'full-text', 'hybrid']);
+    const extractor = types.body.items.find((t: any) => t.type === 'document_extractor');
+    expect(Object.keys(extractor.config_schema.properties).sort()).toEqual(['document_id', 'max_chars', 'max_pages', 'upload_id']);
+    expect(extractor.config_schema.properties.max_chars).toMatchObject({ type: 'integer', maximum: 1_000_000 });
+    // Their saved configurations are checked like any other.
+    const saved = await api(T, { token: u.token, json: { name: 'search docs', node_type: 'knowledge_retrieval', config: { kb_ids: ['{{inputs.kb}}'], query: '{{inputs.q}}', top_k: 3 } } });
+    expect(saved.status, saved.text).toBe(201);
+    expectError(await api(T, { token: u.token, json: { name: 'x', node_type: 'knowledge_retrieval', config: { query: 'q' } } }), 422);
+    expectError(await api(T, { token: u.token, json: { name: 'x', node_type: 'document_extractor', config: { max_chars: 10 } } }), 422);
   });
 });

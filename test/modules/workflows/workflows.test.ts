@@ -221,9 +221,26 @@ describe('export / import', () => {
   });
 });
 
+/** A knowledge base of the user with one ready document (the queue consumer ingests it). */
+async function readyKnowledgeBase(token: string, title: string, content: string) {
+  const kb = await api('/api/v1/knowledge-bases', { token, json: { name: 'Policies' } });
+  expect(kb.status, kb.text).toBe(201);
+  const doc = await api(`/api/v1/knowledge-bases/${kb.body.id}/documents`, { token, json: { title, content } });
+  expect(doc.status, doc.text).toBe(202);
+  const until = Date.now() + 20_000;
+  for (;;) {
+    const docs = await api(`/api/v1/knowledge-bases/${kb.body.id}/documents`, { token });
+    if (docs.body.items[0].status === 'ready') break;
+    if (docs.body.items[0].status === 'failed' || Date.now() > until) throw new Error(`document not ready: ${docs.text}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { kb_id: kb.body.id as string, document_id: doc.body.id as string };
+}
+
 describe('templates', () => {
-  it('lists at least 8 builtin templates; each runs as it is from its own sample inputs', async () => {
+  it('lists at least 8 builtin templates; each runs as it is from its own sample inputs (a knowledge base id aside)', async () => {
     const u = await createUser();
+    const { kb_id } = await readyKnowledgeBase(u.token, 'Refunds', 'Refunds are accepted within 30 days of purchase.');
     const list = await api(`${W}/templates?page_size=100`, { token: u.token });
     expect(list.status).toBe(200);
     expect(list.body.total).toBeGreaterThanOrEqual(8);
@@ -234,7 +251,8 @@ describe('templates', () => {
       const made = await api(`${W}/templates/${t.id}/create`, { method: 'POST', token: u.token });
       expect(made.status, made.text).toBe(201);
       expect(made.body).toMatchObject({ template_id: t.id, owner_id: u.id, version: 1 });
-      const run = await api(`${W}/${made.body.id}/execute`, { token: u.token, json: { inputs: detail.body.sample_inputs } });
+      const inputs = 'kb_id' in detail.body.sample_inputs ? { ...detail.body.sample_inputs, kb_id } : detail.body.sample_inputs;
+      const run = await api(`${W}/${made.body.id}/execute`, { token: u.token, json: { inputs } });
       if (t.id === 'approval-flow') {
         expect(run.status, run.text).toBe(202);
         expect(run.body.status).toBe('waiting_approval');
@@ -266,6 +284,33 @@ describe('templates', () => {
     expect(loop.outputs).toEqual({ text: 'echo: echo: echo: v0', iterations: 3 });
     const research = await runTemplate('parallel-research', { topic: 'bees' });
     expect(research.outputs.notes).toBe('## Benefits\necho: bees\n## Risks\necho: bees\n## Examples\necho: bees');
+  });
+
+  it('rag-qa: retrieves from the knowledge base, answers from the passages and returns the citations', async () => {
+    const u = await createUser();
+    const { kb_id, document_id } = await readyKnowledgeBase(u.token, 'Refund policy', 'Refunds are accepted within 30 days of purchase. Shipping costs are not refunded.');
+    const made = await api(`${W}/templates/rag-qa/create`, { method: 'POST', token: u.token });
+    expect(made.body.graph.nodes.map((n: any) => n.type)).toEqual(['start', 'knowledge_retrieval', 'llm', 'answer', 'end']);
+    const run = await api(`${W}/${made.body.id}/execute`, { token: u.token, json: { inputs: { question: 'How many days is the refund window?', kb_id } } });
+    expect(run.status, run.text).toBe(200);
+    expect(run.body.status).toBe('succeeded');
+    // The mock model echoes the question; the passages went into its system prompt.
+    expect(run.body.outputs.answer).toBe('echo: How many days is the refund window?');
+    expect(run.body.outputs.citations).toHaveLength(1);
+    expect(run.body.outputs.citations[0]).toMatchObject({ document_id, document_name: 'Refund policy', kb_id });
+    expect(run.body.outputs.citations[0].content).toContain('30 days');
+    const retrieve = run.body.nodes.find((n: any) => n.node_id === 'retrieve');
+    expect(retrieve.outputs.context).toBe(`[1] Refund policy\n${run.body.outputs.citations[0].content}`);
+    const generate = run.body.nodes.find((n: any) => n.node_id === 'generate');
+    expect(generate.inputs.system_prompt).toContain('[1] Refund policy\nRefunds are accepted within 30 days');
+
+    // A knowledge base of someone else: the retrieval fails, naming it.
+    const other = await createUser();
+    const theirs = await api(`${W}/templates/rag-qa/create`, { method: 'POST', token: other.token });
+    const denied = await api(`${W}/${theirs.body.id}/execute`, { token: other.token, json: { inputs: { question: 'x', kb_id } } });
+    expect(denied.body.status).toBe('failed');
+    expect(denied.body.error).toMatchObject({ code: 'NOT_FOUND', node_id: 'retrieve' });
+    expect(denied.body.error.message).toContain(kb_id);
   });
 
   it('404 for an unknown template; 401 without a token; 422 for a bad name', async () => {

@@ -54,11 +54,11 @@ export default class Runtime extends WorkerEntrypoint {
     }
   }
 
-  /** The text of a PDF, pages separated by blank lines, and its page count. */
-  async extractPdf(bytes: Uint8Array): Promise<RuntimeOutcome<{ text: string; pages: number }>> {
+  /** The text of a PDF (of its first `max_pages` pages when given), pages separated by blank lines, and its page count. */
+  async extractPdf(bytes: Uint8Array, options: { max_pages?: number } = {}): Promise<RuntimeOutcome<{ text: string; pages: number }>> {
     const { pdfToText, PdfError } = await import('./pdf');
     try {
-      return { value: await pdfToText(bytes) };
+      return { value: await pdfToText(bytes, options.max_pages) };
     } catch (e) {
       if (e instanceof PdfError) return { refused: { status: 422, code: 'EXTRACTION_ERROR', message: e.message } };
       throw e;

@@ -1,6 +1,6 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { AppEnv } from '../../../lib/context';
-import { answer, answerStream, retrieve } from './retrieval';
+import { answer, answerStream, retrieveFromKnowledgeBase } from './retrieval';
 import type * as routes from './routes';
 import * as service from './service';
 
@@ -40,8 +40,7 @@ export const deleteDocument: RouteHandler<typeof routes.deleteDocument, AppEnv> 
 export const search: RouteHandler<typeof routes.search, AppEnv> = async (c) => {
   const started = Date.now();
   const body = c.req.valid('json');
-  const kb = await service.getKnowledgeBaseRow(c.env, c.get('user'), c.req.valid('param').kb_id);
-  const { mode, results } = await retrieve(c.env, kb, body);
+  const { mode, results } = await retrieveFromKnowledgeBase(c.env, c.get('user'), c.req.valid('param').kb_id, body);
   return c.json({ query: body.query, mode, results, took_ms: Date.now() - started }, 200);
 };
 

@@ -1,15 +1,14 @@
 import { chunkText, type Chunk } from '../../../engine/rag/chunker';
 import { EmbeddingError, embedderFor } from '../../../engine/rag/embeddings';
-import { contentToText, ExtractionError, extractText, UnsupportedFileError, type SupportedType } from '../../../engine/rag/extract';
+import { ExtractionError, UnsupportedFileError } from '../../../engine/rag/extract';
 import { ftsScope, ftsTerms } from '../../../engine/rag/fulltext';
 import type { Env } from '../../../env';
-import { embeddingSettingsOf, removeDocumentChunks, vectorIndexOf } from './service';
+import { documentText, embeddingSettingsOf, removeDocumentChunks, vectorIndexOf } from './service';
 import { type DocumentRow, type KnowledgeBaseRow } from './store';
 import type { IngestMessage } from '../../../queues';
 import { runBatch, type Statement } from '../../../db/client';
 import * as store from './store';
 import { insertChunkTerms } from './store/fulltext';
-import { findUpload } from '../uploads/store';
 
 /** Deliveries of one message before it is given up (1 + max_retries in wrangler.toml). */
 export const MAX_ATTEMPTS = 4;
@@ -96,19 +95,6 @@ async function loadDocument(env: Env, documentId: string): Promise<Loaded | null
   return kb ? { ...doc, kb } : null;
 }
 
-async function documentText(env: Env, doc: Loaded): Promise<string> {
-  if (doc.source === 'text') {
-    const kind = doc.contentType === 'text/html' ? 'html' : doc.contentType === 'text/markdown' ? 'markdown' : 'text';
-    return contentToText(doc.content ?? '', kind);
-  }
-  const upload = doc.uploadId === null ? null : await findUpload(env.DB, doc.uploadId);
-  if (!upload) throw new PermanentIngestError('The uploaded file no longer exists');
-  const object = await env.FILES.get(upload.storageKey);
-  if (!object) throw new PermanentIngestError('The uploaded file is missing from storage');
-  const { text } = await extractText(new Uint8Array(await object.arrayBuffer()), upload.contentType as SupportedType);
-  return text;
-}
-
 /**
  * Chunks, embeds and indexes one document. Safe to run again for the same message (at-least-once
  * delivery): it does nothing for a document that is gone, already ready, or of a newer generation;
@@ -121,7 +107,7 @@ export async function ingestDocument(env: Env, documentId: string, generation: n
   const { kb } = doc;
   if (!(await store.claimDocument(env.DB, documentId, generation))) return 'skipped';
 
-  const text = await documentText(env, doc);
+  const { text } = await documentText(env, doc);
   const chunks = chunkText(text, { strategy: kb.chunkStrategy, chunk_size: kb.chunkSize, chunk_overlap: kb.chunkOverlap });
   if (chunks.length === 0) throw new PermanentIngestError('The document has no extractable text');
 

@@ -6,6 +6,8 @@ import type { ChatMessage, Usage } from '../../../engine/llm/types';
 import { emptyUsage } from '../../../engine/llm/types';
 import type { Env } from '../../../env';
 import type { AuthUser } from '../../../lib/auth';
+import { unauthorized } from '../../../lib/errors';
+import { findActiveUser } from '../../identity/auth/store';
 import { SseWriter } from '../../../lib/sse';
 import { embeddingSettingsOf, filterDocumentIds, getKnowledgeBaseRow, vectorIndexOf } from './service';
 import { type KnowledgeBaseRow } from './store';
@@ -34,18 +36,27 @@ export interface RetrievalOptions {
 }
 
 /**
- * Retrieves from a knowledge base for a user (owner or admin; anyone else's is 404). This is what
- * other modules (agents, workflow knowledge nodes) call. Omitted options take the knowledge base's
- * retrieval defaults.
+ * Searches a knowledge base as a user: the search endpoint, the `knowledge_search` tool and the
+ * `knowledge_retrieval` workflow node all go through here. `user` is the request's user or the id
+ * of the one a tool call or a run acts for (a tool's caller, a run's principal). authorize() at
+ * `read`: a base they may not read answers 404 like a missing one. Omitted options take the
+ * knowledge base's retrieval defaults.
  */
 export async function retrieveFromKnowledgeBase(
   env: Env,
-  user: AuthUser,
+  user: AuthUser | string,
   kbId: string,
   options: RetrievalOptions,
-): Promise<{ mode: RetrievalMode; results: RetrievalResult[] }> {
-  const kb = await getKnowledgeBaseRow(env, user, kbId);
-  return retrieve(env, kb, options);
+): Promise<{ kb: { id: string; name: string }; mode: RetrievalMode; results: RetrievalResult[] }> {
+  const actor = typeof user === 'string' ? await findActiveUser(env, user) : user;
+  if (!actor) throw unauthorized('The user this search runs for no longer exists');
+  const kb = await getKnowledgeBaseRow(env, actor, kbId);
+  return { kb: { id: kb.id, name: kb.name }, ...(await retrieve(env, kb, options)) };
+}
+
+/** How a passage is cited: `[n] document title — heading`. */
+export function citationLabel(index: number, result: Pick<RetrievalResult, 'document_title' | 'heading'>): string {
+  return `[${index}] ${result.document_title}${result.heading ? ` — ${result.heading}` : ''}`;
 }
 
 /** Search over an already authorised knowledge base. */
@@ -126,9 +137,7 @@ export function nothingFoundAnswer(query: string): string {
  * the user message (so the answer addresses the question, and the mock model echoes it).
  */
 export function groundedMessages(kbName: string, query: string, results: RetrievalResult[]): ChatMessage[] {
-  const context = results
-    .map((r, i) => `[${i + 1}] ${r.document_title}${r.heading ? ` — ${r.heading}` : ''}\n${r.content}`)
-    .join('\n\n');
+  const context = results.map((r, i) => `${citationLabel(i + 1, r)}\n${r.content}`).join('\n\n');
   const system = [
     `You answer questions using only the numbered passages below, taken from the knowledge base "${kbName}".`,
     'Cite the passages you use by their numbers in square brackets, like [1] or [2][3], right after the statements they support.',

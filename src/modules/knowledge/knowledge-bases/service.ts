@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { z } from '@hono/zod-openapi';
 import { defaultEmbedding, LOCAL_EMBEDDING_MODEL, WORKERS_AI_EMBEDDING_MODEL, type EmbeddingSettings } from '../../../engine/rag/embeddings';
 import { vectorStoreFor, VectorizeIndexAdapter, LocalVectorIndex, type VectorIndex } from '../../../engine/rag/vector-index';
+import { contentToText, ExtractionError, type ExtractedText } from '../../../engine/rag/extract';
 import type { Env } from '../../../env';
 import type { AuthUser } from '../../../lib/auth';
 import { runBatch } from '../../../db/client';
@@ -11,7 +12,7 @@ import { notFound, validationError } from '../../../lib/errors';
 import { checkOutboundUrl } from '../../../lib/outbound';
 import { pageBounds, paginated, type Pagination } from '../../../lib/pagination';
 import { getSecret } from '../../../lib/secrets';
-import { getUploadRow } from '../uploads/service';
+import { getUploadRow, uploadText } from '../uploads/service';
 import { findUpload } from '../uploads/store';
 import type { IngestMessage } from '../../../queues';
 import type { AddDocumentBody, CreateKnowledgeBaseBody, UpdateKnowledgeBaseBody } from './schemas';
@@ -410,6 +411,27 @@ export async function readDocumentContent(
   if (!object) throw notFound("The document's file");
   const bytes = new Uint8Array(await object.arrayBuffer());
   return isTextType(row.contentType) ? { document, mimeType: row.contentType, text: new TextDecoder().decode(bytes) } : { document, mimeType: row.contentType, bytes };
+}
+
+/**
+ * The text of a document: its JSON content (HTML as visible text) or its upload's (a PDF's through
+ * the runtime worker; `maxPages` reads only its first pages). Ingestion and the document_extractor
+ * workflow node read documents through it.
+ */
+export async function documentText(
+  env: Env,
+  doc: Pick<DocumentRow, 'source' | 'contentType' | 'content' | 'uploadId'>,
+  options: { maxPages?: number } = {},
+): Promise<ExtractedText> {
+  if (doc.source === 'text') {
+    const kind = doc.contentType === 'text/html' ? 'html' : doc.contentType === 'text/markdown' ? 'markdown' : 'text';
+    return { text: contentToText(doc.content ?? '', kind) };
+  }
+  const upload = doc.uploadId === null ? null : await findUpload(env.DB, doc.uploadId);
+  if (!upload) throw new ExtractionError('The uploaded file no longer exists');
+  const extracted = await uploadText(env, upload, options);
+  if (!extracted) throw new ExtractionError('The uploaded file is missing from storage');
+  return extracted;
 }
 
 /** Ids of the documents a search filter admits (undefined: no filter, all documents). */

@@ -1,4 +1,4 @@
-import { extractText, ExtractionError, detectFileType, UnsupportedFileError, type SupportedType } from '../../../engine/rag/extract';
+import { extractText, ExtractionError, detectFileType, UnsupportedFileError, type ExtractedText, type SupportedType } from '../../../engine/rag/extract';
 import type { Env } from '../../../env';
 import { isAdmin, type AuthUser } from '../../../lib/auth';
 import { toHex } from '../../../lib/crypto';
@@ -83,17 +83,27 @@ export async function getUploadRow(env: Env, user: AuthUser, id: string): Promis
   return row;
 }
 
+/**
+ * The text of a stored upload (a PDF's through the runtime worker; `maxPages` reads only its first
+ * pages); null when its bytes are gone from storage. Throws UnsupportedFileError for a type the
+ * extractor does not read and ExtractionError for a file it cannot parse.
+ */
+export async function uploadText(env: Env, row: Pick<UploadRow, 'storageKey' | 'contentType'>, options: { maxPages?: number } = {}): Promise<ExtractedText | null> {
+  const object = await env.FILES.get(row.storageKey);
+  if (!object) return null;
+  return extractText(new Uint8Array(await object.arrayBuffer()), row.contentType, options);
+}
+
 export async function previewUpload(env: Env, user: AuthUser, id: string, maxChars: number) {
   const row = await getUploadRow(env, user, id);
-  const object = await env.FILES.get(row.storageKey);
-  if (!object) throw notFound('Upload content');
-  let extracted: { text: string; pages?: number };
+  let extracted: ExtractedText | null;
   try {
-    extracted = await extractText(new Uint8Array(await object.arrayBuffer()), row.contentType as SupportedType);
+    extracted = await uploadText(env, row);
   } catch (e) {
     if (e instanceof ExtractionError || e instanceof UnsupportedFileError) throw new ApiError(422, 'EXTRACTION_FAILED', e.message);
     throw e;
   }
+  if (!extracted) throw notFound('Upload content');
   const chars = Array.from(extracted.text);
   return {
     ...presentUpload(row),
