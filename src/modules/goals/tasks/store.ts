@@ -20,8 +20,6 @@ export type TaskStatus = TaskRow['status'];
 
 const qb = new QueryBuilder();
 
-/** `%text%` for LIKE with `\` as the escape character. */
-
 // ── conditions of the scheduler (over the tasks row being looked at) ──
 const dt = alias(tasks, 'dt');
 
