@@ -4,7 +4,7 @@ import { handleIngestBatch, handleIngestDeadLetters } from './modules/knowledge/
 import { cleanupEvents } from './modules/integrations/feishu/service';
 import { consumeFeishuBatch, consumeFeishuDeadLetters } from './modules/integrations/feishu/queue';
 import { FEISHU_DLQ_NAME, FEISHU_QUEUE_NAME } from './queues';
-import { logJob } from './modules/governance/system-logs/log';
+import { logJob, logJobFailure } from './modules/governance/system-logs/log';
 import { consumeAuditBatch, consumeAuditDeadLetters } from './modules/governance/audit-logs/recording';
 import { AUDIT_DLQ_NAME, AUDIT_QUEUE_NAME } from './queues';
 import { enforceLogRetention } from './modules/governance/system-logs/retention';
@@ -57,14 +57,48 @@ export async function runCron(env: Env): Promise<void> {
       await step(env);
       return { name, ok: true, ms: Date.now() - t };
     } catch (e) {
-      console.error(JSON.stringify({ cron: name, error: String(e) }));
+      // The next trigger runs the step again: a failed attempt.
+      await logJobFailure(env, { job: `cron:${name}`, gaveUp: false, cause: e });
       return { name, ok: false, ms: Date.now() - t, error: String(e) };
     }
   });
   const steps = await Promise.all(timed);
   const failed = steps.filter((s) => !s.ok);
   const message = failed.length ? `cron: ${failed.map((s) => s.name).join(', ')} failed` : `cron: ${steps.length} steps ok`;
-  await logJob(env, 'cron', failed.length === 0, Date.now() - started, message, { steps });
+  await logJob(env, 'cron', true, Date.now() - started, message, { steps });
+}
+
+/**
+ * The batch as its consumer sees it, noting which messages the consumer hands back for another
+ * delivery, so the batch's line says how many were done and how many retried (the consumer
+ * records each failure itself, with its cause and resource: logJobFailure).
+ */
+function noteRetries(batch: MessageBatch<unknown>): { batch: MessageBatch<unknown>; retried: Set<string> } {
+  const retried = new Set<string>();
+  const messages = batch.messages.map(
+    (m): Message<unknown> => ({
+      id: m.id,
+      timestamp: m.timestamp,
+      body: m.body,
+      attempts: m.attempts,
+      ack: () => m.ack(),
+      retry: (options) => {
+        retried.add(m.id);
+        m.retry(options);
+      },
+    }),
+  );
+  const noted: MessageBatch<unknown> = {
+    queue: batch.queue,
+    metadata: batch.metadata,
+    messages,
+    ackAll: () => batch.ackAll(),
+    retryAll: (options) => {
+      for (const m of batch.messages) retried.add(m.id);
+      batch.retryAll(options);
+    },
+  };
+  return { batch: noted, retried };
 }
 
 export default {
@@ -76,11 +110,21 @@ export default {
     // An unknown queue: acknowledge nothing, so a misrouted message is retried, not lost.
     if (!consumer) return batch.retryAll();
     const started = Date.now();
+    const job = `queue:${batch.queue}`;
+    const noted = noteRetries(batch);
     try {
-      await consumer(batch, env);
-      await logJob(env, `queue:${batch.queue}`, true, Date.now() - started, `${batch.messages.length} message(s) processed`);
+      await consumer(noted.batch, env);
+      const retried = noted.retried.size;
+      await logJob(env, job, true, Date.now() - started, `${batch.messages.length} message(s): ${batch.messages.length - retried} done, ${retried} to be retried`);
     } catch (e) {
-      await logJob(env, `queue:${batch.queue}`, false, Date.now() - started, `batch of ${batch.messages.length} failed: ${String(e)}`);
+      // The runtime delivers the whole batch again: a failed attempt of each message.
+      const ids = batch.messages.map((m) => m.id);
+      await logJob(env, job, false, Date.now() - started, `batch of ${ids.length} message(s) failed, to be retried: ${e instanceof Error ? e.message : String(e)}`, {
+        job,
+        message_ids: ids,
+        attempts: batch.messages.map((m) => m.attempts),
+        cause: String(e),
+      });
       throw e;
     }
   },

@@ -110,10 +110,12 @@ export const NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 /** The current time as an ISO 8601 UTC string with milliseconds, like the columns' defaults. */
 export const now = () => sql<string>`${sql.raw(NOW_SQL)}`;
 
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => '\\' + c);
+// Text filters match as `LIKE '%text%'` / `LIKE 'text%'` did — ASCII case-insensitive (SQLite's
+// lower() folds ASCII only, as LIKE does), the text taken literally — but without a LIKE pattern:
+// D1 refuses patterns over 50 bytes ("LIKE or GLOB pattern too complex"), 17 Chinese characters.
 
-/** `column LIKE '%text%'`, the text taken literally (its % and _ escaped). */
-export const likeContains = (column: SQLWrapper, text: string): SQL => sql`${column} LIKE ${`%${escapeLike(text)}%`} ESCAPE '\\'`;
+/** `column` contains `text` (ASCII case-insensitive, the text literally: `%`, `_`, quotes are plain characters). */
+export const likeContains = (column: SQLWrapper, text: string): SQL => sql`instr(lower(${column}), lower(${text})) > 0`;
 
-/** `column LIKE 'text%'`, the text taken literally. */
-export const likeStartsWith = (column: SQLWrapper, text: string): SQL => sql`${column} LIKE ${`${escapeLike(text)}%`} ESCAPE '\\'`;
+/** `column` starts with `text` (ASCII case-insensitive, the text literally). */
+export const likeStartsWith = (column: SQLWrapper, text: string): SQL => sql`substr(lower(${column}), 1, length(${text})) = lower(${text})`;

@@ -4,10 +4,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import worker, { runCron } from '../../../src/index';
 import { app } from '../../../src/app';
 import { auditTarget, consumeAuditBatch } from '../../../src/modules/governance/audit-logs/recording';
-import { AUDIT_DLQ_NAME, AUDIT_QUEUE_NAME, type RecordMessage } from '../../../src/queues';
+import { AUDIT_DLQ_NAME, AUDIT_QUEUE_NAME, TASKS_DLQ_NAME, TASKS_QUEUE_NAME, type RecordMessage } from '../../../src/queues';
 import { enforceLogRetention } from '../../../src/modules/governance/system-logs/retention';
 import { api, createUser, expectError } from '../../support/helpers';
-import { count, createAgent, createGoal, eventually, type User } from '../../support/goal-helpers';
+import { count, createAgent, createGoal, decomposedGoal, eventually, type User } from '../../support/goal-helpers';
 
 let admin: User;
 
@@ -151,6 +151,60 @@ describe('audit queue', () => {
 });
 
 describe('system logs', () => {
+  it('records background failures: a failed task delivery is a warning, its dead letter one error; a failing cron step a warning', async () => {
+    const u = await createUser();
+    const { goal, tasks } = await decomposedGoal(u, ['unlucky']);
+    const body = { task_id: tasks[0].id, goal_id: goal.id };
+    const db = env.DB;
+    // D1 refuses the consumer's first batch (the claim), then works again (the log line is written).
+    let outages = 1;
+    const flaky = {
+      ...env,
+      DB: Object.assign(Object.create(db), {
+        batch: (s: D1PreparedStatement[]) => (outages-- > 0 ? Promise.reject(new Error('D1_ERROR: storage unavailable (test)')) : db.batch(s)),
+        prepare: db.prepare.bind(db),
+      }),
+    };
+    const attempt = createMessageBatch(TASKS_QUEUE_NAME, [{ id: 't1', timestamp: new Date(), attempts: 1, body }]);
+    const ctx = createExecutionContext();
+    await worker.queue(attempt, flaky, ctx);
+    expect((await getQueueResult(attempt, ctx)).retryMessages.map((m) => m.msgId)).toEqual(['t1']);
+    const dead = createMessageBatch(TASKS_DLQ_NAME, [{ id: 'td1', timestamp: new Date(), attempts: 1, body }]);
+    await worker.queue(dead, env, createExecutionContext());
+
+    const linesOf = async (level: string) =>
+      ((await get(admin, `/api/v1/system-logs?level=${level}&source=queue:${TASKS_QUEUE_NAME}&page_size=100`)).body.items as any[]).filter((l) => l.data?.resource_id === tasks[0].id);
+    const [warning] = await linesOf('warn');
+    expect(warning).toMatchObject({ category: 'job', data: { job: `queue:${TASKS_QUEUE_NAME}`, message_id: 't1', attempt: 1, resource_type: 'task', gave_up: false } });
+    expect(warning.data.cause).toContain('storage unavailable');
+    const errors = await linesOf('error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ user_id: u.id, data: { message_id: 'td1', resource_type: 'task', resource_id: tasks[0].id, gave_up: true } });
+    // The dead-letter consumer is not told why: the last failed attempt says it.
+    expect(errors[0].data.cause).toContain('storage unavailable');
+    expect((await api(`/api/v1/tasks/${tasks[0].id}`, { token: u.token })).body.status).toBe('failed');
+
+    // A cron step that fails: a warning of its own (the next trigger runs it again); the other steps run.
+    const lockedLogins = {
+      ...env,
+      DB: Object.assign(Object.create(db), {
+        prepare: (q: string) => {
+          if (/^delete from "login_attempts"/i.test(q)) throw new Error('D1_ERROR: login_attempts is locked (test)');
+          return db.prepare(q);
+        },
+        batch: db.batch.bind(db),
+      }),
+    };
+    await runCron(lockedLogins);
+    const step = await get(admin, '/api/v1/system-logs?level=warn&source=cron:login-attempts');
+    expect(step.body.items[0]).toMatchObject({ category: 'job', data: { job: 'cron:login-attempts', gave_up: false } });
+    expect(step.body.items[0].data.cause).toContain('locked');
+    const run = (await get(admin, '/api/v1/system-logs/application?source=cron')).body.items[0];
+    expect(run.data.steps.filter((s: any) => !s.ok).map((s: any) => s.name)).toEqual(['login-attempts']);
+    const stats = (await get(admin, '/api/v1/system-logs/stats')).body;
+    expect(stats.jobs.failures).toBeGreaterThanOrEqual(3);
+  });
+
   it('keeps request lines, background job runs and app messages; filters, statistics, retention; admins only', async () => {
     const u = await createUser();
     await get(u, '/api/v1/agents');

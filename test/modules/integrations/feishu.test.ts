@@ -1,6 +1,9 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { app } from '../../../src/app';
+import worker from '../../../src/index';
+import { FEISHU_DLQ_NAME, FEISHU_QUEUE_NAME } from '../../../src/queues';
 import { api, createUser, expectError } from '../../support/helpers';
 import { count, createAgent, eventually, notificationsOf, type User } from '../../support/goal-helpers';
 
@@ -197,5 +200,69 @@ describe('admin review, unbind, status', () => {
     const body = (await st.json()) as any;
     expect(body).toMatchObject({ configured: true, token_ok: false });
     expect(body.token_error).toContain('app secret invalid');
+  });
+});
+
+describe('background failures', () => {
+  const deliver = async (batch: MessageBatch<unknown>) => {
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    return getQueueResult(batch, ctx);
+  };
+  const logsOf = async (query: string, eventId: string) => {
+    const res = await api(`/api/v1/system-logs?category=job&source=${encodeURIComponent(`queue:${FEISHU_QUEUE_NAME}`)}&page_size=100&${query}`, { token: admin.token });
+    expect(res.status, res.text).toBe(200);
+    return (res.body.items as any[]).filter((l) => l.data?.resource_id === eventId).reverse();
+  };
+  /** An event from an unbound sender whose reply the fake open API refuses (503). */
+  const outageEvent = (openId: string) => {
+    const ev = messageEvent(openId, 'hello');
+    ev.event.message.message_id = `om_outage_${crypto.randomUUID()}`;
+    return ev;
+  };
+
+  it('a reply that keeps failing: each attempt a warning, the dead letter one error; /feishu/status shows the failure', async () => {
+    const ev = outageEvent('ou_outage');
+    const body = { event_id: ev.header.event_id, payload: ev };
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      const result = await deliver(createMessageBatch(FEISHU_QUEUE_NAME, [{ id: `fm${attempt}`, timestamp: new Date(), attempts: attempt, body }]));
+      expect(result.retryMessages.map((m) => m.msgId)).toEqual([`fm${attempt}`]);
+    }
+    const dead = await deliver(createMessageBatch(FEISHU_DLQ_NAME, [{ id: 'fd1', timestamp: new Date(), attempts: 1, body }]));
+    expect(dead.explicitAcks).toEqual(['fd1']);
+
+    const warnings = await logsOf('level=warn', ev.header.event_id);
+    expect(warnings.map((l) => [l.data.message_id, l.data.attempt, l.data.gave_up])).toEqual([
+      ['fm1', 1, false],
+      ['fm2', 2, false],
+      ['fm3', 3, false],
+      ['fm4', 4, false],
+    ]);
+    expect(warnings[0]).toMatchObject({ category: 'job', level: 'warn', source: 'queue:tiangong-feishu', data: { job: 'queue:tiangong-feishu', resource_type: 'feishu_event' } });
+    expect(warnings[0].message).toContain(`feishu_event ${ev.header.event_id}`);
+    expect(warnings[0].data.cause).toContain('fake outage');
+    const errors = await logsOf('level=error', ev.header.event_id);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ level: 'error', data: { job: 'queue:tiangong-feishu', message_id: 'fd1', resource_type: 'feishu_event', resource_id: ev.header.event_id, gave_up: true } });
+    expect(errors[0].message).toContain('gave up');
+    expect(errors[0].data.cause).toContain('fake outage');
+    // The batch lines say what happened to their messages.
+    const batches = await api(`/api/v1/system-logs?source=${encodeURIComponent(`queue:${FEISHU_QUEUE_NAME}`)}&level=info&page_size=100`, { token: admin.token });
+    expect(batches.body.items.map((l: any) => l.message)).toContain('1 message(s): 0 done, 1 to be retried');
+
+    const st = await api('/api/v1/feishu/status', { token: admin.token });
+    expect(st.body.token_ok).toBe(true);
+    expect(st.body.last_api_failure).toMatchObject({ operation: 'reply', error: expect.stringContaining('fake outage') });
+    expect(Date.parse(st.body.last_api_failure.at)).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('an event Feishu sent is answered 200 and its failed reply recorded as a warning', async () => {
+    const ev = outageEvent('ou_outage_live');
+    expect((await postEvent(await signed(ev))).status).toBe(200);
+    const warnings = await eventually(
+      () => logsOf('level=warn', ev.header.event_id),
+      (l) => l.length > 0,
+    );
+    expect(warnings[0]).toMatchObject({ level: 'warn', data: { attempt: 1, resource_id: ev.header.event_id } });
   });
 });

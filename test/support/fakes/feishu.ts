@@ -2,7 +2,8 @@ import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import type { FakeHandler } from './server';
 
 /**
- * A fake of Feishu's open API (token, bot info, message reply/send), recording what the worker
+ * A fake of Feishu's open API (token, bot info, message reply/send; a reply to a message whose id
+ * starts with `om_outage` fails with 503), recording what the worker
  * sent, plus `/feishu/_sign`: Feishu's side of the event protocol — AES-256-CBC encryption and
  * X-Lark-Signature — done with Node's crypto, independently of the worker's WebCrypto code.
  */
@@ -65,6 +66,8 @@ export const feishuFake: FakeHandler = async (req, res, raw, url) => {
   }
   if (path === '/open-apis/bot/v3/info') return json(res, 200, { code: 0, msg: 'ok', bot: { open_id: 'ou_bot', app_name: 'Tiangong' } });
   const reply = /^\/open-apis\/im\/v1\/messages\/([^/]+)\/reply$/.exec(path);
+  // An outage of the message API, for replies to messages whose id says so (no state shared with other tests).
+  if (reply?.[1].startsWith('om_outage')) return json(res, 503, { code: 1500, msg: 'fake outage: message service unavailable' });
   if (reply || path === '/open-apis/im/v1/messages') return json(res, 200, { code: 0, msg: 'success', data: { message_id: `om_${state.calls.length}` } });
   return json(res, 404, { code: 404, msg: 'no such fake endpoint' });
 };

@@ -69,8 +69,6 @@ export type NewAgent = Pick<
 /** What a new version of an agent changes. */
 export type AgentDefinitionValues = Omit<NewAgent, 'id' | 'ownerId'>;
 
-/** A LIKE pattern matching `text` anywhere (escape character `\`). */
-
 /** The select of one agent by id, for a caller's batch (its result: a list of at most one row). */
 export function selectAgent(d1: D1Database, id: string) {
   return db(d1).select().from(agents).where(eq(agents.id, id));

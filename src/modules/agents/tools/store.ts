@@ -32,8 +32,7 @@ export async function listCustomTools(
   if (filter.type) conditions.push(eq(customTools.type, filter.type));
   if (filter.category) conditions.push(eq(customTools.category, filter.category));
   if (filter.search) {
-    const needle = filter.search.toLowerCase();
-    conditions.push(or(likeContains(sql`lower(${customTools.name})`, needle), likeContains(sql`lower(${customTools.description})`, needle))!);
+    conditions.push(or(likeContains(customTools.name, filter.search), likeContains(customTools.description, filter.search))!);
   }
   const where = and(...conditions);
   const [[{ total }], rows] = await db(d1).batch([

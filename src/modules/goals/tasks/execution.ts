@@ -9,7 +9,10 @@ import * as tasksStore from './store';
 import { runAgent } from '../../../runs/agent-turn';
 import * as goalsStore from '../goals/store';
 import type { GoalRow } from '../goals/store';
-import type { TaskMessage } from '../../../queues';
+import { TASKS_QUEUE_NAME, type TaskMessage } from '../../../queues';
+import { logJobFailure } from '../../governance/system-logs/log';
+
+const TASKS_JOB = `queue:${TASKS_QUEUE_NAME}`;
 
 /**
  * Asynchronous execution of goals: the `tiangong-tasks` queue consumer, running one task with
@@ -205,7 +208,7 @@ export async function consumeTaskBatch(batch: MessageBatch<unknown>, env: Env): 
   await Promise.all(
     batch.messages.map(async (message) => {
       if (!isTaskMessage(message.body)) {
-        console.error(JSON.stringify({ queue: batch.queue, message: 'malformed task message dropped', id: message.id }));
+        await logJobFailure(env, { job: TASKS_JOB, gaveUp: true, messageId: message.id, attempt: message.attempts, cause: 'malformed task message dropped' });
         message.ack();
         return;
       }
@@ -213,7 +216,7 @@ export async function consumeTaskBatch(batch: MessageBatch<unknown>, env: Env): 
         await handleTaskMessage(env, message.body);
         message.ack();
       } catch (e) {
-        console.error(JSON.stringify({ queue: batch.queue, task_id: message.body.task_id, error: String(e) }));
+        await logJobFailure(env, { job: TASKS_JOB, gaveUp: false, messageId: message.id, attempt: message.attempts, resource: { type: 'task', id: message.body.task_id }, cause: e });
         message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
       }
     }),
@@ -228,6 +231,7 @@ export async function consumeTaskDeadLetters(batch: MessageBatch<unknown>, env: 
   for (const message of batch.messages) {
     if (isTaskMessage(message.body)) {
       const task = await loadTaskRow(env, message.body.task_id);
+      await logJobFailure(env, { job: TASKS_JOB, gaveUp: true, messageId: message.id, resource: { type: 'task', id: message.body.task_id }, userId: task?.ownerId });
       const error = 'the task could not be processed after repeated delivery failures';
       if (task) {
         await runBatch(env.DB, [

@@ -1,5 +1,5 @@
-import { and, asc, count, desc, eq, getTableColumns, inArray, isNull, lte, ne, notExists, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
-import { alias, QueryBuilder } from 'drizzle-orm/sqlite-core';
+import { and, asc, count, desc, eq, getTableColumns, inArray, isNull, lte, ne, or, sql, type SQL } from 'drizzle-orm';
+import { QueryBuilder } from 'drizzle-orm/sqlite-core';
 import { columnsAs, db, now, NOW_SQL, type SqlText, type Statement, likeContains } from '../../../db/client';
 import { taskDependencies, taskRuns, tasks } from '../../../db/schema/tasks';
 import { leaseUntil, type Scope } from '../../../engine/goals/scheduler';
@@ -35,12 +35,6 @@ const CLAIMABLE = `("tasks"."status" = 'pending' OR ("tasks"."status" IN ('claim
 
 const depsDone = () => sql.raw(DEPS_DONE);
 const claimable = () => sql.raw(`(${CLAIMABLE})`);
-
-function inScope(scope: Scope): SQL | undefined {
-  if (scope.dependentsOf) return inArray(tasks.id, qb.select({ id: taskDependencies.taskId }).from(taskDependencies).where(eq(taskDependencies.dependsOnId, scope.dependentsOf)));
-  if (scope.only) return eq(tasks.id, scope.only);
-  return undefined;
-}
 
 // ── reads ──
 export async function findTask(d1: D1Database, id: string): Promise<TaskRow | null> {

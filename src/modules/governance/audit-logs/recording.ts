@@ -3,10 +3,10 @@ import { createMiddleware } from 'hono/factory';
 import type { Env } from '../../../env';
 import type { AppEnv } from '../../../lib/context';
 import { isProduction } from '../../../lib/secrets';
-import { systemLogStatement, writeDurably } from '../system-logs/log';
+import { logJobFailure, systemLogStatement, writeDurably } from '../system-logs/log';
 import { runBatch } from '../../../db/client';
 import { insertAuditLog } from './store';
-import type { AuditRow, RecordMessage } from '../../../queues';
+import { AUDIT_QUEUE_NAME, type AuditRow, type RecordMessage } from '../../../queues';
 
 
 /**
@@ -94,10 +94,17 @@ export async function consumeAuditBatch(batch: MessageBatch<unknown>, env: Env):
   for (const m of valid) m.ack();
 }
 
-/** Messages whose write kept failing: one last attempt (retried), else printed (Workers Logs keeps them). */
+/**
+ * Messages whose write kept failing: one last attempt (retried); what still fails is printed
+ * (Workers Logs keeps it) and recorded as given up, if a single line can still be written.
+ */
 export async function consumeAuditDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const messages = batch.messages.map((m) => m.body).filter(isRecordMessage);
-  await writeDurably(env, messages.flatMap((m) => recordStatements(env, m)), () => messages);
+  if (!(await writeDurably(env, messages.flatMap((m) => recordStatements(env, m)), () => messages))) {
+    for (const m of batch.messages) {
+      await logJobFailure(env, { job: `queue:${AUDIT_QUEUE_NAME}`, gaveUp: true, messageId: m.id, cause: 'the audit and log rows could not be written' });
+    }
+  }
   batch.ackAll();
 }
 

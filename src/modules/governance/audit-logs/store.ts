@@ -1,5 +1,5 @@
-import { and, count, desc, eq, gte, like, lt, or, sql, type SQL } from 'drizzle-orm';
-import { db, type Statement, sqlQuery } from '../../../db/client';
+import { and, count, desc, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm';
+import { db, type Statement, likeStartsWith, sqlQuery } from '../../../db/client';
 import { auditLogs } from '../../../db/schema/audit-logs';
 import { userEmailOf } from '../../identity/auth/store';
 
@@ -37,7 +37,7 @@ export function auditWhere(f: AuditFilter): SQL | undefined {
   return and(
     f.ownerId ? eq(t.userId, f.ownerId) : undefined,
     f.userId ? eq(t.userId, f.userId) : undefined,
-    f.action ? or(eq(t.action, f.action), like(t.action, sql`${f.action} || '.%'`)) : undefined,
+    f.action ? or(eq(t.action, f.action), likeStartsWith(t.action, `${f.action}.`)) : undefined,
     f.resourceType ? eq(t.resourceType, f.resourceType) : undefined,
     f.resourceId ? eq(t.resourceId, f.resourceId) : undefined,
     f.outcome ? (f.outcome === 'success' ? lt(t.statusCode, 400) : gte(t.statusCode, 400)) : undefined,

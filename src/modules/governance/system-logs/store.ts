@@ -21,6 +21,24 @@ export function insertSystemLog(d1: D1Database, r: Required<Omit<SystemLogInsert
     .bind(r.id, r.category, r.level, r.source, r.message, r.requestId, r.userId, r.method, r.path, r.statusCode, r.durationMs, r.weight, r.data, r.createdAt);
 }
 
+/** The cause of the last failed attempt of a background job on a resource (a dead letter's consumer is not told why). */
+export async function lastJobFailureCause(d1: D1Database, resourceType: string, resourceId: string): Promise<string | null> {
+  const t = systemLogs;
+  const [row] = await db(d1)
+    .select({ cause: sql<string | null>`json_extract(${t.data}, '$.cause')` })
+    .from(t)
+    .where(
+      and(
+        eq(t.level, 'warn'),
+        eq(t.category, 'job'),
+        sql`json_extract(${t.data}, '$.resource_type') = ${resourceType}`,
+        sql`json_extract(${t.data}, '$.resource_id') = ${resourceId}`,
+      ),
+    )
+    .orderBy(desc(t.createdAt))
+    .limit(1);
+  return row?.cause ?? null;
+}
 
 export interface SystemLogFilter {
   category?: SystemLogRow['category'];
@@ -93,7 +111,10 @@ export async function systemLogStats(d1: D1Database, range: Range) {
         limit: 10,
       }),
     ),
-    sqlQuery(d1).all<{ runs: number; failures: number }>(sql`SELECT count(*) AS runs, coalesce(sum(level = 'error'), 0) AS failures FROM ${t} WHERE ${and(eq(t.category, 'job'), inRange(range))}`),
+    // Runs are the lines with a duration (a queue batch, a cron run); failures the warnings and errors (failed attempts, give-ups).
+    sqlQuery(d1).all<{ runs: number; failures: number }>(
+      sql`SELECT coalesce(sum(duration_ms IS NOT NULL), 0) AS runs, coalesce(sum(level IN ('warn', 'error')), 0) AS failures FROM ${t} WHERE ${and(eq(t.category, 'job'), inRange(range))}`,
+    ),
     sqlQuery(d1).all<{ hour: string; requests: number; errors: number }>(
       sql`SELECT substr(created_at, 1, 13) || ':00:00Z' AS hour, sum(weight) AS requests, coalesce(sum(CASE WHEN status_code >= 500 THEN weight END), 0) AS errors
        FROM ${t} WHERE ${requests} GROUP BY substr(created_at, 1, 13) ORDER BY hour`,

@@ -6,8 +6,9 @@ import { ApiError } from '../../../lib/errors';
 import type { Agent } from '../../agents/agents/schemas';
 import { loadAgent } from '../../agents/agents/service';
 import { runAgent } from '../../../runs/agent-turn';
-import { defaultAgentId, findBinding, requestBinding } from './service';
-import { FEISHU_DLQ_NAME, FEISHU_QUEUE_NAME, type FeishuMessage } from '../../../queues';
+import { callOpenApi, defaultAgentId, findBinding, requestBinding } from './service';
+import { FEISHU_QUEUE_NAME, type FeishuMessage } from '../../../queues';
+import { logJobFailure } from '../../governance/system-logs/log';
 import { runBatch } from '../../../db/client';
 import { appendMessage, insertChatSession, latestMessages, touchChatSession } from '../../agents/agent-chat/store';
 import { findActiveUser } from '../../identity/auth/store';
@@ -17,6 +18,9 @@ import * as store from './store';
 /** How many earlier messages of the session the agent sees. */
 const HISTORY_LIMIT = 40;
 
+const JOB = `queue:${FEISHU_QUEUE_NAME}`;
+const eventOf = (body: FeishuMessage | null) => (typeof body?.event_id === 'string' ? { type: 'feishu_event', id: body.event_id } : undefined);
+
 export async function consumeFeishuBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   for (const msg of batch.messages) {
     const body = msg.body as FeishuMessage;
@@ -24,16 +28,16 @@ export async function consumeFeishuBatch(batch: MessageBatch<unknown>, env: Env)
       await processEvent(env, body);
       msg.ack();
     } catch (e) {
-      console.error(JSON.stringify({ queue: FEISHU_QUEUE_NAME, event_id: body?.event_id, error: String(e) }));
+      await logJobFailure(env, { job: JOB, gaveUp: false, messageId: msg.id, attempt: msg.attempts, resource: eventOf(body), cause: e });
       msg.retry({ delaySeconds: Math.min(60, 2 ** msg.attempts) });
     }
   }
 }
 
-/** Messages that kept failing: logged (the user's message stays unanswered; nothing else to undo). */
-export async function consumeFeishuDeadLetters(batch: MessageBatch<unknown>, _env: Env): Promise<void> {
+/** Messages that kept failing: recorded as given up (the user's message stays unanswered; nothing else to undo). */
+export async function consumeFeishuDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   for (const msg of batch.messages) {
-    console.error(JSON.stringify({ queue: FEISHU_DLQ_NAME, event_id: (msg.body as FeishuMessage)?.event_id, error: 'gave up' }));
+    await logJobFailure(env, { job: JOB, gaveUp: true, messageId: msg.id, resource: eventOf(msg.body as FeishuMessage) });
     msg.ack();
   }
 }
@@ -58,13 +62,13 @@ async function handleMessage(env: Env, cfg: FeishuConfig, event: MessageEvent): 
   if (group) {
     let bot: string | undefined;
     try {
-      bot = await botOpenId(env, cfg);
+      bot = await callOpenApi(env, 'bot_info', () => botOpenId(env, cfg));
     } catch {
       bot = undefined;
     }
     if (!mentionsBot(event.mentions, bot)) return;
   }
-  const reply = (text: string) => replyText(env, cfg, event.message_id, text, event.event_id);
+  const reply = (text: string) => callOpenApi(env, 'reply', () => replyText(env, cfg, event.message_id, text, event.event_id));
 
   const text = messageText(event);
   if (text === null) return void (await reply('只支持文本消息。Only text messages are supported.'));

@@ -45,6 +45,10 @@ export const StatusSchema = z
     api_base: z.string(),
     token_ok: z.boolean().meta({ description: 'A tenant_access_token could be obtained' }),
     token_error: z.string().nullable(),
+    last_api_failure: z
+      .object({ at: z.string(), operation: z.string().meta({ description: 'tenant_access_token, bot_info, reply or send_message' }), error: z.string() })
+      .nullable()
+      .meta({ description: 'The last failed call of the open API (a reply of the event queue, the feishu_send_message tool, this status check); null if none' }),
     default_agent_id: z.string().nullable(),
     bindings: z.int(),
     pending_requests: z.int(),

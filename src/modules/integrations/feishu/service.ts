@@ -18,6 +18,33 @@ import * as store from './store';
 export const EVENT_RETENTION_MS = 24 * 60 * 60 * 1000;
 export const BINDING_CODE_TTL_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_AGENT_KEY = 'feishu.default_agent_id';
+const LAST_API_FAILURE_KEY = 'feishu.last_api_failure';
+
+/** The last failed call of Feishu's open API, as /feishu/status reports it. */
+export interface OpenApiFailure {
+  at: string;
+  operation: string;
+  error: string;
+}
+
+/**
+ * A call of Feishu's open API (the engine's client): a failure is remembered for /feishu/status
+ * (time, operation, error), in D1 so every isolate sees it, and rethrown.
+ */
+export async function callOpenApi<T>(env: Env, operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    const failure: OpenApiFailure = { at: new Date().toISOString(), operation, error: (e instanceof Error ? e.message : String(e)).slice(0, 1000) };
+    await putSetting(env.DB, LAST_API_FAILURE_KEY, JSON.stringify(failure)).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function lastOpenApiFailure(env: Env): Promise<OpenApiFailure | null> {
+  const value = await getSetting(env.DB, LAST_API_FAILURE_KEY);
+  return value ? (JSON.parse(value) as OpenApiFailure) : null;
+}
 
 export const HANDLED_EVENTS = new Set(['im.message.receive_v1']);
 
@@ -284,16 +311,13 @@ export async function status(env: Env) {
   let tokenError: string | null = cfg ? null : 'FEISHU_APP_ID / FEISHU_APP_SECRET not set';
   if (cfg) {
     try {
-      await tenantAccessToken(env, cfg);
+      await callOpenApi(env, 'tenant_access_token', () => tenantAccessToken(env, cfg));
       tokenOk = true;
     } catch (e) {
       tokenError = e instanceof Error ? e.message : String(e);
     }
   }
-  const [counts, defaultId] = await Promise.all([
-    store.counts(env.DB, Date.now() - 86_400_000),
-    defaultAgentId(env),
-  ]);
+  const [counts, defaultId, lastFailure] = await Promise.all([store.counts(env.DB, Date.now() - 86_400_000), defaultAgentId(env), lastOpenApiFailure(env)]);
   return {
     configured: cfg !== null,
     verification_token_set: Boolean(env.FEISHU_VERIFICATION_TOKEN),
@@ -301,6 +325,7 @@ export async function status(env: Env) {
     api_base: cfg?.base ?? DEFAULT_FEISHU_API_BASE,
     token_ok: tokenOk,
     token_error: tokenError,
+    last_api_failure: lastFailure,
     default_agent_id: defaultId,
     bindings: counts?.bindings ?? 0,
     pending_requests: counts?.pending ?? 0,

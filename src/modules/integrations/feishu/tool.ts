@@ -2,6 +2,7 @@ import { feishuConfig, sendText } from '../../../engine/feishu/client';
 import { obj, str, tool, toolInputError } from '../../../engine/tools/define';
 import { registerBuiltinTool } from '../../../engine/tools/registry';
 import { ApiError } from '../../../lib/errors';
+import { callOpenApi } from './service';
 import { findBindingOfUser, hasSessionInChat } from './store';
 
 /**
@@ -23,9 +24,9 @@ registerBuiltinTool(
       if (chat_id) {
         const known = await hasSessionInChat(ctx.env.DB, chat_id, binding.openId);
         if (!known) throw toolInputError('The user has not talked to the bot in that chat');
-        return { message_id: await sendText(ctx.env, cfg, 'chat_id', chat_id, text), sent: true };
+        return { message_id: await callOpenApi(ctx.env, 'send_message', () => sendText(ctx.env, cfg, 'chat_id', chat_id, text)), sent: true };
       }
-      return { message_id: await sendText(ctx.env, cfg, 'open_id', binding.openId, text), sent: true };
+      return { message_id: await callOpenApi(ctx.env, 'send_message', () => sendText(ctx.env, cfg, 'open_id', binding.openId, text)), sent: true };
     },
   }),
 );

@@ -5,8 +5,6 @@ import { dataSources } from '../../../db/schema/data-sources';
 /** The data_sources table (credentials encrypted, never returned). */
 export type DataSourceRow = typeof dataSources.$inferSelect;
 
-/** `LIKE` matching `text` literally anywhere. */
-
 export async function findDataSource(d1: D1Database, id: string): Promise<DataSourceRow | null> {
   return (await db(d1).select().from(dataSources).where(eq(dataSources.id, id)).get()) ?? null;
 }

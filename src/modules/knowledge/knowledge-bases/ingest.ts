@@ -6,12 +6,14 @@ import type { Env } from '../../../env';
 import { documentText, embeddingSettingsOf, removeDocumentChunks, vectorIndexOf } from './service';
 import { type DocumentRow, type KnowledgeBaseRow } from './store';
 import type { IngestMessage } from '../../../queues';
+import { logJobFailure } from '../../governance/system-logs/log';
 import { runBatch, type Statement } from '../../../db/client';
 import * as store from './store';
 import { insertChunkTerms } from './store/fulltext';
 
 /** Deliveries of one message before it is given up (1 + max_retries in wrangler.toml). */
 export const MAX_ATTEMPTS = 4;
+const INGEST_JOB = 'queue:tiangong-ingest';
 /** Chunks embedded and written per step; progress is reported after each. */
 const STEP = 64;
 
@@ -37,7 +39,7 @@ export async function handleIngestBatch(batch: MessageBatch<unknown>, env: Env):
 async function handleIngestMessage(message: Message<unknown>, env: Env): Promise<void> {
   const body = message.body as Partial<IngestMessage> | null;
   if (!body || body.type !== 'ingest' || typeof body.document_id !== 'string' || typeof body.generation !== 'number') {
-    console.warn(JSON.stringify({ type: 'ingest', warning: 'malformed message dropped', id: message.id }));
+    await logJobFailure(env, { job: INGEST_JOB, gaveUp: true, messageId: message.id, attempt: message.attempts, cause: 'malformed ingest message dropped' });
     message.ack();
     return;
   }
@@ -47,7 +49,7 @@ async function handleIngestMessage(message: Message<unknown>, env: Env): Promise
   } catch (e) {
     const error = e instanceof Error ? e.message : String(e);
     const final = isPermanent(e) || message.attempts >= MAX_ATTEMPTS;
-    console.error(JSON.stringify({ type: 'ingest', document_id: body.document_id, attempt: message.attempts, final, error }));
+    await logJobFailure(env, { job: INGEST_JOB, gaveUp: final, messageId: message.id, attempt: message.attempts, resource: { type: 'kb_document', id: body.document_id }, cause: error });
     if (final) {
       await markFailed(env, body.document_id, body.generation, error);
       message.ack();
@@ -63,6 +65,7 @@ export async function handleIngestDeadLetters(batch: MessageBatch<unknown>, env:
   for (const message of batch.messages) {
     const body = message.body as Partial<IngestMessage> | null;
     if (body?.type === 'ingest' && typeof body.document_id === 'string' && typeof body.generation === 'number') {
+      await logJobFailure(env, { job: INGEST_JOB, gaveUp: true, messageId: message.id, resource: { type: 'kb_document', id: body.document_id } });
       await markFailed(env, body.document_id, body.generation, 'Ingestion gave up after repeated delivery failures');
     }
     message.ack();

@@ -3,6 +3,9 @@ import { findActiveUser } from '../../identity/auth/store';
 import { failRun, loadRun, loadScheduleRow, nextRunAt, startRun } from './service';
 import * as store from './store';
 import { SCHEDULES_QUEUE_NAME, type ScheduleRunMessage } from '../../../queues';
+import { logJobFailure } from '../../governance/system-logs/log';
+
+const SCHEDULES_JOB = `queue:${SCHEDULES_QUEUE_NAME}`;
 
 
 /** How long a consumer's claim on a run keeps other deliveries of it off. */
@@ -59,6 +62,7 @@ export async function consumeScheduleBatch(batch: MessageBatch<unknown>, env: En
   for (const msg of batch.messages) {
     const body = msg.body as ScheduleRunMessage;
     if (!body || typeof body.run_id !== 'string') {
+      await logJobFailure(env, { job: SCHEDULES_JOB, gaveUp: true, messageId: msg.id, attempt: msg.attempts, cause: 'malformed schedule message dropped' });
       msg.ack();
       continue;
     }
@@ -67,7 +71,7 @@ export async function consumeScheduleBatch(batch: MessageBatch<unknown>, env: En
       if (outcome === 'busy') msg.retry({ delaySeconds: Math.ceil(CLAIM_LEASE_MS / 1000) });
       else msg.ack();
     } catch (e) {
-      console.error(JSON.stringify({ queue: SCHEDULES_QUEUE_NAME, run_id: body.run_id, error: String(e) }));
+      await logJobFailure(env, { job: SCHEDULES_JOB, gaveUp: false, messageId: msg.id, attempt: msg.attempts, resource: { type: 'schedule_run', id: body.run_id }, cause: e });
       await store.releaseRun(env.DB, body.run_id);
       msg.retry({ delaySeconds: Math.min(60, 2 ** msg.attempts) });
     }
@@ -102,6 +106,7 @@ export async function consumeScheduleDeadLetters(batch: MessageBatch<unknown>, e
   for (const msg of batch.messages) {
     const runId = (msg.body as ScheduleRunMessage)?.run_id;
     const run = typeof runId === 'string' ? await loadRun(env, runId) : null;
+    if (typeof runId === 'string') await logJobFailure(env, { job: SCHEDULES_JOB, gaveUp: true, messageId: msg.id, resource: { type: 'schedule_run', id: runId } });
     if (run && !run.executionId && run.status === 'queued') await failRun(env, run.id, run.scheduleId, 'INTERNAL_ERROR: the run could not be started after retries');
     msg.ack();
   }

@@ -51,7 +51,7 @@ export async function list(env: Env, user: AuthUser, q: Pagination & { node_type
   const fromBuiltin = builtin.slice(offset, offset + limit);
   const dbOffset = Math.max(0, offset - builtin.length);
   const dbLimit = limit - fromBuiltin.length;
-  const { rows, total } = await listNodeTemplates(env.DB, { ownerId: user.id, nodeType: q.node_type, needle, limit: dbLimit, offset: dbOffset });
+  const { rows, total } = await listNodeTemplates(env.DB, { ownerId: user.id, nodeType: q.node_type, search: q.search, limit: dbLimit, offset: dbOffset });
   const mine = dbLimit > 0 ? rows.map(toTemplate) : [];
   return paginated([...fromBuiltin, ...mine], builtin.length + total, q);
 }

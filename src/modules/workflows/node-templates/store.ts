@@ -1,4 +1,4 @@
-import { and, count, desc, eq, sql } from 'drizzle-orm';
+import { and, count, desc, eq, or } from 'drizzle-orm';
 import { db, now, likeContains } from '../../../db/client';
 import { nodeTemplates } from '../../../db/schema/node-templates';
 
@@ -9,12 +9,12 @@ const mine = (ownerId: string, id: string) => and(eq(nodeTemplates.id, id), eq(n
 /** One page of a user's templates (newest change first) and their total; one round trip. */
 export async function listNodeTemplates(
   d1: D1Database,
-  q: { ownerId: string; nodeType?: string; needle?: string; limit: number; offset: number },
+  q: { ownerId: string; nodeType?: string; search?: string; limit: number; offset: number },
 ): Promise<{ rows: NodeTemplateRow[]; total: number }> {
   const where = and(
     eq(nodeTemplates.ownerId, q.ownerId),
     q.nodeType ? eq(nodeTemplates.nodeType, q.nodeType) : undefined,
-    q.needle ? sql`(${likeContains(sql`lower(${nodeTemplates.name})`, q.needle)} OR ${likeContains(sql`lower(${nodeTemplates.description})`, q.needle)})` : undefined,
+    q.search ? or(likeContains(nodeTemplates.name, q.search), likeContains(nodeTemplates.description, q.search)) : undefined,
   );
   const [[{ total }], rows] = await db(d1).batch([
     db(d1).select({ total: count() }).from(nodeTemplates).where(where),
