@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { app } from '../src/app';
 import { builtinTools } from '../src/engine/tools/registry';
 import { api, createUser, expectError } from './support/helpers';
+import { DocumentChecker } from './support/openapi-check';
 
 describe('health', () => {
   it('answers the specification body with the registry size', async () => {
@@ -103,6 +104,59 @@ describe('OpenAPI document', () => {
     expect(served.length).toBeGreaterThan(3);
     for (const route of served) expect(documented, route).toContain(route);
     expect(res.body.paths['/api/v1/auth/me'].get.security).toEqual([{ bearerAuth: [] }]);
+  });
+
+  it('documents the statuses the stack answers: 400/413/415/422 with a validated JSON body, 422 where a parameter can fail', async () => {
+    const { body: doc } = await api('/openapi.json');
+    const ops = Object.entries<Record<string, any>>(doc.paths).flatMap(([path, item]) => Object.entries<any>(item).map(([method, op]) => ({ path, method, op })));
+    const withJsonBody = ops.filter((o) => o.op.requestBody?.content?.['application/json'] && o.path !== '/api/v1/mcp');
+    expect(withJsonBody.length).toBeGreaterThan(80);
+    for (const { path, method, op } of withJsonBody) {
+      expect(Object.keys(op.responses), `${method} ${path}`).toEqual(expect.arrayContaining(['400', '413', '415', '422']));
+    }
+    for (const o of ops.filter((o) => o.op.security)) expect(o.op.responses, `${o.method} ${o.path}`).toHaveProperty('401');
+    // Parameters a request can fail: a bounded path id, paging, an enum query.
+    expect(doc.paths['/api/v1/tools/{tool_id}'].get.responses).toHaveProperty('422');
+    expect(doc.paths['/api/v1/platform/scenarios/{scenario_id}'].get.responses).toHaveProperty('422');
+    expect(doc.paths['/api/v1/workflows/{workflow_id}/versions'].get.responses).toHaveProperty('422');
+    expect(doc.paths['/api/v1/agent-market/{listing_id}/install'].delete.responses).toHaveProperty('422');
+    // A plain id cannot fail validation (a path segment is never empty): an unknown id is 404.
+    expect(doc.paths['/api/v1/agents/{agent_id}'].get.responses).not.toHaveProperty('422');
+    const unknownTool = await api(`/api/v1/tools/${'x'.repeat(101)}`, { token: (await createUser('doc')).token });
+    expectError(unknownTool, 422, 'VALIDATION_ERROR');
+  });
+
+  it('documents each SSE stream as its event types and their payloads', async () => {
+    const { body: doc } = await api('/openapi.json');
+    const eventsOf = (path: string) => {
+      const schema = doc.paths[path].post.responses['200'].content['text/event-stream'].schema;
+      const union = doc.components.schemas[schema.$ref.split('/').pop()];
+      expect(union.description).toMatch(/Server-sent events/);
+      return Object.keys(union.discriminator.mapping);
+    };
+    const chat = ['token', 'tool_call', 'tool_result', 'done', 'error'];
+    expect(eventsOf('/api/v1/agent-chat/{agent_id}/stream')).toEqual(chat);
+    expect(eventsOf('/api/v1/agent-chat/bare/stream')).toEqual(chat);
+    expect(eventsOf('/api/v1/swarm/run/stream')).toEqual(['agent_started', 'token', 'agent_finished', 'done', 'error']);
+    expect(eventsOf('/api/v1/knowledge-bases/{kb_id}/rag')).toEqual(['citations', 'token', 'done', 'error']);
+    expect(eventsOf('/api/v1/openai/chat/completions')).toEqual(['message']);
+    expect(doc.components.schemas.ChatDoneEvent.properties.data.properties.token_usage).toEqual({ $ref: '#/components/schemas/TokenUsage' });
+  });
+
+  it('the suite-wide response check finds undocumented statuses, bodies and events', async () => {
+    const { body: doc } = await api('/openapi.json');
+    const checker = new DocumentChecker(doc);
+    const seen = (method: string, path: string, status: number, contentType: string, text: string) => checker.check({ method, path, status, contentType, text });
+    expect(seen('get', '/api/v1/auth/me', 418, 'application/json', '{"error":"TEAPOT","message":"no"}')).toEqual([expect.stringContaining('status not documented')]);
+    expect(seen('get', '/api/v1/auth/me', 200, 'application/json', '{"id":1}')).toEqual([expect.stringContaining('does not match the schema')]);
+    expect(seen('get', '/api/v1/auth/me', 200, 'text/plain', 'hi')).toEqual([expect.stringContaining('content type text/plain not documented')]);
+    expect(seen('get', '/api/v1/auth/me', 401, 'application/json', '{"error":"UNAUTHORIZED","message":"no"}')).toEqual([]);
+    // Literal segments win over parameters, as in the router: /agent-chat/bare/stream, not /{agent_id}/stream.
+    const stream = (events: string) => seen('post', '/api/v1/agent-chat/bare/stream', 200, 'text/event-stream; charset=utf-8', events);
+    expect(stream('id: 1\nevent: token\ndata: {"text":"hi"}\n\n: ping\n\nid: 2\nevent: error\ndata: {"error":"LLM_ERROR","message":"down"}\n\n')).toEqual([]);
+    expect(stream('id: 1\nevent: token\ndata: {"content":"hi"}\n\n')).toEqual([expect.stringContaining('event 1 (token)')]);
+    expect(stream('id: 1\nevent: thinking\ndata: {}\n\n')).toEqual([expect.stringContaining('event 1 (thinking)')]);
+    expect(seen('get', '/api/v1/no-such-route', 404, 'application/json', '{}')).toEqual([]);
   });
 
   it('serves Swagger UI from static assets', async () => {

@@ -1,5 +1,6 @@
 import { exports } from 'cloudflare:workers';
 import { expect } from 'vitest';
+import { recordResponse } from './openapi-check';
 
 export const BASE = 'http://localhost';
 
@@ -22,8 +23,10 @@ export async function api<T = any>(
     headers['Content-Type'] ??= 'application/json';
     body = JSON.stringify(init.json);
   }
-  const res = await exports.default.fetch(new Request(BASE + path, { method: init.method ?? (body ? 'POST' : 'GET'), headers, body }));
+  const request = new Request(BASE + path, { method: init.method ?? (body ? 'POST' : 'GET'), headers, body });
+  const res = await exports.default.fetch(request);
   const text = await res.text();
+  recordResponse(request, res, text);
   let parsed: unknown = text;
   try {
     parsed = text ? JSON.parse(text) : null;

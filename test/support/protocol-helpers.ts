@@ -1,9 +1,15 @@
 import { exports } from 'cloudflare:workers';
 import { expect } from 'vitest';
 import { api } from './helpers';
+import { recordStreamed } from './openapi-check';
 
 /** A fetch that delivers requests straight to the worker under test (for official SDK clients). */
-export const workerFetch: typeof fetch = (input, init) => exports.default.fetch(new Request(input as RequestInfo, init));
+export const workerFetch: typeof fetch = async (input, init) => {
+  const request = new Request(input as RequestInfo, init);
+  const res = await exports.default.fetch(request);
+  recordStreamed(request, res);
+  return res;
+};
 
 export async function createApiKey(token: string): Promise<string> {
   const res = await api('/api/v1/api-keys', { token, json: { name: 'protocol client' } });

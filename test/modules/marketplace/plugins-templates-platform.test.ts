@@ -107,6 +107,8 @@ describe('plugins', () => {
     expect(market.status).toBe(200);
     expect(market.body.items.map((x: any) => x.id)).toEqual([p.id]);
     expect(market.body.items[0].installation).toBeNull();
+    // Listed (one D1 batch, joined with the viewer's installation) with the plugin's own timestamps.
+    expect(market.body.items[0].created_at).toBe(p.created_at);
 
     const inst = await api(`${P}/${p.id}/install`, { token: alice.token, json: { settings: { api_key: 'alice-key-222' } } });
     expect(inst.status, inst.text).toBe(201);
@@ -116,7 +118,9 @@ describe('plugins', () => {
     const ref = `plugin:${p.id}:getWeather`;
     // Alice's call carries Alice's key, never the publisher's.
     expect((await use(alice.token, ref, { city: 'Paris' })).body.output.body.key).toBe('alice-key-222');
-    expect((await api(P, { token: alice.token })).body.items.map((x: any) => x.id)).toContain(p.id);
+    const listed = (await api(P, { token: alice.token })).body.items.find((x: any) => x.id === p.id);
+    expect(listed.created_at).toBe(p.created_at);
+    expect(listed.installation.installed_at).toBe(inst.body.installation.installed_at);
 
     const off = await api(`${P}/${p.id}/disable`, { token: alice.token, method: 'POST' });
     expect(off.body.installation.enabled).toBe(false);

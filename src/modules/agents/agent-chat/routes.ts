@@ -62,7 +62,7 @@ export const orchestrate = createRoute({
   request: { body: jsonBody(OrchestrateBody) },
   responses: {
     200: jsonContent(OrchestrationResultSchema, 'Every step (agent, input, output, token usage) and the final output'),
-    ...errors(401, 404),
+    ...errors(401, 403, 404),
     409: errorResponse('One of the agents is stopped'),
     ...errors(422),
     ...upstream,
@@ -78,7 +78,7 @@ export const orchestrateGraph = createRoute({
   request: { body: jsonBody(GraphBody) },
   responses: {
     200: jsonContent(OrchestrationResultSchema, 'Every node’s step and the output of the sink nodes'),
-    ...errors(401, 404),
+    ...errors(401, 403, 404),
     409: errorResponse('One of the agents is stopped'),
     ...errors(422),
     ...upstream,
@@ -146,7 +146,7 @@ export const resumeBranch = createRoute({
   request: { params: branchParams, body: jsonBody(ResumeBody) },
   responses: {
     200: jsonContent(ChatResponseSchema, 'The reply in the branch'),
-    ...errors(401, 404),
+    ...errors(401, 403, 404),
     409: errorResponse('The agent is stopped'),
     ...errors(422),
     ...upstream,
@@ -162,7 +162,9 @@ export const chat = createRoute({
   request: { params: agentParams, body: jsonBody(ChatBody) },
   responses: {
     200: jsonContent(ChatResponseSchema, 'The reply, tool calls, token usage and iterations'),
-    ...errors(401, 404),
+    ...errors(401),
+    403: errorResponse('The agent is shared with you without permission to execute it'),
+    ...errors(404),
     409: errorResponse('The agent is stopped'),
     ...errors(422),
     ...upstream,
@@ -178,7 +180,9 @@ export const chatStream = createRoute({
   request: { params: agentParams, body: jsonBody(ChatBody), headers: LastEventIdHeader },
   responses: {
     200: sseContent('The turn as server-sent events; the session id is also in X-Session-Id'),
-    ...errors(401, 404),
+    ...errors(401),
+    403: errorResponse('The agent is shared with you without permission to execute it'),
+    ...errors(404),
     409: errorResponse('The agent is stopped, or Last-Event-ID names events no longer kept'),
     ...errors(422),
   },

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { PaginationQuery } from '../../../lib/pagination';
+import { ErrorSchema, eventStream } from '../../../lib/schemas';
 
 export const ChatMessageSchema = z
   .object({
@@ -63,18 +64,28 @@ export const ChatResponseSchema = z
   })
   .openapi('ChatResponse', { description: 'With `streamlined: true` only session_id and reply' });
 
-export const sseContent = (description: string) => ({
-  description,
-  content: {
-    'text/event-stream': {
-      schema: z.string().openapi({
-        description:
-          'Events `token` {text}, `tool_call` {id, name, arguments}, `tool_result` {id, name, output, error?, duration_ms}, ' +
-          '`done` {session_id, message_id, reply, token_usage, iterations, finish_reason} and `error` {error, message}, each with an `id`',
-      }),
-    },
-  },
+/** The events of a streamed chat turn (token, tool_call, tool_result, then done or error). */
+const chatEvents = eventStream('Chat', {
+  token: z.object({ text: z.string() }).meta({ description: 'A piece of the reply' }),
+  tool_call: z.object({ id: z.string(), name: z.string(), arguments: z.unknown() }).meta({ description: 'A tool call starts (not sent with streamlined)' }),
+  tool_result: z
+    .object({ id: z.string(), name: z.string(), output: z.unknown(), error: z.string().optional(), duration_ms: z.number() })
+    .meta({ description: 'A tool call’s result (not sent with streamlined)' }),
+  done: z
+    .object({
+      session_id: z.string().uuid(),
+      message_id: z.string().uuid(),
+      reply: z.string(),
+      token_usage: UsageSchema,
+      iterations: z.number().int(),
+      finish_reason: z.enum(['stop', 'iteration_limit']),
+    })
+    .meta({ description: 'The turn is complete; the last event' }),
+  // The turn failed (e.g. LLM_ERROR, INTERRUPTED); the last event.
+  error: ErrorSchema,
 });
+
+export const sseContent = (description: string) => ({ description, content: chatEvents });
 
 export const ORCHESTRATION_MODES = ['route', 'sequential', 'debate'] as const;
 

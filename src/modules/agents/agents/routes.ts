@@ -30,7 +30,7 @@ export const create = createRoute({
   request: { body: jsonBody(CreateAgentBody) },
   responses: {
     201: agentResponse('The new agent'),
-    ...errors(401, 422),
+    ...errors(401, 403, 422),
   },
 });
 
@@ -43,7 +43,7 @@ export const importAgent = createRoute({
   request: { body: jsonBody(AgentExportSchema) },
   responses: {
     201: agentResponse('The imported agent'),
-    ...errors(401, 422),
+    ...errors(401, 403, 422),
   },
 });
 
@@ -121,7 +121,7 @@ export const duplicate = createRoute({
   request: { params },
   responses: {
     201: agentResponse('The copy'),
-    ...errors(401, 404),
+    ...errors(401, 403, 404),
   },
 });
 

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { orNull } from '../../../lib/schemas';
 import { MODEL_PROVIDERS } from '../../../engine/llm/gateway';
 import { PaginationQuery } from '../../../lib/pagination';
 import { ChatMessageSchema } from '../agent-chat/schemas';
@@ -99,7 +100,7 @@ export const AgentSchema = z
     name: z.string(),
     description: z.string(),
     system_prompt: z.string(),
-    model_config: AgentModelConfigSchema.nullable(),
+    model_config: orNull(AgentModelConfigSchema),
     iteration_limit: z.int(),
     include_tools: z.array(z.string()),
     workflow_config: z.record(z.string(), z.unknown()).nullable(),

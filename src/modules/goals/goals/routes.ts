@@ -44,7 +44,7 @@ export const create = createRoute({
   request: { body: jsonBody(CreateGoalBody) },
   responses: {
     201: goalResponse('The new goal'),
-    ...errors(401, 422),
+    ...errors(401, 403, 422),
   },
 });
 
@@ -70,7 +70,7 @@ export const update = createRoute({
   request: { params, body: jsonBody(UpdateGoalBody) },
   responses: {
     200: goalResponse('The updated goal'),
-    ...errors(401, 404, 409, 422),
+    ...errors(401, 403, 404, 409, 422),
   },
 });
 
@@ -83,7 +83,7 @@ export const remove = createRoute({
   request: { params },
   responses: {
     204: { description: 'Deleted' },
-    ...errors(401, 404),
+    ...errors(401, 403, 404),
   },
 });
 
@@ -96,7 +96,7 @@ export const start = createRoute({
   request: { params },
   responses: {
     200: goalResponse('The active goal'),
-    ...errors(401, 404, 409),
+    ...errors(401, 403, 404, 409),
   },
 });
 
@@ -109,7 +109,7 @@ export const pause = createRoute({
   request: { params },
   responses: {
     200: goalResponse('The paused goal'),
-    ...errors(401, 404, 409),
+    ...errors(401, 403, 404, 409),
   },
 });
 
@@ -122,7 +122,7 @@ export const resume = createRoute({
   request: { params },
   responses: {
     200: goalResponse('The active goal'),
-    ...errors(401, 404, 409),
+    ...errors(401, 403, 404, 409),
   },
 });
 
@@ -135,7 +135,7 @@ export const decompose = createRoute({
   request: { params },
   responses: {
     200: jsonContent(PlanResponse, 'The goal and its tasks'),
-    ...errors(401, 404, 409, 422),
+    ...errors(401, 403, 404, 409, 422),
     502: upstream,
   },
 });
@@ -149,7 +149,7 @@ export const replan = createRoute({
   request: { params, body: optionalJsonBody(ReplanBody) },
   responses: {
     200: jsonContent(PlanResponse, 'The goal and its tasks'),
-    ...errors(401, 404, 409, 422),
+    ...errors(401, 403, 404, 409, 422),
     502: upstream,
   },
 });
@@ -163,7 +163,7 @@ export const executeAsync = createRoute({
   request: { params },
   responses: {
     202: jsonContent(ExecuteAsyncResponse, 'Execution started'),
-    ...errors(401, 404, 409),
+    ...errors(401, 403, 404, 409),
   },
 });
 
@@ -176,7 +176,7 @@ export const interact = createRoute({
   request: { params, body: jsonBody(InteractBody) },
   responses: {
     200: jsonContent(InteractResponse, 'The answer'),
-    ...errors(401, 404, 422),
+    ...errors(401, 403, 404, 422),
     502: upstream,
   },
 });

@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { authenticated } from '../../identity/auth/guard';
 import { errorResponse, errors, jsonBody, jsonContent } from '../../../lib/schemas';
-import { SwarmResultSchema, SwarmRunBody } from './schemas';
+import { SwarmEvents, SwarmResultSchema, SwarmRunBody } from './schemas';
 
 const tags = ['swarm'];
 
@@ -14,7 +14,7 @@ export const run = createRoute({
   request: { body: jsonBody(SwarmRunBody) },
   responses: {
     200: jsonContent(SwarmResultSchema, 'The transcript per agent and the final result'),
-    ...errors(401, 404, 422),
+    ...errors(401, 403, 404, 422),
     502: errorResponse('A model failed'),
   },
 });
@@ -27,7 +27,7 @@ export const runStream = createRoute({
   summary: 'The swarm as Server-Sent Events: agent_started, token, agent_finished, done (the whole result), error',
   request: { body: jsonBody(SwarmRunBody) },
   responses: {
-    200: { description: 'An SSE stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
-    ...errors(401, 404, 422),
+    200: { description: 'The swarm as server-sent events', content: SwarmEvents },
+    ...errors(401, 403, 404, 422),
   },
 });

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { ErrorSchema, eventStream } from '../../../lib/schemas';
 import { UsageSchema } from '../goals/schemas';
 
 export const SwarmRunBody = z
@@ -14,7 +15,7 @@ export const SwarmRunBody = z
   })
   .openapi('SwarmRunRequest');
 
-const SwarmStepSchema = z
+export const SwarmStepSchema = z
   .object({
     agent_id: z.string(),
     agent_name: z.string(),
@@ -41,3 +42,16 @@ export const SwarmResultSchema = z
   .openapi('SwarmResult');
 
 export type SwarmRun = z.infer<typeof SwarmRunBody>;
+
+const role = SwarmStepSchema.shape.role;
+
+/** The events of `POST /swarm/run/stream`: agent_started, token, agent_finished, then done or error. */
+export const SwarmEvents = eventStream('Swarm', {
+  agent_started: z.object({ agent_id: z.string(), agent_name: z.string(), role, round: z.int() }).meta({ description: 'An agent starts a step' }),
+  token: z.object({ agent_id: z.string(), role, round: z.int(), text: z.string() }).meta({ description: 'A piece of an agent’s output' }),
+  agent_finished: SwarmStepSchema,
+  // The whole result, as POST /swarm/run answers it; the last event.
+  done: SwarmResultSchema,
+  // The swarm failed; the last event.
+  error: ErrorSchema,
+});

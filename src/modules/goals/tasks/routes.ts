@@ -44,7 +44,7 @@ export const create = createRoute({
   request: { body: jsonBody(CreateTaskBody) },
   responses: {
     201: taskResponse('The new task'),
-    ...errors(401, 409, 422),
+    ...errors(401, 403, 409, 422),
   },
 });
 
@@ -83,7 +83,7 @@ export const update = createRoute({
   request: { params, body: jsonBody(UpdateTaskBody) },
   responses: {
     200: taskResponse('The updated task'),
-    ...errors(401, 404, 409, 422),
+    ...errors(401, 403, 404, 409, 422),
   },
 });
 
@@ -96,7 +96,7 @@ export const remove = createRoute({
   request: { params },
   responses: {
     204: { description: 'Deleted' },
-    ...errors(401, 404, 409),
+    ...errors(401, 403, 404, 409),
   },
 });
 
@@ -109,7 +109,7 @@ export const execute = createRoute({
   request: { params },
   responses: {
     200: taskResponse('The task after the run'),
-    ...errors(401, 404, 409),
+    ...errors(401, 403, 404, 409),
   },
 });
 
@@ -122,7 +122,7 @@ export const retry = createRoute({
   request: { params },
   responses: {
     200: taskResponse('The pending task'),
-    ...errors(401, 404, 409),
+    ...errors(401, 403, 404, 409),
   },
 });
 
@@ -135,7 +135,7 @@ export const claim = createRoute({
   request: { params, body: optionalJsonBody(ClaimBody) },
   responses: {
     200: taskResponse('The claimed task'),
-    ...errors(401, 404, 409, 422),
+    ...errors(401, 403, 404, 409, 422),
   },
 });
 
@@ -148,7 +148,7 @@ export const release = createRoute({
   request: { params },
   responses: {
     200: taskResponse('The pending task'),
-    ...errors(401, 404, 409),
+    ...errors(401, 403, 404, 409),
   },
 });
 
@@ -161,7 +161,7 @@ export const complete = createRoute({
   request: { params, body: jsonBody(CompleteBody) },
   responses: {
     200: taskResponse('The completed task'),
-    ...errors(401, 404, 409, 422),
+    ...errors(401, 403, 404, 409, 422),
   },
 });
 
@@ -174,7 +174,7 @@ export const fail = createRoute({
   request: { params, body: jsonBody(FailBody) },
   responses: {
     200: taskResponse('The failed task'),
-    ...errors(401, 404, 409, 422),
+    ...errors(401, 403, 404, 409, 422),
   },
 });
 
@@ -187,7 +187,7 @@ export const approve = createRoute({
   request: { params, body: optionalJsonBody(ApproveBody) },
   responses: {
     200: taskResponse('The approved task'),
-    ...errors(401, 404, 409, 422),
+    ...errors(401, 403, 404, 409, 422),
   },
 });
 
@@ -200,7 +200,7 @@ export const reject = createRoute({
   request: { params, body: jsonBody(RejectBody) },
   responses: {
     200: taskResponse('The rejected task'),
-    ...errors(401, 404, 409, 422),
+    ...errors(401, 403, 404, 409, 422),
   },
 });
 

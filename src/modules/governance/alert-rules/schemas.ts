@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { orNull } from '../../../lib/schemas';
 import { PaginationQuery } from '../../../lib/pagination';
 
 /**
@@ -108,7 +109,7 @@ export const EvaluationSchema = z
     value: z.number().nullable().meta({ description: 'null: no data in the window (never fires)' }),
     breached: z.boolean(),
     transition: z.enum(['fired', 'resolved', 'none']),
-    alert: AlertSchema.nullable(),
+    alert: orNull(AlertSchema),
   })
   .openapi('AlertEvaluation');
 

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { orNull } from '../../../lib/schemas';
 
 const OpenId = z.string().min(1).max(100).meta({ example: 'ou_7d8a6e6df7621556ce0d21922b676706ccs' });
 
@@ -34,7 +35,7 @@ export const UnbindBody = z
 export const LookupBody = z.object({ open_id: OpenId }).openapi('FeishuLookupRequest');
 
 export const LookupSchema = z
-  .object({ open_id: z.string(), bound: z.boolean(), binding: BindingSchema.nullable(), pending_request: z.boolean() })
+  .object({ open_id: z.string(), bound: z.boolean(), binding: orNull(BindingSchema), pending_request: z.boolean() })
   .openapi('FeishuLookup');
 
 export const StatusSchema = z
@@ -80,7 +81,7 @@ export const BindPendingBody = z
   .openapi('FeishuBindPendingRequest');
 
 export const BindPendingResult = z
-  .object({ request: BindingRequestSchema, binding: BindingSchema.nullable() })
+  .object({ request: BindingRequestSchema, binding: orNull(BindingSchema) })
   .openapi('FeishuBindPendingResult');
 
 export const DefaultAgentSchema = z

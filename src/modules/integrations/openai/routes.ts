@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { authenticated } from '../../identity/auth/guard';
 import { errorResponse, errors, jsonBody, jsonContent } from '../../../lib/schemas';
-import { ChatCompletionBody, ChatCompletionSchema, ModelListSchema } from './schemas';
+import { ChatCompletionBody, ChatCompletionEvents, ChatCompletionSchema, ModelListSchema } from './schemas';
 
 const tags = ['openai'];
 
@@ -29,7 +29,7 @@ export const chatCompletions = createRoute({
       description: 'A chat.completion, or with `stream: true` a text/event-stream of chat.completion.chunk objects',
       content: {
         'application/json': { schema: ChatCompletionSchema },
-        'text/event-stream': { schema: { type: 'string' } },
+        ...ChatCompletionEvents,
       },
     },
     ...errors(401, 403, 404, 409, 422),

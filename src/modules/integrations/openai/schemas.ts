@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { eventStream } from '../../../lib/schemas';
 
 // The OpenAI Chat Completions wire format (field names are OpenAI's, not snake_case by choice).
 // Unknown request fields (temperature, tools, ...) are accepted and ignored: the agent's own
@@ -49,6 +50,42 @@ export const ChatCompletionSchema = z
     description: 'With `stream: true` the response is instead `text/event-stream` of `chat.completion.chunk` objects as `data:` lines, ended by `data: [DONE]`',
   });
 export type ChatCompletion = z.infer<typeof ChatCompletionSchema>;
+
+export const ChatCompletionChunkSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal('chat.completion.chunk'),
+    created: z.int(),
+    model: z.string(),
+    system_fingerprint: z.string().nullable(),
+    choices: z
+      .array(
+        z.object({
+          index: z.int(),
+          delta: z.object({ role: z.literal('assistant').optional(), content: z.string().optional(), refusal: z.null().optional() }),
+          logprobs: z.null(),
+          finish_reason: z.enum(['stop', 'length']).nullable(),
+        }),
+      )
+      .meta({ description: 'Empty in the usage chunk' }),
+    usage: UsageSchema.nullable()
+      .optional()
+      .meta({ description: 'With stream_options.include_usage: null on every chunk but a last one (no choices) that holds the totals' }),
+  })
+  .openapi('ChatCompletionChunk');
+
+/** `stream: true`: chunks as bare `data:` lines, a failure after the headers as an OpenAI error object, then `[DONE]`. */
+export const ChatCompletionEvents = eventStream(
+  'ChatCompletion',
+  {
+    message: z.union([
+      ChatCompletionChunkSchema,
+      z.object({ error: z.object({ message: z.string(), type: z.enum(['invalid_request_error', 'server_error']), code: z.string() }) }).meta({ description: 'The turn failed after the stream began' }),
+      z.literal('[DONE]').meta({ description: 'The end of the stream' }),
+    ]),
+  },
+  { ids: false },
+);
 
 export const ModelSchema = z
   .object({ id: z.string(), object: z.literal('model'), created: z.int(), owned_by: z.string() })

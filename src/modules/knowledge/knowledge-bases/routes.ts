@@ -1,4 +1,4 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { authenticated } from '../../identity/auth/guard';
 import { paginatedSchema, PaginationQuery } from '../../../lib/pagination';
 import { errorResponse, errors, idParam, jsonBody, jsonContent } from '../../../lib/schemas';
@@ -10,6 +10,7 @@ import {
   KnowledgeBaseListQuery,
   KnowledgeBaseSchema,
   RagBody,
+  RagEvents,
   RagResponse,
   SearchBody,
   SearchResponse,
@@ -42,7 +43,7 @@ export const create = createRoute({
   request: { body: jsonBody(CreateKnowledgeBaseBody) },
   responses: {
     201: jsonContent(KnowledgeBaseSchema, 'The new knowledge base'),
-    ...errors(400, 401, 422),
+    ...errors(400, 401, 403, 422),
   },
 });
 
@@ -68,7 +69,7 @@ export const update = createRoute({
   request: { params: KbParams, body: jsonBody(UpdateKnowledgeBaseBody) },
   responses: {
     200: jsonContent(KnowledgeBaseSchema, 'The updated knowledge base'),
-    ...errors(400, 401, 404, 422),
+    ...errors(400, 401, 403, 404, 422),
   },
 });
 
@@ -81,7 +82,7 @@ export const remove = createRoute({
   request: { params: KbParams },
   responses: {
     204: { description: 'Deleted' },
-    ...errors(401, 404),
+    ...errors(401, 403, 404),
   },
 });
 
@@ -107,7 +108,7 @@ export const addDocument = createRoute({
   request: { params: KbParams, body: jsonBody(AddDocumentBody) },
   responses: {
     202: jsonContent(DocumentSchema, 'The document, queued for ingestion'),
-    ...errors(401, 404),
+    ...errors(401, 403, 404),
     413: errorResponse('Body too large'),
     ...errors(422),
   },
@@ -122,7 +123,7 @@ export const deleteDocument = createRoute({
   request: { params: DocParams },
   responses: {
     204: { description: 'Deleted' },
-    ...errors(401, 404),
+    ...errors(401, 403, 404),
   },
 });
 
@@ -152,7 +153,7 @@ export const rag = createRoute({
       description: 'The grounded answer; with `stream: true` an SSE stream of `citations`, `token`, `done` or `error` events',
       content: {
         'application/json': { schema: RagResponse },
-        'text/event-stream': { schema: z.string() },
+        ...RagEvents,
       },
     },
     ...errors(401, 404, 422),

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { CHUNK_STRATEGIES } from '../../../engine/rag/chunker';
+import { ErrorSchema, eventStream } from '../../../lib/schemas';
 
 export const RETRIEVAL_MODES = ['semantic', 'full-text', 'hybrid'] as const;
 export const DOCUMENT_STATUSES = ['pending', 'processing', 'ready', 'failed'] as const;
@@ -209,6 +210,16 @@ export const RagResponse = z
     token_usage: z.object({ prompt_tokens: z.int(), completion_tokens: z.int(), total_tokens: z.int() }),
   })
   .openapi('RagResponse');
+
+/** The events of `POST /knowledge-bases/{kb_id}/rag` with `stream: true`: citations, token..., then done or error. */
+export const RagEvents = eventStream('Rag', {
+  citations: z.object({ citations: z.array(CitationSchema) }).meta({ description: 'The sources, first' }),
+  token: z.object({ content: z.string() }).meta({ description: 'A piece of the answer' }),
+  // The whole answer, as the non-streaming call answers it; the last event.
+  done: RagResponse,
+  // The model failed; the last event.
+  error: ErrorSchema,
+});
 
 export type SearchInput = z.infer<typeof SearchBody>;
 export type RagInput = z.infer<typeof RagBody>;

@@ -19,7 +19,8 @@ const withInstallation = {
   ...getTableColumns(plugins),
   instEnabled: pluginInstallations.enabled,
   instFields: pluginInstallations.settingsHint,
-  instCreatedAt: pluginInstallations.createdAt,
+  // Aliased: in a D1 batch rows come back keyed by column name, and two `created_at` collide.
+  instCreatedAt: sql<string | null>`${pluginInstallations.createdAt}`.as('inst_created_at'),
   instSettings: pluginInstallations.settingsEncrypted,
 };
 

@@ -44,7 +44,7 @@ export const create = createRoute({
   summary: 'Create a workflow (an invalid graph is saved as a draft; executing it is 422)',
   ...authenticated,
   request: { body: jsonBody(CreateWorkflowBody) },
-  responses: { 201: jsonContent(WorkflowSchema, 'The new workflow (version 1)'), ...errors(401, 422) },
+  responses: { 201: jsonContent(WorkflowSchema, 'The new workflow (version 1)'), ...errors(401, 403, 422) },
 });
 
 export const validate = createRoute({
@@ -64,7 +64,7 @@ export const importWorkflow = createRoute({
   summary: 'Import an exported workflow document',
   ...authenticated,
   request: { body: jsonBody(ImportBody) },
-  responses: { 201: jsonContent(WorkflowSchema, 'The imported workflow'), ...errors(401, 422) },
+  responses: { 201: jsonContent(WorkflowSchema, 'The imported workflow'), ...errors(401, 403, 422) },
 });
 
 export const listTemplates = createRoute({
@@ -94,7 +94,7 @@ export const createFromTemplate = createRoute({
   summary: 'Create one of my workflows from a template',
   ...authenticated,
   request: { params: TemplateId, body: { required: false, content: { 'application/json': { schema: FromTemplateBody } } } },
-  responses: { 201: jsonContent(WorkflowSchema, 'The new workflow'), ...errors(401, 404, 422) },
+  responses: { 201: jsonContent(WorkflowSchema, 'The new workflow'), ...errors(401, 403, 404, 422) },
 });
 
 export const get = createRoute({
@@ -127,7 +127,7 @@ export const remove = createRoute({
   summary: 'Delete a workflow and its version history (its executions stay)',
   ...authenticated,
   request: { params: WorkflowId },
-  responses: { 204: { description: 'Deleted' }, ...errors(401, 404) },
+  responses: { 204: { description: 'Deleted' }, ...errors(401, 403, 404) },
 });
 
 export const execute = createRoute({
@@ -181,7 +181,7 @@ export const rollback = createRoute({
   summary: 'Roll back: store a new version equal to version v',
   ...authenticated,
   request: { params: VersionParams },
-  responses: { 200: jsonContent(WorkflowSchema, 'The workflow at its new version'), ...errors(401, 404, 422) },
+  responses: { 200: jsonContent(WorkflowSchema, 'The workflow at its new version'), ...errors(401, 403, 404, 422) },
 });
 
 export { z };
