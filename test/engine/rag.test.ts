@@ -4,7 +4,7 @@ import { dot, HashedNgramEmbedder } from '../../src/engine/rag/embeddings';
 import { csvToText, detectFileType, htmlToText, jsonToText, UnsupportedFileError } from '../../src/engine/rag/extract';
 import { ftsMatchExpression, ftsTerms, queryTerms } from '../../src/engine/rag/fulltext';
 import { reciprocalRankFusion } from '../../src/engine/rag/fusion';
-import { quantize } from '../../src/engine/rag/vector-index';
+import { LocalVectorIndex, quantize, TopK, type LocalVectorRows } from '../../src/engine/rag/vector-index';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -66,13 +66,24 @@ describe('full-text terms', () => {
     expect(queryTerms('北京故宫 Tour')).toEqual({ strong: ['北京', '京故', '故宫', 'tour'], weak: ['北', '京', '故', '宫'] });
   });
 
-  it('the MATCH expression requires a strong term, counts it twice, quotes everything and is scoped', () => {
+  it('query terms leave out interrogatives, and no bigram spans the gap they leave', () => {
+    expect(queryTerms('故宫在哪个城市？')).toEqual({ strong: ['故宫', '宫在', '个城', '城市'], weak: ['故', '宫', '在', '个', '城', '市'] });
+    expect(queryTerms('谁设计了故宫')).toEqual({ strong: ['设计', '计了', '了故', '故宫'], weak: ['设', '计', '了', '故', '宫'] });
+    expect(queryTerms('What is the Forbidden City?').strong).toEqual(['is', 'the', 'forbidden', 'city']);
+    // Nothing but interrogatives: the query is searched as it is.
+    expect(queryTerms('为什么？')).toEqual({ strong: ['为什', '什么'], weak: ['为', '什', '么'] });
+    expect(queryTerms('什么是什么')).toEqual({ strong: [], weak: ['是'] });
+  });
+
+  it('the MATCH expression requires a strong term, names every term once, quotes everything and is scoped', () => {
     const kb = '00000000-0000-4000-8000-000000000001';
+    const scope = '"k00000000000040008000000000000001"';
     expect(ftsMatchExpression(kb, '故宫a"b', ['00000000-0000-4000-8000-000000000002'])).toBe(
-      'scope : "k00000000000040008000000000000001" AND terms : ("故宫" OR "a" OR "b") AND terms : ("故宫" OR "a" OR "b" OR "故" OR "宫")' +
+      `scope : ${scope} AND terms : ("故宫" OR "a" OR "b") AND (terms : ("故" OR "宫") OR scope : ${scope})` +
         ' AND scope : ("d00000000000040008000000000000002")',
     );
-    expect(ftsMatchExpression(kb, '宫')).toBe('scope : "k00000000000040008000000000000001" AND terms : ("宫")');
+    expect(ftsMatchExpression(kb, 'hello "world"')).toBe(`scope : ${scope} AND terms : ("hello" OR "world")`);
+    expect(ftsMatchExpression(kb, '宫')).toBe(`scope : ${scope} AND terms : ("宫")`);
     expect(ftsMatchExpression(kb, '？！。')).toBeNull();
   });
 });
@@ -93,6 +104,50 @@ describe('hashed n-gram embedding', () => {
     let s = 0;
     for (let i = 0; i < data.length; i++) s += data[i] * c[i];
     expect(s * scale).toBeCloseTo(dot(a, c), 2);
+  });
+});
+
+describe('local vector index', () => {
+  const rows = (vectors: Float32Array[]): LocalVectorRows => {
+    const stored = vectors.map((v, i) => {
+      const { data, scale } = quantize(v);
+      let bin = '';
+      for (const b of new Uint8Array(data.buffer)) bin += String.fromCharCode(b);
+      return { id: `c${i}`, documentId: `d${i % 2}`, embedding: btoa(bin), scale };
+    });
+    return {
+      upsert: async () => {},
+      signature: async () => ({ count: stored.length, maxSeq: stored.length }),
+      load: async () => stored,
+      deleteByIds: async () => {},
+    };
+  };
+
+  it('ranks by cosine over the query\'s non-zero components, best first, within the documents asked for', async () => {
+    const e = new HashedNgramEmbedder();
+    const texts = ['故宫位于北京', '量子计算机', '北京的故宫博物院', '上海的外滩', '故宫'];
+    const vectors = await e.embed(texts);
+    const index = new LocalVectorIndex(rows(vectors));
+    const [q] = await e.embed(['北京故宫']);
+    const dense = vectors.map((v, i) => ({ id: `c${i}`, score: dot(v, q) })).sort((a, b) => b.score - a.score);
+    const matches = await index.query('ns-sparse', q, { topK: 3 });
+    expect(matches.map((m) => m.id)).toEqual(dense.slice(0, 3).map((m) => m.id));
+    matches.forEach((m, i) => expect(m.score).toBeCloseTo(dense[i].score, 2));
+    const inDoc = await index.query('ns-sparse', q, { topK: 10, documentIds: ['d1'] });
+    expect(inDoc.map((m) => m.id).sort()).toEqual(['c1', 'c3']);
+  });
+
+  it('TopK keeps the k best, best first, earlier index first on equal scores', () => {
+    const top = new TopK(3);
+    [0.2, 0.9, 0.5, 0.9, 0.1, 0.7].forEach((s, i) => top.offer(i, s));
+    expect(top.sorted()).toEqual([
+      { index: 1, score: 0.9 },
+      { index: 3, score: 0.9 },
+      { index: 5, score: 0.7 },
+    ]);
+    const none = new TopK(0);
+    none.offer(0, 1);
+    expect(none.sorted()).toEqual([]);
   });
 });
 

@@ -36,3 +36,23 @@ export function lexicalTerms(text: string): LexicalTerms {
 }
 
 export const isCjk = (ch: string) => CJK.test(ch);
+
+/**
+ * Interrogatives: the words that make a text a question (什么, 哪, 谁, 多少, 怎么, 为什么, ...; what,
+ * which, who, where, when, why, how). They say what is asked, not what the answer is about, and a
+ * passage that answers rarely contains them; yet they are rare in prose, so BM25 gives them a high
+ * IDF and they pull up any passage that happens to ask something. A fixed, closed word class, not
+ * a list fitted to data: the same for every knowledge base.
+ */
+const INTERROGATIVES =
+  /什么|哪|谁|多少|怎么|怎样|如何|为什么|为何|何时|何地|何处|何种|几[个年次种位名座部岁天]|是否|吗|呢|\b(?:what|which|who|whom|whose|where|when|why|how)\b/giu;
+
+/**
+ * The query without its interrogatives (each replaced by a space, so no bigram spans the gap), or
+ * the query itself when nothing else is left (`为什么？` is still searched for).
+ */
+export function withoutInterrogatives(query: string): string {
+  const stripped = query.normalize('NFKC').replace(INTERROGATIVES, ' ');
+  const { unigrams, words } = lexicalTerms(stripped);
+  return unigrams.length + words.length > 0 ? stripped : query;
+}

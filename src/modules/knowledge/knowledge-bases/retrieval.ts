@@ -10,7 +10,7 @@ import { unauthorized } from '../../../lib/errors';
 import { findActiveUser } from '../../identity/auth/store';
 import { SseWriter } from '../../../lib/sse';
 import { embeddingSettingsOf, filterDocumentIds, getKnowledgeBaseRow, vectorIndexOf } from './service';
-import { type KnowledgeBaseRow } from './store';
+import { type KnowledgeBaseRow, type ReadyChunk } from './store';
 import type { RagInput, SearchInput } from './schemas';
 import { readyChunks } from './store';
 import { fullTextSearch } from './store/fulltext';
@@ -78,15 +78,22 @@ export async function retrieve(env: Env, kb: KnowledgeBaseRow, options: Retrieva
   const fullText = () => fullTextSearch(env.DB, kb.id, options.query, { topK: depth, documentIds });
 
   let ranked: Array<{ id: string; score: number }>;
+  // Full-text matches come with their chunk (ready documents only); the others are looked up.
+  let known = new Map<string, ReadyChunk>();
   if (mode === 'semantic') ranked = await semantic();
-  else if (mode === 'full-text') ranked = (await fullText()).map((m) => ({ id: m.chunk_id, score: m.score }));
-  else {
+  else if (mode === 'full-text') {
+    const ft = await fullText();
+    known = new Map(ft.map((m) => [m.chunkId, m]));
+    ranked = ft.map((m) => ({ id: m.chunkId, score: m.score }));
+  } else {
     const [sem, ft] = await Promise.all([semantic(), fullText()]);
-    ranked = reciprocalRankFusion([ft.map((m) => ({ id: m.chunk_id })), sem], { weights: [1, embedder!.hybridWeight] });
+    known = new Map(ft.map((m) => [m.chunkId, m]));
+    ranked = reciprocalRankFusion([ft.map((m) => ({ id: m.chunkId })), sem], { weights: [1, embedder!.hybridWeight] });
   }
 
   ranked = ranked.filter((r) => r.score >= threshold);
-  const rows = await readyChunks(env.DB, kb.id, ranked.map((r) => r.id));
+  const unknown = mode === 'full-text' ? [] : ranked.filter((r) => !known.has(r.id)).map((r) => r.id);
+  const rows = unknown.length ? new Map([...known, ...(await readyChunks(env.DB, kb.id, unknown))]) : known;
   const results: RetrievalResult[] = [];
   for (const r of ranked) {
     const row = rows.get(r.id);

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { batchable, db, type Statement } from '../../../../db/client';
 import { ftsMatchExpression } from '../../../../engine/rag/fulltext';
+import type { ReadyChunk } from '../store';
 
 /**
  * kb_chunks_fts: the FTS5 table of the chunks' terms (rowid = the chunk's seq). FTS5 is beyond the
@@ -30,13 +31,16 @@ export function insertChunkTerms(d1: D1Database, scope: string, rows: Array<{ ch
   return statements;
 }
 
-export interface FullTextMatch {
-  chunk_id: string;
+export interface FullTextMatch extends ReadyChunk {
   /** BM25 relevance, higher is better (FTS5's bm25() negated); unbounded, not comparable across queries. */
   score: number;
 }
 
-/** BM25-ranked chunks of one knowledge base (optionally some of its documents) matching a query. */
+/**
+ * BM25-ranked chunks of one knowledge base (optionally some of its documents) matching a query,
+ * best first: the `topK` best matches, less those whose document is not ready, each with what a
+ * search result shows (one statement, so a full-text search needs no second look-up).
+ */
 export async function fullTextSearch(
   d1: D1Database,
   kbId: string,
@@ -48,9 +52,11 @@ export async function fullTextSearch(
   if (!expr) return [];
   // bm25 weights: `terms` counts, `scope` (the same token on every row of a knowledge base) not.
   return db(d1).all<FullTextMatch>(
-    sql`SELECT c.id AS chunk_id, -f.score AS score FROM (
+    sql`SELECT c.id AS chunkId, c.document_id AS documentId, d.title AS documentTitle, c.content AS content,
+         c.position AS position, c.heading AS heading, -f.score AS score FROM (
          SELECT rowid, bm25(kb_chunks_fts, 1.0, 0.0) AS score FROM kb_chunks_fts
          WHERE kb_chunks_fts MATCH ${expr} ORDER BY score LIMIT ${options.topK}
-       ) f JOIN kb_chunks c ON c.seq = f.rowid ORDER BY f.score`,
+       ) f JOIN kb_chunks c ON c.seq = f.rowid JOIN kb_documents d ON d.id = c.document_id
+       WHERE d.status = 'ready' ORDER BY f.score`,
   );
 }
