@@ -1,5 +1,5 @@
 import type { ChatSessionActor, CollabRoomActor, ExecutionActor } from '../durable-objects/contracts';
-import type { FeishuMessage, IngestMessage, RecordMessage, ScheduleRunMessage, TaskMessage } from './queues';
+import type { EvalRowsMessage, FeishuMessage, IngestMessage, RecordMessage, ScheduleRunMessage, TaskMessage } from './queues';
 import type Runtime from '../workers/runtime/src/index';
 
 /** The bindings and variables the worker receives (see wrangler.toml); per-request values: src/lib/context.ts. */
@@ -72,6 +72,8 @@ export interface Env {
   FEISHU_API_BASE?: string;
   /** Producer of `tiangong-feishu`: accepted Feishu events, processed after the 200. */
   FEISHU_QUEUE: Queue<FeishuMessage>;
+  /** Producer of `tiangong-evals`: the rows of eval runs, executed and scored by this worker's consumer. */
+  EVALS_QUEUE: Queue<EvalRowsMessage>;
   /** Producer of `tiangong-schedules`: due agent-schedule runs, claimed by the cron step. */
   SCHEDULES_QUEUE: Queue<ScheduleRunMessage>;
   /**

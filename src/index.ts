@@ -15,6 +15,8 @@ import { cleanupWebhookState } from './modules/workflows/webhooks/service';
 import { failAbandonedInlineRuns } from './runs/workflow-run';
 import { consumeTaskBatch, consumeTaskDeadLetters, expireTaskLeases } from './modules/goals/tasks/execution';
 import { TASKS_DLQ_NAME, TASKS_QUEUE_NAME } from './queues';
+import { consumeEvalBatch, consumeEvalDeadLetters } from './modules/governance/evals/queue';
+import { EVALS_DLQ_NAME, EVALS_QUEUE_NAME } from './queues';
 import { purgeLoginAttempts } from './modules/identity/auth/store';
 import { LOGIN_WINDOW_MS } from './modules/identity/auth/service';
 
@@ -34,6 +36,8 @@ const consumers: Record<string, (batch: MessageBatch<unknown>, env: Env) => Prom
   [SCHEDULES_DLQ_NAME]: consumeScheduleDeadLetters,
   [AUDIT_QUEUE_NAME]: consumeAuditBatch,
   [AUDIT_DLQ_NAME]: consumeAuditDeadLetters,
+  [EVALS_QUEUE_NAME]: consumeEvalBatch,
+  [EVALS_DLQ_NAME]: consumeEvalDeadLetters,
 };
 
 /** Cron steps, run on every trigger; each is independent, so one failing does not stop the others. */

@@ -84,3 +84,11 @@ export interface RecordMessage {
   audit?: AuditRow;
   logs: Array<SystemLogEntry & { id: string; created_at: string }>;
 }
+
+/** Eval runs: rows of a run to execute and score (src/modules/governance/evals/queue.ts). */
+export const EVALS_QUEUE_NAME = 'tiangong-evals';
+export const EVALS_DLQ_NAME = 'tiangong-evals-dlq';
+export interface EvalRowsMessage {
+  run_id: string;
+  row_ids: string[];
+}

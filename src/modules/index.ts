@@ -30,6 +30,7 @@ import { monitoringRouter } from './governance/monitoring';
 import { agentMonitoringRouter } from './governance/agent-monitoring';
 import { alertRulesRouter } from './governance/alert-rules';
 import { feedbackRouter } from './governance/feedback';
+import { evalsRouter } from './governance/evals';
 import { collaborationRouter } from './governance/collaboration';
 import { swarmRouter } from './goals/swarm';
 import { tasksRouter } from './goals/tasks';
@@ -79,5 +80,6 @@ export const modules: Array<[prefix: string, router: AppRouter]> = [
   ['/agent-monitoring', agentMonitoringRouter],
   ['/alert-rules', alertRulesRouter],
   ['/feedback', feedbackRouter],
+  ['/evals', evalsRouter],
   ['/collaboration', collaborationRouter],
 ];

@@ -9,6 +9,7 @@ export * from './audit-logs';
 export * from './auth';
 export * from './batch';
 export * from './data-sources';
+export * from './evals';
 export * from './execution-logs';
 export * from './executions';
 export * from './feedback';

@@ -1,3 +1,4 @@
+import { expectedText } from '../evals/scorers';
 import { LlmError } from './errors';
 import { estimatePromptTokens, estimateTokens } from './tokens';
 import type { ChatMessage, ChatRequest, ChatResult, LlmProvider, StreamEvent, ToolCall } from './types';
@@ -9,6 +10,8 @@ import type { ChatMessage, ChatRequest, ChatResult, LlmProvider, StreamEvent, To
  * - `/tool <name> <json>` calls that tool; after its result: `tool <name> returned: <result JSON>`;
  * - `/history` answers `history: ` + the earlier user messages, oldest first, joined by ` | `;
  * - `/error` fails like an upstream error;
+ * - `/judge <json {rubric, output, expected}>` answers a deterministic verdict (evals' LLM judge):
+ *   see {@link judgeVerdict};
  * - token usage is reported (estimated from the text).
  */
 export class MockProvider implements LlmProvider {
@@ -48,6 +51,8 @@ function respond(request: ChatRequest): ChatResult {
     const name = space === -1 ? rest : rest.slice(0, space);
     const args = space === -1 ? '{}' : rest.slice(space + 1).trim() || '{}';
     toolCalls = [{ id: `call_${crypto.randomUUID().replace(/-/g, '').slice(0, 24)}`, name, arguments: args }];
+  } else if (lastUser.startsWith('/judge ')) {
+    content = JSON.stringify(judgeVerdict(lastUser.slice('/judge '.length)));
   } else if (lastUser === '/history') {
     content = 'history: ' + users.slice(0, -1).map((m) => m.content ?? '').join(' | ');
   } else {
@@ -63,6 +68,30 @@ function respond(request: ChatRequest): ChatResult {
     finish_reason: toolCalls.length ? 'tool_calls' : 'stop',
     model: request.model,
   };
+}
+
+/**
+ * The mock judge's verdict (docs/evals.md): with an expected answer, score 1 when the output
+ * contains it (case-insensitively), else 0; without one, the share of the rubric's double-quoted
+ * terms the output contains (1 when it quotes none). Unreadable JSON scores 0.
+ */
+export function judgeVerdict(json: string): { score: number; reason: string } {
+  let req: { rubric?: unknown; output?: unknown; expected?: unknown };
+  try {
+    req = JSON.parse(json);
+  } catch {
+    return { score: 0, reason: 'mock judge: the request is not JSON' };
+  }
+  const output = String(req.output ?? '').toLowerCase();
+  const expected = expectedText(req.expected);
+  if (expected !== null) {
+    const hit = output.includes(expected.trim().toLowerCase());
+    return { score: hit ? 1 : 0, reason: hit ? 'mock judge: the output contains the expected answer' : 'mock judge: the expected answer is missing' };
+  }
+  const terms = [...String(req.rubric ?? '').matchAll(/"([^"]+)"/g)].map((m) => m[1].toLowerCase());
+  if (!terms.length) return { score: 1, reason: 'mock judge: no expected answer and no quoted terms' };
+  const found = terms.filter((t) => output.includes(t)).length;
+  return { score: found / terms.length, reason: `mock judge: ${found} of ${terms.length} rubric terms present` };
 }
 
 function toolNameOf(messages: ChatMessage[], callId: string | undefined): string {

@@ -165,6 +165,16 @@ export function snapshotVersion(d1: D1Database, agentId: string, version: number
     );
 }
 
+/** The definition snapshot (JSON text) of an agent's version `version`; null when there is none. */
+export async function findVersionSnapshot(d1: D1Database, agentId: string, version: number): Promise<string | null> {
+  const row = await db(d1)
+    .select({ snapshot: agentVersions.snapshot })
+    .from(agentVersions)
+    .where(and(eq(agentVersions.agentId, agentId), eq(agentVersions.version, version)))
+    .get();
+  return row?.snapshot ?? null;
+}
+
 /** A status change that only happens from the expected states; true when it happened. */
 export async function setAgentStatus(d1: D1Database, id: string, from: AgentStatus[], to: AgentStatus): Promise<boolean> {
   const res = await db(d1)

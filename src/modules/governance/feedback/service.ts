@@ -168,3 +168,10 @@ export async function negativeSamples(env: Env, user: AuthUser, q: TimeRange & P
   const { rows, total } = await store.listNegative(env.DB, s.filter, tag, limit, offset);
   return { page: paginated(rows.map(toSample), total, q) };
 }
+
+/** Up to `max` negatively rated answers with their context, newest first, as GET /negative-samples scopes them (evals datasets). */
+export async function negativeSampleList(env: Env, user: AuthUser, q: TimeRange & { agent_id?: string; tag?: string }, max: number) {
+  const s = await scope(env, user, q);
+  const rows = await store.exportNegative(env.DB, s.filter, q.tag?.toLowerCase(), Math.min(max, MAX_EXPORT));
+  return rows.map(toSample);
+}

@@ -94,6 +94,12 @@ export async function uploadText(env: Env, row: Pick<UploadRow, 'storageKey' | '
   return extractText(new Uint8Array(await object.arrayBuffer()), row.contentType, options);
 }
 
+/** The stored bytes of an upload as they were sent (null when they are gone from storage), for readers of structured files. */
+export async function uploadBytes(env: Env, row: Pick<UploadRow, 'storageKey'>): Promise<Uint8Array | null> {
+  const object = await env.FILES.get(row.storageKey);
+  return object ? new Uint8Array(await object.arrayBuffer()) : null;
+}
+
 export async function previewUpload(env: Env, user: AuthUser, id: string, maxChars: number) {
   const row = await getUploadRow(env, user, id);
   let extracted: ExtractedText | null;
