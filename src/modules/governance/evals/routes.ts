@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { authenticated } from '../../identity/auth/guard';
 import { paginatedSchema } from '../../../lib/pagination';
-import { errors, idParam, jsonBody, jsonContent } from '../../../lib/schemas';
+import { errors, eventStream, idParam, jsonBody, jsonContent } from '../../../lib/schemas';
 import {
   AddRowsBody,
   CompareQuery,
@@ -141,7 +141,16 @@ export const runEvents = createRoute({
   path: '/runs/{run_id}/events',
   summary: 'Live progress of a run over SSE: `progress` events ({status, done, total, passed, errors}) until it ends, then `done` with the run (extension)',
   request: { params: RunParam },
-  responses: { 200: { description: 'An SSE stream', content: { 'text/event-stream': { schema: z.string() } } }, ...errors(401, 404) },
+  responses: {
+    200: {
+      description: 'An SSE stream of the run’s progress',
+      content: eventStream('EvalRun', {
+        progress: z.object({ status: RunSchema.shape.status, done: z.number().int(), total: z.number().int(), passed: z.number().int(), errors: z.number().int() }),
+        done: RunSchema,
+      }),
+    },
+    ...errors(401, 404),
+  },
 });
 
 export const listResults = createRoute({
