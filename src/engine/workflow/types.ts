@@ -96,6 +96,8 @@ export interface NodeState {
   /** Order of completion within the run (variables are rebuilt in this order on resume). */
   seq?: number;
   wait?: WaitInfo;
+  /** Reused by a retry or fork: the execution whose run produced this output (the node did not run again). */
+  reused_from?: string;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
