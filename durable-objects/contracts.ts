@@ -35,7 +35,7 @@ export interface StartRequest {
   /** A retry or fork: the recorded node states it reuses (they are not run again). */
   reused?: NodeState[];
   /** A retry or fork: the run it comes from (announced in its `execution_started` event). */
-  lineage?: { retry_of?: string; forked_from?: string; from_node_id?: string };
+  lineage?: { retry_of?: string; forked_from?: string; from_node_id?: string; item_index?: number };
 }
 
 export interface ExecutionSnapshot {

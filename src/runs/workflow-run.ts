@@ -73,6 +73,8 @@ export interface StartExecutionOptions {
   delegationDepth?: number;
   /** A retry or fork (replayExecution): the recorded node states it reuses and where it comes from. */
   reused?: NodeState[];
+  /** A fork at an iteration's item: which one (announced in the run's first log entry). */
+  forkedAtItem?: number;
   retryOf?: string | null;
   forkedFrom?: string | null;
   forkedAtNode?: string | null;
@@ -121,7 +123,7 @@ export async function startExecution(env: Env, opts: StartExecutionOptions): Pro
       inputs,
       delegation_depth: opts.delegationDepth ?? 0,
       ...(opts.reused ? { reused: opts.reused } : {}),
-      ...(opts.retryOf ? { lineage: { retry_of: opts.retryOf } } : opts.forkedFrom ? { lineage: { forked_from: opts.forkedFrom, from_node_id: opts.forkedAtNode ?? undefined } } : {}),
+      ...(opts.retryOf ? { lineage: { retry_of: opts.retryOf } } : opts.forkedFrom ? { lineage: { forked_from: opts.forkedFrom, from_node_id: opts.forkedAtNode ?? undefined, item_index: opts.forkedAtItem } } : {}),
     },
     opts.waitMs ?? 0,
   );
@@ -203,6 +205,8 @@ export interface ReplayRequest {
   /** retry: run again what failed, was cancelled or never ran; fork: run again from `fromNodeId` on. */
   kind: 'retry' | 'fork';
   fromNodeId?: string;
+  /** A fork at an iteration (or a node of its body): the one item that runs again. */
+  itemIndex?: number;
   /** Merged over the recorded run's inputs (the nodes that run again see them). */
   inputs?: Record<string, unknown>;
   /** Per node: `config` keys replacing the recorded ones (only for nodes that run again). */
@@ -266,6 +270,27 @@ async function replayPrincipal(env: Env, user: AuthUser, row: ExecutionRow): Pro
 }
 
 /**
+ * Where a fork runs again from: a node of the graph, or `<iteration>/<body node>` with an item
+ * (body nodes are not recorded one by one: that item's whole body runs again, the other items
+ * keep their recorded results). 422 for a node that is not there.
+ */
+function forkPoint(graph: Graph, fromNodeId: string, itemIndex?: number): { nodeId: string; items?: number[] } {
+  const slash = fromNodeId.indexOf('/');
+  const nodeId = slash < 0 ? fromNodeId : fromNodeId.slice(0, slash);
+  const node = graph.nodes.find((n) => n.id === nodeId);
+  if (!node) throw validationError(`body.from_node_id: the run's graph has no node ${nodeId}`);
+  if (slash >= 0) {
+    const inner = fromNodeId.slice(slash + 1);
+    if (node.type !== 'iteration') throw validationError(`body.from_node_id: only an iteration's body can be forked into (${nodeId} is a ${node.type}; fork at ${nodeId} itself)`);
+    if (!((node.config?.body as Graph | undefined)?.nodes ?? []).some((n) => n.id === inner)) throw validationError(`body.from_node_id: the body of ${nodeId} has no node ${inner}`);
+    if (itemIndex === undefined) throw validationError(`body.item_index: which item of iteration ${nodeId} to run again`);
+  }
+  if (itemIndex === undefined) return { nodeId };
+  if (node.type !== 'iteration') throw validationError(`body.item_index: only a fork at an iteration (or a node of its body) takes an item`);
+  return { nodeId, items: [itemIndex] };
+}
+
+/**
  * Retries or forks a recorded run that `user` may control (the caller checked): a new execution
  * linked to it (`retry_of` / `forked_from`) over the graph as it ran, starting with the recorded
  * results it reuses (planReplay), so no model, tool or HTTP call of a reused node is made again.
@@ -279,11 +304,16 @@ export async function replayExecution(env: Env, user: AuthUser, source: Executio
   }
   if (req.kind === 'fork' && !TERMINAL.has(source.status)) throw conflict(`Only a finished execution (succeeded, failed or cancelled) can be forked (it is ${source.status})`);
   const graph = JSON.parse(source.graph) as Graph;
-  if (req.fromNodeId !== undefined && !graph.nodes.some((n) => n.id === req.fromNodeId)) {
-    throw validationError(`body.from_node_id: the run's graph has no node ${req.fromNodeId}`);
-  }
+  const from = req.fromNodeId === undefined ? undefined : forkPoint(graph, req.fromNodeId, req.itemIndex);
   const [rows, runAs] = await Promise.all([nodesOf(env.DB, source.id), replayPrincipal(env, user, source)]);
-  const plan = planReplay(graph, statesFromRows(graph, rows), { sourceExecutionId: source.id, from: req.fromNodeId });
+  const recorded = statesFromRows(graph, rows);
+  if (from?.items) {
+    const results = recorded.find((s) => s.node_id === from.nodeId && s.status === 'succeeded')?.output?.results;
+    if (!Array.isArray(results) || req.itemIndex! >= results.length) {
+      throw validationError(`body.item_index: iteration ${from.nodeId} has no recorded result for item ${req.itemIndex} (it did not succeed, or has fewer items)`);
+    }
+  }
+  const plan = planReplay(graph, recorded, { sourceExecutionId: source.id, from: from?.nodeId, items: from?.items });
   const overrides = req.nodeOverrides ?? {};
   for (const id of Object.keys(overrides)) {
     if (!graph.nodes.some((n) => n.id === id)) throw validationError(`body.node_overrides.${id}: the run's graph has no node ${id}`);
@@ -306,6 +336,7 @@ export async function replayExecution(env: Env, user: AuthUser, source: Executio
     retryOf: req.kind === 'retry' ? source.id : null,
     forkedFrom: req.kind === 'fork' ? source.id : null,
     forkedAtNode: req.kind === 'fork' ? req.fromNodeId ?? null : null,
+    forkedAtItem: req.itemIndex,
     attempt: req.kind === 'retry' ? source.attempt + 1 : 1,
   });
 }

@@ -1,4 +1,5 @@
 import { emptyUsage } from '../llm/types';
+import { newNodeState } from './runner';
 import { ERROR_PORT, type Graph, type NodeState } from './types';
 
 /**
@@ -9,7 +10,10 @@ import { ERROR_PORT, type Graph, type NodeState } from './types';
  */
 
 export interface ReplayPlan {
-  /** The recorded states the new run starts with, marked with the run that produced them. */
+  /**
+   * The recorded states the new run starts with, marked with the run that produced them (and,
+   * for a fork at items of an iteration, that iteration pending with its recorded output).
+   */
   reused: NodeState[];
   /** The nodes that run again: those that did not finish, the fork point, and everything downstream of them. */
   rerun: string[];
@@ -20,9 +24,10 @@ const finished = (s: NodeState) => s.status === 'succeeded' || (s.status === 'fa
 
 /**
  * `recorded`: the states of the run being retried or forked (`sourceExecutionId`); `from`: the
- * node a fork runs again from (with everything downstream of it).
+ * node a fork runs again from (with everything downstream of it); `items`: when `from` is an
+ * iteration that succeeded, only these items run again (the others keep their recorded results).
  */
-export function planReplay(graph: Graph, recorded: NodeState[], opts: { sourceExecutionId: string; from?: string }): ReplayPlan {
+export function planReplay(graph: Graph, recorded: NodeState[], opts: { sourceExecutionId: string; from?: string; items?: number[] }): ReplayPlan {
   const byId = new Map(recorded.map((s) => [s.node_id, s]));
   const downstream = new Map<string, string[]>();
   for (const e of graph.edges) downstream.set(e.source, [...(downstream.get(e.source) ?? []), e.target]);
@@ -45,6 +50,11 @@ export function planReplay(graph: Graph, recorded: NodeState[], opts: { sourceEx
     if (!s || rerun.has(n.id) || !finished(s)) continue;
     // Nothing of this node runs in the new run: no attempts, calls or tokens of its own.
     reused.push({ ...s, attempts: 0, calls: [], usage: emptyUsage(), wait: undefined, reused_from: s.reused_from ?? opts.sourceExecutionId });
+  }
+  const from = opts.from ? graph.nodes.find((n) => n.id === opts.from) : undefined;
+  const was = from && byId.get(from.id);
+  if (from && opts.items && was?.output) {
+    reused.push({ ...newNodeState(from), replay: { output: was.output, items: opts.items, list: (was.inputs as { items?: unknown } | undefined)?.items } });
   }
   return { reused, rerun: graph.nodes.filter((n) => rerun.has(n.id)).map((n) => n.id) };
 }

@@ -480,6 +480,41 @@ describe('retry and fork (extensions)', () => {
     expect(healed.body).toMatchObject({ status: 'succeeded', outputs: { t: 'echo: better' } });
   });
 
+  it('fork at an iteration body replays that item; the other items keep their recorded results', async () => {
+    const u = await createUser();
+    const k = key();
+    const body = {
+      nodes: [
+        { id: 'start', type: 'start' },
+        { id: 'h', type: 'http_request', config: { url: `${FAKE}/wf/hit?key=${k}-{{inputs.item}}` } },
+        { id: 'l', type: 'llm', config: { prompt: 'say {{inputs.item}} {{h.json.count}}' } },
+        { id: 'end', type: 'end', config: { outputs: { said: '{{l.text}}' } } },
+      ],
+      edges: [{ source: 'start', target: 'h' }, { source: 'h', target: 'l' }, { source: 'l', target: 'end' }],
+    };
+    const graph = chain([{ id: 'iter', type: 'iteration', config: { items: ['x', 'y', 'z'], body, concurrency: 3 } }], { results: '{{iter.results}}' });
+    const first = (await run(u.token, graph)).body;
+    expect(first.outputs.results).toEqual([{ said: 'echo: say x 1' }, { said: 'echo: say y 1' }, { said: 'echo: say z 1' }]);
+    expect(await llmCalls(u.id)).toBe(3);
+
+    expectError(await post(u.token, `/${first.id}/fork`, { from_node_id: 'iter/h' }), 422);
+    expectError(await post(u.token, `/${first.id}/fork`, { from_node_id: 'iter/nope', item_index: 0 }), 422);
+    expectError(await post(u.token, `/${first.id}/fork`, { from_node_id: 'iter/h', item_index: 3 }), 422);
+    expectError(await post(u.token, `/${first.id}/fork`, { from_node_id: 'end', item_index: 0 }), 422);
+    const fork = await post(u.token, `/${first.id}/fork`, { from_node_id: 'iter/h', item_index: 1 });
+    expect(fork.status, fork.text).toBe(200);
+    expect(fork.body).toMatchObject({ status: 'succeeded', forked_from: first.id, forked_at_node: 'iter/h' });
+    expect(fork.body.outputs.results).toEqual([{ said: 'echo: say x 1' }, { said: 'echo: say y 2' }, { said: 'echo: say z 1' }]);
+    expect([await llmCalls(u.id), await hits(`${k}-x`), await hits(`${k}-y`), await hits(`${k}-z`)]).toEqual([4, 1, 2, 1]);
+    expect(nodeOf(fork.body, 'iter')).toMatchObject({ reused_from: null, attempts: 1 });
+    const log = await api(`/api/v1/execution-logs/executions/${fork.body.id}`, { token: u.token });
+    expect(log.body.items.map((l: any) => l.message)).toEqual(expect.arrayContaining([`Execution started: a fork of ${first.id} from iter/h (item 1)`]));
+
+    // The whole iteration again: every item runs.
+    await post(u.token, `/${first.id}/fork`, { from_node_id: 'iter' });
+    expect([await llmCalls(u.id), await hits(`${k}-x`), await hits(`${k}-y`), await hits(`${k}-z`)]).toEqual([7, 2, 3, 2]);
+  });
+
   it('the WebSocket of a retry shows the reused nodes in its snapshot, then the re-run live', async () => {
     const u = await createUser();
     const k = key();

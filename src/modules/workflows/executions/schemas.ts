@@ -105,7 +105,12 @@ export const RetryBody = z.object(ReplayWait).strict().openapi('RetryExecutionRe
 
 export const ForkBody = z
   .object({
-    from_node_id: z.string().min(1).meta({ description: 'The node to run again from: it and everything downstream of it run again; the rest is reused.' }),
+    from_node_id: z.string().min(1).meta({
+      description: 'The node to run again from: it and everything downstream of it run again; the rest is reused. `<iteration>/<body node>` (with item_index) forks inside an iteration.',
+    }),
+    item_index: z.int().min(0).optional().meta({
+      description: 'With an iteration (or a node of its body) as from_node_id: only this item runs again (its whole body); the other items keep their recorded results.',
+    }),
     ...ReplayWait,
   })
   .strict()

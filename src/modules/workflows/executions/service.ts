@@ -158,11 +158,12 @@ export async function retryExecution(env: Env, user: AuthUser, id: string, body:
 }
 
 /** Runs a finished run again from one node on (extension): a new execution with `forked_from`. */
-export async function forkExecution(env: Env, user: AuthUser, id: string, body: ReplayBody & { from_node_id: string }) {
+export async function forkExecution(env: Env, user: AuthUser, id: string, body: ReplayBody & { from_node_id: string; item_index?: number }) {
   const row = await accessibleRow(env, user, id, 'execute');
   return replayExecution(env, user, row, {
     kind: 'fork',
     fromNodeId: body.from_node_id,
+    itemIndex: body.item_index,
     inputs: body.inputs,
     nodeOverrides: body.node_overrides,
     waitMs: body.async ? 0 : body.wait_ms,
