@@ -32,6 +32,10 @@ export interface StartRequest {
   inputs: Record<string, unknown>;
   /** Delegation depth of the run (started by run_workflow from a turn or a run: one deeper); default 0. */
   delegation_depth?: number;
+  /** A retry or fork: the recorded node states it reuses (they are not run again). */
+  reused?: NodeState[];
+  /** A retry or fork: the run it comes from (announced in its `execution_started` event). */
+  lineage?: { retry_of?: string; forked_from?: string; from_node_id?: string; item_index?: number };
 }
 
 export interface ExecutionSnapshot {

@@ -123,8 +123,14 @@ export class Execution extends DurableObject<Env> {
         finished_at: null,
       };
       this.put('run', this.meta);
-      this.appendLog({ level: 'info', message: 'Execution started', data: { inputs: req.inputs } });
-      this.broadcast({ type: 'execution_started', status: 'running' });
+      // A retry or fork starts with the recorded nodes it reuses: the runner never runs them.
+      for (const s of req.reused ?? []) this.saveNode(s);
+      this.appendLog({
+        level: 'info',
+        message: req.lineage?.retry_of ? `Execution started: a retry of ${req.lineage.retry_of}` : req.lineage?.forked_from ? `Execution started: a fork of ${req.lineage.forked_from} from ${req.lineage.from_node_id}${req.lineage.item_index === undefined ? '' : ` (item ${req.lineage.item_index})`}` : 'Execution started',
+        data: { inputs: req.inputs, ...(req.lineage ? { ...req.lineage, reused_nodes: (req.reused ?? []).filter((s) => s.reused_from).map((s) => s.node_id) } : {}) },
+      });
+      this.broadcast({ type: 'execution_started', status: 'running', ...(req.lineage ?? {}) });
       await recordRunStarted(this.env.DB, req.execution_id, this.meta.started_at!);
       this.kick();
     }

@@ -11,7 +11,10 @@ import { BUILD_DIR, median, startPlatform } from '../harness.mjs';
  *    so the run time is the engine's: scheduling, variable resolution, persistence, the D1 mirror);
  * 2. a 10-way parallel fan-out of HTTP nodes against a local server answering after 200 ms
  *    (concurrent branches: about one delay, not ten);
- * 3. a run resumed after its runtime is torn down mid-run (storage on disk, a new runtime).
+ * 3. a run resumed after its runtime is torn down mid-run (storage on disk, a new runtime);
+ * 4. a 20-node run failing at node 15 (an HTTP node whose server fails once), retried
+ *    (POST /executions/{id}/retry): the time and how many nodes ran again (the failed one and
+ *    what follows: 6).
  */
 export default async function workflows(ctx) {
   const user = await newUser(ctx, 'workflows');
@@ -38,10 +41,13 @@ export default async function workflows(ctx) {
   // 2. and 3. need a local HTTP server the SSRF guard lets through: a second platform instance.
   const hits = new Map();
   const server200 = createServer((req, res) => {
-    const key = new URL(req.url, 'http://x').searchParams.get('key') ?? '';
+    const params = new URL(req.url, 'http://x').searchParams;
+    const key = params.get('key') ?? '';
     hits.set(key, (hits.get(key) ?? 0) + 1);
-    const ms = Number(new URL(req.url, 'http://x').searchParams.get('ms') ?? 200);
-    setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'), ms);
+    const ms = Number(params.get('ms') ?? 200);
+    // `fail=n`: the first n calls of the key answer 500.
+    const status = hits.get(key) <= Number(params.get('fail') ?? 0) ? 500 : 200;
+    setTimeout(() => res.writeHead(status, { 'content-type': 'application/json' }).end('{"ok":true}'), ms);
   });
   await new Promise((r) => server200.listen(0, '127.0.0.1', r));
   const hostPort = `127.0.0.1:${server200.address().port}`;
@@ -104,6 +110,29 @@ export default async function workflows(ctx) {
       `run resumed after the runtime was torn down mid-node: ${done.status} ${(performance.now() - t1).toFixed(0)} ms after the new runtime was up ` +
         `(restart ${restarted.toFixed(0)} ms); node calls s0=${hits.get('s0')} s1=${hits.get('s1')} s2=${hits.get('s2')} (s1 was interrupted and ran again)`,
     );
+
+    // 4. start, r2..r19 (HTTP, 10 ms each; r15 fails once), end: 20 nodes; the retry runs r15..end.
+    const chain20 = [{ id: 'start', type: 'start' }];
+    for (let i = 2; i <= 19; i++) chain20.push({ id: `r${i}`, type: 'http_request', config: { url: `http://${hostPort}/?key=r${i}&ms=10${i === 15 ? '&fail=1' : ''}` } });
+    chain20.push({ id: 'end', type: 'end', config: { outputs: { last: '{{r19.status}}' } } });
+    const rw = await call(p.url, '/api/v1/workflows', {
+      token: access_token,
+      json: { name: 'retry-20', graph: { nodes: chain20, edges: chain20.slice(1).map((n, i) => ({ source: chain20[i].id, target: n.id })) } },
+    });
+    const failedRun = await call(p.url, `/api/v1/workflows/${rw.id}/execute`, { token: access_token, json: {} });
+    if (failedRun.status !== 'failed' || failedRun.error?.node_id !== 'r15') throw new Error(`retry scenario: expected a failure at r15, got ${failedRun.status}`);
+    const callsBefore = [...hits.entries()].filter(([k]) => /^r\d+$/.test(k)).reduce((n, [, v]) => n + v, 0);
+    const t2 = performance.now();
+    const retried = await call(p.url, `/api/v1/executions/${failedRun.id}/retry`, { token: access_token, json: {} });
+    const retryWall = performance.now() - t2;
+    if (retried.status !== 'succeeded') throw new Error(`retry ${retried.status}: ${JSON.stringify(retried.error)}`);
+    const rerun = retried.nodes.filter((n) => n.reused_from === null && n.attempts > 0).map((n) => n.node_id);
+    const callsAfter = [...hits.entries()].filter(([k]) => /^r\d+$/.test(k)).reduce((n, [, v]) => n + v, 0);
+    ctx.print(
+      `retry of a 20-node run that failed at node 15: ${retryWall.toFixed(0)} ms request round trip (${retried.duration_ms} ms inside the object); ` +
+        `${rerun.length} nodes ran again (${rerun.join(', ')}), ${retried.nodes.length - rerun.length} reused; HTTP calls during the retry ${callsAfter - callsBefore} (5 expected)`,
+    );
+    if (rerun.length > 6) throw new Error(`retry re-ran ${rerun.length} nodes (at most 6 expected)`);
   } finally {
     await p.mf.dispose();
     server200.close();

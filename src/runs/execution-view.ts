@@ -37,6 +37,10 @@ export function toExecution(row: ListedExecution) {
     workflow_version: row.workflowVersion,
     agent_id: row.agentId,
     trigger: row.trigger,
+    retry_of: row.retryOf,
+    forked_from: row.forkedFrom,
+    forked_at_node: row.forkedAtNode,
+    attempt: row.attempt,
     mode: row.mode as InlineMode | null,
     status: row.status as any,
     inputs: JSON.parse(row.inputs),
@@ -66,6 +70,7 @@ export function nodeFromState(s: NodeState) {
     started_at: s.started_at ?? null,
     finished_at: s.finished_at ?? null,
     duration_ms: s.duration_ms ?? null,
+    reused_from: s.reused_from ?? null,
   };
 }
 
@@ -84,6 +89,7 @@ export function nodeFromRow(r: ExecutionNodeRow) {
     started_at: r.startedAt,
     finished_at: r.finishedAt,
     duration_ms: r.durationMs,
+    reused_from: r.reusedFrom,
   };
 }
 

@@ -4,10 +4,11 @@ import type { Env } from '../env';
 import type { CallRecorder } from '../engine/llm/gateway';
 import { addUsage, emptyUsage, type Usage } from '../engine/llm/types';
 import { applyInputDefaults, checkInputs } from '../engine/workflow/inputs';
+import { planReplay } from '../engine/workflow/replay';
 import type { Graph, InputDef, NodeState } from '../engine/workflow/types';
 import { validateGraph, type ValidationIssue } from '../engine/workflow/validate';
 import type { AuthUser } from '../lib/auth';
-import { ApiError, notFound, validationError } from '../lib/errors';
+import { ApiError, conflict, notFound, validationError } from '../lib/errors';
 import { findAgentWorkflowConfig } from '../modules/agents/agents/store';
 import { findActiveUser } from '../modules/identity/auth/store';
 import { authorizeResource } from '../modules/identity/permissions/authorize';
@@ -21,11 +22,13 @@ import {
   insertNodeStatement,
   markRunning,
   mirrorRunStatement,
+  nodesOf,
   upsertNodeStatement,
+  type ExecutionNodeRow,
   type ExecutionRow,
 } from '../modules/workflows/executions/store';
 import { findWorkflow } from '../modules/workflows/workflows/store';
-import { detailFromSnapshot, stepNodeId, type ExecutionDetail, type InlineMode, type InlineOutputs } from './execution-view';
+import { detailFromSnapshot, isInline, stepNodeId, type ExecutionDetail, type InlineMode, type InlineOutputs } from './execution-view';
 import { llmCallStatements } from './llm-calls';
 
 /**
@@ -68,6 +71,14 @@ export interface StartExecutionOptions {
   waitMs?: number;
   /** Delegation depth of the run (run_workflow starts runs one deeper than the turn or run that calls it). */
   delegationDepth?: number;
+  /** A retry or fork (replayExecution): the recorded node states it reuses and where it comes from. */
+  reused?: NodeState[];
+  /** A fork at an iteration's item: which one (announced in the run's first log entry). */
+  forkedAtItem?: number;
+  retryOf?: string | null;
+  forkedFrom?: string | null;
+  forkedAtNode?: string | null;
+  attempt?: number;
 }
 
 /**
@@ -96,6 +107,10 @@ export async function startExecution(env: Env, opts: StartExecutionOptions): Pro
     status: 'pending',
     inputs: JSON.stringify(inputs),
     graph: JSON.stringify(opts.graph),
+    retryOf: opts.retryOf ?? null,
+    forkedFrom: opts.forkedFrom ?? null,
+    forkedAtNode: opts.forkedAtNode ?? null,
+    attempt: opts.attempt ?? 1,
   });
   const snap = await executionStub(env, id).start(
     {
@@ -107,6 +122,8 @@ export async function startExecution(env: Env, opts: StartExecutionOptions): Pro
       graph: opts.graph,
       inputs,
       delegation_depth: opts.delegationDepth ?? 0,
+      ...(opts.reused ? { reused: opts.reused } : {}),
+      ...(opts.retryOf ? { lineage: { retry_of: opts.retryOf } } : opts.forkedFrom ? { lineage: { forked_from: opts.forkedFrom, from_node_id: opts.forkedAtNode ?? undefined, item_index: opts.forkedAtItem } } : {}),
     },
     opts.waitMs ?? 0,
   );
@@ -180,6 +197,148 @@ export async function executeAgentWorkflow(
   const config = row!.workflowConfig ? (JSON.parse(row!.workflowConfig) as Partial<Graph>) : null;
   const graph = config?.nodes?.length ? { nodes: config.nodes, edges: config.edges ?? [] } : AGENT_GRAPH;
   return startExecution(env, { ownerId: starterUser.id, runAs: row!.ownerId, graph, inputs: opts.inputs, agentId: row!.id, trigger: opts.trigger, waitMs: opts.waitMs });
+}
+
+// --- retries and forks ------------------------------------------------------------------------
+
+export interface ReplayRequest {
+  /** retry: run again what failed, was cancelled or never ran; fork: run again from `fromNodeId` on. */
+  kind: 'retry' | 'fork';
+  fromNodeId?: string;
+  /** A fork at an iteration (or a node of its body): the one item that runs again. */
+  itemIndex?: number;
+  /** Merged over the recorded run's inputs (the nodes that run again see them). */
+  inputs?: Record<string, unknown>;
+  /** Per node: `config` keys replacing the recorded ones (only for nodes that run again). */
+  nodeOverrides?: Record<string, { config: Record<string, unknown> }>;
+  waitMs?: number;
+}
+
+/**
+ * A recorded run's nodes as the engine's states, from its D1 rows (they outlive the run's
+ * Execution object): the order they finished in is their `seq`, or else their finish time.
+ */
+function statesFromRows(graph: Graph, rows: ExecutionNodeRow[]): NodeState[] {
+  const position = new Map(graph.nodes.map((n, i) => [n.id, i]));
+  const parse = (text: string | null) => (text === null ? undefined : JSON.parse(text));
+  const states = rows.map(
+    (r): NodeState => ({
+      node_id: r.nodeId,
+      type: r.nodeType,
+      label: r.label ?? undefined,
+      status: r.status as NodeState['status'],
+      inputs: parse(r.inputs),
+      output: parse(r.outputs),
+      error: parse(r.error),
+      branch: r.branch ?? undefined,
+      attempts: r.attempts,
+      calls: [],
+      usage: emptyUsage(),
+      started_at: r.startedAt ?? undefined,
+      finished_at: r.finishedAt ?? undefined,
+      duration_ms: r.durationMs ?? undefined,
+      seq: r.seq ?? undefined,
+      reused_from: r.reusedFrom ?? undefined,
+    }),
+  );
+  const done = states
+    .filter((s) => s.status === 'succeeded' || s.status === 'failed')
+    .sort((a, b) => (a.seq ?? Infinity) - (b.seq ?? Infinity) || (a.finished_at ?? '').localeCompare(b.finished_at ?? '') || (position.get(a.node_id) ?? 0) - (position.get(b.node_id) ?? 0));
+  done.forEach((s, i) => (s.seq = i + 1));
+  return states;
+}
+
+/**
+ * Whose rights a retry or fork uses: like a new run, the owner of the workflow (or agent) it
+ * ran, which the caller must still be allowed to execute; the caller's own once it is gone.
+ */
+async function replayPrincipal(env: Env, user: AuthUser, row: ExecutionRow): Promise<string> {
+  if (row.workflowId) {
+    const wf = await findWorkflow(env.DB, row.workflowId);
+    if (wf) {
+      await authorizeResource(env, user, 'workflow', { id: wf.id, owner_id: wf.ownerId }, 'execute');
+      return wf.ownerId;
+    }
+  } else if (row.agentId) {
+    const agent = await findAgentWorkflowConfig(env.DB, row.agentId);
+    if (agent) {
+      await authorizeResource(env, user, 'agent', { id: agent.id, owner_id: agent.ownerId }, 'execute');
+      return agent.ownerId;
+    }
+  }
+  return user.id;
+}
+
+/**
+ * Where a fork runs again from: a node of the graph, or `<iteration>/<body node>` with an item
+ * (body nodes are not recorded one by one: that item's whole body runs again, the other items
+ * keep their recorded results). 422 for a node that is not there.
+ */
+function forkPoint(graph: Graph, fromNodeId: string, itemIndex?: number): { nodeId: string; items?: number[] } {
+  const slash = fromNodeId.indexOf('/');
+  const nodeId = slash < 0 ? fromNodeId : fromNodeId.slice(0, slash);
+  const node = graph.nodes.find((n) => n.id === nodeId);
+  if (!node) throw validationError(`body.from_node_id: the run's graph has no node ${nodeId}`);
+  if (slash >= 0) {
+    const inner = fromNodeId.slice(slash + 1);
+    if (node.type !== 'iteration') throw validationError(`body.from_node_id: only an iteration's body can be forked into (${nodeId} is a ${node.type}; fork at ${nodeId} itself)`);
+    if (!((node.config?.body as Graph | undefined)?.nodes ?? []).some((n) => n.id === inner)) throw validationError(`body.from_node_id: the body of ${nodeId} has no node ${inner}`);
+    if (itemIndex === undefined) throw validationError(`body.item_index: which item of iteration ${nodeId} to run again`);
+  }
+  if (itemIndex === undefined) return { nodeId };
+  if (node.type !== 'iteration') throw validationError(`body.item_index: only a fork at an iteration (or a node of its body) takes an item`);
+  return { nodeId, items: [itemIndex] };
+}
+
+/**
+ * Retries or forks a recorded run that `user` may control (the caller checked): a new execution
+ * linked to it (`retry_of` / `forked_from`) over the graph as it ran, starting with the recorded
+ * results it reuses (planReplay), so no model, tool or HTTP call of a reused node is made again.
+ * Read from D1, so it works after the run's Execution object is gone.
+ */
+export async function replayExecution(env: Env, user: AuthUser, source: ExecutionRow, req: ReplayRequest): Promise<{ execution: ExecutionDetail; settled: boolean }> {
+  const verb = req.kind === 'retry' ? 'retried' : 'forked';
+  if (isInline(source) || !source.graph) throw conflict(`This agent run (mode ${source.mode}) ran inline without a workflow graph and cannot be ${verb}`);
+  if (req.kind === 'retry' && source.status !== 'failed' && source.status !== 'cancelled') {
+    throw conflict(`Only a failed or cancelled execution can be retried (it is ${source.status})${source.status === 'succeeded' ? '; fork it to run part of it again' : ''}`);
+  }
+  if (req.kind === 'fork' && !TERMINAL.has(source.status)) throw conflict(`Only a finished execution (succeeded, failed or cancelled) can be forked (it is ${source.status})`);
+  const graph = JSON.parse(source.graph) as Graph;
+  const from = req.fromNodeId === undefined ? undefined : forkPoint(graph, req.fromNodeId, req.itemIndex);
+  const [rows, runAs] = await Promise.all([nodesOf(env.DB, source.id), replayPrincipal(env, user, source)]);
+  const recorded = statesFromRows(graph, rows);
+  if (from?.items) {
+    const results = recorded.find((s) => s.node_id === from.nodeId && s.status === 'succeeded')?.output?.results;
+    if (!Array.isArray(results) || req.itemIndex! >= results.length) {
+      throw validationError(`body.item_index: iteration ${from.nodeId} has no recorded result for item ${req.itemIndex} (it did not succeed, or has fewer items)`);
+    }
+  }
+  const plan = planReplay(graph, recorded, { sourceExecutionId: source.id, from: from?.nodeId, items: from?.items });
+  const overrides = req.nodeOverrides ?? {};
+  for (const id of Object.keys(overrides)) {
+    if (!graph.nodes.some((n) => n.id === id)) throw validationError(`body.node_overrides.${id}: the run's graph has no node ${id}`);
+    if (!plan.rerun.includes(id)) throw validationError(`body.node_overrides.${id}: this node's recorded result is reused, it does not run again (fork from it to change it)`);
+  }
+  const inputs = { ...(JSON.parse(source.inputs) as Record<string, unknown>), ...(req.inputs ?? {}) };
+  // The start node's output is the run's inputs: a reused one shows the new ones.
+  const reused = plan.reused.map((s) => (req.inputs && s.type === 'start' ? { ...s, output: { ...inputs } } : s));
+  return startExecution(env, {
+    ownerId: user.id,
+    runAs,
+    graph: { ...graph, nodes: graph.nodes.map((n) => (overrides[n.id] ? { ...n, config: { ...(n.config ?? {}), ...overrides[n.id].config } } : n)) },
+    inputs,
+    workflowId: source.workflowId,
+    workflowVersion: source.workflowVersion,
+    agentId: source.agentId,
+    trigger: req.kind,
+    waitMs: req.waitMs,
+    reused,
+    retryOf: req.kind === 'retry' ? source.id : null,
+    forkedFrom: req.kind === 'fork' ? source.id : null,
+    forkedAtNode: req.kind === 'fork' ? req.fromNodeId ?? null : null,
+    forkedAtItem: req.itemIndex,
+    attempt: req.kind === 'retry' ? source.attempt + 1 : 1,
+  });
 }
 
 // --- inline runs ---------------------------------------------------------------------------
@@ -344,6 +503,8 @@ export async function mirrorRun(d1: D1Database, run: MirroredRun, states: NodeSt
         startedAt: s.started_at ?? null,
         finishedAt: s.finished_at ?? null,
         durationMs: s.duration_ms ?? null,
+        seq: s.seq ?? null,
+        reusedFrom: s.reused_from ?? null,
       }),
     ),
     ...insertLogsStatements(

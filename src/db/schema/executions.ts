@@ -12,6 +12,13 @@ export const executions = sqliteTable(
     workflowVersion: integer('workflow_version'),
     agentId: text('agent_id'),
     parentExecutionId: text('parent_execution_id'),
+    /** The failed or cancelled run this one retries (`POST /executions/{id}/retry`). */
+    retryOf: text('retry_of'),
+    /** The run this one was forked from (`POST /executions/{id}/fork`), and the node it ran again from. */
+    forkedFrom: text('forked_from'),
+    forkedAtNode: text('forked_at_node'),
+    /** 1 for a run, n + 1 for a retry of attempt n. */
+    attempt: integer('attempt').notNull().default(1),
     trigger: text('trigger').notNull().default('api'),
     /**
      * Runs of `POST /agents/{id}/execute` (trigger `execute`): the pattern the agent ran in. They
@@ -67,6 +74,10 @@ export const executionNodes = sqliteTable(
     startedAt: text('started_at'),
     finishedAt: text('finished_at'),
     durationMs: integer('duration_ms'),
+    /** Order of completion within the run (a retry or fork rebuilds variables in this order). */
+    seq: integer('seq'),
+    /** A retry's or fork's node reused from an earlier run: the execution whose attempt produced its output. */
+    reusedFrom: text('reused_from'),
   },
   (t) => [primaryKey({ columns: [t.executionId, t.nodeId] })],
 );

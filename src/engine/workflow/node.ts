@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { Env } from '../../env';
 import type { Usage } from '../llm/types';
-import type { CallRecord, Graph, InputDef, NodeDef, WaitInfo } from './types';
+import type { CallRecord, Graph, InputDef, ItemReplay, NodeDef, WaitInfo } from './types';
 import type { Scope } from './variables';
 
 /** What the engine offers a node besides its configuration. */
@@ -59,6 +59,8 @@ export interface NodeContext {
   addUsage(usage: Usage): void;
   /** Outputs of the nodes whose edges into this node were taken, merged. */
   upstream(): Record<string, unknown>;
+  /** A fork at items of this iteration: run only those, reuse the recorded results of the others. */
+  replay?: ItemReplay;
   /** Runs a nested graph in memory with `inputs` and the current scope visible. */
   runGraph(graph: Graph, inputs: Record<string, unknown>, opts?: { isolated?: boolean; workflowId?: string }): Promise<SubRunResult>;
 }

@@ -295,6 +295,7 @@ export class GraphRunner {
       delegationDepth: init.delegationDepth ?? 0,
       startedMs: st.started_ms ?? Date.now(),
       services: init.services,
+      replay: st.replay,
       log: (level, message, data) => this.log({ node_id: node.id, level, message, data }),
       recordCall: (call) => st.calls.push(call),
       addUsage: (u) => addUsage(st.usage, u),

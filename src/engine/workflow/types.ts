@@ -96,6 +96,18 @@ export interface NodeState {
   /** Order of completion within the run (variables are rebuilt in this order on resume). */
   seq?: number;
   wait?: WaitInfo;
+  /** Reused by a retry or fork: the execution whose run produced this output (the node did not run again). */
+  reused_from?: string;
+  /** A fork at items of an iteration: its recorded output, whose other items' results are reused. */
+  replay?: ItemReplay;
+}
+
+/** Which items of an iteration a fork runs again; the others keep their results from `output`. */
+export interface ItemReplay {
+  output: Record<string, unknown>;
+  items: number[];
+  /** The `items` the recorded run resolved: the results are reused only for the same list. */
+  list: unknown;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

@@ -320,6 +320,225 @@ describe('WebSocket /ws/executions/{id}', () => {
   });
 });
 
+describe('retry and fork (extensions)', () => {
+  const llmCalls = async (userId: string) => (await env.DB.prepare('SELECT count(*) AS n FROM llm_calls WHERE user_id = ?').bind(userId).first<{ n: number }>())!.n;
+  const post = (token: string, path: string, json?: unknown) => api(`${E}${path}`, { method: 'POST', token, ...(json === undefined ? {} : { json }) });
+  /** start → l1 (model) → a (HTTP) → b (HTTP, 500 for its first `failures` calls) → l2 (model) → end. */
+  const flaky = (k: string, failures: number, ms = 0) =>
+    chain(
+      [
+        { id: 'l1', type: 'llm', config: { prompt: 'first {{inputs.topic}}' } },
+        { id: 'a', type: 'http_request', config: { url: `${FAKE}/wf/hit?key=${k}-a` } },
+        { id: 'b', type: 'http_request', config: { url: `${FAKE}/wf/hit?key=${k}-b&fail=${failures}&ms=${ms}` } },
+        { id: 'l2', type: 'llm', config: { prompt: 'then {{inputs.topic}} {{b.json.count}}' } },
+      ],
+      { first: '{{l1.text}}', a: '{{a.json.count}}', b: '{{b.json.count}}', last: '{{l2.text}}' },
+    );
+
+  it('retry resumes from the failed node: no model or HTTP call of a finished node again, even after the run object is gone; attempts chain', async () => {
+    const u = await createUser();
+    const other = await createUser();
+    const k = key();
+    const { wf, id } = await start(u.token, flaky(k, 2), { topic: 'tea' });
+    const failed = await waitFor(u.token, id, (e) => e.status === 'failed');
+    expect(failed.error).toMatchObject({ code: 'HTTP_ERROR', node_id: 'b' });
+    expect([await llmCalls(u.id), await hits(`${k}-a`), await hits(`${k}-b`)]).toEqual([1, 1, 1]);
+    // The recorded run in D1 is enough: its Execution object's storage is gone.
+    await runInDurableObject(stubOf(id), (_i, state) => state.storage.deleteAll());
+
+    expectError(await post(other.token, `/${id}/retry`), 404);
+    const second = await post(u.token, `/${id}/retry`, { wait_ms: 10_000 });
+    expect(second.status, second.text).toBe(200);
+    expect(second.body).toMatchObject({ status: 'failed', retry_of: id, forked_from: null, attempt: 2, trigger: 'retry', workflow_id: wf.id, inputs: { topic: 'tea' } });
+    expect([await llmCalls(u.id), await hits(`${k}-a`), await hits(`${k}-b`)]).toEqual([1, 1, 2]);
+
+    const third = await post(u.token, `/${second.body.id}/retry`);
+    expect(third.status, third.text).toBe(200);
+    expect(third.body).toMatchObject({ status: 'succeeded', retry_of: second.body.id, attempt: 3 });
+    expect(third.body.outputs).toEqual({ first: 'echo: first tea', a: 1, b: 3, last: 'echo: then tea 3' });
+    // Only b (the failed node) and what follows ran: one more model call (l2), one more HTTP call (b).
+    expect([await llmCalls(u.id), await hits(`${k}-a`), await hits(`${k}-b`)]).toEqual([2, 1, 3]);
+
+    // Which attempt produced which output: reused nodes name the run that produced them.
+    const got = (await api(`${E}/${third.body.id}`, { token: u.token })).body;
+    for (const n of ['start', 'l1', 'a']) expect(nodeOf(got, n), n).toMatchObject({ status: 'succeeded', reused_from: id, attempts: 0 });
+    expect(nodeOf(got, 'l1').outputs.text).toBe('echo: first tea');
+    for (const n of ['b', 'l2', 'end']) expect(nodeOf(got, n), n).toMatchObject({ status: 'succeeded', reused_from: null, attempts: 1 });
+    expect(nodeOf(got, 'b').outputs.json.count).toBe(3);
+    const row = await env.DB.prepare('SELECT reused_from, seq FROM execution_nodes WHERE execution_id = ? AND node_id = ?').bind(third.body.id, 'l1').first();
+    expect(row).toMatchObject({ reused_from: id, seq: 2 });
+    expect((await api(`${E}/${id}`, { token: u.token })).body).toMatchObject({ status: 'failed', retry_of: null, attempt: 1 });
+    const log = await api(`/api/v1/execution-logs/executions/${third.body.id}`, { token: u.token });
+    expect(log.body.items.map((l: any) => l.message)).toContain(`Execution started: a retry of ${second.body.id}`);
+
+    // A succeeded run is not retried (forked instead). A run's token usage is its own nodes' (l2 only).
+    const again = expectError(await post(u.token, `/${third.body.id}/retry`), 409, 'CONFLICT');
+    expect(again.message).toMatch(/failed or cancelled.*succeeded/);
+    expect(got.token_usage.total_tokens).toBe(nodeOf(got, 'l2').total_tokens);
+    expectError(await post(u.token, `/${crypto.randomUUID()}/retry`), 404);
+    expectError(await api(`${E}/${id}/retry`, { method: 'POST' }), 401);
+  });
+
+  it('retry with node_overrides and inputs; a running run is 409; a cancelled run resumes', async () => {
+    const u = await createUser();
+    const k = key();
+    const graph = chain(
+      [
+        { id: 'a', type: 'http_request', config: { url: `${FAKE}/wf/hit?key=${k}-a` } },
+        { id: 'broken', type: 'http_request', config: { url: `${FAKE}/wf/nowhere` } },
+        { id: 't', type: 'template', config: { template: '{{inputs.who}} got {{broken.json.count}}' } },
+      ],
+      { said: '{{t.text}}' },
+    );
+    const { id } = await start(u.token, graph, { who: 'ann' });
+    await waitFor(u.token, id, (e) => e.status === 'failed');
+    expectError(await post(u.token, `/${id}/retry`, { node_overrides: { a: { config: { url: `${FAKE}/wf/hit?key=${k}-x` } } } }), 422);
+    expectError(await post(u.token, `/${id}/retry`, { node_overrides: { ghost: { config: {} } } }), 422);
+    expectError(await post(u.token, `/${id}/retry`, { node_overrides: { broken: { config: { method: 'BREW' } } } }), 422);
+    expectError(await post(u.token, `/${id}/retry`, { extra: true }), 422);
+    const fixed = await post(u.token, `/${id}/retry`, { inputs: { who: 'bob' }, node_overrides: { broken: { config: { url: `${FAKE}/wf/hit?key=${k}-b` } } } });
+    expect(fixed.status, fixed.text).toBe(200);
+    expect(fixed.body).toMatchObject({ status: 'succeeded', inputs: { who: 'bob' }, outputs: { said: 'bob got 1' } });
+    expect(nodeOf(fixed.body, 'start')).toMatchObject({ reused_from: id, outputs: { who: 'bob' } });
+    expect(nodeOf(fixed.body, 'broken').inputs.url).toContain(`${k}-b`);
+    expect(await hits(`${k}-a`)).toBe(1);
+
+    const slow = await start(u.token, chain([
+      { id: 'a', type: 'http_request', config: { url: `${FAKE}/wf/hit?key=${k}-c` } },
+      { id: 'slow', type: 'http_request', config: { url: `${FAKE}/wf/hit?key=${k}-s&ms=3000` } },
+    ]));
+    await waitFor(u.token, slow.id, (e) => nodeOf(e, 'slow')?.status === 'running');
+    expect(expectError(await post(u.token, `/${slow.id}/retry`), 409, 'CONFLICT').message).toMatch(/running/);
+    expectError(await post(u.token, `/${slow.id}/fork`, { from_node_id: 'a' }), 409, 'CONFLICT');
+    await post(u.token, `/${slow.id}/cancel`);
+    const resumed = await post(u.token, `/${slow.id}/retry`, { node_overrides: { slow: { config: { url: `${FAKE}/wf/hit?key=${k}-s` } } } });
+    expect(resumed.body).toMatchObject({ status: 'succeeded', retry_of: slow.id });
+    expect(nodeOf(resumed.body, 'a').reused_from).toBe(slow.id);
+    expect([await hits(`${k}-c`), await hits(`${k}-s`)]).toEqual([1, 2]);
+  });
+
+  it('fork re-runs from a node with overrides; upstream and other branches are reused; lineage; 404 for others', async () => {
+    const u = await createUser();
+    const other = await createUser();
+    const k = key();
+    const graph = {
+      nodes: [
+        { id: 'start', type: 'start' },
+        { id: 'fetch', type: 'http_request', config: { url: `${FAKE}/wf/hit?key=${k}-f` } },
+        { id: 'side', type: 'http_request', config: { url: `${FAKE}/wf/hit?key=${k}-side` } },
+        { id: 'check', type: 'condition', config: { cases: [{ id: 'big', logical_operator: 'and', conditions: [{ variable: 'fetch.json.count', operator: 'gt', value: 5 }] }] } },
+        { id: 'big', type: 'template', config: { template: 'big' } },
+        { id: 'small', type: 'llm', config: { prompt: 'small {{fetch.json.count}}' } },
+        { id: 'pick', type: 'variable_aggregator', config: { variables: ['big.text', 'small.text'] } },
+        { id: 'write', type: 'llm', config: { prompt: 'write {{pick.output}}' } },
+        { id: 'end', type: 'end', config: { outputs: { text: '{{write.text}}', side: '{{side.json.count}}' } } },
+      ],
+      edges: [
+        { source: 'start', target: 'fetch' },
+        { source: 'start', target: 'side' },
+        { source: 'fetch', target: 'check' },
+        { source: 'check', target: 'big', source_handle: 'big' },
+        { source: 'check', target: 'small', source_handle: 'else' },
+        { source: 'big', target: 'pick' },
+        { source: 'small', target: 'pick' },
+        { source: 'pick', target: 'write' },
+        { source: 'write', target: 'end' },
+        { source: 'side', target: 'end' },
+      ],
+    };
+    const wf = await createWorkflow(u.token, graph);
+    const first = (await api(`/api/v1/workflows/${wf.id}/execute`, { token: u.token, json: {} })).body;
+    expect(first.outputs).toEqual({ text: 'echo: write echo: small 1', side: 1 });
+    expect(await llmCalls(u.id)).toBe(2);
+
+    expectError(await post(other.token, `/${first.id}/fork`, { from_node_id: 'write' }), 404);
+    expectError(await post(u.token, `/${first.id}/fork`, { from_node_id: 'nope' }), 422);
+    expectError(await post(u.token, `/${first.id}/fork`, {}), 422);
+    expectError(await post(u.token, `/${first.id}/fork`, { from_node_id: 'write', node_overrides: { small: { config: { prompt: 'x' } } } }), 422);
+    const fork = await post(u.token, `/${first.id}/fork`, { from_node_id: 'write', node_overrides: { write: { config: { prompt: 'rewrite {{pick.output}}' } } } });
+    expect(fork.status, fork.text).toBe(200);
+    expect(fork.body).toMatchObject({ status: 'succeeded', forked_from: first.id, forked_at_node: 'write', retry_of: null, attempt: 1, trigger: 'fork' });
+    expect(fork.body.outputs).toEqual({ text: 'echo: rewrite echo: small 1', side: 1 });
+    expect([await llmCalls(u.id), await hits(`${k}-f`), await hits(`${k}-side`)]).toEqual([3, 1, 1]);
+    for (const n of ['start', 'fetch', 'side', 'check', 'small', 'pick']) expect(nodeOf(fork.body, n).reused_from, n).toBe(first.id);
+    expect(nodeOf(fork.body, 'big')).toMatchObject({ status: 'skipped', reused_from: null });
+    expect(nodeOf(fork.body, 'write')).toMatchObject({ reused_from: null, attempts: 1 });
+
+    // From an earlier node (of the fork: its graph is the one it ran, overrides included).
+    const fork2 = await post(u.token, `/${fork.body.id}/fork`, { from_node_id: 'fetch' });
+    expect(fork2.body.outputs).toEqual({ text: 'echo: rewrite echo: small 2', side: 1 });
+    expect([await llmCalls(u.id), await hits(`${k}-f`), await hits(`${k}-side`)]).toEqual([5, 2, 1]);
+    // The reused side branch names the run that actually produced it.
+    expect(nodeOf(fork2.body, 'side').reused_from).toBe(first.id);
+    expect((await api(`${E}/${fork2.body.id}`, { token: u.token })).body).toMatchObject({ forked_from: fork.body.id, forked_at_node: 'fetch' });
+
+    // A failed run forks too.
+    const failing = await createWorkflow(u.token, chain([{ id: 'ok', type: 'template', config: { template: 'fine' } }, { id: 'bad', type: 'llm', config: { prompt: '/error' } }], { t: '{{bad.text}}' }));
+    const bad = (await api(`/api/v1/workflows/${failing.id}/execute`, { token: u.token, json: {} })).body;
+    expect(bad.status).toBe('failed');
+    const healed = await post(u.token, `/${bad.id}/fork`, { from_node_id: 'bad', node_overrides: { bad: { config: { prompt: 'better' } } } });
+    expect(healed.body).toMatchObject({ status: 'succeeded', outputs: { t: 'echo: better' } });
+  });
+
+  it('fork at an iteration body replays that item; the other items keep their recorded results', async () => {
+    const u = await createUser();
+    const k = key();
+    const body = {
+      nodes: [
+        { id: 'start', type: 'start' },
+        { id: 'h', type: 'http_request', config: { url: `${FAKE}/wf/hit?key=${k}-{{inputs.item}}` } },
+        { id: 'l', type: 'llm', config: { prompt: 'say {{inputs.item}} {{h.json.count}}' } },
+        { id: 'end', type: 'end', config: { outputs: { said: '{{l.text}}' } } },
+      ],
+      edges: [{ source: 'start', target: 'h' }, { source: 'h', target: 'l' }, { source: 'l', target: 'end' }],
+    };
+    const graph = chain([{ id: 'iter', type: 'iteration', config: { items: ['x', 'y', 'z'], body, concurrency: 3 } }], { results: '{{iter.results}}' });
+    const first = (await run(u.token, graph)).body;
+    expect(first.outputs.results).toEqual([{ said: 'echo: say x 1' }, { said: 'echo: say y 1' }, { said: 'echo: say z 1' }]);
+    expect(await llmCalls(u.id)).toBe(3);
+
+    expectError(await post(u.token, `/${first.id}/fork`, { from_node_id: 'iter/h' }), 422);
+    expectError(await post(u.token, `/${first.id}/fork`, { from_node_id: 'iter/nope', item_index: 0 }), 422);
+    expectError(await post(u.token, `/${first.id}/fork`, { from_node_id: 'iter/h', item_index: 3 }), 422);
+    expectError(await post(u.token, `/${first.id}/fork`, { from_node_id: 'end', item_index: 0 }), 422);
+    const fork = await post(u.token, `/${first.id}/fork`, { from_node_id: 'iter/h', item_index: 1 });
+    expect(fork.status, fork.text).toBe(200);
+    expect(fork.body).toMatchObject({ status: 'succeeded', forked_from: first.id, forked_at_node: 'iter/h' });
+    expect(fork.body.outputs.results).toEqual([{ said: 'echo: say x 1' }, { said: 'echo: say y 2' }, { said: 'echo: say z 1' }]);
+    expect([await llmCalls(u.id), await hits(`${k}-x`), await hits(`${k}-y`), await hits(`${k}-z`)]).toEqual([4, 1, 2, 1]);
+    expect(nodeOf(fork.body, 'iter')).toMatchObject({ reused_from: null, attempts: 1 });
+    const log = await api(`/api/v1/execution-logs/executions/${fork.body.id}`, { token: u.token });
+    expect(log.body.items.map((l: any) => l.message)).toEqual(expect.arrayContaining([`Execution started: a fork of ${first.id} from iter/h (item 1)`]));
+
+    // The whole iteration again: every item runs.
+    await post(u.token, `/${first.id}/fork`, { from_node_id: 'iter' });
+    expect([await llmCalls(u.id), await hits(`${k}-x`), await hits(`${k}-y`), await hits(`${k}-z`)]).toEqual([7, 2, 3, 2]);
+  });
+
+  it('the WebSocket of a retry shows the reused nodes in its snapshot, then the re-run live', async () => {
+    const u = await createUser();
+    const k = key();
+    const { id } = await start(u.token, flaky(k, 1, 400), { topic: 'ws' });
+    await waitFor(u.token, id, (e) => e.status === 'failed');
+    const retry = await post(u.token, `/${id}/retry`, { async: true });
+    expect(retry.status, retry.text).toBe(202);
+    const res = await exports.default.fetch(new Request(`${BASE}/api/v1/ws/executions/${retry.body.id}?token=${u.token}`, { headers: { Upgrade: 'websocket' } }));
+    expect(res.status).toBe(101);
+    const messages: any[] = [];
+    res.webSocket!.addEventListener('message', (e) => messages.push(JSON.parse(e.data as string)));
+    res.webSocket!.accept();
+    for (let i = 0; i < 200 && !messages.some((m) => m.type === 'execution_finished'); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(messages[0]).toMatchObject({ type: 'snapshot', execution_id: retry.body.id });
+    expect(messages[0].nodes.find((n: any) => n.node_id === 'l1')).toMatchObject({ status: 'succeeded', reused_from: id });
+    const finished = messages.filter((m) => m.type === 'node_finished').map((m) => m.node_id);
+    expect(finished).toEqual(expect.arrayContaining(['l2', 'end']));
+    expect(finished).not.toContain('l1');
+    expect(finished).not.toContain('a');
+    expect(messages.find((m) => m.type === 'execution_finished')).toMatchObject({ status: 'succeeded', outputs: { b: 2, last: 'echo: then ws 2' } });
+    res.webSocket!.close();
+  });
+});
+
 describe('/execution-logs', () => {
   it('lists, filters, reads one, full log, performance, call chain, errors, stats, deletion by age', async () => {
     const u = await createUser();

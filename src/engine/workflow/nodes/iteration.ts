@@ -35,10 +35,19 @@ export const iteration: NodeType<z.infer<typeof IterationConfig>> = {
     const list: unknown[] = items;
     if (list.length > c.max_items) throw new NodeError('INVALID_INPUT', `iteration.items has ${list.length} items; max_items is ${c.max_items}`, false);
     const results: unknown[] = new Array(list.length);
+    // A fork at some items of the same list: the other items keep their recorded results.
+    const recorded = ctx.replay?.output.results;
+    const same = Array.isArray(recorded) && recorded.length === list.length && JSON.stringify(ctx.replay!.list) === JSON.stringify(r.items);
+    const replayed = same ? new Set(ctx.replay!.items) : null;
+    if (replayed) ctx.log('info', `Replaying item${replayed.size === 1 ? '' : 's'} ${[...replayed].join(', ')}; reusing the other ${list.length - replayed.size} recorded results`);
     let next = 0;
     const worker = async () => {
       while (next < list.length) {
         const index = next++;
+        if (replayed && !replayed.has(index)) {
+          results[index] = (recorded as unknown[])[index];
+          continue;
+        }
         const sub = await ctx.runGraph(c.body as Graph, { item: list[index], index, items: list });
         if (sub.status !== 'succeeded') throw new NodeError(sub.error?.code ?? 'ITERATION_FAILED', `item ${index}: ${sub.error?.message ?? sub.status}`);
         results[index] = sub.outputs;

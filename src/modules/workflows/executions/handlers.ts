@@ -2,6 +2,7 @@ import type { RouteConfig, RouteHandler } from '@hono/zod-openapi';
 import type { AppEnv } from '../../../lib/context';
 import type * as routes from './routes';
 import { executeAgentWorkflow, executeWorkflow } from '../../../runs/workflow-run';
+import { RetryBody } from './schemas';
 import * as service from './service';
 
 type H<R extends RouteConfig> = RouteHandler<R, AppEnv>;
@@ -31,3 +32,14 @@ export const resume: H<typeof routes.resume> = async (c) => {
 
 export const cancel: H<typeof routes.cancel> = async (c) =>
   c.json(await service.cancelExecution(c.env, c.get('user'), c.req.valid('param').execution_id), 200);
+
+export const retry: H<typeof routes.retry> = async (c) => {
+  const body = /json/i.test(c.req.header('content-type') ?? '') ? c.req.valid('json') : RetryBody.parse({});
+  const { execution, settled } = await service.retryExecution(c.env, c.get('user'), c.req.valid('param').execution_id, body);
+  return c.json(execution, settled ? 200 : 202);
+};
+
+export const fork: H<typeof routes.fork> = async (c) => {
+  const { execution, settled } = await service.forkExecution(c.env, c.get('user'), c.req.valid('param').execution_id, c.req.valid('json'));
+  return c.json(execution, settled ? 200 : 202);
+};

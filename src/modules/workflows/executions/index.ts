@@ -8,4 +8,6 @@ export const executionsRouter = createRouter()
   .openapi(routes.get, handlers.get)
   .openapi(routes.pause, handlers.pause)
   .openapi(routes.resume, handlers.resume)
-  .openapi(routes.cancel, handlers.cancel);
+  .openapi(routes.cancel, handlers.cancel)
+  .openapi(routes.retry, handlers.retry)
+  .openapi(routes.fork, handlers.fork);

@@ -2,7 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { authenticated } from '../../identity/auth/guard';
 import { paginatedSchema } from '../../../lib/pagination';
 import { errors, jsonBody, jsonContent } from '../../../lib/schemas';
-import { CreateExecutionBody, ExecutionDetailSchema, ExecutionIdParam, ExecutionListQuery, ExecutionSchema, ResumeBody } from './schemas';
+import { CreateExecutionBody, ExecutionDetailSchema, ExecutionIdParam, ExecutionListQuery, ExecutionSchema, ForkBody, ResumeBody, RetryBody } from './schemas';
 
 const tags = ['executions'];
 
@@ -68,4 +68,34 @@ export const cancel = createRoute({
   ...authenticated,
   request: { params: ExecutionIdParam },
   responses: { 200: jsonContent(ExecutionDetailSchema, 'The cancelled execution'), ...errors(401, 403, 404, 409) },
+});
+
+export const retry = createRoute({
+  method: 'post',
+  path: '/{execution_id}/retry',
+  tags,
+  summary:
+    'Extension: resume a failed or cancelled run from where it failed — a new execution (retry_of) that reuses every finished node\'s recorded result and runs only the failed, cancelled or never-started nodes; 200 when it finishes within wait_ms, else 202',
+  ...authenticated,
+  request: { params: ExecutionIdParam, body: { required: false, content: { 'application/json': { schema: RetryBody } } } },
+  responses: {
+    200: jsonContent(ExecutionDetailSchema, 'The finished retry'),
+    202: jsonContent(ExecutionDetailSchema, 'The retry continues'),
+    ...errors(401, 403, 404, 409, 422),
+  },
+});
+
+export const fork = createRoute({
+  method: 'post',
+  path: '/{execution_id}/fork',
+  tags,
+  summary:
+    'Extension: time travel — a new execution (forked_from) of a finished, failed or cancelled run that reuses the recorded results before from_node_id and runs that node and everything downstream of it again (with node_overrides); 200 when it finishes within wait_ms, else 202',
+  ...authenticated,
+  request: { params: ExecutionIdParam, body: jsonBody(ForkBody) },
+  responses: {
+    200: jsonContent(ExecutionDetailSchema, 'The finished fork'),
+    202: jsonContent(ExecutionDetailSchema, 'The fork continues'),
+    ...errors(401, 403, 404, 409, 422),
+  },
 });

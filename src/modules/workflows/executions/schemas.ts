@@ -20,6 +20,10 @@ export const ExecutionSchema = z
     workflow_version: z.int().nullable(),
     agent_id: z.string().nullable(),
     trigger: z.string(),
+    retry_of: z.string().nullable().meta({ description: 'Extension: the failed or cancelled run this one retries (POST /executions/{execution_id}/retry; trigger retry).' }),
+    forked_from: z.string().nullable().meta({ description: 'Extension: the run this one was forked from (POST /executions/{execution_id}/fork; trigger fork).' }),
+    forked_at_node: z.string().nullable().meta({ description: 'Extension: the node a fork ran again from (with everything downstream of it).' }),
+    attempt: z.int().meta({ description: 'Extension: 1 for a run, n + 1 for a retry of attempt n.' }),
     mode: z.enum(INLINE_MODES).nullable().meta({
       description: 'Runs of POST /agents/{agent_id}/execute (trigger execute): the pattern the agent ran in; they run inline, so they cannot be paused, resumed or cancelled. Null for workflow runs.',
     }),
@@ -51,6 +55,9 @@ export const ExecutionNodeSchema = z
     started_at: z.string().nullable(),
     finished_at: z.string().nullable(),
     duration_ms: z.int().nullable(),
+    reused_from: z.string().nullable().meta({
+      description: 'Extension: in a retry or fork, a node whose recorded result was reused (it did not run again, attempts 0): the execution whose run produced it.',
+    }),
   })
   .openapi('ExecutionNode');
 
@@ -81,3 +88,30 @@ export const ExecutionIdParam = z.object({
 });
 
 export const ResumeBody = z.object({ wait_ms: z.int().min(0).max(120_000).default(0) }).openapi('ResumeExecutionRequest');
+
+/** A node's configuration changed for a retry or fork: its `config` keys replace the recorded ones. */
+const NodeOverrides = z
+  .record(z.string().min(1), z.object({ config: z.record(z.string(), z.unknown()) }).strict())
+  .meta({ description: 'Per node id: {config} whose keys replace those of the node as it ran (only nodes that run again).' });
+
+const ReplayWait = {
+  inputs: z.record(z.string(), z.unknown()).optional().meta({ description: 'Merged over the original run inputs; seen by the nodes that run again.' }),
+  node_overrides: NodeOverrides.optional(),
+  async: z.boolean().default(false),
+  wait_ms: z.int().min(0).max(120_000).default(30_000),
+};
+
+export const RetryBody = z.object(ReplayWait).strict().openapi('RetryExecutionRequest');
+
+export const ForkBody = z
+  .object({
+    from_node_id: z.string().min(1).meta({
+      description: 'The node to run again from: it and everything downstream of it run again; the rest is reused. `<iteration>/<body node>` (with item_index) forks inside an iteration.',
+    }),
+    item_index: z.int().min(0).optional().meta({
+      description: 'With an iteration (or a node of its body) as from_node_id: only this item runs again (its whole body); the other items keep their recorded results.',
+    }),
+    ...ReplayWait,
+  })
+  .strict()
+  .openapi('ForkExecutionRequest');

@@ -6,7 +6,7 @@ import { decide, loadResourceRef, readableWhere, resourceLabel, type ResourceTyp
 import { ApiError, conflict, forbidden, notFound } from '../../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../../lib/pagination';
 import { detailFromRows, detailFromSnapshot, isInline, toExecution, type ExecutionDetail } from '../../../runs/execution-view';
-import { executionStub } from '../../../runs/workflow-run';
+import { executionStub, replayExecution } from '../../../runs/workflow-run';
 import { workflowAccess } from '../workflows/store';
 import { agentAccess } from '../../agents/agents/store';
 import { findExecution, listExecutions as listRuns, nodesOf, readableRunsWhere, type ExecutionRow } from './store';
@@ -139,4 +139,33 @@ export async function cancelExecution(env: Env, user: AuthUser, id: string) {
   const r = await executionStub(env, id).cancel();
   if (!r.ok) throw conflict(`The execution already ended (${r.status})`);
   return getExecution(env, user, id, (await findExecution(env.DB, id)) ?? row);
+}
+
+export interface ReplayBody {
+  inputs?: Record<string, unknown>;
+  node_overrides?: Record<string, { config: Record<string, unknown> }>;
+  async?: boolean;
+  wait_ms?: number;
+}
+
+/**
+ * Resumes a failed or cancelled run from where it failed (extension): a new execution with
+ * `retry_of` that reuses every finished node's recorded result and runs the rest.
+ */
+export async function retryExecution(env: Env, user: AuthUser, id: string, body: ReplayBody) {
+  const row = await accessibleRow(env, user, id, 'execute');
+  return replayExecution(env, user, row, { kind: 'retry', inputs: body.inputs, nodeOverrides: body.node_overrides, waitMs: body.async ? 0 : body.wait_ms });
+}
+
+/** Runs a finished run again from one node on (extension): a new execution with `forked_from`. */
+export async function forkExecution(env: Env, user: AuthUser, id: string, body: ReplayBody & { from_node_id: string; item_index?: number }) {
+  const row = await accessibleRow(env, user, id, 'execute');
+  return replayExecution(env, user, row, {
+    kind: 'fork',
+    fromNodeId: body.from_node_id,
+    itemIndex: body.item_index,
+    inputs: body.inputs,
+    nodeOverrides: body.node_overrides,
+    waitMs: body.async ? 0 : body.wait_ms,
+  });
 }
