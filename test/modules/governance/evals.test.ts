@@ -2,6 +2,8 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from 'clou
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import worker from '../../../src/index';
+import { CreateRunBody } from '../../../src/modules/governance/evals/schemas';
+import { openRun, runMessages } from '../../../src/modules/governance/evals/service';
 import { recordResult } from '../../../src/modules/governance/evals/store';
 import { score, type RowOutcome } from '../../../src/engine/evals/scorers';
 import { bootstrapMeanInterval } from '../../../src/engine/evals/stats';
@@ -215,24 +217,40 @@ describe('eval runs', () => {
 
   it('a cancelled run runs no more rows; dead letters fail an unfinished run', async () => {
     const u = await createUser();
-    const ds = await createDataset(u, { rows: [{ input: 'x' }, { input: 'y' }] });
-    const run = await startRun(u, { dataset_id: ds.id, target: { type: 'model', provider: 'mock', model_name: 'mock-1' }, scorers: [{ type: 'regex', pattern: '^echo' }] });
+    const caller = { id: u.id, email: u.email, nickname: 'user', role: 'user' as const };
+    // Runs recorded without their messages on the queue: nothing can process them before the test does.
+    const open = async (rows: Array<{ input: string }>, scorers: unknown[]) => {
+      const ds = await createDataset(u, { rows });
+      return openRun(env, caller, CreateRunBody.parse({ dataset_id: ds.id, target: { type: 'model', provider: 'mock', model_name: 'mock-1' }, scorers }));
+    };
+
+    const { run, rowIds } = await open([{ input: 'x' }, { input: 'y' }], [{ type: 'regex', pattern: '^echo' }]);
+    expect(run.status).toBe('queued');
     const cancelled = await post(u, `${E}/runs/${run.id}/cancel`);
-    if (cancelled.status === 200) {
-      expect(cancelled.body.status).toBe('cancelled');
-      const rows = (await get(u, `${E}/datasets/${ds.id}/rows`)).body.items.map((r: any) => r.id);
-      await deliver(createMessageBatch('tiangong-evals', [{ id: 'c1', timestamp: new Date(), attempts: 1, body: { run_id: run.id, row_ids: rows } }]));
-      expect((await get(u, `${E}/runs/${run.id}`)).body.status).toBe('cancelled');
-    } else {
-      // The local queue was quicker than the cancel: the run had ended.
-      expectError(cancelled, 409);
-    }
-    const ds2 = await createDataset(u, { rows: [{ input: 'z' }] });
-    const stuck = await startRun(u, { dataset_id: ds2.id, target: { type: 'model' }, scorers: [{ type: 'contains', value: 'z' }] });
-    await deliver(createMessageBatch('tiangong-evals-dlq', [{ id: 'd1', timestamp: new Date(), attempts: 1, body: { run_id: stuck.id, row_ids: ['gone'] } }]));
-    const after = (await get(u, `${E}/runs/${stuck.id}`)).body;
-    // Either the dead letter failed it, or the queue had already completed it (a finished run stays finished).
-    expect(['failed', 'completed']).toContain(after.status);
+    expect(cancelled.status, cancelled.text).toBe(200);
+    expect(cancelled.body).toMatchObject({ id: run.id, status: 'cancelled', done: 0, total: 2 });
+    expect(cancelled.body.finished_at).toEqual(expect.any(String));
+    const [message] = runMessages(run.id, rowIds);
+    expect(message.row_ids).toEqual(rowIds);
+    const delivered = await deliver(createMessageBatch('tiangong-evals', [{ id: 'c1', timestamp: new Date(), attempts: 1, body: message }]));
+    expect(delivered.explicitAcks).toEqual(['c1']);
+    expect(await count('SELECT count(*) AS n FROM eval_results WHERE run_id = ?', run.id)).toBe(0);
+    expect(await count('SELECT count(*) AS n FROM llm_calls WHERE user_id = ?', u.id)).toBe(0);
+    expect((await get(u, `${E}/runs/${run.id}`)).body).toMatchObject({ status: 'cancelled', done: 0, passed: 0, started_at: null });
+    expectError(await post(u, `${E}/runs/${run.id}/cancel`), 409, 'CONFLICT');
+
+    const stuck = await open([{ input: 'z' }], [{ type: 'contains', value: 'z' }]);
+    const dead = await deliver(createMessageBatch('tiangong-evals-dlq', [{ id: 'd1', timestamp: new Date(), attempts: 1, body: runMessages(stuck.run.id, stuck.rowIds)[0] }]));
+    expect(dead.explicitAcks).toEqual(['d1']);
+    const failed = (await get(u, `${E}/runs/${stuck.run.id}`)).body;
+    expect(failed).toMatchObject({ status: 'failed', done: 0, error: '1 row(s) could not be processed after repeated delivery failures' });
+    expect(failed.finished_at).toEqual(expect.any(String));
+    expect(await count('SELECT count(*) AS n FROM eval_results WHERE run_id = ?', stuck.run.id)).toBe(0);
+    const logs = await env.DB.prepare("SELECT level, source, user_id FROM system_logs WHERE category = 'job' AND data LIKE ?").bind(`%${stuck.run.id}%`).all();
+    expect(logs.results).toEqual([{ level: 'error', source: 'queue:tiangong-evals', user_id: u.id }]);
+    // A dead letter of an ended run leaves it as it ended.
+    await deliver(createMessageBatch('tiangong-evals-dlq', [{ id: 'd2', timestamp: new Date(), attempts: 1, body: message }]));
+    expect((await get(u, `${E}/runs/${run.id}`)).body).toMatchObject({ status: 'cancelled', error: null });
   });
 
   it('validation: unknown scorer, duplicate names, a missing agent version, an empty dataset version', async () => {

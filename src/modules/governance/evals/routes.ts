@@ -1,4 +1,4 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { authenticated } from '../../identity/auth/guard';
 import { paginatedSchema } from '../../../lib/pagination';
 import { errors, idParam, jsonBody, jsonContent } from '../../../lib/schemas';
@@ -13,6 +13,7 @@ import {
   DatasetSchema,
   RemoveRowsBody,
   ResultSchema,
+  RunEvents,
   ResultsQuery,
   RowsQuery,
   RunListQuery,
@@ -141,7 +142,7 @@ export const runEvents = createRoute({
   path: '/runs/{run_id}/events',
   summary: 'Live progress of a run over SSE: `progress` events ({status, done, total, passed, errors}) until it ends, then `done` with the run (extension)',
   request: { params: RunParam },
-  responses: { 200: { description: 'An SSE stream', content: { 'text/event-stream': { schema: z.string() } } }, ...errors(401, 404) },
+  responses: { 200: { description: 'An SSE stream', content: RunEvents }, ...errors(401, 404) },
 });
 
 export const listResults = createRoute({

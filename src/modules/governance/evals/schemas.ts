@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { PaginationQuery } from '../../../lib/pagination';
+import { eventStream } from '../../../lib/schemas';
 
 const Json = z.unknown();
 const Metadata = z.record(z.string(), z.unknown()).default({});
@@ -147,6 +148,12 @@ export const RunSchema = z
     created_at: z.string(),
   })
   .openapi('EvalRun');
+
+/** The run's progress stream: `progress` while it goes on, then `done` with the run. */
+export const RunEvents = eventStream('EvalRun', {
+  progress: z.object({ status: RunSchema.shape.status, done: z.int(), total: z.int(), passed: z.int(), errors: z.int() }),
+  done: RunSchema,
+});
 
 export const ScoreSchema = z.object({ scorer: z.string(), score: z.number(), passed: z.boolean(), detail: z.string().optional() });
 
