@@ -314,6 +314,55 @@ describe('compare', () => {
   });
 });
 
+describe('deploy gate', () => {
+  it('a deploy below the gate is refused with the score, the threshold and the run; above it goes through', async () => {
+    const u = await createUser();
+    const other = await createUser();
+    const agent = await createAgent(u);
+    // The mock echoes: three rows of four pass exact_match (0.75).
+    const rows = [1, 2, 3].map((i) => ({ input: `q${i}`, expected: `echo: q${i}` }));
+    const ds = await createDataset(u, { rows: [...rows, { input: 'q4', expected: 'something else' }] });
+    const gatePath = `${E}/gates/${agent.id}`;
+    const put = (who: User, body: unknown) => api(gatePath, { token: who.token, method: 'PUT', json: body });
+
+    const set = await put(u, { dataset_id: ds.id, scorer: { type: 'exact_match' }, min_score: 0.8 });
+    expect(set.status, set.text).toBe(200);
+    expect(set.body).toMatchObject({ agent_id: agent.id, owner_id: u.id, dataset_id: ds.id, scorer: { type: 'exact_match' }, min_score: 0.8 });
+    expect((await get(u, gatePath)).body).toMatchObject({ dataset_id: ds.id, min_score: 0.8 });
+
+    const refused = expectError(await post(u, `/api/v1/agents/${agent.id}/deploy`), 422, 'EVAL_GATE_FAILED');
+    expect(refused.message).toContain('exact_match scored 0.75');
+    expect(refused.message).toContain('threshold 0.8');
+    const runId = refused.message.match(/eval run ([0-9a-f-]{36})/)![1];
+    expect((await get(u, `${E}/runs/${runId}`)).body).toMatchObject({ status: 'completed', total: 4, done: 4, passed: 3, target: { type: 'agent', agent_id: agent.id, version: 1 } });
+    expect((await get(u, `/api/v1/agents/${agent.id}`)).body.status).toBe('draft');
+
+    // Lowered to 0.75: the same scores pass, and the deploy ran a second eval run.
+    expect((await put(u, { dataset_id: ds.id, scorer: { type: 'exact_match' }, min_score: 0.75 })).status).toBe(200);
+    const deployed = await post(u, `/api/v1/agents/${agent.id}/deploy`);
+    expect(deployed.status, deployed.text).toBe(200);
+    expect(deployed.body.status).toBe('deployed');
+    expect((await get(u, `${E}/runs?dataset_id=${ds.id}`)).body.total).toBe(2);
+    // Deployed already: 409 without another eval run.
+    expectError(await post(u, `/api/v1/agents/${agent.id}/deploy`), 409);
+    expect((await get(u, `${E}/runs?dataset_id=${ds.id}`)).body.total).toBe(2);
+
+    // Someone else can neither see nor set the gate; a gate names a dataset of the caller's.
+    expectError(await get(other, gatePath), 404);
+    expectError(await put(other, { dataset_id: ds.id, scorer: { type: 'exact_match' }, min_score: 0 }), 404);
+    const mine = await createAgent(other);
+    expectError(await api(`${E}/gates/${mine.id}`, { token: other.token, method: 'PUT', json: { dataset_id: ds.id, scorer: { type: 'exact_match' }, min_score: 0 } }), 404);
+    expectError(await put(u, { dataset_id: ds.id, scorer: { type: 'exact_match' }, min_score: 2 }), 422);
+
+    expect((await api(gatePath, { token: u.token, method: 'DELETE' })).status).toBe(204);
+    expectError(await get(u, gatePath), 404, 'NOT_FOUND');
+    // Without a gate, a deploy runs no eval.
+    expect((await post(u, `/api/v1/agents/${agent.id}/stop`)).status).toBe(200);
+    expect((await post(u, `/api/v1/agents/${agent.id}/deploy`)).status).toBe(200);
+    expect((await get(u, `${E}/runs?dataset_id=${ds.id}`)).body.total).toBe(2);
+  });
+});
+
 describe('owner scoping', () => {
   it("another user's datasets and runs answer 404 and are not listed", async () => {
     const u = await createUser();

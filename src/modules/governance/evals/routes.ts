@@ -11,6 +11,8 @@ import {
   DatasetListQuery,
   DatasetRowSchema,
   DatasetSchema,
+  GateBody,
+  GateSchema,
   RemoveRowsBody,
   ResultSchema,
   RunEvents,
@@ -163,4 +165,36 @@ export const cancelRun = createRoute({
   summary: 'Cancel a queued or running run: rows not started are not run (extension)',
   request: { params: RunParam },
   responses: { 200: jsonContent(RunSchema, 'The cancelled run'), ...errors(401, 404, 409) },
+});
+
+const GateParam = idParam('agent_id');
+
+export const putGate = createRoute({
+  ...authenticated,
+  tags,
+  method: 'put',
+  path: '/gates/{agent_id}',
+  summary: "Set an agent's deploy gate: deploying it first scores the dataset and refuses below min_score with 422 (extension)",
+  request: { params: GateParam, body: jsonBody(GateBody) },
+  responses: { 200: jsonContent(GateSchema, 'The gate'), ...errors(401, 403, 404, 422) },
+});
+
+export const getGate = createRoute({
+  ...authenticated,
+  tags,
+  method: 'get',
+  path: '/gates/{agent_id}',
+  summary: "An agent's deploy gate (extension)",
+  request: { params: GateParam },
+  responses: { 200: jsonContent(GateSchema, 'The gate'), ...errors(401, 403, 404) },
+});
+
+export const deleteGate = createRoute({
+  ...authenticated,
+  tags,
+  method: 'delete',
+  path: '/gates/{agent_id}',
+  summary: "Remove an agent's deploy gate (extension)",
+  request: { params: GateParam },
+  responses: { 204: { description: 'Removed' }, ...errors(401, 403, 404) },
 });
