@@ -114,3 +114,23 @@ export const evalResults = sqliteTable(
   },
   (t) => [uniqueIndex('eval_results_run_row_unique').on(t.runId, t.rowId), index('eval_results_run_idx').on(t.runId, t.position)],
 );
+
+/**
+ * An agent's deploy gate: deploying it first runs `scorer` over the current version of the
+ * dataset, and the deploy is refused when the scorer's mean is below `min_score`.
+ */
+export const evalGates = sqliteTable(
+  'eval_gates',
+  {
+    agentId: text('agent_id').primaryKey(),
+    /** Who set the gate (the dataset's owner): the gate's eval runs are theirs. */
+    ownerId: text('owner_id').notNull(),
+    datasetId: text('dataset_id').notNull(),
+    /** JSON: one scorer spec, as in a run's `scorers`. */
+    scorer: text('scorer').notNull(),
+    minScore: real('min_score').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('eval_gates_dataset_idx').on(t.datasetId)],
+);

@@ -2,6 +2,8 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from 'clou
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import worker from '../../../src/index';
+import { CreateRunBody } from '../../../src/modules/governance/evals/schemas';
+import { openRun, runMessages } from '../../../src/modules/governance/evals/service';
 import { recordResult } from '../../../src/modules/governance/evals/store';
 import { score, type RowOutcome } from '../../../src/engine/evals/scorers';
 import { bootstrapMeanInterval } from '../../../src/engine/evals/stats';
@@ -215,24 +217,40 @@ describe('eval runs', () => {
 
   it('a cancelled run runs no more rows; dead letters fail an unfinished run', async () => {
     const u = await createUser();
-    const ds = await createDataset(u, { rows: [{ input: 'x' }, { input: 'y' }] });
-    const run = await startRun(u, { dataset_id: ds.id, target: { type: 'model', provider: 'mock', model_name: 'mock-1' }, scorers: [{ type: 'regex', pattern: '^echo' }] });
+    const caller = { id: u.id, email: u.email, nickname: 'user', role: 'user' as const };
+    // Runs recorded without their messages on the queue: nothing can process them before the test does.
+    const open = async (rows: Array<{ input: string }>, scorers: unknown[]) => {
+      const ds = await createDataset(u, { rows });
+      return openRun(env, caller, CreateRunBody.parse({ dataset_id: ds.id, target: { type: 'model', provider: 'mock', model_name: 'mock-1' }, scorers }));
+    };
+
+    const { run, rowIds } = await open([{ input: 'x' }, { input: 'y' }], [{ type: 'regex', pattern: '^echo' }]);
+    expect(run.status).toBe('queued');
     const cancelled = await post(u, `${E}/runs/${run.id}/cancel`);
-    if (cancelled.status === 200) {
-      expect(cancelled.body.status).toBe('cancelled');
-      const rows = (await get(u, `${E}/datasets/${ds.id}/rows`)).body.items.map((r: any) => r.id);
-      await deliver(createMessageBatch('tiangong-evals', [{ id: 'c1', timestamp: new Date(), attempts: 1, body: { run_id: run.id, row_ids: rows } }]));
-      expect((await get(u, `${E}/runs/${run.id}`)).body.status).toBe('cancelled');
-    } else {
-      // The local queue was quicker than the cancel: the run had ended.
-      expectError(cancelled, 409);
-    }
-    const ds2 = await createDataset(u, { rows: [{ input: 'z' }] });
-    const stuck = await startRun(u, { dataset_id: ds2.id, target: { type: 'model' }, scorers: [{ type: 'contains', value: 'z' }] });
-    await deliver(createMessageBatch('tiangong-evals-dlq', [{ id: 'd1', timestamp: new Date(), attempts: 1, body: { run_id: stuck.id, row_ids: ['gone'] } }]));
-    const after = (await get(u, `${E}/runs/${stuck.id}`)).body;
-    // Either the dead letter failed it, or the queue had already completed it (a finished run stays finished).
-    expect(['failed', 'completed']).toContain(after.status);
+    expect(cancelled.status, cancelled.text).toBe(200);
+    expect(cancelled.body).toMatchObject({ id: run.id, status: 'cancelled', done: 0, total: 2 });
+    expect(cancelled.body.finished_at).toEqual(expect.any(String));
+    const [message] = runMessages(run.id, rowIds);
+    expect(message.row_ids).toEqual(rowIds);
+    const delivered = await deliver(createMessageBatch('tiangong-evals', [{ id: 'c1', timestamp: new Date(), attempts: 1, body: message }]));
+    expect(delivered.explicitAcks).toEqual(['c1']);
+    expect(await count('SELECT count(*) AS n FROM eval_results WHERE run_id = ?', run.id)).toBe(0);
+    expect(await count('SELECT count(*) AS n FROM llm_calls WHERE user_id = ?', u.id)).toBe(0);
+    expect((await get(u, `${E}/runs/${run.id}`)).body).toMatchObject({ status: 'cancelled', done: 0, passed: 0, started_at: null });
+    expectError(await post(u, `${E}/runs/${run.id}/cancel`), 409, 'CONFLICT');
+
+    const stuck = await open([{ input: 'z' }], [{ type: 'contains', value: 'z' }]);
+    const dead = await deliver(createMessageBatch('tiangong-evals-dlq', [{ id: 'd1', timestamp: new Date(), attempts: 1, body: runMessages(stuck.run.id, stuck.rowIds)[0] }]));
+    expect(dead.explicitAcks).toEqual(['d1']);
+    const failed = (await get(u, `${E}/runs/${stuck.run.id}`)).body;
+    expect(failed).toMatchObject({ status: 'failed', done: 0, error: '1 row(s) could not be processed after repeated delivery failures' });
+    expect(failed.finished_at).toEqual(expect.any(String));
+    expect(await count('SELECT count(*) AS n FROM eval_results WHERE run_id = ?', stuck.run.id)).toBe(0);
+    const logs = await env.DB.prepare("SELECT level, source, user_id FROM system_logs WHERE category = 'job' AND data LIKE ?").bind(`%${stuck.run.id}%`).all();
+    expect(logs.results).toEqual([{ level: 'error', source: 'queue:tiangong-evals', user_id: u.id }]);
+    // A dead letter of an ended run leaves it as it ended.
+    await deliver(createMessageBatch('tiangong-evals-dlq', [{ id: 'd2', timestamp: new Date(), attempts: 1, body: message }]));
+    expect((await get(u, `${E}/runs/${run.id}`)).body).toMatchObject({ status: 'cancelled', error: null });
   });
 
   it('validation: unknown scorer, duplicate names, a missing agent version, an empty dataset version', async () => {
@@ -293,6 +311,55 @@ describe('compare', () => {
     const other = await createDataset(u, { rows: [{ input: 'q' }] });
     const elsewhere = await startRun(u, { dataset_id: other.id, target: { type: 'model' }, scorers: [{ type: 'regex', pattern: '.' }] });
     expectError(await get(u, `${E}/runs/compare?base_run_id=${base.id}&candidate_run_id=${elsewhere.id}`), 422);
+  });
+});
+
+describe('deploy gate', () => {
+  it('a deploy below the gate is refused with the score, the threshold and the run; above it goes through', async () => {
+    const u = await createUser();
+    const other = await createUser();
+    const agent = await createAgent(u);
+    // The mock echoes: three rows of four pass exact_match (0.75).
+    const rows = [1, 2, 3].map((i) => ({ input: `q${i}`, expected: `echo: q${i}` }));
+    const ds = await createDataset(u, { rows: [...rows, { input: 'q4', expected: 'something else' }] });
+    const gatePath = `${E}/gates/${agent.id}`;
+    const put = (who: User, body: unknown) => api(gatePath, { token: who.token, method: 'PUT', json: body });
+
+    const set = await put(u, { dataset_id: ds.id, scorer: { type: 'exact_match' }, min_score: 0.8 });
+    expect(set.status, set.text).toBe(200);
+    expect(set.body).toMatchObject({ agent_id: agent.id, owner_id: u.id, dataset_id: ds.id, scorer: { type: 'exact_match' }, min_score: 0.8 });
+    expect((await get(u, gatePath)).body).toMatchObject({ dataset_id: ds.id, min_score: 0.8 });
+
+    const refused = expectError(await post(u, `/api/v1/agents/${agent.id}/deploy`), 422, 'EVAL_GATE_FAILED');
+    expect(refused.message).toContain('exact_match scored 0.75');
+    expect(refused.message).toContain('threshold 0.8');
+    const runId = refused.message.match(/eval run ([0-9a-f-]{36})/)![1];
+    expect((await get(u, `${E}/runs/${runId}`)).body).toMatchObject({ status: 'completed', total: 4, done: 4, passed: 3, target: { type: 'agent', agent_id: agent.id, version: 1 } });
+    expect((await get(u, `/api/v1/agents/${agent.id}`)).body.status).toBe('draft');
+
+    // Lowered to 0.75: the same scores pass, and the deploy ran a second eval run.
+    expect((await put(u, { dataset_id: ds.id, scorer: { type: 'exact_match' }, min_score: 0.75 })).status).toBe(200);
+    const deployed = await post(u, `/api/v1/agents/${agent.id}/deploy`);
+    expect(deployed.status, deployed.text).toBe(200);
+    expect(deployed.body.status).toBe('deployed');
+    expect((await get(u, `${E}/runs?dataset_id=${ds.id}`)).body.total).toBe(2);
+    // Deployed already: 409 without another eval run.
+    expectError(await post(u, `/api/v1/agents/${agent.id}/deploy`), 409);
+    expect((await get(u, `${E}/runs?dataset_id=${ds.id}`)).body.total).toBe(2);
+
+    // Someone else can neither see nor set the gate; a gate names a dataset of the caller's.
+    expectError(await get(other, gatePath), 404);
+    expectError(await put(other, { dataset_id: ds.id, scorer: { type: 'exact_match' }, min_score: 0 }), 404);
+    const mine = await createAgent(other);
+    expectError(await api(`${E}/gates/${mine.id}`, { token: other.token, method: 'PUT', json: { dataset_id: ds.id, scorer: { type: 'exact_match' }, min_score: 0 } }), 404);
+    expectError(await put(u, { dataset_id: ds.id, scorer: { type: 'exact_match' }, min_score: 2 }), 422);
+
+    expect((await api(gatePath, { token: u.token, method: 'DELETE' })).status).toBe(204);
+    expectError(await get(u, gatePath), 404, 'NOT_FOUND');
+    // Without a gate, a deploy runs no eval.
+    expect((await post(u, `/api/v1/agents/${agent.id}/stop`)).status).toBe(200);
+    expect((await post(u, `/api/v1/agents/${agent.id}/deploy`)).status).toBe(200);
+    expect((await get(u, `${E}/runs?dataset_id=${ds.id}`)).body.total).toBe(2);
   });
 });
 

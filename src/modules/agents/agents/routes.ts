@@ -91,7 +91,7 @@ export const deploy = createRoute({
   ...authenticated,
   method: 'post',
   path: '/{agent_id}/deploy',
-  summary: 'Deploy (draft or stopped → deployed) after checking the agent can run; 422 lists what is wrong',
+  summary: 'Deploy (draft or stopped → deployed) after checking the agent can run and passes its eval deploy gate, if any; 422 lists what is wrong or the gate\'s score, threshold and eval run',
   request: { params },
   responses: {
     200: agentResponse('The deployed agent'),

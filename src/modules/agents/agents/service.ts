@@ -17,6 +17,8 @@ import { destroyChatSessions, toMessage } from '../agent-chat/service';
 import * as toolsStore from '../tools/store';
 import * as schedulesStore from '../../workflows/agent-schedules/store';
 import * as store from './store';
+import { checkDeployGate } from '../../governance/evals/gate';
+import { deleteGateStatement } from '../../governance/evals/store';
 import {
   AGENT_EXPORT_FORMAT,
   AGENT_EXPORT_VERSION,
@@ -251,6 +253,7 @@ export async function deleteAgentStatements(env: Env, id: string): Promise<AnySt
     ...schedulesStore.deleteForAgent(env.DB, id),
     grantsCleanup(env.DB, 'agent', id),
     ...chatStore.deleteForAgent(env.DB, id),
+    deleteGateStatement(env.DB, id),
     ...store.deleteAgentStatements(env.DB, id),
   ];
 }
@@ -293,6 +296,8 @@ export async function deployAgent(env: Env, user: AuthUser, id: string): Promise
   const agent = await getManageableAgent(env, user, id);
   const problems = await deployProblems(env, agent);
   if (problems.length) throw validationError(`The agent cannot be deployed: ${problems.join('; ')}`);
+  // An agent already deployed answers 409 below without an eval run.
+  if (agent.status !== 'deployed') await checkDeployGate(env, agent);
   return transition(env, agent, ['draft', 'stopped'], 'deployed');
 }
 

@@ -2,6 +2,7 @@ import type { RouteHandler } from '@hono/zod-openapi';
 import type { AppEnv } from '../../../lib/context';
 import type * as routes from './routes';
 import * as service from './service';
+import * as gate from './gate';
 import { runProgressStream } from './progress';
 
 export const createDataset: RouteHandler<typeof routes.createDataset, AppEnv> = async (c) => c.json(await service.createDataset(c.env, c.get('user'), c.req.valid('json')), 201);
@@ -27,3 +28,10 @@ export const cancelRun: RouteHandler<typeof routes.cancelRun, AppEnv> = async (c
 export const compareRuns: RouteHandler<typeof routes.compareRuns, AppEnv> = async (c) => c.json(await service.compareRuns(c.env, c.get('user'), c.req.valid('query')), 200);
 export const runEvents: RouteHandler<typeof routes.runEvents, AppEnv> = async (c) =>
   (await runProgressStream(c.env, c.get('user'), c.req.valid('param').run_id, c.executionCtx, c.req.raw.signal)) as never;
+
+export const putGate: RouteHandler<typeof routes.putGate, AppEnv> = async (c) => c.json(await gate.putGate(c.env, c.get('user'), c.req.valid('param').agent_id, c.req.valid('json')), 200);
+export const getGate: RouteHandler<typeof routes.getGate, AppEnv> = async (c) => c.json(await gate.getGate(c.env, c.get('user'), c.req.valid('param').agent_id), 200);
+export const deleteGate: RouteHandler<typeof routes.deleteGate, AppEnv> = async (c) => {
+  await gate.deleteGate(c.env, c.get('user'), c.req.valid('param').agent_id);
+  return c.body(null, 204);
+};

@@ -2,7 +2,7 @@ import { createRouter } from '../../../lib/router';
 import * as handlers from './handlers';
 import * as routes from './routes';
 
-/** `/api/v1/evals` (extension, docs/evals.md): datasets, eval runs on a queue, scorers, comparisons. */
+/** `/api/v1/evals` (extension, docs/evals.md): datasets, eval runs on a queue, scorers, comparisons, deploy gates. */
 export const evalsRouter = createRouter()
   .openapi(routes.createDataset, handlers.createDataset)
   .openapi(routes.listDatasets, handlers.listDatasets)
@@ -17,4 +17,7 @@ export const evalsRouter = createRouter()
   .openapi(routes.getRun, handlers.getRun)
   .openapi(routes.runEvents, handlers.runEvents)
   .openapi(routes.listResults, handlers.listResults)
-  .openapi(routes.cancelRun, handlers.cancelRun);
+  .openapi(routes.cancelRun, handlers.cancelRun)
+  .openapi(routes.putGate, handlers.putGate)
+  .openapi(routes.getGate, handlers.getGate)
+  .openapi(routes.deleteGate, handlers.deleteGate);

@@ -1,7 +1,7 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { authenticated } from '../../identity/auth/guard';
 import { paginatedSchema } from '../../../lib/pagination';
-import { errors, eventStream, idParam, jsonBody, jsonContent } from '../../../lib/schemas';
+import { errors, idParam, jsonBody, jsonContent } from '../../../lib/schemas';
 import {
   AddRowsBody,
   CompareQuery,
@@ -11,8 +11,11 @@ import {
   DatasetListQuery,
   DatasetRowSchema,
   DatasetSchema,
+  GateBody,
+  GateSchema,
   RemoveRowsBody,
   ResultSchema,
+  RunEvents,
   ResultsQuery,
   RowsQuery,
   RunListQuery,
@@ -141,16 +144,7 @@ export const runEvents = createRoute({
   path: '/runs/{run_id}/events',
   summary: 'Live progress of a run over SSE: `progress` events ({status, done, total, passed, errors}) until it ends, then `done` with the run (extension)',
   request: { params: RunParam },
-  responses: {
-    200: {
-      description: 'An SSE stream of the run’s progress',
-      content: eventStream('EvalRun', {
-        progress: z.object({ status: RunSchema.shape.status, done: z.number().int(), total: z.number().int(), passed: z.number().int(), errors: z.number().int() }),
-        done: RunSchema,
-      }),
-    },
-    ...errors(401, 404),
-  },
+  responses: { 200: { description: 'An SSE stream', content: RunEvents }, ...errors(401, 404) },
 });
 
 export const listResults = createRoute({
@@ -171,4 +165,36 @@ export const cancelRun = createRoute({
   summary: 'Cancel a queued or running run: rows not started are not run (extension)',
   request: { params: RunParam },
   responses: { 200: jsonContent(RunSchema, 'The cancelled run'), ...errors(401, 404, 409) },
+});
+
+const GateParam = idParam('agent_id');
+
+export const putGate = createRoute({
+  ...authenticated,
+  tags,
+  method: 'put',
+  path: '/gates/{agent_id}',
+  summary: "Set an agent's deploy gate: deploying it first scores the dataset and refuses below min_score with 422 (extension)",
+  request: { params: GateParam, body: jsonBody(GateBody) },
+  responses: { 200: jsonContent(GateSchema, 'The gate'), ...errors(401, 403, 404, 422) },
+});
+
+export const getGate = createRoute({
+  ...authenticated,
+  tags,
+  method: 'get',
+  path: '/gates/{agent_id}',
+  summary: "An agent's deploy gate (extension)",
+  request: { params: GateParam },
+  responses: { 200: jsonContent(GateSchema, 'The gate'), ...errors(401, 403, 404) },
+});
+
+export const deleteGate = createRoute({
+  ...authenticated,
+  tags,
+  method: 'delete',
+  path: '/gates/{agent_id}',
+  summary: "Remove an agent's deploy gate (extension)",
+  request: { params: GateParam },
+  responses: { 204: { description: 'Removed' }, ...errors(401, 403, 404) },
 });

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { PaginationQuery } from '../../../lib/pagination';
+import { eventStream } from '../../../lib/schemas';
 
 const Json = z.unknown();
 const Metadata = z.record(z.string(), z.unknown()).default({});
@@ -148,6 +149,12 @@ export const RunSchema = z
   })
   .openapi('EvalRun');
 
+/** The run's progress stream: `progress` while it goes on, then `done` with the run. */
+export const RunEvents = eventStream('EvalRun', {
+  progress: z.object({ status: RunSchema.shape.status, done: z.int(), total: z.int(), passed: z.int(), errors: z.int() }),
+  done: RunSchema,
+});
+
 export const ScoreSchema = z.object({ scorer: z.string(), score: z.number(), passed: z.boolean(), detail: z.string().optional() });
 
 export const ResultSchema = z
@@ -203,9 +210,31 @@ export const CompareSchema = z
   .openapi('EvalComparison');
 
 export type DatasetRowInputT = z.infer<typeof DatasetRowInput>;
+export const GateBody = z
+  .strictObject({
+    dataset_id: z.string().min(1).meta({ description: 'One of your datasets; a deploy scores its current version' }),
+    scorer: ScorerSchema,
+    min_score: z.number().min(0).max(1).meta({ description: 'The lowest mean score of the scorer over the dataset that lets a deploy through' }),
+  })
+  .openapi('PutEvalGate');
+
+export const GateSchema = z
+  .object({
+    agent_id: z.string(),
+    owner_id: z.string(),
+    dataset_id: z.string(),
+    scorer: z.record(z.string(), z.unknown()),
+    min_score: z.number(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi('EvalGate');
+
 export type CreateDataset = z.infer<typeof CreateDatasetBody>;
 export type AddRows = z.infer<typeof AddRowsBody>;
 export type CreateRun = z.infer<typeof CreateRunBody>;
 export type Target = z.infer<typeof TargetSchema>;
+export type PutGate = z.infer<typeof GateBody>;
+export type Gate = z.infer<typeof GateSchema>;
 export type Run = z.infer<typeof RunSchema>;
 export type RunSummary = NonNullable<Run['summary']>;

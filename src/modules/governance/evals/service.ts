@@ -264,8 +264,11 @@ async function pinTarget(env: Env, user: AuthUser, target: CreateRun['target']):
   return target;
 }
 
-/** Starts an eval run: the rows of the dataset version go on the queue in messages of ROWS_PER_MESSAGE. */
-export async function createRun(env: Env, user: AuthUser, input: CreateRun): Promise<Run> {
+/**
+ * Checks a run request and records the run, queued, without sending its rows anywhere: createRun
+ * queues them, the deploy gate scores them inline. Answers the run and its row ids in order.
+ */
+export async function openRun(env: Env, user: AuthUser, input: CreateRun): Promise<{ run: RunRow; rowIds: string[] }> {
   const ds = await ownDataset(env, user, input.dataset_id);
   const version = input.dataset_version ?? ds.version;
   if (version > ds.version) throw validationError(`body.dataset_version: the dataset is at version ${ds.version}`);
@@ -295,8 +298,20 @@ export async function createRun(env: Env, user: AuthUser, input: CreateRun): Pro
     concurrency: input.concurrency,
     total: rowIds.length,
   });
-  const messages: Array<{ body: { run_id: string; row_ids: string[] } }> = [];
-  for (let i = 0; i < rowIds.length; i += ROWS_PER_MESSAGE) messages.push({ body: { run_id: run.id, row_ids: rowIds.slice(i, i + ROWS_PER_MESSAGE) } });
+  return { run, rowIds };
+}
+
+/** The messages of a run's rows, ROWS_PER_MESSAGE rows each, in row order. */
+export function runMessages(runId: string, rowIds: string[]): Array<{ run_id: string; row_ids: string[] }> {
+  const messages: Array<{ run_id: string; row_ids: string[] }> = [];
+  for (let i = 0; i < rowIds.length; i += ROWS_PER_MESSAGE) messages.push({ run_id: runId, row_ids: rowIds.slice(i, i + ROWS_PER_MESSAGE) });
+  return messages;
+}
+
+/** Starts an eval run: the rows of the dataset version go on the queue in messages of ROWS_PER_MESSAGE. */
+export async function createRun(env: Env, user: AuthUser, input: CreateRun): Promise<Run> {
+  const { run, rowIds } = await openRun(env, user, input);
+  const messages = runMessages(run.id, rowIds).map((body) => ({ body }));
   for (let i = 0; i < messages.length; i += 100) await env.EVALS_QUEUE.sendBatch(messages.slice(i, i + 100));
   return toRun(run);
 }

@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, gt, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import { db, likeContains, now, runBatch, type Statement } from '../../../db/client';
-import { evalDatasetRows, evalDatasets, evalDatasetVersions, evalResults, evalRuns } from '../../../db/schema/evals';
+import { evalDatasetRows, evalDatasets, evalDatasetVersions, evalGates, evalResults, evalRuns } from '../../../db/schema/evals';
 
 export type DatasetRow = typeof evalDatasets.$inferSelect;
 export type DatasetRowRecord = typeof evalDatasetRows.$inferSelect;
@@ -9,6 +9,7 @@ export type RunRow = typeof evalRuns.$inferSelect;
 export type NewRun = typeof evalRuns.$inferInsert;
 export type ResultRow = typeof evalResults.$inferSelect;
 export type NewResult = typeof evalResults.$inferInsert;
+export type GateRow = typeof evalGates.$inferSelect;
 
 // D1 binds at most 100 parameters a statement: rows are inserted a few at a time.
 const ROWS_PER_INSERT = 10;
@@ -122,7 +123,7 @@ export async function currentRowIds(d1: D1Database, datasetId: string, ids: stri
   return rows.map((r) => r.id);
 }
 
-/** Deletes a dataset with its versions, rows, runs and their results, atomically. */
+/** Deletes a dataset with its versions, rows, runs and their results, and the gates on it, atomically. */
 export async function deleteDataset(d1: D1Database, id: string): Promise<void> {
   const runIds = db(d1).select({ id: evalRuns.id }).from(evalRuns).where(eq(evalRuns.datasetId, id));
   await runBatch(d1, [
@@ -131,6 +132,7 @@ export async function deleteDataset(d1: D1Database, id: string): Promise<void> {
     db(d1).delete(evalDatasetRows).where(eq(evalDatasetRows.datasetId, id)),
     db(d1).delete(evalDatasetVersions).where(eq(evalDatasetVersions.datasetId, id)),
     db(d1).delete(evalDatasets).where(eq(evalDatasets.id, id)),
+    db(d1).delete(evalGates).where(eq(evalGates.datasetId, id)),
   ]);
 }
 
@@ -242,3 +244,28 @@ export async function listResults(d1: D1Database, runId: string, passed: boolean
   ]);
   return { rows, total };
 }
+
+// ── deploy gates ──
+
+export async function findGate(d1: D1Database, agentId: string): Promise<GateRow | null> {
+  return (await db(d1).select().from(evalGates).where(eq(evalGates.agentId, agentId)).get()) ?? null;
+}
+
+/** Sets an agent's gate (one per agent: a second replaces the first). */
+export async function putGate(d1: D1Database, gate: Pick<GateRow, 'agentId' | 'ownerId' | 'datasetId' | 'scorer' | 'minScore'>): Promise<GateRow> {
+  const [row] = await db(d1)
+    .insert(evalGates)
+    .values(gate)
+    .onConflictDoUpdate({ target: evalGates.agentId, set: { ownerId: gate.ownerId, datasetId: gate.datasetId, scorer: gate.scorer, minScore: gate.minScore, updatedAt: now() } })
+    .returning();
+  return row;
+}
+
+/** Removes an agent's gate; true when there was one. */
+export async function deleteGate(d1: D1Database, agentId: string): Promise<boolean> {
+  const res = await db(d1).delete(evalGates).where(eq(evalGates.agentId, agentId));
+  return res.meta.changes > 0;
+}
+
+/** The statement that removes an agent's gate, for the batch that deletes the agent. */
+export const deleteGateStatement = (d1: D1Database, agentId: string): Statement => db(d1).delete(evalGates).where(eq(evalGates.agentId, agentId));
