@@ -360,6 +360,15 @@ describe('deploy gate', () => {
     expect((await post(u, `/api/v1/agents/${agent.id}/stop`)).status).toBe(200);
     expect((await post(u, `/api/v1/agents/${agent.id}/deploy`)).status).toBe(200);
     expect((await get(u, `${E}/runs?dataset_id=${ds.id}`)).body.total).toBe(2);
+
+    // A gate goes with its dataset, and with its agent.
+    expect((await put(u, { dataset_id: ds.id, scorer: { type: 'exact_match' }, min_score: 0 })).status).toBe(200);
+    expect((await api(`${E}/datasets/${ds.id}`, { token: u.token, method: 'DELETE' })).status).toBe(204);
+    expectError(await get(u, gatePath), 404);
+    const ds2 = await createDataset(u, { rows });
+    expect((await put(u, { dataset_id: ds2.id, scorer: { type: 'exact_match' }, min_score: 0 })).status).toBe(200);
+    expect((await api(`/api/v1/agents/${agent.id}`, { token: u.token, method: 'DELETE' })).status).toBe(204);
+    expect(await count('SELECT count(*) AS n FROM eval_gates WHERE agent_id = ?', agent.id)).toBe(0);
   });
 });
 
