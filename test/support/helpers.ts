@@ -1,4 +1,4 @@
-import { exports } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
 import { expect } from 'vitest';
 import { recordResponse } from './openapi-check';
 
@@ -56,4 +56,20 @@ export async function createUser(prefix = 'user') {
   const login = await api('/api/v1/auth/login', { json: { username: email, password } });
   expect(login.status, login.text).toBe(200);
   return { id: reg.body.id as string, email, password, role: reg.body.role as string, token: login.body.access_token as string };
+}
+
+/**
+ * A chat conversation of `chatter` with an agent (null: none), inserted as a chat turn writes it:
+ * the session, the question and the answer; returns their ids.
+ */
+export async function seedConversation(chatter: { id: string }, agentId: string | null, question: string, answer: string) {
+  const session = crypto.randomUUID();
+  const q = crypto.randomUUID();
+  const a = crypto.randomUUID();
+  await env.DB.batch([
+    env.DB.prepare("INSERT INTO chat_sessions (id, user_id, agent_id, kind) VALUES (?, ?, ?, 'chat')").bind(session, chatter.id, agentId),
+    env.DB.prepare("INSERT INTO chat_messages (id, session_id, seq, role, content) VALUES (?, ?, 1, 'user', ?)").bind(q, session, question),
+    env.DB.prepare("INSERT INTO chat_messages (id, session_id, seq, role, content) VALUES (?, ?, 2, 'assistant', ?)").bind(a, session, answer),
+  ]);
+  return { session, question: q, answer: a };
 }

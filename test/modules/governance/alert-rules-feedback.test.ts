@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCron } from '../../../src/index';
-import { api, createUser, expectError } from '../../support/helpers';
+import { api, createUser, expectError, seedConversation } from '../../support/helpers';
 import { count, createAgent, notificationsOf, post, type User } from '../../support/goal-helpers';
 
 let admin: User;
@@ -155,17 +155,7 @@ describe('alert rules', () => {
 });
 
 /** A conversation with one of `owner`'s agents, held by `chatter`: a question and its answer. */
-async function conversation(chatter: User, agentId: string | null, question = 'what is 2+2?', answer = 'five') {
-  const session = crypto.randomUUID();
-  const q = crypto.randomUUID();
-  const a = crypto.randomUUID();
-  await env.DB.batch([
-    env.DB.prepare("INSERT INTO chat_sessions (id, user_id, agent_id, kind) VALUES (?, ?, ?, 'chat')").bind(session, chatter.id, agentId),
-    env.DB.prepare("INSERT INTO chat_messages (id, session_id, seq, role, content) VALUES (?, ?, 1, 'user', ?)").bind(q, session, question),
-    env.DB.prepare("INSERT INTO chat_messages (id, session_id, seq, role, content) VALUES (?, ?, 2, 'assistant', ?)").bind(a, session, answer),
-  ]);
-  return { session, question: q, answer: a };
-}
+const conversation = (chatter: User, agentId: string | null, question = 'what is 2+2?', answer = 'five') => seedConversation(chatter, agentId, question, answer);
 
 describe('feedback', () => {
   it('records feedback on an answer (again replaces it), analyses it per agent and exports negative samples', async () => {

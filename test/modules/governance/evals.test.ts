@@ -7,7 +7,7 @@ import { openRun, runMessages } from '../../../src/modules/governance/evals/serv
 import { recordResult } from '../../../src/modules/governance/evals/store';
 import { score, type RowOutcome } from '../../../src/engine/evals/scorers';
 import { bootstrapMeanInterval } from '../../../src/engine/evals/stats';
-import { api, createUser, expectError } from '../../support/helpers';
+import { api, createUser, expectError, seedConversation } from '../../support/helpers';
 import { count, createAgent, eventually, post, type User } from '../../support/goal-helpers';
 
 const E = '/api/v1/evals';
@@ -41,17 +41,7 @@ async function finished(u: User, runId: string) {
 }
 
 /** A conversation of `chatter` with an agent: a question and the answer (inserted as a chat turn would be). */
-async function conversation(chatter: User, agentId: string, question: string, answer: string) {
-  const session = crypto.randomUUID();
-  const q = crypto.randomUUID();
-  const a = crypto.randomUUID();
-  await env.DB.batch([
-    env.DB.prepare("INSERT INTO chat_sessions (id, user_id, agent_id, kind) VALUES (?, ?, ?, 'chat')").bind(session, chatter.id, agentId),
-    env.DB.prepare("INSERT INTO chat_messages (id, session_id, seq, role, content) VALUES (?, ?, 1, 'user', ?)").bind(q, session, question),
-    env.DB.prepare("INSERT INTO chat_messages (id, session_id, seq, role, content) VALUES (?, ?, 2, 'assistant', ?)").bind(a, session, answer),
-  ]);
-  return { question: q, answer: a };
-}
+const conversation = (chatter: User, agentId: string, question: string, answer: string) => seedConversation(chatter, agentId, question, answer);
 
 describe('eval datasets', () => {
   it('a regression suite from negative feedback in one call; adding and removing rows make versions', async () => {
