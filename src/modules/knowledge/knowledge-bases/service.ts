@@ -12,7 +12,7 @@ import { notFound, validationError } from '../../../lib/errors';
 import { checkOutboundUrl } from '../../../lib/outbound';
 import { pageBounds, paginated, type Pagination } from '../../../lib/pagination';
 import { getSecret } from '../../../lib/secrets';
-import { getUploadRow, uploadText } from '../uploads/service';
+import { getUploadRow, uploadBytes, uploadText } from '../uploads/service';
 import { findUpload } from '../uploads/store';
 import type { IngestMessage } from '../../../queues';
 import type { AddDocumentBody, CreateKnowledgeBaseBody, UpdateKnowledgeBaseBody } from './schemas';
@@ -407,9 +407,8 @@ export async function readDocumentContent(
   const { content, ...document } = row;
   if (row.source === 'text') return { document, mimeType: row.contentType, text: content ?? '' };
   const upload = row.uploadId === null ? null : await findUpload(env.DB, row.uploadId);
-  const object = upload && (await env.FILES.get(upload.storageKey));
-  if (!object) throw notFound("The document's file");
-  const bytes = new Uint8Array(await object.arrayBuffer());
+  const bytes = upload && (await uploadBytes(env, upload));
+  if (!bytes) throw notFound("The document's file");
   return isTextType(row.contentType) ? { document, mimeType: row.contentType, text: new TextDecoder().decode(bytes) } : { document, mimeType: row.contentType, bytes };
 }
 

@@ -89,9 +89,8 @@ export async function getUploadRow(env: Env, user: AuthUser, id: string): Promis
  * extractor does not read and ExtractionError for a file it cannot parse.
  */
 export async function uploadText(env: Env, row: Pick<UploadRow, 'storageKey' | 'contentType'>, options: { maxPages?: number } = {}): Promise<ExtractedText | null> {
-  const object = await env.FILES.get(row.storageKey);
-  if (!object) return null;
-  return extractText(new Uint8Array(await object.arrayBuffer()), row.contentType, options);
+  const bytes = await uploadBytes(env, row);
+  return bytes && extractText(bytes, row.contentType, options);
 }
 
 /** The stored bytes of an upload as they were sent (null when they are gone from storage), for readers of structured files. */
