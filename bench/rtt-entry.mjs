@@ -12,9 +12,10 @@
 //
 // Per request, headers: `X-Bench-Rtt-Ms: <ms>` overrides the binding BENCH_RTT_MS (default 0);
 // `X-Bench-Direct: 1` calls the worker with its real env (no wrapping, no counting: the
-// production code path, for CPU figures); `X-Bench-Trace: 1` (or the binding BENCH_RTT_TRACE=1)
-// logs each call — kind, start depth, SQL prefix or method — as one `[bench-rtt]` line per
-// request, and answers the same list in the `X-Bench-Trace` response header.
+// production code path, for CPU figures); `X-Bench-Trace: 1` answers the request's calls in order
+// — start depth, kind, SQL prefix or method — in the `X-Bench-Trace` response header (URI-encoded
+// lines); the binding BENCH_RTT_TRACE=1 does so for every request and also logs them as one
+// `[bench-rtt]` message per request (startPlatform prints those).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import worker from '../index.js';
 
@@ -141,12 +142,13 @@ export default {
     if (request.headers.get('X-Bench-Direct') === '1') return worker.fetch(request, env, ctx);
     const header = request.headers.get('X-Bench-Rtt-Ms');
     const rtt = header !== null ? Number(header) || 0 : Number(env.BENCH_RTT_MS ?? 0) || 0;
-    const tracing = env.BENCH_RTT_TRACE === '1' || request.headers.get('X-Bench-Trace') === '1';
+    const logging = env.BENCH_RTT_TRACE === '1';
+    const tracing = logging || request.headers.get('X-Bench-Trace') === '1';
     const state = { rtt, d1: 0, do: 0, seq: 0, finishedDepth: 0, returned: false, trace: tracing ? [] : null };
     const response = await requests.run(state, () => worker.fetch(request, wrapEnv(env), ctx));
     state.returned = true;
     const counts = `d1=${state.d1};do=${state.do};seq=${state.seq}`;
-    if (tracing) {
+    if (logging) {
       const url = new URL(request.url);
       console.log(`[bench-rtt] ${request.method} ${url.pathname} ${response.status} ${counts}\n  ${state.trace.join('\n  ')}`);
     }
