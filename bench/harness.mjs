@@ -4,7 +4,7 @@
 // medians over several rounds; this machine is shared and noisy, so ratios matter more than
 // absolute numbers.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from 'wrangler';
@@ -87,13 +87,24 @@ function rttBindings(rttMs) {
   return { BENCH_RTT_MS: String(rttMs), ...(tracingRoundTrips() ? { BENCH_RTT_TRACE: '1' } : {}) };
 }
 
-/** Copies bench/rtt-entry.mjs next to the bundle (<build dir>/latency/entry.js, importing ../index.js). */
+/**
+ * Writes bench/rtt-entry.mjs next to the bundle (<build dir>/latency/entry.js, importing
+ * ../index.js), with each Durable Object class of wrangler.toml subclassed so that the objects'
+ * own D1 calls can be put at a distance too (`X-Bench-Rtt-Objects: 1`).
+ */
 function writeRttEntry(bundlePath) {
   const dir = join(dirname(bundlePath), 'latency');
   mkdirSync(dir, { recursive: true });
   const entry = join(dir, 'entry.js');
-  copyFileSync(new URL('./rtt-entry.mjs', import.meta.url), entry);
+  const classes = [...durableObjectClasses()].map((c) => `export class ${c} extends objectClass(bundle.${c}) {}\n`).join('');
+  writeFileSync(entry, readFileSync(new URL('./rtt-entry.mjs', import.meta.url), 'utf8') + '\n' + classes);
   return entry;
+}
+
+/** The Durable Object class names bound in wrangler.toml. */
+function durableObjectClasses() {
+  const { durableObjects = {} } = unstable_getMiniflareWorkerOptions('wrangler.toml').workerOptions;
+  return new Set(Object.values(durableObjects).map((d) => (typeof d === 'string' ? d : d.className)));
 }
 
 /** `X-Bench-Round-Trips: d1=3;do=1;seq=2` as numbers (null when the header is missing). */
@@ -169,8 +180,7 @@ export async function measureStartup(bundlePath, rounds = 3) {
  * a loaded machine than wall time, and what Cloudflare's startup limit counts).
  */
 export async function measureGlobalScope(bundlePath, rounds = 7, { warmUp = true } = {}) {
-  const { durableObjects = {} } = unstable_getMiniflareWorkerOptions('wrangler.toml').workerOptions;
-  const classes = new Set(Object.values(durableObjects).map((d) => (typeof d === 'string' ? d : d.className)));
+  const classes = durableObjectClasses();
   const stubDir = join(dirname(bundlePath), 'stub');
   mkdirSync(stubDir, { recursive: true });
   const stubPath = join(stubDir, 'index.js');

@@ -17,9 +17,10 @@
 // lines); the binding BENCH_RTT_TRACE=1 does so for every request and also logs them as one
 // `[bench-rtt]` message per request (startPlatform prints those).
 import { AsyncLocalStorage } from 'node:async_hooks';
-import worker from '../index.js';
+import worker, * as bundle from '../index.js';
 
-// The Durable Object classes (and anything else the bundle exports), unchanged.
+// The Durable Object classes (and anything else the bundle exports), unchanged — unless the
+// harness appends subclasses (objectClass below) for BENCH_RTT_OBJECTS.
 export * from '../index.js';
 
 const requests = new AsyncLocalStorage();
@@ -27,13 +28,19 @@ const wrappedEnvs = new WeakMap();
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const sqlPrefix = (sql) => String(sql).replace(/\s+/g, ' ').trim().slice(0, 72);
 
+// The distance of the latest request: with `X-Bench-Rtt-Objects: 1` the Durable Objects' own D1
+// calls wait this RTT too (an object placed near the user, far from D1's primary). A module
+// global, since an object's calls run outside the request: meaningful with one client at a time.
+const latest = { rtt: 0, objects: false };
+const objectsRtt = () => (latest.objects ? latest.rtt : 0);
+
 /**
  * Runs `call` one round trip away: waits the RTT first (the request's, else the binding's), and,
  * inside a counted request, counts it and records its depth in the chain of sequential calls.
  */
-async function roundTrip(kind, what, call, defaultRtt) {
+async function roundTrip(kind, what, call, rttOf) {
   const state = requests.getStore();
-  const rtt = state ? state.rtt : defaultRtt;
+  const rtt = state ? state.rtt : rttOf();
   if (!state) {
     if (rtt > 0) await sleep(rtt);
     return call();
@@ -53,40 +60,40 @@ async function roundTrip(kind, what, call, defaultRtt) {
 }
 
 class Statement {
-  constructor(real, sql, rtt) {
+  constructor(real, sql, rttOf) {
     this.real = real;
     this.sql = sql;
-    this.rtt = rtt;
+    this.rttOf = rttOf;
   }
   bind(...params) {
-    return new Statement(this.real.bind(...params), this.sql, this.rtt);
+    return new Statement(this.real.bind(...params), this.sql, this.rttOf);
   }
   first(column) {
-    return roundTrip('d1', `first ${sqlPrefix(this.sql)}`, () => (column === undefined ? this.real.first() : this.real.first(column)), this.rtt);
+    return roundTrip('d1', `first ${sqlPrefix(this.sql)}`, () => (column === undefined ? this.real.first() : this.real.first(column)), this.rttOf);
   }
   all() {
-    return roundTrip('d1', `all ${sqlPrefix(this.sql)}`, () => this.real.all(), this.rtt);
+    return roundTrip('d1', `all ${sqlPrefix(this.sql)}`, () => this.real.all(), this.rttOf);
   }
   run() {
-    return roundTrip('d1', `run ${sqlPrefix(this.sql)}`, () => this.real.run(), this.rtt);
+    return roundTrip('d1', `run ${sqlPrefix(this.sql)}`, () => this.real.run(), this.rttOf);
   }
   raw(options) {
-    return roundTrip('d1', `raw ${sqlPrefix(this.sql)}`, () => this.real.raw(options), this.rtt);
+    return roundTrip('d1', `raw ${sqlPrefix(this.sql)}`, () => this.real.raw(options), this.rttOf);
   }
 }
 
 const unwrap = (s) => (s instanceof Statement ? s.real : s);
 const batchLabel = (statements) => `batch(${statements.length}) ${statements.map((s) => sqlPrefix(s.sql ?? '?').slice(0, 40)).join(' | ')}`;
 
-/** A D1Database (or a D1DatabaseSession) whose calls are round trips. */
-function wrapD1(real, rtt) {
+/** A D1Database (or a D1DatabaseSession) whose calls are round trips (outside a request: rttOf() ms). */
+function wrapD1(real, rttOf) {
   return new Proxy(real, {
     get(target, prop) {
-      if (prop === 'prepare') return (sql) => new Statement(target.prepare(sql), sql, rtt);
-      if (prop === 'batch') return (statements) => roundTrip('d1', batchLabel(statements), () => target.batch(statements.map(unwrap)), rtt);
-      if (prop === 'exec') return (sql) => roundTrip('d1', `exec ${sqlPrefix(sql)}`, () => target.exec(sql), rtt);
+      if (prop === 'prepare') return (sql) => new Statement(target.prepare(sql), sql, rttOf);
+      if (prop === 'batch') return (statements) => roundTrip('d1', batchLabel(statements), () => target.batch(statements.map(unwrap)), rttOf);
+      if (prop === 'exec') return (sql) => roundTrip('d1', `exec ${sqlPrefix(sql)}`, () => target.exec(sql), rttOf);
       // A session's reads and writes are round trips like any other; getBookmark is local.
-      if (prop === 'withSession') return (constraint) => wrapD1(constraint === undefined ? target.withSession() : target.withSession(constraint), rtt);
+      if (prop === 'withSession') return (constraint) => wrapD1(constraint === undefined ? target.withSession() : target.withSession(constraint), rttOf);
       const value = Reflect.get(target, prop);
       return typeof value === 'function' ? value.bind(target) : value;
     },
@@ -94,24 +101,24 @@ function wrapD1(real, rtt) {
 }
 
 /** A Durable Object stub whose fetch and RPC methods are round trips. */
-function wrapStub(stub, binding, rtt) {
+function wrapStub(stub, binding, rttOf) {
   return new Proxy(stub, {
     get(target, prop) {
       // Not a thenable (a stub is returned from async functions); id and name are local.
       if (prop === 'then') return undefined;
       if (typeof prop === 'symbol' || prop === 'id' || prop === 'name') return Reflect.get(target, prop);
-      return (...args) => roundTrip('do', `${binding}.${prop}`, () => target[prop](...args), rtt);
+      return (...args) => roundTrip('do', `${binding}.${prop}`, () => target[prop](...args), rttOf);
     },
   });
 }
 
 /** A Durable Object namespace whose stubs are wrapped (ids are made locally, no round trip). */
-function wrapNamespace(ns, binding, rtt) {
+function wrapNamespace(ns, binding, rttOf) {
   return new Proxy(ns, {
     get(target, prop) {
-      if (prop === 'get') return (id, options) => wrapStub(target.get(id, options), binding, rtt);
-      if (prop === 'getByName') return (name, options) => wrapStub(target.getByName(name, options), binding, rtt);
-      if (prop === 'jurisdiction') return (j) => wrapNamespace(target.jurisdiction(j), binding, rtt);
+      if (prop === 'get') return (id, options) => wrapStub(target.get(id, options), binding, rttOf);
+      if (prop === 'getByName') return (name, options) => wrapStub(target.getByName(name, options), binding, rttOf);
+      if (prop === 'jurisdiction') return (j) => wrapNamespace(target.jurisdiction(j), binding, rttOf);
       const value = Reflect.get(target, prop);
       return typeof value === 'function' ? value.bind(target) : value;
     },
@@ -125,12 +132,12 @@ const isNamespace = (v) => v && typeof v.idFromName === 'function' && typeof v.g
 function wrapEnv(env) {
   let wrapped = wrappedEnvs.get(env);
   if (wrapped) return wrapped;
-  const rtt = Number(env.BENCH_RTT_MS ?? 0) || 0;
+  const rttOf = () => Number(env.BENCH_RTT_MS ?? 0) || 0;
   const bindings = {};
   for (const key of Object.keys(env)) {
     const value = env[key];
-    if (isD1(value)) bindings[key] = wrapD1(value, rtt);
-    else if (isNamespace(value)) bindings[key] = wrapNamespace(value, key, rtt);
+    if (isD1(value)) bindings[key] = wrapD1(value, rttOf);
+    else if (isNamespace(value)) bindings[key] = wrapNamespace(value, key, rttOf);
   }
   wrapped = new Proxy(env, { get: (target, prop) => (prop in bindings ? bindings[prop] : Reflect.get(target, prop)) });
   wrappedEnvs.set(env, wrapped);
@@ -144,6 +151,8 @@ export default {
     const rtt = header !== null ? Number(header) || 0 : Number(env.BENCH_RTT_MS ?? 0) || 0;
     const logging = env.BENCH_RTT_TRACE === '1';
     const tracing = logging || request.headers.get('X-Bench-Trace') === '1';
+    latest.rtt = rtt;
+    latest.objects = request.headers.get('X-Bench-Rtt-Objects') === '1';
     const state = { rtt, d1: 0, do: 0, seq: 0, finishedDepth: 0, returned: false, trace: tracing ? [] : null };
     const response = await requests.run(state, () => worker.fetch(request, wrapEnv(env), ctx));
     state.returned = true;
@@ -161,3 +170,18 @@ export default {
   queue: (batch, env, ctx) => worker.queue(batch, wrapEnv(env), ctx),
   scheduled: (controller, env, ctx) => worker.scheduled(controller, wrapEnv(env), ctx),
 };
+
+/**
+ * An object's env with its D1 binding wrapped (round trips of the latest request's RTT when it
+ * asked for `X-Bench-Rtt-Objects: 1`, else none). The harness appends, for each Durable Object
+ * class, `export class X extends objectClass(bundle.X) {}`.
+ */
+export function objectClass(Base) {
+  return class extends Base {
+    constructor(ctx, env) {
+      const bindings = {};
+      for (const key of Object.keys(env)) if (isD1(env[key])) bindings[key] = wrapD1(env[key], objectsRtt);
+      super(ctx, new Proxy(env, { get: (target, prop) => (prop in bindings ? bindings[prop] : Reflect.get(target, prop)) }));
+    }
+  };
+}

@@ -9,8 +9,9 @@ import { BUILD_DIR, median, parseRoundTrips, startPlatform, workerdCpuMs } from 
  * and counts them per request. For each hot route, one client at a time: the D1 calls, the Durable
  * Object calls and the sequential round trips on the critical path (exact, from the
  * X-Bench-Round-Trips header), p50 latency with no distance and at BENCH_RTT_MS (default 50 ms),
- * what the difference says in round trips, and workerd CPU ms per request (the production path:
- * X-Bench-Direct, no wrapper). BENCH_LATENCY_REQUESTS sets the requests per figure (default 30);
+ * what the difference says in round trips, for routes that call a Durable Object the same with the
+ * objects' own D1 calls at the distance too (X-Bench-Rtt-Objects), and workerd CPU ms per request
+ * (the production path: X-Bench-Direct, no wrapper). BENCH_LATENCY_REQUESTS sets the requests per figure (default 30);
  * BENCH_RTT_TRACE=1 prints each traced request's calls in order (SQL prefixes).
  */
 export default async function latency(ctx) {
@@ -118,9 +119,9 @@ async function run(ctx, base, { far, n, trace }) {
     return { status: res.status, ms: performance.now() - t, first, counts: parseRoundTrips(res.headers.get('x-bench-round-trips')), trace: res.headers.get('x-bench-trace') };
   }
 
-  async function series(makeRequest, rtt) {
+  async function series(makeRequest, headers) {
     const results = [];
-    for (let i = 0; i < n; i++) results.push(await once(makeRequest, { 'X-Bench-Rtt-Ms': String(rtt) }));
+    for (let i = 0; i < n; i++) results.push(await once(makeRequest, headers));
     return results;
   }
 
@@ -138,11 +139,13 @@ async function run(ctx, base, { far, n, trace }) {
   for (const [name, makeRequest, opts = {}] of routes) {
     try {
       for (let i = 0; i < 3; i++) await once(makeRequest, { 'X-Bench-Rtt-Ms': '0' }); // warm-up
-      const near = await series(makeRequest, 0);
-      const distant = await series(makeRequest, far);
-      const failed = [...near, ...distant].find((r) => r.status >= 400);
+      const near = await series(makeRequest, { 'X-Bench-Rtt-Ms': '0' });
+      const distant = await series(makeRequest, { 'X-Bench-Rtt-Ms': String(far) });
+      // Routes that call a Durable Object: again with the objects' own D1 calls at the distance.
+      const objects = distant.some((r) => r.counts?.do > 0) ? await series(makeRequest, { 'X-Bench-Rtt-Ms': String(far), 'X-Bench-Rtt-Objects': '1' }) : null;
+      const failed = [...near, ...distant, ...(objects ?? [])].find((r) => r.status >= 400);
       if (failed) {
-        rows.push([name, `status ${failed.status}`, '', '', '', '', '', '']);
+        rows.push([name, `status ${failed.status}`, '', '', '', '', '', '', '']);
         continue;
       }
       // CPU of the production code path (no wrapper), per request.
@@ -153,28 +156,27 @@ async function run(ctx, base, { far, n, trace }) {
         const values = [...new Set(distant.map((r) => r.counts?.[key]))].sort((a, b) => a - b);
         return values.length === 1 ? String(values[0]) : `${values[0]}–${values[values.length - 1]}`;
       };
-      const p0 = median(near.map((r) => r.ms));
-      const p50 = median(distant.map((r) => r.ms));
+      const p = (results, key = 'ms') => (results ? median(results.map((r) => r[key] ?? NaN)) : null);
+      const rts = (at, at0) => ((at - at0) / far).toFixed(1);
       const base = [figure('d1'), figure('seq'), figure('do')];
+      const timing = (key) => [fmt(p(near, key)), fmt(p(distant, key)), rts(p(distant, key), p(near, key)), objects ? `${fmt(p(objects, key))} (${rts(p(objects, key), p(near, key))})` : '–'];
       if (opts.stream) {
-        const f0 = median(near.map((r) => r.first ?? NaN));
-        const f50 = median(distant.map((r) => r.first ?? NaN));
-        rows.push([`${name}: first token`, ...base, fmt(f0), fmt(f50), ((f50 - f0) / far).toFixed(1), cpu.toFixed(1)]);
-        rows.push([`${name}: whole`, '', '', '', fmt(p0), fmt(p50), ((p50 - p0) / far).toFixed(1), '']);
+        rows.push([`${name}: first token`, ...base, ...timing('first'), cpu.toFixed(1)]);
+        rows.push([`${name}: whole`, '', '', '', ...timing('ms'), '']);
       } else {
-        rows.push([name, ...base, fmt(p0), fmt(p50), ((p50 - p0) / far).toFixed(1), cpu.toFixed(1)]);
+        rows.push([name, ...base, ...timing('ms'), cpu.toFixed(1)]);
       }
       if (trace) {
         const traced = await once(makeRequest, { 'X-Bench-Rtt-Ms': '0', 'X-Bench-Trace': '1' });
         traces.push(`${name} (${Object.entries(traced.counts ?? {}).map(([k, v]) => `${k}=${v}`).join(' ')}):\n  ${decodeURIComponent(traced.trace ?? '').split('\n').join('\n  ')}`);
       }
     } catch (e) {
-      rows.push([name, `error: ${e.message.slice(0, 80)}`, '', '', '', '', '', '']);
+      rows.push([name, `error: ${e.message.slice(0, 80)}`, '', '', '', '', '', '', '']);
     }
   }
 
-  ctx.print(`| route | D1 calls | sequential RTs | DO calls | p50 @0 | p50 @${far} | (p50 @${far} − p50 @0) / ${far} | CPU ms/req |`);
-  ctx.print('|---|---|---|---|---|---|---|---|');
+  ctx.print(`| route | D1 calls | sequential RTs | DO calls | p50 @0 | p50 @${far} | (p50 @${far} − p50 @0) / ${far} | p50 @${far}, objects' D1 far too (RTs) | CPU ms/req |`);
+  ctx.print('|---|---|---|---|---|---|---|---|---|');
   for (const row of rows) ctx.print(`| ${row.join(' | ')} |`);
   if (traces.length) ctx.print(`\nCalls in order (depth in the chain, kind, SQL prefix or method):\n${traces.join('\n')}`);
 }
