@@ -50,7 +50,7 @@ async function roundTrip(kind, what, call, rttOf) {
   // does not wait for them, so it is no deeper than they are.
   const depth = state.finishedDepth + 1;
   state.seq = Math.max(state.seq, depth);
-  if (state.trace) state.trace.push(`${state.returned ? 'after response ' : ''}${depth} ${kind} ${what}`);
+  if (state.trace) state.trace.push(`${depth} ${kind} ${what}`);
   try {
     if (rtt > 0) await sleep(rtt);
     return await call();
@@ -153,9 +153,8 @@ export default {
     const tracing = logging || request.headers.get('X-Bench-Trace') === '1';
     latest.rtt = rtt;
     latest.objects = request.headers.get('X-Bench-Rtt-Objects') === '1';
-    const state = { rtt, d1: 0, do: 0, seq: 0, finishedDepth: 0, returned: false, trace: tracing ? [] : null };
+    const state = { rtt, d1: 0, do: 0, seq: 0, finishedDepth: 0, trace: tracing ? [] : null };
     const response = await requests.run(state, () => worker.fetch(request, wrapEnv(env), ctx));
-    state.returned = true;
     const counts = `d1=${state.d1};do=${state.do};seq=${state.seq}`;
     if (logging) {
       const url = new URL(request.url);
