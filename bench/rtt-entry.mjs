@@ -2,8 +2,9 @@
 // built worker. It is copied next to the bundle (dist/bench/latency/entry.js) and puts distance
 // between the API worker and its storage: every D1 call (prepare→first/all/run/raw, batch, exec,
 // withSession) and every Durable Object call (stub fetch and RPC methods) made by the worker waits
-// one round-trip time before it runs. The Durable Objects themselves keep the real env: the
-// distance modelled is the worker's, near the user, to D1's primary and to the objects.
+// one round-trip time before it runs: the distance of the worker, near the user, to D1's primary
+// and to the objects. The objects' own D1 calls are at no distance unless a request asks
+// (`X-Bench-Rtt-Objects: 1`, below).
 //
 // Per request it counts D1 calls, Durable Object calls and the sequential round trips on the
 // critical path — the longest chain of calls each started after the previous one finished (calls
@@ -19,8 +20,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import worker, * as bundle from '../index.js';
 
-// The Durable Object classes (and anything else the bundle exports), unchanged — unless the
-// harness appends subclasses (objectClass below) for BENCH_RTT_OBJECTS.
+// Everything the bundle exports; the harness appends a subclass of each Durable Object class
+// (objectClass below), which takes the place of the bundle's.
 export * from '../index.js';
 
 const requests = new AsyncLocalStorage();
