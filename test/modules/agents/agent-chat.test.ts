@@ -528,6 +528,9 @@ describe('double-texting (multitask_strategy)', () => {
   it('enqueue (the default): the new message runs after the running turn, in order, nothing lost', async () => {
     const { u, a, sessionId, key, running } = await busySession();
     const second = chat(u, a.id, { message: 'second', session_id: sessionId, multitask_strategy: 'enqueue' });
+    // The second has reached the session (it waits behind the running turn) before the third is sent.
+    const admitted = () => runInDurableObject(env.CHAT_SESSION.get(env.CHAT_SESSION.idFromName(sessionId)), async (instance) => (instance as unknown as { turns: unknown[] }).turns.length);
+    expect(await waitFor(admitted, (n) => n === 2)).toBe(2);
     const third = chat(u, a.id, { message: '/history', session_id: sessionId });
     await release(key);
     const [r1, r2, r3] = await Promise.all([running, second, third]);
@@ -573,6 +576,29 @@ describe('double-texting (multitask_strategy)', () => {
       [1, 'user', 'start'], [2, 'assistant', 'echo: start'], [3, 'user', 'second'], [4, 'assistant', 'echo: second'],
     ]);
     expect((await chat(u, a.id, { message: '/history', session_id: sessionId })).body.reply).toBe('history: start | second');
+  });
+
+  it('the agent\'s multitask_strategy applies when the message names none; a message may override it', async () => {
+    const u = await createUser();
+    const a = await makeAgent(u, { include_tools: ['http_request'], multitask_strategy: 'reject' });
+    expect((await api(`/api/v1/agents/${a.id}`, { token: u.token })).body.multitask_strategy).toBe('reject');
+    const sessionId = (await chat(u, a.id, { message: 'start' })).body.session_id;
+    const key = crypto.randomUUID();
+    const running = chat(u, a.id, { message: slowMessage(key), session_id: sessionId });
+    await waitFor(() => hits(key), (n) => n === 1, 10_000);
+    expectError(await chat(u, a.id, { message: 'refused', session_id: sessionId }), 409, 'TURN_IN_PROGRESS');
+    const queued = chat(u, a.id, { message: 'queued', session_id: sessionId, multitask_strategy: 'enqueue' });
+    await release(key);
+    expect((await running).body.finish_reason).toBe('stop');
+    expect((await queued).body.reply).toBe('echo: queued');
+    const contents = (await historyOf(u, a.id)).map((m) => m.content);
+    expect(contents).toContain('queued');
+    expect(contents).not.toContain('refused');
+    // Updating the agent changes the policy (and a new agent defaults to enqueue).
+    const updated = await api(`/api/v1/agents/${a.id}`, { method: 'PUT', token: u.token, json: { multitask_strategy: 'interrupt' } });
+    expect(updated.status, updated.text).toBe(200);
+    expect(updated.body.multitask_strategy).toBe('interrupt');
+    expect((await makeAgent(u)) as unknown as { multitask_strategy: string }).toMatchObject({ multitask_strategy: 'enqueue' });
   });
 
   it('interrupt while streaming: the stream ends with done, finish_reason interrupted; a bad strategy is 422', async () => {

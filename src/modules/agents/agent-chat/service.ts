@@ -172,7 +172,7 @@ function turnRequest(session: { id: string; isNew: boolean }, user: AuthUser, ag
     message: input.message,
     streamlined: input.streamlined,
     new_session: session.isNew,
-    multitask_strategy: input.multitask_strategy,
+    multitask_strategy: input.multitask_strategy ?? agent?.multitask_strategy,
   };
 }
 
@@ -342,6 +342,6 @@ export async function deleteBranch(env: Env, user: AuthUser, id: string): Promis
 export async function resumeBranch(env: Env, user: AuthUser, id: string, input: { message: string; streamlined: boolean }): Promise<ChatResponse> {
   const branch = await ownBranch(env, user, id);
   const agent = await chattableAgent(env, user, branch.agentId);
-  const request: TurnRequest = { session_id: branch.id, user_id: user.id, agent, message: input.message, streamlined: input.streamlined };
+  const request: TurnRequest = { session_id: branch.id, user_id: user.id, agent, message: input.message, streamlined: input.streamlined, multitask_strategy: agent?.multitask_strategy };
   return present(unwrap(await sessionStub(env, branch.id).send(request)), input.streamlined);
 }

@@ -1,1 +1,0 @@
-ALTER TABLE `chat_messages` ADD `interrupted` integer DEFAULT false NOT NULL;
