@@ -1,19 +1,54 @@
 import { DurableObject } from 'cloudflare:workers';
-import type { AgentEvent } from '../src/engine/agent/loop';
+import type { AgentEvent, TurnStep } from '../src/engine/agent/loop';
 import { CallRecorder } from '../src/engine/llm/gateway';
 import type { ChatMessage, ToolCall, Usage } from '../src/engine/llm/types';
 import type { Env } from '../src/env';
 import { ApiError } from '../src/lib/errors';
 import { SseWriter } from '../src/lib/sse';
 import { runAgent } from '../src/runs/agent-turn';
-import { readSessionMessages, saveTurn, type StoredMessage } from '../src/runs/conversation';
+import { discardMessages, readSessionMessages, saveTurn, turnSaved, type StoredMessage } from '../src/runs/conversation';
 import { flushCalls } from '../src/runs/llm-calls';
-import { RESUME_WINDOW_MS, type TurnOutcome, type TurnRequest, type TurnResult } from './contracts';
+import {
+  DEFAULT_MULTITASK_STRATEGY,
+  RESUME_WINDOW_MS,
+  RUNNING_TURN_HEADER,
+  type TurnOutcome,
+  type TurnRequest,
+  type TurnResult,
+} from './contracts';
 
 interface LiveTurn {
   turn: number;
   subscribers: Set<SseWriter>;
 }
+
+/** A turn admitted and not yet finished (running, or waiting its turn). */
+interface TurnEntry {
+  /** The turn's id: the id its user message gets. */
+  id: string;
+  /** Aborted when a newer message interrupts or rolls back the turn. */
+  controller: AbortController;
+  stoppedBy: 'interrupt' | 'rollback' | null;
+}
+
+/** The turn that was running when the object last stopped (its row in `active_turn`). */
+type ActiveTurn = {
+  turn_id: string;
+  /** The turn's number among streamed turns (its events), 0 for a non-streamed turn. */
+  stream_turn: number;
+  request: string;
+};
+
+/** Whether a newer message rolled the turn back (it may happen at any await of the turn). */
+const rolledBackTurn = (entry: TurnEntry) => entry.stoppedBy === 'rollback';
+
+/**
+ * While a turn runs the object's alarm is kept this close: if the object is evicted or the
+ * runtime restarts mid-turn, the alarm wakes it up to resume the turn (a reconnect does sooner).
+ */
+const TURN_HEARTBEAT_MS = 15_000;
+
+const ROLLED_BACK = { status: 409, code: 'TURN_ROLLED_BACK', message: 'A newer message rolled this turn back: nothing of it was saved' };
 
 
 const toChatMessage = (m: StoredMessage): ChatMessage => ({
@@ -47,7 +82,10 @@ export class ChatSession extends DurableObject<Env> {
   private live: LiveTurn | null = null;
   private lastEventId = 0;
   private lastTurn = 0;
-  private alarmSet = false;
+  /** Admitted turns not yet finished, in order: the first is the running one. */
+  private turns: TurnEntry[] = [];
+  /** The turn to resume, found at start-up, until something starts it. */
+  private resumable: ActiveTurn | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -58,11 +96,17 @@ export class ChatSession extends DurableObject<Env> {
         tool_calls TEXT, tool_call_id TEXT, name TEXT)`);
       this.sql.exec(`CREATE TABLE IF NOT EXISTS turns (turn INTEGER PRIMARY KEY, finished_at INTEGER)`);
       this.sql.exec(`CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, turn INTEGER NOT NULL, event TEXT NOT NULL, data TEXT NOT NULL)`);
+      // The running turn and its steps (user message, model answers, tool results), written before it moves on.
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS active_turn (id INTEGER PRIMARY KEY CHECK (id = 1), turn_id TEXT NOT NULL, stream_turn INTEGER NOT NULL, request TEXT NOT NULL)`);
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS turn_steps (idx INTEGER PRIMARY KEY, step TEXT NOT NULL)`);
       this.lastEventId = Number(this.meta('last_event_id') ?? 0);
       this.lastTurn = Number(this.meta('last_turn') ?? 0);
-      // A turn that was running when the object was evicted or restarted cannot resume: its
-      // stream ends with an error, so reconnecting clients are not left waiting.
+      // A turn that was running when the object was evicted or restarted resumes (on the alarm, a
+      // reconnect or the next message) from its recorded steps.
+      this.resumable = this.sql.exec<ActiveTurn>('SELECT turn_id, stream_turn, request FROM active_turn').toArray()[0] ?? null;
+      // A streamed turn with no record to resume from ends with an error, so reconnecting clients are not left waiting.
       for (const { turn } of this.sql.exec<{ turn: number }>('SELECT turn FROM turns WHERE finished_at IS NULL').toArray()) {
+        if (turn === this.resumable?.stream_turn) continue;
         this.record(turn, 'error', { error: 'INTERRUPTED', message: 'The turn was interrupted; send the message again' });
         this.sql.exec('UPDATE turns SET finished_at = ? WHERE turn = ?', Date.now(), turn);
       }
@@ -84,9 +128,45 @@ export class ChatSession extends DurableObject<Env> {
     return run;
   }
 
+  /**
+   * A message arriving: resumes an interrupted turn first, then applies the message's
+   * double-texting policy when a turn is running or waiting. The refusal (reject), or null with
+   * the new turn's entry queued.
+   */
+  private admit(request: TurnRequest): { refused: TurnOutcome & { ok: false } } | { entry: TurnEntry } {
+    void this.kickResume();
+    const running = this.turns[0];
+    if (running) {
+      const policy = request.multitask_strategy ?? DEFAULT_MULTITASK_STRATEGY;
+      if (policy === 'reject') {
+        return {
+          refused: {
+            ok: false,
+            error: {
+              status: 409,
+              code: 'TURN_IN_PROGRESS',
+              message: `Turn ${running.id} of this session is still running; send the message when it has finished, or with another multitask_strategy`,
+              running_turn_id: running.id,
+            },
+          },
+        };
+      }
+      if (policy === 'interrupt' || policy === 'rollback') {
+        const already = running.stoppedBy;
+        if (already !== 'rollback') running.stoppedBy = policy;
+        if (already === null) running.controller.abort(new Error(`The turn was stopped by a newer message (${policy})`));
+      }
+    }
+    const entry: TurnEntry = { id: crypto.randomUUID(), controller: new AbortController(), stoppedBy: null };
+    this.turns.push(entry);
+    return { entry };
+  }
+
   /** A non-streaming turn: the result once the turn (and the ones queued before it) are done. */
   async send(request: TurnRequest): Promise<TurnOutcome> {
-    return this.enqueue(() => this.runTurn(request, null));
+    const admitted = this.admit(request);
+    if ('refused' in admitted) return admitted.refused;
+    return this.enqueue(() => this.runTurn(admitted.entry, request, null));
   }
 
   /**
@@ -99,6 +179,8 @@ export class ChatSession extends DurableObject<Env> {
     const lastEventId = request.headers.get('Last-Event-ID');
     const writer = new SseWriter();
     if (lastEventId !== null && lastEventId.trim() !== '') {
+      // A reconnect is a reason to resume the turn the object was running when it stopped.
+      void this.kickResume();
       const after = Number(lastEventId);
       const turn = Number.isInteger(after)
         ? this.sql.exec<{ turn: number }>('SELECT turn FROM events WHERE id = ?', after).toArray()[0]?.turn
@@ -117,8 +199,63 @@ export class ChatSession extends DurableObject<Env> {
       else void writer.close();
       return writer.response();
     }
-    void this.enqueue(() => this.runTurn(body, writer));
+    const admitted = this.admit(body);
+    if ('refused' in admitted) {
+      const { running_turn_id, ...error } = admitted.refused.error;
+      return Response.json({ error: error.code, message: error.message }, { status: error.status, headers: { [RUNNING_TURN_HEADER]: running_turn_id ?? '' } });
+    }
+    void this.enqueue(() => this.runTurn(admitted.entry, body, writer));
     return writer.response();
+  }
+
+  /**
+   * Starts the turn the object was running when it last stopped (once), ahead of anything else:
+   * its recorded steps are not run again; a streamed turn's events go on under the same turn, so
+   * a client reconnecting with Last-Event-ID gets the rest.
+   */
+  private kickResume(): Promise<unknown> | null {
+    const active = this.resumable;
+    if (!active) return null;
+    this.resumable = null;
+    const entry: TurnEntry = { id: active.turn_id, controller: new AbortController(), stoppedBy: null };
+    this.turns.unshift(entry);
+    if (active.stream_turn > 0) this.live = { turn: active.stream_turn, subscribers: new Set() };
+    return this.enqueue(() => this.resumeTurn(entry, active));
+  }
+
+  private async resumeTurn(entry: TurnEntry, active: ActiveTurn): Promise<TurnOutcome> {
+    const request = { ...(JSON.parse(active.request) as TurnRequest), new_session: false };
+    if (await turnSaved(this.env.DB, request.session_id, entry.id)) {
+      // The object stopped after D1 had the turn's messages but before its own copy: D1's are the history.
+      this.sql.exec('DELETE FROM messages');
+      this.sql.exec("DELETE FROM meta WHERE key = 'hydrated'");
+      this.clearActiveTurn();
+      this.history = null;
+      await this.loadHistory(request);
+      const turn = active.stream_turn;
+      if (turn > 0) {
+        this.record(turn, 'error', { error: 'INTERRUPTED', message: 'The turn finished as the server restarted; its messages are saved in the session' });
+        this.finishStream(turn);
+      }
+      this.turns.splice(this.turns.indexOf(entry), 1);
+      return { ok: false, error: { status: 409, code: 'INTERRUPTED', message: 'The turn was saved before a restart' } };
+    }
+    const steps = this.sql.exec<{ step: string }>('SELECT step FROM turn_steps ORDER BY idx').toArray().map((r) => JSON.parse(r.step) as TurnStep);
+    return this.runTurn(entry, request, null, { streamTurn: active.stream_turn, steps });
+  }
+
+  private clearActiveTurn() {
+    this.sql.exec('DELETE FROM active_turn');
+    this.sql.exec('DELETE FROM turn_steps');
+  }
+
+  /** A streamed turn is over: its end time (for the resume window), its live readers closed. */
+  private finishStream(turn: number) {
+    this.sql.exec('UPDATE turns SET finished_at = ? WHERE turn = ?', Date.now(), turn);
+    if (this.live?.turn === turn) {
+      for (const s of this.live.subscribers) void s.close();
+      this.live = null;
+    }
   }
 
   /** Forgets the session (its branch or agent was deleted). */
@@ -128,21 +265,26 @@ export class ChatSession extends DurableObject<Env> {
       await this.ctx.storage.deleteAll();
       this.history = null;
       this.context = [];
-      this.alarmSet = false;
+      this.resumable = null;
       this.lastEventId = 0;
       this.lastTurn = 0;
     });
   }
 
-  /** Drops the events of turns that finished more than RESUME_WINDOW_MS ago. */
+  /**
+   * Resumes the turn that was running when the object stopped (the heartbeat kept while a turn
+   * runs), and drops the events of turns that finished more than RESUME_WINDOW_MS ago.
+   */
   override async alarm(): Promise<void> {
-    this.alarmSet = false;
+    const resumed = this.kickResume();
+    if (resumed) await resumed;
     this.pruneEvents();
-    const pending = this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM turns').one().n;
-    if (pending > 0) {
-      this.alarmSet = true;
-      await this.ctx.storage.setAlarm(Date.now() + RESUME_WINDOW_MS);
+    if (this.turns.length > 0) {
+      await this.ctx.storage.setAlarm(Date.now() + TURN_HEARTBEAT_MS);
+      return;
     }
+    const pending = this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM turns').one().n;
+    if (pending > 0) await this.ctx.storage.setAlarm(Date.now() + RESUME_WINDOW_MS);
   }
 
   private pruneEvents() {
@@ -175,22 +317,33 @@ export class ChatSession extends DurableObject<Env> {
     return rows;
   }
 
-  private async runTurn(request: TurnRequest, writer: SseWriter | null): Promise<TurnOutcome> {
-    const stream = writer !== null;
-    let turn = 0;
-    if (stream) {
+  /**
+   * Runs one turn (or goes on with a resumed one): each step is recorded in `turn_steps` before
+   * the turn moves on; the messages go to D1 and this object's history at the end, with the
+   * record of the running turn cleared in the same write of this object's storage.
+   */
+  private async runTurn(entry: TurnEntry, request: TurnRequest, writer: SseWriter | null, resumed?: { streamTurn: number; steps: TurnStep[] }): Promise<TurnOutcome> {
+    const stream = writer !== null || (resumed?.streamTurn ?? 0) > 0;
+    let turn = resumed?.streamTurn ?? 0;
+    if (writer) {
       turn = ++this.lastTurn;
       this.setMeta('last_turn', turn);
       this.pruneEvents();
       this.sql.exec('INSERT INTO turns (turn, finished_at) VALUES (?, NULL)', turn);
       this.live = { turn, subscribers: new Set([writer]) };
     }
+    if (!resumed) {
+      this.clearActiveTurn();
+      this.sql.exec('INSERT INTO active_turn (id, turn_id, stream_turn, request) VALUES (1, ?, ?, ?)', entry.id, turn, JSON.stringify(request));
+    }
     const emit = (event: string, data: unknown) => {
       if (stream) this.record(turn, event, data);
     };
+    if (resumed) emit('resumed', { turn_id: entry.id, steps: resumed.steps.length });
     // The turn's model calls are written with its messages, in the same batch.
     const recorder = new CallRecorder();
     try {
+      await this.ctx.storage.setAlarm(Date.now() + TURN_HEARTBEAT_MS);
       await this.loadHistory(request);
       const result = await runAgent({
         env: this.env,
@@ -202,6 +355,13 @@ export class ChatSession extends DurableObject<Env> {
         sessionId: request.session_id,
         source: 'chat',
         recorder,
+        // Interrupting stops the tool calls in flight too (their results say so).
+        signal: entry.controller.signal,
+        interrupt: entry.controller.signal,
+        resume: resumed?.steps,
+        onStep: (step) => {
+          this.sql.exec('INSERT INTO turn_steps (step) VALUES (?)', JSON.stringify(step));
+        },
         onEvent: (e: AgentEvent) => {
           if (e.type === 'token') emit('token', { text: e.text });
           else if (request.streamlined) return;
@@ -209,7 +369,13 @@ export class ChatSession extends DurableObject<Env> {
           else emit('tool_result', { id: e.id, name: e.name, output: e.output, ...(e.error ? { error: e.error } : {}), duration_ms: e.duration_ms });
         },
       });
-      const saved = await this.saveMessages(request, result.messages, result.token_usage, recorder);
+      if (rolledBackTurn(entry)) return this.rolledBack(turn, stream);
+      const saved = await this.saveMessages(request, entry.id, result.messages, result.token_usage, recorder, result.finish_reason === 'interrupted');
+      // Rolled back while its messages were being written: they are taken out again.
+      if (rolledBackTurn(entry)) {
+        await this.discard(request, saved);
+        return this.rolledBack(turn, stream);
+      }
       const outcome: TurnResult = {
         session_id: request.session_id,
         message_id: saved.at(-1)!.id,
@@ -230,47 +396,71 @@ export class ChatSession extends DurableObject<Env> {
       });
       return { ok: true, result: outcome };
     } catch (e) {
+      if (rolledBackTurn(entry)) return this.rolledBack(turn, stream);
       const error = failure(e);
       // What the user said is kept even when the model failed.
-      await this.saveMessages(request, [{ role: 'user', content: request.message }], null, recorder).catch((err) =>
+      await this.saveMessages(request, entry.id, [{ role: 'user', content: request.message }], null, recorder, false).catch((err) =>
         console.error(JSON.stringify({ type: 'error', where: 'chat save after failure', error: String(err) })),
       );
       emit('error', { error: error.code, message: error.message });
       return { ok: false, error };
     } finally {
+      this.clearActiveTurn();
+      this.turns.splice(this.turns.indexOf(entry), 1);
       // Calls whose batch did not go through are written on their own (this object keeps
       // running the write after the answer).
       if (recorder.size) void flushCalls(this.env.DB, recorder);
-      if (stream) {
-        this.sql.exec('UPDATE turns SET finished_at = ? WHERE turn = ?', Date.now(), turn);
-        for (const s of this.live?.subscribers ?? []) void s.close();
-        this.live = null;
-        if (!this.alarmSet) {
-          this.alarmSet = true;
-          if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + RESUME_WINDOW_MS);
-        }
-      }
+      if (stream) this.finishStream(turn);
+      // No turn left: the alarm goes back to dropping old events.
+      if (this.turns.length === 0) await this.ctx.storage.setAlarm(Date.now() + RESUME_WINDOW_MS);
     }
+  }
+
+  /** A turn a newer message rolled back: nothing of it is kept; its stream ends with an error. */
+  private rolledBack(turn: number, stream: boolean): TurnOutcome {
+    this.clearActiveTurn();
+    if (stream) this.record(turn, 'error', { error: ROLLED_BACK.code, message: ROLLED_BACK.message });
+    return { ok: false, error: ROLLED_BACK };
+  }
+
+  /** Takes a saved turn's messages (the newest) out of D1 and this object's history. */
+  private async discard(request: TurnRequest, rows: StoredMessage[]) {
+    const ids = rows.map((r) => r.id);
+    await discardMessages(this.env.DB, request.session_id, ids);
+    for (const id of ids) this.sql.exec('DELETE FROM messages WHERE id = ?', id);
+    const history = await this.loadHistory(request);
+    history.splice(history.length - rows.length, rows.length);
+    this.context.splice(this.context.length - rows.length, rows.length);
   }
 
   /**
    * Appends a turn's messages with the next dense seqs: to D1 first (one batch, with the
    * session's updated_at and the turn's `llm_calls` rows), then here. The final message carries
-   * the turn's token usage.
+   * the turn's token usage; an interrupted turn's final message is marked interrupted.
    */
-  private async saveMessages(request: TurnRequest, messages: ChatMessage[], usage: Usage | null, recorder: CallRecorder): Promise<StoredMessage[]> {
+  private async saveMessages(
+    request: TurnRequest,
+    turnId: string,
+    messages: ChatMessage[],
+    usage: Usage | null,
+    recorder: CallRecorder,
+    interrupted: boolean,
+  ): Promise<StoredMessage[]> {
     const history = await this.loadHistory(request);
     let seq = history.at(-1)?.seq ?? 0;
-    const rows: StoredMessage[] = messages.map((m) => ({
+    const rows: StoredMessage[] = messages.map((m, i) => ({
       seq: ++seq,
-      id: crypto.randomUUID(),
+      // The user message carries the turn's id (the id a 409 TURN_IN_PROGRESS names).
+      id: i === 0 && m.role === 'user' ? turnId : crypto.randomUUID(),
       role: m.role,
       content: m.content,
       tool_calls: m.tool_calls?.length ? JSON.stringify(m.tool_calls) : null,
       tool_call_id: m.tool_call_id ?? null,
       name: m.name ?? null,
     }));
-    await saveTurn(this.env.DB, request.session_id, rows, usage, recorder);
+    await saveTurn(this.env.DB, request.session_id, rows, usage, recorder, interrupted);
+    // The history and the end of the running turn's record, in one write of this object's storage.
+    this.clearActiveTurn();
     for (const r of rows) {
       this.sql.exec('INSERT INTO messages (seq, id, role, content, tool_calls, tool_call_id, name) VALUES (?, ?, ?, ?, ?, ?, ?)', r.seq, r.id, r.role, r.content, r.tool_calls, r.tool_call_id, r.name);
     }

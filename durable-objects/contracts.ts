@@ -72,6 +72,17 @@ export type ExecutionActor = ExecutionRpc & Rpc.DurableObjectBranded;
 
 // ── ChatSession (durable-objects/chat-session.ts): one per chat session ──────────────────────
 
+/**
+ * What a message does when it arrives while the session's turn is still running (double-texting):
+ * `reject` answers 409 TURN_IN_PROGRESS naming the running turn; `enqueue` runs it after the
+ * running and waiting turns, in arrival order (the default); `interrupt` stops the running turn
+ * at once (its partial answer saved, marked interrupted) and runs this one; `rollback` stops the
+ * running turn and saves nothing of it (neither its user message nor its answer).
+ */
+export const MULTITASK_STRATEGIES = ['reject', 'enqueue', 'interrupt', 'rollback'] as const;
+export type MultitaskStrategy = (typeof MULTITASK_STRATEGIES)[number];
+export const DEFAULT_MULTITASK_STRATEGY: MultitaskStrategy = 'enqueue';
+
 /** What the worker asks of a session: one user message, for an agent (or the bare model). */
 export interface TurnRequest {
   session_id: string;
@@ -82,6 +93,8 @@ export interface TurnRequest {
   streamlined?: boolean;
   /** The session row was just created: there is no history to load from D1. */
   new_session?: boolean;
+  /** This message's double-texting policy (else the agent's, else DEFAULT_MULTITASK_STRATEGY). */
+  multitask_strategy?: MultitaskStrategy;
 }
 
 export interface TurnResult {
@@ -92,10 +105,16 @@ export interface TurnResult {
   tool_calls: ToolCallRecord[];
   token_usage: Usage;
   iterations: number;
-  finish_reason: 'stop' | 'iteration_limit';
+  finish_reason: 'stop' | 'iteration_limit' | 'interrupted';
 }
 
-export type TurnOutcome = { ok: true; result: TurnResult } | { ok: false; error: { status: number; code: string; message: string } };
+export type TurnOutcome =
+  | { ok: true; result: TurnResult }
+  /** `running_turn_id` with 409 TURN_IN_PROGRESS: the turn (its user message's id) still running. */
+  | { ok: false; error: { status: number; code: string; message: string; running_turn_id?: string } };
+
+/** The response header naming the running turn of a 409 TURN_IN_PROGRESS. */
+export const RUNNING_TURN_HEADER = 'X-Running-Turn-Id';
 
 /** How long a finished turn's events stay available to clients reconnecting with Last-Event-ID. */
 export const RESUME_WINDOW_MS = 5 * 60 * 1000;

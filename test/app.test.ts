@@ -134,7 +134,7 @@ describe('OpenAPI document', () => {
       expect(union.description).toMatch(/Server-sent events/);
       return Object.keys(union.discriminator.mapping);
     };
-    const chat = ['token', 'tool_call', 'tool_result', 'done', 'error'];
+    const chat = ['token', 'tool_call', 'tool_result', 'done', 'resumed', 'error'];
     expect(eventsOf('/api/v1/agent-chat/{agent_id}/stream')).toEqual(chat);
     expect(eventsOf('/api/v1/agent-chat/bare/stream')).toEqual(chat);
     expect(eventsOf('/api/v1/swarm/run/stream')).toEqual(['agent_started', 'token', 'agent_finished', 'done', 'error']);

@@ -1,5 +1,5 @@
 import { isPluginRef, pluginToolSpecs } from '../engine/plugins/tools';
-import { parseArguments, runAgentTurn, type AgentEvent, type AgentTurnResult, type ToolExecution } from '../engine/agent/loop';
+import { parseArguments, runAgentTurn, type AgentEvent, type AgentTurnResult, type ToolExecution, type TurnStep } from '../engine/agent/loop';
 import { resolveModelTarget } from './model-target';
 import { addUsage, emptyUsage, type ChatMessage, type ToolCall, type ToolSpec } from '../engine/llm/types';
 import { invokeTool } from '../engine/tools/invoke';
@@ -34,6 +34,12 @@ export interface RunAgentOptions {
   /** What started the run, recorded with model and tool calls: chat, orchestrate, execute, delegate. */
   source: string;
   signal?: AbortSignal;
+  /** A chat turn's interrupt (double-texting): see AgentTurnInput.interrupt. */
+  interrupt?: AbortSignal;
+  /** A chat turn resumed after a restart: the steps it had recorded (they are not run again). */
+  resume?: TurnStep[];
+  /** Each step of the turn, before it moves on (the ChatSession records them). */
+  onStep?: (step: TurnStep) => void | Promise<void>;
   /** Delegation depth (0 for the agent the user talks to): sub-agents, run_agent and runs started by run_workflow go one deeper. */
   depth?: number;
   /** Collects the turn's `llm_calls` rows (delegated turns' too) for the caller to write with its own batch. */
@@ -173,6 +179,9 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentTurnResult> 
     stream: opts.stream,
     onEvent: opts.onEvent,
     signal: opts.signal,
+    interrupt: opts.interrupt,
+    resume: opts.resume,
+    onStep: opts.onStep,
   });
   addUsage(result.token_usage, delegatedUsage);
   return result;

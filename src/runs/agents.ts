@@ -27,6 +27,7 @@ export function toTurnAgent(row: agentsStore.AgentRow): TurnAgent {
     version: row.version,
     is_main_agent: row.isMainAgent === 1,
     sub_agent_ids: JSON.parse(row.subAgentIds),
+    multitask_strategy: row.multitaskStrategy,
     created_at: row.createdAt,
     updated_at: row.updatedAt,
   };

@@ -28,9 +28,10 @@ export async function readSessionMessages(d1: D1Database, sessionId: string): Pr
 
 /**
  * Saves a turn's messages in one batch with the session's updated_at and the turn's `llm_calls`
- * rows; the last message carries the turn's token usage. The recorder forgets what was written.
+ * rows; the last message carries the turn's token usage (and, for a turn a newer message
+ * interrupted, the mark). The recorder forgets what was written.
  */
-export async function saveTurn(d1: D1Database, sessionId: string, rows: StoredMessage[], usage: Usage | null, recorder: CallRecorder): Promise<void> {
+export async function saveTurn(d1: D1Database, sessionId: string, rows: StoredMessage[], usage: Usage | null, recorder: CallRecorder, interrupted = false): Promise<void> {
   const calls = llmCallStatements(d1, recorder);
   await runBatch(d1, [
     ...rows.map((r, i) => {
@@ -46,10 +47,21 @@ export async function saveTurn(d1: D1Database, sessionId: string, rows: StoredMe
         name: r.name,
         promptTokens: last ? usage.prompt_tokens : null,
         completionTokens: last ? usage.completion_tokens : null,
+        interrupted: interrupted && i === rows.length - 1,
       });
     }),
     chatStore.touchSessionStatement(d1, sessionId),
     ...calls,
   ]);
   recorder.clear(calls.length);
+}
+
+/** Whether a turn's user message (its id is the turn's) is in D1: the turn was saved. */
+export async function turnSaved(d1: D1Database, sessionId: string, turnId: string): Promise<boolean> {
+  return (await chatStore.findSessionMessage(d1, sessionId, turnId)) !== null;
+}
+
+/** Deletes messages of a session (a rolled-back turn's, the newest), with the session's updated_at. */
+export async function discardMessages(d1: D1Database, sessionId: string, ids: string[]): Promise<void> {
+  await runBatch(d1, [chatStore.deleteMessages(d1, sessionId, ids), chatStore.touchSessionStatement(d1, sessionId)]);
 }

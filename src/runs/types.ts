@@ -23,6 +23,8 @@ export interface TurnAgent {
   version: number;
   is_main_agent: boolean;
   sub_agent_ids: string[];
+  /** Chat double-texting: what a message does while a turn of the same session runs (a message may say otherwise). */
+  multitask_strategy: 'reject' | 'enqueue' | 'interrupt' | 'rollback';
   created_at: string;
   updated_at: string;
 }

@@ -41,6 +41,8 @@ export const chatMessages = sqliteTable(
     name: text('name'),
     promptTokens: integer('prompt_tokens'),
     completionTokens: integer('completion_tokens'),
+    /** The partial answer of a turn stopped by a newer message (double-texting `interrupt`). */
+    interrupted: integer('interrupted', { mode: 'boolean' }).notNull().default(false),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('chat_messages_session_seq_unique').on(t.sessionId, t.seq)],

@@ -22,6 +22,8 @@ export const agents = sqliteTable(
     version: integer('version').notNull().default(1),
     isMainAgent: integer('is_main_agent').notNull().default(0),
     subAgentIds: text('sub_agent_ids').notNull().default('[]'),
+    /** What a chat message does while a turn of the same session runs (durable-objects/contracts.ts MULTITASK_STRATEGIES). */
+    multitaskStrategy: text('multitask_strategy', { enum: ['reject', 'enqueue', 'interrupt', 'rollback'] }).notNull().default('enqueue'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

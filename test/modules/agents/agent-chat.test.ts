@@ -1,4 +1,4 @@
-import { runInDurableObject } from 'cloudflare:test';
+import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { findBuiltinTool } from '../../../src/engine/tools/registry';
@@ -469,6 +469,228 @@ describe('turn serialisation', () => {
     expect(slowDone.body.tool_calls[0].output.reply).toBe('fake: wait');
     expect(history.body.reply).toBe(`history: start | /tool ${delegationToolName(slow.id)} {"task":"wait"}`);
     expect((await messagesOf(sessionId)).map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'tool', 'assistant', 'user', 'assistant']);
+  });
+});
+
+/** Hits of a key on the turns fake (test/support/fakes/turns.ts). */
+async function hits(key: string): Promise<number> {
+  const res = await fetch(`${env.FAKE_BASE_URL}/turns/count?key=${encodeURIComponent(key)}`);
+  return ((await res.json()) as { count: number }).count;
+}
+
+const release = (key: string) => fetch(`${env.FAKE_BASE_URL}/turns/release?key=${encodeURIComponent(key)}`);
+
+/** A message making the mock model call http_request on a fake endpoint held until released (or the call is aborted). */
+const slowMessage = (key: string) => `/tool http_request ${JSON.stringify({ url: `${env.FAKE_BASE_URL}/turns/hit?key=${key}&hold=1` })}`;
+
+/** The session's history as the API shows it (the owner's preview of a draft agent). */
+async function historyOf(u: User, agentId: string) {
+  const res = await api(`/api/v1/agents/${agentId}/preview-chat-history?page_size=100`, { token: u.token });
+  expect(res.status, res.text).toBe(200);
+  return res.body.items as Array<{ id: string; seq: number; role: string; content: string | null; interrupted: boolean }>;
+}
+
+describe('double-texting (multitask_strategy)', () => {
+  /** A session with one finished turn, and a second turn held in its tool call. */
+  async function busySession() {
+    const u = await createUser();
+    const a = await makeAgent(u, { include_tools: ['http_request'] });
+    const start = await chat(u, a.id, { message: 'start' });
+    expect(start.status, start.text).toBe(200);
+    const sessionId = start.body.session_id as string;
+    const key = crypto.randomUUID();
+    const running = chat(u, a.id, { message: slowMessage(key), session_id: sessionId });
+    await waitFor(() => hits(key), (n) => n === 1, 10_000);
+    return { u, a, sessionId, key, running };
+  }
+
+  it('reject: 409 TURN_IN_PROGRESS naming the running turn; the running turn finishes, the refused message is not saved', async () => {
+    const { u, a, sessionId, key, running } = await busySession();
+    const refused = await chat(u, a.id, { message: 'second', session_id: sessionId, multitask_strategy: 'reject' });
+    expectError(refused, 409, 'TURN_IN_PROGRESS');
+    const runningId = refused.headers.get('X-Running-Turn-Id')!;
+    expect(refused.body.message).toContain(runningId);
+    await release(key);
+    const first = await running;
+    expect(first.status, first.text).toBe(200);
+    expect(first.body).toMatchObject({ finish_reason: 'stop', user_message_id: runningId });
+    const history = await historyOf(u, a.id);
+    expect(history.map((m) => [m.seq, m.role])).toEqual([
+      [1, 'user'], [2, 'assistant'], [3, 'user'], [4, 'assistant'], [5, 'tool'], [6, 'assistant'],
+    ]);
+    expect(history[2].id).toBe(runningId);
+    expect(history.map((m) => m.content)).not.toContain('second');
+    expect(history.every((m) => m.interrupted === false)).toBe(true);
+    // Once the session is idle, reject lets a message through.
+    expect((await chat(u, a.id, { message: 'third', session_id: sessionId, multitask_strategy: 'reject' })).body.reply).toBe('echo: third');
+  });
+
+  it('enqueue (the default): the new message runs after the running turn, in order, nothing lost', async () => {
+    const { u, a, sessionId, key, running } = await busySession();
+    const second = chat(u, a.id, { message: 'second', session_id: sessionId, multitask_strategy: 'enqueue' });
+    // The second has reached the session (it waits behind the running turn) before the third is sent.
+    const admitted = () => runInDurableObject(env.CHAT_SESSION.get(env.CHAT_SESSION.idFromName(sessionId)), async (instance) => (instance as unknown as { turns: unknown[] }).turns.length);
+    expect(await waitFor(admitted, (n) => n === 2)).toBe(2);
+    const third = chat(u, a.id, { message: '/history', session_id: sessionId });
+    await release(key);
+    const [r1, r2, r3] = await Promise.all([running, second, third]);
+    expect(r1.body.finish_reason).toBe('stop');
+    expect(r2.body.reply).toBe('echo: second');
+    // The third saw both before it: arrival order.
+    expect(r3.body.reply).toBe(`history: start | ${slowMessage(key)} | second`);
+    const history = await historyOf(u, a.id);
+    expect(history.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'tool', 'assistant', 'user', 'assistant', 'user', 'assistant']);
+    expect(history.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(await hits(key)).toBe(1);
+  });
+
+  it('interrupt: the running turn stops in its tool call, its partial answer kept and marked interrupted; the new one runs', async () => {
+    const { u, a, sessionId, key, running } = await busySession();
+    const second = await chat(u, a.id, { message: 'second', session_id: sessionId, multitask_strategy: 'interrupt' });
+    expect(second.status, second.text).toBe(200);
+    expect(second.body.reply).toBe('echo: second');
+    const first = await running;
+    expect(first.status, first.text).toBe(200);
+    expect(first.body).toMatchObject({ finish_reason: 'interrupted', reply: '' });
+    expect(first.body.tool_calls[0].error).toMatch(/^interrupted/);
+    const history = await historyOf(u, a.id);
+    expect(history.map((m) => [m.seq, m.role, m.interrupted])).toEqual([
+      [1, 'user', false], [2, 'assistant', false],
+      [3, 'user', false], [4, 'assistant', false], [5, 'tool', false], [6, 'assistant', true],
+      [7, 'user', false], [8, 'assistant', false],
+    ]);
+    expect(JSON.parse(history[4].content!).error).toMatch(/^interrupted/);
+    expect(history[6].content).toBe('second');
+    // The model sees the interrupted turn in the history.
+    expect((await chat(u, a.id, { message: '/history', session_id: sessionId })).body.reply).toBe(`history: start | ${slowMessage(key)} | second`);
+  });
+
+  it('rollback: the running turn is discarded, neither its message nor its answer saved; the new one runs', async () => {
+    const { u, a, sessionId, running } = await busySession();
+    const second = await chat(u, a.id, { message: 'second', session_id: sessionId, multitask_strategy: 'rollback' });
+    expect(second.status, second.text).toBe(200);
+    expect(second.body.reply).toBe('echo: second');
+    expectError(await running, 409, 'TURN_ROLLED_BACK');
+    const history = await historyOf(u, a.id);
+    expect(history.map((m) => [m.seq, m.role, m.content])).toEqual([
+      [1, 'user', 'start'], [2, 'assistant', 'echo: start'], [3, 'user', 'second'], [4, 'assistant', 'echo: second'],
+    ]);
+    expect((await chat(u, a.id, { message: '/history', session_id: sessionId })).body.reply).toBe('history: start | second');
+  });
+
+  it('the agent\'s multitask_strategy applies when the message names none; a message may override it', async () => {
+    const u = await createUser();
+    const a = await makeAgent(u, { include_tools: ['http_request'], multitask_strategy: 'reject' });
+    expect((await api(`/api/v1/agents/${a.id}`, { token: u.token })).body.multitask_strategy).toBe('reject');
+    const sessionId = (await chat(u, a.id, { message: 'start' })).body.session_id;
+    const key = crypto.randomUUID();
+    const running = chat(u, a.id, { message: slowMessage(key), session_id: sessionId });
+    await waitFor(() => hits(key), (n) => n === 1, 10_000);
+    expectError(await chat(u, a.id, { message: 'refused', session_id: sessionId }), 409, 'TURN_IN_PROGRESS');
+    const queued = chat(u, a.id, { message: 'queued', session_id: sessionId, multitask_strategy: 'enqueue' });
+    await release(key);
+    expect((await running).body.finish_reason).toBe('stop');
+    expect((await queued).body.reply).toBe('echo: queued');
+    const contents = (await historyOf(u, a.id)).map((m) => m.content);
+    expect(contents).toContain('queued');
+    expect(contents).not.toContain('refused');
+    // Updating the agent changes the policy (and a new agent defaults to enqueue).
+    const updated = await api(`/api/v1/agents/${a.id}`, { method: 'PUT', token: u.token, json: { multitask_strategy: 'interrupt' } });
+    expect(updated.status, updated.text).toBe(200);
+    expect(updated.body.multitask_strategy).toBe('interrupt');
+    expect((await makeAgent(u)) as unknown as { multitask_strategy: string }).toMatchObject({ multitask_strategy: 'enqueue' });
+  });
+
+  it('interrupt while streaming: the stream ends with done, finish_reason interrupted; a bad strategy is 422', async () => {
+    const { u, a, sessionId, key, running } = await busySession();
+    await release(key);
+    await running;
+    const streamKey = crypto.randomUUID();
+    const stream = openStream(`/api/v1/agent-chat/${a.id}/stream`, u, { message: slowMessage(streamKey), session_id: sessionId });
+    await waitFor(() => hits(streamKey), (n) => n === 1, 10_000);
+    const second = await chat(u, a.id, { message: 'second', session_id: sessionId, multitask_strategy: 'interrupt' });
+    expect(second.body.reply).toBe('echo: second');
+    const events = sse(await (await stream).text());
+    expect(events.map((e) => e.event)).toEqual(['tool_call', 'tool_result', 'done']);
+    expect(dataOf(events[2])).toMatchObject({ finish_reason: 'interrupted', reply: '' });
+    expectError(await chat(u, a.id, { message: 'x', session_id: sessionId, multitask_strategy: 'later' }), 422);
+  });
+});
+
+describe('agent turns that resume mid-way', () => {
+  /** An agent on the turns fake's planning model, with http_request. */
+  async function plannerAgent(u: User) {
+    const cfg = await api('/api/v1/model-configs', {
+      token: u.token,
+      json: { name: 'Planner', provider: 'openai', model_name: 'planner', base_url: `${env.FAKE_BASE_URL}/turns/v1`, api_key: FAKE_KEY },
+    });
+    expect(cfg.status, cfg.text).toBe(201);
+    return makeAgent(u, { name: 'Planner', include_tools: ['http_request'], model_config: { model_config_id: cfg.body.id } });
+  }
+
+  /** A plan of three tool calls (each hitting its own key), the model held after the first `holdAt`. */
+  function plan(holdAt: number) {
+    const key = crypto.randomUUID();
+    const tools = [1, 2, 3].map((i) => ({ name: 'http_request', arguments: { url: `${env.FAKE_BASE_URL}/turns/hit?key=${key}-t${i}` } }));
+    return { key, message: `<<<${JSON.stringify({ key, tools, hold_model_at: holdAt })}>>>` };
+  }
+
+  const expectedRoles = ['user', 'assistant', 'tool', 'assistant', 'tool', 'assistant', 'tool', 'assistant'];
+
+  it('a streamed turn torn down after two tool calls resumes on reconnect: the rest of the stream, no tool call run twice', async () => {
+    const u = await createUser();
+    const a = await plannerAgent(u);
+    const { key, message } = plan(2);
+    const res = await openStream(`/api/v1/agent-chat/${a.id}/stream`, u, { message });
+    const sessionId = res.headers.get('X-Session-Id')!;
+    const seen = await readUntil(res, (e) => e.event === 'tool_result' && dataOf(e).id === 'call_1');
+    expect(seen.map((e) => e.event)).toEqual(['tool_call', 'tool_result', 'tool_call', 'tool_result']);
+    // The third model call is in flight (held): the runtime goes down.
+    await waitFor(() => hits(`model:${key}:2`), (n) => n === 1, 10_000);
+    await abortAllDurableObjects();
+    expect([await hits(`${key}-t1`), await hits(`${key}-t2`), await hits(`${key}-t3`)]).toEqual([1, 1, 0]);
+
+    const resumed = await openStream(`/api/v1/agent-chat/${a.id}/stream`, u, { message, session_id: sessionId }, { 'Last-Event-ID': seen.at(-1)!.id! });
+    expect(resumed.status).toBe(200);
+    const rest = sse(await resumed.text());
+    expect(rest[0].event).toBe('resumed');
+    expect(dataOf(rest[0]).steps).toBe(5);
+    expect(rest.filter((e) => e.event === 'tool_call').map((e) => dataOf(e).id)).toEqual(['call_2']);
+    const done = rest.at(-1)!;
+    expect(done.event).toBe('done');
+    expect(dataOf(done)).toMatchObject({ reply: 'done after 3 tools', iterations: 4, finish_reason: 'stop' });
+    const ids = [...seen, ...rest].map((e) => Number(e.id));
+    for (let i = 1; i < ids.length; i++) expect(ids[i]).toBeGreaterThan(ids[i - 1]);
+
+    expect([await hits(`${key}-t1`), await hits(`${key}-t2`), await hits(`${key}-t3`)]).toEqual([1, 1, 1]);
+    expect([await hits(`model:${key}:0`), await hits(`model:${key}:1`), await hits(`model:${key}:2`), await hits(`model:${key}:3`)]).toEqual([1, 1, 2, 1]);
+    const msgs = await messagesOf(sessionId);
+    expect(msgs.map((m) => m.role)).toEqual(expectedRoles);
+    expect(msgs.filter((m) => m.role === 'tool').map((m) => m.tool_call_id)).toEqual(['call_0', 'call_1', 'call_2']);
+    expect(await sessionStorage(sessionId)).toMatchObject({ active_turn: 0, turn_steps: 0, messages: 8 });
+  });
+
+  it('a non-streamed turn torn down mid-way is resumed by the object\'s alarm and saved once', async () => {
+    const u = await createUser();
+    const a = await plannerAgent(u);
+    const { key, message } = plan(1);
+    const start = await chat(u, a.id, { message: 'hello' });
+    const sessionId = start.body.session_id;
+    const turn = chat(u, a.id, { message, session_id: sessionId });
+    await waitFor(() => hits(`model:${key}:1`), (n) => n === 1, 10_000);
+    await abortAllDurableObjects();
+    expect((await turn).status).toBe(500);
+    expect(await messagesOf(sessionId)).toHaveLength(2);
+
+    expect(await runDurableObjectAlarm(env.CHAT_SESSION.get(env.CHAT_SESSION.idFromName(sessionId)))).toBe(true);
+    const msgs = await messagesOf(sessionId);
+    expect(msgs.map((m) => m.role)).toEqual(['user', 'assistant', ...expectedRoles]);
+    expect(msgs.at(-1)!.content).toBe('done after 3 tools');
+    expect([await hits(`${key}-t1`), await hits(`${key}-t2`), await hits(`${key}-t3`)]).toEqual([1, 1, 1]);
+    expect(await hits(`model:${key}:1`)).toBe(2);
+    // The session goes on after the resumed turn.
+    expect((await chat(u, a.id, { message: 'next', session_id: sessionId })).body.reply).toBe('done after 0 tools');
+    expect(await messagesOf(sessionId)).toHaveLength(12);
   });
 });
 

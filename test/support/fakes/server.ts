@@ -15,6 +15,7 @@ import { pluginApiFake } from './plugin-api';
 import { s3Fake } from './s3';
 import { scriptedFake } from './scripted';
 import { toolsFake } from './tools';
+import { turnsFake } from './turns';
 import { embeddingsFake } from './embeddings';
 import { workflowFake } from './workflow';
 import { hooksFake } from './hooks';
@@ -28,6 +29,7 @@ const fakes: Record<string, FakeHandler> = {
   '/openai': openaiFake,
   '/scripted': scriptedFake,
   '/tools': toolsFake,
+  '/turns': turnsFake,
   '/embeddings-api': embeddingsFake,
   '/wf': workflowFake,
   '/s3': s3Fake,

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { PaginationQuery } from '../../../lib/pagination';
 import { ErrorSchema, eventStream } from '../../../lib/schemas';
+import { MULTITASK_STRATEGIES } from '../../../../durable-objects/contracts';
 
 export const ChatMessageSchema = z
   .object({
@@ -12,6 +13,7 @@ export const ChatMessageSchema = z
     tool_calls: z.array(z.object({ id: z.string(), name: z.string(), arguments: z.string() })).nullable(),
     tool_call_id: z.string().nullable(),
     name: z.string().nullable(),
+    interrupted: z.boolean().meta({ description: 'Extension: the partial answer of a turn a newer message interrupted (multitask_strategy `interrupt`)' }),
     created_at: z.string(),
   })
   .openapi('ChatMessage');
@@ -23,6 +25,12 @@ export const ChatBody = z
     message: message.openapi({ example: '你好' }),
     session_id: z.string().uuid().optional().openapi({ description: 'Continue this session (its history is restored); absent: a new session' }),
     streamlined: z.boolean().default(false).openapi({ description: 'Answer only the final reply (no tool calls or usage; no tool events when streaming)' }),
+    multitask_strategy: z.enum(MULTITASK_STRATEGIES).optional().openapi({
+      description:
+        'Extension (double-texting): what this message does while a turn of the session is still running. ' +
+        '`reject`: 409 TURN_IN_PROGRESS naming the running turn (X-Running-Turn-Id); `enqueue` (default): runs after it, in order; ' +
+        '`interrupt`: the running turn stops now, its partial answer kept and marked interrupted; `rollback`: the running turn is discarded, nothing of it saved',
+    }),
   })
   .openapi('ChatRequest');
 
@@ -51,6 +59,9 @@ export const ToolCallRecordSchema = z
   })
   .openapi('ChatToolCall');
 
+/** `interrupted` (extension): a newer message interrupted the turn; the reply is what it had said. */
+const FINISH_REASONS = ['stop', 'iteration_limit', 'interrupted'] as const;
+
 export const ChatResponseSchema = z
   .object({
     session_id: z.string().uuid(),
@@ -60,7 +71,7 @@ export const ChatResponseSchema = z
     tool_calls: z.array(ToolCallRecordSchema).optional(),
     token_usage: UsageSchema.optional(),
     iterations: z.number().int().optional(),
-    finish_reason: z.enum(['stop', 'iteration_limit']).optional(),
+    finish_reason: z.enum(FINISH_REASONS).optional(),
   })
   .openapi('ChatResponse', { description: 'With `streamlined: true` only session_id and reply' });
 
@@ -78,10 +89,13 @@ const chatEvents = eventStream('Chat', {
       reply: z.string(),
       token_usage: UsageSchema,
       iterations: z.number().int(),
-      finish_reason: z.enum(['stop', 'iteration_limit']),
+      finish_reason: z.enum(FINISH_REASONS),
     })
     .meta({ description: 'The turn is complete; the last event' }),
-  // The turn failed (e.g. LLM_ERROR, INTERRUPTED); the last event.
+  resumed: z
+    .object({ turn_id: z.string(), steps: z.int() })
+    .meta({ description: 'Extension: the turn resumed after a server restart from its recorded steps (tokens of an unfinished model answer are sent again)' }),
+  // The turn failed (e.g. LLM_ERROR, INTERRUPTED, TURN_ROLLED_BACK); the last event.
   error: ErrorSchema,
 });
 

@@ -1,5 +1,5 @@
 import { expandTemplate, getTemplate } from '../../marketplace/orchestration-templates/service';
-import type { TurnOutcome, TurnRequest, TurnResult } from '../../../../durable-objects/contracts';
+import { RUNNING_TURN_HEADER, type TurnOutcome, type TurnRequest, type TurnResult } from '../../../../durable-objects/contracts';
 import { CallRecorder } from '../../../engine/llm/gateway';
 import { flushCalls } from '../../../runs/llm-calls';
 import { resolveModelTarget } from '../../../runs/model-target';
@@ -40,6 +40,7 @@ export const toMessage = (m: store.ShownMessage) => ({
   tool_calls: m.toolCalls ? JSON.parse(m.toolCalls) : null,
   tool_call_id: m.toolCallId,
   name: m.name,
+  interrupted: m.interrupted,
   created_at: m.createdAt,
 });
 
@@ -104,7 +105,8 @@ function present(result: TurnResult, streamlined: boolean): ChatResponse {
 
 function unwrap(outcome: TurnOutcome): TurnResult {
   if (outcome.ok) return outcome.result;
-  throw new ApiError(outcome.error.status as ApiError['status'], outcome.error.code, outcome.error.message);
+  const { status, code, message, running_turn_id } = outcome.error;
+  throw new ApiError(status as ApiError['status'], code, message, running_turn_id ? { [RUNNING_TURN_HEADER]: running_turn_id } : undefined);
 }
 
 /**
@@ -161,10 +163,23 @@ async function agentAndSession(env: Env, caller: UserLookup, agentId: string | n
   return { user, agent, session: { id: row.id, isNew: false, created: Promise.resolve() } };
 }
 
+/** The turn a chat message asks the session for; the message's double-texting policy, if it names one. */
+function turnRequest(session: { id: string; isNew: boolean }, user: AuthUser, agent: Agent | null, input: ChatInput): TurnRequest {
+  return {
+    session_id: session.id,
+    user_id: user.id,
+    agent,
+    message: input.message,
+    streamlined: input.streamlined,
+    new_session: session.isNew,
+    multitask_strategy: input.multitask_strategy ?? agent?.multitask_strategy,
+  };
+}
+
 /** One non-streaming turn with an agent (or bare, `agentId` null), in the session's DO. */
 export async function chat(env: Env, caller: UserLookup, agentId: string | null, input: ChatInput): Promise<ChatResponse> {
   const { user, agent, session } = await agentAndSession(env, caller, agentId, input);
-  const request: TurnRequest = { session_id: session.id, user_id: user.id, agent, message: input.message, streamlined: input.streamlined, new_session: session.isNew };
+  const request = turnRequest(session, user, agent, input);
   const [, outcome] = await Promise.all([session.created, sessionStub(env, session.id).send(request)]);
   return present(unwrap(outcome), input.streamlined);
 }
@@ -178,7 +193,7 @@ export async function chatStream(env: Env, caller: UserLookup, agentId: string |
   if (resuming && !input.session_id) throw validationError('body.session_id: required to reconnect with Last-Event-ID');
   // Reconnecting only reads what the turn already produced: a since-stopped agent does not block it.
   const { user, agent, session } = await agentAndSession(env, caller, agentId, input, !resuming);
-  const request: TurnRequest = { session_id: session.id, user_id: user.id, agent, message: input.message, streamlined: input.streamlined, new_session: session.isNew };
+  const request = turnRequest(session, user, agent, input);
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (resuming) headers['Last-Event-ID'] = lastEventId!;
   const [, res] = await Promise.all([
@@ -187,7 +202,8 @@ export async function chatStream(env: Env, caller: UserLookup, agentId: string |
   ]);
   if (!res.ok) {
     const body = (await res.json()) as { error: string; message: string };
-    throw new ApiError(res.status as ApiError['status'], body.error, body.message);
+    const running = res.headers.get(RUNNING_TURN_HEADER);
+    throw new ApiError(res.status as ApiError['status'], body.error, body.message, running ? { [RUNNING_TURN_HEADER]: running } : undefined);
   }
   const out = new Headers(res.headers);
   out.set('X-Session-Id', session.id);
@@ -326,6 +342,6 @@ export async function deleteBranch(env: Env, user: AuthUser, id: string): Promis
 export async function resumeBranch(env: Env, user: AuthUser, id: string, input: { message: string; streamlined: boolean }): Promise<ChatResponse> {
   const branch = await ownBranch(env, user, id);
   const agent = await chattableAgent(env, user, branch.agentId);
-  const request: TurnRequest = { session_id: branch.id, user_id: user.id, agent, message: input.message, streamlined: input.streamlined };
+  const request: TurnRequest = { session_id: branch.id, user_id: user.id, agent, message: input.message, streamlined: input.streamlined, multitask_strategy: agent?.multitask_strategy };
   return present(unwrap(await sessionStub(env, branch.id).send(request)), input.streamlined);
 }

@@ -78,6 +78,7 @@ const shown = {
   toolCalls: chatMessages.toolCalls,
   toolCallId: chatMessages.toolCallId,
   name: chatMessages.name,
+  interrupted: chatMessages.interrupted,
   createdAt: chatMessages.createdAt,
 };
 export type ShownMessage = Pick<MessageRow, keyof typeof shown>;
@@ -160,12 +161,19 @@ export function listMessages(d1: D1Database, sessionId: string): Promise<ShownMe
 }
 
 // The chat turn's save (hot path): raw statements, no per-call query building.
-const INSERT_MESSAGE = `INSERT INTO chat_messages (id, session_id, seq, role, content, tool_calls, tool_call_id, name, prompt_tokens, completion_tokens)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const INSERT_MESSAGE = `INSERT INTO chat_messages (id, session_id, seq, role, content, tool_calls, tool_call_id, name, prompt_tokens, completion_tokens, interrupted)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /** A message of a turn, as a raw statement for the turn's save batch. */
 export function insertMessageStatement(d1: D1Database, m: Omit<MessageRow, 'createdAt'>): D1PreparedStatement {
-  return d1.prepare(INSERT_MESSAGE).bind(m.id, m.sessionId, m.seq, m.role, m.content, m.toolCalls, m.toolCallId, m.name, m.promptTokens, m.completionTokens);
+  return d1
+    .prepare(INSERT_MESSAGE)
+    .bind(m.id, m.sessionId, m.seq, m.role, m.content, m.toolCalls, m.toolCallId, m.name, m.promptTokens, m.completionTokens, m.interrupted ? 1 : 0);
+}
+
+/** Deletes the given messages of a session (a rolled-back turn's). */
+export function deleteMessages(d1: D1Database, sessionId: string, ids: string[]): Statement {
+  return db(d1).delete(chatMessages).where(and(eq(chatMessages.sessionId, sessionId), inArray(chatMessages.id, ids)));
 }
 
 const TOUCH_SESSION = `UPDATE chat_sessions SET updated_at = ${NOW_SQL} WHERE id = ?`;
@@ -216,6 +224,7 @@ export function copyMessages(d1: D1Database, fromId: string, toId: string, upTo:
           name: m.name,
           promptTokens: m.promptTokens,
           completionTokens: m.completionTokens,
+          interrupted: m.interrupted,
           createdAt: m.createdAt,
         })
         .from(m)

@@ -3,6 +3,7 @@ import { orNull } from '../../../lib/schemas';
 import { MODEL_PROVIDERS } from '../../../engine/llm/gateway';
 import { PaginationQuery } from '../../../lib/pagination';
 import { ChatMessageSchema } from '../agent-chat/schemas';
+import { MULTITASK_STRATEGIES } from '../../../../durable-objects/contracts';
 
 export const AGENT_STATUSES = ['draft', 'deployed', 'stopped'] as const;
 export type AgentStatus = (typeof AGENT_STATUSES)[number];
@@ -66,6 +67,9 @@ const fields = {
   iteration_limit: z.int().min(1).max(100),
   include_tools: ToolRefs,
   workflow_config: WorkflowConfigSchema.nullable(),
+  multitask_strategy: z.enum(MULTITASK_STRATEGIES).meta({
+    description: 'Extension (chat double-texting): what a message does while a turn of the same session is still running, unless the message names its own multitask_strategy (docs/agents.md)',
+  }),
 };
 
 export const CreateAgentBody = z
@@ -77,6 +81,7 @@ export const CreateAgentBody = z
     iteration_limit: fields.iteration_limit.default(15),
     include_tools: fields.include_tools.default([]),
     workflow_config: fields.workflow_config.optional(),
+    multitask_strategy: fields.multitask_strategy.default('enqueue'),
   })
   .openapi('CreateAgentRequest');
 
@@ -90,6 +95,7 @@ export const UpdateAgentBody = z
     iteration_limit: fields.iteration_limit.optional(),
     include_tools: fields.include_tools.optional(),
     workflow_config: fields.workflow_config.optional(),
+    multitask_strategy: fields.multitask_strategy.optional(),
   })
   .openapi('UpdateAgentRequest');
 
@@ -108,6 +114,7 @@ export const AgentSchema = z
     version: z.int(),
     is_main_agent: z.boolean(),
     sub_agent_ids: z.array(z.string()),
+    multitask_strategy: fields.multitask_strategy,
     created_at: z.string(),
     updated_at: z.string(),
   })

@@ -1,3 +1,4 @@
+import { DEFAULT_MULTITASK_STRATEGY } from '../../../../durable-objects/contracts';
 import { eq } from 'drizzle-orm';
 import { findUsableModelConfig } from '../model-configs/store';
 import { MCP_TOOL_PREFIX } from '../../../engine/plugins/mcp';
@@ -42,6 +43,8 @@ export interface AgentDefinition {
   workflow_config: Record<string, unknown> | null;
   is_main_agent: boolean;
   sub_agent_ids: string[];
+  /** Chat double-texting; absent: the default (`enqueue`). */
+  multitask_strategy?: Agent['multitask_strategy'];
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -61,6 +64,7 @@ function definitionOf(agent: Agent): AgentDefinition {
     workflow_config: agent.workflow_config,
     is_main_agent: agent.is_main_agent,
     sub_agent_ids: agent.sub_agent_ids,
+    multitask_strategy: agent.multitask_strategy,
   };
 }
 
@@ -157,6 +161,7 @@ const definitionValues = (def: AgentDefinition): store.AgentDefinitionValues => 
   workflowConfig: json(def.workflow_config),
   isMainAgent: def.is_main_agent ? 1 : 0,
   subAgentIds: JSON.stringify(def.sub_agent_ids),
+  multitaskStrategy: def.multitask_strategy ?? DEFAULT_MULTITASK_STRATEGY,
 });
 
 /** The statements that create an agent and its version 1, for callers that batch them with other writes. */
@@ -186,6 +191,7 @@ export async function createAgent(env: Env, user: AuthUser, input: CreateAgent):
     workflow_config: input.workflow_config ?? null,
     is_main_agent: false,
     sub_agent_ids: [],
+    multitask_strategy: input.multitask_strategy,
   });
 }
 
@@ -229,6 +235,7 @@ export async function updateAgent(env: Env, user: AuthUser, id: string, input: U
       iteration_limit: input.iteration_limit ?? def.iteration_limit,
       include_tools: input.include_tools ?? def.include_tools,
       workflow_config: input.workflow_config !== undefined ? input.workflow_config : def.workflow_config,
+      multitask_strategy: input.multitask_strategy ?? def.multitask_strategy,
     };
   });
 }

@@ -64,7 +64,7 @@ export type AgentStatus = AgentRow['status'];
 /** What is written when an agent is created (the rest is defaulted). */
 export type NewAgent = Pick<
   AgentRow,
-  'id' | 'ownerId' | 'name' | 'description' | 'systemPrompt' | 'modelConfig' | 'iterationLimit' | 'includeTools' | 'workflowConfig' | 'isMainAgent' | 'subAgentIds'
+  'id' | 'ownerId' | 'name' | 'description' | 'systemPrompt' | 'modelConfig' | 'iterationLimit' | 'includeTools' | 'workflowConfig' | 'isMainAgent' | 'subAgentIds' | 'multitaskStrategy'
 >;
 /** What a new version of an agent changes. */
 export type AgentDefinitionValues = Omit<NewAgent, 'id' | 'ownerId'>;
@@ -147,7 +147,7 @@ export function snapshotVersion(d1: D1Database, agentId: string, version: number
   const snapshot = sql<string>`json_object('name', ${a.name}, 'description', ${a.description}, 'system_prompt', ${a.systemPrompt},
   'model_config', json(${a.modelConfig}), 'iteration_limit', ${a.iterationLimit}, 'include_tools', json(${a.includeTools}),
   'workflow_config', json(${a.workflowConfig}), 'is_main_agent', json(CASE ${a.isMainAgent} WHEN 1 THEN 'true' ELSE 'false' END),
-  'sub_agent_ids', json(${a.subAgentIds}))`;
+  'sub_agent_ids', json(${a.subAgentIds}), 'multitask_strategy', ${a.multitaskStrategy})`;
   return db(d1)
     .insert(agentVersions)
     .select(
