@@ -1,9 +1,9 @@
 import { DurableObject } from 'cloudflare:workers';
-import { TERMINAL, type ExecutionError, type ExecutionSnapshot, type ExecutionStatus, type StartRequest } from './contracts';
+import { TERMINAL, type ApprovalResolution, type ExecutionError, type ExecutionSnapshot, type ExecutionStatus, type StartRequest } from './contracts';
 import type { Env } from '../src/env';
 import type { EngineServices } from '../src/engine/workflow/node';
 import { principalServices } from '../src/runs/principal';
-import { cancelRunApprovals, mirrorRun, recordRunStarted, requestApproval, timeOutApproval, type MirroredLog } from '../src/runs/workflow-run';
+import { cancelRunApprovals, mirrorRun, notifyOnFeishu, recordRunStarted, requestApproval, timeOutApproval, type MirroredLog } from '../src/runs/workflow-run';
 import { GraphRunner, type RunOutcome } from '../src/engine/workflow/runner';
 import type { Graph, LogEntry, NodeState, RunEvent } from '../src/engine/workflow/types';
 
@@ -201,13 +201,13 @@ export class Execution extends DurableObject<Env> {
     return { ok: true, status: this.run()!.status };
   }
 
-  /** A human decision for a waiting approval node (the service checked who may decide). */
-  async decide(nodeId: string, resolution: { decision: 'approved' | 'rejected'; comment: string | null; decided_by: string }, waitMs = 0) {
+  /** A human decision for a waiting approval node, or a form's values (the service checked who may decide and the values). */
+  async decide(nodeId: string, resolution: ApprovalResolution, waitMs = 0) {
     const run = this.run();
     const node = this.states().find((s) => s.node_id === nodeId);
     if (!run || TERMINAL.has(run.status) || node?.status !== 'waiting') return { ok: false, snapshot: run ? this.snapshot() : null };
     this.sql.exec('INSERT OR REPLACE INTO resolutions (node_id, value) VALUES (?, ?)', nodeId, JSON.stringify(resolution));
-    this.appendLog({ node_id: nodeId, level: 'info', message: `Approval ${resolution.decision} by ${resolution.decided_by}`, data: resolution });
+    this.appendLog({ node_id: nodeId, level: 'info', message: resolution.decision === 'submitted' ? `Input submitted by ${resolution.decided_by}` : `Approval ${resolution.decision} by ${resolution.decided_by}`, data: resolution });
     if (run.status === 'waiting_approval') this.setRun({ status: 'running' });
     // A paused run keeps the decision and applies it on resume.
     if (this.run()!.status === 'running') this.kick();
@@ -317,8 +317,16 @@ export class Execution extends DurableObject<Env> {
     return {
       ...principalServices(this.env, run.run_as ?? run.owner_id, run.agent_id ?? null, run.delegation_depth ?? 0),
       createApproval: async (req) => {
-        const id = await requestApproval(this.env.DB, run, req);
-        this.broadcast({ type: 'approval_required', node_id: req.node_id, approval_id: id, title: req.title, approver_id: req.approver_id, timeout_at: req.timeout_at });
+        const { id, notify } = await requestApproval(this.env.DB, run, req);
+        this.broadcast({ type: 'approval_required', node_id: req.node_id, approval_id: id, kind: req.kind ?? 'approval', title: req.title, approver_id: req.approver_id, timeout_at: req.timeout_at });
+        // The Feishu message does not hold up the run; a failure goes to its log.
+        if (notify) {
+          this.ctx.waitUntil(
+            notifyOnFeishu(this.env, notify.user_id, notify.text).then((r) => {
+              if (r.error) this.appendLog({ node_id: req.node_id, level: 'warn', message: `Feishu notification failed: ${r.error}` });
+            }),
+          );
+        }
         return { approval_id: id };
       },
     };
