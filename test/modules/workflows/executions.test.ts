@@ -562,6 +562,51 @@ describe('retry and fork (extensions)', () => {
     expectError(await api(`${E}/${id}/retry`, { method: 'POST' }), 401);
   });
 
+  it('a finished run\'s object storage is deleted by its retention alarm; GET, the WebSocket, retry and fork answer from D1', async () => {
+    const u = await createUser();
+    const k = key();
+    const { id } = await start(u.token, flaky(k, 1), { topic: 'jam' });
+    const failed = await waitFor(u.token, id, (e) => e.status === 'failed');
+    const stub = stubOf(id);
+    // The alarm is armed for the end of the retention window (7 days by default), not before.
+    const alarm = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+    expect(alarm! - Date.parse(failed.finished_at)).toBe(7 * 86_400_000);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.sql.exec('SELECT count(*) AS n FROM nodes').one().n)).toBe(4);
+    // Eight days later: the alarm deletes its storage.
+    await runInDurableObject(stub, (instance, state) => {
+      const run = JSON.parse(state.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'run'").one().value);
+      run.finished_at = new Date(Date.now() - 8 * 86_400_000).toISOString();
+      state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'run'", JSON.stringify(run));
+      (instance as any).meta = null; // read the run again from storage
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const left = await runInDurableObject(stub, async (_i, state) => ({
+      tables: state.storage.sql.exec("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").one().n,
+      alarm: await state.storage.getAlarm(),
+    }));
+    expect(left).toEqual({ tables: 0, alarm: null });
+
+    const got = await api(`${E}/${id}`, { token: u.token });
+    expect(got.body).toMatchObject({ id, status: 'failed', error: { code: 'HTTP_ERROR', node_id: 'b' } });
+    expect(got.body.nodes.map((n: any) => [n.node_id, n.status])).toEqual(failed.nodes.map((n: any) => [n.node_id, n.status]));
+    const res = await exports.default.fetch(new Request(`${BASE}/api/v1/ws/executions/${id}?token=${u.token}`, { headers: { Upgrade: 'websocket' } }));
+    expect(res.status).toBe(101);
+    const ws = res.webSocket!;
+    const first = new Promise<any>((resolve) => ws.addEventListener('message', (m) => resolve(JSON.parse(m.data as string))));
+    ws.accept();
+    expect(await first).toMatchObject({ type: 'snapshot', execution_id: id, status: 'failed' });
+
+    const retried = await post(u.token, `/${id}/retry`, { wait_ms: 10_000 });
+    expect(retried.body).toMatchObject({ status: 'succeeded', retry_of: id });
+    expect(nodeOf(retried.body, 'a')).toMatchObject({ reused_from: id, attempts: 0 });
+    const forked = await post(u.token, `/${id}/fork`, { from_node_id: 'b', wait_ms: 10_000 });
+    expect(forked.body).toMatchObject({ status: 'succeeded', forked_from: id, forked_at_node: 'b' });
+    expect(nodeOf(forked.body, 'a')).toMatchObject({ reused_from: id, attempts: 0 });
+    // Only b ran again (in the retry and in the fork); a's call was never repeated.
+    expect([await hits(`${k}-a`), await hits(`${k}-b`)]).toEqual([1, 3]);
+  });
+
   it('retry with node_overrides and inputs; a running run is 409; a cancelled run resumes', async () => {
     const u = await createUser();
     const k = key();
