@@ -48,6 +48,14 @@ export interface ExecutionSnapshot {
   nodes: NodeState[];
 }
 
+/** How a waiting approval node was decided, or (decision submitted) a human_input node's validated values. */
+export interface ApprovalResolution {
+  decision: 'approved' | 'rejected' | 'submitted';
+  comment: string | null;
+  decided_by: string;
+  values?: Record<string, unknown>;
+}
+
 /**
  * The object's RPC surface as callers see it (every call is async over RPC). Declared by hand
  * because the generated stub type cannot express `unknown`-typed JSON values.
@@ -59,11 +67,7 @@ export interface ExecutionRpc {
   pause(): Promise<{ ok: boolean; status: ExecutionStatus }>;
   resume(waitMs?: number): Promise<{ ok: boolean; snapshot: ExecutionSnapshot }>;
   cancel(): Promise<{ ok: boolean; status: ExecutionStatus }>;
-  decide(
-    nodeId: string,
-    resolution: { decision: 'approved' | 'rejected'; comment: string | null; decided_by: string },
-    waitMs?: number,
-  ): Promise<{ ok: boolean; snapshot: ExecutionSnapshot | null }>;
+  decide(nodeId: string, resolution: ApprovalResolution, waitMs?: number): Promise<{ ok: boolean; snapshot: ExecutionSnapshot | null }>;
   fetch(request: Request): Promise<Response>;
 }
 

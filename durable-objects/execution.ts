@@ -1,9 +1,9 @@
 import { DurableObject } from 'cloudflare:workers';
-import { TERMINAL, type ExecutionError, type ExecutionSnapshot, type ExecutionStatus, type StartRequest } from './contracts';
+import { TERMINAL, type ApprovalResolution, type ExecutionError, type ExecutionSnapshot, type ExecutionStatus, type StartRequest } from './contracts';
 import type { Env } from '../src/env';
 import type { EngineServices } from '../src/engine/workflow/node';
 import { principalServices } from '../src/runs/principal';
-import { cancelRunApprovals, mirrorRun, recordRunStarted, requestApproval, timeOutApproval, type MirroredLog } from '../src/runs/workflow-run';
+import { cancelRunApprovals, mirrorRun, notifyOnFeishu, recordRunStarted, requestApproval, timeOutApproval, type MirroredLog } from '../src/runs/workflow-run';
 import { GraphRunner, type RunOutcome } from '../src/engine/workflow/runner';
 import type { Graph, LogEntry, NodeState, RunEvent } from '../src/engine/workflow/types';
 
@@ -35,22 +35,37 @@ interface RunMeta {
 /** While a run is active its alarm stays armed this far ahead: if the object dies, the alarm resumes it. */
 export const HEARTBEAT_MS = 30_000;
 
+const DAY_MS = 86_400_000;
+/**
+ * How long a finished run's object storage is kept (EXECUTION_STORAGE_RETENTION_DAYS, default 7;
+ * 0 deletes it at once). D1 keeps the run's record: reads, retries and forks use that.
+ */
+export function storageRetentionMs(env: Pick<Env, 'EXECUTION_STORAGE_RETENTION_DAYS'>): number {
+  const days = Number(env.EXECUTION_STORAGE_RETENTION_DAYS ?? 7);
+  return (Number.isFinite(days) && days >= 0 ? days : 7) * DAY_MS;
+}
+
+const TABLES = `
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS nodes (node_id TEXT PRIMARY KEY, state TEXT NOT NULL, dirty INTEGER NOT NULL DEFAULT 1);
+  CREATE TABLE IF NOT EXISTS logs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, node_id TEXT, level TEXT NOT NULL,
+    message TEXT NOT NULL, data TEXT, created_at TEXT NOT NULL, flushed INTEGER NOT NULL DEFAULT 0);
+  CREATE TABLE IF NOT EXISTS resolutions (node_id TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
+
 export class Execution extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private active: Promise<void> | null = null;
   private controller: AbortController | null = null;
   private meta: RunMeta | null = null;
+  /** The tables exist: made by start(), gone once a finished run's storage is deleted (none: no run here). */
+  private stored: boolean;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS nodes (node_id TEXT PRIMARY KEY, state TEXT NOT NULL, dirty INTEGER NOT NULL DEFAULT 1);
-      CREATE TABLE IF NOT EXISTS logs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, node_id TEXT, level TEXT NOT NULL,
-        message TEXT NOT NULL, data TEXT, created_at TEXT NOT NULL, flushed INTEGER NOT NULL DEFAULT 0);
-      CREATE TABLE IF NOT EXISTS resolutions (node_id TEXT PRIMARY KEY, value TEXT NOT NULL);
-    `);
+    // Tables only for a run: an object woken after its storage was deleted stays empty.
+    this.stored = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length > 0;
     // A fresh instance of a run that was interrupted mid-node (eviction, restart) picks it up on
     // its first wake-up, whatever woke it; the alarm is the fallback when nothing does.
     const run = this.run();
@@ -72,6 +87,7 @@ export class Execution extends DurableObject<Env> {
   }
 
   private run(): RunMeta | null {
+    if (!this.stored) return null;
     this.meta ??= (this.get('run') as RunMeta | undefined) ?? null;
     return this.meta;
   }
@@ -106,6 +122,8 @@ export class Execution extends DurableObject<Env> {
   /** Starts the run (idempotent) and waits up to `waitMs` for it to come to rest. */
   async start(req: StartRequest, waitMs = 0): Promise<ExecutionSnapshot> {
     if (!this.run()) {
+      this.sql.exec(TABLES);
+      this.stored = true;
       this.put('graph', req.graph);
       this.meta = {
         execution_id: req.execution_id,
@@ -201,13 +219,13 @@ export class Execution extends DurableObject<Env> {
     return { ok: true, status: this.run()!.status };
   }
 
-  /** A human decision for a waiting approval node (the service checked who may decide). */
-  async decide(nodeId: string, resolution: { decision: 'approved' | 'rejected'; comment: string | null; decided_by: string }, waitMs = 0) {
+  /** A human decision for a waiting approval node, or a form's values (the service checked who may decide and the values). */
+  async decide(nodeId: string, resolution: ApprovalResolution, waitMs = 0) {
     const run = this.run();
-    const node = this.states().find((s) => s.node_id === nodeId);
+    const node = run ? this.states().find((s) => s.node_id === nodeId) : undefined;
     if (!run || TERMINAL.has(run.status) || node?.status !== 'waiting') return { ok: false, snapshot: run ? this.snapshot() : null };
     this.sql.exec('INSERT OR REPLACE INTO resolutions (node_id, value) VALUES (?, ?)', nodeId, JSON.stringify(resolution));
-    this.appendLog({ node_id: nodeId, level: 'info', message: `Approval ${resolution.decision} by ${resolution.decided_by}`, data: resolution });
+    this.appendLog({ node_id: nodeId, level: 'info', message: resolution.decision === 'submitted' ? `Input submitted by ${resolution.decided_by}` : `Approval ${resolution.decision} by ${resolution.decided_by}`, data: resolution });
     if (run.status === 'waiting_approval') this.setRun({ status: 'running' });
     // A paused run keeps the decision and applies it on resume.
     if (this.run()!.status === 'running') this.kick();
@@ -280,6 +298,7 @@ export class Execution extends DurableObject<Env> {
       finished_at: terminal ? now.toISOString() : null,
     });
     // Wake for the earliest timed wait (a delay, an approval timeout); otherwise sleep for free.
+    // A finished run's alarm is set below, once D1 has it all.
     const until = (outcome.waits ?? []).map((w) => w.until).filter((u): u is number => typeof u === 'number');
     if (!terminal && status !== 'paused' && until.length) await this.ctx.storage.setAlarm(Math.min(...until));
     else await this.ctx.storage.deleteAlarm();
@@ -299,6 +318,8 @@ export class Execution extends DurableObject<Env> {
       if (status === 'cancelled') {
         await cancelRunApprovals(this.env.DB, run.execution_id);
       }
+      // D1 holds the finished run: the object's storage goes after the retention window.
+      await this.ctx.storage.setAlarm(now.getTime() + storageRetentionMs(this.env));
     }
   }
 
@@ -317,8 +338,16 @@ export class Execution extends DurableObject<Env> {
     return {
       ...principalServices(this.env, run.run_as ?? run.owner_id, run.agent_id ?? null, run.delegation_depth ?? 0),
       createApproval: async (req) => {
-        const id = await requestApproval(this.env.DB, run, req);
-        this.broadcast({ type: 'approval_required', node_id: req.node_id, approval_id: id, title: req.title, approver_id: req.approver_id, timeout_at: req.timeout_at });
+        const { id, notify } = await requestApproval(this.env.DB, run, req);
+        this.broadcast({ type: 'approval_required', node_id: req.node_id, approval_id: id, kind: req.kind ?? 'approval', title: req.title, approver_id: req.approver_id, timeout_at: req.timeout_at });
+        // The Feishu message does not hold up the run; a failure goes to its log.
+        if (notify) {
+          this.ctx.waitUntil(
+            notifyOnFeishu(this.env, notify.user_id, notify.text).then((r) => {
+              if (r.error) this.appendLog({ node_id: req.node_id, level: 'warn', message: `Feishu notification failed: ${r.error}` });
+            }),
+          );
+        }
         return { approval_id: id };
       },
     };
@@ -328,7 +357,8 @@ export class Execution extends DurableObject<Env> {
 
   override async alarm() {
     const run = this.run();
-    if (!run || TERMINAL.has(run.status) || run.status === 'paused') return;
+    if (run && TERMINAL.has(run.status)) return this.expireStorage(run);
+    if (!run || run.status === 'paused') return;
     if (this.active) {
       await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
       return;
@@ -355,12 +385,35 @@ export class Execution extends DurableObject<Env> {
     }
   }
 
+  /**
+   * A finished run's alarm: its retention window is over, so its storage goes (D1 keeps the run,
+   * its nodes and its log; GET, retry and fork read those). Watchers are told and closed.
+   */
+  private async expireStorage(run: RunMeta) {
+    await this.active;
+    const due = Date.parse(run.finished_at ?? '') + storageRetentionMs(this.env);
+    if (Number.isFinite(due) && due > Date.now()) return void (await this.ctx.storage.setAlarm(due));
+    for (const ws of this.ctx.getWebSockets()) {
+      try {
+        ws.close(1000, 'The run finished; its live state was deleted');
+      } catch {
+        /* already closed */
+      }
+    }
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.meta = null;
+    this.stored = false;
+  }
+
   // ---------------------------------------------------------------- WebSocket watchers
 
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
       return Response.json({ error: 'UPGRADE_REQUIRED', message: 'Expected a WebSocket upgrade' }, { status: 426 });
     }
+    // No run here (its storage was deleted): the caller answers from D1.
+    if (!this.run()) return Response.json({ error: 'NOT_FOUND', message: 'No live state for this execution' }, { status: 404 });
     const pair = new WebSocketPair();
     const [client, server] = Object.values(pair);
     this.ctx.acceptWebSocket(server);

@@ -39,6 +39,8 @@ export interface Env {
   REQUEST_LOG_SAMPLE_RATE?: string;
   /** Days system_logs rows are kept (default 14); audit_logs: AUDIT_LOG_RETENTION_DAYS (default 365). */
   SYSTEM_LOG_RETENTION_DAYS?: string;
+  /** Days a finished run's Execution object storage is kept (default 7; 0: deleted at once). D1 keeps the run. */
+  EXECUTION_STORAGE_RETENTION_DAYS?: string;
   AUDIT_LOG_RETENTION_DAYS?: string;
   /**
    * Producer of `tiangong-audit`: each API request's audit row and log lines (src/lib/audit.ts),

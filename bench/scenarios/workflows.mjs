@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api as call, newUser } from '../client.mjs';
@@ -14,7 +14,10 @@ import { BUILD_DIR, median, startPlatform } from '../harness.mjs';
  * 3. a run resumed after its runtime is torn down mid-run (storage on disk, a new runtime);
  * 4. a 20-node run failing at node 15 (an HTTP node whose server fails once), retried
  *    (POST /executions/{id}/retry): the time and how many nodes ran again (the failed one and
- *    what follows: 6).
+ *    what follows: 6);
+ * 5. stored bytes per finished run, D1 and Execution object files, on a persisted platform with the
+ *    default storage retention (7 days: the object's storage stays) and with retention 0 (the
+ *    alarm deletes it as soon as the run finishes).
  */
 export default async function workflows(ctx) {
   const user = await newUser(ctx, 'workflows');
@@ -136,6 +139,59 @@ export default async function workflows(ctx) {
   } finally {
     await p.mf.dispose();
     server200.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  // 5. Stored bytes per run: before and after the retention alarm deletes the object's storage.
+  const kept = await storedBytesPerRun({});
+  const expired = await storedBytesPerRun({ EXECUTION_STORAGE_RETENTION_DAYS: '0' });
+  const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+  ctx.print(
+    `stored bytes per finished 10-node run (${kept.runs} runs): retention 7 days (before the alarm) D1 ${kb(kept.d1)}, object files ${kb(kept.objects)}; ` +
+      `retention 0 (after the alarm) D1 ${kb(expired.d1)}, object files ${kb(expired.objects)}`,
+  );
+}
+
+/** Bytes of the files under `dir` whose path matches `test`. */
+function bytesUnder(dir, test) {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    const path = join(entry.parentPath ?? entry.path, entry.name);
+    if (entry.isFile() && test(path)) total += statSync(path).size;
+  }
+  return total;
+}
+
+/**
+ * A fresh persisted platform with `bindings`: N runs of a 10-node chain; the growth of the D1
+ * files and of the Execution objects' files, per run (after the objects settle: their alarms).
+ */
+async function storedBytesPerRun(bindings, runs = 30) {
+  const dir = mkdtempSync(join(tmpdir(), 'tiangong-bench-storage-'));
+  const p = await startPlatform(join(BUILD_DIR, 'index.js'), { bindings, persistPath: dir });
+  try {
+    const u = await newUser({ api: (path, init) => call(p.url, path, init) }, 'storage');
+    const req = (path, init = {}) => call(p.url, path, { token: u.token, ...init });
+    const nodes = [{ id: 'start', type: 'start' }];
+    for (let i = 0; i < 8; i++) nodes.push({ id: `t${i}`, type: 'template', config: { template: `${i ? `{{t${i - 1}.text}}` : '{{inputs.x}}'} and ${'x'.repeat(100)}` } });
+    nodes.push({ id: 'end', type: 'end', config: { outputs: { text: '{{t7.text}}' } } });
+    const wf = await req('/api/v1/workflows', { json: { name: 'storage', graph: { nodes, edges: nodes.slice(1).map((n, i) => ({ source: nodes[i].id, target: n.id })) } } });
+    const isD1 = (path) => /[\\/]d1[\\/]/i.test(path) || /D1Database/i.test(path);
+    const isExecution = (path) => /Execution/.test(path);
+    // One warm-up run (tables, first pages), then measure.
+    await req(`/api/v1/workflows/${wf.id}/execute`, { json: { inputs: { x: 'a' } } });
+    await new Promise((r) => setTimeout(r, 500));
+    const before = { d1: bytesUnder(dir, isD1), objects: bytesUnder(dir, isExecution) };
+    for (let i = 0; i < runs; i++) {
+      const r = await req(`/api/v1/workflows/${wf.id}/execute`, { json: { inputs: { x: `run ${i}` } } });
+      if (r.status !== 'succeeded') throw new Error(`storage run ${r.status}`);
+    }
+    // Let the retention alarms (retention 0: due at once) fire.
+    await new Promise((r) => setTimeout(r, 1500));
+    const after = { d1: bytesUnder(dir, isD1), objects: bytesUnder(dir, isExecution) };
+    return { runs, d1: (after.d1 - before.d1) / runs, objects: (after.objects - before.objects) / runs };
+  } finally {
+    await p.mf.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -5,14 +5,17 @@ import type { CallRecorder } from '../engine/llm/gateway';
 import { addUsage, emptyUsage, type Usage } from '../engine/llm/types';
 import { applyInputDefaults, checkInputs } from '../engine/workflow/inputs';
 import { planReplay } from '../engine/workflow/replay';
-import type { Graph, InputDef, NodeState } from '../engine/workflow/types';
+import type { FormField, Graph, InputDef, NodeState } from '../engine/workflow/types';
 import { validateGraph, type ValidationIssue } from '../engine/workflow/validate';
 import type { AuthUser } from '../lib/auth';
 import { ApiError, conflict, notFound, validationError } from '../lib/errors';
 import { findAgentWorkflowConfig } from '../modules/agents/agents/store';
 import { findActiveUser } from '../modules/identity/auth/store';
 import { authorizeResource } from '../modules/identity/permissions/authorize';
-import { cancelPendingStatement, findPendingApproval, insertApproval, timeOutPending } from '../modules/workflows/approval/store';
+import { cancelPendingStatement, findPendingApproval, insertApprovalStatement, timeOutPending } from '../modules/workflows/approval/store';
+import { insertNotification } from '../modules/goals/notifications/store';
+import { findBindingOfUser } from '../modules/integrations/feishu/store';
+import { feishuConfig, sendText } from '../engine/feishu/client';
 import { insertLogsStatements } from '../modules/workflows/execution-logs/store';
 import {
   failInlineRunsStartedBefore,
@@ -529,26 +532,62 @@ export async function cancelRunApprovals(d1: D1Database, executionId: string): P
   await runBatch(d1, [cancelPendingStatement(d1, executionId)]);
 }
 
-/** The approval a human_approval node asks for; a node re-run after a restart finds the one it already asked for. */
+/**
+ * The approval a human_approval node (or the form a human_input node: kind input) asks for, with
+ * a notification to whoever answers it (the designated approver or assignee, else the run's
+ * owner) in the same batch; a node re-run after a restart finds the one it already asked for.
+ * Returns the new approval's id and who was notified (for notifyOnFeishu), or the existing id.
+ */
 export async function requestApproval(
   d1: D1Database,
   run: { execution_id: string; owner_id: string },
-  req: { node_id: string; title: string; description: string; approver_id: string | null; timeout_at: string | null },
-): Promise<string> {
+  req: { node_id: string; kind?: 'approval' | 'input'; title: string; description: string; approver_id: string | null; fields?: FormField[]; timeout_at: string | null },
+): Promise<{ id: string; notify: { user_id: string; text: string } | null }> {
   const existing = await findPendingApproval(d1, run.execution_id, req.node_id);
-  if (existing) return existing;
+  if (existing) return { id: existing, notify: null };
   const id = crypto.randomUUID();
-  await insertApproval(d1, {
-    id,
-    executionId: run.execution_id,
-    nodeId: req.node_id,
-    ownerId: run.owner_id,
-    approverId: req.approver_id,
-    title: req.title,
-    description: req.description,
-    timeoutAt: req.timeout_at,
-  });
-  return id;
+  const kind = req.kind ?? 'approval';
+  const assignee = req.approver_id ?? run.owner_id;
+  const body =
+    (req.description ? `${req.description}\n\n` : '') +
+    (kind === 'input'
+      ? `Fill in the form (${(req.fields ?? []).map((f) => f.name).join(', ')}): GET /api/v1/approval lists it, POST /api/v1/approval/${id}/submit answers it.`
+      : `Approve or reject: POST /api/v1/approval/${id}/decide.`) +
+    (req.timeout_at ? ` Open until ${req.timeout_at}.` : '');
+  const title = `${kind === 'input' ? 'Input needed' : 'Approval needed'}: ${req.title}`;
+  await runBatch(d1, [
+    insertApprovalStatement(d1, {
+      id,
+      executionId: run.execution_id,
+      nodeId: req.node_id,
+      ownerId: run.owner_id,
+      approverId: req.approver_id,
+      title: req.title,
+      description: req.description,
+      timeoutAt: req.timeout_at,
+      kind,
+      fields: req.fields ? JSON.stringify(req.fields) : null,
+    }),
+    insertNotification(d1, assignee, { type: kind === 'input' ? 'input_requested' : 'approval_requested', title, body, resourceType: 'approval', resourceId: id }),
+  ]);
+  return { id, notify: { user_id: assignee, text: `${title}\n${body}` } };
+}
+
+/**
+ * Tells a user on Feishu when their account is bound and the bot is configured. Best effort: the
+ * in-platform notification is the record; a failure is returned for the run's log, never thrown.
+ */
+export async function notifyOnFeishu(env: Env, userId: string, text: string): Promise<{ sent: boolean; error?: string }> {
+  const cfg = feishuConfig(env);
+  if (!cfg) return { sent: false };
+  try {
+    const binding = await findBindingOfUser(env.DB, userId);
+    if (!binding) return { sent: false };
+    await sendText(env, cfg, 'open_id', binding.openId, text);
+    return { sent: true };
+  } catch (e) {
+    return { sent: false, error: e instanceof Error ? e.message : String(e) };
+  }
 }
 
 /** Times out a still-pending approval; false when a decision won the race. */

@@ -2,16 +2,18 @@
 import { z } from 'zod';
 import type { Env } from '../../env';
 import type { Usage } from '../llm/types';
-import type { CallRecord, Graph, InputDef, ItemReplay, NodeDef, WaitInfo } from './types';
+import type { CallRecord, FormField, Graph, InputDef, ItemReplay, NodeDef, WaitInfo } from './types';
 import type { Scope } from './variables';
 
 /** What the engine offers a node besides its configuration. */
 export interface EngineServices {
   /** A workflow of the run's owner (sub-workflow node); null when missing or not theirs. */
   loadWorkflow(id: string): Promise<{ id: string; graph: Graph; inputs_schema: InputDef[] } | null>;
-  /** Records a pending approval; only durable top-level runs provide it. */
+  /** Records a pending approval (or a human_input form: kind input); only durable top-level runs provide it. */
   createApproval?(req: {
     node_id: string;
+    kind?: 'approval' | 'input';
+    fields?: FormField[];
     title: string;
     description: string;
     approver_id: string | null;

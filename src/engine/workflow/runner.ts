@@ -255,7 +255,16 @@ export class GraphRunner {
     const type = nodeTypes[node.type];
     const parsed = parseConfig(node);
     if (!type?.resume || !parsed.ok) return false;
-    const r = type.resume(this.context(node, st, this.init.signal), parsed.config, resolution);
+    let r: ReturnType<NonNullable<typeof type.resume>>;
+    try {
+      r = type.resume(this.context(node, st, this.init.signal), parsed.config, resolution);
+    } catch (e) {
+      // A resolution that fails the node (a form nobody filled in): its error strategy applies.
+      const ne = toNodeError(e);
+      st.attempts++;
+      this.finish(node, st, this.onFailure(node, { code: ne.code, message: ne.message }) as Extract<NodeExecution, { kind: 'done' }>);
+      return true;
+    }
     if ('wait' in r) return false;
     this.finish(node, st, { kind: 'done', status: 'succeeded', output: r.output, branch: r.branch });
     return true;

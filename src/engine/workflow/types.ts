@@ -66,6 +66,19 @@ export interface CallRecord {
   children?: CallRecord[];
 }
 
+export const FIELD_TYPES = ['text', 'number', 'select', 'boolean', 'json'] as const;
+
+/** A field of a human_input node's form. */
+export interface FormField {
+  name: string;
+  type: (typeof FIELD_TYPES)[number];
+  label?: string;
+  description?: string;
+  required: boolean;
+  options?: string[];
+  default?: unknown;
+}
+
 /** What a node is waiting for, when it suspended the run. */
 export interface WaitInfo {
   kind: 'approval' | 'delay';

@@ -76,8 +76,8 @@ function check(graph: Graph, scope: Scope, errors: ValidationIssue[]): void {
     if (new Set(ports).size !== ports.length) {
       errors.push({ node_id: id(node.id), code: 'DUPLICATE_PORT', message: 'Case or class ids must be unique' });
     }
-    if (scope.nested && node.type === 'human_approval') {
-      errors.push({ node_id: id(node.id), code: 'INVALID_CONFIG', message: 'human_approval cannot run inside a loop or iteration body' });
+    if (scope.nested && (node.type === 'human_approval' || node.type === 'human_input')) {
+      errors.push({ node_id: id(node.id), code: 'INVALID_CONFIG', message: `${node.type} cannot run inside a loop or iteration body` });
     }
   }
 

@@ -163,6 +163,12 @@ describe('approvals', () => {
     expect((await api('/api/v1/approval', { token: owner.token })).body.total).toBe(1);
     expect((await api('/api/v1/approval', { token: stranger.token })).body.total).toBe(0);
     const approvalId = mine.body.items[0].id;
+    expect(mine.body.items[0]).toMatchObject({ kind: 'approval', fields: null, values: null });
+    // The approver is told; the owner (who did not have to be) is not.
+    expect((await api('/api/v1/notifications', { token: approver.token })).body.items).toEqual([
+      expect.objectContaining({ type: 'approval_requested', title: 'Approval needed: Ship v2?', resource_type: 'approval', resource_id: approvalId }),
+    ]);
+    expect((await api('/api/v1/notifications', { token: owner.token })).body.total).toBe(0);
 
     expectError(await api(`/api/v1/approval/${approvalId}/decide`, { token: stranger.token, json: { decision: 'approve' } }), 404);
     expectError(await api(`/api/v1/approval/${approvalId}/decide`, { token: approver.token, json: { decision: 'maybe' } }), 422);
@@ -192,6 +198,183 @@ describe('approvals', () => {
     const done = await waitFor(u.token, id, (e) => e.status === 'succeeded', 8000);
     expect(done.outputs).toEqual({ result: 'expired', decision: 'timeout' });
     expect((await env.DB.prepare('SELECT status FROM approvals WHERE execution_id = ?').bind(id).first())!.status).toBe('timed_out');
+  });
+});
+
+describe('human input (extension)', () => {
+  const A = '/api/v1/approval';
+  const FIELDS = [
+    { name: 'reason', type: 'text', required: true },
+    { name: 'amount', type: 'number', required: true },
+    { name: 'tier', type: 'select', options: ['gold', 'silver'], default: 'silver' },
+    { name: 'urgent', type: 'boolean' },
+    { name: 'extra', type: 'json' },
+  ];
+  /** start → form → (out) done / (timeout) late → end. */
+  function formGraph(config: Record<string, unknown>) {
+    const branch = config.on_timeout === 'branch';
+    return {
+      nodes: [
+        { id: 'start', type: 'start' },
+        { id: 'form', type: 'human_input', config: { title: 'Refund for {{inputs.who}}', description: 'Fill in the refund', fields: FIELDS, ...config } },
+        { id: 'done', type: 'template', config: { template: '{{form.reason}}/{{form.amount}}/{{form.tier}}' } },
+        ...(branch ? [{ id: 'late', type: 'template', config: { template: 'late {{form.tier}}' } }] : []),
+        { id: 'pick', type: 'variable_aggregator', config: { variables: ['done.text', ...(branch ? ['late.text'] : [])] } },
+        { id: 'end', type: 'end', config: { outputs: { result: '{{pick.output}}', form: '{{form}}' } } },
+      ],
+      edges: [
+        { source: 'start', target: 'form' },
+        { source: 'form', target: 'done' },
+        ...(branch ? [{ source: 'form', target: 'late', source_handle: 'timeout' }, { source: 'late', target: 'pick' }] : []),
+        { source: 'done', target: 'pick' },
+        { source: 'pick', target: 'end' },
+      ],
+    };
+  }
+  const pendingOf = async (token: string, id: string) => {
+    const list = await api(`${A}?kind=input`, { token });
+    return list.body.items.find((i: any) => i.execution_id === id);
+  };
+  /** Pretends the form's timeout has passed and fires the object's alarm. */
+  async function expire(id: string) {
+    const stub = stubOf(id);
+    await runInDurableObject(stub, (_i, state) => {
+      const s = JSON.parse(state.storage.sql.exec<{ state: string }>("SELECT state FROM nodes WHERE node_id = 'form'").one().state);
+      s.wait.until = Date.now() - 1;
+      state.storage.sql.exec("UPDATE nodes SET state = ? WHERE node_id = 'form'", JSON.stringify(s));
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+  }
+
+  it('a bad form fails workflow validation, naming the field; such a workflow does not start (422)', async () => {
+    const u = await createUser();
+    const bad = async (config: Record<string, unknown>) => {
+      const res = await api('/api/v1/workflows/validate', { token: u.token, json: { graph: formGraph(config) } });
+      expect(res.status, res.text).toBe(200);
+      expect(res.body.valid).toBe(false);
+      expect(res.body.errors).toHaveLength(1);
+      expect(res.body.errors[0]).toMatchObject({ node_id: 'form', code: 'INVALID_CONFIG' });
+      return res.body.errors[0].message as string;
+    };
+    expect((await api('/api/v1/workflows/validate', { token: u.token, json: { graph: formGraph({ timeout_seconds: 60, on_timeout: 'branch' }) } })).body).toMatchObject({ valid: true });
+    expect(await bad({ fields: [{ name: 'x', type: 'date' }] })).toMatch(/^config\.fields\.0\.type: /);
+    const wf = await createWorkflow(u.token, formGraph({ fields: [{ name: 'x', type: 'date' }] }));
+    const refused = expectError(await api(`/api/v1/workflows/${wf.id}/execute`, { token: u.token, json: { inputs: {} } }), 422, 'VALIDATION_ERROR');
+    expect(refused.message).toMatch(/form: INVALID_CONFIG: config\.fields\.0\.type/);
+    // A timeout port only exists with on_timeout branch.
+    const edgeToTimeout = formGraph({});
+    edgeToTimeout.edges.push({ source: 'form', target: 'pick', source_handle: 'timeout' } as any);
+    expect((await api('/api/v1/workflows/validate', { token: u.token, json: { graph: edgeToTimeout } })).body.valid).toBe(false);
+    expect(await bad({ fields: [{ name: 'x', type: 'select' }] })).toMatch(/config\.fields\.0\.options: a select field needs options/);
+    expect(await bad({ fields: [{ name: 'n', type: 'number', default: 'many' }] })).toMatch(/config\.fields\.0\.default: must be a number/);
+    expect(await bad({ fields: [{ name: 'x', type: 'text' }, { name: 'x', type: 'text' }] })).toMatch(/field x is defined twice/);
+    expect(await bad({ on_timeout: 'default' })).toMatch(/config\.on_timeout: default needs timeout_seconds/);
+    expect(await bad({ on_timeout: 'default', timeout_seconds: 60 })).toMatch(/default needs a default for the required field reason/);
+    expect(await bad({ fields: [] })).toMatch(/config\.fields/);
+  });
+
+  it('the assignee is notified (and messaged on Feishu), reads the form, submits it; values are checked; a second submission is 409', async () => {
+    const owner = await createUser();
+    const assignee = await createUser();
+    const stranger = await createUser();
+    const openId = `ou_form_${key()}`;
+    await env.DB.prepare('INSERT INTO feishu_bindings (open_id, user_id) VALUES (?, ?)').bind(openId, assignee.id).run();
+    const { id } = await start(owner.token, formGraph({ assignee_id: assignee.id }), { who: 'Ann' });
+    await waitFor(owner.token, id, (e) => e.status === 'waiting_approval' && nodeOf(e, 'form')?.status === 'waiting');
+
+    const item = await pendingOf(assignee.token, id);
+    expect(item).toMatchObject({ kind: 'input', node_id: 'form', title: 'Refund for Ann', description: 'Fill in the refund', status: 'pending', approver_id: assignee.id, owner_id: owner.id, values: null });
+    expect(item.fields.map((f: any) => [f.name, f.type, f.required])).toEqual([['reason', 'text', true], ['amount', 'number', true], ['tier', 'select', false], ['urgent', 'boolean', false], ['extra', 'json', false]]);
+    expect(item.fields[2]).toMatchObject({ options: ['gold', 'silver'], default: 'silver' });
+    expect((await api(`${A}?kind=approval`, { token: assignee.token })).body.total).toBe(0);
+    expect(await pendingOf(stranger.token, id)).toBeUndefined();
+
+    const notes = await api('/api/v1/notifications', { token: assignee.token });
+    expect(notes.body.items).toEqual([expect.objectContaining({ type: 'input_requested', title: 'Input needed: Refund for Ann', resource_type: 'approval', resource_id: item.id })]);
+    expect(notes.body.items[0].body).toContain(`/approval/${item.id}/submit`);
+    const sent = async () => ((await (await fetch(`${FAKE}/feishu/_calls`)).json()) as any[]).filter((c) => c.body?.receive_id === openId);
+    for (let i = 0; i < 100 && (await sent()).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    const messages = await sent();
+    expect(messages).toHaveLength(1);
+    expect(messages[0].path).toBe('/open-apis/im/v1/messages?receive_id_type=open_id');
+    expect(JSON.parse(messages[0].body.content).text).toContain('Input needed: Refund for Ann');
+
+    const submit = (token: string, values: unknown, extra: Record<string, unknown> = {}) => api(`${A}/${item.id}/submit`, { token, json: { values, ...extra } });
+    expectError(await submit(stranger.token, { reason: 'x', amount: 1 }), 404);
+    expectError(await api(`${A}/${item.id}/submit`, { json: { values: {} } }), 401);
+    expect(expectError(await submit(assignee.token, { reason: 'x', amount: 1, colour: 'red' }), 422).message).toBe('body.values.colour: the form has no such field');
+    expect(expectError(await submit(assignee.token, { reason: 'x' }), 422).message).toBe('body.values.amount: required');
+    expect(expectError(await submit(assignee.token, { reason: 'x', amount: 'lots' }), 422).message).toBe('body.values.amount: must be a number');
+    expect(expectError(await submit(assignee.token, { reason: 'x', amount: 1, tier: 'bronze' }), 422).message).toBe('body.values.tier: must be one of "gold", "silver"');
+    expect(expectError(await submit(assignee.token, { reason: 'x', amount: 1, urgent: 1 }), 422).message).toBe('body.values.urgent: must be a boolean');
+    expectError(await submit(assignee.token, { reason: 'x', amount: 1 }, { comment: 'no' }), 422);
+    expectError(await api(`${A}/${item.id}/decide`, { token: assignee.token, json: { decision: 'approve' } }), 409, 'CONFLICT');
+    expect((await api(`${E}/${id}`, { token: owner.token })).body.status).toBe('waiting_approval');
+
+    // Lossless coercion only: "12.5" → 12.5, "true" → true; the default fills tier; json takes anything.
+    const done = await submit(assignee.token, { reason: 'broken', amount: '12.5', urgent: 'true', extra: { order: [1, 2] } });
+    expect(done.status, done.text).toBe(200);
+    const values = { reason: 'broken', amount: 12.5, tier: 'silver', urgent: true, extra: { order: [1, 2] } };
+    expect(done.body).toMatchObject({ kind: 'input', status: 'submitted', decided_by: assignee.id, values, execution_status: 'succeeded' });
+    const run = (await api(`${E}/${id}`, { token: owner.token })).body;
+    expect(run.outputs).toEqual({ result: 'broken/12.5/silver', form: values });
+    expect(nodeOf(run, 'form')).toMatchObject({ status: 'succeeded', outputs: values, branch: 'out' });
+
+    expect(expectError(await submit(owner.token, { reason: 'again', amount: 2 }), 409, 'CONFLICT').message).toMatch(/already submitted/);
+    expect((await api(`${A}?status=submitted`, { token: assignee.token })).body.items.map((i: any) => i.id)).toEqual([item.id]);
+    const log = await api(`/api/v1/execution-logs/executions/${id}`, { token: owner.token });
+    expect(log.body.items.filter((l: any) => l.message === `Input submitted by ${assignee.id}`)).toHaveLength(1);
+  });
+
+  it('survives the object being torn down while waiting; of two concurrent submissions one wins, the other is 409, the run continues once', async () => {
+    const u = await createUser();
+    const { id } = await start(u.token, formGraph({}), { who: 'Bo' });
+    await waitFor(u.token, id, (e) => e.status === 'waiting_approval');
+    const item = await pendingOf(u.token, id);
+    // Nothing of the waiting run is in memory: kill the instance (as a redeploy would).
+    await abortAllDurableObjects();
+    const [a, b] = await Promise.all([
+      api(`${A}/${item.id}/submit`, { token: u.token, json: { values: { reason: 'first', amount: 1 } } }),
+      api(`${A}/${item.id}/submit`, { token: u.token, json: { values: { reason: 'second', amount: 2 } } }),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([200, 409]);
+    const winner = a.status === 200 ? a : b;
+    const run = await waitFor(u.token, id, (e) => e.status === 'succeeded');
+    expect(run.outputs.form).toEqual(winner.body.values);
+    expect(nodeOf(run, 'done')).toMatchObject({ attempts: 1, outputs: { text: `${winner.body.values.reason}/${winner.body.values.amount}/silver` } });
+    const row = await env.DB.prepare('SELECT status, "values" FROM approvals WHERE id = ?').bind(item.id).first<{ status: string; values: string }>();
+    expect(row!.status).toBe('submitted');
+    expect(JSON.parse(row!.values)).toEqual(winner.body.values);
+    const log = await api(`/api/v1/execution-logs/executions/${id}`, { token: u.token });
+    expect(log.body.items.filter((l: any) => l.message.startsWith('Input submitted by'))).toHaveLength(1);
+    expect(log.body.items.filter((l: any) => l.message === 'Node done succeeded')).toHaveLength(1);
+  });
+
+  it('timeouts: fail fails the node, default continues with the defaults, branch takes the timeout port', async () => {
+    const u = await createUser();
+    const fields = [
+      { name: 'reason', type: 'text', required: true, default: 'none given' },
+      { name: 'amount', type: 'number', default: 0 },
+      { name: 'tier', type: 'select', options: ['gold', 'silver'], default: 'silver' },
+    ];
+    const outcomes: Record<string, any> = {};
+    for (const on_timeout of ['fail', 'default', 'branch']) {
+      const { id } = await start(u.token, formGraph({ fields, timeout_seconds: 3600, on_timeout }), { who: on_timeout });
+      await waitFor(u.token, id, (e) => e.status === 'waiting_approval');
+      const item = await pendingOf(u.token, id);
+      expect(Date.parse(item.timeout_at) - Date.now()).toBeGreaterThan(3000 * 1000);
+      await expire(id);
+      outcomes[on_timeout] = await waitFor(u.token, id, (e) => ['succeeded', 'failed'].includes(e.status));
+      expect((await env.DB.prepare('SELECT status FROM approvals WHERE id = ?').bind(item.id).first())!.status).toBe('timed_out');
+      expectError(await api(`${A}/${item.id}/submit`, { token: u.token, json: { values: { reason: 'late' } } }), 409);
+    }
+    expect(outcomes.fail).toMatchObject({ status: 'failed', error: { code: 'INPUT_TIMEOUT', node_id: 'form' } });
+    expect(nodeOf(outcomes.fail, 'done')?.status ?? 'never ran').not.toBe('succeeded');
+    const defaults = { reason: 'none given', amount: 0, tier: 'silver' };
+    expect(outcomes.default).toMatchObject({ status: 'succeeded', outputs: { result: 'none given/0/silver', form: defaults } });
+    expect(outcomes.branch).toMatchObject({ status: 'succeeded', outputs: { result: 'late silver', form: defaults } });
+    expect(nodeOf(outcomes.branch, 'form').branch).toBe('timeout');
+    expect(nodeOf(outcomes.branch, 'done').status).toBe('skipped');
   });
 });
 
@@ -377,6 +560,51 @@ describe('retry and fork (extensions)', () => {
     expect(got.token_usage.total_tokens).toBe(nodeOf(got, 'l2').total_tokens);
     expectError(await post(u.token, `/${crypto.randomUUID()}/retry`), 404);
     expectError(await api(`${E}/${id}/retry`, { method: 'POST' }), 401);
+  });
+
+  it('a finished run\'s object storage is deleted by its retention alarm; GET, the WebSocket, retry and fork answer from D1', async () => {
+    const u = await createUser();
+    const k = key();
+    const { id } = await start(u.token, flaky(k, 1), { topic: 'jam' });
+    const failed = await waitFor(u.token, id, (e) => e.status === 'failed');
+    const stub = stubOf(id);
+    // The alarm is armed for the end of the retention window (7 days by default), not before.
+    const alarm = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+    expect(alarm! - Date.parse(failed.finished_at)).toBe(7 * 86_400_000);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.sql.exec('SELECT count(*) AS n FROM nodes').one().n)).toBe(4);
+    // Eight days later: the alarm deletes its storage.
+    await runInDurableObject(stub, (instance, state) => {
+      const run = JSON.parse(state.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'run'").one().value);
+      run.finished_at = new Date(Date.now() - 8 * 86_400_000).toISOString();
+      state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'run'", JSON.stringify(run));
+      (instance as any).meta = null; // read the run again from storage
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const left = await runInDurableObject(stub, async (_i, state) => ({
+      tables: state.storage.sql.exec("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").one().n,
+      alarm: await state.storage.getAlarm(),
+    }));
+    expect(left).toEqual({ tables: 0, alarm: null });
+
+    const got = await api(`${E}/${id}`, { token: u.token });
+    expect(got.body).toMatchObject({ id, status: 'failed', error: { code: 'HTTP_ERROR', node_id: 'b' } });
+    expect(got.body.nodes.map((n: any) => [n.node_id, n.status])).toEqual(failed.nodes.map((n: any) => [n.node_id, n.status]));
+    const res = await exports.default.fetch(new Request(`${BASE}/api/v1/ws/executions/${id}?token=${u.token}`, { headers: { Upgrade: 'websocket' } }));
+    expect(res.status).toBe(101);
+    const ws = res.webSocket!;
+    const first = new Promise<any>((resolve) => ws.addEventListener('message', (m) => resolve(JSON.parse(m.data as string))));
+    ws.accept();
+    expect(await first).toMatchObject({ type: 'snapshot', execution_id: id, status: 'failed' });
+
+    const retried = await post(u.token, `/${id}/retry`, { wait_ms: 10_000 });
+    expect(retried.body).toMatchObject({ status: 'succeeded', retry_of: id });
+    expect(nodeOf(retried.body, 'a')).toMatchObject({ reused_from: id, attempts: 0 });
+    const forked = await post(u.token, `/${id}/fork`, { from_node_id: 'b', wait_ms: 10_000 });
+    expect(forked.body).toMatchObject({ status: 'succeeded', forked_from: id, forked_at_node: 'b' });
+    expect(nodeOf(forked.body, 'a')).toMatchObject({ reused_from: id, attempts: 0 });
+    // Only b ran again (in the retry and in the fork); a's call was never repeated.
+    expect([await hits(`${k}-a`), await hits(`${k}-b`)]).toEqual([1, 3]);
   });
 
   it('retry with node_overrides and inputs; a running run is 409; a cancelled run resumes', async () => {

@@ -16,6 +16,7 @@ import { variableAggregator } from './variable-aggregator';
 import { iteration } from './iteration';
 import { loop } from './loop';
 import { humanApproval } from './human-approval';
+import { humanInput } from './human-input';
 import { subWorkflow } from './sub-workflow';
 import { delay } from './delay';
 import { listOperator } from './list-operator';
@@ -27,7 +28,7 @@ export const nodeTypes: Record<string, NodeType> = Object.fromEntries(
   [
     start, end, answer, llm, agent, questionClassifier, parameterExtractor, condition, httpRequest, code, tool, template,
     variableAssigner, variableAggregator, iteration, loop, humanApproval, subWorkflow, delay,
-    listOperator,
+    listOperator, humanInput,
   ].map((t) => [t.type, t as NodeType]),
 );
 

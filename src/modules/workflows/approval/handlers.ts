@@ -9,3 +9,6 @@ export const list: H<typeof routes.list> = async (c) => c.json(await service.lis
 
 export const decide: H<typeof routes.decide> = async (c) =>
   c.json(await service.decide(c.env, c.get('user'), c.req.valid('param').approval_id, c.req.valid('json')), 200);
+
+export const submit: H<typeof routes.submit> = async (c) =>
+  c.json(await service.submit(c.env, c.get('user'), c.req.valid('param').approval_id, c.req.valid('json')), 200);

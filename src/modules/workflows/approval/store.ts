@@ -15,8 +15,8 @@ export function decidableWhere(d1: D1Database, userId: string, runs: SQL | undef
   return or(eq(approvals.approverId, userId), eq(approvals.ownerId, userId), inArray(approvals.executionId, runIdsWhere(d1, runs)));
 }
 
-export async function listApprovals(d1: D1Database, q: { decidable?: SQL; status: string; limit: number; offset: number }): Promise<{ rows: ApprovalRow[]; total: number }> {
-  const where = and(q.decidable, eq(approvals.status, q.status as ApprovalStatus));
+export async function listApprovals(d1: D1Database, q: { decidable?: SQL; status: string; kind?: ApprovalRow['kind']; limit: number; offset: number }): Promise<{ rows: ApprovalRow[]; total: number }> {
+  const where = and(q.decidable, eq(approvals.status, q.status as ApprovalStatus), q.kind ? eq(approvals.kind, q.kind) : undefined);
   const [[{ total }], rows] = await db(d1).batch([
     db(d1).select({ total: count() }).from(approvals).where(where),
     db(d1).select().from(approvals).where(where).orderBy(desc(approvals.createdAt), approvals.id).limit(q.limit).offset(q.offset),
@@ -33,7 +33,7 @@ export async function decidePending(d1: D1Database, id: string, d: { status: 'ap
   const done = await db(d1)
     .update(approvals)
     .set({ status: d.status, comment: d.comment, decidedBy: d.decidedBy, decidedAt: now() })
-    .where(and(eq(approvals.id, id), eq(approvals.status, 'pending')))
+    .where(and(eq(approvals.id, id), eq(approvals.kind, 'approval'), eq(approvals.status, 'pending')))
     .returning({ id: approvals.id });
   return done.length > 0;
 }
@@ -58,8 +58,21 @@ export async function findPendingApproval(d1: D1Database, executionId: string, n
   return row?.id ?? null;
 }
 
-export async function insertApproval(d1: D1Database, row: Pick<ApprovalRow, 'id' | 'executionId' | 'nodeId' | 'ownerId' | 'approverId' | 'title' | 'description' | 'timeoutAt'>): Promise<void> {
-  await db(d1).insert(approvals).values(row);
+export function insertApprovalStatement(
+  d1: D1Database,
+  row: Pick<ApprovalRow, 'id' | 'executionId' | 'nodeId' | 'ownerId' | 'approverId' | 'title' | 'description' | 'timeoutAt'> & Partial<Pick<ApprovalRow, 'kind' | 'fields'>>,
+): Statement {
+  return db(d1).insert(approvals).values(row);
+}
+
+/** Records the values of a still-pending input; false when a timeout or another submission won the race. */
+export async function submitPending(d1: D1Database, id: string, d: { values: string; decidedBy: string }): Promise<boolean> {
+  const done = await db(d1)
+    .update(approvals)
+    .set({ status: 'submitted', values: d.values, decidedBy: d.decidedBy, decidedAt: now() })
+    .where(and(eq(approvals.id, id), eq(approvals.kind, 'input'), eq(approvals.status, 'pending')))
+    .returning({ id: approvals.id });
+  return done.length > 0;
 }
 
 /** A cancelled run's pending approvals are cancelled too. */

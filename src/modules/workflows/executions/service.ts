@@ -14,16 +14,17 @@ import { findExecution, listExecutions as listRuns, nodesOf, readableRunsWhere, 
 
 
 /**
- * The watch socket of an inline run (it has no Execution DO to stream from): its state now, as
- * the `snapshot` message a workflow run's socket opens with, then a normal close.
+ * The watch socket of an inline run (it has no Execution DO to stream from), or of a finished run
+ * whose object storage was deleted: its state now, as the `snapshot` message a workflow run's
+ * socket opens with, then a normal close.
  */
-export async function inlineWatchSocket(env: Env, user: AuthUser, id: string): Promise<Response> {
+export async function inlineWatchSocket(env: Env, user: AuthUser, id: string, reason = 'An agent execute run runs inline: this is its state'): Promise<Response> {
   const detail = await getExecution(env, user, id);
   const [client, server] = Object.values(new WebSocketPair());
   server.accept();
   const { id: execution_id, status, outputs, error, started_at, finished_at, nodes } = detail;
   server.send(JSON.stringify({ type: 'snapshot', execution_id, status, outputs, error, started_at, finished_at, nodes }));
-  server.close(1000, 'An agent execute run runs inline: this is its state');
+  server.close(1000, reason);
   return new Response(null, { status: 101, webSocket: client });
 }
 

@@ -1,4 +1,5 @@
 import type { RouteHandler } from '@hono/zod-openapi';
+import { TERMINAL } from '../../../../durable-objects/contracts';
 import type { AppEnv } from '../../../lib/context';
 import { authenticate } from '../../identity/auth/guard';
 import { ApiError, unauthorized } from '../../../lib/errors';
@@ -17,5 +18,8 @@ export const watch: RouteHandler<typeof routes.watch, AppEnv> = async (c) => {
   }
   // The 101 response carries the socket; its type is outside the route's JSON responses.
   if (row.mode !== null) return inlineWatchSocket(c.env, user, id) as unknown as never;
-  return executionStub(c.env, id).fetch(c.req.raw) as unknown as never;
+  const live = await executionStub(c.env, id).fetch(c.req.raw);
+  // A finished run whose object storage was deleted (retention): its recorded state from D1.
+  if (live.status === 404 && TERMINAL.has(row.status)) return inlineWatchSocket(c.env, user, id, 'The run finished: this is its recorded state') as unknown as never;
+  return live as unknown as never;
 };
