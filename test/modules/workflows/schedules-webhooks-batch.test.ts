@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import worker from '../../../src/index';
 import { nextOccurrence } from '../../../src/engine/schedule/cron';
 import { enqueueDueSchedules } from '../../../src/modules/workflows/agent-schedules/queue';
+import { startExecution } from '../../../src/runs/workflow-run';
 import { api, createUser, expectError } from '../../support/helpers';
 import { count, createAgent, eventually, post, type User } from '../../support/goal-helpers';
 import { chain, createWorkflow, waitFor } from '../../support/wf-helpers';
@@ -345,6 +346,27 @@ describe('webhooks', () => {
     const started = await api(`${W}/${plain.id}`, { method: 'POST', json: { name: 'Cy' }, headers: { 'X-Webhook-Secret': plain.secret } });
     expect(started.status, started.text).toBe(202);
     expect(await hasExecutionObject(started.body.execution_id)).toBe(true);
+  });
+
+  it('an inline run that outlives its bound is handed to an Execution object: finished nodes go with it, the one in flight runs again', async () => {
+    const u = await createUser();
+    const k = crypto.randomUUID().slice(0, 8);
+    const graph = chain(
+      [
+        { id: 'greet', type: 'template', config: { template: 'Hello {{inputs.name}}' } },
+        { id: 'slow', type: 'http_request', config: { url: `${env.FAKE_BASE_URL}/wf/hit?key=${k}&ms=2000` } },
+      ],
+      { greeting: '{{greet.text}}', count: '{{slow.json.count}}' },
+    );
+    // A wait shorter than the node: the bound (min of INLINE_HANDOFF_MS and the wait) passes mid-node.
+    const { execution, settled } = await startExecution(env, { ownerId: u.id, graph, inputs: { name: 'Ed' }, waitMs: 300, inline: true, trigger: 'webhook' });
+    expect(settled).toBe(false);
+    expect(await hasExecutionObject(execution.id)).toBe(true);
+    const done = await waitFor(u.token, execution.id, (e) => e.status === 'succeeded', 15_000);
+    expect(done.outputs).toEqual({ greeting: 'Hello Ed', count: 2 });
+    const byId = Object.fromEntries(done.nodes.map((n: any) => [n.node_id, n]));
+    expect(byId.greet).toMatchObject({ status: 'succeeded', attempts: 1, outputs: { text: 'Hello Ed' } });
+    expect(byId.slow).toMatchObject({ status: 'succeeded', attempts: 1 });
   });
 
   it('an inline run that failed is retried from its recorded nodes', async () => {
