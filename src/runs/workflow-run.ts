@@ -21,7 +21,6 @@ import {
   finishExecutionStatement,
   insertExecution,
   insertExecutionStatement,
-  insertNodeStatement,
   markRunning,
   mirrorRunStatement,
   nodesOf,
@@ -541,9 +540,9 @@ export async function finishInlineExecution(
   const at = finishedAt.toISOString();
   const steps = end.outputs?.steps ?? [];
   const stored = end.outputs ? { ...end.outputs, steps: steps.map(({ started_at: _, ...s }) => s) } : null;
-  const nodes = steps.map((s, i) => {
+  const nodes = steps.map((s, i): NewExecutionNode => {
     const started = s.started_at ?? null;
-    return insertNodeStatement(env.DB, {
+    return {
       executionId: run.id,
       nodeId: stepNodeId(s, i),
       nodeType: 'agent',
@@ -556,7 +555,7 @@ export async function finishInlineExecution(
       startedAt: started,
       finishedAt: started ? new Date(Date.parse(started) + s.duration_ms).toISOString() : null,
       durationMs: s.duration_ms,
-    });
+    };
   });
   const calls = end.recorder ? llmCallStatements(env.DB, end.recorder) : [];
   // One batch: the run, its steps and its model-call records.
@@ -572,7 +571,7 @@ export async function finishInlineExecution(
       durationMs: finishedAt.getTime() - run.startedAt.getTime(),
       updatedAt: at,
     }),
-    ...nodes,
+    ...upsertNodesStatements(env.DB, nodes),
     ...calls,
   ]);
   end.recorder?.clear(calls.length);

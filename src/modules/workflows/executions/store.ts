@@ -122,9 +122,6 @@ export function finishExecutionStatement(d1: D1Database, id: string, end: Partia
   return db(d1).update(executions).set(end).where(eq(executions.id, id)).returning();
 }
 
-export function insertNodeStatement(d1: D1Database, node: NewExecutionNode): Statement {
-  return db(d1).insert(executionNodes).values(node);
-}
 
 // --- the Execution actor's mirror ----------------------------------------------------------
 
