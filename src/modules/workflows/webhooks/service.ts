@@ -175,7 +175,6 @@ const DECRYPTED_MAX = 1000;
 
 async function loadCandidates(env: Env, target: WebhookRequest['target']): Promise<Candidate[]> {
   const results = await store.webhookCandidates(env.DB, target, NAME_CANDIDATES);
-  if (results.every((c) => decrypted.get(c.id)?.stored === c.secret)) return results.map((c) => ({ ...c, secret: decrypted.get(c.id)!.secret }));
   const key = await getSecret(env, 'ENCRYPTION_KEY');
   return Promise.all(
     results.map(async (c) => {
