@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api as call, newUser } from '../client.mjs';
-import { BUILD_DIR, median, startPlatform } from '../harness.mjs';
+import { BUILD_DIR, load, median, startPlatform, workerdCpuMs } from '../harness.mjs';
 
 /**
  * Issue 6: the workflow engine.
@@ -15,13 +15,18 @@ import { BUILD_DIR, median, startPlatform } from '../harness.mjs';
  * 4. a 20-node run failing at node 15 (an HTTP node whose server fails once), retried
  *    (POST /executions/{id}/retry): the time and how many nodes ran again (the failed one and
  *    what follows: 6);
- * 5. stored bytes per finished run, D1 and Execution object files, on a persisted platform with the
+ * 5. issue 19: webhook → N template nodes → end (W1, W10, W100) with `?wait=true`, next to n8n 2.8.4
+ *    measured on this machine (the issue's table): sequential p50, runs/s at c=8, workerd CPU-ms per
+ *    run and the size of the answer.
+ * 6. stored bytes per finished run, D1 and Execution object files, on a persisted platform with the
  *    default storage retention (7 days: the object's storage stays) and with retention 0 (the
  *    alarm deletes it as soon as the run finishes).
  */
 export default async function workflows(ctx) {
   const user = await newUser(ctx, 'workflows');
   const token = user.token;
+
+  await webhookRuns(ctx, token);
 
   // 1. 100-node chain.
   const nodes = [{ id: 'start', type: 'start' }];
@@ -142,7 +147,7 @@ export default async function workflows(ctx) {
     rmSync(dir, { recursive: true, force: true });
   }
 
-  // 5. Stored bytes per run: before and after the retention alarm deletes the object's storage.
+  // 6. Stored bytes per run: before and after the retention alarm deletes the object's storage.
   const kept = await storedBytesPerRun({});
   const expired = await storedBytesPerRun({ EXECUTION_STORAGE_RETENTION_DAYS: '0' });
   const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
@@ -193,5 +198,54 @@ async function storedBytesPerRun(bindings, runs = 30) {
   } finally {
     await p.mf.dispose();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** n8n 2.8.4 on this machine (issue 19): sequential p50 ms, runs/s at c=8, CPU-ms per run. */
+const N8N = { 1: [18.3, 61.5, 16.6], 10: [20.3, 59.9, 17.2], 100: [50.7, 16.7, 63.2] };
+/** A webhook accepts 60 requests a minute per workflow: each figure spreads its runs over this many copies. */
+const COPIES = 12;
+
+async function webhookRuns(ctx, token) {
+  for (const n of [1, 10, 100]) {
+    const nodes = [{ id: 'start', type: 'start' }];
+    for (let i = 0; i < n; i++) nodes.push({ id: `t${i}`, type: 'template', config: { template: i ? `{{t${i - 1}.text}}.` : '{{inputs.x}}' } });
+    nodes.push({ id: 'end', type: 'end', config: { outputs: { text: `{{t${n - 1}.text}}` } } });
+    const graph = { nodes, edges: nodes.slice(1).map((node, i) => ({ source: nodes[i].id, target: node.id })) };
+    const hooks = [];
+    for (let k = 0; k < COPIES; k++) {
+      const wf = await ctx.api('/api/v1/workflows', { token, json: { name: `webhook-w${n}-${k}`, graph } });
+      const on = await ctx.api(`/api/v1/workflows/${wf.id}`, { token, method: 'PUT', json: { webhook_enabled: true } });
+      hooks.push({ url: `${ctx.url}/api/v1/webhooks/workflows/${wf.id}?wait=true`, secret: on.webhook.secret });
+    }
+    const request = (i) => {
+      const h = hooks[i % COPIES];
+      return [h.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-webhook-secret': h.secret }, body: '{"x":"a"}' }];
+    };
+    // Sequential: one client, 30 runs after 5 to warm up; the size of the answer.
+    const seq = [];
+    let bytes = 0;
+    for (let i = 0; i < 35; i++) {
+      const [url, init] = request(i);
+      const t0 = performance.now();
+      const res = await fetch(url, init);
+      const body = await res.text();
+      const wall = performance.now() - t0;
+      if (res.status !== 200 || JSON.parse(body).status !== 'succeeded') throw new Error(`W${n} webhook run answered ${res.status}: ${body.slice(0, 300)}`);
+      bytes = body.length;
+      if (i >= 5) seq.push(wall);
+    }
+    // c=8: 3 rounds of 100 runs (runs 36..335 of 12 copies: under 60 a copy).
+    const rounds = [];
+    const cpu0 = workerdCpuMs();
+    for (let r = 0; r < 3; r++) rounds.push(await load((i) => request(35 + r * 100 + i), { requests: 100, concurrency: 8, expectStatus: 200 }));
+    const cpuPerRun = (workerdCpuMs() - cpu0) / 300;
+    const [np50, nrps, ncpu] = N8N[n];
+    const p50 = median(seq);
+    const rps = median(rounds.map((x) => x.rps));
+    ctx.print(
+      `webhook W${n} (?wait=true): sequential p50 ${p50.toFixed(1)} ms (n8n ${np50}, ${(np50 / p50).toFixed(2)}x), ` +
+        `${rps.toFixed(1)} runs/s at c=8 (n8n ${nrps}, ${(rps / nrps).toFixed(2)}x), ${cpuPerRun.toFixed(1)} CPU-ms per run (n8n ${ncpu}); answer ${(bytes / 1024).toFixed(1)} KB`,
+    );
   }
 }

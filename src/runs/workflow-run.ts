@@ -1,11 +1,12 @@
-import { TERMINAL, type ExecutionError, type ExecutionRpc, type ExecutionStatus } from '../../durable-objects/contracts';
+import { TERMINAL, type ExecutionError, type ExecutionRpc, type ExecutionSnapshot, type ExecutionStatus } from '../../durable-objects/contracts';
 import { runBatch } from '../db/client';
 import type { Env } from '../env';
 import type { CallRecorder } from '../engine/llm/gateway';
 import { addUsage, emptyUsage, type Usage } from '../engine/llm/types';
 import { applyInputDefaults, checkInputs } from '../engine/workflow/inputs';
 import { planReplay } from '../engine/workflow/replay';
-import type { FormField, Graph, InputDef, NodeState } from '../engine/workflow/types';
+import { canSuspend, GraphRunner } from '../engine/workflow/runner';
+import type { FormField, Graph, InputDef, LogEntry, NodeState } from '../engine/workflow/types';
 import { validateGraph, type ValidationIssue } from '../engine/workflow/validate';
 import type { AuthUser } from '../lib/auth';
 import { ApiError, conflict, notFound, validationError } from '../lib/errors';
@@ -22,17 +23,20 @@ import {
   findExecution,
   finishExecutionStatement,
   insertExecution,
-  insertNodeStatement,
+  insertExecutionStatement,
   markRunning,
   mirrorRunStatement,
   nodesOf,
-  upsertNodeStatement,
+  upsertNodesStatements,
+  type NewExecutionNode,
   type ExecutionNodeRow,
   type ExecutionRow,
+  type NewExecution,
 } from '../modules/workflows/executions/store';
-import { findWorkflow } from '../modules/workflows/workflows/store';
+import { findWorkflow, type WorkflowRow } from '../modules/workflows/workflows/store';
 import { detailFromSnapshot, isInline, stepNodeId, type ExecutionDetail, type InlineMode, type InlineOutputs } from './execution-view';
 import { llmCallStatements } from './llm-calls';
+import { principalServices } from './principal';
 
 /**
  * The start and continuation of a workflow run: the one entry point (startExecution) that the
@@ -82,24 +86,41 @@ export interface StartExecutionOptions {
   forkedFrom?: string | null;
   forkedAtNode?: string | null;
   attempt?: number;
+  /** `graph` as stored (JSON), when the caller has it: written to the row as it is. */
+  graphText?: string;
+  /** The graph was validated against `inputsSchema` already (a compiled saved workflow). */
+  validated?: boolean;
+  /** The run may go inline when it is waited for (`waitMs` > 0) and its graph cannot suspend. */
+  inline?: boolean;
 }
 
 /**
- * Starts a run in its own Execution Durable Object: the one entry point for the workflows API,
- * agents, schedules, webhooks and batch runs. Validates the graph and inputs (422), records the
- * run in D1, and answers with its state after at most `waitMs`.
- * `settled` is true when the run finished (succeeded, failed or cancelled) within that time.
+ * Starts a run: the one entry point for the workflows API, agents, schedules, webhooks and batch
+ * runs. Validates the graph and inputs (422), records the run in D1, and answers with its state
+ * after at most `waitMs`. `settled` is true when the run finished (succeeded, failed or cancelled)
+ * within that time. The run goes to its own Execution Durable Object, unless the caller allows it
+ * to run inline (`inline`), it is waited for and its graph cannot suspend: then it runs here
+ * (runInline) and its object is made only if it outlives INLINE_HANDOFF_MS.
  */
 export async function startExecution(env: Env, opts: StartExecutionOptions): Promise<{ execution: ExecutionDetail; settled: boolean }> {
-  const check = validateGraph(opts.graph, opts.inputsSchema ?? []);
-  if (!check.valid) throw invalidWorkflow(check.errors);
+  if (!opts.validated) {
+    const check = validateGraph(opts.graph, opts.inputsSchema ?? []);
+    if (!check.valid) throw invalidWorkflow(check.errors);
+  }
   const schema = opts.inputsSchema ?? [];
   const inputs = applyInputDefaults(schema, opts.inputs ?? {});
   const problems = checkInputs(schema, inputs);
   if (problems.length) throw validationError(`body.${problems.join('; body.')}`);
 
   const id = crypto.randomUUID();
-  await insertExecution(env.DB, {
+  const waitMs = opts.waitMs ?? 0;
+  if (opts.inline && waitMs > 0 && !canSuspend(opts.graph)) return runInline(env, opts, id, inputs, waitMs);
+  return startInObject(env, opts, id, inputs, waitMs);
+}
+
+/** The run's `executions` row as it is first written (pending, or whole for an inline run). */
+function executionRow(opts: StartExecutionOptions, id: string, inputs: Record<string, unknown>): NewExecution {
+  return {
     id,
     ownerId: opts.ownerId,
     workflowId: opts.workflowId ?? null,
@@ -109,12 +130,17 @@ export async function startExecution(env: Env, opts: StartExecutionOptions): Pro
     trigger: opts.trigger ?? 'api',
     status: 'pending',
     inputs: JSON.stringify(inputs),
-    graph: JSON.stringify(opts.graph),
+    graph: opts.graphText ?? JSON.stringify(opts.graph),
     retryOf: opts.retryOf ?? null,
     forkedFrom: opts.forkedFrom ?? null,
     forkedAtNode: opts.forkedAtNode ?? null,
     attempt: opts.attempt ?? 1,
-  });
+  };
+}
+
+/** Records the run and starts it in its Execution object, with `reused` node states to start from. */
+async function startInObject(env: Env, opts: StartExecutionOptions, id: string, inputs: Record<string, unknown>, waitMs: number, reused = opts.reused) {
+  await insertExecution(env.DB, executionRow(opts, id, inputs));
   const snap = await executionStub(env, id).start(
     {
       execution_id: id,
@@ -125,13 +151,86 @@ export async function startExecution(env: Env, opts: StartExecutionOptions): Pro
       graph: opts.graph,
       inputs,
       delegation_depth: opts.delegationDepth ?? 0,
-      ...(opts.reused ? { reused: opts.reused } : {}),
+      ...(reused ? { reused } : {}),
       ...(opts.retryOf ? { lineage: { retry_of: opts.retryOf } } : opts.forkedFrom ? { lineage: { forked_from: opts.forkedFrom, from_node_id: opts.forkedAtNode ?? undefined, item_index: opts.forkedAtItem } } : {}),
     },
-    opts.waitMs ?? 0,
+    waitMs,
   );
   const row = await findExecution(env.DB, id);
   return { execution: detailFromSnapshot(row!, snap), settled: TERMINAL.has(snap.status) };
+}
+
+/**
+ * How long a run may go on inline before it is handed to an Execution object with its state so
+ * far (its finished nodes; the nodes in flight run again there, as after an eviction).
+ */
+export const INLINE_HANDOFF_MS = 10_000;
+
+/**
+ * Runs a graph that cannot suspend here, with the same engine and its states in memory, and
+ * records it at its end in one D1 batch (the row, its nodes, its log). No Execution object, no
+ * round trip while it runs; one that goes on past INLINE_HANDOFF_MS (or `waitMs`) is handed over.
+ */
+async function runInline(env: Env, opts: StartExecutionOptions, id: string, inputs: Record<string, unknown>, waitMs: number) {
+  const startedAt = new Date();
+  const logs: MirroredLog[] = [];
+  const log = (e: LogEntry) =>
+    logs.push({ seq: logs.length + 1, id: crypto.randomUUID(), node_id: e.node_id ?? null, level: e.level, message: e.message, data: e.data === undefined ? null : JSON.stringify(e.data), created_at: new Date().toISOString() });
+  log({ level: 'info', message: opts.retryOf ? `Execution started: a retry of ${opts.retryOf}` : opts.forkedFrom ? `Execution started: a fork of ${opts.forkedFrom} from ${opts.forkedAtNode}` : 'Execution started', data: { inputs } });
+  // The nodes to record: those the run saved (and the recorded ones a retry or fork starts with).
+  const saved = new Set((opts.reused ?? []).map((s) => s.node_id));
+  const controller = new AbortController();
+  const runAs = opts.runAs ?? opts.ownerId;
+  const runner = new GraphRunner({
+    env,
+    userId: runAs,
+    startedBy: opts.ownerId,
+    executionId: id,
+    workflowId: opts.workflowId ?? null,
+    graph: opts.graph,
+    inputs,
+    delegationDepth: opts.delegationDepth ?? 0,
+    signal: controller.signal,
+    services: principalServices(env, runAs, opts.agentId ?? null, opts.delegationDepth ?? 0),
+    states: opts.reused,
+    hooks: { save: (s) => saved.add(s.node_id), log },
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const bound = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), Math.min(INLINE_HANDOFF_MS, waitMs))));
+  const outcome = await Promise.race([runner.run(), bound]);
+  clearTimeout(timer);
+
+  if (!outcome || outcome.status === 'waiting' || outcome.status === 'paused') {
+    // Handed over: the finished nodes go with it, the others start again in the object.
+    const finished = structuredClone([...runner.states.values()].filter((s) => s.status === 'succeeded' || s.status === 'failed' || s.status === 'skipped'));
+    controller.abort();
+    return startInObject(env, opts, id, inputs, Math.max(0, waitMs - (Date.now() - startedAt.getTime())), finished);
+  }
+  const finishedAt = new Date();
+  const status = outcome.status as 'succeeded' | 'failed' | 'cancelled';
+  const error = status === 'succeeded' ? null : outcome.error ?? null;
+  log({ level: status === 'succeeded' ? 'info' : 'error', message: `Execution ${status}${error ? `: ${error.message}` : ''}`, data: error ?? undefined });
+  const usage = runUsage(outcome.states);
+  const outputs = status === 'succeeded' ? outcome.outputs : {};
+  const run = { execution_id: id, owner_id: opts.ownerId };
+  const [[row]] = (await runBatch(env.DB, [
+    insertExecutionStatement(env.DB, {
+      ...executionRow(opts, id, inputs),
+      status,
+      outputs: JSON.stringify(outputs),
+      error: error ? JSON.stringify(error) : null,
+      promptTokens: usage.prompt_tokens,
+      completionTokens: usage.completion_tokens,
+      totalTokens: usage.total_tokens,
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
+    }),
+    ...upsertNodesStatements(env.DB, outcome.states.filter((s) => saved.has(s.node_id)).map((s) => nodeRow(id, s))),
+    ...insertLogsStatements(env.DB, logRows(run, logs)),
+  ])) as [ExecutionRow[]];
+  const snap: ExecutionSnapshot = { execution_id: id, status, outputs, error, started_at: row.startedAt, finished_at: row.finishedAt, nodes: outcome.states.filter((s) => saved.has(s.node_id)) };
+  return { execution: detailFromSnapshot(row, snap), settled: true };
 }
 
 /** The account behind a user id (schedules, webhooks and batches start runs for their owner). */
@@ -145,27 +244,69 @@ async function starter(env: Env, user: string | AuthUser): Promise<AuthUser | nu
  * The run is the starter's; its graph uses the workflow owner's rights (their agents, tools
  * and models): sharing a workflow for execution means lending what it is made of.
  */
-export async function executeWorkflow(
-  env: Env,
-  user: string | AuthUser,
-  workflowId: string,
-  opts: { inputs?: Record<string, unknown>; trigger?: string; waitMs?: number; delegationDepth?: number } = {},
-) {
+export async function executeWorkflow(env: Env, user: string | AuthUser, workflowId: string, opts: RunWorkflowOptions = {}) {
   const [starterUser, wf] = await Promise.all([starter(env, user), findWorkflow(env.DB, workflowId)]);
   if (!starterUser) throw notFound('Workflow');
+  return runWorkflow(env, starterUser, wf, opts);
+}
+
+export interface RunWorkflowOptions {
+  inputs?: Record<string, unknown>;
+  trigger?: string;
+  waitMs?: number;
+  delegationDepth?: number;
+  /** The run may go inline (startExecution) when it is waited for and cannot suspend. */
+  inline?: boolean;
+}
+
+/** executeWorkflow for a starter and a workflow row the caller has read (null: none, 404). */
+export async function runWorkflow(env: Env, starterUser: AuthUser, wf: WorkflowRow | null, opts: RunWorkflowOptions = {}) {
   await authorizeResource(env, starterUser, 'workflow', wf && { id: wf.id, owner_id: wf.ownerId }, 'execute');
+  const compiled = compileWorkflow(wf!);
   return startExecution(env, {
     ownerId: starterUser.id,
     runAs: wf!.ownerId,
-    graph: JSON.parse(wf!.graph),
-    inputsSchema: JSON.parse(wf!.inputsSchema),
+    graph: compiled.graph,
+    graphText: wf!.graph,
+    inputsSchema: compiled.inputsSchema,
+    validated: true,
     inputs: opts.inputs,
     workflowId: wf!.id,
     workflowVersion: wf!.version,
     trigger: opts.trigger,
     waitMs: opts.waitMs,
     delegationDepth: opts.delegationDepth,
+    inline: opts.inline,
   });
+}
+
+/** A saved workflow's graph parsed and validated, kept per isolate while its text stays the same. */
+interface CompiledWorkflow {
+  graphText: string;
+  schemaText: string;
+  graph: Graph;
+  inputsSchema: InputDef[];
+}
+const compiledWorkflows = new Map<string, CompiledWorkflow>();
+const COMPILED_WORKFLOWS_MAX = 500;
+
+/**
+ * The workflow's graph and inputs schema, parsed and validated (422 when invalid): from the
+ * isolate's cache when the stored text is the one compiled (any change, a new version or an edit,
+ * is a miss). The cached graph is shared by runs: nothing may change it.
+ */
+function compileWorkflow(wf: WorkflowRow): CompiledWorkflow {
+  const hit = compiledWorkflows.get(wf.id);
+  if (hit && hit.graphText === wf.graph && hit.schemaText === wf.inputsSchema) return hit;
+  const graph = JSON.parse(wf.graph) as Graph;
+  const inputsSchema = JSON.parse(wf.inputsSchema) as InputDef[];
+  const check = validateGraph(graph, inputsSchema);
+  if (!check.valid) throw invalidWorkflow(check.errors);
+  const compiled = { graphText: wf.graph, schemaText: wf.inputsSchema, graph, inputsSchema };
+  compiledWorkflows.delete(wf.id);
+  if (compiledWorkflows.size >= COMPILED_WORKFLOWS_MAX) compiledWorkflows.delete(compiledWorkflows.keys().next().value!);
+  compiledWorkflows.set(wf.id, compiled);
+  return compiled;
 }
 
 /** The default graph of an agent without its own workflow_config: start → agent → end. */
@@ -402,9 +543,9 @@ export async function finishInlineExecution(
   const at = finishedAt.toISOString();
   const steps = end.outputs?.steps ?? [];
   const stored = end.outputs ? { ...end.outputs, steps: steps.map(({ started_at: _, ...s }) => s) } : null;
-  const nodes = steps.map((s, i) => {
+  const nodes = steps.map((s, i): NewExecutionNode => {
     const started = s.started_at ?? null;
-    return insertNodeStatement(env.DB, {
+    return {
       executionId: run.id,
       nodeId: stepNodeId(s, i),
       nodeType: 'agent',
@@ -417,7 +558,7 @@ export async function finishInlineExecution(
       startedAt: started,
       finishedAt: started ? new Date(Date.parse(started) + s.duration_ms).toISOString() : null,
       durationMs: s.duration_ms,
-    });
+    };
   });
   const calls = end.recorder ? llmCallStatements(env.DB, end.recorder) : [];
   // One batch: the run, its steps and its model-call records.
@@ -433,7 +574,7 @@ export async function finishInlineExecution(
       durationMs: finishedAt.getTime() - run.startedAt.getTime(),
       updatedAt: at,
     }),
-    ...nodes,
+    ...upsertNodesStatements(env.DB, nodes),
     ...calls,
   ]);
   end.recorder?.clear(calls.length);
@@ -469,13 +610,57 @@ export async function recordRunStarted(d1: D1Database, executionId: string, star
   await markRunning(d1, executionId, startedAt);
 }
 
+/** A node state as its `execution_nodes` row. */
+function nodeRow(executionId: string, s: NodeState): NewExecutionNode {
+  return {
+    executionId,
+    nodeId: s.node_id,
+    nodeType: s.type,
+    label: s.label ?? null,
+    status: s.status,
+    inputs: s.inputs === undefined ? null : JSON.stringify(s.inputs),
+    outputs: s.output === undefined ? null : JSON.stringify(s.output),
+    error: s.error ? JSON.stringify(s.error) : null,
+    branch: s.branch ?? null,
+    attempts: s.attempts,
+    calls: JSON.stringify(s.calls ?? []),
+    totalTokens: s.usage?.total_tokens ?? 0,
+    startedAt: s.started_at ?? null,
+    finishedAt: s.finished_at ?? null,
+    durationMs: s.duration_ms ?? null,
+    seq: s.seq ?? null,
+    reusedFrom: s.reused_from ?? null,
+  };
+}
+
+/** Token usage over all of a run's nodes. */
+function runUsage(states: NodeState[]): Usage {
+  const usage = emptyUsage();
+  for (const s of states) addUsage(usage, s.usage ?? emptyUsage());
+  return usage;
+}
+
+/** Log entries as their `execution_logs` rows. */
+function logRows(run: { execution_id: string; owner_id: string }, logs: MirroredLog[]) {
+  return logs.map((l) => ({
+    id: l.id,
+    executionId: run.execution_id,
+    ownerId: run.owner_id,
+    seq: l.seq,
+    nodeId: l.node_id,
+    level: l.level as 'info',
+    message: l.message,
+    data: l.data,
+    createdAt: l.created_at,
+  }));
+}
+
 /**
  * Writes the run (status, outputs, token usage over all its nodes, timings), the changed nodes and
  * the new log entries to D1 in one batch.
  */
 export async function mirrorRun(d1: D1Database, run: MirroredRun, states: NodeState[], dirty: NodeState[], logs: MirroredLog[]): Promise<void> {
-  const usage = emptyUsage();
-  for (const s of states) addUsage(usage, s.usage ?? emptyUsage());
+  const usage = runUsage(states);
   const duration = run.finished_at && run.started_at ? Date.parse(run.finished_at) - Date.parse(run.started_at) : null;
   await runBatch(d1, [
     mirrorRunStatement(d1, run.execution_id, {
@@ -489,41 +674,8 @@ export async function mirrorRun(d1: D1Database, run: MirroredRun, states: NodeSt
       finishedAt: run.finished_at,
       durationMs: duration,
     }),
-    ...dirty.map((s) =>
-      upsertNodeStatement(d1, {
-        executionId: run.execution_id,
-        nodeId: s.node_id,
-        nodeType: s.type,
-        label: s.label ?? null,
-        status: s.status,
-        inputs: s.inputs === undefined ? null : JSON.stringify(s.inputs),
-        outputs: s.output === undefined ? null : JSON.stringify(s.output),
-        error: s.error ? JSON.stringify(s.error) : null,
-        branch: s.branch ?? null,
-        attempts: s.attempts,
-        calls: JSON.stringify(s.calls ?? []),
-        totalTokens: s.usage?.total_tokens ?? 0,
-        startedAt: s.started_at ?? null,
-        finishedAt: s.finished_at ?? null,
-        durationMs: s.duration_ms ?? null,
-        seq: s.seq ?? null,
-        reusedFrom: s.reused_from ?? null,
-      }),
-    ),
-    ...insertLogsStatements(
-      d1,
-      logs.map((l) => ({
-        id: l.id,
-        executionId: run.execution_id,
-        ownerId: run.owner_id,
-        seq: l.seq,
-        nodeId: l.node_id,
-        level: l.level as 'info',
-        message: l.message,
-        data: l.data,
-        createdAt: l.created_at,
-      })),
-    ),
+    ...upsertNodesStatements(d1, dirty.map((s) => nodeRow(run.execution_id, s))),
+    ...insertLogsStatements(d1, logRows(run, logs)),
   ]);
 }
 

@@ -88,4 +88,9 @@ export interface NodeType<C = any> {
   run(ctx: NodeContext, config: C, resolved: Record<string, unknown>): Promise<NodeResult>;
   /** Finishes a node that suspended the run (an approval decided, a delay elapsed). */
   resume?(ctx: NodeContext, config: C, resolution: Record<string, unknown>): NodeResult;
+  /**
+   * Whether this configuration may suspend a top-level run (types with `resume` only; absent: it
+   * may). A graph none of whose nodes may suspend can run inline, without an Execution object.
+   */
+  suspends?(config: C): boolean;
 }

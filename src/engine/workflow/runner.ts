@@ -78,6 +78,21 @@ export function backoffMs(node: NodeDef, attempt: number): number {
 }
 
 /**
+ * Whether a run of this graph may suspend (wait for a person, a long delay): true when a top-level
+ * node's type can (it has `resume`, and its `suspends` does not rule it out for this config).
+ * Nested bodies never suspend (their nodes run in memory), so only the top level counts.
+ */
+export function canSuspend(graph: Graph): boolean {
+  return graph.nodes.some((node) => {
+    const type = nodeTypes[node.type];
+    if (!type?.resume) return false;
+    if (!type.suspends) return true;
+    const parsed = parseConfig(node);
+    return !parsed.ok || type.suspends(parsed.config);
+  });
+}
+
+/**
  * Runs a graph: every node whose incoming edges are decided starts at once (independent
  * branches run concurrently); a node runs when at least one incoming edge was taken and is
  * skipped when none was (branches not taken die out, joins wait for all live branches).

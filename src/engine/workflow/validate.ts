@@ -35,11 +35,22 @@ function zodMessage(error: z.ZodError): string {
 
 /** Parses a node's config with its type's schema; null when the type is unknown or the config invalid. */
 export function parseConfig(node: NodeDef): { ok: true; config: any } | { ok: false; message: string } {
+  const cached = parsedConfigs.get(node);
+  if (cached && cached.config === node.config && cached.type === node.type) return cached.result;
   const type = nodeTypes[node.type];
   if (!type) return { ok: false, message: `Unknown node type ${node.type}` };
   const parsed = type.config.safeParse(node.config ?? {});
-  return parsed.success ? { ok: true, config: parsed.data } : { ok: false, message: zodMessage(parsed.error) };
+  const result = parsed.success ? ({ ok: true, config: parsed.data } as const) : ({ ok: false, message: zodMessage(parsed.error) } as const);
+  parsedConfigs.set(node, { type: node.type, config: node.config, result });
+  return result;
 }
+
+/**
+ * Parsed configurations by node definition: a graph kept for many runs (a saved workflow's,
+ * compiled once per isolate) parses each node's config once, not at every run. Keyed by the
+ * object and checked against its config and type, so a changed definition parses again.
+ */
+const parsedConfigs = new WeakMap<NodeDef, { type: string; config: NodeDef['config']; result: ReturnType<typeof parseConfig> }>();
 
 /** The semantic checks of a graph (structure is the zod schema's job). */
 export function validateGraph(graph: Graph, inputsSchema: InputDef[] = []): ValidationResult {

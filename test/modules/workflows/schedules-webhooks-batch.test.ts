@@ -1,9 +1,10 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
+import { createExecutionContext, createMessageBatch, getQueueResult, listDurableObjectIds } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import worker from '../../../src/index';
 import { nextOccurrence } from '../../../src/engine/schedule/cron';
 import { enqueueDueSchedules } from '../../../src/modules/workflows/agent-schedules/queue';
+import { startExecution } from '../../../src/runs/workflow-run';
 import { api, createUser, expectError } from '../../support/helpers';
 import { count, createAgent, eventually, post, type User } from '../../support/goal-helpers';
 import { chain, createWorkflow, waitFor } from '../../support/wf-helpers';
@@ -276,7 +277,126 @@ async function webhookWorkflow(u: User, name = 'greeter') {
 
 const webhookRuns = (workflowId: string) => count("SELECT count(*) AS n FROM executions WHERE workflow_id = ? AND trigger = 'webhook'", workflowId);
 
+/** Whether the run ever had an Execution object (inline runs have none). */
+const hasExecutionObject = async (executionId: string) => {
+  const id = env.EXECUTION.idFromName(executionId).toString();
+  return (await listDurableObjectIds(env.EXECUTION)).some((x) => x.toString() === id);
+};
+
 describe('webhooks', () => {
+  it('?wait=true runs a graph that cannot suspend inline: its outcome, then the row, nodes and log in D1, no Execution object', async () => {
+    const u = await createUser();
+    const { id, secret } = await webhookWorkflow(u);
+    const res = await api(`${W}/${id}?wait=true`, { method: 'POST', json: { name: 'Ada' }, headers: { 'X-Webhook-Secret': secret } });
+    expect(res.status, res.text).toBe(200);
+    // By default the outcome, not every node's inputs and outputs.
+    expect(Object.keys(res.body).sort()).toEqual(['duration_ms', 'error', 'execution_id', 'finished_at', 'outputs', 'started_at', 'status', 'token_usage', 'workflow_id']);
+    expect(res.body).toMatchObject({ status: 'succeeded', workflow_id: id, outputs: { greeting: 'Hello Ada' }, error: null });
+    const execId = res.body.execution_id as string;
+    expect(await hasExecutionObject(execId)).toBe(false);
+
+    const row = await env.DB.prepare('SELECT * FROM executions WHERE id = ?').bind(execId).first<any>();
+    expect(row).toMatchObject({ owner_id: u.id, workflow_id: id, workflow_version: 1, trigger: 'webhook', status: 'succeeded', mode: null });
+    expect(JSON.parse(row.outputs)).toEqual({ greeting: 'Hello Ada' });
+    expect(JSON.parse(row.graph).nodes.map((n: any) => n.id)).toEqual(['start', 'greet', 'end']);
+    expect(row.started_at).toBeTruthy();
+    expect(row.finished_at).toBeTruthy();
+    const nodes = (await env.DB.prepare('SELECT node_id, status, outputs, seq FROM execution_nodes WHERE execution_id = ? ORDER BY seq').bind(execId).all<any>()).results;
+    expect(nodes.map((n) => [n.node_id, n.status, n.seq])).toEqual([
+      ['start', 'succeeded', 1],
+      ['greet', 'succeeded', 2],
+      ['end', 'succeeded', 3],
+    ]);
+    expect(JSON.parse(nodes[1].outputs)).toEqual({ text: 'Hello Ada' });
+    // The executions API serves it like any run, its log included.
+    const got = await api(`/api/v1/executions/${execId}`, { token: u.token });
+    expect(got.body).toMatchObject({ status: 'succeeded', trigger: 'webhook', outputs: { greeting: 'Hello Ada' } });
+    expect(got.body.nodes.map((n: any) => n.node_id)).toEqual(['start', 'greet', 'end']);
+    const log = await api(`/api/v1/execution-logs/executions/${execId}`, { token: u.token });
+    expect(log.body.items.map((l: any) => l.message)).toEqual(expect.arrayContaining(['Execution started', 'Node greet succeeded', 'Execution succeeded']));
+
+    // Node details only on request.
+    const detailed = await api(`${W}/${id}?wait=true&details=true`, { method: 'POST', json: { name: 'Bo' }, headers: { 'X-Webhook-Secret': secret } });
+    expect(detailed.status, detailed.text).toBe(200);
+    expect(detailed.body).toMatchObject({ status: 'succeeded', trigger: 'webhook', outputs: { greeting: 'Hello Bo' } });
+    expect(detailed.body.execution_id).toBe(detailed.body.id);
+    expect(detailed.body.nodes.find((n: any) => n.node_id === 'greet')).toMatchObject({ status: 'succeeded', outputs: { text: 'Hello Bo' } });
+  });
+
+  it('a graph that can suspend runs in its Execution object; without ?wait=true every run does', async () => {
+    const u = await createUser();
+    const graph = {
+      nodes: [{ id: 'start', type: 'start' }, { id: 'ok', type: 'human_approval', config: { title: 'Go?' } }, { id: 'end', type: 'end' }],
+      edges: [
+        { source: 'start', target: 'ok' },
+        { source: 'ok', target: 'end', source_handle: 'approved' },
+        { source: 'ok', target: 'end', source_handle: 'rejected' },
+      ],
+    };
+    const wf = await createWorkflow(u.token, graph, { name: 'gated' });
+    const on = await api(`/api/v1/workflows/${wf.id}`, { token: u.token, method: 'PUT', json: { webhook_enabled: true } });
+    const secret = on.body.webhook.secret as string;
+    const res = await api(`${W}/${wf.id}?wait=true`, { method: 'POST', json: {}, headers: { 'X-Webhook-Secret': secret } });
+    expect(res.status, res.text).toBe(202);
+    expect(res.body.status).toBe('waiting_approval');
+    expect(await hasExecutionObject(res.body.execution_id)).toBe(true);
+    expect((await api(`/api/v1/executions/${res.body.execution_id}`, { token: u.token })).body.status).toBe('waiting_approval');
+
+    const plain = await webhookWorkflow(u, 'async');
+    const started = await api(`${W}/${plain.id}`, { method: 'POST', json: { name: 'Cy' }, headers: { 'X-Webhook-Secret': plain.secret } });
+    expect(started.status, started.text).toBe(202);
+    expect(await hasExecutionObject(started.body.execution_id)).toBe(true);
+  });
+
+  it('an inline run that outlives its bound is handed to an Execution object: finished nodes go with it, the one in flight runs again', async () => {
+    const u = await createUser();
+    const k = crypto.randomUUID().slice(0, 8);
+    const graph = chain(
+      [
+        { id: 'greet', type: 'template', config: { template: 'Hello {{inputs.name}}' } },
+        { id: 'slow', type: 'http_request', config: { url: `${env.FAKE_BASE_URL}/wf/hit?key=${k}&ms=2000` } },
+      ],
+      { greeting: '{{greet.text}}', count: '{{slow.json.count}}' },
+    );
+    // A wait shorter than the node: the bound (min of INLINE_HANDOFF_MS and the wait) passes mid-node.
+    const { execution, settled } = await startExecution(env, { ownerId: u.id, graph, inputs: { name: 'Ed' }, waitMs: 300, inline: true, trigger: 'webhook' });
+    expect(settled).toBe(false);
+    expect(await hasExecutionObject(execution.id)).toBe(true);
+    const done = await waitFor(u.token, execution.id, (e) => e.status === 'succeeded', 15_000);
+    expect(done.outputs).toEqual({ greeting: 'Hello Ed', count: 2 });
+    const byId = Object.fromEntries(done.nodes.map((n: any) => [n.node_id, n]));
+    expect(byId.greet).toMatchObject({ status: 'succeeded', attempts: 1, outputs: { text: 'Hello Ed' } });
+    expect(byId.slow).toMatchObject({ status: 'succeeded', attempts: 1 });
+  });
+
+  it('an inline run that failed is retried from its recorded nodes', async () => {
+    const u = await createUser();
+    const k = crypto.randomUUID().slice(0, 8);
+    const FAKE = env.FAKE_BASE_URL;
+    const graph = chain(
+      [
+        { id: 'greet', type: 'template', config: { template: 'Hello {{inputs.name}}' } },
+        { id: 'call', type: 'http_request', config: { url: `${FAKE}/wf/hit?key=${k}&fail=1` } },
+      ],
+      { greeting: '{{greet.text}}', count: '{{call.json.count}}' },
+    );
+    const wf = await createWorkflow(u.token, graph, { name: 'flaky' });
+    const on = await api(`/api/v1/workflows/${wf.id}`, { token: u.token, method: 'PUT', json: { webhook_enabled: true } });
+    const res = await api(`${W}/${wf.id}?wait=true`, { method: 'POST', json: { name: 'Di' }, headers: { 'X-Webhook-Secret': on.body.webhook.secret } });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ status: 'failed', error: { code: 'HTTP_ERROR', node_id: 'call' } });
+    const failedId = res.body.execution_id as string;
+    expect(await hasExecutionObject(failedId)).toBe(false);
+    expect(await count("SELECT count(*) AS n FROM execution_nodes WHERE execution_id = ? AND status = 'failed'", failedId)).toBe(1);
+
+    const retried = await api(`/api/v1/executions/${failedId}/retry`, { method: 'POST', token: u.token, json: { wait_ms: 10_000 } });
+    expect(retried.status, retried.text).toBe(200);
+    expect(retried.body).toMatchObject({ status: 'succeeded', retry_of: failedId, attempt: 2, outputs: { greeting: 'Hello Di', count: 2 } });
+    const byId = Object.fromEntries(retried.body.nodes.map((n: any) => [n.node_id, n]));
+    expect(byId.greet.reused_from).toBe(failedId);
+    expect(byId.call).toMatchObject({ status: 'succeeded', reused_from: null });
+  });
+
   it('enabling answers the secret once; the workflow shows its webhook to its owner only', async () => {
     const u = await createUser();
     const friend = await createUser();
@@ -308,8 +428,8 @@ describe('webhooks', () => {
 
     const waited = await signedPost(`${W}/${id}?wait=true`, secret, '{ "name" : "Grace" }');
     expect(waited.status, waited.text).toBe(200);
-    expect(waited.body).toMatchObject({ status: 'succeeded', trigger: 'webhook', outputs: { greeting: 'Hello Grace' } });
-    expect(waited.body.execution_id).toBe(waited.body.id);
+    expect(waited.body).toMatchObject({ status: 'succeeded', workflow_id: id, outputs: { greeting: 'Hello Grace' } });
+    expect(await env.DB.prepare('SELECT trigger FROM executions WHERE id = ?').bind(waited.body.execution_id).first()).toEqual({ trigger: 'webhook' });
 
     // The secret itself in X-Webhook-Secret also authenticates.
     const plain = await api(`${W}/${id}`, { method: 'POST', json: { name: 'Linus' }, headers: { 'X-Webhook-Secret': secret } });

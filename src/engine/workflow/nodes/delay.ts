@@ -20,6 +20,7 @@ export const delay: NodeType<z.infer<typeof DelayConfig>> = {
     if (remaining > 0) await abortableSleep(remaining, ctx.signal);
     return { output: { waited_ms: c.duration_ms } };
   },
+  suspends: (c) => c.duration_ms >= DURABLE_DELAY_MS,
   resume(_ctx, c) {
     return { output: { waited_ms: c.duration_ms } };
   },

@@ -26,6 +26,11 @@ export async function insertExecution(d1: D1Database, row: NewExecution): Promis
   await db(d1).insert(executions).values(row);
 }
 
+/** A run recorded whole (an inline workflow run, at its end): the row, returned by the batch. */
+export function insertExecutionStatement(d1: D1Database, row: NewExecution) {
+  return db(d1).insert(executions).values(row).returning();
+}
+
 /**
  * The runs a user may read (or control): their own and the runs of workflows and agents matching
  * `workflows` / `agents` (conditions over those tables; undefined: every run of a workflow / of an
@@ -117,9 +122,6 @@ export function finishExecutionStatement(d1: D1Database, id: string, end: Partia
   return db(d1).update(executions).set(end).where(eq(executions.id, id)).returning();
 }
 
-export function insertNodeStatement(d1: D1Database, node: NewExecutionNode): Statement {
-  return db(d1).insert(executionNodes).values(node);
-}
 
 // --- the Execution actor's mirror ----------------------------------------------------------
 
@@ -135,16 +137,26 @@ export function mirrorRunStatement(d1: D1Database, id: string, run: Partial<NewE
     .where(eq(executions.id, id));
 }
 
-/** A node's row as the actor holds it now (its type and label stay as first written). */
-export function upsertNodeStatement(d1: D1Database, node: NewExecutionNode): Statement {
-  const { executionId: _e, nodeId: _n, nodeType: _t, label: _l, ...changed } = node;
-  const excluded = Object.fromEntries(
-    Object.keys(changed).map((k) => [k, sql.raw(`excluded.${executionNodes[k as keyof typeof changed].name}`)]),
-  );
-  return db(d1)
-    .insert(executionNodes)
-    .values(node)
-    .onConflictDoUpdate({ target: [executionNodes.executionId, executionNodes.nodeId], set: excluded });
+/**
+ * Node rows per statement: D1 binds at most 100 parameters to a statement and a node row has 18
+ * columns, so several rows share one multi-row INSERT (a 100-node run: 20 statements, not 100).
+ */
+const NODE_ROWS_PER_STATEMENT = Math.floor(100 / Object.keys(getTableColumns(executionNodes)).length);
+
+/** Node rows as they are now, several a statement: inserted, or replacing the rows already there (their type and label stay as first written). */
+export function upsertNodesStatements(d1: D1Database, nodes: NewExecutionNode[]): Statement[] {
+  const { executionId: _e, nodeId: _n, nodeType: _t, label: _l, ...changed } = getTableColumns(executionNodes);
+  const excluded = Object.fromEntries(Object.entries(changed).map(([k, col]) => [k, sql.raw(`excluded.${col.name}`)]));
+  const out: Statement[] = [];
+  for (let i = 0; i < nodes.length; i += NODE_ROWS_PER_STATEMENT) {
+    out.push(
+      db(d1)
+        .insert(executionNodes)
+        .values(nodes.slice(i, i + NODE_ROWS_PER_STATEMENT))
+        .onConflictDoUpdate({ target: [executionNodes.executionId, executionNodes.nodeId], set: excluded }),
+    );
+  }
+  return out;
 }
 
 // --- statistics (execution-logs' summaries) -------------------------------------------------

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { AppEnv } from '../../../lib/context';
 import type * as routes from './routes';
-import { receiveWebhook, type WebhookRequest } from './service';
+import { receiveWebhook, webhookResult, type WebhookRequest } from './service';
 
 async function handle(c: Context<AppEnv>, target: WebhookRequest['target']) {
   const { execution, settled } = await receiveWebhook(c.env, {
@@ -13,7 +13,10 @@ async function handle(c: Context<AppEnv>, target: WebhookRequest['target']) {
     secretHeader: c.req.header('x-webhook-secret'),
     wait: c.req.query('wait') === 'true',
   });
-  if (settled && c.req.query('wait') === 'true') return c.json({ ...execution, execution_id: execution.id }, 200);
+  if (settled && c.req.query('wait') === 'true') {
+    // The outcome by default; every node's inputs and outputs only when asked for.
+    return c.json(c.req.query('details') === 'true' ? { ...execution, execution_id: execution.id } : webhookResult(execution), 200);
+  }
   return c.json({ execution_id: execution.id, status: execution.status }, 202);
 }
 

@@ -1,11 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { errorResponse, errors, jsonContent } from '../../../lib/schemas';
-import { WebhookAccepted, WebhookBody, WebhookHeaders, WebhookQuery, WebhookResult } from './schemas';
+import { WebhookAccepted, WebhookBody, WebhookHeaders, WebhookQuery, WebhookResult, WebhookResultDetail } from './schemas';
 
 const tags = ['webhooks'];
 
 const responses = {
-  200: jsonContent(WebhookResult, 'With ?wait=true: the finished execution with its outputs'),
+  200: jsonContent(z.union([WebhookResult, WebhookResultDetail]), 'With ?wait=true: the finished run, its status and outputs (with &details=true: the execution detail)'),
   202: jsonContent(WebhookAccepted, 'The execution was started'),
   ...errors(401, 422),
   404: errorResponse('No workflow with an enabled webhook by this id or name'),

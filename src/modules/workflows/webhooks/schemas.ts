@@ -14,7 +14,11 @@ export const WebhookQuery = z.object({
   wait: z
     .enum(['true', 'false'])
     .optional()
-    .meta({ description: 'true: wait up to 30 s for the result (200 with the execution detail; 202 if still running)' }),
+    .meta({ description: 'true: wait up to 30 s for the result (200 with its status and outputs; 202 if still running)' }),
+  details: z
+    .enum(['true', 'false'])
+    .optional()
+    .meta({ description: "With wait=true: true answers the execution detail, every node's inputs and outputs included" }),
 });
 
 /** The JSON body: an object, the workflow's inputs (checked against its inputs_schema). */
@@ -24,7 +28,13 @@ export const WebhookAccepted = z
   .object({ execution_id: z.string(), status: z.string() })
   .openapi('WebhookAccepted');
 
-export const WebhookResult = ExecutionDetailSchema.extend({ execution_id: z.string() }).openapi('WebhookResult');
+/** `?wait=true`: the run's outcome. */
+export const WebhookResult = ExecutionDetailSchema.pick({ workflow_id: true, status: true, outputs: true, error: true, token_usage: true, started_at: true, finished_at: true, duration_ms: true })
+  .extend({ execution_id: z.string() })
+  .openapi('WebhookResult');
+
+/** `?wait=true&details=true`: the execution detail (its nodes' inputs and outputs). */
+export const WebhookResultDetail = ExecutionDetailSchema.extend({ execution_id: z.string() }).openapi('WebhookResultDetail');
 
 export const WebhookViewSchema = z
   .object({

@@ -1,9 +1,13 @@
 import type { Env } from '../../../env';
 import { constantTimeEqual, decryptSecret, encryptSecret, randomBytes, sha256Hex, toHex } from '../../../lib/crypto';
-import { findActiveUser } from '../../identity/auth/store';
+import { runBatch } from '../../../db/client';
+import type { AuthUser } from '../../../lib/auth';
+import { activeUserStatement } from '../../identity/auth/store';
 import { ApiError, notFound, unauthorized, validationError } from '../../../lib/errors';
 import { getSecret } from '../../../lib/secrets';
-import { executeWorkflow } from '../../../runs/workflow-run';
+import type { ExecutionDetail } from '../../../runs/execution-view';
+import { runWorkflow } from '../../../runs/workflow-run';
+import { findWorkflowStatement, type WorkflowRow } from '../workflows/store';
 import * as store from './store';
 
 /**
@@ -116,14 +120,27 @@ export interface WebhookRequest {
  * exist here (404, whoever owns it); a wrong, missing, stale or replayed credential is 401 and
  * runs nothing. By name, the workflow is the one of that name whose secret the request proves
  * (names are unique to no one, secrets are).
+ *
+ * Two D1 round trips before the run: the candidates (with their encrypted secrets, decrypted
+ * once per isolate), then one batch that counts the request, records the signature, and reads
+ * the owner's account and the workflow. With `wait`, a graph that cannot suspend runs inline
+ * (startExecution), recorded in one more batch at its end.
  */
 export async function receiveWebhook(env: Env, req: WebhookRequest) {
   const now = req.now ?? Date.now();
   const candidates = await loadCandidates(env, req.target);
   if (candidates.length === 0) throw notFound('Workflow');
 
-  const workflow = await authenticate(env, candidates, req, now);
-  await rateLimit(env, workflow.id, now);
+  const { match: workflow, nonce } = await authenticate(candidates, req, now);
+  const windowStart = Math.floor(now / 60_000) * 60_000;
+  const [counted, owner, found, recorded] = (await runBatch(env.DB, [
+    store.countRequestStatement(env.DB, workflow.id, windowStart),
+    activeUserStatement(env.DB, workflow.ownerId),
+    findWorkflowStatement(env.DB, workflow.id),
+    ...(nonce ? [store.recordNonceStatement(env.DB, nonce)] : []),
+  ])) as [Array<{ count: number }>, D1Result<AuthUser>, WorkflowRow[], Array<{ signatureHash: string }> | undefined];
+  if (recorded && recorded.length === 0) throw unauthorized('This signed request was already received (replay)');
+  rateLimit(counted[0]?.count ?? 0, windowStart, now);
 
   let inputs: unknown = {};
   if (req.rawBody.trim()) {
@@ -136,21 +153,43 @@ export async function receiveWebhook(env: Env, req: WebhookRequest) {
   if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) throw validationError('body: must be a JSON object (the workflow inputs)');
 
   // The workflow runs as its owner's, as long as the owner's account is active.
-  if (!(await findActiveUser(env, workflow.ownerId))) throw notFound('Workflow');
-  return executeWorkflow(env, workflow.ownerId, workflow.id, {
+  const ownerUser = owner.results[0];
+  if (!ownerUser || !found[0]) throw notFound('Workflow');
+  return runWorkflow(env, ownerUser, found[0], {
     inputs: inputs as Record<string, unknown>,
     trigger: 'webhook',
     waitMs: req.wait ? WAIT_MS : 0,
+    inline: req.wait,
   });
 }
+
+/** What `?wait=true` answers by default: the run's outcome, without its nodes (`?details=true` adds them). */
+export function webhookResult(execution: ExecutionDetail) {
+  const { id, workflow_id, status, outputs, error, token_usage, started_at, finished_at, duration_ms } = execution;
+  return { execution_id: id, workflow_id, status, outputs, error, token_usage, started_at, finished_at, duration_ms };
+}
+
+/** Decrypted secrets by workflow, while their stored (encrypted) form is the same: one decryption per secret and isolate. */
+const decrypted = new Map<string, { stored: string; secret: string }>();
+const DECRYPTED_MAX = 1000;
 
 async function loadCandidates(env: Env, target: WebhookRequest['target']): Promise<Candidate[]> {
   const results = await store.webhookCandidates(env.DB, target, NAME_CANDIDATES);
   const key = await getSecret(env, 'ENCRYPTION_KEY');
-  return Promise.all(results.map(async (c) => ({ ...c, secret: await decryptSecret(c.secret, key) })));
+  return Promise.all(
+    results.map(async (c) => {
+      const hit = decrypted.get(c.id);
+      if (hit?.stored === c.secret) return { ...c, secret: hit.secret };
+      const secret = await decryptSecret(c.secret, key);
+      if (decrypted.size >= DECRYPTED_MAX) decrypted.delete(decrypted.keys().next().value!);
+      decrypted.set(c.id, { stored: c.secret, secret });
+      return { ...c, secret };
+    }),
+  );
 }
 
-async function authenticate(env: Env, candidates: Candidate[], req: WebhookRequest, now: number): Promise<Candidate> {
+/** The candidate the request proves it knows the secret of, and the signature to record (signed requests). */
+async function authenticate(candidates: Candidate[], req: WebhookRequest, now: number): Promise<{ match: Candidate; nonce?: { signatureHash: string; workflowId: string; expiresAt: number } }> {
   if (req.signature !== undefined) {
     const ts = req.timestamp?.trim() ?? '';
     if (!/^\d{1,12}$/.test(ts)) throw unauthorized('X-Tiangong-Timestamp (unix seconds) is required with X-Tiangong-Signature');
@@ -168,23 +207,19 @@ async function authenticate(env: Env, candidates: Candidate[], req: WebhookReque
     if (!match) throw unauthorized('Invalid webhook signature');
     // Each signature once: a replay within the window finds its hash already there.
     const hash = await sha256Hex(`${match.id}:${given}`);
-    const fresh = await store.recordNonce(env.DB, { signatureHash: hash, workflowId: match.id, expiresAt: (Number(ts) + REPLAY_WINDOW_SECONDS) * 1000 + 60_000 });
-    if (!fresh) throw unauthorized('This signed request was already received (replay)');
-    return match;
+    return { match, nonce: { signatureHash: hash, workflowId: match.id, expiresAt: (Number(ts) + REPLAY_WINDOW_SECONDS) * 1000 + 60_000 } };
   }
   if (req.secretHeader !== undefined) {
     let match: Candidate | undefined;
     for (const c of candidates) if (constantTimeEqual(c.secret, req.secretHeader.trim()) && !match) match = c;
     if (!match) throw unauthorized('Invalid webhook secret');
-    return match;
+    return { match };
   }
   throw unauthorized('Sign the request (X-Tiangong-Timestamp and X-Tiangong-Signature) or send X-Webhook-Secret');
 }
 
 /** A fixed one-minute window per workflow: the 61st authenticated request of a minute is 429. */
-async function rateLimit(env: Env, workflowId: string, now: number) {
-  const windowStart = Math.floor(now / 60_000) * 60_000;
-  const count = await store.countRequest(env.DB, workflowId, windowStart);
+function rateLimit(count: number, windowStart: number, now: number) {
   if (count > RATE_LIMIT_PER_MINUTE) {
     const retryAfter = Math.max(1, Math.ceil((windowStart + 60_000 - now) / 1000));
     throw new ApiError(429, 'RATE_LIMITED', `This webhook accepts ${RATE_LIMIT_PER_MINUTE} requests a minute; try again in ${retryAfter} seconds`, {

@@ -54,20 +54,18 @@ export function webhookCandidates(
         .limit(limit);
 }
 
-/** Records an accepted signature; false when it was already there (a replay). */
-export async function recordNonce(d1: D1Database, nonce: { signatureHash: string; workflowId: string; expiresAt: number }): Promise<boolean> {
-  const result = await db(d1).insert(webhookNonces).values(nonce).onConflictDoNothing().run();
-  return result.meta.changes !== 0;
+/** Records an accepted signature (for a batch): it answers the hash, or no row when it was already there (a replay). */
+export function recordNonceStatement(d1: D1Database, nonce: { signatureHash: string; workflowId: string; expiresAt: number }) {
+  return db(d1).insert(webhookNonces).values(nonce).onConflictDoNothing().returning({ signatureHash: webhookNonces.signatureHash });
 }
 
-/** Counts one request in the workflow's window; the window's count so far. */
-export async function countRequest(d1: D1Database, workflowId: string, windowStart: number): Promise<number> {
-  const [row] = await db(d1)
+/** Counts one request in the workflow's window (for a batch): it answers the window's count so far. */
+export function countRequestStatement(d1: D1Database, workflowId: string, windowStart: number) {
+  return db(d1)
     .insert(webhookRateWindows)
     .values({ workflowId, windowStart, count: 1 })
     .onConflictDoUpdate({ target: [webhookRateWindows.workflowId, webhookRateWindows.windowStart], set: { count: sql`${webhookRateWindows.count} + 1` } })
     .returning({ count: webhookRateWindows.count });
-  return row?.count ?? 0;
 }
 
 /** Expired replay hashes and rate windows that ended before `windowsBefore`, in one batch. */

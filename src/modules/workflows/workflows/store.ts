@@ -11,7 +11,12 @@ export type WorkflowRow = typeof workflows.$inferSelect;
 export type WorkflowVersionRow = typeof workflowVersions.$inferSelect;
 
 export async function findWorkflow(d1: D1Database, id: string): Promise<WorkflowRow | null> {
-  return (await db(d1).select().from(workflows).where(eq(workflows.id, id)).get()) ?? null;
+  return (await findWorkflowStatement(d1, id).get()) ?? null;
+}
+
+/** The workflow's row as a statement of a batch (its result: zero or one WorkflowRow). */
+export function findWorkflowStatement(d1: D1Database, id: string) {
+  return db(d1).select().from(workflows).where(eq(workflows.id, id));
 }
 
 /** The ids of the workflows matching `where` (a subquery for other stores' filters). */
