@@ -41,6 +41,8 @@ export interface Env {
   SYSTEM_LOG_RETENTION_DAYS?: string;
   /** Days a finished run's Execution object storage is kept (default 7; 0: deleted at once). D1 keeps the run. */
   EXECUTION_STORAGE_RETENTION_DAYS?: string;
+  /** Days a finished run's record (execution, node rows, log entries, approvals) stays in D1 (default 90). */
+  EXECUTION_RECORD_RETENTION_DAYS?: string;
   AUDIT_LOG_RETENTION_DAYS?: string;
   /**
    * Producer of `tiangong-audit`: each API request's audit row and log lines (src/lib/audit.ts),

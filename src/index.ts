@@ -8,6 +8,7 @@ import { logJob, logJobFailure } from './modules/governance/system-logs/log';
 import { consumeAuditBatch, consumeAuditDeadLetters } from './modules/governance/audit-logs/recording';
 import { AUDIT_DLQ_NAME, AUDIT_QUEUE_NAME } from './queues';
 import { enforceLogRetention } from './modules/governance/system-logs/retention';
+import { enforceExecutionRetention } from './modules/workflows/executions/retention';
 import { evaluateAlertRules } from './modules/governance/alert-rules/evaluate';
 import { consumeScheduleBatch, consumeScheduleDeadLetters, enqueueDueSchedules } from './modules/workflows/agent-schedules/queue';
 import { SCHEDULES_DLQ_NAME, SCHEDULES_QUEUE_NAME } from './queues';
@@ -50,6 +51,7 @@ const cronSteps: Array<[name: string, step: (env: Env) => Promise<unknown>]> = [
   ['feishu-events', cleanupEvents],
   ['alert-rules', evaluateAlertRules],
   ['log-retention', enforceLogRetention],
+  ['execution-retention', enforceExecutionRetention],
 ];
 
 /** Runs the cron steps and records the run as one `job` line of the system log. */

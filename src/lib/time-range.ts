@@ -24,3 +24,12 @@ export function resolveRange(q: TimeRange, defaultDays = 7): { from: string; to:
 
 /** The ISO time `minutes` ago. */
 export const minutesAgo = (minutes: number, now = Date.now()) => new Date(now - minutes * 60_000).toISOString();
+
+/**
+ * The oldest time a retention setting keeps: now minus `days` (a setting's text: a positive
+ * number of days, else `fallbackDays`), as an ISO timestamp to compare stored times with.
+ */
+export function retentionCutoff(days: string | undefined, fallbackDays: number, now = Date.now()): string {
+  const n = Number(days);
+  return new Date(now - (Number.isFinite(n) && n > 0 ? n : fallbackDays) * 86_400_000).toISOString();
+}

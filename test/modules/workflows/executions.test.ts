@@ -3,6 +3,7 @@ import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { api, BASE, createUser, expectError } from '../../support/helpers';
 import { chain, createWorkflow, run, waitFor } from '../../support/wf-helpers';
+import { enforceExecutionRetention } from '../../../src/modules/workflows/executions/retention';
 
 const FAKE = env.FAKE_BASE_URL;
 const key = () => crypto.randomUUID().slice(0, 8);
@@ -190,6 +191,30 @@ describe('approvals', () => {
     const rej = await api(`/api/v1/approval/${pending.id}/decide`, { token: owner.token, json: { decision: 'reject', comment: 'not yet' } });
     expect(rej.body.execution_status).toBe('succeeded');
     expect((await api(`${E}/${second.id}`, { token: owner.token })).body.outputs).toEqual({ result: 'held: not yet', decision: 'rejected' });
+  });
+
+  it("expires a finished run's record from D1 after EXECUTION_RECORD_RETENTION_DAYS: the run, its nodes, logs and approvals together", async () => {
+    const u = await createUser();
+    const old = await start(u.token, approvalGraph(undefined, 1));
+    await waitFor(u.token, old.id, (e) => e.status === 'succeeded', 8000);
+    const recent = await run(u.token, chain([{ id: 't', type: 'template', config: { template: 'hi' } }]));
+    const waiting = await start(u.token, approvalGraph());
+    await waitFor(u.token, waiting.id, (e) => e.status === 'waiting_approval');
+    const rows = async (id: string) =>
+      Promise.all(['executions WHERE id', 'execution_nodes WHERE execution_id', 'execution_logs WHERE execution_id', 'approvals WHERE execution_id'].map(async (t) => (await env.DB.prepare(`SELECT count(*) AS n FROM ${t} = ?`).bind(id).first<{ n: number }>())!.n));
+    expect((await rows(old.id)).every((n) => n > 0)).toBe(true);
+    // 91 days ago: past the default 90. The waiting run started as long ago but has not finished: kept.
+    const longAgo = new Date(Date.now() - 91 * 86_400_000).toISOString();
+    await env.DB.prepare('UPDATE executions SET finished_at = ? WHERE id = ?').bind(longAgo, old.id).run();
+    await env.DB.prepare('UPDATE executions SET started_at = ?, created_at = ? WHERE id = ?').bind(longAgo, longAgo, waiting.id).run();
+
+    expect(await enforceExecutionRetention({ ...env, EXECUTION_RECORD_RETENTION_DAYS: '100' })).toEqual({ executions: 0 });
+    expect(await enforceExecutionRetention(env)).toEqual({ executions: 1 });
+    expect(await rows(old.id)).toEqual([0, 0, 0, 0]);
+    expectError(await api(`${E}/${old.id}`, { token: u.token }), 404);
+    expect((await api(`${E}/${recent.body.id}`, { token: u.token })).body.status).toBe('succeeded');
+    expect((await rows(waiting.id))[0]).toBe(1);
+    expect(await enforceExecutionRetention(env)).toEqual({ executions: 0 });
   });
 
   it('times out onto the timeout branch (the alarm wakes the run)', async () => {

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, inArray, or, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, or, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { db, now, type Statement } from '../../../db/client';
 import { approvals } from '../../../db/schema/approval';
 import { runIdsWhere } from '../executions/store';
@@ -76,6 +76,11 @@ export async function submitPending(d1: D1Database, id: string, d: { values: str
 }
 
 /** A cancelled run's pending approvals are cancelled too. */
+/** Deletes the approvals and forms of the runs a subquery selects (a run's record expiring: executions/retention.ts). */
+export function deleteApprovalsOfRunsStatement(d1: D1Database, runIds: SQLWrapper): Statement {
+  return db(d1).delete(approvals).where(inArray(approvals.executionId, runIds));
+}
+
 export function cancelPendingStatement(d1: D1Database, executionId: string): Statement {
   return db(d1)
     .update(approvals)

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, lt, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { db, type Statement, likeContains } from '../../../db/client';
 import { executionLogs } from '../../../db/schema/execution-logs';
 import { runIdsWhere } from '../executions/store';
@@ -68,6 +68,11 @@ export async function deleteLogsBefore(d1: D1Database, ownerId: string, cutoff: 
     .where(and(eq(executionLogs.ownerId, ownerId), lt(executionLogs.createdAt, cutoff)))
     .returning({ id: executionLogs.id });
   return gone.length;
+}
+
+/** Deletes the entries of the runs a subquery selects (a run's record expiring: executions/retention.ts). */
+export function deleteLogsOfRunsStatement(d1: D1Database, runIds: SQLWrapper): Statement {
+  return db(d1).delete(executionLogs).where(inArray(executionLogs.executionId, runIds));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, getTableColumns, inArray, isNotNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, getTableColumns, inArray, isNotNull, lt, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { db, now, type Statement, sqlQuery } from '../../../db/client';
 import { executionNodes, executions } from '../../../db/schema/executions';
 import { agentIdsWhere } from '../../agents/agents/store';
@@ -115,6 +115,26 @@ export async function failInlineRunsStartedBefore(d1: D1Database, before: string
     .update(executions)
     .set({ status: 'failed', error, finishedAt: at, updatedAt: at })
     .where(and(isNotNull(executions.mode), eq(executions.status, 'running'), lt(executions.startedAt, before)));
+}
+
+// --- retention -------------------------------------------------------------------------------
+
+/**
+ * The ids of at most `limit` finished runs that ended before `cutoff`, oldest first: the subquery
+ * every statement of one retention batch deletes by (the runs' own rows go last).
+ */
+export function expiredRunIds(d1: D1Database, cutoff: string, limit: number) {
+  return db(d1)
+    .select({ id: executions.id })
+    .from(executions)
+    .where(and(inArray(executions.status, ['succeeded', 'failed', 'cancelled']), lt(executions.finishedAt, cutoff)))
+    .orderBy(executions.finishedAt, executions.id)
+    .limit(limit);
+}
+
+/** Deletes the runs `ids` names and their node rows (the node rows first, while the ids still select). */
+export function deleteRunsStatements(d1: D1Database, ids: SQLWrapper): Statement[] {
+  return [db(d1).delete(executionNodes).where(inArray(executionNodes.executionId, ids)), db(d1).delete(executions).where(inArray(executions.id, ids))];
 }
 
 /** The end of a run: its row updated (and returned by the batch). */
