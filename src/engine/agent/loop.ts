@@ -3,6 +3,7 @@ import { complete, streamComplete, type CallMeta, type ModelTarget } from '../ll
 import { addUsage, emptyUsage, type ChatMessage, type ChatResult, type ToolCall, type ToolSpec, type Usage } from '../llm/types';
 import { ANSWER_RESERVE, contextWindow, trimToBudget } from './context';
 import type { ToolCallRecord } from './types';
+import type { TurnTrace } from '../telemetry/spans';
 
 /** What the loop reports while it runs (the chat SSE events are made from these). */
 export type AgentEvent =
@@ -31,6 +32,8 @@ export interface AgentTurnInput {
   stream?: boolean;
   onEvent?: (event: AgentEvent) => void | Promise<void>;
   signal?: AbortSignal;
+  /** Collects a span per model call and tool call when the turn is traced (docs/traces.md). */
+  trace?: TurnTrace;
 }
 
 export interface AgentTurnResult {
@@ -71,15 +74,22 @@ export async function runAgentTurn(input: AgentTurnInput): Promise<AgentTurnResu
     const messages = trimToBudget(system, [...input.history, ...added], budget);
     const request = { messages, tools: input.tools.length ? input.tools : undefined, signal: input.signal };
     let result: ChatResult;
-    if (input.stream) {
-      result = undefined as unknown as ChatResult;
-      for await (const event of streamComplete(input.env, input.target, request, input.meta)) {
-        if (event.type === 'token') await emit({ type: 'token', text: event.text });
-        else if (event.type === 'done') result = event.result;
+    const modelSpan = input.trace?.startModelCall(messages, !!input.stream);
+    try {
+      if (input.stream) {
+        result = undefined as unknown as ChatResult;
+        for await (const event of streamComplete(input.env, input.target, request, input.meta)) {
+          if (event.type === 'token') await emit({ type: 'token', text: event.text });
+          else if (event.type === 'done') result = event.result;
+        }
+      } else {
+        result = await complete(input.env, input.target, request, input.meta);
       }
-    } else {
-      result = await complete(input.env, input.target, request, input.meta);
+    } catch (e) {
+      modelSpan?.end(e);
+      throw e;
     }
+    if (modelSpan) input.trace!.endModelCall(modelSpan, result);
     addUsage(usage, result.usage);
 
     if (result.tool_calls.length === 0) {
@@ -91,7 +101,9 @@ export async function runAgentTurn(input: AgentTurnInput): Promise<AgentTurnResu
     for (const call of result.tool_calls) {
       const args = parseArguments(call.arguments);
       await emit({ type: 'tool_call', id: call.id, name: call.name, arguments: args });
+      const toolSpan = input.trace?.startToolCall(call, args);
       const outcome = await input.executeTool(call);
+      if (toolSpan) input.trace!.endToolCall(toolSpan, outcome);
       records.push({ id: call.id, name: call.name, arguments: args, ...outcome });
       await emit({ type: 'tool_result', id: call.id, name: call.name, ...outcome });
       const content = outcome.error ? JSON.stringify({ error: outcome.error }) : JSON.stringify(outcome.output ?? null);

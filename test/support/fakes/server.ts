@@ -18,6 +18,7 @@ import { toolsFake } from './tools';
 import { embeddingsFake } from './embeddings';
 import { workflowFake } from './workflow';
 import { hooksFake } from './hooks';
+import { otlpFake } from './otlp';
 
 export type FakeHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer, url: URL) => unknown;
 
@@ -34,6 +35,7 @@ const fakes: Record<string, FakeHandler> = {
   '/data-api': dataApiFake,
   '/plugin-api': pluginApiFake,
   '/hooks': hooksFake,
+  '/otlp': otlpFake,
 };
 
 export async function startFakeServer(): Promise<{ baseUrl: string; hostPort: string }> {
