@@ -61,5 +61,7 @@ export function parseOtlpHeaders(raw: string | undefined): Record<string, string
 
 /** The traces URL of an OTLP/HTTP base endpoint (OTEL_EXPORTER_OTLP_ENDPOINT semantics). */
 export function tracesUrl(base: string): string {
-  return /\/v1\/traces\/?$/.test(base) ? base : `${base.replace(/\/+$/, '')}/v1/traces`;
+  const url = new URL(base);
+  if (!/\/v1\/traces\/?$/.test(url.pathname)) url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/traces`;
+  return url.toString();
 }

@@ -1,4 +1,7 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import { consumeTraceBatch } from '../../../src/modules/governance/monitoring/traces-queue';
+import type { TraceSpan } from '../../../src/queues';
 import { describe, expect, it } from 'vitest';
 import { delegationToolName } from '../../../src/runs/agents';
 import { traceDestinations } from '../../../src/runs/traces';
@@ -171,5 +174,43 @@ describe('spans over OTLP/HTTP', () => {
     expect(await traceDestinations(env, u.id)).toBeNull();
     await setExporter(u, 'dest');
     expect(await traceDestinations(env, u.id)).toEqual({ platform: null, user: { includeContent: false } });
+  });
+});
+
+describe('the traces consumer', () => {
+  const span = (name: string): TraceSpan => ({ trace_id: 'a'.repeat(32), span_id: crypto.randomUUID().replace(/-/g, '').slice(0, 16), name, kind: 'internal', start_ms: 1_700_000_000_000, end_ms: 1_700_000_000_250, attributes: { 'gen_ai.operation.name': 'chat' }, status: 'ok' });
+  const deliver = async (e: typeof env, messages: Array<{ id: string; body: unknown }>) => {
+    const batch = createMessageBatch('tiangong-traces', messages.map((m) => ({ ...m, timestamp: new Date(), attempts: 1 })));
+    const ctx = createExecutionContext();
+    await consumeTraceBatch(batch, e);
+    return getQueueResult(batch, ctx);
+  };
+
+  it("sends the platform's spans to OTEL_EXPORTER_OTLP_ENDPOINT/v1/traces with OTEL_EXPORTER_OTLP_HEADERS, one request per destination", async () => {
+    const key = `platform-${crypto.randomUUID()}`;
+    const platformEnv = { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: `${env.FAKE_BASE_URL}/otlp/${key}`, OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=abc%20def,x-team=t1' };
+    const result = await deliver(platformEnv, [
+      { id: 'p1', body: { destination: 'platform', user_id: 'u1', spans: [span('one')] } },
+      { id: 'p2', body: { destination: 'platform', user_id: 'u2', spans: [span('two'), span('three')] } },
+      { id: 'p3', body: { destination: 'user', user_id: 'nobody', spans: [span('dropped')] } },
+      { id: 'p4', body: { nope: true } },
+    ]);
+    expect(result.explicitAcks.sort()).toEqual(['p1', 'p2', 'p3', 'p4']);
+    const { requests, spans } = await received(key);
+    expect(requests).toHaveLength(1);
+    expect(requests[0].headers).toMatchObject({ 'x-api-key': 'abc def', 'x-team': 't1' });
+    expect(spans.map((s) => s.name).sort()).toEqual(['one', 'three', 'two']);
+    expect(spans[0]).toMatchObject({ traceId: 'a'.repeat(32), startTimeUnixNano: '1700000000000000000', endTimeUnixNano: '1700000000250000000' });
+  });
+
+  it('a collector that fails gets the messages retried (and a warn line in the system log)', async () => {
+    const key = `down-${crypto.randomUUID()}`;
+    const downEnv = { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: `${env.FAKE_BASE_URL}/otlp/${key}?status=503` };
+    const result = await deliver(downEnv, [{ id: 'r1', body: { destination: 'platform', user_id: 'u1', spans: [span('lost?')] } }]);
+    expect(result.retryMessages.map((m) => m.msgId)).toEqual(['r1']);
+    expect((await received(key)).requests).toHaveLength(0);
+    const line = await env.DB.prepare("SELECT level, message FROM system_logs WHERE source = 'queue:tiangong-traces' ORDER BY created_at DESC LIMIT 1").first<{ level: string; message: string }>();
+    expect(line).toMatchObject({ level: 'warn' });
+    expect(line!.message).toContain('collector answered 503');
   });
 });
