@@ -5,6 +5,7 @@ import type { EngineServices } from '../src/engine/workflow/node';
 import { principalServices } from '../src/runs/principal';
 import { cancelRunApprovals, mirrorRun, notifyOnFeishu, recordRunStarted, requestApproval, timeOutApproval, type MirroredLog } from '../src/runs/workflow-run';
 import { GraphRunner, type RunOutcome } from '../src/engine/workflow/runner';
+import { exportRunTrace } from '../src/runs/traces';
 import type { Graph, LogEntry, NodeState, RunEvent } from '../src/engine/workflow/types';
 
 /**
@@ -315,6 +316,9 @@ export class Execution extends DurableObject<Env> {
     await this.mirror();
     if (terminal) {
       this.broadcast({ type: 'execution_finished', status, outputs: this.run()!.outputs, error: this.run()!.error });
+      // The run and its nodes as spans, queued for the OTLP exporters (docs/traces.md).
+      const ended = this.run()!;
+      await exportRunTrace(this.env, { ...ended, user_id: ended.run_as ?? ended.owner_id }, this.states());
       if (status === 'cancelled') {
         await cancelRunApprovals(this.env.DB, run.execution_id);
       }

@@ -1,5 +1,5 @@
 import type { ChatSessionActor, CollabRoomActor, ExecutionActor } from '../durable-objects/contracts';
-import type { EvalRowsMessage, FeishuMessage, IngestMessage, RecordMessage, ScheduleRunMessage, TaskMessage } from './queues';
+import type { EvalRowsMessage, FeishuMessage, IngestMessage, RecordMessage, ScheduleRunMessage, TaskMessage, TraceExportMessage } from './queues';
 import type Runtime from '../workers/runtime/src/index';
 
 /** The bindings and variables the worker receives (see wrangler.toml); per-request values: src/lib/context.ts. */
@@ -80,6 +80,14 @@ export interface Env {
   EVALS_QUEUE: Queue<EvalRowsMessage>;
   /** Producer of `tiangong-schedules`: due agent-schedule runs, claimed by the cron step. */
   SCHEDULES_QUEUE: Queue<ScheduleRunMessage>;
+  /** Producer of `tiangong-traces`: finished spans to export over OTLP/HTTP (docs/traces.md). */
+  TRACES_QUEUE?: Queue<TraceExportMessage>;
+  /** The platform's OTLP/HTTP collector (base URL; `/v1/traces` is appended): every turn's and run's spans go there too. */
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+  /** Headers for it, `name=value` pairs separated by commas (values URL-encoded): a secret. */
+  OTEL_EXPORTER_OTLP_HEADERS?: string;
+  /** `true` puts prompts, answers and tool arguments/results in the platform's spans (default off). */
+  OTEL_TRACES_INCLUDE_CONTENT?: string;
   /**
    * The tiangong-runtime worker (workers/runtime), by RPC: the QuickJS code sandbox and PDF text
    * extraction, kept out of this worker's bundle and isolate. Without it, code runs answer 503

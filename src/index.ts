@@ -18,6 +18,8 @@ import { consumeTaskBatch, consumeTaskDeadLetters, expireTaskLeases } from './mo
 import { TASKS_DLQ_NAME, TASKS_QUEUE_NAME } from './queues';
 import { consumeEvalBatch, consumeEvalDeadLetters } from './modules/governance/evals/queue';
 import { EVALS_DLQ_NAME, EVALS_QUEUE_NAME } from './queues';
+import { consumeTraceBatch, consumeTraceDeadLetters } from './modules/governance/monitoring/traces-queue';
+import { TRACES_DLQ_NAME, TRACES_QUEUE_NAME } from './queues';
 import { purgeLoginAttempts } from './modules/identity/auth/store';
 import { LOGIN_WINDOW_MS } from './modules/identity/auth/service';
 
@@ -39,6 +41,8 @@ const consumers: Record<string, (batch: MessageBatch<unknown>, env: Env) => Prom
   [AUDIT_DLQ_NAME]: consumeAuditDeadLetters,
   [EVALS_QUEUE_NAME]: consumeEvalBatch,
   [EVALS_DLQ_NAME]: consumeEvalDeadLetters,
+  [TRACES_QUEUE_NAME]: consumeTraceBatch,
+  [TRACES_DLQ_NAME]: consumeTraceDeadLetters,
 };
 
 /** Cron steps, run on every trigger; each is independent, so one failing does not stop the others. */

@@ -92,3 +92,35 @@ export interface EvalRowsMessage {
   run_id: string;
   row_ids: string[];
 }
+
+/**
+ * OpenTelemetry traces (src/engine/telemetry/, docs/traces.md): the finished spans of an agent
+ * turn or a workflow run, for one destination (the platform's collector, or the user's own),
+ * exported over OTLP/HTTP by the consumer in src/modules/governance/monitoring/traces-queue.ts.
+ */
+export const TRACES_QUEUE_NAME = 'tiangong-traces';
+export const TRACES_DLQ_NAME = 'tiangong-traces-dlq';
+
+/** One finished span, as queued: plain data, made into an SDK ReadableSpan by the consumer. */
+export interface TraceSpan {
+  /** 32 hex digits. */
+  trace_id: string;
+  /** 16 hex digits. */
+  span_id: string;
+  parent_span_id?: string;
+  name: string;
+  kind: 'internal' | 'client';
+  /** Epoch milliseconds. */
+  start_ms: number;
+  end_ms: number;
+  attributes: Record<string, string | number | boolean | string[]>;
+  status: 'unset' | 'ok' | 'error';
+  status_message?: string;
+}
+
+export interface TraceExportMessage {
+  /** `platform`: OTEL_EXPORTER_OTLP_ENDPOINT; `user`: the user's exporter (GET /monitoring/traces/exporter). */
+  destination: 'platform' | 'user';
+  user_id: string;
+  spans: TraceSpan[];
+}

@@ -11,6 +11,8 @@ import type { OrchestrationAgent, RunAgent } from '../engine/orchestration';
 import * as toolsStore from '../modules/agents/tools/store';
 import { agentModelTarget, delegationTools, loadTurnAgent } from './agents';
 import type { TurnAgent } from './types';
+import type { TurnTrace } from '../engine/telemetry/spans';
+import { startTurnTrace, type TraceParent } from './traces';
 
 /**
  * The one agent turn: one turn of an agent (or of the bare default model when `agent` is
@@ -44,6 +46,8 @@ export interface RunAgentOptions {
   depth?: number;
   /** Collects the turn's `llm_calls` rows (delegated turns' too) for the caller to write with its own batch. */
   recorder?: CallRecorder;
+  /** A delegated turn's place in its caller's trace (docs/traces.md); a root turn starts its own. */
+  trace?: TraceParent;
 }
 
 /**
@@ -105,12 +109,27 @@ export function modelTargetFor(env: Env, userId: string, agent: TurnAgent | null
 const describeError = (e: unknown) => (e instanceof ApiError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e));
 
 export async function runAgent(opts: RunAgentOptions): Promise<AgentTurnResult> {
+  // Spans of the turn, its model and tool calls, when traces are exported (docs/traces.md).
+  const traced = await startTurnTrace(opts.env, opts);
+  if (!traced) return runAgentTraced(opts);
+  try {
+    const result = await runAgentTraced(opts, traced.trace);
+    await traced.finish(result.token_usage);
+    return result;
+  } catch (e) {
+    await traced.finish(null, e);
+    throw e;
+  }
+}
+
+async function runAgentTraced(opts: RunAgentOptions, trace?: TurnTrace): Promise<AgentTurnResult> {
   const { env, agent } = opts;
   const depth = opts.depth ?? 0;
   const [target, tools] = await Promise.all([
     modelTargetFor(env, opts.userId, agent),
     agent ? agentTools(env, agent, depth) : Promise.resolve(new Map<string, ToolBinding>()),
   ]);
+  trace?.setModel(target);
   // Delegated work is part of what the turn cost.
   const delegatedUsage = emptyUsage();
 
@@ -138,6 +157,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentTurnResult> 
           signal: opts.signal,
           depth: depth + 1,
           recorder: opts.recorder,
+          trace: trace?.nested(),
         });
         addUsage(delegatedUsage, result.token_usage);
         return {
@@ -182,6 +202,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentTurnResult> 
     interrupt: opts.interrupt,
     resume: opts.resume,
     onStep: opts.onStep,
+    trace,
   });
   addUsage(result.token_usage, delegatedUsage);
   return result;

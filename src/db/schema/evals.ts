@@ -134,3 +134,24 @@ export const evalGates = sqliteTable(
   },
   (t) => [index('eval_gates_dataset_idx').on(t.datasetId)],
 );
+
+/**
+ * A workflow's deploy gate (docs/evals.md): a change that creates a new version of the workflow
+ * (`PUT /workflows/{id}` changing its graph, a rollback) first scores the candidate over the
+ * dataset, and is refused when the scorer's mean is below `min_score`.
+ */
+export const evalWorkflowGates = sqliteTable(
+  'eval_workflow_gates',
+  {
+    workflowId: text('workflow_id').primaryKey(),
+    /** Who set the gate (the dataset's owner): the gate's eval runs are theirs. */
+    ownerId: text('owner_id').notNull(),
+    datasetId: text('dataset_id').notNull(),
+    /** JSON: one scorer spec, as in a run's `scorers`. */
+    scorer: text('scorer').notNull(),
+    minScore: real('min_score').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('eval_workflow_gates_dataset_idx').on(t.datasetId)],
+);

@@ -18,6 +18,7 @@ export * from './goals';
 export * from './knowledge-bases';
 export * from './markets';
 export * from './model-configs';
+export * from './monitoring';
 export * from './node-templates';
 export * from './notifications';
 export * from './orchestration-templates';

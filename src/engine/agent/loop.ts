@@ -3,6 +3,7 @@ import { complete, streamComplete, type CallMeta, type ModelTarget } from '../ll
 import { addUsage, emptyUsage, type ChatMessage, type ChatResult, type ToolCall, type ToolSpec, type Usage } from '../llm/types';
 import { ANSWER_RESERVE, contextWindow, trimToBudget } from './context';
 import type { ToolCallRecord } from './types';
+import type { TurnTrace } from '../telemetry/spans';
 
 /** What the loop reports while it runs (the chat SSE events are made from these). */
 export type AgentEvent =
@@ -55,6 +56,8 @@ export interface AgentTurnInput {
   resume?: TurnStep[];
   /** Called with each step before the turn moves on (the ChatSession stores them to resume from). */
   onStep?: (step: TurnStep) => void | Promise<void>;
+  /** Collects a span per model call and tool call when the turn is traced (docs/traces.md). */
+  trace?: TurnTrace;
 }
 
 export interface AgentTurnResult {
@@ -132,7 +135,9 @@ export async function runAgentTurn(input: AgentTurnInput): Promise<AgentTurnResu
         outcome = { output: null, error: INTERRUPTED_TOOL_ERROR, duration_ms: 0 };
       } else {
         await emit({ type: 'tool_call', id: call.id, name: call.name, arguments: args });
+        const toolSpan = input.trace?.startToolCall(call, args);
         outcome = await input.executeTool(call);
+        if (toolSpan) input.trace!.endToolCall(toolSpan, outcome);
         if (interrupted() && outcome.error) outcome = { ...outcome, error: INTERRUPTED_TOOL_ERROR };
         await emit({ type: 'tool_result', id: call.id, name: call.name, ...outcome });
       }
@@ -162,6 +167,7 @@ export async function runAgentTurn(input: AgentTurnInput): Promise<AgentTurnResu
     const request = { messages, tools: input.tools.length ? input.tools : undefined, signal };
     let answer: ChatResult | undefined;
     let partial = '';
+    const modelSpan = input.trace?.startModelCall(messages, !!input.stream);
     try {
       if (input.stream) {
         for await (const event of streamComplete(input.env, input.target, request, input.meta)) {
@@ -175,10 +181,17 @@ export async function runAgentTurn(input: AgentTurnInput): Promise<AgentTurnResu
         answer = await complete(input.env, input.target, request, input.meta);
       }
     } catch (e) {
-      if (!interrupted()) throw e;
+      if (!interrupted()) {
+        modelSpan?.end(e);
+        throw e;
+      }
     }
-    if (interrupted()) return stop(partial);
+    if (interrupted()) {
+      modelSpan?.end(new Error('interrupted by a newer message'));
+      return stop(partial);
+    }
     if (!answer) throw new Error('The model stream ended without a result');
+    if (modelSpan) input.trace!.endModelCall(modelSpan, answer);
 
     if (answer.tool_calls.length === 0) {
       await step({ message: { role: 'assistant', content: answer.content }, usage: answer.usage });

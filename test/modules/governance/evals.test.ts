@@ -9,6 +9,7 @@ import { score, type RowOutcome } from '../../../src/engine/evals/scorers';
 import { bootstrapMeanInterval } from '../../../src/engine/evals/stats';
 import { api, createUser, expectError, seedConversation } from '../../support/helpers';
 import { count, createAgent, eventually, post, type User } from '../../support/goal-helpers';
+import { chain, createWorkflow } from '../../support/wf-helpers';
 
 const E = '/api/v1/evals';
 const get = (u: User, path: string) => api(path, { token: u.token });
@@ -359,6 +360,59 @@ describe('deploy gate', () => {
     expect((await put(u, { dataset_id: ds2.id, scorer: { type: 'exact_match' }, min_score: 0 })).status).toBe(200);
     expect((await api(`/api/v1/agents/${agent.id}`, { token: u.token, method: 'DELETE' })).status).toBe(204);
     expect(await count('SELECT count(*) AS n FROM eval_gates WHERE agent_id = ?', agent.id)).toBe(0);
+  });
+});
+
+describe('workflow deploy gate', () => {
+  const greeter = (nodeId: string, template: string) => chain([{ id: nodeId, type: 'template', config: { template } }], { output: `{{${nodeId}.text}}` });
+
+  it('a new version below the gate is refused before it is saved; above it (a PUT, a rollback) it is saved', async () => {
+    const u = await createUser();
+    const other = await createUser();
+    const wf = await createWorkflow(u.token, greeter('t', 'Hello {{inputs.input}}'));
+    // Three rows of four pass exact_match against "Hello <input>" (0.75).
+    const rows = [1, 2, 3].map((i) => ({ input: `q${i}`, expected: `Hello q${i}` }));
+    const ds = await createDataset(u, { rows: [...rows, { input: 'q4', expected: 'something else' }] });
+    const gatePath = `${E}/gates/workflows/${wf.id}`;
+    const set = await api(gatePath, { token: u.token, method: 'PUT', json: { dataset_id: ds.id, scorer: { type: 'exact_match' }, min_score: 0.75 } });
+    expect(set.status, set.text).toBe(200);
+    expect(set.body).toMatchObject({ workflow_id: wf.id, owner_id: u.id, dataset_id: ds.id, min_score: 0.75 });
+    expect((await get(u, gatePath)).body).toMatchObject({ workflow_id: wf.id });
+    expectError(await get(other, gatePath), 404);
+    const runs = async () => (await get(u, `${E}/runs?dataset_id=${ds.id}`)).body.total;
+
+    // A candidate that greets differently scores 0: refused, nothing saved.
+    const put = (body: Record<string, unknown>) => api(`/api/v1/workflows/${wf.id}`, { token: u.token, method: 'PUT', json: body });
+    const refused = expectError(await put({ graph: greeter('t', 'Bye {{inputs.input}}') }), 422, 'EVAL_GATE_FAILED');
+    expect(refused.message).toContain('refused version 2: exact_match scored 0 ');
+    expect(refused.message).toContain('threshold 0.75');
+    const runId = refused.message.match(/eval run ([0-9a-f-]{36})/)![1];
+    expect((await get(u, `${E}/runs/${runId}`)).body).toMatchObject({ status: 'completed', total: 4, passed: 0, target: { type: 'workflow', workflow_id: wf.id } });
+    expect((await get(u, `/api/v1/workflows/${wf.id}`)).body.version).toBe(1);
+
+    // A candidate answering the same passes (0.75): version 2 is saved.
+    const saved = await put({ graph: greeter('t2', 'Hello {{inputs.input}}') });
+    expect(saved.status, saved.text).toBe(200);
+    expect(saved.body.version).toBe(2);
+    expect(await runs()).toBe(2);
+    // A change that leaves the graph and inputs as they are runs no eval.
+    expect((await put({ name: 'renamed' })).status).toBe(200);
+    expect(await runs()).toBe(2);
+
+    // A rollback is a new version too: gated.
+    expect((await api(gatePath, { token: u.token, method: 'PUT', json: { dataset_id: ds.id, scorer: { type: 'exact_match' }, min_score: 0.8 } })).status).toBe(200);
+    expectError(await post(u, `/api/v1/workflows/${wf.id}/versions/1/rollback`), 422, 'EVAL_GATE_FAILED');
+    expect(await runs()).toBe(3);
+    expect((await api(gatePath, { token: u.token, method: 'DELETE' })).status).toBe(204);
+    expectError(await get(u, gatePath), 404, 'NOT_FOUND');
+    const rolled = await post(u, `/api/v1/workflows/${wf.id}/versions/1/rollback`);
+    expect(rolled.status, rolled.text).toBe(200);
+    expect(await runs()).toBe(3);
+
+    // The agent gates are untouched by workflow gates; a gate goes with its workflow.
+    expect((await api(gatePath, { token: u.token, method: 'PUT', json: { dataset_id: ds.id, scorer: { type: 'exact_match' }, min_score: 0 } })).status).toBe(200);
+    expect((await api(`/api/v1/workflows/${wf.id}`, { token: u.token, method: 'DELETE' })).status).toBe(204);
+    expect(await count('SELECT count(*) AS n FROM eval_workflow_gates WHERE workflow_id = ?', wf.id)).toBe(0);
   });
 });
 

@@ -19,6 +19,7 @@ import { turnsFake } from './turns';
 import { embeddingsFake } from './embeddings';
 import { workflowFake } from './workflow';
 import { hooksFake } from './hooks';
+import { otlpFake } from './otlp';
 
 export type FakeHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer, url: URL) => unknown;
 
@@ -36,6 +37,7 @@ const fakes: Record<string, FakeHandler> = {
   '/data-api': dataApiFake,
   '/plugin-api': pluginApiFake,
   '/hooks': hooksFake,
+  '/otlp': otlpFake,
 };
 
 export async function startFakeServer(): Promise<{ baseUrl: string; hostPort: string }> {

@@ -35,3 +35,11 @@ export const deleteGate: RouteHandler<typeof routes.deleteGate, AppEnv> = async 
   await gate.deleteGate(c.env, c.get('user'), c.req.valid('param').agent_id);
   return c.body(null, 204);
 };
+export const putWorkflowGate: RouteHandler<typeof routes.putWorkflowGate, AppEnv> = async (c) =>
+  c.json(await gate.putWorkflowGate(c.env, c.get('user'), c.req.valid('param').workflow_id, c.req.valid('json')), 200);
+export const getWorkflowGate: RouteHandler<typeof routes.getWorkflowGate, AppEnv> = async (c) =>
+  c.json(await gate.getWorkflowGate(c.env, c.get('user'), c.req.valid('param').workflow_id), 200);
+export const deleteWorkflowGate: RouteHandler<typeof routes.deleteWorkflowGate, AppEnv> = async (c) => {
+  await gate.deleteWorkflowGate(c.env, c.get('user'), c.req.valid('param').workflow_id);
+  return c.body(null, 204);
+};

@@ -20,4 +20,7 @@ export const evalsRouter = createRouter()
   .openapi(routes.cancelRun, handlers.cancelRun)
   .openapi(routes.putGate, handlers.putGate)
   .openapi(routes.getGate, handlers.getGate)
-  .openapi(routes.deleteGate, handlers.deleteGate);
+  .openapi(routes.deleteGate, handlers.deleteGate)
+  .openapi(routes.putWorkflowGate, handlers.putWorkflowGate)
+  .openapi(routes.getWorkflowGate, handlers.getWorkflowGate)
+  .openapi(routes.deleteWorkflowGate, handlers.deleteWorkflowGate);

@@ -5,7 +5,8 @@ import { judgePrompt, parseVerdict, scoreAll, type Judge, type RowOutcome, type 
 import { runAgent } from '../../../runs/agent-turn';
 import { loadTurnAgent } from '../../../runs/agents';
 import { resolveModelTarget } from '../../../runs/model-target';
-import { executeWorkflow } from '../../../runs/workflow-run';
+import { executeWorkflow, startExecution } from '../../../runs/workflow-run';
+import type { Graph, InputDef } from '../../../engine/workflow/types';
 import type { TurnAgent } from '../../../runs/types';
 import { ApiError } from '../../../lib/errors';
 import { findVersionSnapshot } from '../../agents/agents/store';
@@ -41,8 +42,19 @@ async function agentAtVersion(env: Env, agentId: string, version: number): Promi
   return { ...agent, ...(JSON.parse(snapshot) as Partial<TurnAgent>), version };
 }
 
+/**
+ * A workflow version not saved yet, scored by its deploy gate before the save (gate.ts): each row
+ * runs this graph, as the workflow owner, instead of the workflow's current version.
+ */
+export interface WorkflowCandidate {
+  workflowId: string;
+  ownerId: string;
+  graph: Graph;
+  inputsSchema: InputDef[];
+}
+
 /** What runs one row of a run (prepared once per message: the agent and model are read once). */
-async function rowExecutor(env: Env, run: RunRow): Promise<(input: unknown) => Promise<Execution>> {
+async function rowExecutor(env: Env, run: RunRow, candidate?: WorkflowCandidate): Promise<(input: unknown) => Promise<Execution>> {
   const target = JSON.parse(run.target) as Target;
   const message = (input: unknown) => (typeof input === 'string' ? input : JSON.stringify(input));
   if (target.type === 'agent') {
@@ -72,7 +84,9 @@ async function rowExecutor(env: Env, run: RunRow): Promise<(input: unknown) => P
   }
   return async (input) => {
     const inputs = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : { input };
-    const { execution, settled } = await executeWorkflow(env, run.ownerId, target.workflow_id, { inputs, trigger: 'eval', waitMs: WORKFLOW_WAIT_MS });
+    const { execution, settled } = candidate
+      ? await startExecution(env, { ownerId: run.ownerId, runAs: candidate.ownerId, graph: candidate.graph, inputsSchema: candidate.inputsSchema, inputs, workflowId: candidate.workflowId, trigger: 'eval', waitMs: WORKFLOW_WAIT_MS })
+      : await executeWorkflow(env, run.ownerId, target.workflow_id, { inputs, trigger: 'eval', waitMs: WORKFLOW_WAIT_MS });
     if (!settled) throw new Error(`the workflow run ${execution.id} did not finish within ${WORKFLOW_WAIT_MS / 1000} s`);
     if (execution.status !== 'succeeded') throw new Error(`the workflow run ${execution.id} ${execution.status}: ${execution.error ?? ''}`.trim());
     const outputs = execution.outputs as Record<string, unknown> | null;
@@ -158,7 +172,7 @@ async function evaluateRow(env: Env, run: RunRow, execute: (input: unknown) => P
  * One message: the rows it names that have no result yet, at most the run's concurrency at once.
  * A cancelled or ended run runs nothing; a message delivered again finds its rows scored.
  */
-export async function handleEvalMessage(env: Env, body: EvalRowsMessage): Promise<number> {
+export async function handleEvalMessage(env: Env, body: EvalRowsMessage, candidate?: WorkflowCandidate): Promise<number> {
   let run = await store.findRun(env.DB, body.run_id);
   if (!run || !['queued', 'running'].includes(run.status)) return 0;
   if (run.status === 'queued') {
@@ -169,7 +183,7 @@ export async function handleEvalMessage(env: Env, body: EvalRowsMessage): Promis
   if (!rows.length) return 0;
   let execute: (input: unknown) => Promise<Execution>;
   try {
-    execute = await rowExecutor(env, run);
+    execute = await rowExecutor(env, run, candidate);
   } catch (e) {
     // The target is gone (deleted agent, missing version): every row fails with the reason.
     const reason = describeError(e);

@@ -13,6 +13,7 @@ import {
   DatasetSchema,
   GateBody,
   GateSchema,
+  WorkflowGateSchema,
   RemoveRowsBody,
   ResultSchema,
   RunEvents,
@@ -196,5 +197,37 @@ export const deleteGate = createRoute({
   path: '/gates/{agent_id}',
   summary: "Remove an agent's deploy gate (extension)",
   request: { params: GateParam },
+  responses: { 204: { description: 'Removed' }, ...errors(401, 403, 404) },
+});
+
+const WorkflowGateParam = idParam('workflow_id');
+
+export const putWorkflowGate = createRoute({
+  ...authenticated,
+  tags,
+  method: 'put',
+  path: '/gates/workflows/{workflow_id}',
+  summary: "Set a workflow's deploy gate: a change that makes a new version (graph or inputs change, rollback) first scores the candidate and refuses below min_score with 422 (extension)",
+  request: { params: WorkflowGateParam, body: jsonBody(GateBody) },
+  responses: { 200: jsonContent(WorkflowGateSchema, 'The gate'), ...errors(401, 403, 404, 422) },
+});
+
+export const getWorkflowGate = createRoute({
+  ...authenticated,
+  tags,
+  method: 'get',
+  path: '/gates/workflows/{workflow_id}',
+  summary: "A workflow's deploy gate (extension)",
+  request: { params: WorkflowGateParam },
+  responses: { 200: jsonContent(WorkflowGateSchema, 'The gate'), ...errors(401, 403, 404) },
+});
+
+export const deleteWorkflowGate = createRoute({
+  ...authenticated,
+  tags,
+  method: 'delete',
+  path: '/gates/workflows/{workflow_id}',
+  summary: "Remove a workflow's deploy gate (extension)",
+  request: { params: WorkflowGateParam },
   responses: { 204: { description: 'Removed' }, ...errors(401, 403, 404) },
 });

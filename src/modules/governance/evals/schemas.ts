@@ -230,11 +230,24 @@ export const GateSchema = z
   })
   .openapi('EvalGate');
 
+export const WorkflowGateSchema = z
+  .object({
+    workflow_id: z.string(),
+    owner_id: z.string(),
+    dataset_id: z.string(),
+    scorer: z.record(z.string(), z.unknown()),
+    min_score: z.number(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi('EvalWorkflowGate');
+
 export type CreateDataset = z.infer<typeof CreateDatasetBody>;
 export type AddRows = z.infer<typeof AddRowsBody>;
 export type CreateRun = z.infer<typeof CreateRunBody>;
 export type Target = z.infer<typeof TargetSchema>;
 export type PutGate = z.infer<typeof GateBody>;
 export type Gate = z.infer<typeof GateSchema>;
+export type WorkflowGate = z.infer<typeof WorkflowGateSchema>;
 export type Run = z.infer<typeof RunSchema>;
 export type RunSummary = NonNullable<Run['summary']>;

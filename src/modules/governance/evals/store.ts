@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, gt, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import { db, likeContains, now, runBatch, type Statement } from '../../../db/client';
-import { evalDatasetRows, evalDatasets, evalDatasetVersions, evalGates, evalResults, evalRuns } from '../../../db/schema/evals';
+import { evalDatasetRows, evalDatasets, evalDatasetVersions, evalGates, evalResults, evalRuns, evalWorkflowGates } from '../../../db/schema/evals';
 
 export type DatasetRow = typeof evalDatasets.$inferSelect;
 export type DatasetRowRecord = typeof evalDatasetRows.$inferSelect;
@@ -10,6 +10,7 @@ export type NewRun = typeof evalRuns.$inferInsert;
 export type ResultRow = typeof evalResults.$inferSelect;
 export type NewResult = typeof evalResults.$inferInsert;
 export type GateRow = typeof evalGates.$inferSelect;
+export type WorkflowGateRow = typeof evalWorkflowGates.$inferSelect;
 
 // D1 binds at most 100 parameters a statement: rows are inserted a few at a time.
 const ROWS_PER_INSERT = 10;
@@ -133,6 +134,7 @@ export async function deleteDataset(d1: D1Database, id: string): Promise<void> {
     db(d1).delete(evalDatasetVersions).where(eq(evalDatasetVersions.datasetId, id)),
     db(d1).delete(evalDatasets).where(eq(evalDatasets.id, id)),
     db(d1).delete(evalGates).where(eq(evalGates.datasetId, id)),
+    db(d1).delete(evalWorkflowGates).where(eq(evalWorkflowGates.datasetId, id)),
   ]);
 }
 
@@ -269,3 +271,27 @@ export async function deleteGate(d1: D1Database, agentId: string): Promise<boole
 
 /** The statement that removes an agent's gate, for the batch that deletes the agent. */
 export const deleteGateStatement = (d1: D1Database, agentId: string): Statement => db(d1).delete(evalGates).where(eq(evalGates.agentId, agentId));
+
+export async function findWorkflowGate(d1: D1Database, workflowId: string): Promise<WorkflowGateRow | null> {
+  return (await db(d1).select().from(evalWorkflowGates).where(eq(evalWorkflowGates.workflowId, workflowId)).get()) ?? null;
+}
+
+/** Sets a workflow's gate (one per workflow: a second replaces the first). */
+export async function putWorkflowGate(d1: D1Database, gate: Pick<WorkflowGateRow, 'workflowId' | 'ownerId' | 'datasetId' | 'scorer' | 'minScore'>): Promise<WorkflowGateRow> {
+  const [row] = await db(d1)
+    .insert(evalWorkflowGates)
+    .values(gate)
+    .onConflictDoUpdate({ target: evalWorkflowGates.workflowId, set: { ownerId: gate.ownerId, datasetId: gate.datasetId, scorer: gate.scorer, minScore: gate.minScore, updatedAt: now() } })
+    .returning();
+  return row;
+}
+
+/** Removes a workflow's gate; true when there was one. */
+export async function deleteWorkflowGate(d1: D1Database, workflowId: string): Promise<boolean> {
+  const res = await db(d1).delete(evalWorkflowGates).where(eq(evalWorkflowGates.workflowId, workflowId));
+  return res.meta.changes > 0;
+}
+
+/** The statement that removes a workflow's gate, for the batch that deletes the workflow. */
+export const deleteWorkflowGateStatement = (d1: D1Database, workflowId: string): Statement =>
+  db(d1).delete(evalWorkflowGates).where(eq(evalWorkflowGates.workflowId, workflowId));

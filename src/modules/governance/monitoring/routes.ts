@@ -1,8 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
 import { authenticated } from '../../identity/auth/guard';
 import { paginatedSchema } from '../../../lib/pagination';
-import { errors, jsonContent } from '../../../lib/schemas';
-import { ActivitiesQuery, ActivitySchema, ExecutionStatsQuery, ExecutionStatsSchema, MonitoringQuery, NodeTypeStatsSchema, OverviewSchema } from './schemas';
+import { errors, jsonBody, jsonContent } from '../../../lib/schemas';
+import { ActivitiesQuery, ActivitySchema, ExecutionStatsQuery, ExecutionStatsSchema, MonitoringQuery, NodeTypeStatsSchema, OverviewSchema, PutTraceExporterBody, TraceExporterSchema } from './schemas';
 
 const tags = ['monitoring'];
 const failures = errors(401, 422);
@@ -45,4 +45,33 @@ export const activities = createRoute({
   summary: 'Recent activities: successful state changes from the audit trail, newest first',
   request: { query: ActivitiesQuery },
   responses: { 200: jsonContent(paginatedSchema(ActivitySchema, 'ActivityList'), 'A page of activities'), ...failures },
+});
+
+// Extension beyond the specification (docs/traces.md): the user's OpenTelemetry trace exporter.
+export const getTraceExporter = createRoute({
+  ...authenticated,
+  tags,
+  method: 'get',
+  path: '/traces/exporter',
+  summary: 'Your OpenTelemetry trace exporter: endpoint, masked headers, content setting (extension)',
+  responses: { 200: jsonContent(TraceExporterSchema, 'The exporter'), ...errors(401, 404) },
+});
+
+export const putTraceExporter = createRoute({
+  ...authenticated,
+  tags,
+  method: 'put',
+  path: '/traces/exporter',
+  summary: 'Send the spans of your agent turns and workflow runs to your OTLP/HTTP collector (extension)',
+  request: { body: jsonBody(PutTraceExporterBody) },
+  responses: { 200: jsonContent(TraceExporterSchema, 'The exporter'), ...errors(400, 401, 422) },
+});
+
+export const deleteTraceExporter = createRoute({
+  ...authenticated,
+  tags,
+  method: 'delete',
+  path: '/traces/exporter',
+  summary: 'Stop exporting your traces (extension)',
+  responses: { 204: { description: 'Removed' }, ...errors(401, 404) },
 });

@@ -76,3 +76,34 @@ export const ActivitySchema = z
     created_at: z.string(),
   })
   .openapi('Activity');
+
+// Trace exporter (extension, docs/traces.md).
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/;
+
+export const PutTraceExporterBody = z
+  .object({
+    endpoint: z.string().url().max(2000).meta({ description: 'The OTLP/HTTP traces URL, used as is (e.g. http://collector:4318/v1/traces)' }),
+    headers: z
+      .record(z.string().regex(HEADER_NAME), z.string().max(4000))
+      .refine((h) => Object.keys(h).length <= 20, 'at most 20 headers')
+      .optional()
+      .meta({ description: 'Headers sent with every export (an API key): stored encrypted, read back masked. Omitted: the stored headers are kept' }),
+    include_content: z.boolean().default(false).meta({ description: 'Put prompts, answers, tool arguments and results in the spans (default off)' }),
+    enabled: z.boolean().default(true),
+  })
+  .strict()
+  .openapi('PutTraceExporter');
+export type PutTraceExporter = z.infer<typeof PutTraceExporterBody>;
+
+export const TraceExporterSchema = z
+  .object({
+    endpoint: z.string(),
+    headers: z.record(z.string(), z.string()).meta({ description: 'Header names with masked values' }),
+    include_content: z.boolean(),
+    enabled: z.boolean(),
+    platform_export: z.boolean().meta({ description: 'The platform also exports every span to its own collector (OTEL_EXPORTER_OTLP_ENDPOINT)' }),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi('TraceExporter');
+export type TraceExporter = z.infer<typeof TraceExporterSchema>;

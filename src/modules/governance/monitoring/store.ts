@@ -1,5 +1,6 @@
-import { sql, type SQL } from 'drizzle-orm';
-import { db, sqlQuery } from '../../../db/client';
+import { eq, sql, type SQL } from 'drizzle-orm';
+import { db, now, sqlQuery } from '../../../db/client';
+import { traceExporters } from '../../../db/schema/monitoring';
 import { percentileSql } from '../../../lib/stats-sql';
 import { llmCallerIds, llmCallerIn } from '../../agents/model-configs/store';
 import { taskRunsPart } from '../../goals/tasks/store';
@@ -10,8 +11,9 @@ import { auditActorIds, auditActorIn } from '../audit-logs/store';
 
 
 /**
- * Monitoring owns no table: this store composes the owners' query fragments (runs of the
- * executions and tasks stores, actors of the audit and model-call stores) into its statistics.
+ * Monitoring owns one table, `trace_exporters` (below). For its statistics this store composes the
+ * owners' query fragments (runs of the executions and tasks stores, actors of the audit and
+ * model-call stores).
  */
 
 type Range = { from: string; to: string };
@@ -70,3 +72,28 @@ export const runsByDay = (d1: D1Database, from: SQL, agentId?: string) =>
 /** Failed runs, optionally of one agent (alert metric failed_executions). */
 export const failedRuns = (d1: D1Database, from: SQL, agentId?: string) =>
   sqlQuery(d1).get<{ n: number } | undefined>(sql`SELECT count(*) AS n FROM ${from} WHERE status = 'failed'${agentId ? sql` AND agent_id = ${agentId}` : sql``}`);
+
+// ── trace exporters (the one table monitoring owns: docs/traces.md) ──
+
+export type TraceExporterRow = typeof traceExporters.$inferSelect;
+export type NewTraceExporter = Pick<TraceExporterRow, 'userId' | 'endpoint' | 'headers' | 'headersHint' | 'includeContent' | 'enabled'>;
+
+export async function findTraceExporter(d1: D1Database, userId: string): Promise<TraceExporterRow | null> {
+  return (await db(d1).select().from(traceExporters).where(eq(traceExporters.userId, userId)).get()) ?? null;
+}
+
+/** Sets a user's exporter (one per user: a second replaces the first). */
+export async function putTraceExporter(d1: D1Database, row: NewTraceExporter): Promise<TraceExporterRow> {
+  const { userId, ...set } = row;
+  const [saved] = await db(d1)
+    .insert(traceExporters)
+    .values(row)
+    .onConflictDoUpdate({ target: traceExporters.userId, set: { ...set, updatedAt: now() } })
+    .returning();
+  return saved;
+}
+
+export async function deleteTraceExporter(d1: D1Database, userId: string): Promise<boolean> {
+  const res = await db(d1).delete(traceExporters).where(eq(traceExporters.userId, userId));
+  return res.meta.changes > 0;
+}

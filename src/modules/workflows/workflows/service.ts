@@ -12,6 +12,8 @@ import { runBatch } from '../../../db/client';
 import { executeWorkflow as runWorkflow } from '../../../runs/workflow-run';
 import { configureWebhook, webhookView } from '../webhooks/service';
 import { deleteWebhookStatements } from '../webhooks/store';
+import { checkWorkflowGate } from '../../governance/evals/gate';
+import { deleteWorkflowGateStatement } from '../../governance/evals/store';
 import {
   EXPORT_FORMAT,
   EXPORT_FORMAT_VERSION,
@@ -164,14 +166,22 @@ async function saveVersion(env: Env, user: AuthUser, row: WorkflowRow, next: Omi
 export async function updateWorkflow(env: Env, user: AuthUser, id: string, body: z.infer<typeof UpdateWorkflowBody>) {
   const row = await ownedWorkflow(env, user, id, 'write');
   const cur = toWorkflow(row);
-  return saveVersion(env, user, row, {
+  const next = {
     name: body.name ?? cur.name,
     description: body.description ?? cur.description,
     graph: body.graph ?? cur.graph,
     inputs_schema: body.inputs_schema ?? cur.inputs_schema,
     status: body.status ?? cur.status,
     note: body.note ?? '',
-  });
+  };
+  await checkGate(env, row, cur, next);
+  return saveVersion(env, user, row, next);
+}
+
+/** A version that changes what runs (graph or inputs) passes the workflow's deploy gate first (docs/evals.md). */
+async function checkGate(env: Env, row: WorkflowRow, cur: { graph: Graph; inputs_schema: InputDef[] }, next: { graph: Graph; inputs_schema: InputDef[] }) {
+  if (JSON.stringify(next.graph) === JSON.stringify(cur.graph) && JSON.stringify(next.inputs_schema) === JSON.stringify(cur.inputs_schema)) return;
+  await checkWorkflowGate(env, { id: row.id, ownerId: row.ownerId, nextVersion: row.version + 1, graph: next.graph, inputsSchema: next.inputs_schema });
 }
 
 export async function deleteWorkflow(env: Env, user: AuthUser, id: string) {
@@ -185,6 +195,7 @@ export function deleteWorkflowStatements(env: Env, id: string): Statement[] {
     ...store.deleteWorkflowStatements(env.DB, id),
     grantsCleanup(env.DB, 'workflow', id),
     ...deleteWebhookStatements(env.DB, id),
+    deleteWorkflowGateStatement(env.DB, id),
   ];
 }
 
@@ -206,6 +217,7 @@ export async function getVersion(env: Env, user: AuthUser, id: string, v: number
 export async function rollback(env: Env, user: AuthUser, id: string, v: number) {
   const row = await ownedWorkflow(env, user, id, 'write');
   const target = await getVersion(env, user, id, v);
+  await checkGate(env, row, toWorkflow(row), target);
   return saveVersion(env, user, row, {
     name: target.name,
     description: target.description,
