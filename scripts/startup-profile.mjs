@@ -4,9 +4,12 @@
 //     reports the median over N rounds of (new runtime → first answer) minus the same for a stub
 //     worker with identical bindings — see measureGlobalScope in bench/harness.mjs.
 //  2. Node, per module: bundles src/index.ts for Node (esbuild, `cloudflare:workers` shimmed), puts
-//     a timestamp before each bundled module's top-level code, evaluates it in N fresh processes and
-//     lists the K modules whose top level costs most (median ms, calls made from it included), and
-//     the total per package. Node's V8 is not workerd's, so read these as a ranking.
+//     a timestamp before each bundled module's top-level code (and around each lazily initialised
+//     one's: esbuild wraps a dynamically imported module in an `__esm` init function, run when first
+//     imported), evaluates it in N fresh processes and lists the K modules whose top level costs
+//     most (median ms, calls made from it included, modules it initialises excluded), and the total
+//     per package. Node's V8 is not workerd's, so read these as a ranking. Only what the global
+//     scope evaluates counts: a module first imported by a request is not in the list.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -50,7 +53,8 @@ if (!process.argv.includes('--skip-workerd')) {
 }
 
 // Node: one bundle with a mark before every module's top-level code (esbuild starts each one with a
-// `// path` comment at column 0, which is always at the bundle's top level).
+// `// path` comment at column 0, which is always at the bundle's top level), and every `__esm` init
+// function (a lazily initialised module's top-level code) timed from its entry to its exit.
 const shim = join(OUT, 'cloudflare-workers-shim.mjs');
 writeFileSync(
   shim,
@@ -66,25 +70,61 @@ execFileSync(
   { stdio: 'inherit' },
 );
 const marked = join(OUT, 'node-marked.mjs');
+// Runs once, after esbuild's helpers and before the first module: each init function reports entry and exit.
+const timeInits =
+  'if (typeof __esm === "function") { const __esmPlain = __esm; __esm = (fn) => { const name = Object.getOwnPropertyNames(fn)[0]; ' +
+  'const init = __esmPlain(fn); let entered = false; return () => { if (entered) return init(); entered = true; globalThis.__enter(name); ' +
+  'try { return init(); } finally { globalThis.__leave(); } }; }; }';
+let first = true;
 writeFileSync(
   marked,
   readFileSync(plain, 'utf8')
     .split('\n')
-    .map((line) => (/^\/\/ (src|durable-objects|node_modules)\//.test(line) ? `globalThis.__mark(${JSON.stringify(line.slice(3))});\n${line}` : line))
+    .map((line) => {
+      if (!/^\/\/ (src|durable-objects|node_modules|(\.\.\/)+\S*node_modules)\//.test(line)) return line;
+      const mark = `globalThis.__mark(${JSON.stringify(line.slice(3))});\n${line}`;
+      if (!first) return mark;
+      first = false;
+      return `${timeInits}\n${mark}`;
+    })
     .join('\n') + '\nglobalThis.__mark("(end)");\n',
 );
+// Time goes to the innermost init function running, else to the module whose top-level code is running.
 const runner = `
-  const marks = [];
-  globalThis.__mark = (name) => marks.push([name, performance.now()]);
+  const cost = {};
+  const inits = [];
+  let current;
+  let last = performance.now();
+  const charge = () => {
+    const now = performance.now();
+    const name = inits.at(-1) ?? current;
+    if (name) cost[name] = (cost[name] ?? 0) + now - last;
+    last = now;
+  };
+  globalThis.__mark = (name) => { charge(); current = name; };
+  globalThis.__enter = (name) => { charge(); inits.push(name); };
+  globalThis.__leave = () => { charge(); inits.pop(); };
+  void globalThis.WebSocket; // Node loads its WebSocket on first use; workerd has one built in
   const t = performance.now();
   await import(${JSON.stringify(marked)});
   const total = performance.now() - t;
-  const cost = {};
-  for (let i = 0; i < marks.length - 1; i++) cost[marks[i][0]] = (cost[marks[i][0]] ?? 0) + marks[i + 1][1] - marks[i][1];
+  delete cost['(end)'];
   console.log(JSON.stringify({ total, cost }));
 `;
 const runs = [];
-for (let i = 0; i < rounds; i++) runs.push(JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', runner], { encoding: 'utf8' })));
+// A worktree's node_modules (a link to another checkout's) is named by its relative path.
+const named = (cost) => {
+  const byName = {};
+  for (const [m, ms] of Object.entries(cost)) {
+    const name = m.replace(/^(\.\.\/)+\S*?node_modules\//, 'node_modules/');
+    byName[name] = (byName[name] ?? 0) + ms;
+  }
+  return byName;
+};
+for (let i = 0; i < rounds; i++) {
+  const run = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', runner], { encoding: 'utf8' }));
+  runs.push({ total: run.total, cost: named(run.cost) });
+}
 const modules = Object.keys(runs[0].cost);
 const perModule = modules.map((m) => [m, median(runs.map((r) => r.cost[m] ?? 0))]).sort((a, b) => b[1] - a[1]);
 const packageOf = (m) => {

@@ -1,61 +1,68 @@
 import { app } from './app';
 import type { Env } from './env';
-import { handleIngestBatch, handleIngestDeadLetters } from './modules/knowledge/knowledge-bases';
-import { cleanupEvents } from './modules/integrations/feishu/service';
-import { consumeFeishuBatch, consumeFeishuDeadLetters } from './modules/integrations/feishu/queue';
-import { FEISHU_DLQ_NAME, FEISHU_QUEUE_NAME } from './queues';
 import { logJob, logJobFailure } from './modules/governance/system-logs/log';
-import { consumeAuditBatch, consumeAuditDeadLetters } from './modules/governance/audit-logs/recording';
-import { AUDIT_DLQ_NAME, AUDIT_QUEUE_NAME } from './queues';
-import { enforceLogRetention } from './modules/governance/system-logs/retention';
-import { enforceExecutionRetention } from './modules/workflows/executions/retention';
-import { evaluateAlertRules } from './modules/governance/alert-rules/evaluate';
-import { consumeScheduleBatch, consumeScheduleDeadLetters, enqueueDueSchedules } from './modules/workflows/agent-schedules/queue';
-import { SCHEDULES_DLQ_NAME, SCHEDULES_QUEUE_NAME } from './queues';
-import { cleanupWebhookState } from './modules/workflows/webhooks/service';
-import { failAbandonedInlineRuns } from './runs/workflow-run';
-import { consumeTaskBatch, consumeTaskDeadLetters, expireTaskLeases } from './modules/goals/tasks/execution';
-import { TASKS_DLQ_NAME, TASKS_QUEUE_NAME } from './queues';
-import { consumeEvalBatch, consumeEvalDeadLetters } from './modules/governance/evals/queue';
-import { EVALS_DLQ_NAME, EVALS_QUEUE_NAME } from './queues';
-import { consumeTraceBatch, consumeTraceDeadLetters } from './modules/governance/monitoring/traces-queue';
-import { TRACES_DLQ_NAME, TRACES_QUEUE_NAME } from './queues';
-import { purgeLoginAttempts } from './modules/identity/auth/store';
-import { LOGIN_WINDOW_MS } from './modules/identity/auth/service';
+import {
+  AUDIT_DLQ_NAME,
+  AUDIT_QUEUE_NAME,
+  EVALS_DLQ_NAME,
+  EVALS_QUEUE_NAME,
+  FEISHU_DLQ_NAME,
+  FEISHU_QUEUE_NAME,
+  SCHEDULES_DLQ_NAME,
+  SCHEDULES_QUEUE_NAME,
+  TASKS_DLQ_NAME,
+  TASKS_QUEUE_NAME,
+  TRACES_DLQ_NAME,
+  TRACES_QUEUE_NAME,
+} from './queues';
 
 export { CollabRoom } from '../durable-objects/collab-room';
 export { Execution } from '../durable-objects/execution';
 export { ChatSession } from '../durable-objects/chat-session';
 
+type Consumer = (batch: MessageBatch<unknown>, env: Env) => Promise<void>;
+
+// Consumers and cron steps are imported when first run, not at startup (as the module routers are:
+// src/modules/index.ts), so an isolate that only answers requests never evaluates them.
+
 /** Queue consumers by queue name; each module adds its own. */
-const consumers: Record<string, (batch: MessageBatch<unknown>, env: Env) => Promise<void>> = {
-  [TASKS_QUEUE_NAME]: consumeTaskBatch,
-  [TASKS_DLQ_NAME]: consumeTaskDeadLetters,
-  'tiangong-ingest': handleIngestBatch,
-  'tiangong-ingest-dlq': handleIngestDeadLetters,
-  [FEISHU_QUEUE_NAME]: consumeFeishuBatch,
-  [FEISHU_DLQ_NAME]: consumeFeishuDeadLetters,
-  [SCHEDULES_QUEUE_NAME]: consumeScheduleBatch,
-  [SCHEDULES_DLQ_NAME]: consumeScheduleDeadLetters,
-  [AUDIT_QUEUE_NAME]: consumeAuditBatch,
-  [AUDIT_DLQ_NAME]: consumeAuditDeadLetters,
-  [EVALS_QUEUE_NAME]: consumeEvalBatch,
-  [EVALS_DLQ_NAME]: consumeEvalDeadLetters,
-  [TRACES_QUEUE_NAME]: consumeTraceBatch,
-  [TRACES_DLQ_NAME]: consumeTraceDeadLetters,
+const consumers: Record<string, () => Promise<Consumer>> = {
+  [TASKS_QUEUE_NAME]: () => import('./modules/goals/tasks/execution').then((m) => m.consumeTaskBatch),
+  [TASKS_DLQ_NAME]: () => import('./modules/goals/tasks/execution').then((m) => m.consumeTaskDeadLetters),
+  'tiangong-ingest': () => import('./modules/knowledge/knowledge-bases').then((m) => m.handleIngestBatch),
+  'tiangong-ingest-dlq': () => import('./modules/knowledge/knowledge-bases').then((m) => m.handleIngestDeadLetters),
+  [FEISHU_QUEUE_NAME]: () => import('./modules/integrations/feishu/queue').then((m) => m.consumeFeishuBatch),
+  [FEISHU_DLQ_NAME]: () => import('./modules/integrations/feishu/queue').then((m) => m.consumeFeishuDeadLetters),
+  [SCHEDULES_QUEUE_NAME]: () => import('./modules/workflows/agent-schedules/queue').then((m) => m.consumeScheduleBatch),
+  [SCHEDULES_DLQ_NAME]: () => import('./modules/workflows/agent-schedules/queue').then((m) => m.consumeScheduleDeadLetters),
+  [AUDIT_QUEUE_NAME]: () => import('./modules/governance/audit-logs/recording').then((m) => m.consumeAuditBatch),
+  [AUDIT_DLQ_NAME]: () => import('./modules/governance/audit-logs/recording').then((m) => m.consumeAuditDeadLetters),
+  [EVALS_QUEUE_NAME]: () => import('./modules/governance/evals/queue').then((m) => m.consumeEvalBatch),
+  [EVALS_DLQ_NAME]: () => import('./modules/governance/evals/queue').then((m) => m.consumeEvalDeadLetters),
+  [TRACES_QUEUE_NAME]: () => import('./modules/governance/monitoring/traces-queue').then((m) => m.consumeTraceBatch),
+  [TRACES_DLQ_NAME]: () => import('./modules/governance/monitoring/traces-queue').then((m) => m.consumeTraceDeadLetters),
 };
 
 /** Cron steps, run on every trigger; each is independent, so one failing does not stop the others. */
 const cronSteps: Array<[name: string, step: (env: Env) => Promise<unknown>]> = [
-  ['login-attempts', (env) => purgeLoginAttempts(env.DB, Date.now() - LOGIN_WINDOW_MS)],
-  ['agent-schedules', enqueueDueSchedules],
-  ['webhook-state', cleanupWebhookState],
-  ['task-leases', expireTaskLeases],
-  ['abandoned-inline-runs', failAbandonedInlineRuns],
-  ['feishu-events', cleanupEvents],
-  ['alert-rules', evaluateAlertRules],
-  ['log-retention', enforceLogRetention],
-  ['execution-retention', enforceExecutionRetention],
+  [
+    'login-attempts',
+    async (env) => {
+      const [{ purgeLoginAttempts }, { LOGIN_WINDOW_MS }] = await Promise.all([
+        import('./modules/identity/auth/store'),
+        import('./modules/identity/auth/service'),
+      ]);
+      return purgeLoginAttempts(env.DB, Date.now() - LOGIN_WINDOW_MS);
+    },
+  ],
+  ['agent-schedules', async (env) => (await import('./modules/workflows/agent-schedules/queue')).enqueueDueSchedules(env)],
+  ['webhook-state', async (env) => (await import('./modules/workflows/webhooks/service')).cleanupWebhookState(env)],
+  ['task-leases', async (env) => (await import('./modules/goals/tasks/execution')).expireTaskLeases(env)],
+  ['abandoned-inline-runs', async (env) => (await import('./runs/workflow-run')).failAbandonedInlineRuns(env)],
+  ['feishu-events', async (env) => (await import('./modules/integrations/feishu/service')).cleanupEvents(env)],
+  ['alert-rules', async (env) => (await import('./modules/governance/alert-rules/evaluate')).evaluateAlertRules(env)],
+  ['log-retention', async (env) => (await import('./modules/governance/system-logs/retention')).enforceLogRetention(env)],
+  ['execution-retention', async (env) => (await import('./modules/workflows/executions/retention')).enforceExecutionRetention(env)],
 ];
 
 /** Runs the cron steps and records the run as one `job` line of the system log. */
@@ -123,7 +130,7 @@ export default {
     const job = `queue:${batch.queue}`;
     const noted = noteRetries(batch);
     try {
-      await consumer(noted.batch, env);
+      await (await consumer())(noted.batch, env);
       const retried = noted.retried.size;
       await logJob(env, job, true, Date.now() - started, `${batch.messages.length} message(s): ${batch.messages.length - retried} done, ${retried} to be retried`);
     } catch (e) {

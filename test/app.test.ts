@@ -1,6 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { app } from '../src/app';
+import { modules } from '../src/modules';
+import { routeTable } from '../src/modules/route-table';
 import { builtinTools } from '../src/engine/tools/registry';
 import { api, createUser, expectError } from './support/helpers';
 import { DocumentChecker } from './support/openapi-check';
@@ -167,6 +169,36 @@ describe('OpenAPI document', () => {
     const bundle = await env.ASSETS!.fetch('http://localhost/docs/vendor/swagger-ui-bundle.js');
     expect(bundle.status).toBe(200);
     expect((await bundle.text()).length).toBeGreaterThan(100_000);
+  });
+});
+
+describe('module routers', () => {
+  it('are mounted as route-table.ts lists them (regenerate it with `node scripts/route-table.mjs`)', async () => {
+    expect(Object.keys(routeTable)).toEqual(modules.map(([prefix]) => prefix));
+    for (const [prefix, load] of modules) {
+      const rows: Array<[string, string, number]> = [];
+      for (const { method, path } of (await load()).routes) {
+        const last = rows.at(-1);
+        if (last && last[0] === method && last[1] === path) last[2]++;
+        else rows.push([method, path, 1]);
+      }
+      expect(rows, prefix).toEqual(routeTable[prefix]);
+    }
+  });
+
+  it('are built on the first request under their prefix, on its own context', async () => {
+    // Wrong method on a lazily mounted path: 405 with Allow, before and after the router is built.
+    const wrong = await api('/api/v1/agent-market/x/install', { method: 'PATCH' });
+    expectError(wrong, 405, 'METHOD_NOT_ALLOWED');
+    expect(wrong.headers.get('Allow')).toBe('POST, DELETE');
+    const { token } = await createUser('lazy');
+    const list = await api('/api/v1/agents?page=1&page_size=5', { token });
+    expect(list.status).toBe(200);
+    expect(list.body).toMatchObject({ items: [], total: 0, page: 1, page_size: 5 });
+    // Path parameters and validators of the built router: a bad page size is the router's 422.
+    expectError(await api('/api/v1/agents?page_size=1000', { token }), 422, 'VALIDATION_ERROR');
+    expectError(await api('/api/v1/agents/no-such-agent', { token }), 404, 'NOT_FOUND');
+    expectError(await api('/api/v1/agents/x', { method: 'PATCH', token }), 405, 'METHOD_NOT_ALLOWED');
   });
 });
 

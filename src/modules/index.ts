@@ -1,85 +1,50 @@
 import type { AppRouter } from '../lib/router';
-import { agentChatRouter } from './agents/agent-chat';
-import { agentMarketRouter } from './marketplace/agent-market';
-import { agentSchedulesRouter } from './workflows/agent-schedules';
-import { batchRouter } from './workflows/batch';
-import { webhooksRouter } from './workflows/webhooks';
-import { agentsRouter } from './agents/agents';
-import { apiKeysRouter } from './identity/api-keys';
-import { approvalRouter } from './workflows/approval';
-import { authRouter } from './identity/auth';
-import { executionLogsRouter } from './workflows/execution-logs';
-import { executionsRouter } from './workflows/executions';
-import { feishuRouter } from './integrations/feishu';
-import { dataSourcesRouter } from './knowledge/data-sources';
-import { goalsRouter } from './goals/goals';
-import { mcpRouter } from './integrations/mcp';
-import { modelConfigsRouter } from './agents/model-configs';
-import { nodeTemplatesRouter } from './workflows/node-templates';
-import { nodesRouter } from './workflows/nodes';
-import { notificationsRouter } from './goals/notifications';
-import { openaiRouter } from './integrations/openai';
-import { orchestrationTemplatesRouter } from './marketplace/orchestration-templates';
-import { platformRouter } from './marketplace/platform';
-import { pluginsRouter } from './marketplace/plugins';
-import { templateMarketRouter } from './marketplace/template-market';
-import { permissionsRouter } from './identity/permissions';
-import { auditLogsRouter } from './governance/audit-logs';
-import { systemLogsRouter } from './governance/system-logs';
-import { monitoringRouter } from './governance/monitoring';
-import { agentMonitoringRouter } from './governance/agent-monitoring';
-import { alertRulesRouter } from './governance/alert-rules';
-import { feedbackRouter } from './governance/feedback';
-import { evalsRouter } from './governance/evals';
-import { collaborationRouter } from './governance/collaboration';
-import { swarmRouter } from './goals/swarm';
-import { tasksRouter } from './goals/tasks';
-import { toolsRouter } from './agents/tools';
-import { knowledgeBasesRouter } from './knowledge/knowledge-bases';
-import { uploadsRouter } from './knowledge/uploads';
-import { workflowsRouter } from './workflows/workflows';
-import { wsRouter } from './workflows/ws';
 
-/** Every module router, mounted under `/api/v1` + its prefix. */
-export const modules: Array<[prefix: string, router: AppRouter]> = [
-  ['/auth', authRouter],
-  ['/agents', agentsRouter],
-  ['/agent-chat', agentChatRouter],
-  ['/model-configs', modelConfigsRouter],
-  ['/api-keys', apiKeysRouter],
-  ['/goals', goalsRouter],
-  ['/tasks', tasksRouter],
-  ['/swarm', swarmRouter],
-  ['/notifications', notificationsRouter],
-  ['/tools', toolsRouter],
-  ['/openai', openaiRouter],
-  ['/mcp', mcpRouter],
-  ['/knowledge-bases', knowledgeBasesRouter],
-  ['/uploads', uploadsRouter],
-  ['/workflows', workflowsRouter],
-  ['/executions', executionsRouter],
-  ['/execution-logs', executionLogsRouter],
-  ['/nodes', nodesRouter],
-  ['/node-templates', nodeTemplatesRouter],
-  ['/approval', approvalRouter],
-  ['/ws', wsRouter],
-  ['/feishu', feishuRouter],
-  ['/agent-schedules', agentSchedulesRouter],
-  ['/webhooks', webhooksRouter],
-  ['/batch', batchRouter],
-  ['/data-sources', dataSourcesRouter],
-  ['/agent-market', agentMarketRouter],
-  ['/plugins', pluginsRouter],
-  ['/orchestration-templates', orchestrationTemplatesRouter],
-  ['/platform', platformRouter],
-  ['/template-market', templateMarketRouter],
-  ['/permissions', permissionsRouter],
-  ['/audit-logs', auditLogsRouter],
-  ['/system-logs', systemLogsRouter],
-  ['/monitoring', monitoringRouter],
-  ['/agent-monitoring', agentMonitoringRouter],
-  ['/alert-rules', alertRulesRouter],
-  ['/feedback', feedbackRouter],
-  ['/evals', evalsRouter],
-  ['/collaboration', collaborationRouter],
+/**
+ * Every module, mounted under `/api/v1` + its prefix, and how to build its router. A router (its zod
+ * schemas, handlers, services) is imported on the first request under its prefix, not at startup:
+ * esbuild makes each dynamically imported file a lazily initialised one in the bundle (src/app.ts
+ * mounts the routes from route-table.ts meanwhile).
+ */
+export const modules: Array<[prefix: string, load: () => Promise<AppRouter>]> = [
+  ['/auth', () => import('./identity/auth').then((m) => m.authRouter)],
+  ['/agents', () => import('./agents/agents').then((m) => m.agentsRouter)],
+  ['/agent-chat', () => import('./agents/agent-chat').then((m) => m.agentChatRouter)],
+  ['/model-configs', () => import('./agents/model-configs').then((m) => m.modelConfigsRouter)],
+  ['/api-keys', () => import('./identity/api-keys').then((m) => m.apiKeysRouter)],
+  ['/goals', () => import('./goals/goals').then((m) => m.goalsRouter)],
+  ['/tasks', () => import('./goals/tasks').then((m) => m.tasksRouter)],
+  ['/swarm', () => import('./goals/swarm').then((m) => m.swarmRouter)],
+  ['/notifications', () => import('./goals/notifications').then((m) => m.notificationsRouter)],
+  ['/tools', () => import('./agents/tools').then((m) => m.toolsRouter)],
+  ['/openai', () => import('./integrations/openai').then((m) => m.openaiRouter)],
+  ['/mcp', () => import('./integrations/mcp').then((m) => m.mcpRouter)],
+  ['/knowledge-bases', () => import('./knowledge/knowledge-bases').then((m) => m.knowledgeBasesRouter)],
+  ['/uploads', () => import('./knowledge/uploads').then((m) => m.uploadsRouter)],
+  ['/workflows', () => import('./workflows/workflows').then((m) => m.workflowsRouter)],
+  ['/executions', () => import('./workflows/executions').then((m) => m.executionsRouter)],
+  ['/execution-logs', () => import('./workflows/execution-logs').then((m) => m.executionLogsRouter)],
+  ['/nodes', () => import('./workflows/nodes').then((m) => m.nodesRouter)],
+  ['/node-templates', () => import('./workflows/node-templates').then((m) => m.nodeTemplatesRouter)],
+  ['/approval', () => import('./workflows/approval').then((m) => m.approvalRouter)],
+  ['/ws', () => import('./workflows/ws').then((m) => m.wsRouter)],
+  ['/feishu', () => import('./integrations/feishu').then((m) => m.feishuRouter)],
+  ['/agent-schedules', () => import('./workflows/agent-schedules').then((m) => m.agentSchedulesRouter)],
+  ['/webhooks', () => import('./workflows/webhooks').then((m) => m.webhooksRouter)],
+  ['/batch', () => import('./workflows/batch').then((m) => m.batchRouter)],
+  ['/data-sources', () => import('./knowledge/data-sources').then((m) => m.dataSourcesRouter)],
+  ['/agent-market', () => import('./marketplace/agent-market').then((m) => m.agentMarketRouter)],
+  ['/plugins', () => import('./marketplace/plugins').then((m) => m.pluginsRouter)],
+  ['/orchestration-templates', () => import('./marketplace/orchestration-templates').then((m) => m.orchestrationTemplatesRouter)],
+  ['/platform', () => import('./marketplace/platform').then((m) => m.platformRouter)],
+  ['/template-market', () => import('./marketplace/template-market').then((m) => m.templateMarketRouter)],
+  ['/permissions', () => import('./identity/permissions').then((m) => m.permissionsRouter)],
+  ['/audit-logs', () => import('./governance/audit-logs').then((m) => m.auditLogsRouter)],
+  ['/system-logs', () => import('./governance/system-logs').then((m) => m.systemLogsRouter)],
+  ['/monitoring', () => import('./governance/monitoring').then((m) => m.monitoringRouter)],
+  ['/agent-monitoring', () => import('./governance/agent-monitoring').then((m) => m.agentMonitoringRouter)],
+  ['/alert-rules', () => import('./governance/alert-rules').then((m) => m.alertRulesRouter)],
+  ['/feedback', () => import('./governance/feedback').then((m) => m.feedbackRouter)],
+  ['/evals', () => import('./governance/evals').then((m) => m.evalsRouter)],
+  ['/collaboration', () => import('./governance/collaboration').then((m) => m.collaborationRouter)],
 ];
