@@ -1,5 +1,7 @@
 import { env } from 'cloudflare:workers';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CREDENTIAL_CACHE_TTL_MS } from '../../../src/modules/identity/auth/guard';
+import { isolateCacheClock } from '../../../src/lib/isolate-cache';
 import { api, createUser, expectError } from '../../support/helpers';
 
 describe('/api-keys', () => {
@@ -59,5 +61,30 @@ describe('/api-keys', () => {
     expectError(await api('/api/v1/api-keys', { token: u.token, json: { name: 'x', expires_in_days: 0 } }), 422);
     expectError(await api('/api/v1/api-keys', { json: { name: 'x' } }), 401);
     expectError(await api('/api/v1/auth/me', { token: 'tg_' + 'a'.repeat(40) }), 401);
+  });
+
+  describe('the credential cache (per isolate)', () => {
+    afterEach(() => vi.restoreAllMocks());
+
+    it('a key revoked behind its back (D1 directly) works until the bound, then is refused; an expiry is kept', async () => {
+      const u = await createUser();
+      const { body } = await api('/api/v1/api-keys', { token: u.token, json: { name: 'cached' } });
+      expect((await api('/api/v1/auth/me', { token: body.key })).status).toBe(200);
+      await env.DB.prepare("UPDATE api_keys SET revoked_at = '2026-01-01T00:00:00.000Z' WHERE id = ?").bind(body.id).run();
+      vi.spyOn(isolateCacheClock, 'now').mockReturnValue(Date.now() + CREDENTIAL_CACHE_TTL_MS - 5_000);
+      expect((await api('/api/v1/auth/me', { token: body.key })).status).toBe(200);
+      vi.spyOn(isolateCacheClock, 'now').mockReturnValue(Date.now() + CREDENTIAL_CACHE_TTL_MS + 1);
+      expectError(await api('/api/v1/auth/me', { token: body.key }), 401, 'UNAUTHORIZED');
+    });
+
+    it('a cached key stops at its expiry', async () => {
+      const u = await createUser();
+      const { body } = await api('/api/v1/api-keys', { token: u.token, json: { name: 'a day', expires_in_days: 1 } });
+      expect((await api('/api/v1/auth/me', { token: body.key })).status).toBe(200);
+      // The entry is fresh (the caches' clock stays), the key's own time has come.
+      vi.spyOn(isolateCacheClock, 'now').mockReturnValue(Date.now());
+      vi.spyOn(Date, 'now').mockReturnValue(Date.parse(body.expires_at) + 1);
+      expectError(await api('/api/v1/auth/me', { token: body.key }), 401, 'UNAUTHORIZED');
+    });
   });
 });
