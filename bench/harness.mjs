@@ -39,8 +39,12 @@ const HELLO = 'export default { fetch() { return new Response("hello"); } };';
  * Starts the built platform worker with the bindings of wrangler.toml, migrations applied, and
  * the runtime worker behind its RUNTIME service binding — unless `runtime: false` (the API
  * worker starts and answers without it; only code runs and PDFs need it).
+ * `rttMs` (a number, 0 included) serves the bundle behind bench/rtt-entry.mjs: every D1 and
+ * Durable Object call of the API worker waits that round-trip time (per request: the
+ * `X-Bench-Rtt-Ms` header), and each response counts them in `X-Bench-Round-Trips`
+ * (docs/operations/latency.md). BENCH_RTT_TRACE=1 in the environment prints each request's calls.
  */
-export async function startPlatform(bundlePath, { migrate = true, bindings = {}, persistPath, runtime = true } = {}) {
+export async function startPlatform(bundlePath, { migrate = true, bindings = {}, persistPath, runtime = true, rttMs } = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml');
   const { RUNTIME, ...serviceBindings } = workerOptions.serviceBindings ?? {};
   // wrangler hands out options in Miniflare's v4 shape; Miniflare 5 converts them.
@@ -51,9 +55,9 @@ export async function startPlatform(bundlePath, { migrate = true, bindings = {},
     // Extra bindings (e.g. OUTBOUND_ALLOWED_HOSTS for a local server). Bench-only
     // BENCH_RECORDING_OPT_OUT lets governance.mjs measure a write with and without audit/request
     // recording in the same run (the X-Bench-Recording header has no effect without it).
-    bindings: { ...(workerOptions.bindings ?? {}), BENCH_RECORDING_OPT_OUT: '1', ...bindings },
-    // The script (and any extra modules) as the build wrote them.
-    modules: builtModules(bundlePath),
+    bindings: { ...(workerOptions.bindings ?? {}), BENCH_RECORDING_OPT_OUT: '1', ...rttBindings(rttMs), ...bindings },
+    // The script (and any extra modules) as the build wrote them (behind the round-trip wrapper with rttMs).
+    modules: rttMs === undefined ? builtModules(bundlePath) : [{ type: 'ESModule', path: writeRttEntry(bundlePath) }, ...builtModules(bundlePath)],
     modulesRoot: dirname(bundlePath),
     assets: undefined,
     cronTriggers: undefined,
@@ -65,13 +69,51 @@ export async function startPlatform(bundlePath, { migrate = true, bindings = {},
       logRequests: false,
       // On-disk storage (D1, Durable Objects: a new runtime can take over a running execution).
       ...(persistPath ? { resourcePersistencePath: persistPath } : {}),
-      // The worker's per-request JSON log lines would dominate the output and the cost.
-      handleStructuredLogs: () => {},
+      // The worker's per-request JSON log lines would dominate the output and the cost; only the
+      // round-trip trace is printed, when asked for.
+      handleStructuredLogs: tracingRoundTrips() ? ({ message }) => message.startsWith('[bench-rtt]') && console.log(message) : () => {},
     }),
   );
   const url = await mf.ready;
   if (migrate) await applyMigrations(mf);
   return { mf, url: url.toString().replace(/\/$/, '') };
+}
+
+const tracingRoundTrips = () => process.env.BENCH_RTT_TRACE === '1';
+
+/** The wrapper's bindings: the default round-trip time and whether to trace each request's calls. */
+function rttBindings(rttMs) {
+  if (rttMs === undefined) return {};
+  return { BENCH_RTT_MS: String(rttMs), ...(tracingRoundTrips() ? { BENCH_RTT_TRACE: '1' } : {}) };
+}
+
+/**
+ * Writes bench/rtt-entry.mjs next to the bundle (<build dir>/latency/entry.js, importing
+ * ../index.js), with each Durable Object class of wrangler.toml subclassed so that the objects'
+ * own D1 calls can be put at a distance too (`X-Bench-Rtt-Objects: 1`).
+ */
+function writeRttEntry(bundlePath) {
+  const dir = join(dirname(bundlePath), 'latency');
+  mkdirSync(dir, { recursive: true });
+  const entry = join(dir, 'entry.js');
+  const classes = [...durableObjectClasses()].map((c) => `export class ${c} extends objectClass(bundle.${c}) {}\n`).join('');
+  writeFileSync(entry, readFileSync(new URL('./rtt-entry.mjs', import.meta.url), 'utf8') + '\n' + classes);
+  return entry;
+}
+
+/** The Durable Object class names bound in wrangler.toml. */
+function durableObjectClasses() {
+  const { durableObjects = {} } = unstable_getMiniflareWorkerOptions('wrangler.toml').workerOptions;
+  return new Set(Object.values(durableObjects).map((d) => (typeof d === 'string' ? d : d.className)));
+}
+
+/** `X-Bench-Round-Trips: d1=3;do=1;seq=2` as numbers (null when the header is missing). */
+export function parseRoundTrips(header) {
+  if (!header) return null;
+  return Object.fromEntries(header.split(';').map((pair) => {
+    const [k, v] = pair.split('=');
+    return [k, Number(v)];
+  }));
 }
 
 // wrangler names the sandbox's QuickJS module "<hash>-wasm", which no default module rule recognises.
@@ -138,8 +180,7 @@ export async function measureStartup(bundlePath, rounds = 3) {
  * a loaded machine than wall time, and what Cloudflare's startup limit counts).
  */
 export async function measureGlobalScope(bundlePath, rounds = 7, { warmUp = true } = {}) {
-  const { durableObjects = {} } = unstable_getMiniflareWorkerOptions('wrangler.toml').workerOptions;
-  const classes = new Set(Object.values(durableObjects).map((d) => (typeof d === 'string' ? d : d.className)));
+  const classes = durableObjectClasses();
   const stubDir = join(dirname(bundlePath), 'stub');
   mkdirSync(stubDir, { recursive: true });
   const stubPath = join(stubDir, 'index.js');
