@@ -87,4 +87,38 @@ describe('/api-keys', () => {
       expectError(await api('/api/v1/auth/me', { token: body.key }), 401, 'UNAUTHORIZED');
     });
   });
+
+  describe('reads from the nearest D1 replica (Sessions API, X-D1-Bookmark)', () => {
+    afterEach(() => vi.restoreAllMocks());
+    const BOOKMARK = /^[0-9a-f]+(-[0-9a-f]+)+$/;
+
+    it('a write starts at the primary; its bookmark, sent back, makes the next read see the write', async () => {
+      const u = await createUser();
+      const sessions = vi.spyOn(env.DB, 'withSession');
+      // The client's bookmark does not matter to a write: it starts at the primary.
+      const created = await api('/api/v1/api-keys', { token: u.token, json: { name: 'replicated' }, headers: { 'X-D1-Bookmark': '00000000-00000001-00000000-00000000' } });
+      expect(created.status).toBe(201);
+      expect(sessions.mock.calls.at(-1)).toEqual(['first-primary']);
+      const bookmark = created.headers.get('X-D1-Bookmark')!;
+      expect(bookmark).toMatch(BOOKMARK);
+
+      const listed = await api('/api/v1/api-keys', { token: u.token, headers: { 'X-D1-Bookmark': bookmark } });
+      expect(sessions.mock.calls.at(-1)).toEqual([bookmark]);
+      expect(listed.status).toBe(200);
+      expect(listed.body.items.map((k: { id: string }) => k.id)).toEqual([created.body.id]);
+      // The read's answer carries a bookmark at least as new, for the request after it.
+      expect(listed.headers.get('X-D1-Bookmark')! >= bookmark).toBe(true);
+    });
+
+    it('a read without a bookmark, or with a malformed one (ignored), goes to any replica', async () => {
+      const u = await createUser();
+      const sessions = vi.spyOn(env.DB, 'withSession');
+      for (const sent of [undefined, 'first-primary', 'x'.repeat(40), '00000000-0000000g']) {
+        const me = await api('/api/v1/auth/me', { token: u.token, headers: sent ? { 'X-D1-Bookmark': sent } : {} });
+        expect(me.status).toBe(200);
+        expect(sessions.mock.calls.at(-1)).toEqual(['first-unconstrained']);
+        expect(me.headers.get('X-D1-Bookmark')).toMatch(BOOKMARK);
+      }
+    });
+  });
 });
