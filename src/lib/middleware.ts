@@ -75,7 +75,7 @@ const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  *     checks before the write (authorization, uniqueness, state) then read the newest data. The
  *     primary is at least as new as any bookmark, so the client's is not needed.
  * Every answer carries the session's bookmark after the request's queries, for the client's next
- * request. A malformed bookmark is ignored (the read goes anywhere and its answer carries a good
+ * request (the client's own back when no query ran; none when neither exists). A malformed bookmark is ignored (the read goes anywhere and its answer carries a good
  * one): refusing it would add a 400 to every operation for a header that only orders reads.
  * Without replication enabled every session is the primary and bookmarks still work.
  */
@@ -87,6 +87,7 @@ export const d1Session = createMiddleware<AppEnv>(async (c, next) => {
   // The session has prepare() and batch(), all the stores and drizzle use of a D1 binding.
   c.env = { ...c.env, DB: session as unknown as D1Database };
   await next();
-  const bookmark = session.getBookmark();
+  // A request that made no query (served from a cache) hands the client's bookmark back.
+  const bookmark = session.getBookmark() ?? bookmarkSent;
   if (bookmark) setResponseHeader(c, D1_BOOKMARK_HEADER, bookmark);
 });

@@ -114,11 +114,14 @@ describe('/api-keys', () => {
       const u = await createUser();
       const sessions = vi.spyOn(env.DB, 'withSession');
       for (const sent of [undefined, 'first-primary', 'x'.repeat(40), '00000000-0000000g']) {
-        const me = await api('/api/v1/auth/me', { token: u.token, headers: sent ? { 'X-D1-Bookmark': sent } : {} });
-        expect(me.status).toBe(200);
+        const listed = await api('/api/v1/api-keys', { token: u.token, headers: sent ? { 'X-D1-Bookmark': sent } : {} });
+        expect(listed.status).toBe(200);
         expect(sessions.mock.calls.at(-1)).toEqual(['first-unconstrained']);
-        expect(me.headers.get('X-D1-Bookmark')).toMatch(BOOKMARK);
+        expect(listed.headers.get('X-D1-Bookmark')).toMatch(BOOKMARK);
       }
+      // GET /auth/me answers from the credential cache, no query: the client's bookmark comes back.
+      const bookmark = '00000000-00000001-00000000-00000000';
+      expect((await api('/api/v1/auth/me', { token: u.token, headers: { 'X-D1-Bookmark': bookmark } })).headers.get('X-D1-Bookmark')).toBe(bookmark);
     });
   });
 });

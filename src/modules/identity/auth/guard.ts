@@ -8,7 +8,7 @@ import { IsolateCache } from '../../../lib/isolate-cache';
 import { verifyAccessToken, type VerifiedToken } from '../../../lib/jwt';
 import { API_KEY_PREFIX, bearerSecurity, bearerToken, type AuthUser } from '../../../lib/auth';
 import { findKeyUser, touchApiKey } from '../api-keys/store';
-import { activeUserStatement, findActiveUser } from './store';
+import { activeUserStatement, findUser } from './store';
 
 /**
  * How long an isolate trusts what it read about a credential (the access token's user, the API
@@ -23,11 +23,15 @@ const CREDENTIAL_CACHE_ENTRIES = 1000;
 
 // Access token → its verified subject and expiry: the HMAC check runs once per token and bound.
 const verifiedTokens = new IsolateCache<string, VerifiedToken>(CREDENTIAL_CACHE_ENTRIES, CREDENTIAL_CACHE_TTL_MS);
-// User id → the active user (no entry for a disabled or missing user: each such request reads again).
-const activeUsers = new IsolateCache<string, AuthUser>(CREDENTIAL_CACHE_ENTRIES, CREDENTIAL_CACHE_TTL_MS);
-// API key (the secret itself, kept only in memory: no hash per request) → its active user.
-interface KeyEntry {
+// The active user of a credential, and when their account was made (GET /auth/me answers from it).
+interface Account {
   user: AuthUser;
+  createdAt: string;
+}
+// User id → the active user (no entry for a disabled or missing user: each such request reads again).
+const activeUsers = new IsolateCache<string, Account>(CREDENTIAL_CACHE_ENTRIES, CREDENTIAL_CACHE_TTL_MS);
+// API key (the secret itself, kept only in memory: no hash per request) → its active user.
+interface KeyEntry extends Account {
   keyId: string;
   expiresAt: number;
 }
@@ -64,26 +68,30 @@ async function verifiedToken(env: Env, token: string): Promise<VerifiedToken | n
  * when it read the same credential less than CREDENTIAL_CACHE_TTL_MS ago (no D1 round trip).
  */
 export async function authenticate(env: Env, token: string | undefined | null): Promise<AuthUser | null> {
+  const account = await authenticateAccount(env, token);
+  return account && { ...account.user };
+}
+
+async function authenticateAccount(env: Env, token: string | undefined | null): Promise<Account | null> {
   if (!token) return null;
   if (token.startsWith(API_KEY_PREFIX)) return authenticateApiKey(env, token);
   const verified = await verifiedToken(env, token);
   if (!verified) return null;
-  let user = activeUsers.get(verified.userId);
-  if (!user) {
-    const row = await findActiveUser(env, verified.userId);
-    if (!row) return null;
-    user = { ...row, auth_method: 'jwt' };
-    activeUsers.set(verified.userId, user);
-  }
-  return { ...user };
+  const cached = activeUsers.get(verified.userId);
+  if (cached) return cached;
+  const row = await findUser(env.DB, verified.userId);
+  if (!row || row.status !== 'active') return null;
+  const account: Account = { user: { id: row.id, email: row.email, nickname: row.nickname, role: row.role, auth_method: 'jwt' }, createdAt: row.createdAt };
+  activeUsers.set(verified.userId, account);
+  return account;
 }
 
 const UNAUTHORIZED_MESSAGE = 'Missing, invalid or expired access token';
 
-async function authenticateApiKey(env: Env, key: string): Promise<AuthUser | null> {
+async function authenticateApiKey(env: Env, key: string): Promise<Account | null> {
   const cached = keyUsers.get(key);
   if (cached) {
-    if (cached.expiresAt > Date.now()) return { ...cached.user };
+    if (cached.expiresAt > Date.now()) return cached;
     keyUsers.delete(key);
     return null;
   }
@@ -92,16 +100,22 @@ async function authenticateApiKey(env: Env, key: string): Promise<AuthUser | nul
   if (!row) return null;
   // last_used_at is informational: refreshed at most once a minute (when the key is read again), not on every request.
   if (!row.lastUsedAt || Date.parse(row.lastUsedAt) < Date.now() - 60_000) await touchApiKey(env.DB, row.keyId, now);
-  const user: AuthUser = { id: row.id, email: row.email, nickname: row.nickname, role: row.role, auth_method: 'api_key' };
-  keyUsers.set(key, { user, keyId: row.keyId, expiresAt: row.expiresAt ? Date.parse(row.expiresAt) : Number.POSITIVE_INFINITY });
-  return { ...user };
+  const entry: KeyEntry = {
+    user: { id: row.id, email: row.email, nickname: row.nickname, role: row.role, auth_method: 'api_key' },
+    createdAt: row.createdAt,
+    keyId: row.keyId,
+    expiresAt: row.expiresAt ? Date.parse(row.expiresAt) : Number.POSITIVE_INFINITY,
+  };
+  keyUsers.set(key, entry);
+  return entry;
 }
 
 /** The one auth middleware: `Authorization: Bearer <JWT or API key>` → `c.get('user')`, else 401. */
 export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
-  const user = await authenticate(c.env, bearerToken(c.req.header('Authorization')));
-  if (!user) throw unauthorized(UNAUTHORIZED_MESSAGE);
-  c.set('user', user);
+  const account = await authenticateAccount(c.env, bearerToken(c.req.header('Authorization')));
+  if (!account) throw unauthorized(UNAUTHORIZED_MESSAGE);
+  c.set('user', { ...account.user });
+  c.set('userCreatedAt', account.createdAt);
   await next();
 });
 
