@@ -2,7 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from './lib/context';
 import { ApiError, notFound } from './lib/errors';
 import { recordRequests } from './modules/governance/audit-logs/recording';
-import { jsonBodyLimit, requestContext, requireConfiguration } from './lib/middleware';
+import { d1Session, jsonBodyLimit, requestContext, requireConfiguration } from './lib/middleware';
 import { onError } from './lib/on-error';
 import { healthRouter, APP_VERSION } from './modules/health';
 import { modules } from './modules';
@@ -20,6 +20,8 @@ export function createApp() {
   app.use(`${API_PREFIX}/*`, async (c, next) =>
     /json/i.test(c.req.header('content-type') ?? '') ? jsonBodyLimit(c, next) : next(),
   );
+  // Reads from the nearest D1 replica; the X-D1-Bookmark header keeps a client's reads after its writes.
+  app.use(`${API_PREFIX}/*`, d1Session);
 
   app.route('/', healthRouter);
   const routers = modules.map(([prefix, load]) => mountLazily(app, prefix, load));

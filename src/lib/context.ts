@@ -5,6 +5,8 @@ import type { AuthUser } from './auth';
 export interface Variables {
   requestId: string;
   user: AuthUser;
+  /** Set by requireAuth: when the user's account was created, read with the credential (GET /auth/me needs no query). */
+  userCreatedAt?: string;
   /** Set by requireAuthDeferred: the access token's user, whose row the handler reads (userLookup). */
   pendingUserId?: string;
   /** An unhandled error of this request (set by onError), for the system log. */

@@ -33,12 +33,19 @@ export async function issueAccessToken(env: Env, userId: string, role: string): 
     .sign(await signingKey(env));
 }
 
-/** The token's subject, or null for anything not a valid, unexpired HS256 token of ours. */
-export async function verifyAccessToken(env: Env, token: string): Promise<string | null> {
+/** A valid access token's subject and expiry (ms since the epoch). */
+export interface VerifiedToken {
+  userId: string;
+  expiresAt: number;
+}
+
+/** The token's subject and expiry, or null for anything not a valid, unexpired HS256 token of ours. */
+export async function verifyAccessToken(env: Env, token: string): Promise<VerifiedToken | null> {
   try {
     // Algorithms pinned: `alg: none` and any other algorithm are rejected.
     const { payload } = await jwtVerify(token, await signingKey(env), { algorithms: ['HS256'] });
-    return typeof payload.sub === 'string' && payload.sub ? payload.sub : null;
+    if (typeof payload.sub !== 'string' || !payload.sub) return null;
+    return { userId: payload.sub, expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : Number.POSITIVE_INFINITY };
   } catch {
     return null;
   }

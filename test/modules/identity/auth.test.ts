@@ -1,6 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { SignJWT } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CREDENTIAL_CACHE_TTL_MS } from '../../../src/modules/identity/auth/guard';
+import { isolateCacheClock } from '../../../src/lib/isolate-cache';
 import { api, createUser, expectError } from '../../support/helpers';
 
 const password = 'correct horse battery';
@@ -124,5 +126,55 @@ describe('GET /auth/me', () => {
     await env.DB.prepare("UPDATE users SET status = 'disabled' WHERE id = ?").bind(u.id).run();
     expectError(await api('/api/v1/auth/me', { token: u.token }), 401);
     expectError(await api('/api/v1/auth/login', { json: { username: u.email, password } }), 401);
+  });
+});
+
+describe('the credential cache (per isolate)', () => {
+  afterEach(() => vi.restoreAllMocks());
+  const me = (token: string) => api('/api/v1/auth/me', { token });
+  /** Moves the caches' clock to `ms` after now (no sleeping). */
+  const clockAt = (ms: number) => vi.spyOn(isolateCacheClock, 'now').mockReturnValue(Date.now() + ms);
+
+  it('serves a user disabled behind its back (D1 directly) until the bound, then refuses the token', async () => {
+    const u = await createUser();
+    expect((await me(u.token)).status).toBe(200);
+    await env.DB.prepare("UPDATE users SET status = 'disabled' WHERE id = ?").bind(u.id).run();
+    // The documented staleness: within CREDENTIAL_CACHE_TTL_MS this isolate still knows the user as active.
+    clockAt(CREDENTIAL_CACHE_TTL_MS - 5_000);
+    const stale = await me(u.token);
+    expect(stale.status).toBe(200);
+    // GET /auth/me answers from what the credential check read: the user as it was.
+    expect(stale.body).toMatchObject({ id: u.id, email: u.email, status: 'active' });
+    clockAt(CREDENTIAL_CACHE_TTL_MS + 1);
+    expectError(await me(u.token), 401, 'UNAUTHORIZED');
+    // A refused user is not cached: enabled again, the token works on the next request.
+    await env.DB.prepare("UPDATE users SET status = 'active' WHERE id = ?").bind(u.id).run();
+    expect((await me(u.token)).status).toBe(200);
+  });
+
+  it('a role changed behind its back (D1 directly) applies after the bound (through the API: at once, see permissions)', async () => {
+    const u = await createUser();
+    expect((await me(u.token)).body.role).toBe('user');
+    // permissions:manage (admins only here) answers another user's roles; others get 404.
+    const other = await createUser();
+    const rolesOfOther = () => api(`/api/v1/permissions/users/${other.id}/roles`, { token: u.token });
+    expectError(await rolesOfOther(), 404);
+    await env.DB.prepare("UPDATE users SET role = 'admin' WHERE id = ?").bind(u.id).run();
+    clockAt(CREDENTIAL_CACHE_TTL_MS - 5_000);
+    expectError(await rolesOfOther(), 404);
+    clockAt(CREDENTIAL_CACHE_TTL_MS + 1);
+    expect((await rolesOfOther()).status).toBe(200);
+  });
+
+  it('an expired token is refused even while its verification is cached', async () => {
+    const u = await createUser();
+    const secret = (await env.DB.prepare("SELECT value FROM system_settings WHERE key = 'dev_secret:JWT_SECRET'").first<{ value: string }>())!.value;
+    const now = Math.floor(Date.now() / 1000);
+    const short = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(u.id).setIssuedAt(now).setExpirationTime(now + 2).sign(new TextEncoder().encode(secret));
+    expect((await me(short)).status).toBe(200);
+    // The cached verification is fresh (the caches' clock stays), the token's own time has come.
+    vi.spyOn(isolateCacheClock, 'now').mockReturnValue(Date.now());
+    vi.spyOn(Date, 'now').mockReturnValue((now + 3) * 1000);
+    expectError(await me(short), 401, 'UNAUTHORIZED');
   });
 });

@@ -136,8 +136,11 @@ describe('user roles', () => {
     expect((await post(admin, `${P}/users/${u.id}/roles`, { role_id: BUILTIN_ROLE_IDS.admin })).status).toBe(200);
     expect((await env.DB.prepare('SELECT role FROM users WHERE id = ?').bind(u.id).first<{ role: string }>())!.role).toBe('admin');
     expect((await get(u, '/api/v1/auth/me')).body.role).toBe('admin');
+    expect((await get(u, `${P}/users/${manager.id}/roles`)).status).toBe(200);
     expect((await del(admin, `${P}/users/${u.id}/roles/${BUILTIN_ROLE_IDS.admin}`)).status).toBe(204);
     expect((await get(u, '/api/v1/auth/me')).body.role).toBe('user');
+    // At once, though this isolate had the user cached as an admin (the credential cache).
+    expectError(await get(u, `${P}/users/${manager.id}/roles`), 404);
     expectError(await del(admin, `${P}/users/${admin.id}/roles/${BUILTIN_ROLE_IDS.admin}`), 409);
   });
 });

@@ -4,6 +4,7 @@ import { randomBytes, sha256Hex } from '../../../lib/crypto';
 import { notFound } from '../../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../../lib/pagination';
 import * as store from './store';
+import { forgetApiKey } from '../auth/guard';
 
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
@@ -62,5 +63,6 @@ export async function listApiKeys(env: Env, userId: string, page: Pagination) {
 export async function revokeApiKey(env: Env, userId: string, id: string) {
   const row = await store.revokeApiKey(env.DB, userId, id);
   if (!row) throw notFound('API key');
+  forgetApiKey(row.id);
   return toApiKey(row);
 }

@@ -20,7 +20,11 @@ export const login: RouteHandler<typeof routes.login, AppEnv> = async (c) => {
 };
 
 export const me: RouteHandler<typeof routes.me, AppEnv> = async (c) => {
-  const user = await service.getUser(c.env, c.get('user').id);
+  // The credential check has just read (or recently cached) the active user: no second query.
+  const createdAt = c.get('userCreatedAt');
+  const { id, email, nickname, role } = c.get('user');
+  if (createdAt) return c.json({ id, email, nickname, role, status: 'active' as const, created_at: createdAt }, 200);
+  const user = await service.getUser(c.env, id);
   if (!user) throw notFound('User');
   return c.json(user, 200);
 };

@@ -19,10 +19,10 @@ export async function findActiveUser(env: Pick<Env, 'DB'>, id: string): Promise<
   return activeUserStatement(env.DB, id).first<AuthUser>();
 }
 
-/** Active users' principal columns as a raw subquery, for raw hot-path joins (the API-key lookup). */
-export const ACTIVE_USERS_SQL = "(SELECT id, email, nickname, role FROM users WHERE status = 'active')";
+/** Active users' principal columns and creation time as a raw subquery, for raw hot-path joins (the API-key lookup). */
+export const ACTIVE_USERS_SQL = "(SELECT id, email, nickname, role, created_at FROM users WHERE status = 'active')";
 
-// Hot path (GET /auth/me): a prepared statement, like the token check above.
+// Hot path (the access-token check, GET /auth/me): a prepared statement, like the check above.
 const USER_SQL = 'SELECT id, email, nickname, role, status, created_at AS createdAt FROM users WHERE id = ?';
 
 export async function findUser(d1: D1Database, id: string): Promise<Pick<UserRow, 'id' | 'email' | 'nickname' | 'role' | 'status' | 'createdAt'> | null> {

@@ -3,6 +3,8 @@ import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Statement } from '../../../db/client';
 import type { Env } from '../../../env';
 import { isAdmin, type AuthUser } from '../../../lib/auth';
+import { IsolateCache } from '../../../lib/isolate-cache';
+import { CREDENTIAL_CACHE_TTL_MS } from '../auth/guard';
 import { forbidden, notFound } from '../../../lib/errors';
 import { findResourceRef as findAgentRef } from '../../agents/agents/store';
 import { findResourceRef as findGoalRef } from '../../goals/goals/store';
@@ -95,13 +97,29 @@ export const BUILTIN_ROLE_PERMISSIONS: Record<keyof typeof BUILTIN_ROLE_IDS, str
 /** The builtin role an account has without explicit assignments (`users.role`). */
 export const defaultRoleId = (user: { role: string }) => (user.role === 'admin' ? BUILTIN_ROLE_IDS.admin : BUILTIN_ROLE_IDS.user);
 
+// User id → their roles' permissions (for the account role they were read with), trusted as long
+// as the credential cache trusts the user: a role assigned, revoked or changed through this
+// isolate takes effect at once (forgetPermissions), one changed elsewhere within the bound.
+const rolePermissionCache = new IsolateCache<string, { accountRole: AuthUser['role']; permissions: ReadonlySet<string> }>(1000, CREDENTIAL_CACHE_TTL_MS);
+
+/** A user's (or, without an id, every user's) role permissions are read again on next use. */
+export function forgetPermissions(userId?: string): void {
+  if (userId) rolePermissionCache.delete(userId);
+  else rolePermissionCache.clear();
+}
+
 /**
  * The permissions of a user's roles: their explicit role assignments, or — with none — the
- * builtin role their account has. One statement.
+ * builtin role their account has. One statement, then served from the isolate's cache for
+ * CREDENTIAL_CACHE_TTL_MS (see forgetPermissions).
  */
 export async function userPermissions(env: Env, user: AuthUser): Promise<Set<string>> {
   if (isAdmin(user)) return new Set(PERMISSION_NAMES);
-  return new Set(await store.permissionNames(env.DB, user.id, defaultRoleId(user)));
+  const cached = rolePermissionCache.get(user.id);
+  if (cached && cached.accountRole === user.role) return new Set(cached.permissions);
+  const permissions = new Set(await store.permissionNames(env.DB, user.id, defaultRoleId(user)));
+  rolePermissionCache.set(user.id, { accountRole: user.role, permissions });
+  return new Set(permissions);
 }
 
 export async function hasPermission(env: Env, user: AuthUser, permission: string): Promise<boolean> {

@@ -8,6 +8,7 @@ import {
   authorize,
   decide,
   defaultRoleId,
+  forgetPermissions,
   hasPermission,
   loadResourceRef,
   requirePermission,
@@ -21,6 +22,7 @@ import { isUniqueViolation } from '../../../lib/d1';
 import { conflict, forbidden, notFound, validationError } from '../../../lib/errors';
 import { pageBounds, paginated, type Pagination } from '../../../lib/pagination';
 import { countActiveAdmins, findActiveUser, setUserRole } from '../auth/store';
+import { forgetUser } from '../auth/guard';
 import { insertNotification } from '../../goals/notifications/store';
 import * as store from './store';
 import type { Grant, Role } from './schemas';
@@ -90,6 +92,7 @@ export async function updateRole(env: Env, user: AuthUser, id: string, input: { 
   assertEditable(role, input);
   try {
     await runBatch(env.DB, store.updateRole(env.DB, id, { name: input.name ?? role.name, description: input.description ?? role.description }, input.permissions));
+    forgetPermissions();
   } catch (e) {
     if (isNameTaken(e)) throw conflict(`A role named "${input.name}" already exists`);
     throw e;
@@ -102,6 +105,7 @@ export async function deleteRole(env: Env, user: AuthUser, id: string): Promise<
   const role = await getRole(env, id);
   if (role.is_builtin) throw conflict(`The builtin role ${role.name} cannot be deleted`);
   await runBatch(env.DB, store.deleteRole(env.DB, id));
+  forgetPermissions();
 }
 
 export async function rolePermissions(env: Env, id: string) {
@@ -116,6 +120,12 @@ export async function setRolePermissions(env: Env, user: AuthUser, id: string, p
 
 // ---------------------------------------------------------------------------------------------
 // Users' roles
+
+/** A user's roles changed here: this isolate reads their account role and permissions again at once. */
+function forgetRoles(userId: string) {
+  forgetUser(userId);
+  forgetPermissions(userId);
+}
 
 /** Another user's data exists for the caller only with permissions:manage (or as admin). */
 async function visibleUser(env: Env, caller: AuthUser, userId: string): Promise<AuthUser> {
@@ -152,6 +162,7 @@ export async function assignRole(env: Env, caller: AuthUser, userId: string, rol
     store.assignRole(env.DB, userId, roleId, caller.id),
     ...(role.id === BUILTIN_ROLE_IDS.admin ? [setUserRole(env.DB, userId, 'admin')] : []),
   ]);
+  forgetRoles(userId);
   return userRoles(env, caller, userId);
 }
 
@@ -164,9 +175,11 @@ export async function revokeRole(env: Env, caller: AuthUser, userId: string, rol
     if (target.role !== 'admin') throw notFound('Role assignment');
     if ((await countActiveAdmins(env.DB)) <= 1) throw conflict('The last admin cannot lose the admin role');
     await runBatch(env.DB, [store.unassignRole(env.DB, userId, roleId), setUserRole(env.DB, userId, 'user')]);
+    forgetRoles(userId);
     return;
   }
   const res = await store.unassignRole(env.DB, userId, roleId).run();
+  forgetRoles(userId);
   if (res.meta.changes === 0) {
     const explicit = await store.hasAssignedRoles(env.DB, userId);
     if (!explicit && roleId === defaultRoleId(target)) throw conflict('This is the account’s default role; assign another role first, then revoke it');
