@@ -49,13 +49,22 @@ export function webhookUrls(origin: string, workflow: { id: string; name: string
   return { url_by_id: `${base}/${workflow.id}`, url_by_name: `${base}/by-name/${encodeURIComponent(workflow.name)}` };
 }
 
-async function loadSecretRow(env: Env, workflowId: string) {
+/** The stored webhook of a workflow (null before it was first enabled): what webhookView shows. */
+export async function webhookRow(env: Env, workflowId: string) {
   return store.findWebhookSecret(env.DB, workflowId);
 }
 
-/** The webhook of a workflow as its owner sees it (never the secret). */
-export async function webhookView(env: Env, origin: string, workflow: { id: string; name: string }): Promise<WebhookView> {
-  const row = await loadSecretRow(env, workflow.id);
+/**
+ * The webhook of a workflow as its owner sees it (never the secret); `row` when the caller read it
+ * already (beside the workflow's own row: one round trip for both).
+ */
+export async function webhookView(
+  env: Env,
+  origin: string,
+  workflow: { id: string; name: string },
+  row?: Awaited<ReturnType<typeof webhookRow>>,
+): Promise<WebhookView> {
+  if (row === undefined) row = await webhookRow(env, workflow.id);
   return {
     enabled: !!row?.enabled,
     ...webhookUrls(origin, workflow),
@@ -76,7 +85,7 @@ export async function configureWebhook(
   change: { enabled?: boolean; rotate?: boolean },
   origin: string,
 ): Promise<WebhookView> {
-  const row = await loadSecretRow(env, workflow.id);
+  const row = await webhookRow(env, workflow.id);
   const enabled = change.enabled ?? (row ? !!row.enabled : !!change.rotate);
   let secret: string | undefined;
   if (change.rotate || (!row && enabled)) {

@@ -10,7 +10,7 @@ import { pageBounds, paginateArray, paginated, type Pagination } from '../../../
 import type { Statement } from '../../../db/client';
 import { runBatch } from '../../../db/client';
 import { executeWorkflow as runWorkflow } from '../../../runs/workflow-run';
-import { configureWebhook, webhookView } from '../webhooks/service';
+import { configureWebhook, webhookRow, webhookView } from '../webhooks/service';
 import { deleteWebhookStatements } from '../webhooks/store';
 import { checkWorkflowGate } from '../../governance/evals/gate';
 import { deleteWorkflowGateStatement } from '../../governance/evals/store';
@@ -119,9 +119,11 @@ export async function getWorkflow(env: Env, user: AuthUser, id: string) {
 
 /** GET /workflows/{id}: the workflow, with its webhook for those who may administer it. */
 export async function getWorkflowDetail(env: Env, user: AuthUser, id: string, origin: string) {
-  const row = await ownedWorkflow(env, user, id);
+  // The webhook's row is read beside the workflow's (one round trip, not two) and shown only to
+  // those who may administer the workflow.
+  const [row, hook] = await Promise.all([ownedWorkflow(env, user, id), webhookRow(env, id)]);
   const admin = (await decide(env, user, 'workflow', ref(row), 'admin')).allowed;
-  return admin ? { ...toWorkflow(row), webhook: await webhookView(env, origin, row) } : toWorkflow(row);
+  return admin ? { ...toWorkflow(row), webhook: await webhookView(env, origin, row, hook) } : toWorkflow(row);
 }
 
 /**
