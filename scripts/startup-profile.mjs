@@ -1,4 +1,4 @@
-// node scripts/startup-profile.mjs [--rounds N] [--top K] [--skip-workerd] [--bundle index.js ...]: what the API worker's
+// node scripts/startup-profile.mjs [--rounds N] [--top K] [--skip-workerd] [--bundle index.js ...] [--first-request /path]: what the API worker's
 // global scope costs at startup (Cloudflare's startup limit is CPU spent evaluating it).
 //  1. workerd: builds the worker as deployed (`wrangler deploy --dry-run --env production`) and
 //     reports the median over N rounds of (new runtime → first answer) minus the same for a stub
@@ -10,10 +10,13 @@
 //     most (median ms, calls made from it included, modules it initialises excluded), and the total
 //     per package. Node's V8 is not workerd's, so read these as a ranking. Only what the global
 //     scope evaluates counts: a module first imported by a request is not in the list.
+// With --bundle, --first-request /api/v1/agents also times that request, first and second, in each
+// new runtime after its first answer (GET /health): what a module router built on its first request
+// costs that request (wall and workerd CPU).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { measureGlobalScope, median } from '../bench/harness.mjs';
+import { measureGlobalScope, median, startPlatform, workerdCpuMs } from '../bench/harness.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
@@ -27,6 +30,38 @@ mkdirSync(OUT, { recursive: true });
 // --bundle <built index.js> (repeatable): measure these builds instead, alternating round by round
 // so that a loaded machine weighs on each alike (e.g. a build of main against a build of a branch).
 const bundles = process.argv.flatMap((a, i) => (process.argv[i - 1] === '--bundle' ? [resolve(a)] : []));
+const firstRequest = process.argv[process.argv.indexOf('--first-request') + 1];
+if (bundles.length > 0 && process.argv.includes('--first-request')) {
+  const timed = async (url) => {
+    const cpu = workerdCpuMs();
+    const t = performance.now();
+    const res = await fetch(url);
+    await res.arrayBuffer();
+    return { ms: performance.now() - t, cpu: workerdCpuMs() - cpu, status: res.status };
+  };
+  const results = bundles.map(() => ({ first: [], second: [], firstCpu: [], secondCpu: [], status: 0 }));
+  for (let i = 0; i < rounds; i++) {
+    for (const [j, b] of bundles.entries()) {
+      const p = await startPlatform(b, { migrate: false, runtime: false });
+      await (await fetch(p.url + '/health')).text();
+      const first = await timed(p.url + firstRequest);
+      const second = await timed(p.url + firstRequest);
+      await p.mf.dispose();
+      Object.assign(results[j], { status: first.status });
+      results[j].first.push(first.ms);
+      results[j].firstCpu.push(first.cpu);
+      results[j].second.push(second.ms);
+      results[j].secondCpu.push(second.cpu);
+    }
+  }
+  for (const [j, b] of bundles.entries()) {
+    const r = results[j];
+    console.log(
+      `${b}: GET ${firstRequest} (${r.status}) after a new runtime's first answer: first ${median(r.first).toFixed(1)} ms (workerd CPU ${median(r.firstCpu).toFixed(0)} ms), second ${median(r.second).toFixed(1)} ms (CPU ${median(r.secondCpu).toFixed(0)} ms) (medians of ${rounds})`,
+    );
+  }
+  process.exit(0);
+}
 if (bundles.length > 0) {
   const results = bundles.map(() => ({ ms: [], cpu: [] }));
   for (let i = 0; i < rounds; i++) {

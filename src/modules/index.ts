@@ -1,4 +1,17 @@
 import type { AppRouter } from '../lib/router';
+// What modules register with the engine and the runs layer (tools, node types, seams) is in place
+// from startup, whichever router is built: every isolate (a Durable Object's too) sees it all.
+import './agents/agents/tool';
+import './integrations/feishu/tool';
+import './agents/model-configs/call-writer';
+import './goals/notifications/tool';
+import './marketplace/plugins/tool-provider';
+import './governance/collaboration/documents';
+import './goals/tasks/tool';
+import './agents/tools/tool-host';
+import './knowledge/knowledge-bases/tool';
+import './knowledge/knowledge-bases/nodes';
+import './workflows/workflows/tool';
 
 /**
  * Every module, mounted under `/api/v1` + its prefix, and how to build its router. A router (its zod

@@ -1,11 +1,7 @@
-import { setCallWriter } from '../../../engine/llm/gateway';
+import './call-writer';
 import { createRouter } from '../../../lib/router';
 import * as handlers from './handlers';
 import * as routes from './routes';
-import { writeLlmCall } from './store';
-
-// Model calls made without a recorder (knowledge answers, LLM nodes, ai tools) are written here, when they end.
-setCallWriter((env, record) => writeLlmCall(env.DB, record));
 
 export const modelConfigsRouter = createRouter()
   .openapi(routes.list, handlers.list)

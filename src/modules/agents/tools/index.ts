@@ -1,11 +1,7 @@
-import { setToolHost } from '../../../engine/tools/host';
+import './tool-host';
 import { createRouter } from '../../../lib/router';
-import { toolHost } from '../../../runs/tool-host';
 import * as handlers from './handlers';
 import * as routes from './routes';
-
-// Tool invocation (engine) reads custom tools and writes tool_usage and tool_memory through this store.
-setToolHost(toolHost);
 
 // Fixed paths are registered before /{tool_id} so they are never read as a tool id.
 export const toolsRouter = createRouter()

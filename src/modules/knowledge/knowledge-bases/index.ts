@@ -1,8 +1,6 @@
-import { registerNodeType } from '../../../engine/workflow/nodes';
 import { createRouter } from '../../../lib/router';
-import { documentExtractor } from './nodes/document-extractor';
-import { knowledgeRetrieval } from './nodes/knowledge-retrieval';
 import './tool';
+import './nodes';
 import * as handlers from './handlers';
 import * as routes from './routes';
 
@@ -17,10 +15,6 @@ export const knowledgeBasesRouter = createRouter()
   .openapi(routes.deleteDocument, handlers.deleteDocument)
   .openapi(routes.search, handlers.search)
   .openapi(routes.rag, handlers.rag);
-
-// Knowledge inside workflows: node types that need this module (the engine imports no module).
-registerNodeType(knowledgeRetrieval);
-registerNodeType(documentExtractor);
 
 export { retrieveFromKnowledgeBase } from './retrieval';
 export { handleIngestBatch, handleIngestDeadLetters } from './ingest';
