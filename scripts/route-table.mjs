@@ -2,27 +2,12 @@
 // (method, path under the module's prefix, number of handlers), read from the routers themselves.
 // src/app.ts mounts these routes at startup and builds a module's router on the first request under
 // its prefix; test/app.test.ts fails when the table no longer matches the routers (run this then).
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { bundleForNode } from './node-bundle.mjs';
 
-const OUT = resolve('dist/route-table');
-mkdirSync(OUT, { recursive: true });
-const shim = join(OUT, 'cloudflare-workers-shim.mjs');
-writeFileSync(
-  shim,
-  'export class DurableObject { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }\n' +
-    'export class WorkerEntrypoint { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }\n' +
-    'export const env = {};\n',
-);
-const bundle = join(OUT, 'modules.mjs');
-execFileSync(
-  'esbuild',
-  ['src/modules/index.ts', '--bundle', '--platform=node', '--format=esm', `--outfile=${bundle}`, `--alias:cloudflare:workers=${shim}`,
-    '--external:cloudflare:sockets', '--conditions=workerd,worker,browser', '--log-level=error'],
-  { stdio: 'inherit' },
-);
+const bundle = bundleForNode('src/modules/index.ts', join(resolve('dist/route-table'), 'modules.mjs'));
 const { modules } = await import(pathToFileURL(bundle).href);
 
 /** A router's routes, consecutive handlers of one method and path counted as one entry. */

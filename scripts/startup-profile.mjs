@@ -17,6 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { measureGlobalScope, median, startPlatform, workerdCpuMs } from '../bench/harness.mjs';
+import { bundleForNode } from './node-bundle.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
@@ -90,20 +91,7 @@ if (!process.argv.includes('--skip-workerd')) {
 // Node: one bundle with a mark before every module's top-level code (esbuild starts each one with a
 // `// path` comment at column 0, which is always at the bundle's top level), and every `__esm` init
 // function (a lazily initialised module's top-level code) timed from its entry to its exit.
-const shim = join(OUT, 'cloudflare-workers-shim.mjs');
-writeFileSync(
-  shim,
-  'export class DurableObject { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }\n' +
-    'export class WorkerEntrypoint { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }\n' +
-    'export const env = {};\n',
-);
-const plain = join(OUT, 'node.mjs');
-execFileSync(
-  'esbuild',
-  ['src/index.ts', '--bundle', '--platform=node', '--format=esm', `--outfile=${plain}`, `--alias:cloudflare:workers=${shim}`,
-    '--external:cloudflare:sockets', '--conditions=workerd,worker,browser', '--log-level=error'],
-  { stdio: 'inherit' },
-);
+const plain = bundleForNode('src/index.ts', join(OUT, 'node.mjs'));
 const marked = join(OUT, 'node-marked.mjs');
 // Runs once, after esbuild's helpers and before the first module: each init function reports entry and exit.
 const timeInits =

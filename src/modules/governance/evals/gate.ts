@@ -24,28 +24,6 @@ const toGate = (g: GateRow): Gate => ({
   updated_at: g.updatedAt,
 });
 
-/** Setting or reading an agent's gate takes write access to the agent (what deploying it takes). */
-const canManage = (env: Env, user: AuthUser, agentId: string) => authorize(env, user, 'agent', agentId, 'write');
-
-export async function putGate(env: Env, user: AuthUser, agentId: string, input: PutGate): Promise<Gate> {
-  await canManage(env, user, agentId);
-  const ds = await getDataset(env, user, input.dataset_id);
-  if (ds.row_count > GATE_MAX_ROWS) throw validationError(`body.dataset_id: a deploy gate scores at most ${GATE_MAX_ROWS} rows (the dataset has ${ds.row_count})`);
-  return toGate(await store.putGate(env.DB, { agentId, ownerId: user.id, datasetId: ds.id, scorer: JSON.stringify(input.scorer), minScore: input.min_score }));
-}
-
-export async function getGate(env: Env, user: AuthUser, agentId: string): Promise<Gate> {
-  await canManage(env, user, agentId);
-  const gate = await store.findGate(env.DB, agentId);
-  if (!gate) throw notFound('Eval gate');
-  return toGate(gate);
-}
-
-export async function deleteGate(env: Env, user: AuthUser, agentId: string): Promise<void> {
-  await canManage(env, user, agentId);
-  if (!(await store.deleteGate(env.DB, agentId))) throw notFound('Eval gate');
-}
-
 const toWorkflowGate = (g: WorkflowGateRow): WorkflowGate => ({
   workflow_id: g.workflowId,
   owner_id: g.ownerId,
@@ -56,27 +34,61 @@ const toWorkflowGate = (g: WorkflowGateRow): WorkflowGate => ({
   updated_at: g.updatedAt,
 });
 
-/** A workflow's gate takes write access to the workflow (what saving a new version takes). */
-const canManageWorkflow = (env: Env, user: AuthUser, workflowId: string) => authorize(env, user, 'workflow', workflowId, 'write');
+type GateFields = Pick<GateRow, 'ownerId' | 'datasetId' | 'scorer' | 'minScore'>;
 
-export async function putWorkflowGate(env: Env, user: AuthUser, workflowId: string, input: PutGate): Promise<WorkflowGate> {
-  await canManageWorkflow(env, user, workflowId);
+/** What differs between an agent's gate and a workflow's: the resource it guards, its table's store functions, its API view. */
+interface GateKind<Row, View> {
+  resource: 'agent' | 'workflow';
+  find(d1: D1Database, id: string): Promise<Row | null>;
+  put(d1: D1Database, id: string, gate: GateFields): Promise<Row>;
+  remove(d1: D1Database, id: string): Promise<boolean>;
+  view(row: Row): View;
+}
+
+const AGENT_GATES: GateKind<GateRow, Gate> = {
+  resource: 'agent',
+  find: store.findGate,
+  put: (d1, agentId, gate) => store.putGate(d1, { agentId, ...gate }),
+  remove: store.deleteGate,
+  view: toGate,
+};
+
+const WORKFLOW_GATES: GateKind<WorkflowGateRow, WorkflowGate> = {
+  resource: 'workflow',
+  find: store.findWorkflowGate,
+  put: (d1, workflowId, gate) => store.putWorkflowGate(d1, { workflowId, ...gate }),
+  remove: store.deleteWorkflowGate,
+  view: toWorkflowGate,
+};
+
+/** Setting, reading or removing a gate takes write access to its agent or workflow (what deploying it, or saving a new version, takes). */
+const canManage = (env: Env, user: AuthUser, kind: GateKind<unknown, unknown>, id: string) => authorize(env, user, kind.resource, id, 'write');
+
+async function putGateOf<Row, View>(kind: GateKind<Row, View>, env: Env, user: AuthUser, id: string, input: PutGate): Promise<View> {
+  await canManage(env, user, kind, id);
   const ds = await getDataset(env, user, input.dataset_id);
   if (ds.row_count > GATE_MAX_ROWS) throw validationError(`body.dataset_id: a deploy gate scores at most ${GATE_MAX_ROWS} rows (the dataset has ${ds.row_count})`);
-  return toWorkflowGate(await store.putWorkflowGate(env.DB, { workflowId, ownerId: user.id, datasetId: ds.id, scorer: JSON.stringify(input.scorer), minScore: input.min_score }));
+  return kind.view(await kind.put(env.DB, id, { ownerId: user.id, datasetId: ds.id, scorer: JSON.stringify(input.scorer), minScore: input.min_score }));
 }
 
-export async function getWorkflowGate(env: Env, user: AuthUser, workflowId: string): Promise<WorkflowGate> {
-  await canManageWorkflow(env, user, workflowId);
-  const gate = await store.findWorkflowGate(env.DB, workflowId);
+async function getGateOf<Row, View>(kind: GateKind<Row, View>, env: Env, user: AuthUser, id: string): Promise<View> {
+  await canManage(env, user, kind, id);
+  const gate = await kind.find(env.DB, id);
   if (!gate) throw notFound('Eval gate');
-  return toWorkflowGate(gate);
+  return kind.view(gate);
 }
 
-export async function deleteWorkflowGate(env: Env, user: AuthUser, workflowId: string): Promise<void> {
-  await canManageWorkflow(env, user, workflowId);
-  if (!(await store.deleteWorkflowGate(env.DB, workflowId))) throw notFound('Eval gate');
+async function deleteGateOf(kind: GateKind<unknown, unknown>, env: Env, user: AuthUser, id: string): Promise<void> {
+  await canManage(env, user, kind, id);
+  if (!(await kind.remove(env.DB, id))) throw notFound('Eval gate');
 }
+
+export const putGate = (env: Env, user: AuthUser, agentId: string, input: PutGate) => putGateOf(AGENT_GATES, env, user, agentId, input);
+export const getGate = (env: Env, user: AuthUser, agentId: string) => getGateOf(AGENT_GATES, env, user, agentId);
+export const deleteGate = (env: Env, user: AuthUser, agentId: string) => deleteGateOf(AGENT_GATES, env, user, agentId);
+export const putWorkflowGate = (env: Env, user: AuthUser, workflowId: string, input: PutGate) => putGateOf(WORKFLOW_GATES, env, user, workflowId, input);
+export const getWorkflowGate = (env: Env, user: AuthUser, workflowId: string) => getGateOf(WORKFLOW_GATES, env, user, workflowId);
+export const deleteWorkflowGate = (env: Env, user: AuthUser, workflowId: string) => deleteGateOf(WORKFLOW_GATES, env, user, workflowId);
 
 const gateRefusal = (message: string) => new ApiError(422, 'EVAL_GATE_FAILED', message);
 
