@@ -147,8 +147,10 @@ describe('agent schedules: cron semantics and the cron step', () => {
     const u = await createUser();
     const agent = await createAgent(u);
     const s = await createSchedule(u, { agent_id: agent.id, cron: '* * * * *', input: 'tick' });
-    const now = Date.now();
-    const slot = Math.floor(now / 60_000) * 60_000;
+    // The cron steps' time: 10 s into this minute, so that a second later is still the same minute
+    // (Date.now() itself may be a second before the next one, whose slot would then be due too).
+    const slot = Math.floor(Date.now() / 60_000) * 60_000;
+    const now = slot + 10_000;
     await env.DB.prepare('UPDATE agent_schedules SET next_run_at = ? WHERE id = ?').bind(slot, s.id).run();
 
     await Promise.all([enqueueDueSchedules(env, now), enqueueDueSchedules(env, now)]);
