@@ -1,6 +1,7 @@
 import type { Env } from '../env';
 import { TraceCollector, TurnTrace, withoutContent, workflowRunSpans, type TracedNode, type TracedRun } from '../engine/telemetry/spans';
 import type { Usage } from '../engine/llm/types';
+import { IsolateCache } from '../lib/isolate-cache';
 import { findTraceExporter } from '../modules/governance/monitoring/store';
 import type { TraceExportMessage, TraceSpan } from '../queues';
 import type { TurnAgent } from './types';
@@ -26,7 +27,8 @@ export interface TraceDestinations {
   user: { includeContent: boolean } | null;
 }
 
-const cache = new Map<string, { value: TraceDestinations['user']; expires: number }>();
+/** The user's own destination by user id (one entry per user this isolate has seen, at most 10,000). */
+const cache = new IsolateCache<string, TraceDestinations['user']>(10_000, DESTINATIONS_TTL_MS);
 
 const platformDestination = (env: Env): TraceDestinations['platform'] =>
   env.OTEL_EXPORTER_OTLP_ENDPOINT ? { includeContent: env.OTEL_TRACES_INCLUDE_CONTENT === 'true' } : null;
@@ -35,15 +37,13 @@ const platformDestination = (env: Env): TraceDestinations['platform'] =>
 export async function traceDestinations(env: Env, userId: string): Promise<TraceDestinations | null> {
   if (!env.TRACES_QUEUE) return null;
   const platform = platformDestination(env);
-  let entry = cache.get(userId);
-  if (!entry || entry.expires < Date.now()) {
+  let user = cache.get(userId);
+  if (user === undefined) {
     const row = await findTraceExporter(env.DB, userId);
-    entry = { value: row?.enabled ? { includeContent: row.includeContent } : null, expires: Date.now() + DESTINATIONS_TTL_MS };
-    cache.set(userId, entry);
-    // The cache holds one entry per user seen by this isolate; old ones go when it grows.
-    if (cache.size > 10_000) cache.delete(cache.keys().next().value!);
+    user = row?.enabled ? { includeContent: row.includeContent } : null;
+    cache.set(userId, user);
   }
-  return platform || entry.value ? { platform, user: entry.value } : null;
+  return platform || user ? { platform, user } : null;
 }
 
 /** A queue message holds at most 128 KB: spans go in messages of at most this many JSON bytes. */

@@ -10,6 +10,7 @@ import type { FormField, Graph, InputDef, LogEntry, NodeState } from '../engine/
 import { validateGraph, type ValidationIssue } from '../engine/workflow/validate';
 import type { AuthUser } from '../lib/auth';
 import { ApiError, conflict, notFound, validationError } from '../lib/errors';
+import { IsolateCache } from '../lib/isolate-cache';
 import { findAgentWorkflowConfig } from '../modules/agents/agents/store';
 import { findActiveUser } from '../modules/identity/auth/store';
 import { authorizeResource } from '../modules/identity/permissions/authorize';
@@ -287,8 +288,8 @@ interface CompiledWorkflow {
   graph: Graph;
   inputsSchema: InputDef[];
 }
-const compiledWorkflows = new Map<string, CompiledWorkflow>();
-const COMPILED_WORKFLOWS_MAX = 500;
+/** By workflow id, while the stored text is the one compiled (no age bound: a change is a miss). */
+const compiledWorkflows = new IsolateCache<string, CompiledWorkflow>(500, Infinity);
 
 /**
  * The workflow's graph and inputs schema, parsed and validated (422 when invalid): from the
@@ -303,8 +304,6 @@ function compileWorkflow(wf: WorkflowRow): CompiledWorkflow {
   const check = validateGraph(graph, inputsSchema);
   if (!check.valid) throw invalidWorkflow(check.errors);
   const compiled = { graphText: wf.graph, schemaText: wf.inputsSchema, graph, inputsSchema };
-  compiledWorkflows.delete(wf.id);
-  if (compiledWorkflows.size >= COMPILED_WORKFLOWS_MAX) compiledWorkflows.delete(compiledWorkflows.keys().next().value!);
   compiledWorkflows.set(wf.id, compiled);
   return compiled;
 }

@@ -5,6 +5,7 @@ import type { AuthUser } from '../../../lib/auth';
 import { activeUserStatement } from '../../identity/auth/store';
 import { ApiError, notFound, unauthorized, validationError } from '../../../lib/errors';
 import { getSecret } from '../../../lib/secrets';
+import { IsolateCache } from '../../../lib/isolate-cache';
 import type { ExecutionDetail } from '../../../runs/execution-view';
 import { runWorkflow } from '../../../runs/workflow-run';
 import { findWorkflowStatement, type WorkflowRow } from '../workflows/store';
@@ -179,8 +180,7 @@ export function webhookResult(execution: ExecutionDetail) {
 }
 
 /** Decrypted secrets by workflow, while their stored (encrypted) form is the same: one decryption per secret and isolate. */
-const decrypted = new Map<string, { stored: string; secret: string }>();
-const DECRYPTED_MAX = 1000;
+const decrypted = new IsolateCache<string, { stored: string; secret: string }>(1000, Infinity);
 
 async function loadCandidates(env: Env, target: WebhookRequest['target']): Promise<Candidate[]> {
   const results = await store.webhookCandidates(env.DB, target, NAME_CANDIDATES);
@@ -190,7 +190,6 @@ async function loadCandidates(env: Env, target: WebhookRequest['target']): Promi
       const hit = decrypted.get(c.id);
       if (hit?.stored === c.secret) return { ...c, secret: hit.secret };
       const secret = await decryptSecret(c.secret, key);
-      if (decrypted.size >= DECRYPTED_MAX) decrypted.delete(decrypted.keys().next().value!);
       decrypted.set(c.id, { stored: c.secret, secret });
       return { ...c, secret };
     }),
