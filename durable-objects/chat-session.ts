@@ -1,16 +1,19 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { AgentEvent, TurnStep } from '../src/engine/agent/loop';
-import { CallRecorder } from '../src/engine/llm/gateway';
+import { CallRecorder, type ModelTarget } from '../src/engine/llm/gateway';
 import type { ChatMessage, ToolCall, Usage } from '../src/engine/llm/types';
 import type { Env } from '../src/env';
 import { ApiError } from '../src/lib/errors';
 import { SseWriter } from '../src/lib/sse';
-import { runAgent } from '../src/runs/agent-turn';
+import { modelTargetFor, runAgent } from '../src/runs/agent-turn';
+import { admitChatTurn, type AdmittedTurn } from '../src/runs/chat-admission';
+import type { TurnAgent } from '../src/runs/types';
 import { discardMessages, readSessionMessages, saveTurn, turnSaved, type StoredMessage } from '../src/runs/conversation';
 import { flushCalls } from '../src/runs/llm-calls';
 import {
   DEFAULT_MULTITASK_STRATEGY,
   RESUME_WINDOW_MS,
+  type MultitaskStrategy,
   RUNNING_TURN_HEADER,
   type TurnOutcome,
   type TurnRequest,
@@ -30,6 +33,40 @@ interface TurnEntry {
   controller: AbortController;
   stoppedBy: 'interrupt' | 'rollback' | null;
 }
+
+/** A message whose checks passed, with the agent that answers it (what `active_turn` keeps). */
+type RunRequest = TurnRequest & { agent: TurnAgent | null };
+
+/**
+ * What the object knows of its session from the last message it admitted: whose it is and its
+ * agent then. A message of that user for that agent starts its turn before its checks return.
+ */
+interface KnownSession {
+  user_id: string;
+  agent: TurnAgent | null;
+}
+
+/**
+ * A turn started before its checks returned (`admitChatTurn` beside the first model call): its
+ * events and steps are held until they pass; no tool runs and nothing is saved before.
+ */
+interface EarlyStart {
+  /** The model the turn starts with (the one the object resolved for this agent last). */
+  target: ModelTarget;
+  /** The checks' answer: null when they passed with the agent and model the turn started with. */
+  checked: Promise<null | { refused: unknown } | { changed: TurnAgent | null }>;
+  /** Stops the early model call when the checks refuse or the agent changed. */
+  controller: AbortController;
+  held: { events: Array<[string, unknown]>; steps: TurnStep[] } | null;
+}
+
+/** Thrown into an early turn's loop when its checks did not let it go on. */
+class EarlyStartEnded extends Error {}
+
+const knownKey = (userId: string, agent: TurnAgent | null) => JSON.stringify({ user_id: userId, agent } satisfies KnownSession);
+
+const sameTarget = (a: ModelTarget, b: ModelTarget) =>
+  a.provider === b.provider && a.model_name === b.model_name && a.temperature === b.temperature && a.max_tokens === b.max_tokens && a.base_url === b.base_url && a.api_key === b.api_key;
 
 /** The turn that was running when the object last stopped (its row in `active_turn`). */
 type ActiveTurn = {
@@ -86,6 +123,13 @@ export class ChatSession extends DurableObject<Env> {
   private turns: TurnEntry[] = [];
   /** The turn to resume, found at start-up, until something starts it. */
   private resumable: ActiveTurn | null = null;
+  /** Its session as of the last admitted message (meta `known`, JSON). */
+  private known: string | null = null;
+  /**
+   * The model the last turn resolved for the known agent, in memory only (it may hold a decrypted
+   * API key): an early turn starts with it instead of reading the agent's model config first.
+   */
+  private knownTarget: { known: string; target: ModelTarget } | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -101,6 +145,7 @@ export class ChatSession extends DurableObject<Env> {
       this.sql.exec(`CREATE TABLE IF NOT EXISTS turn_steps (idx INTEGER PRIMARY KEY, step TEXT NOT NULL)`);
       this.lastEventId = Number(this.meta('last_event_id') ?? 0);
       this.lastTurn = Number(this.meta('last_turn') ?? 0);
+      this.known = this.meta('known');
       // A turn that was running when the object was evicted or restarted resumes (on the alarm, a
       // reconnect or the next message) from its recorded steps.
       this.resumable = this.sql.exec<ActiveTurn>('SELECT turn_id, stream_turn, request FROM active_turn').toArray()[0] ?? null;
@@ -129,15 +174,15 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   /**
-   * A message arriving: resumes an interrupted turn first, then applies the message's
-   * double-texting policy when a turn is running or waiting. The refusal (reject), or null with
-   * the new turn's entry queued.
+   * A message admitted: resumes an interrupted turn first, then applies the message's
+   * double-texting policy when a turn is running or waiting. The refusal (reject), or the new
+   * turn's entry queued.
    */
-  private admit(request: TurnRequest): { refused: TurnOutcome & { ok: false } } | { entry: TurnEntry } {
+  private admit(strategy: MultitaskStrategy | undefined): { refused: TurnOutcome & { ok: false } } | { entry: TurnEntry } {
     void this.kickResume();
     const running = this.turns[0];
     if (running) {
-      const policy = request.multitask_strategy ?? DEFAULT_MULTITASK_STRATEGY;
+      const policy = strategy ?? DEFAULT_MULTITASK_STRATEGY;
       if (policy === 'reject') {
         return {
           refused: {
@@ -157,16 +202,93 @@ export class ChatSession extends DurableObject<Env> {
         if (already === null) running.controller.abort(new Error(`The turn was stopped by a newer message (${policy})`));
       }
     }
+    return { entry: this.newEntry() };
+  }
+
+  private newEntry(): TurnEntry {
     const entry: TurnEntry = { id: crypto.randomUUID(), controller: new AbortController(), stoppedBy: null };
     this.turns.push(entry);
-    return { entry };
+    return entry;
+  }
+
+  /**
+   * A message arriving: its checks (runs/chat-admission.ts), then its double-texting policy, then
+   * its turn queued. When nothing is running and the object knows the session (this user, this
+   * agent: the last message it admitted), the turn starts at once with the agent it knows and the
+   * checks run beside the first model call (EarlyStart): the model is reached one round trip
+   * sooner, and what the checks refuse is neither shown nor saved.
+   */
+  private async arrive(request: TurnRequest, writer: SseWriter | null): Promise<{ refused: TurnOutcome & { ok: false } } | { done: Promise<TurnOutcome> }> {
+    const known = this.knownAgent(request);
+    if (known !== undefined) {
+      const entry = this.newEntry();
+      const admission = admitChatTurn(this.env, request);
+      const early = this.earlyStart(request, known, admission);
+      const done = this.enqueue(() => this.runTurn(entry, { ...request, agent: known }, writer, undefined, early));
+      const refusal = await admission.then(() => null, failure);
+      if (!refusal) return { done };
+      void done.catch(() => undefined);
+      return { refused: { ok: false, error: refusal } };
+    }
+    let admitted: AdmittedTurn;
+    try {
+      admitted = await admitChatTurn(this.env, request);
+    } catch (e) {
+      return { refused: { ok: false, error: failure(e) } };
+    }
+    this.remember(request.user_id, admitted.agent);
+    const policy = this.admit(request.multitask_strategy ?? admitted.agent?.multitask_strategy);
+    if ('refused' in policy) return policy;
+    return { done: this.enqueue(() => this.runTurn(policy.entry, { ...request, agent: admitted.agent }, writer)) };
+  }
+
+  /** The agent a message may start its turn with before its checks return; undefined when it must wait for them. */
+  private knownAgent(request: TurnRequest): TurnAgent | null | undefined {
+    if (!this.known || this.knownTarget?.known !== this.known || request.new_session || this.turns.length > 0 || this.resumable) return undefined;
+    const known = JSON.parse(this.known) as KnownSession;
+    if (known.user_id !== request.user_id || (known.agent?.id ?? null) !== request.agent_id) return undefined;
+    return known.agent;
+  }
+
+  /** Keeps whose the session is and its agent as just admitted (for the next message's early start). */
+  private remember(userId: string, agent: TurnAgent | null) {
+    const known = knownKey(userId, agent);
+    if (known === this.known) return;
+    this.known = known;
+    this.setMeta('known', known);
+  }
+
+  /**
+   * The checks of an early turn, read as: go on, refused, or restart with the agent as it is now.
+   * The model is resolved again beside the admission (a model config changed since — its key
+   * rotated, its base URL moved — restarts the turn too).
+   */
+  private earlyStart(request: TurnRequest, agent: TurnAgent | null, admission: Promise<AdmittedTurn>): EarlyStart {
+    const controller = new AbortController();
+    const target = this.knownTarget!.target;
+    const resolved = modelTargetFor(this.env, request.user_id, agent).then(
+      (fresh) => fresh,
+      () => null,
+    );
+    const checked = Promise.all([admission, resolved]).then(
+      ([admitted, fresh]) => {
+        this.remember(request.user_id, admitted.agent);
+        if (JSON.stringify(admitted.agent) === JSON.stringify(agent) && fresh && sameTarget(fresh, target)) return null;
+        controller.abort(new EarlyStartEnded('The agent or its model changed: the turn starts again with them'));
+        return { changed: admitted.agent };
+      },
+      (refused: unknown) => {
+        controller.abort(new EarlyStartEnded('The message was refused'));
+        return { refused };
+      },
+    );
+    return { target, checked, controller, held: { events: [], steps: [] } };
   }
 
   /** A non-streaming turn: the result once the turn (and the ones queued before it) are done. */
   async send(request: TurnRequest): Promise<TurnOutcome> {
-    const admitted = this.admit(request);
-    if ('refused' in admitted) return admitted.refused;
-    return this.enqueue(() => this.runTurn(admitted.entry, request, null));
+    const arrival = await this.arrive(request, null);
+    return 'refused' in arrival ? arrival.refused : arrival.done;
   }
 
   /**
@@ -179,6 +301,13 @@ export class ChatSession extends DurableObject<Env> {
     const lastEventId = request.headers.get('Last-Event-ID');
     const writer = new SseWriter();
     if (lastEventId !== null && lastEventId.trim() !== '') {
+      // Reconnecting only reads what the turn produced: a since-stopped agent does not block it.
+      try {
+        await admitChatTurn(this.env, body, false);
+      } catch (e) {
+        const { status, code, message } = failure(e);
+        return Response.json({ error: code, message }, { status });
+      }
       // A reconnect is a reason to resume the turn the object was running when it stopped.
       void this.kickResume();
       const after = Number(lastEventId);
@@ -199,12 +328,15 @@ export class ChatSession extends DurableObject<Env> {
       else void writer.close();
       return writer.response();
     }
-    const admitted = this.admit(body);
-    if ('refused' in admitted) {
-      const { running_turn_id, ...error } = admitted.refused.error;
-      return Response.json({ error: error.code, message: error.message }, { status: error.status, headers: { [RUNNING_TURN_HEADER]: running_turn_id ?? '' } });
+    const arrival = await this.arrive(body, writer);
+    if ('refused' in arrival) {
+      const { running_turn_id, ...error } = arrival.refused.error;
+      return Response.json(
+        { error: error.code, message: error.message },
+        { status: error.status, headers: running_turn_id ? { [RUNNING_TURN_HEADER]: running_turn_id } : {} },
+      );
     }
-    void this.enqueue(() => this.runTurn(admitted.entry, body, writer));
+    void arrival.done;
     return writer.response();
   }
 
@@ -224,7 +356,7 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   private async resumeTurn(entry: TurnEntry, active: ActiveTurn): Promise<TurnOutcome> {
-    const request = { ...(JSON.parse(active.request) as TurnRequest), new_session: false };
+    const request = { ...(JSON.parse(active.request) as RunRequest), new_session: false };
     if (await turnSaved(this.env.DB, request.session_id, entry.id)) {
       // The object stopped after D1 had the turn's messages but before its own copy: D1's are the history.
       this.sql.exec('DELETE FROM messages');
@@ -320,9 +452,17 @@ export class ChatSession extends DurableObject<Env> {
   /**
    * Runs one turn (or goes on with a resumed one): each step is recorded in `turn_steps` before
    * the turn moves on; the messages go to D1 and this object's history at the end, with the
-   * record of the running turn cleared in the same write of this object's storage.
+   * record of the running turn cleared in the same write of this object's storage. An early turn
+   * (`early`) holds its events and steps until its checks pass, starts again if they found the
+   * agent changed, and ends with their refusal, showing and saving nothing, if they refused.
    */
-  private async runTurn(entry: TurnEntry, request: TurnRequest, writer: SseWriter | null, resumed?: { streamTurn: number; steps: TurnStep[] }): Promise<TurnOutcome> {
+  private async runTurn(
+    entry: TurnEntry,
+    request: RunRequest,
+    writer: SseWriter | null,
+    resumed?: { streamTurn: number; steps: TurnStep[] },
+    early?: EarlyStart,
+  ): Promise<TurnOutcome> {
     const stream = writer !== null || (resumed?.streamTurn ?? 0) > 0;
     let turn = resumed?.streamTurn ?? 0;
     if (writer) {
@@ -332,23 +472,37 @@ export class ChatSession extends DurableObject<Env> {
       this.sql.exec('INSERT INTO turns (turn, finished_at) VALUES (?, NULL)', turn);
       this.live = { turn, subscribers: new Set([writer]) };
     }
-    if (!resumed) {
-      this.clearActiveTurn();
-      this.sql.exec('INSERT INTO active_turn (id, turn_id, stream_turn, request) VALUES (1, ?, ?, ?)', entry.id, turn, JSON.stringify(request));
-    }
+    let held = early?.held ?? null;
+    const recordStep = (step: TurnStep) => this.sql.exec('INSERT INTO turn_steps (step) VALUES (?)', JSON.stringify(step));
     const emit = (event: string, data: unknown) => {
-      if (stream) this.record(turn, event, data);
+      if (!stream) return;
+      if (held) held.events.push([event, data]);
+      else this.record(turn, event, data);
     };
+    // The record of the running turn starts (at once, or when an early turn's checks pass): what was held is written and shown.
+    const begin = (keepHeld: boolean) => {
+      const kept = keepHeld ? held : null;
+      held = null;
+      if (!resumed) {
+        this.clearActiveTurn();
+        this.sql.exec('INSERT INTO active_turn (id, turn_id, stream_turn, request) VALUES (1, ?, ?, ?)', entry.id, turn, JSON.stringify(request));
+      }
+      for (const step of kept?.steps ?? []) recordStep(step);
+      for (const [event, data] of kept?.events ?? []) emit(event, data);
+    };
+    if (early) void early.checked.then((verdict) => verdict === null && held && begin(true));
+    else begin(false);
     if (resumed) emit('resumed', { turn_id: entry.id, steps: resumed.steps.length });
     // The turn's model calls are written with its messages, in the same batch.
     const recorder = new CallRecorder();
-    try {
-      await this.ctx.storage.setAlarm(Date.now() + TURN_HEARTBEAT_MS);
-      await this.loadHistory(request);
-      const result = await runAgent({
+    const attempt = async (agent: TurnAgent | null, gate?: EarlyStart) => {
+      const target = gate?.target ?? (await modelTargetFor(this.env, request.user_id, agent));
+      if (!gate) this.knownTarget = { known: knownKey(request.user_id, agent), target };
+      return runAgent({
         env: this.env,
         userId: request.user_id,
-        agent: request.agent,
+        agent,
+        target,
         message: request.message,
         history: this.context,
         stream,
@@ -356,11 +510,14 @@ export class ChatSession extends DurableObject<Env> {
         source: 'chat',
         recorder,
         // Interrupting stops the tool calls in flight too (their results say so).
-        signal: entry.controller.signal,
+        signal: gate ? AbortSignal.any([entry.controller.signal, gate.controller.signal]) : entry.controller.signal,
         interrupt: entry.controller.signal,
         resume: resumed?.steps,
-        onStep: (step) => {
-          this.sql.exec('INSERT INTO turn_steps (step) VALUES (?)', JSON.stringify(step));
+        onStep: async (step) => {
+          if (!held) return void recordStep(step);
+          // Held: the user message goes by (the model call starts); every later step waits for the checks.
+          held.steps.push(step);
+          if (held.steps.length > 1 && (await gate!.checked) !== null) throw new EarlyStartEnded('The turn did not pass its checks');
         },
         onEvent: (e: AgentEvent) => {
           if (e.type === 'token') emit('token', { text: e.text });
@@ -369,6 +526,27 @@ export class ChatSession extends DurableObject<Env> {
           else emit('tool_result', { id: e.id, name: e.name, output: e.output, ...(e.error ? { error: e.error } : {}), duration_ms: e.duration_ms });
         },
       });
+    };
+    let refused: unknown = null;
+    try {
+      await this.ctx.storage.setAlarm(Date.now() + TURN_HEARTBEAT_MS);
+      await this.loadHistory(request);
+      let result;
+      try {
+        result = await attempt(request.agent, early);
+        if (early && (await early.checked) !== null) throw new EarlyStartEnded('The turn did not pass its checks');
+      } catch (e) {
+        const verdict = early ? await early.checked : null;
+        if (verdict === null) throw e;
+        if ('refused' in verdict) {
+          refused = verdict.refused;
+          throw verdict.refused;
+        }
+        // The agent changed since the object last saw it: what the early call said is dropped; the turn starts again.
+        begin(false);
+        request = { ...request, agent: verdict.changed };
+        result = await attempt(verdict.changed);
+      }
       if (rolledBackTurn(entry)) return this.rolledBack(turn, stream);
       const saved = await this.saveMessages(request, entry.id, result.messages, result.token_usage, recorder, result.finish_reason === 'interrupted');
       // Rolled back while its messages were being written: they are taken out again.
@@ -398,6 +576,8 @@ export class ChatSession extends DurableObject<Env> {
     } catch (e) {
       if (rolledBackTurn(entry)) return this.rolledBack(turn, stream);
       const error = failure(e);
+      // A refused message: its caller gets the refusal; nothing was shown, nothing is saved.
+      if (refused !== null) return { ok: false, error };
       // What the user said is kept even when the model failed.
       await this.saveMessages(request, entry.id, [{ role: 'user', content: request.message }], null, recorder, false).catch((err) =>
         console.error(JSON.stringify({ type: 'error', where: 'chat save after failure', error: String(err) })),

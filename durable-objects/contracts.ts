@@ -7,7 +7,6 @@ import type { ToolCallRecord } from '../src/engine/agent/types';
 import type { Usage } from '../src/engine/llm/types';
 import type { Graph, NodeState } from '../src/engine/workflow/types';
 import type { AuthUser } from '../src/lib/auth';
-import type { TurnAgent } from '../src/runs/types';
 
 // ── Execution (durable-objects/execution.ts): one per workflow run ──────────────────────────
 
@@ -87,15 +86,23 @@ export const MULTITASK_STRATEGIES = ['reject', 'enqueue', 'interrupt', 'rollback
 export type MultitaskStrategy = (typeof MULTITASK_STRATEGIES)[number];
 export const DEFAULT_MULTITASK_STRATEGY: MultitaskStrategy = 'enqueue';
 
-/** What the worker asks of a session: one user message, for an agent (or the bare model). */
+/**
+ * What the worker asks of a session: one user message, for an agent (or the bare model). The
+ * worker only checks the credential; the session object checks the rest (the user is active, the
+ * session is theirs and the agent's, the agent may be run by them) with `admitChatTurn`
+ * (src/runs/chat-admission.ts), in parallel with the model call when it knows the session already.
+ */
 export interface TurnRequest {
   session_id: string;
+  /** The caller's user id (from the verified credential). */
   user_id: string;
-  /** The agent as loaded (and access-checked) by the worker; null for bare chat. */
-  agent: TurnAgent | null;
+  /** The caller, when the credential check read the account already (an API key); else the object reads it. */
+  user?: AuthUser | null;
+  /** The agent the message is for; null for bare chat. */
+  agent_id: string | null;
   message: string;
   streamlined?: boolean;
-  /** The session row was just created: there is no history to load from D1. */
+  /** A new session with this (fresh) id: its row is written by the checks; there is no history to load. */
   new_session?: boolean;
   /** This message's double-texting policy (else the agent's, else DEFAULT_MULTITASK_STRATEGY). */
   multitask_strategy?: MultitaskStrategy;

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { api as call, newUser } from '../client.mjs';
 import { BUILD_DIR, median, parseRoundTrips, startPlatform, workerdCpuMs } from '../harness.mjs';
@@ -12,22 +13,52 @@ import { BUILD_DIR, median, parseRoundTrips, startPlatform, workerdCpuMs } from 
  * what the difference says in round trips, for routes that call a Durable Object the same with the
  * objects' own D1 calls at the distance too (X-Bench-Rtt-Objects), and workerd CPU ms per request
  * (the production path: X-Bench-Direct, no wrapper). BENCH_LATENCY_REQUESTS sets the requests per figure (default 30);
- * BENCH_RTT_TRACE=1 prints each traced request's calls in order (SQL prefixes).
+ * BENCH_RTT_TRACE=1 prints each traced request's calls in order (SQL prefixes); BENCH_LATENCY_ONLY=chat
+ * keeps the routes whose name contains it. A chat row with a
+ * model that takes its time (an OpenAI-compatible server here answering its first token after
+ * BENCH_MODEL_TTFT_MS, default 200 ms) shows what overlaps with the model's own latency.
  */
 export default async function latency(ctx) {
   const far = Number(process.env.BENCH_RTT_MS ?? 50);
   const n = Number(process.env.BENCH_LATENCY_REQUESTS ?? 30);
   const trace = process.env.BENCH_RTT_TRACE === '1';
+  const ttft = Number(process.env.BENCH_MODEL_TTFT_MS ?? 200);
+  const model = await slowModel(ttft);
   // Traced here one request per route (X-Bench-Trace), not every request.
-  const p = await startPlatform(join(BUILD_DIR, 'index.js'), { rttMs: 0, runtime: false, bindings: { BENCH_RTT_TRACE: '0' } });
+  const p = await startPlatform(join(BUILD_DIR, 'index.js'), { rttMs: 0, runtime: false, bindings: { BENCH_RTT_TRACE: '0', OUTBOUND_ALLOWED_HOSTS: model.host } });
   try {
-    await run(ctx, p.url, { far, n, trace });
+    await run(ctx, p.url, { far, n, trace, model, ttft });
   } finally {
     await p.mf.dispose();
+    model.server.close();
   }
 }
 
-async function run(ctx, base, { far, n, trace }) {
+/** An OpenAI-compatible chat model on localhost whose streamed answer starts after `ttft` ms. */
+async function slowModel(ttft) {
+  const server = createServer(async (req, res) => {
+    let body = '';
+    for await (const part of req) body += part;
+    await new Promise((r) => setTimeout(r, ttft));
+    const pieces = ['The edge ', 'is near ', 'its users.'];
+    const usage = { prompt_tokens: 20, completion_tokens: 8, total_tokens: 28 };
+    if (!JSON.parse(body).stream) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify({ choices: [{ message: { role: 'assistant', content: pieces.join('') }, finish_reason: 'stop' }], usage }));
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const chunk = (o) => res.write(`data: ${JSON.stringify(o)}\n\n`);
+    for (const text of pieces) chunk({ choices: [{ delta: { content: text }, finish_reason: null }] });
+    chunk({ choices: [{ delta: {}, finish_reason: 'stop' }] });
+    chunk({ choices: [], usage });
+    res.end('data: [DONE]\n\n');
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const host = `127.0.0.1:${server.address().port}`;
+  return { server, host, baseUrl: `http://${host}/v1` };
+}
+
+async function run(ctx, base, { far, n, trace, model, ttft }) {
   const setup = { api: (path, init) => call(base, path, init) };
   const user = await newUser(setup, 'latency');
   const token = user.token;
@@ -61,6 +92,9 @@ async function run(ctx, base, { far, n, trace }) {
     await new Promise((r) => setTimeout(r, 100));
   }
   const session = (await req(`/api/v1/agent-chat/${agent.id}`, { json: { message: 'start' } })).session_id;
+  const slowConfig = await req('/api/v1/model-configs', { json: { name: 'bench slow model', provider: 'openai', model_name: 'bench-slow', base_url: model.baseUrl, api_key: 'sk-bench' } });
+  const slowAgent = await req('/api/v1/agents', { json: { name: 'latency agent, slow model', model_config: { model_config_id: slowConfig.id } } });
+  const slowSession = (await req(`/api/v1/agent-chat/${slowAgent.id}`, { json: { message: 'start' } })).session_id;
 
   const bearer = (t = token) => ({ Authorization: `Bearer ${t}`, 'Content-Type': 'application/json' });
   const get = (path) => () => [path, { headers: bearer() }];
@@ -89,6 +123,7 @@ async function run(ctx, base, { far, n, trace }) {
     ['GET /workflows/{id}', get(`/api/v1/workflows/${hooks[0].id}`)],
     ['POST /agent-chat/{id} (existing session)', post(`/api/v1/agent-chat/${agent.id}`, chatBody({ session_id: session }))],
     ['POST /agent-chat/{id}/stream (existing session)', post(`/api/v1/agent-chat/${agent.id}/stream`, chatBody({ session_id: session })), { stream: true }],
+    [`POST /agent-chat/{id}/stream (existing session, model's first token after ${ttft} ms)`, post(`/api/v1/agent-chat/${slowAgent.id}/stream`, chatBody({ session_id: slowSession })), { stream: true }],
     ['POST /agent-chat/{id} (new session)', post(`/api/v1/agent-chat/${agent.id}`, chatBody())],
     ['POST /agent-chat/{id}/stream (new session)', post(`/api/v1/agent-chat/${agent.id}/stream`, chatBody()), { stream: true }],
     ['POST /webhooks/workflows/{id}?wait=true (1 node)', webhook],
@@ -136,7 +171,9 @@ async function run(ctx, base, { far, n, trace }) {
   const fmt = (ms) => (ms === null || Number.isNaN(ms) ? '–' : `${ms.toFixed(1)} ms`);
   const rows = [];
   const traces = [];
+  const only = process.env.BENCH_LATENCY_ONLY;
   for (const [name, makeRequest, opts = {}] of routes) {
+    if (only && !name.includes(only)) continue;
     try {
       for (let i = 0; i < 3; i++) await once(makeRequest, { 'X-Bench-Rtt-Ms': '0' }); // warm-up
       const near = await series(makeRequest, { 'X-Bench-Rtt-Ms': '0' });

@@ -21,3 +21,6 @@ export function bearerToken(header: string | undefined): string | null {
 
 /** The OpenAPI security requirement of routes behind the auth middleware. */
 export const bearerSecurity = [{ bearerAuth: [] }];
+
+/** What a request whose credential does not hold (missing, invalid, expired, or its user no longer active) is told. */
+export const UNAUTHORIZED_MESSAGE = 'Missing, invalid or expired access token';

@@ -7,7 +7,7 @@ export interface Variables {
   user: AuthUser;
   /** Set by requireAuth: when the user's account was created, read with the credential (GET /auth/me needs no query). */
   userCreatedAt?: string;
-  /** Set by requireAuthDeferred: the access token's user, whose row the handler reads (userLookup). */
+  /** Set by requireAuthDeferred: the access token's user, whose row the handler's checks read (deferredCaller). */
   pendingUserId?: string;
   /** An unhandled error of this request (set by onError), for the system log. */
   error?: { message: string; stack?: string };

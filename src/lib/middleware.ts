@@ -26,7 +26,7 @@ export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
       path: c.req.path,
       status: c.res.status,
       duration_ms: Date.now() - started,
-      user_id: c.get('user')?.id ?? null,
+      user_id: c.get('user')?.id ?? c.get('pendingUserId') ?? null,
     }),
   );
 });

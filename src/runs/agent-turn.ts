@@ -26,6 +26,8 @@ export interface RunAgentOptions {
   /** Who the turn runs for (tool calls, llm_calls). */
   userId: string;
   agent: TurnAgent | null;
+  /** The model the turn's calls use, when the caller resolved it already (else modelTargetFor). */
+  target?: ModelTarget;
   message: string;
   /** Appended to the agent's system prompt: what the agent is working on (a goal, a task). */
   context?: string;
@@ -126,7 +128,7 @@ async function runAgentTraced(opts: RunAgentOptions, trace?: TurnTrace): Promise
   const { env, agent } = opts;
   const depth = opts.depth ?? 0;
   const [target, tools] = await Promise.all([
-    modelTargetFor(env, opts.userId, agent),
+    opts.target ?? modelTargetFor(env, opts.userId, agent),
     agent ? agentTools(env, agent, depth) : Promise.resolve(new Map<string, ToolBinding>()),
   ]);
   trace?.setModel(target);

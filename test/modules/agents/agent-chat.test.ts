@@ -490,6 +490,96 @@ async function historyOf(u: User, agentId: string) {
   return res.body.items as Array<{ id: string; seq: number; role: string; content: string | null; interrupted: boolean }>;
 }
 
+describe('a known session starts its turn before the checks return', () => {
+  /** A session of an agent with http_request whose object knows it (one turn done). */
+  async function knownSession() {
+    const u = await createUser();
+    const a = await makeAgent(u, { include_tools: ['http_request'] });
+    const first = await chat(u, a.id, { message: 'start' });
+    expect(first.status, first.text).toBe(200);
+    return { u, a, sessionId: first.body.session_id as string };
+  }
+  const hitMessage = (key: string) => `/tool http_request ${JSON.stringify({ url: `${env.FAKE_BASE_URL}/turns/hit?key=${key}` })}`;
+
+  it('a refused message runs no tool and leaves nothing: stopped agent (409), revoked grant (404), streamed or not', async () => {
+    const { u, a, sessionId } = await knownSession();
+    await api(`/api/v1/agents/${a.id}/deploy`, { method: 'POST', token: u.token });
+    await api(`/api/v1/agents/${a.id}/stop`, { method: 'POST', token: u.token });
+    const key = crypto.randomUUID();
+    expectError(await chat(u, a.id, { message: hitMessage(key), session_id: sessionId }), 409, 'CONFLICT');
+    const streamed = await openStream(`/api/v1/agent-chat/${a.id}/stream`, u, { message: hitMessage(key), session_id: sessionId });
+    expect(streamed.status).toBe(409);
+    expect(streamed.headers.get('content-type')).toMatch(/json/);
+    expect(await hits(key)).toBe(0);
+    expect((await messagesOf(sessionId)).map((m) => m.content)).toEqual(['start', 'echo: start']);
+    expect((await sessionStorage(sessionId)).messages).toBe(2);
+
+    // A grantee whose grant is revoked after their first turn.
+    const grantee = await createUser('grantee');
+    const shared = await makeAgent(u, { include_tools: ['http_request'] });
+    const grant = await api('/api/v1/permissions/grants', { token: u.token, json: { resource_type: 'agent', resource_id: shared.id, user_id: grantee.id, level: 'execute' } });
+    expect(grant.status, grant.text).toBe(201);
+    const mine = await chat(grantee, shared.id, { message: 'granted' });
+    expect(mine.status, mine.text).toBe(200);
+    expect((await api(`/api/v1/permissions/grants/${grant.body.id}`, { method: 'DELETE', token: u.token })).status).toBe(204);
+    expectError(await chat(grantee, shared.id, { message: hitMessage(key), session_id: mine.body.session_id }), 404, 'NOT_FOUND');
+    expect(await hits(key)).toBe(0);
+    expect(await messagesOf(mine.body.session_id)).toHaveLength(2);
+  });
+
+  it('an agent changed since the last turn answers with its new configuration: the early call is dropped, its tool never runs', async () => {
+    const { u, a, sessionId } = await knownSession();
+    const put = await api(`/api/v1/agents/${a.id}`, { method: 'PUT', token: u.token, json: { include_tools: [] } });
+    expect(put.status, put.text).toBe(200);
+    const key = crypto.randomUUID();
+    const res = await openStream(`/api/v1/agent-chat/${a.id}/stream`, u, { message: hitMessage(key), session_id: sessionId });
+    expect(res.status).toBe(200);
+    const events = sse(await res.text());
+    expectWellFormed(events);
+    // One tool call shown: the restarted turn's, which the agent no longer has.
+    const results = events.filter((e) => e.event === 'tool_result').map(dataOf);
+    expect(results).toHaveLength(1);
+    expect(results[0].error).toMatch(/not available/);
+    expect(await hits(key)).toBe(0);
+    const messages = await messagesOf(sessionId);
+    expect(messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'tool', 'assistant']);
+    expect(messages.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    // The early model call was made (and is accounted for) besides the restarted turn's two.
+    const calls = await env.DB.prepare('SELECT count(*) AS n FROM llm_calls WHERE session_id = ?').bind(sessionId).first<{ n: number }>();
+    expect(calls!.n).toBe(1 + 1 + 2);
+    // The object knows the agent as it is now: the next turn with the tool... has none.
+    expect((await chat(u, a.id, { message: 'after', session_id: sessionId })).body.reply).toBe('echo: after');
+  });
+
+  it('a model config changed since the last turn (its key rotated) is used at once: the turn starts again with it', async () => {
+    const u = await createUser();
+    const cfg = await api('/api/v1/model-configs', {
+      token: u.token,
+      json: { name: 'Fake', provider: 'openai', model_name: 'fake-1', base_url: `${env.FAKE_BASE_URL}/openai/v1`, api_key: FAKE_KEY },
+    });
+    expect(cfg.status, cfg.text).toBe(201);
+    const a = await makeAgent(u, { model_config: { model_config_id: cfg.body.id } });
+    const first = await chat(u, a.id, { message: 'one' });
+    expect(first.body.reply).toBe('fake: one');
+    const sessionId = first.body.session_id;
+    expect((await chat(u, a.id, { message: 'two', session_id: sessionId })).body.reply).toBe('fake: two');
+    const put = await api(`/api/v1/model-configs/${cfg.body.id}`, { token: u.token, method: 'PUT', json: { api_key: 'sk-rotated-but-wrong' } });
+    expect(put.status, put.text).toBe(200);
+    // The early call with the old key would have been answered; the turn is the new key's (refused upstream).
+    expectError(await chat(u, a.id, { message: 'three', session_id: sessionId }), 502, 'LLM_ERROR');
+    expect((await messagesOf(sessionId)).map((m) => m.content)).toEqual(['one', 'fake: one', 'two', 'fake: two', 'three']);
+  });
+
+  it('another user cannot use what the object knows: their message to the session is 404 and starts nothing', async () => {
+    const { a, sessionId } = await knownSession();
+    const other = await createUser('other');
+    const key = crypto.randomUUID();
+    expectError(await chat(other, a.id, { message: hitMessage(key), session_id: sessionId }), 404, 'NOT_FOUND');
+    expect(await hits(key)).toBe(0);
+    expect(await messagesOf(sessionId)).toHaveLength(2);
+  });
+});
+
 describe('double-texting (multitask_strategy)', () => {
   /** A session with one finished turn, and a second turn held in its tool call. */
   async function busySession() {

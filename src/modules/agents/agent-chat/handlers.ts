@@ -1,14 +1,14 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { AppEnv } from '../../../lib/context';
-import { userLookup } from '../../identity/auth/guard';
+import { deferredCaller } from '../../identity/auth/guard';
 import type * as routes from './routes';
 import * as service from './service';
 
 export const bare: RouteHandler<typeof routes.bare, AppEnv> = async (c) =>
-  c.json(await service.chat(c.env, userLookup(c), null, c.req.valid('json')), 200);
+  c.json(await service.chat(c.env, deferredCaller(c), null, c.req.valid('json')), 200);
 
 export const bareStream: RouteHandler<typeof routes.bareStream, AppEnv> = async (c) =>
-  service.chatStream(c.env, userLookup(c), null, c.req.valid('json'), c.req.valid('header')['last-event-id']);
+  service.chatStream(c.env, deferredCaller(c), null, c.req.valid('json'), c.req.valid('header')['last-event-id']);
 
 export const orchestrate: RouteHandler<typeof routes.orchestrate, AppEnv> = async (c) =>
   c.json(await service.orchestrate(c.env, c.get('user'), c.req.valid('json')), 200);
@@ -34,7 +34,7 @@ export const resumeBranch: RouteHandler<typeof routes.resumeBranch, AppEnv> = as
   c.json(await service.resumeBranch(c.env, c.get('user'), c.req.valid('param').branch_id, c.req.valid('json')), 200);
 
 export const chat: RouteHandler<typeof routes.chat, AppEnv> = async (c) =>
-  c.json(await service.chat(c.env, userLookup(c), c.req.valid('param').agent_id, c.req.valid('json')), 200);
+  c.json(await service.chat(c.env, deferredCaller(c), c.req.valid('param').agent_id, c.req.valid('json')), 200);
 
 export const chatStream: RouteHandler<typeof routes.chatStream, AppEnv> = async (c) =>
-  service.chatStream(c.env, userLookup(c), c.req.valid('param').agent_id, c.req.valid('json'), c.req.valid('header')['last-event-id']);
+  service.chatStream(c.env, deferredCaller(c), c.req.valid('param').agent_id, c.req.valid('json'), c.req.valid('header')['last-event-id']);

@@ -15,16 +15,15 @@ import {
 } from '../../../engine/orchestration';
 import { modelRouter } from '../../../engine/orchestration/router';
 import type { Env } from '../../../env';
-import type { UserLookup } from '../../identity/auth/guard';
+import type { Caller } from '../../identity/auth/guard';
 import type { AuthUser } from '../../../lib/auth';
 import { ApiError, notFound, validationError } from '../../../lib/errors';
 import { pageBounds, paginated } from '../../../lib/pagination';
 import { authorizeResource } from '../../identity/permissions/authorize';
 import { orchestrationTurns } from '../../../runs/agent-turn';
-import { assertChattable, loadTurnAgent, toTurnAgent } from '../../../runs/agents';
-import { agentRowStatement, type AgentRow } from '../agents/store';
+import { assertChattable, loadTurnAgent } from '../../../runs/agents';
 import type { TurnAgent as Agent } from '../../../runs/types';
-import { runBatch, type AnyStatement } from '../../../db/client';
+import { runBatch } from '../../../db/client';
 import * as store from './store';
 import type { BranchListInput, ChatInput, CreateBranchInput, GraphInput, OrchestrateInput } from './schemas';
 
@@ -78,24 +77,6 @@ async function ownSession(env: Env, user: AuthUser, id: string): Promise<Session
   return row;
 }
 
-/**
- * A new session for a first message: its id, and the write of its row, which callers run
- * alongside the turn and await before answering (so no client sees the id before the row exists).
- */
-function newSession(env: Env, user: AuthUser, agent: Agent | null, input: ChatInput, id = crypto.randomUUID()): { id: string; isNew: true; created: Promise<unknown> } {
-  // The owner talking to an agent that is still a draft is designing it: a preview conversation.
-  const kind = agent && agent.status === 'draft' && agent.owner_id === user.id ? 'preview' : 'chat';
-  const created = runBatch(env.DB, [store.insertSession(env.DB, { id, userId: user.id, agentId: agent?.id ?? null, kind, title: input.message.slice(0, 100) })]);
-  return { id, isNew: true, created };
-}
-
-async function chattableAgent(env: Env, user: AuthUser, agentId: string | null): Promise<Agent | null> {
-  if (agentId === null) return null;
-  const agent = await executableAgent(env, user, agentId);
-  assertChattable(agent);
-  return agent;
-}
-
 export type ChatResponse = Partial<TurnResult> & { session_id: string; reply: string };
 
 function present(result: TurnResult, streamlined: boolean): ChatResponse {
@@ -110,103 +91,47 @@ function unwrap(outcome: TurnOutcome): TurnResult {
 }
 
 /**
- * The user (when still to be read), the agent (checked) and the session (named and checked, or
- * new) of a chat message: their rows in one D1 batch, independent reads on every turn.
+ * The turn a chat message asks its session for: the credential is checked already; the session
+ * object checks the rest (runs/chat-admission.ts). A message without a session starts one with a
+ * new id.
  */
-async function agentAndSession(env: Env, caller: UserLookup, agentId: string | null, input: ChatInput, checkStopped = true) {
-  const reads: Array<AnyStatement | null> = [
-    caller.statement,
-    input.session_id ? store.sessionRowStatement(env.DB, input.session_id) : null,
-    agentId !== null ? agentRowStatement(env.DB, agentId) : null,
-  ];
-  // A new session of an active user with their own agent (not stopped) or bare: its row is
-  // written with those reads, on the conditions the checks below enforce, rather than in a
-  // write of its own after them. Anyone else's (an admin's, a grantee's) is written after the checks.
-  const newId = input.session_id ? null : crypto.randomUUID();
-  const early =
-    newId === null || !checkStopped || !reads.some(Boolean)
-      ? null
-      : store.insertSessionIfChattable(env.DB, { id: newId, title: input.message.slice(0, 100), userId: caller.id, agentId });
-  const statements = [...reads, early].filter((s): s is AnyStatement => s !== null);
-  const results = await runBatch(env.DB, statements);
-  const at = (i: number) => results[reads.slice(0, i).filter(Boolean).length];
-  // The reads are raw statements on this hot path (D1Results); a drizzle select gives a row list.
-  const rowsOf = (i: number): unknown[] => {
-    const r = reads[i] ? at(i) : [];
-    return Array.isArray(r) ? r : (r as D1Result).results;
-  };
-  const written = early !== null && ((results.at(-1) as D1Result | undefined)?.meta.changes ?? 0) > 0;
-  let user: AuthUser;
-  let agent: Agent | null = null;
-  try {
-    user = caller.resolve(rowsOf(0)[0]);
-    if (agentId !== null) {
-      const found = rowsOf(2)[0] as AgentRow | undefined;
-      agent = found ? toTurnAgent(found) : null;
-      await authorizeResource(env, user, 'agent', agent, 'execute');
-      if (checkStopped) assertChattable(agent!);
-    }
-  } catch (e) {
-    // The same conditions, so not expected: a refused message leaves no session behind.
-    if (written) await runBatch(env.DB, [store.deleteSessionRow(env.DB, newId!)]);
-    throw e;
-  }
-  if (newId !== null) {
-    const session = written ? { id: newId, isNew: true as const, created: Promise.resolve() } : newSession(env, user, agent, input, newId);
-    return { user, agent, session };
-  }
-  const row = rowsOf(1)[0] as SessionRow | undefined;
-  if (!row || row.userId !== user.id) throw notFound('Session');
-  if ((row.agentId ?? null) !== (agent?.id ?? null)) {
-    throw validationError(agent ? 'body.session_id: the session belongs to another agent' : 'body.session_id: not a bare chat session');
-  }
-  return { user, agent, session: { id: row.id, isNew: false, created: Promise.resolve() } };
-}
-
-/** The turn a chat message asks the session for; the message's double-texting policy, if it names one. */
-function turnRequest(session: { id: string; isNew: boolean }, user: AuthUser, agent: Agent | null, input: ChatInput): TurnRequest {
+function turnRequest(caller: Caller, agentId: string | null, input: ChatInput): TurnRequest {
   return {
-    session_id: session.id,
-    user_id: user.id,
-    agent,
+    session_id: input.session_id ?? crypto.randomUUID(),
+    user_id: caller.id,
+    user: caller.user,
+    agent_id: agentId,
     message: input.message,
     streamlined: input.streamlined,
-    new_session: session.isNew,
-    multitask_strategy: input.multitask_strategy ?? agent?.multitask_strategy,
+    new_session: !input.session_id,
+    multitask_strategy: input.multitask_strategy,
   };
 }
 
-/** One non-streaming turn with an agent (or bare, `agentId` null), in the session's DO. */
-export async function chat(env: Env, caller: UserLookup, agentId: string | null, input: ChatInput): Promise<ChatResponse> {
-  const { user, agent, session } = await agentAndSession(env, caller, agentId, input);
-  const request = turnRequest(session, user, agent, input);
-  const [, outcome] = await Promise.all([session.created, sessionStub(env, session.id).send(request)]);
-  return present(unwrap(outcome), input.streamlined);
+/** One non-streaming turn with an agent (or bare, `agentId` null), in the session's object. */
+export async function chat(env: Env, caller: Caller, agentId: string | null, input: ChatInput): Promise<ChatResponse> {
+  const request = turnRequest(caller, agentId, input);
+  return present(unwrap(await sessionStub(env, request.session_id).send(request)), input.streamlined);
 }
 
 /**
- * A streamed turn: the DO's SSE stream, passed through. With `Last-Event-ID` the DO replays the
- * rest of the turn that event belongs to instead of starting a new one.
+ * A streamed turn: the object's SSE stream, passed through. With `Last-Event-ID` the object
+ * replays the rest of the turn that event belongs to instead of starting a new one.
  */
-export async function chatStream(env: Env, caller: UserLookup, agentId: string | null, input: ChatInput, lastEventId?: string): Promise<Response> {
+export async function chatStream(env: Env, caller: Caller, agentId: string | null, input: ChatInput, lastEventId?: string): Promise<Response> {
   const resuming = lastEventId !== undefined && lastEventId.trim() !== '';
   if (resuming && !input.session_id) throw validationError('body.session_id: required to reconnect with Last-Event-ID');
-  // Reconnecting only reads what the turn already produced: a since-stopped agent does not block it.
-  const { user, agent, session } = await agentAndSession(env, caller, agentId, input, !resuming);
-  const request = turnRequest(session, user, agent, input);
+  const request = turnRequest(caller, agentId, input);
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (resuming) headers['Last-Event-ID'] = lastEventId!;
-  const [, res] = await Promise.all([
-    session.created,
-    sessionStub(env, session.id).fetch('https://chat-session/stream', { method: 'POST', headers, body: JSON.stringify(request) }),
-  ]);
+  const res = await sessionStub(env, request.session_id).fetch('https://chat-session/stream', { method: 'POST', headers, body: JSON.stringify(request) });
   if (!res.ok) {
     const body = (await res.json()) as { error: string; message: string };
     const running = res.headers.get(RUNNING_TURN_HEADER);
     throw new ApiError(res.status as ApiError['status'], body.error, body.message, running ? { [RUNNING_TURN_HEADER]: running } : undefined);
   }
   const out = new Headers(res.headers);
-  out.set('X-Session-Id', session.id);
+  out.set('X-Session-Id', request.session_id);
   return new Response(res.body, { status: 200, headers: out });
 }
 
@@ -341,7 +266,6 @@ export async function deleteBranch(env: Env, user: AuthUser, id: string): Promis
 /** Continues the conversation in a branch (its own session; the original is not changed). */
 export async function resumeBranch(env: Env, user: AuthUser, id: string, input: { message: string; streamlined: boolean }): Promise<ChatResponse> {
   const branch = await ownBranch(env, user, id);
-  const agent = await chattableAgent(env, user, branch.agentId);
-  const request: TurnRequest = { session_id: branch.id, user_id: user.id, agent, message: input.message, streamlined: input.streamlined, multitask_strategy: agent?.multitask_strategy };
+  const request: TurnRequest = { session_id: branch.id, user_id: user.id, user, agent_id: branch.agentId, message: input.message, streamlined: input.streamlined };
   return present(unwrap(await sessionStub(env, branch.id).send(request)), input.streamlined);
 }

@@ -156,7 +156,8 @@ export const recordRequests = createMiddleware<AppEnv>(async (c, next) => {
   const method = c.req.method;
   const status = c.res.status;
   const durationMs = Date.now() - started;
-  const user = c.get('user');
+  // A chat turn's token user is checked by the session object (requireAuthDeferred): their id is the token's.
+  const userId = c.get('user')?.id ?? c.get('pendingUserId') ?? null;
   const requestId = c.get('requestId');
   const isWrite = WRITE_METHODS.has(method);
   const rate = sampleRate(env);
@@ -168,7 +169,7 @@ export const recordRequests = createMiddleware<AppEnv>(async (c, next) => {
   const audit = isWrite
     ? {
         ...auditTarget(method, c.req.path),
-        user_id: user?.id ?? null,
+        user_id: userId,
         method,
         path: c.req.path.slice(0, 500),
         status_code: status,
@@ -189,7 +190,7 @@ export const recordRequests = createMiddleware<AppEnv>(async (c, next) => {
       }
       message.audit = { id: crypto.randomUUID(), created_at: at, ...audit };
     }
-    const common = { created_at: at, source: 'http', request_id: requestId, user_id: user?.id ?? null, method, path: c.req.path, status_code: status };
+    const common = { created_at: at, source: 'http', request_id: requestId, user_id: userId, method, path: c.req.path, status_code: status };
     if (keepRequestLine) {
       message.logs.push({
         ...common,

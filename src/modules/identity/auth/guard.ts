@@ -6,9 +6,9 @@ import { unauthorized } from '../../../lib/errors';
 import { sha256Hex } from '../../../lib/crypto';
 import { IsolateCache } from '../../../lib/isolate-cache';
 import { verifyAccessToken, type VerifiedToken } from '../../../lib/jwt';
-import { API_KEY_PREFIX, bearerSecurity, bearerToken, type AuthUser } from '../../../lib/auth';
+import { API_KEY_PREFIX, UNAUTHORIZED_MESSAGE, bearerSecurity, bearerToken, type AuthUser } from '../../../lib/auth';
 import { findKeyUser, touchApiKey } from '../api-keys/store';
-import { activeUserStatement, findUser } from './store';
+import { findUser } from './store';
 
 /**
  * How long an isolate trusts what it read about a credential (the access token's user, the API
@@ -16,7 +16,7 @@ import { activeUserStatement, findUser } from './store';
  * revoked, a key revoked (and disabling a user, changing a password, should such paths be added:
  * they must call forgetUser) — take effect at once (forgetUser, forgetApiKey); a change made
  * elsewhere (another isolate, another location, D1 directly) is seen within this bound. The chat
- * routes (requireAuthDeferred) read the user with their own first batch and are never stale.
+ * routes (requireAuthDeferred) have the session object read the user with its checks: never stale.
  */
 export const CREDENTIAL_CACHE_TTL_MS = 30_000;
 const CREDENTIAL_CACHE_ENTRIES = 1000;
@@ -86,7 +86,6 @@ async function authenticateAccount(env: Env, token: string | undefined | null): 
   return account;
 }
 
-const UNAUTHORIZED_MESSAGE = 'Missing, invalid or expired access token';
 
 async function authenticateApiKey(env: Env, key: string): Promise<Account | null> {
   const cached = keyUsers.get(key);
@@ -120,10 +119,10 @@ export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 /**
- * requireAuth for hot routes whose handler reads D1 first thing anyway (a chat turn): the
- * credential is checked here (401 when missing, invalid or expired), but for an access token the
- * user row (active or not) is read in the handler's own first D1 batch, through `userLookup`,
- * instead of in a round trip of its own. API keys are looked up here, as with requireAuth.
+ * requireAuth for hot routes whose handler checks the user with its own first read (a chat turn:
+ * the session object's checks): the credential is checked here (401 when missing, invalid or
+ * expired), but for an access token the user row (active or not) is read by those checks
+ * (`deferredCaller`), not in a round trip of its own. API keys are looked up here, as with requireAuth.
  */
 export const requireAuthDeferred = createMiddleware<AppEnv>(async (c, next) => {
   const token = bearerToken(c.req.header('Authorization'));
@@ -139,37 +138,22 @@ export const requireAuthDeferred = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-/** The caller's user, known already or to be read with the caller's own batch. */
-export interface UserLookup {
-  /** The user's id (known from the credential). */
+/**
+ * The caller of a route behind requireAuthDeferred: the credential's user id, with the account
+ * when the credential check read it (an API key); otherwise the handler's own checks read it.
+ */
+export interface Caller {
   id: string;
-  /** The user row's read, to add to a raw D1 batch (`env.DB.batch`); null when the user is known. */
-  statement: D1PreparedStatement | null;
-  /** The user from that read's first row: 401 when it is missing (user disabled or gone). */
-  resolve(row: unknown): AuthUser;
+  user: AuthUser | null;
 }
 
-export const knownUser = (user: AuthUser): UserLookup => ({ id: user.id, statement: null, resolve: () => user });
-
-/** The user of a request behind requireAuth or requireAuthDeferred; `resolve` also sets `c.get('user')`. */
-export function userLookup(c: Context<AppEnv>): UserLookup {
-  const known = c.get('user');
-  const pending = c.get('pendingUserId');
-  if (known || !pending) return knownUser(known);
-  return {
-    id: pending,
-    statement: activeUserStatement(c.env.DB, pending),
-    resolve(row) {
-      if (!row) throw unauthorized(UNAUTHORIZED_MESSAGE);
-      const user: AuthUser = { ...(row as AuthUser), auth_method: 'jwt' };
-      c.set('user', user);
-      return user;
-    },
-  };
+export function deferredCaller(c: Context<AppEnv>): Caller {
+  const user = c.get('user');
+  return user ? { id: user.id, user } : { id: c.get('pendingUserId')!, user: null };
 }
 
 /** Spread into a createRoute() config: the route requires auth and documents it. */
 export const authenticated = { security: bearerSecurity, middleware: requireAuth };
 
-/** `authenticated` for routes whose handler reads the user with its own batch (`userLookup`). */
+/** `authenticated` for routes whose handler checks the user with its own first read (`deferredCaller`). */
 export const authenticatedDeferred = { security: bearerSecurity, middleware: requireAuthDeferred };
