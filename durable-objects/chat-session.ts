@@ -398,6 +398,8 @@ export class ChatSession extends DurableObject<Env> {
       this.history = null;
       this.context = [];
       this.resumable = null;
+      this.known = null;
+      this.knownTarget = null;
       this.lastEventId = 0;
       this.lastTurn = 0;
     });
