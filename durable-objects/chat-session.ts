@@ -123,6 +123,10 @@ export class ChatSession extends DurableObject<Env> {
   private turns: TurnEntry[] = [];
   /** The turn to resume, found at start-up, until something starts it. */
   private resumable: ActiveTurn | null = null;
+  /** Messages whose checks are running (they keep their place: see arrive). */
+  private admitting = 0;
+  /** Settles when the checks of every message that arrived so far have settled, in arrival order. */
+  private admissions: Promise<unknown> = Promise.resolve();
   /** Its session as of the last admitted message (meta `known`, JSON). */
   private known: string | null = null;
   /**
@@ -230,12 +234,18 @@ export class ChatSession extends DurableObject<Env> {
       void done.catch(() => undefined);
       return { refused: { ok: false, error: refusal } };
     }
-    let admitted: AdmittedTurn;
-    try {
-      admitted = await admitChatTurn(this.env, request);
-    } catch (e) {
-      return { refused: { ok: false, error: failure(e) } };
-    }
+    // The checks of messages arriving together run at once; each message goes on (its policy, its
+    // place in the queue) only after the ones that arrived before it: arrival order is kept.
+    const admission = admitChatTurn(this.env, request).then(
+      (admitted): { admitted: AdmittedTurn } | { error: ReturnType<typeof failure> } => ({ admitted }),
+      (e: unknown) => ({ error: failure(e) }),
+    );
+    const inOrder = this.admissions.then(() => admission);
+    this.admissions = inOrder;
+    this.admitting++;
+    const checked = await inOrder.finally(() => this.admitting--);
+    if ('error' in checked) return { refused: { ok: false, error: checked.error } };
+    const { admitted } = checked;
     this.remember(request.user_id, admitted.agent);
     const policy = this.admit(request.multitask_strategy ?? admitted.agent?.multitask_strategy);
     if ('refused' in policy) return policy;
@@ -244,7 +254,8 @@ export class ChatSession extends DurableObject<Env> {
 
   /** The agent a message may start its turn with before its checks return; undefined when it must wait for them. */
   private knownAgent(request: TurnRequest): TurnAgent | null | undefined {
-    if (!this.known || this.knownTarget?.known !== this.known || request.new_session || this.turns.length > 0 || this.resumable) return undefined;
+    const idle = this.turns.length === 0 && this.admitting === 0 && !this.resumable;
+    if (!idle || !this.known || this.knownTarget?.known !== this.known || request.new_session) return undefined;
     const known = JSON.parse(this.known) as KnownSession;
     if (known.user_id !== request.user_id || (known.agent?.id ?? null) !== request.agent_id) return undefined;
     return known.agent;
