@@ -48,7 +48,7 @@ interface KnownSession {
 
 /**
  * A turn started before its checks returned (`admitChatTurn` beside the first model call): its
- * events and steps are held until they pass; no tool runs and nothing is saved before.
+ * events are held until they pass; no tool runs and nothing is saved before.
  */
 interface EarlyStart {
   /** The model the turn starts with (the one the object resolved for this agent last). */
@@ -57,7 +57,7 @@ interface EarlyStart {
   checked: Promise<null | { refused: unknown } | { changed: TurnAgent | null }>;
   /** Stops the early model call when the checks refuse or the agent changed. */
   controller: AbortController;
-  held: { events: Array<[string, unknown]>; steps: TurnStep[] } | null;
+  held: { events: Array<[string, unknown]> } | null;
 }
 
 /** Thrown into an early turn's loop when its checks did not let it go on. */
@@ -293,7 +293,7 @@ export class ChatSession extends DurableObject<Env> {
         return { refused };
       },
     );
-    return { target, checked, controller, held: { events: [], steps: [] } };
+    return { target, checked, controller, held: { events: [] } };
   }
 
   /** A non-streaming turn: the result once the turn (and the ones queued before it) are done. */
@@ -463,11 +463,12 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   /**
-   * Runs one turn (or goes on with a resumed one): each step is recorded in `turn_steps` before
-   * the turn moves on; the messages go to D1 and this object's history at the end, with the
-   * record of the running turn cleared in the same write of this object's storage. An early turn
-   * (`early`) holds its events and steps until its checks pass, starts again if they found the
-   * agent changed, and ends with their refusal, showing and saving nothing, if they refused.
+   * Runs one turn (or goes on with a resumed one): the steps that lead to tool calls are recorded
+   * in `turn_steps` before the tools run; the messages go to D1 and this object's history at the
+   * end, with the record of the running turn cleared in the same write of this object's storage.
+   * An early turn (`early`) holds its events until its checks pass (no step is written and no tool
+   * runs before), starts again if they found the agent or its model changed, and ends with their
+   * refusal, showing and saving nothing, if they refused.
    */
   private async runTurn(
     entry: TurnEntry,
@@ -492,7 +493,7 @@ export class ChatSession extends DurableObject<Env> {
       if (held) held.events.push([event, data]);
       else this.record(turn, event, data);
     };
-    // The record of the running turn starts (at once, or when an early turn's checks pass): what was held is written and shown.
+    // The record of the running turn starts (at once, or when an early turn's checks pass): what was held is shown.
     const begin = (keepHeld: boolean) => {
       const kept = keepHeld ? held : null;
       held = null;
@@ -500,15 +501,21 @@ export class ChatSession extends DurableObject<Env> {
         this.clearActiveTurn();
         this.sql.exec('INSERT INTO active_turn (id, turn_id, stream_turn, request) VALUES (1, ?, ?, ?)', entry.id, turn, JSON.stringify(request));
       }
-      for (const step of kept?.steps ?? []) recordStep(step);
       for (const [event, data] of kept?.events ?? []) emit(event, data);
     };
+    // Steps are written when the turn is about to do what must not be done twice — run tool calls:
+    // the answer that calls them with what came before it, then each result. A turn that only
+    // answers writes none (its messages are saved next; resumed, it calls the model again).
+    let unwritten: TurnStep[] = [];
+    const callsTools = (s: TurnStep) => s.message.role === 'tool' || (s.message.tool_calls?.length ?? 0) > 0;
     if (early) void early.checked.then((verdict) => verdict === null && held && begin(true));
     else begin(false);
     if (resumed) emit('resumed', { turn_id: entry.id, steps: resumed.steps.length });
     // The turn's model calls are written with its messages, in the same batch.
     const recorder = new CallRecorder();
     const attempt = async (agent: TurnAgent | null, gate?: EarlyStart) => {
+      unwritten = [];
+      let steps = 0;
       const target = gate?.target ?? (await modelTargetFor(this.env, request.user_id, agent));
       if (!gate) this.knownTarget = { known: knownKey(request.user_id, agent), target };
       return runAgent({
@@ -527,10 +534,12 @@ export class ChatSession extends DurableObject<Env> {
         interrupt: entry.controller.signal,
         resume: resumed?.steps,
         onStep: async (step) => {
-          if (!held) return void recordStep(step);
-          // Held: the user message goes by (the model call starts); every later step waits for the checks.
-          held.steps.push(step);
-          if (held.steps.length > 1 && (await gate!.checked) !== null) throw new EarlyStartEnded('The turn did not pass its checks');
+          // Early: the user message goes by (the model call starts); every later step waits for the checks.
+          if (gate && ++steps > 1 && (await gate.checked) !== null) throw new EarlyStartEnded('The turn did not pass its checks');
+          unwritten.push(step);
+          if (!callsTools(step)) return;
+          for (const s of unwritten) recordStep(s);
+          unwritten = [];
         },
         onEvent: (e: AgentEvent) => {
           if (e.type === 'token') emit('token', { text: e.text });
