@@ -144,7 +144,7 @@ export class ChatSession extends DurableObject<Env> {
         tool_calls TEXT, tool_call_id TEXT, name TEXT)`);
       this.sql.exec(`CREATE TABLE IF NOT EXISTS turns (turn INTEGER PRIMARY KEY, finished_at INTEGER)`);
       this.sql.exec(`CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, turn INTEGER NOT NULL, event TEXT NOT NULL, data TEXT NOT NULL)`);
-      // The running turn and its steps (user message, model answers, tool results), written before it moves on.
+      // The running turn and the steps that led to its tool calls (user message, model answers, tool results), written before the tools run.
       this.sql.exec(`CREATE TABLE IF NOT EXISTS active_turn (id INTEGER PRIMARY KEY CHECK (id = 1), turn_id TEXT NOT NULL, stream_turn INTEGER NOT NULL, request TEXT NOT NULL)`);
       this.sql.exec(`CREATE TABLE IF NOT EXISTS turn_steps (idx INTEGER PRIMARY KEY, step TEXT NOT NULL)`);
       this.lastEventId = Number(this.meta('last_event_id') ?? 0);
