@@ -1,13 +1,11 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { AgentEvent, TurnStep } from '../src/engine/agent/loop';
-import { CallRecorder } from '../src/engine/llm/gateway';
+import type { CallRecorder } from '../src/engine/llm/gateway';
 import type { ChatMessage, ToolCall, Usage } from '../src/engine/llm/types';
 import type { Env } from '../src/env';
 import { ApiError } from '../src/lib/errors';
 import { SseWriter } from '../src/lib/sse';
-import { runAgent } from '../src/runs/agent-turn';
-import { discardMessages, readSessionMessages, saveTurn, turnSaved, type StoredMessage } from '../src/runs/conversation';
-import { flushCalls } from '../src/runs/llm-calls';
+import type { StoredMessage } from '../src/runs/conversation';
 import {
   DEFAULT_MULTITASK_STRATEGY,
   RESUME_WINDOW_MS,
@@ -16,6 +14,9 @@ import {
   type TurnRequest,
   type TurnResult,
 } from './contracts';
+
+/** The agent loop, the model gateway and the session's D1 writes, imported when an object first runs a turn (not at startup). */
+const turns = () => import('./chat-session-turns');
 
 interface LiveTurn {
   turn: number;
@@ -225,6 +226,7 @@ export class ChatSession extends DurableObject<Env> {
 
   private async resumeTurn(entry: TurnEntry, active: ActiveTurn): Promise<TurnOutcome> {
     const request = { ...(JSON.parse(active.request) as TurnRequest), new_session: false };
+    const { turnSaved } = await turns();
     if (await turnSaved(this.env.DB, request.session_id, entry.id)) {
       // The object stopped after D1 had the turn's messages but before its own copy: D1's are the history.
       this.sql.exec('DELETE FROM messages');
@@ -306,6 +308,7 @@ export class ChatSession extends DurableObject<Env> {
     if (this.history) return this.history;
     let rows = this.sql.exec<StoredMessage>('SELECT seq, id, role, content, tool_calls, tool_call_id, name FROM messages ORDER BY seq').toArray();
     if (rows.length === 0 && !request.new_session && this.meta('hydrated') === null) {
+      const { readSessionMessages } = await turns();
       rows = await readSessionMessages(this.env.DB, request.session_id);
       for (const m of rows) {
         this.sql.exec('INSERT INTO messages (seq, id, role, content, tool_calls, tool_call_id, name) VALUES (?, ?, ?, ?, ?, ?, ?)', m.seq, m.id, m.role, m.content, m.tool_calls, m.tool_call_id, m.name);
@@ -323,6 +326,7 @@ export class ChatSession extends DurableObject<Env> {
    * record of the running turn cleared in the same write of this object's storage.
    */
   private async runTurn(entry: TurnEntry, request: TurnRequest, writer: SseWriter | null, resumed?: { streamTurn: number; steps: TurnStep[] }): Promise<TurnOutcome> {
+    const { CallRecorder, runAgent, flushCalls } = await turns();
     const stream = writer !== null || (resumed?.streamTurn ?? 0) > 0;
     let turn = resumed?.streamTurn ?? 0;
     if (writer) {
@@ -426,6 +430,7 @@ export class ChatSession extends DurableObject<Env> {
   /** Takes a saved turn's messages (the newest) out of D1 and this object's history. */
   private async discard(request: TurnRequest, rows: StoredMessage[]) {
     const ids = rows.map((r) => r.id);
+    const { discardMessages } = await turns();
     await discardMessages(this.env.DB, request.session_id, ids);
     for (const id of ids) this.sql.exec('DELETE FROM messages WHERE id = ?', id);
     const history = await this.loadHistory(request);
@@ -458,6 +463,7 @@ export class ChatSession extends DurableObject<Env> {
       tool_call_id: m.tool_call_id ?? null,
       name: m.name ?? null,
     }));
+    const { saveTurn } = await turns();
     await saveTurn(this.env.DB, request.session_id, rows, usage, recorder, interrupted);
     // The history and the end of the running turn's record, in one write of this object's storage.
     this.clearActiveTurn();
