@@ -1,7 +1,6 @@
 import { registerDocumentType, type DocumentAdapter } from '../../../runs/collab-documents';
 import { validationError } from '../../../lib/errors';
 import { describeZodError } from '../../../lib/router';
-import { findWorkflowDocument } from '../../workflows/workflows/store';
 
 /**
  * The document adapters of the collaboration rooms (src/runs/collab-documents.ts), registered
@@ -35,6 +34,7 @@ const WORKFLOW_FIELDS = ['name', 'description', 'graph', 'inputs_schema'] as con
 const workflowAdapter: DocumentAdapter = {
   fields: WORKFLOW_FIELDS,
   async load(env, id) {
+    const { findWorkflowDocument } = await import('../../workflows/workflows/store');
     const row = await findWorkflowDocument(env.DB, id);
     if (!row) return null;
     return { document: { name: row.name, description: row.description, graph: JSON.parse(row.graph), inputs_schema: JSON.parse(row.inputsSchema) }, version: row.version };
