@@ -1,4 +1,4 @@
-// node scripts/startup-profile.mjs [--rounds N] [--top K] [--skip-workerd] [--bundle index.js ...] [--first-request /path]: what the API worker's
+// node scripts/startup-profile.mjs [--rounds N] [--top K] [--skip-workerd] [--bundle index.js ...] [--first-request /path] [--breakdown]: what the API worker's
 // global scope costs at startup (Cloudflare's startup limit is CPU spent evaluating it).
 //  1. workerd: builds the worker as deployed (`wrangler deploy --dry-run --env production`) and
 //     reports the median over N rounds of (new runtime → first answer) minus the same for a stub
