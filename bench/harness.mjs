@@ -102,7 +102,7 @@ function writeRttEntry(bundlePath) {
 }
 
 /** The Durable Object class names bound in wrangler.toml. */
-function durableObjectClasses() {
+export function durableObjectClasses() {
   const { durableObjects = {} } = unstable_getMiniflareWorkerOptions('wrangler.toml').workerOptions;
   return new Set(Object.values(durableObjects).map((d) => (typeof d === 'string' ? d : d.className)));
 }

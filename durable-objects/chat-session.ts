@@ -1,15 +1,13 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { AgentEvent, TurnStep } from '../src/engine/agent/loop';
-import { CallRecorder, type ModelTarget } from '../src/engine/llm/gateway';
+import type { CallRecorder, ModelTarget } from '../src/engine/llm/gateway';
 import type { ChatMessage, ToolCall, Usage } from '../src/engine/llm/types';
 import type { Env } from '../src/env';
 import { ApiError } from '../src/lib/errors';
 import { SseWriter } from '../src/lib/sse';
-import { modelTargetFor, runAgent } from '../src/runs/agent-turn';
-import { admitChatTurn, type AdmittedTurn } from '../src/runs/chat-admission';
+import type { AdmittedTurn } from '../src/runs/chat-admission';
+import type { StoredMessage } from '../src/runs/conversation';
 import type { TurnAgent } from '../src/runs/types';
-import { discardMessages, readSessionMessages, saveTurn, turnSaved, type StoredMessage } from '../src/runs/conversation';
-import { flushCalls } from '../src/runs/llm-calls';
 import {
   DEFAULT_MULTITASK_STRATEGY,
   RESUME_WINDOW_MS,
@@ -19,6 +17,9 @@ import {
   type TurnRequest,
   type TurnResult,
 } from './contracts';
+
+/** The agent loop, the model gateway and the session's D1 writes, imported when an object first runs a turn (not at startup). */
+const turns = () => import('./chat-session-turns');
 
 interface LiveTurn {
   turn: number;
@@ -223,11 +224,13 @@ export class ChatSession extends DurableObject<Env> {
    * sooner, and what the checks refuse is neither shown nor saved.
    */
   private async arrive(request: TurnRequest, writer: SseWriter | null): Promise<{ refused: TurnOutcome & { ok: false } } | { done: Promise<TurnOutcome> }> {
+    const { admitChatTurn, modelTargetFor } = await turns();
+    // From here to the turn's entry in the queue nothing awaits: the object's state read is the state acted on.
     const known = this.knownAgent(request);
     if (known !== undefined) {
       const entry = this.newEntry();
       const admission = admitChatTurn(this.env, request);
-      const early = this.earlyStart(request, known, admission);
+      const early = this.earlyStart(request, known, admission, modelTargetFor);
       const done = this.enqueue(() => this.runTurn(entry, { ...request, agent: known }, writer, undefined, early));
       const refusal = await admission.then(() => null, failure);
       if (!refusal) return { done };
@@ -274,7 +277,12 @@ export class ChatSession extends DurableObject<Env> {
    * The model is resolved again beside the admission (a model config changed since — its key
    * rotated, its base URL moved — restarts the turn too).
    */
-  private earlyStart(request: TurnRequest, agent: TurnAgent | null, admission: Promise<AdmittedTurn>): EarlyStart {
+  private earlyStart(
+    request: TurnRequest,
+    agent: TurnAgent | null,
+    admission: Promise<AdmittedTurn>,
+    modelTargetFor: (env: Env, userId: string, agent: TurnAgent | null) => Promise<ModelTarget>,
+  ): EarlyStart {
     const controller = new AbortController();
     const target = this.knownTarget!.target;
     const resolved = modelTargetFor(this.env, request.user_id, agent).then(
@@ -314,6 +322,7 @@ export class ChatSession extends DurableObject<Env> {
     if (lastEventId !== null && lastEventId.trim() !== '') {
       // Reconnecting only reads what the turn produced: a since-stopped agent does not block it.
       try {
+        const { admitChatTurn } = await turns();
         await admitChatTurn(this.env, body, false);
       } catch (e) {
         const { status, code, message } = failure(e);
@@ -368,6 +377,7 @@ export class ChatSession extends DurableObject<Env> {
 
   private async resumeTurn(entry: TurnEntry, active: ActiveTurn): Promise<TurnOutcome> {
     const request = { ...(JSON.parse(active.request) as RunRequest), new_session: false };
+    const { turnSaved } = await turns();
     if (await turnSaved(this.env.DB, request.session_id, entry.id)) {
       // The object stopped after D1 had the turn's messages but before its own copy: D1's are the history.
       this.sql.exec('DELETE FROM messages');
@@ -451,6 +461,7 @@ export class ChatSession extends DurableObject<Env> {
     if (this.history) return this.history;
     let rows = this.sql.exec<StoredMessage>('SELECT seq, id, role, content, tool_calls, tool_call_id, name FROM messages ORDER BY seq').toArray();
     if (rows.length === 0 && !request.new_session && this.meta('hydrated') === null) {
+      const { readSessionMessages } = await turns();
       rows = await readSessionMessages(this.env.DB, request.session_id);
       for (const m of rows) {
         this.sql.exec('INSERT INTO messages (seq, id, role, content, tool_calls, tool_call_id, name) VALUES (?, ?, ?, ?, ?, ?, ?)', m.seq, m.id, m.role, m.content, m.tool_calls, m.tool_call_id, m.name);
@@ -477,6 +488,7 @@ export class ChatSession extends DurableObject<Env> {
     resumed?: { streamTurn: number; steps: TurnStep[] },
     early?: EarlyStart,
   ): Promise<TurnOutcome> {
+    const { CallRecorder, runAgent, flushCalls, modelTargetFor } = await turns();
     const stream = writer !== null || (resumed?.streamTurn ?? 0) > 0;
     let turn = resumed?.streamTurn ?? 0;
     if (writer) {
@@ -628,6 +640,7 @@ export class ChatSession extends DurableObject<Env> {
   /** Takes a saved turn's messages (the newest) out of D1 and this object's history. */
   private async discard(request: TurnRequest, rows: StoredMessage[]) {
     const ids = rows.map((r) => r.id);
+    const { discardMessages } = await turns();
     await discardMessages(this.env.DB, request.session_id, ids);
     for (const id of ids) this.sql.exec('DELETE FROM messages WHERE id = ?', id);
     const history = await this.loadHistory(request);
@@ -660,6 +673,7 @@ export class ChatSession extends DurableObject<Env> {
       tool_call_id: m.tool_call_id ?? null,
       name: m.name ?? null,
     }));
+    const { saveTurn } = await turns();
     await saveTurn(this.env.DB, request.session_id, rows, usage, recorder, interrupted);
     // The history and the end of the running turn's record, in one write of this object's storage.
     this.clearActiveTurn();

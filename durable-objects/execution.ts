@@ -2,11 +2,13 @@ import { DurableObject } from 'cloudflare:workers';
 import { TERMINAL, type ApprovalResolution, type ExecutionError, type ExecutionSnapshot, type ExecutionStatus, type StartRequest } from './contracts';
 import type { Env } from '../src/env';
 import type { EngineServices } from '../src/engine/workflow/node';
-import { principalServices } from '../src/runs/principal';
-import { cancelRunApprovals, mirrorRun, notifyOnFeishu, recordRunStarted, requestApproval, timeOutApproval, type MirroredLog } from '../src/runs/workflow-run';
-import { GraphRunner, type RunOutcome } from '../src/engine/workflow/runner';
-import { exportRunTrace } from '../src/runs/traces';
+import type { MirroredLog } from '../src/runs/workflow-run';
+import type { RunOutcome } from '../src/engine/workflow/runner';
 import type { Graph, LogEntry, NodeState, RunEvent } from '../src/engine/workflow/types';
+
+/** The engine and the run's D1 side, imported when an object first needs them (not at startup). */
+const engine = () => import('./execution-engine');
+type Engine = Awaited<ReturnType<typeof engine>>;
 
 /**
  * One Execution Durable Object per run. It owns the live state of the run in its SQLite
@@ -150,6 +152,7 @@ export class Execution extends DurableObject<Env> {
         data: { inputs: req.inputs, ...(req.lineage ? { ...req.lineage, reused_nodes: (req.reused ?? []).filter((s) => s.reused_from).map((s) => s.node_id) } : {}) },
       });
       this.broadcast({ type: 'execution_started', status: 'running', ...(req.lineage ?? {}) });
+      const { recordRunStarted } = await engine();
       await recordRunStarted(this.env.DB, req.execution_id, this.meta.started_at!);
       this.kick();
     }
@@ -244,12 +247,13 @@ export class Execution extends DurableObject<Env> {
 
   private async drive() {
     await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
+    const loaded = await engine();
     const graph = this.get('graph') as Graph;
     let outcome: RunOutcome;
     for (;;) {
       const run = this.run()!;
       this.controller = new AbortController();
-      const runner = new GraphRunner({
+      const runner = new loaded.GraphRunner({
         env: this.env,
         userId: run.run_as ?? run.owner_id,
         startedBy: run.owner_id,
@@ -259,7 +263,7 @@ export class Execution extends DurableObject<Env> {
         inputs: run.inputs,
         delegationDepth: run.delegation_depth ?? 0,
         signal: this.controller.signal,
-        services: this.services(run),
+        services: this.services(run, loaded),
         states: this.states(),
         shouldPause: () => this.run()!.pause_requested,
         hooks: {
@@ -318,6 +322,7 @@ export class Execution extends DurableObject<Env> {
       this.broadcast({ type: 'execution_finished', status, outputs: this.run()!.outputs, error: this.run()!.error });
       // The run and its nodes as spans, queued for the OTLP exporters (docs/traces.md).
       const ended = this.run()!;
+      const { exportRunTrace, cancelRunApprovals } = await engine();
       await exportRunTrace(this.env, { ...ended, user_id: ended.run_as ?? ended.owner_id }, this.states());
       if (status === 'cancelled') {
         await cancelRunApprovals(this.env.DB, run.execution_id);
@@ -329,6 +334,7 @@ export class Execution extends DurableObject<Env> {
 
   /** Writes the run, the changed nodes and the new log entries to D1 in one batch (runs/workflow-run.ts). */
   private async mirror() {
+    const { mirrorRun } = await engine();
     const dirty = this.sql.exec<{ state: string }>('SELECT state FROM nodes WHERE dirty = 1').toArray().map((r) => JSON.parse(r.state) as NodeState);
     const logs = this.sql
       .exec<MirroredLog>('SELECT seq, id, node_id, level, message, data, created_at FROM logs WHERE flushed = 0 ORDER BY seq')
@@ -338,7 +344,7 @@ export class Execution extends DurableObject<Env> {
     if (logs.length) this.sql.exec('UPDATE logs SET flushed = 1 WHERE seq <= ?', logs[logs.length - 1].seq);
   }
 
-  private services(run: RunMeta): EngineServices {
+  private services(run: RunMeta, { principalServices, requestApproval, notifyOnFeishu }: Engine): EngineServices {
     return {
       ...principalServices(this.env, run.run_as ?? run.owner_id, run.agent_id ?? null, run.delegation_depth ?? 0),
       createApproval: async (req) => {
@@ -372,6 +378,7 @@ export class Execution extends DurableObject<Env> {
       if (s.status !== 'waiting' || !s.wait?.until || s.wait.until > now) continue;
       if (s.wait.kind === 'approval') {
         // Only a still-pending approval times out; a decision that won the race stands.
+        const { timeOutApproval } = await engine();
         if (!(await timeOutApproval(this.env.DB, s.wait.approval_id ?? ''))) continue;
         this.appendLog({ node_id: s.node_id, level: 'warn', message: `Approval for ${s.node_id} timed out` });
         this.sql.exec('INSERT OR REPLACE INTO resolutions (node_id, value) VALUES (?, ?)', s.node_id, JSON.stringify({ decision: 'timeout', comment: null, decided_by: null }));

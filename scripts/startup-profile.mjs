@@ -1,4 +1,4 @@
-// node scripts/startup-profile.mjs [--rounds N] [--top K] [--skip-workerd] [--bundle index.js ...] [--first-request /path]: what the API worker's
+// node scripts/startup-profile.mjs [--rounds N] [--top K] [--skip-workerd] [--bundle index.js ...] [--first-request /path] [--breakdown]: what the API worker's
 // global scope costs at startup (Cloudflare's startup limit is CPU spent evaluating it).
 //  1. workerd: builds the worker as deployed (`wrangler deploy --dry-run --env production`) and
 //     reports the median over N rounds of (new runtime → first answer) minus the same for a stub
@@ -13,10 +13,15 @@
 // With --bundle, --first-request /api/v1/agents also times that request, first and second, in each
 // new runtime after its first answer (GET /health): what a module router built on its first request
 // costs that request (wall and workerd CPU).
+// With --bundle, --breakdown also measures two workers made from each bundle, in the same rounds: the
+// same code never run (imports hoisted, the rest in a function nobody calls: compiled, not evaluated)
+// and a worker that does nothing but carry the bundle as a string (neither: what handing a script
+// of that size to the runtime costs, mostly Miniflare's Node process encoding it into workerd's
+// configuration). The differences split the global-scope figure into hand-over, compile and evaluation.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { measureGlobalScope, median, startPlatform, workerdCpuMs } from '../bench/harness.mjs';
+import { dirname, join, resolve } from 'node:path';
+import { durableObjectClasses, measureGlobalScope, median, startPlatform, workerdCpuMs } from '../bench/harness.mjs';
 import { bundleForNode } from './node-bundle.mjs';
 
 const arg = (name, fallback) => {
@@ -31,6 +36,7 @@ mkdirSync(OUT, { recursive: true });
 // --bundle <built index.js> (repeatable): measure these builds instead, alternating round by round
 // so that a loaded machine weighs on each alike (e.g. a build of main against a build of a branch).
 const bundles = process.argv.flatMap((a, i) => (process.argv[i - 1] === '--bundle' ? [resolve(a)] : []));
+if (process.argv.includes('--breakdown')) bundles.push(...bundles.flatMap(breakdownOf));
 const firstRequest = process.argv[process.argv.indexOf('--first-request') + 1];
 if (bundles.length > 0 && process.argv.includes('--first-request')) {
   const timed = async (url) => {
@@ -167,3 +173,28 @@ console.log(`\nTop ${top} modules by top-level evaluation (ms, median):`);
 for (const [m, ms] of perModule.slice(0, top)) console.log(`${ms.toFixed(1).padStart(8)}  ${m}`);
 console.log(`\nTop ${top} packages / project directories (ms, sum of medians):`);
 for (const [p, ms] of [...perPackage].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${ms.toFixed(1).padStart(8)}  ${p}`);
+
+/**
+ * `<bundle dir>/breakdown/{compile-only,same-size}/index.js` (see --breakdown above), each a worker
+ * with the Durable Object classes and handlers of the stub measureGlobalScope compares with.
+ */
+function breakdownOf(bundle) {
+  const code = readFileSync(bundle, 'utf8').replace(/\n\/\/# sourceMappingURL=.*\n?$/, '\n');
+  // esbuild's ES module output: import statements (anywhere at the top level), the code, one export list at the end.
+  const importStatement = /import\s*(?:\{[^}]*\}|[\w$]+|\*\s*as\s*[\w$]+)\s*from\s*"[^"]+";?/g;
+  const body = code.replace(importStatement, '');
+  const stub =
+    "import { DurableObject } from 'cloudflare:workers';\n" +
+    [...durableObjectClasses()].map((c) => `export class ${c} extends DurableObject {}\n`).join('') +
+    "export default { fetch() { return new Response('ok'); }, queue() {}, scheduled() {} };\n";
+  const variants = {
+    'compile-only': `${(code.match(importStatement) ?? []).join('\n')}\n${stub}function neverCalled() {${body.slice(0, body.lastIndexOf('export{'))}}\n`,
+    'same-size': `${stub}globalThis.bundle = ${JSON.stringify(code)};\n`,
+  };
+  return Object.entries(variants).map(([name, text]) => {
+    const dir = join(dirname(bundle), 'breakdown', name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'index.js'), text);
+    return join(dir, 'index.js');
+  });
+}

@@ -10,6 +10,10 @@
 
 export const RRF_K = 10;
 
+/** How a knowledge base is searched: by embedding, by full text, or both fused (weighted RRF above). */
+export const RETRIEVAL_MODES = ['semantic', 'full-text', 'hybrid'] as const;
+export type RetrievalMode = (typeof RETRIEVAL_MODES)[number];
+
 export interface Ranked {
   id: string;
 }

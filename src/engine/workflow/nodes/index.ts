@@ -1,4 +1,5 @@
 import type { NodeType } from '../node';
+import { nodeTypes, registerNodeType } from './registry';
 import { start } from './start';
 import { end } from './end';
 import { answer } from './answer';
@@ -21,18 +22,18 @@ import { subWorkflow } from './sub-workflow';
 import { delay } from './delay';
 import { listOperator } from './list-operator';
 
-/**
- * Every node type the engine runs. A module adds its own through registerNodeType.
- */
-export const nodeTypes: Record<string, NodeType> = Object.fromEntries(
-  [
-    start, end, answer, llm, agent, questionClassifier, parameterExtractor, condition, httpRequest, code, tool, template,
-    variableAssigner, variableAggregator, iteration, loop, humanApproval, subWorkflow, delay,
-    listOperator, humanInput,
-  ].map((t) => [t.type, t as NodeType]),
-);
-
-/** Registers a node type that another module provides (agent, code, knowledge retrieval). */
-export function registerNodeType(t: NodeType): void {
-  nodeTypes[t.type] = t;
+// The engine's own node types come first, then those modules registered before this file was first
+// imported (in their order); a module's type of the same name as the engine's replaces it in place.
+const registered = Object.entries(nodeTypes);
+for (const [type] of registered) delete nodeTypes[type];
+for (const t of [
+  start, end, answer, llm, agent, questionClassifier, parameterExtractor, condition, httpRequest, code, tool, template,
+  variableAssigner, variableAggregator, iteration, loop, humanApproval, subWorkflow, delay,
+  listOperator, humanInput,
+]) {
+  nodeTypes[t.type] = t as NodeType;
 }
+for (const [type, t] of registered) nodeTypes[type] = t;
+
+/** Every node type the engine runs; a module adds its own through registerNodeType. */
+export { nodeTypes, registerNodeType };

@@ -1,10 +1,6 @@
 import { obj, str, tool } from '../../../engine/tools/define';
 import { registerBuiltinTool } from '../../../engine/tools/registry';
 import { notFound } from '../../../lib/errors';
-import { nestedDepth, runAgent } from '../../../runs/agent-turn';
-import { assertChattable, loadTurnAgent } from '../../../runs/agents';
-import { findActiveUser } from '../../identity/auth/store';
-import { authorizeResource } from '../../identity/permissions/authorize';
 
 /**
  * `run_agent`: one turn of an agent the user the tool runs for may execute (authorize(); another
@@ -26,6 +22,13 @@ registerBuiltinTool(
       ['agent_id', 'message'],
     ),
     async execute({ agent_id, message }, ctx) {
+      // The agent loop and authorize() are imported on the tool's first call, not at startup (every isolate registers the tool).
+      const [{ nestedDepth, runAgent }, { assertChattable, loadTurnAgent }, { findActiveUser }, { authorizeResource }] = await Promise.all([
+        import('../../../runs/agent-turn'),
+        import('../../../runs/agents'),
+        import('../../identity/auth/store'),
+        import('../../identity/permissions/authorize'),
+      ]);
       const depth = nestedDepth(ctx.depth, 'run_agent');
       const [user, agent] = await Promise.all([findActiveUser(ctx.env, ctx.userId), loadTurnAgent(ctx.env.DB, agent_id)]);
       if (!user) throw notFound('Agent');

@@ -1,6 +1,5 @@
 import { obj, str, tool } from '../../../engine/tools/define';
 import { registerBuiltinTool } from '../../../engine/tools/registry';
-import { createNotification } from './service';
 
 /** `send_notification`: an agent notifies the user it works for (never anyone else). */
 registerBuiltinTool(
@@ -19,6 +18,8 @@ registerBuiltinTool(
       ['title'],
     ),
     async execute({ title, body = '', resource_type, resource_id }, ctx) {
+      // Imported on the tool's first call, not at startup (every isolate registers the tool).
+      const { createNotification } = await import('./service');
       const n = await createNotification(ctx.env, ctx.userId, { type: 'agent_message', title, body, resource_type: resource_type ?? null, resource_id: resource_id ?? null });
       return { notification_id: n.id, sent: true };
     },

@@ -2,8 +2,6 @@ import { bool, int, obj, str, tool } from '../../../engine/tools/define';
 import { registerBuiltinTool } from '../../../engine/tools/registry';
 import { findActiveUser } from '../../identity/auth/store';
 import { unauthorized } from '../../../lib/errors';
-import { CreateTaskBody } from './schemas';
-import { createTask } from './service';
 
 /** `create_task`: lets an agent add work to one of its user's goals (same rules as POST /tasks). */
 registerBuiltinTool(
@@ -25,7 +23,8 @@ registerBuiltinTool(
       ['goal_id', 'title'],
     ),
     async execute(args, ctx) {
-      const user = await findActiveUser(ctx.env, ctx.userId);
+      // The tasks schemas and service are imported on the tool's first call, not at startup (every isolate registers the tool).
+      const [user, { CreateTaskBody }, { createTask }] = await Promise.all([findActiveUser(ctx.env, ctx.userId), import('./schemas'), import('./service')]);
       if (!user) throw unauthorized('The user this tool runs for no longer exists');
       const input = CreateTaskBody.parse(args);
       const task = await createTask(ctx.env, user, input);

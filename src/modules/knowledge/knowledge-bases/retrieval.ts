@@ -1,5 +1,5 @@
 import { embedderFor } from '../../../engine/rag/embeddings';
-import { reciprocalRankFusion } from '../../../engine/rag/fusion';
+import { reciprocalRankFusion, type RetrievalMode } from '../../../engine/rag/fusion';
 import { isCjk } from '../../../engine/rag/text';
 import { complete, defaultTarget, streamComplete, type ModelTarget } from '../../../engine/llm/gateway';
 import type { ChatMessage, Usage } from '../../../engine/llm/types';
@@ -15,7 +15,7 @@ import type { RagInput, SearchInput } from './schemas';
 import { readyChunks } from './store';
 import { fullTextSearch } from './store/fulltext';
 
-export type RetrievalMode = 'semantic' | 'full-text' | 'hybrid';
+export type { RetrievalMode };
 
 export interface RetrievalResult {
   chunk_id: string;

@@ -1,8 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { CHUNK_STRATEGIES } from '../../../engine/rag/chunker';
+import { RETRIEVAL_MODES } from '../../../engine/rag/fusion';
 import { ErrorSchema, eventStream } from '../../../lib/schemas';
 
-export const RETRIEVAL_MODES = ['semantic', 'full-text', 'hybrid'] as const;
 export const DOCUMENT_STATUSES = ['pending', 'processing', 'ready', 'failed'] as const;
 
 const ChunkingSchema = z

@@ -1,7 +1,6 @@
 import { int, obj, str, tool } from '../../../engine/tools/define';
 import { registerBuiltinTool } from '../../../engine/tools/registry';
-import { citationLabel, retrieveFromKnowledgeBase, type RetrievalMode } from './retrieval';
-import { RETRIEVAL_MODES } from './schemas';
+import { RETRIEVAL_MODES, type RetrievalMode } from '../../../engine/rag/fusion';
 
 /**
  * `knowledge_search`: searches a knowledge base the caller may read, as `POST
@@ -24,6 +23,8 @@ registerBuiltinTool(
       ['kb_id', 'query'],
     ),
     async execute({ kb_id, query, top_k, mode }, ctx) {
+      // Retrieval (the base's store, embeddings, the gateway) is imported on the first search, not at startup.
+      const { citationLabel, retrieveFromKnowledgeBase } = await import('./retrieval');
       const { kb, mode: used, results } = await retrieveFromKnowledgeBase(ctx.env, ctx.userId, kb_id, { query: query.trim(), top_k, mode });
       return {
         kb_id: kb.id,

@@ -1,8 +1,6 @@
 import { int, obj, str, tool } from '../../../engine/tools/define';
 import { registerBuiltinTool } from '../../../engine/tools/registry';
 import { ApiError } from '../../../lib/errors';
-import { nestedDepth } from '../../../runs/agent-turn';
-import { executeWorkflow } from '../../../runs/workflow-run';
 
 /** How long run_workflow may wait for a run to finish (the workflows API's `wait_ms` goes as far). */
 export const RUN_WORKFLOW_MAX_WAIT_S = 120;
@@ -29,6 +27,8 @@ registerBuiltinTool(
       ['workflow_id'],
     ),
     async execute({ workflow_id, inputs, timeout_seconds }, ctx) {
+      // The run's machinery is imported on the tool's first call, not at startup (every isolate registers the tool).
+      const [{ nestedDepth }, { executeWorkflow }] = await Promise.all([import('../../../runs/agent-turn'), import('../../../runs/workflow-run')]);
       const delegationDepth = nestedDepth(ctx.depth, 'run_workflow');
       const { execution, settled } = await executeWorkflow(ctx.env, ctx.userId, workflow_id, {
         inputs: inputs ?? {},

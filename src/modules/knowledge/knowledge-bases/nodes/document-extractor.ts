@@ -7,9 +7,6 @@ import type { Env } from '../../../../env';
 import type { AuthUser } from '../../../../lib/auth';
 import { ApiError } from '../../../../lib/errors';
 import { findActiveUser } from '../../../identity/auth/store';
-import { getUploadRow, uploadText } from '../../uploads/service';
-import { documentText, getKnowledgeBaseRow } from '../service';
-import { findDocument } from '../store';
 
 const DocumentExtractorConfig = z
   .object({
@@ -34,7 +31,10 @@ function notFoundAs(message: string) {
   };
 }
 
+// The uploads and knowledge-base services are imported on the node's first run, not at startup
+// (every isolate registers the node type).
 async function fromUpload(env: Env, principal: AuthUser, id: string, maxPages: number | undefined) {
+  const { getUploadRow, uploadText } = await import('../../uploads/service');
   const row = await getUploadRow(env, principal, id).catch(notFoundAs(`Upload ${id} not found`));
   const extracted = await uploadText(env, row, { maxPages });
   if (!extracted) throw new NodeError('NOT_FOUND', `The content of upload ${id} is missing from storage`, false);
@@ -43,6 +43,7 @@ async function fromUpload(env: Env, principal: AuthUser, id: string, maxPages: n
 
 async function fromDocument(env: Env, principal: AuthUser, id: string, maxPages: number | undefined) {
   const missing = `Document ${id} not found, or the run's owner may not read its knowledge base`;
+  const [{ findDocument }, { documentText, getKnowledgeBaseRow }] = await Promise.all([import('../store'), import('../service')]);
   const doc = await findDocument(env.DB, id);
   if (!doc) throw new NodeError('NOT_FOUND', missing, false);
   await getKnowledgeBaseRow(env, principal, doc.kbId).catch(notFoundAs(missing));

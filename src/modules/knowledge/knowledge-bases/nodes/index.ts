@@ -1,4 +1,4 @@
-import { registerNodeType } from '../../../../engine/workflow/nodes';
+import { registerNodeType } from '../../../../engine/workflow/nodes/registry';
 import { documentExtractor } from './document-extractor';
 import { knowledgeRetrieval } from './knowledge-retrieval';
 

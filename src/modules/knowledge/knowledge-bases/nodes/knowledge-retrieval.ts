@@ -5,8 +5,7 @@ import { NodeError } from '../../../../engine/workflow/types';
 import { stringify } from '../../../../engine/workflow/variables';
 import { ApiError } from '../../../../lib/errors';
 import { findActiveUser } from '../../../identity/auth/store';
-import { citationLabel, retrieveFromKnowledgeBase } from '../retrieval';
-import { RETRIEVAL_MODES } from '../schemas';
+import { RETRIEVAL_MODES } from '../../../../engine/rag/fusion';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -46,7 +45,8 @@ export const knowledgeRetrieval: NodeType<z.infer<typeof KnowledgeRetrievalConfi
     const kbIds = kbIdsOf(r.kb_ids);
     const query = stringify(r.query).trim();
     if (!query) throw new NodeError('INVALID_CONFIG', 'query: resolved to an empty text', false);
-    const principal = await findActiveUser(ctx.env, ctx.userId);
+    // Retrieval (the base's store, embeddings, the gateway) is imported on the node's first run, not at startup.
+    const [principal, { citationLabel, retrieveFromKnowledgeBase }] = await Promise.all([findActiveUser(ctx.env, ctx.userId), import('../retrieval')]);
     if (!principal) throw new NodeError('UNAUTHORIZED', 'The user this run acts for no longer exists', false);
     const found = await Promise.all(
       kbIds.map(async (kbId) => {
