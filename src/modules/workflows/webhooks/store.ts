@@ -54,16 +54,62 @@ export function webhookCandidates(
         .limit(limit);
 }
 
-/** Records an accepted signature (for a batch): it answers the hash, or no row when it was already there (a replay). */
-export function recordNonceStatement(d1: D1Database, nonce: { signatureHash: string; workflowId: string; expiresAt: number }) {
-  return db(d1).insert(webhookNonces).values(nonce).onConflictDoNothing().returning({ signatureHash: webhookNonces.signatureHash });
+/**
+ * A webhook as the request was authenticated against it: the workflow, its owner, its stored
+ * (encrypted) secret and, by name, its name. The request's writes below happen only while the
+ * webhook is still so (enabled, same secret, owner and name) when the batch runs: a request
+ * checked against a stale copy writes nothing.
+ */
+export interface WebhookState {
+  workflowId: string;
+  ownerId: string;
+  /** The secret as stored (encrypted): a rotation changes it. */
+  secret: string;
+  /** By-name requests: the name the workflow must still have. */
+  name?: string;
 }
 
-/** Counts one request in the workflow's window (for a batch): it answers the window's count so far. */
-export function countRequestStatement(d1: D1Database, workflowId: string, windowStart: number) {
+/** The condition on a webhook joined to its workflow (`w`) that holds while it is as `state` read it. */
+function stillThe(d1: D1Database, state: WebhookState) {
+  const w = workflowRefs(d1);
+  const where = and(
+    eq(webhookSecrets.workflowId, state.workflowId),
+    eq(webhookSecrets.enabled, true),
+    eq(webhookSecrets.secret, state.secret),
+    eq(w.ownerId, state.ownerId),
+    state.name === undefined ? undefined : eq(w.name, state.name),
+  );
+  return { w, where };
+}
+
+/**
+ * Records an accepted signature (for a batch), if the webhook is still as `state` read it: it
+ * answers the hash, or no row when it was already there (a replay) or the webhook changed.
+ */
+export function recordNonceStatement(d1: D1Database, state: WebhookState, nonce: { signatureHash: string; expiresAt: number }) {
+  const { w, where } = stillThe(d1, state);
+  const row = db(d1)
+    .select({ signatureHash: sql<string>`${nonce.signatureHash}`.as('signature_hash'), workflowId: webhookSecrets.workflowId, expiresAt: sql<number>`${nonce.expiresAt}`.as('expires_at') })
+    .from(webhookSecrets)
+    .innerJoin(w, eq(w.id, webhookSecrets.workflowId))
+    .where(where);
+  return db(d1).insert(webhookNonces).select(row).onConflictDoNothing().returning({ signatureHash: webhookNonces.signatureHash });
+}
+
+/**
+ * Counts one request in the workflow's window (for a batch), if the webhook is still as `state`
+ * read it: it answers the window's count so far, or no row when the webhook changed.
+ */
+export function countRequestStatement(d1: D1Database, state: WebhookState, windowStart: number) {
+  const { w, where } = stillThe(d1, state);
+  const row = db(d1)
+    .select({ workflowId: webhookSecrets.workflowId, windowStart: sql<number>`${windowStart}`.as('window_start'), count: sql<number>`1`.as('count') })
+    .from(webhookSecrets)
+    .innerJoin(w, eq(w.id, webhookSecrets.workflowId))
+    .where(where);
   return db(d1)
     .insert(webhookRateWindows)
-    .values({ workflowId, windowStart, count: 1 })
+    .select(row)
     .onConflictDoUpdate({ target: [webhookRateWindows.workflowId, webhookRateWindows.windowStart], set: { count: sql`${webhookRateWindows.count} + 1` } })
     .returning({ count: webhookRateWindows.count });
 }
