@@ -214,7 +214,7 @@ async function runInline(env: Env, opts: StartExecutionOptions, id: string, inpu
   const usage = runUsage(outcome.states);
   const outputs = status === 'succeeded' ? outcome.outputs : {};
   const run = { execution_id: id, owner_id: opts.ownerId };
-  const [[row]] = (await runBatch(env.DB, [
+  const [{ results: [row] }] = (await runBatch(env.DB, [
     insertExecutionStatement(env.DB, {
       ...executionRow(opts, id, inputs),
       status,
@@ -229,7 +229,7 @@ async function runInline(env: Env, opts: StartExecutionOptions, id: string, inpu
     }),
     ...upsertNodesStatements(env.DB, outcome.states.filter((s) => saved.has(s.node_id)).map((s) => nodeRow(id, s))),
     ...insertLogsStatements(env.DB, logRows(run, logs)),
-  ])) as [ExecutionRow[]];
+  ])) as [D1Result<ExecutionRow>];
   const snap: ExecutionSnapshot = { execution_id: id, status, outputs, error, started_at: row.startedAt, finished_at: row.finishedAt, nodes: outcome.states.filter((s) => saved.has(s.node_id)) };
   return { execution: detailFromSnapshot(row, snap), settled: true };
 }

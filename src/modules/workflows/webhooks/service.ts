@@ -8,7 +8,7 @@ import { getSecret } from '../../../lib/secrets';
 import { IsolateCache } from '../../../lib/isolate-cache';
 import type { ExecutionDetail } from '../../../runs/execution-view';
 import { runWorkflow } from '../../../runs/workflow-run';
-import { findWorkflowStatement, type WorkflowRow } from '../workflows/store';
+import { workflowRowStatement, type WorkflowRow } from '../workflows/store';
 import * as store from './store';
 
 /**
@@ -169,19 +169,19 @@ export async function receiveWebhook(env: Env, req: WebhookRequest) {
     const [counted, owner, found, recorded] = (await runBatch(env.DB, [
       store.countRequestStatement(env.DB, state, windowStart),
       activeUserStatement(env.DB, workflow.ownerId),
-      findWorkflowStatement(env.DB, workflow.id),
+      workflowRowStatement(env.DB, workflow.id),
       ...(auth.nonce ? [store.recordNonceStatement(env.DB, state, auth.nonce)] : []),
-    ])) as [Array<{ count: number }>, D1Result<AuthUser>, WorkflowRow[], Array<{ signatureHash: string }> | undefined];
-    if (counted.length === 0) {
+    ])) as [D1Result<{ count: number }>, D1Result<AuthUser>, D1Result<WorkflowRow>, D1Result<{ signatureHash: string }> | undefined];
+    if (counted.results.length === 0) {
       // The webhook is no longer as read: nothing was written; read it again.
       knownCandidates.delete(key);
       candidates = undefined;
       continue;
     }
     if (fresh) knownCandidates.set(key, candidates);
-    if (recorded && recorded.length === 0) throw unauthorized('This signed request was already received (replay)');
-    rateLimit(counted[0].count, windowStart, now);
-    return run(env, req, owner.results[0], found[0]);
+    if (recorded && recorded.results.length === 0) throw unauthorized('This signed request was already received (replay)');
+    rateLimit(counted.results[0].count, windowStart, now);
+    return run(env, req, owner.results[0], found.results[0]);
   }
 }
 

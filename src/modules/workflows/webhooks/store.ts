@@ -1,7 +1,7 @@
 import { and, asc, eq, lt, lte, sql } from 'drizzle-orm';
 import { db, now, runBatch, type Statement } from '../../../db/client';
 import { webhookNonces, webhookRateWindows, webhookSecrets } from '../../../db/schema/webhooks';
-import { workflowRefs } from '../workflows/store';
+import { WORKFLOW_REFS_SQL, workflowRefs } from '../workflows/store';
 
 /** A workflow's webhook: its secret (encrypted) and whether it is on. */
 export type WebhookSecretRow = typeof webhookSecrets.$inferSelect;
@@ -69,49 +69,37 @@ export interface WebhookState {
   name?: string;
 }
 
-/** The condition on a webhook joined to its workflow (`w`) that holds while it is as `state` read it. */
-function stillThe(d1: D1Database, state: WebhookState) {
-  const w = workflowRefs(d1);
-  const where = and(
-    eq(webhookSecrets.workflowId, state.workflowId),
-    eq(webhookSecrets.enabled, true),
-    eq(webhookSecrets.secret, state.secret),
-    eq(w.ownerId, state.ownerId),
-    state.name === undefined ? undefined : eq(w.name, state.name),
-  );
-  return { w, where };
-}
+// The request's two writes: raw statements (the webhook's hot path, no per-call query building),
+// each an INSERT … SELECT of the one row of the webhook joined to its workflow while it is as read.
+const stillAsRead = (byName: boolean) =>
+  `FROM "webhook_secrets" s JOIN ${WORKFLOW_REFS_SQL} w ON w."id" = s."workflow_id"
+   WHERE s."workflow_id" = ? AND s."enabled" = 1 AND s."secret" = ? AND w."owner_id" = ?${byName ? ' AND w."name" = ?' : ''}`;
+const COUNT_SQL = (byName: boolean) =>
+  `INSERT INTO "webhook_rate_windows" ("workflow_id", "window_start", "count") SELECT s."workflow_id", ?, 1 ${stillAsRead(byName)}
+   ON CONFLICT ("workflow_id", "window_start") DO UPDATE SET "count" = "count" + 1 RETURNING "count"`;
+const NONCE_SQL = (byName: boolean) =>
+  `INSERT INTO "webhook_nonces" ("signature_hash", "workflow_id", "expires_at") SELECT ?, s."workflow_id", ? ${stillAsRead(byName)}
+   ON CONFLICT DO NOTHING RETURNING "signature_hash" AS "signatureHash"`;
+const COUNT = { byId: COUNT_SQL(false), byName: COUNT_SQL(true) };
+const NONCE = { byId: NONCE_SQL(false), byName: NONCE_SQL(true) };
+const stateParams = (s: WebhookState) => (s.name === undefined ? [s.workflowId, s.secret, s.ownerId] : [s.workflowId, s.secret, s.ownerId, s.name]);
 
 /**
- * Records an accepted signature (for a batch), if the webhook is still as `state` read it: it
- * answers the hash, or no row when it was already there (a replay) or the webhook changed.
+ * Records an accepted signature (for a batch), if the webhook is still as `state` read it. Its
+ * result, D1Result<{signatureHash}>, holds the hash, or no row when it was already there (a
+ * replay) or the webhook changed.
  */
-export function recordNonceStatement(d1: D1Database, state: WebhookState, nonce: { signatureHash: string; expiresAt: number }) {
-  const { w, where } = stillThe(d1, state);
-  const row = db(d1)
-    .select({ signatureHash: sql<string>`${nonce.signatureHash}`.as('signature_hash'), workflowId: webhookSecrets.workflowId, expiresAt: sql<number>`${nonce.expiresAt}`.as('expires_at') })
-    .from(webhookSecrets)
-    .innerJoin(w, eq(w.id, webhookSecrets.workflowId))
-    .where(where);
-  return db(d1).insert(webhookNonces).select(row).onConflictDoNothing().returning({ signatureHash: webhookNonces.signatureHash });
+export function recordNonceStatement(d1: D1Database, state: WebhookState, nonce: { signatureHash: string; expiresAt: number }): D1PreparedStatement {
+  return d1.prepare(state.name === undefined ? NONCE.byId : NONCE.byName).bind(nonce.signatureHash, nonce.expiresAt, ...stateParams(state));
 }
 
 /**
  * Counts one request in the workflow's window (for a batch), if the webhook is still as `state`
- * read it: it answers the window's count so far, or no row when the webhook changed.
+ * read it. Its result, D1Result<{count}>, holds the window's count so far, or no row when the
+ * webhook changed.
  */
-export function countRequestStatement(d1: D1Database, state: WebhookState, windowStart: number) {
-  const { w, where } = stillThe(d1, state);
-  const row = db(d1)
-    .select({ workflowId: webhookSecrets.workflowId, windowStart: sql<number>`${windowStart}`.as('window_start'), count: sql<number>`1`.as('count') })
-    .from(webhookSecrets)
-    .innerJoin(w, eq(w.id, webhookSecrets.workflowId))
-    .where(where);
-  return db(d1)
-    .insert(webhookRateWindows)
-    .select(row)
-    .onConflictDoUpdate({ target: [webhookRateWindows.workflowId, webhookRateWindows.windowStart], set: { count: sql`${webhookRateWindows.count} + 1` } })
-    .returning({ count: webhookRateWindows.count });
+export function countRequestStatement(d1: D1Database, state: WebhookState, windowStart: number): D1PreparedStatement {
+  return d1.prepare(state.name === undefined ? COUNT.byId : COUNT.byName).bind(windowStart, ...stateParams(state));
 }
 
 /** Expired replay hashes and rate windows that ended before `windowsBefore`, in one batch. */
