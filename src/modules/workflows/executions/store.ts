@@ -1,5 +1,5 @@
 import { and, count, desc, eq, getTableColumns, inArray, isNotNull, lt, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
-import { columnsAs, db, insertRowsSql, now, rowValues, type Statement, sqlQuery } from '../../../db/client';
+import { db, insertRowsSql, now, rowValues, type Statement, sqlQuery } from '../../../db/client';
 import { executionNodes, executions } from '../../../db/schema/executions';
 import { agentIdsWhere } from '../../agents/agents/store';
 import { workflowIdsWhere } from '../workflows/store';
@@ -28,12 +28,11 @@ export async function insertExecution(d1: D1Database, row: NewExecution): Promis
 
 // A run recorded whole and its nodes: raw statements made once per shape (the inline run's and the
 // Execution object's mirror: no per-call query building).
-const RUN_FIELDS = Object.keys(getTableColumns(executions)).filter((f) => f !== 'createdAt' && f !== 'updatedAt');
-const RETURNING_RUN = `RETURNING ${columnsAs(executions)}`;
+const RUN_FIELDS = Object.keys(getTableColumns(executions));
 
-/** A run recorded whole (an inline workflow run, at its end): its result, D1Result<ExecutionRow>, holds the row. */
-export function insertExecutionStatement(d1: D1Database, row: NewExecution): D1PreparedStatement {
-  return d1.prepare(insertRowsSql(executions, RUN_FIELDS, 1, RETURNING_RUN)).bind(...rowValues(executions, RUN_FIELDS, [row]));
+/** A run recorded whole, every column given (an inline workflow run, at its end). */
+export function insertExecutionStatement(d1: D1Database, row: ExecutionRow): D1PreparedStatement {
+  return d1.prepare(insertRowsSql(executions, RUN_FIELDS, 1)).bind(...rowValues(executions, RUN_FIELDS, [row]));
 }
 
 /**
