@@ -1,4 +1,4 @@
-import { getTableColumns, getTableName, sql, type SQL, type SQLWrapper, type Table } from 'drizzle-orm';
+import { getTableColumns, getTableName, is, sql, SQL, type SQLWrapper, type Table } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { drizzle, type DrizzleD1Database } from 'drizzle-orm/d1';
 
@@ -96,6 +96,43 @@ export function columnsAs(table: Table): string {
  */
 export function rowByIdSql(table: Table): string {
   return `SELECT ${columnsAs(table)} FROM "${getTableName(table)}" WHERE "id" = ?`;
+}
+
+const insertTexts = new Map<string, string>();
+
+/**
+ * `INSERT INTO <table> (<the columns of fields>) VALUES (?, …), … <tail>` for `rows` rows, made
+ * once per shape: a hot path's multi-row insert as a raw statement (no per-call query building).
+ * Bind rowValues(table, fields, rows) to it.
+ */
+export function insertRowsSql(table: Table, fields: readonly string[], rows: number, tail = ''): string {
+  const key = `${getTableName(table)}|${fields.join(',')}|${rows}|${tail}`;
+  let text = insertTexts.get(key);
+  if (text === undefined) {
+    const columns = getTableColumns(table);
+    const row = `(${fields.map(() => '?').join(', ')})`;
+    text = `INSERT INTO "${getTableName(table)}" (${fields.map((f) => `"${columns[f].name}"`).join(', ')}) VALUES ${Array.from({ length: rows }, () => row).join(', ')}${tail ? ` ${tail}` : ''}`;
+    insertTexts.set(key, text);
+  }
+  return text;
+}
+
+/**
+ * The parameters of insertRowsSql's statement: each row's `fields` in order, as drizzle would
+ * bind them (a column's driver value; an absent field its plain default, else NULL).
+ */
+export function rowValues(table: Table, fields: readonly string[], rows: ReadonlyArray<Record<string, unknown>>): unknown[] {
+  const columns = getTableColumns(table);
+  const out: unknown[] = [];
+  for (const row of rows) {
+    for (const field of fields) {
+      const value = row[field];
+      const column = columns[field];
+      if (value === undefined) out.push(column.default === undefined || is(column.default, SQL) ? null : column.mapToDriverValue(column.default));
+      else out.push(value === null ? null : column.mapToDriverValue(value));
+    }
+  }
+  return out;
 }
 
 /** A fragment of raw SQL (a subquery one store hands another's raw statement) with its parameters, anonymous `?`s. */

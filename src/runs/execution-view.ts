@@ -94,7 +94,8 @@ export function nodeFromRow(r: ExecutionNodeRow) {
 }
 
 /** The D1 row merged with the live state of its Execution DO. */
-export function detailFromSnapshot(row: ExecutionRow, snap: ExecutionSnapshot) {
+/** `graph`: the run's graph when the caller has it parsed (else it is read from the row). */
+export function detailFromSnapshot(row: ExecutionRow, snap: ExecutionSnapshot, graph?: Graph) {
   const base = toExecution(row);
   const usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
   for (const n of snap.nodes) {
@@ -112,7 +113,7 @@ export function detailFromSnapshot(row: ExecutionRow, snap: ExecutionSnapshot) {
     finished_at: finished,
     duration_ms: finished && snap.started_at ? Date.parse(finished) - Date.parse(snap.started_at) : base.duration_ms,
     token_usage: usage,
-    nodes: inGraphOrder(row, snap.nodes.map(nodeFromState)),
+    nodes: inGraphOrder(row, snap.nodes.map(nodeFromState), graph),
   };
 }
 
@@ -120,9 +121,9 @@ export function detailFromSnapshot(row: ExecutionRow, snap: ExecutionSnapshot) {
  * Nodes in the order the graph lists them (timestamps tie within a millisecond); an inline run's
  * in the order of its steps.
  */
-export function inGraphOrder<T extends { node_id: string }>(row: ExecutionRow, nodes: T[]): T[] {
+export function inGraphOrder<T extends { node_id: string }>(row: ExecutionRow, nodes: T[], graph?: Graph): T[] {
   const order = new Map<string, number>();
-  if (row.graph) (JSON.parse(row.graph) as Graph).nodes.forEach((n, i) => order.set(n.id, i));
+  if (graph ?? row.graph) (graph ?? (JSON.parse(row.graph!) as Graph)).nodes.forEach((n, i) => order.set(n.id, i));
   else if (isInline(row) && row.outputs) ((JSON.parse(row.outputs) as InlineOutputs).steps ?? []).forEach((s, i) => order.set(stepNodeId(s, i), i));
   return [...nodes].sort((a, b) => (order.get(a.node_id) ?? 1e9) - (order.get(b.node_id) ?? 1e9));
 }

@@ -120,7 +120,7 @@ export async function startExecution(env: Env, opts: StartExecutionOptions): Pro
 }
 
 /** The run's `executions` row as it is first written (pending, or whole for an inline run). */
-function executionRow(opts: StartExecutionOptions, id: string, inputs: Record<string, unknown>): NewExecution {
+function executionRow(opts: StartExecutionOptions, id: string, inputs: Record<string, unknown>) {
   return {
     id,
     ownerId: opts.ownerId,
@@ -136,7 +136,7 @@ function executionRow(opts: StartExecutionOptions, id: string, inputs: Record<st
     forkedFrom: opts.forkedFrom ?? null,
     forkedAtNode: opts.forkedAtNode ?? null,
     attempt: opts.attempt ?? 1,
-  };
+  } satisfies NewExecution;
 }
 
 /** Records the run and starts it in its Execution object, with `reused` node states to start from. */
@@ -214,24 +214,27 @@ async function runInline(env: Env, opts: StartExecutionOptions, id: string, inpu
   const usage = runUsage(outcome.states);
   const outputs = status === 'succeeded' ? outcome.outputs : {};
   const run = { execution_id: id, owner_id: opts.ownerId };
-  const [[row]] = (await runBatch(env.DB, [
-    insertExecutionStatement(env.DB, {
-      ...executionRow(opts, id, inputs),
-      status,
-      outputs: JSON.stringify(outputs),
-      error: error ? JSON.stringify(error) : null,
-      promptTokens: usage.prompt_tokens,
-      completionTokens: usage.completion_tokens,
-      totalTokens: usage.total_tokens,
-      startedAt: startedAt.toISOString(),
-      finishedAt: finishedAt.toISOString(),
-      durationMs: finishedAt.getTime() - startedAt.getTime(),
-    }),
-    ...upsertNodesStatements(env.DB, outcome.states.filter((s) => saved.has(s.node_id)).map((s) => nodeRow(id, s))),
-    ...insertLogsStatements(env.DB, logRows(run, logs)),
-  ])) as [ExecutionRow[]];
-  const snap: ExecutionSnapshot = { execution_id: id, status, outputs, error, started_at: row.startedAt, finished_at: row.finishedAt, nodes: outcome.states.filter((s) => saved.has(s.node_id)) };
-  return { execution: detailFromSnapshot(row, snap), settled: true };
+  const at = finishedAt.toISOString();
+  // The row as written (no RETURNING: nothing of it is the database's to decide).
+  const row: ExecutionRow = {
+    ...executionRow(opts, id, inputs),
+    mode: null,
+    status,
+    outputs: JSON.stringify(outputs),
+    error: error ? JSON.stringify(error) : null,
+    promptTokens: usage.prompt_tokens,
+    completionTokens: usage.completion_tokens,
+    totalTokens: usage.total_tokens,
+    startedAt: startedAt.toISOString(),
+    finishedAt: at,
+    durationMs: finishedAt.getTime() - startedAt.getTime(),
+    createdAt: at,
+    updatedAt: at,
+  };
+  const nodes = outcome.states.filter((s) => saved.has(s.node_id));
+  await runBatch(env.DB, [insertExecutionStatement(env.DB, row), ...upsertNodesStatements(env.DB, nodes.map((s) => nodeRow(id, s))), ...insertLogsStatements(env.DB, logRows(run, logs))]);
+  const snap: ExecutionSnapshot = { execution_id: id, status, outputs, error, started_at: row.startedAt, finished_at: row.finishedAt, nodes };
+  return { execution: detailFromSnapshot(row, snap, opts.graph), settled: true };
 }
 
 /** The account behind a user id (schedules, webhooks and batches start runs for their owner). */

@@ -5,6 +5,7 @@ import worker from '../../../src/index';
 import { nextOccurrence } from '../../../src/engine/schedule/cron';
 import { enqueueDueSchedules } from '../../../src/modules/workflows/agent-schedules/queue';
 import { startExecution } from '../../../src/runs/workflow-run';
+import { receiveWebhook } from '../../../src/modules/workflows/webhooks/service';
 import { api, createUser, expectError } from '../../support/helpers';
 import { count, createAgent, eventually, post, type User } from '../../support/goal-helpers';
 import { chain, createWorkflow, waitFor } from '../../support/wf-helpers';
@@ -278,6 +279,30 @@ async function webhookWorkflow(u: User, name = 'greeter') {
 }
 
 const webhookRuns = (workflowId: string) => count("SELECT count(*) AS n FROM executions WHERE workflow_id = ? AND trigger = 'webhook'", workflowId);
+/** The requests counted against a workflow's rate limit, over all windows. */
+const rateCounted = (workflowId: string) => count('SELECT coalesce(sum(count), 0) AS n FROM webhook_rate_windows WHERE workflow_id = ?', workflowId);
+
+/**
+ * The worker's env with a D1 binding that records each round trip: `batch`, or the method
+ * (`all`, `raw`, `first`, `run`) of a statement run on its own.
+ */
+function countingEnv() {
+  const calls: string[] = [];
+  const wrap = (real: D1PreparedStatement): D1PreparedStatement =>
+    ({
+      real,
+      bind: (...params: unknown[]) => wrap(real.bind(...params)),
+      first: (column?: string) => (calls.push('first'), column === undefined ? real.first() : real.first(column)),
+      all: () => (calls.push('all'), real.all()),
+      run: () => (calls.push('run'), real.run()),
+      raw: (options?: { columnNames?: boolean }) => (calls.push('raw'), real.raw(options as never)),
+    }) as unknown as D1PreparedStatement;
+  const DB = {
+    prepare: (query: string) => wrap(env.DB.prepare(query)),
+    batch: (statements: Array<D1PreparedStatement & { real: D1PreparedStatement }>) => (calls.push('batch'), env.DB.batch(statements.map((s) => s.real))),
+  } as unknown as D1Database;
+  return { env: { ...env, DB }, calls };
+}
 
 /** Whether the run ever had an Execution object (inline runs have none). */
 const hasExecutionObject = async (executionId: string) => {
@@ -537,6 +562,71 @@ describe('webhooks', () => {
     expectError(await signedPost(`${W}/by-name/${encodeURIComponent('weekly digest')}`, a.secret, '{}'), 404);
     expectError(await signedPost(`${W}/${b.id}`, a.secret, JSON.stringify({ name: 'x' })), 401);
     expectError(await api(path, { method: 'POST', json: { name: 'x' }, headers: { 'X-Webhook-Secret': 'whsec_nope' } }), 401);
+  });
+
+  it('a known webhook costs one D1 round trip before the run; a rotated secret is refused on the very next request, and not counted', async () => {
+    const u = await createUser();
+    const { id, secret } = await webhookWorkflow(u);
+    const { env: counting, calls } = countingEnv();
+    const send = (key: string) => receiveWebhook(counting, { target: { id }, rawBody: JSON.stringify({ name: 'Ada' }), secretHeader: key, wait: true });
+    // Cold: the candidates, the batch before the run, the run's record.
+    expect((await send(secret)).execution).toMatchObject({ status: 'succeeded', outputs: { greeting: 'Hello Ada' } });
+    expect(calls.splice(0)).toEqual(['raw', 'batch', 'batch']);
+    // Warm: the batch before the run and the run's record, nothing else.
+    expect((await send(secret)).execution.status).toBe('succeeded');
+    expect(calls.splice(0)).toEqual(['batch', 'batch']);
+    expect(await rateCounted(id)).toBe(2);
+
+    const rotated = await api(`/api/v1/workflows/${id}`, { token: u.token, method: 'PUT', json: { rotate_webhook_secret: true } });
+    const fresh = rotated.body.webhook.secret as string;
+    // The old secret still matches the isolate's copy: the batch finds the webhook changed and writes nothing, the fresh read refuses it.
+    await expect(send(secret)).rejects.toMatchObject({ status: 401 });
+    expect(calls.splice(0)).toEqual(['batch', 'raw']);
+    expectError(await api(`${W}/${id}?wait=true`, { method: 'POST', json: { name: 'Bo' }, headers: { 'X-Webhook-Secret': secret } }), 401);
+    expect(await rateCounted(id)).toBe(2);
+    expect(await webhookRuns(id)).toBe(2);
+    // The new secret: read afresh once, then known.
+    expect((await send(fresh)).execution.status).toBe('succeeded');
+    expect((await send(fresh)).execution.status).toBe('succeeded');
+    expect(calls.splice(0)).toEqual(['raw', 'batch', 'batch', 'batch', 'batch']);
+    expect(await rateCounted(id)).toBe(4);
+  });
+
+  it('a known webhook disabled or deleted is 404 on the very next request; a signed request against a stale copy records and counts nothing', async () => {
+    const u = await createUser();
+    const { id, secret } = await webhookWorkflow(u);
+    const body = JSON.stringify({ name: 'Ada' });
+    expect((await signedPost(`${W}/${id}?wait=true`, secret, JSON.stringify({ name: 'first' }))).status).toBe(200);
+    expect((await api(`${W}/${id}?wait=true`, { method: 'POST', json: { name: 'Bo' }, headers: { 'X-Webhook-Secret': secret } })).status).toBe(200);
+    expect(await api(`/api/v1/workflows/${id}`, { token: u.token, method: 'PUT', json: { webhook_enabled: false } })).toMatchObject({ status: 200 });
+    const ts = Math.floor(Date.now() / 1000);
+    const headers = { 'Content-Type': 'application/json', 'X-Tiangong-Timestamp': String(ts), 'X-Tiangong-Signature': await sign(secret, ts, body) };
+    expectError(await api(`${W}/${id}?wait=true`, { method: 'POST', body, headers }), 404);
+    expect(await rateCounted(id)).toBe(2);
+    expect(await count('SELECT count(*) AS n FROM webhook_nonces WHERE workflow_id = ?', id)).toBe(1);
+    // Re-enabled (the same secret): the signature refused while it was off was not used up.
+    await api(`/api/v1/workflows/${id}`, { token: u.token, method: 'PUT', json: { webhook_enabled: true } });
+    expect((await api(`${W}/${id}?wait=true`, { method: 'POST', body, headers })).status).toBe(200);
+    expect(await rateCounted(id)).toBe(3);
+    expect((await api(`/api/v1/workflows/${id}`, { token: u.token, method: 'DELETE' })).status).toBe(204);
+    expectError(await api(`${W}/${id}?wait=true`, { method: 'POST', json: { name: 'Cy' }, headers: { 'X-Webhook-Secret': secret } }), 404);
+    expect(await webhookRuns(id)).toBe(3);
+  });
+
+  it('by name: a known workflow renamed is no longer reached by its old name; a new workflow of the name is found', async () => {
+    const u = await createUser();
+    const a = await webhookWorkflow(u, 'nightly');
+    const old = `${W}/by-name/nightly?wait=true`;
+    expect((await api(old, { method: 'POST', json: { name: 'A' }, headers: { 'X-Webhook-Secret': a.secret } })).body).toMatchObject({ workflow_id: a.id, status: 'succeeded' });
+    // Another workflow of the name, enabled after the isolate read the name's candidates.
+    const b = await webhookWorkflow(u, 'nightly');
+    expect((await signedPost(old, b.secret, JSON.stringify({ name: 'B' }))).body).toMatchObject({ workflow_id: b.id, status: 'succeeded' });
+    expect((await api(`/api/v1/workflows/${a.id}`, { token: u.token, method: 'PUT', json: { name: 'nightly-v2' } })).status).toBe(200);
+    expectError(await api(old, { method: 'POST', json: { name: 'A' }, headers: { 'X-Webhook-Secret': a.secret } }), 401);
+    expect(await rateCounted(a.id)).toBe(1);
+    expect((await api(`${W}/by-name/nightly-v2?wait=true`, { method: 'POST', json: { name: 'A' }, headers: { 'X-Webhook-Secret': a.secret } })).body).toMatchObject({ workflow_id: a.id, status: 'succeeded' });
+    expect(await rateCounted(a.id)).toBe(2);
+    expect((await api(old, { method: 'POST', json: { name: 'B' }, headers: { 'X-Webhook-Secret': b.secret } })).body).toMatchObject({ workflow_id: b.id });
   });
 });
 

@@ -1,5 +1,5 @@
-import { and, count, desc, eq, inArray, lt, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
-import { db, type Statement, likeContains } from '../../../db/client';
+import { and, count, desc, eq, getTableColumns, inArray, lt, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { db, insertRowsSql, rowValues, type Statement, likeContains } from '../../../db/client';
 import { executionLogs } from '../../../db/schema/execution-logs';
 import { runIdsWhere } from '../executions/store';
 
@@ -75,12 +75,19 @@ export function deleteLogsOfRunsStatement(d1: D1Database, runIds: SQLWrapper): S
   return db(d1).delete(executionLogs).where(inArray(executionLogs.executionId, runIds));
 }
 
+const LOG_FIELDS = Object.keys(getTableColumns(executionLogs));
+/** D1 binds at most 100 parameters per statement: 11 rows of 9 columns each. */
+const LOG_ROWS_PER_STATEMENT = Math.floor(100 / LOG_FIELDS.length);
+
 /**
- * The actor's new entries of a run, kept when already there (a mirror retried after a restart).
- * D1 binds at most 100 parameters per statement: 11 rows of 9 columns each.
+ * The actor's (or an inline run's) new entries of a run, kept when already there (a mirror retried
+ * after a restart): raw statements made once per shape, no per-call query building.
  */
-export function insertLogsStatements(d1: D1Database, rows: ExecutionLogRow[]): Statement[] {
-  const out: Statement[] = [];
-  for (let i = 0; i < rows.length; i += 11) out.push(db(d1).insert(executionLogs).values(rows.slice(i, i + 11)).onConflictDoNothing());
+export function insertLogsStatements(d1: D1Database, rows: ExecutionLogRow[]): D1PreparedStatement[] {
+  const out: D1PreparedStatement[] = [];
+  for (let i = 0; i < rows.length; i += LOG_ROWS_PER_STATEMENT) {
+    const part = rows.slice(i, i + LOG_ROWS_PER_STATEMENT);
+    out.push(d1.prepare(insertRowsSql(executionLogs, LOG_FIELDS, part.length, 'ON CONFLICT DO NOTHING')).bind(...rowValues(executionLogs, LOG_FIELDS, part)));
+  }
   return out;
 }

@@ -1,5 +1,5 @@
 import { and, count, desc, eq, getTableColumns, inArray, isNotNull, lt, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
-import { db, now, type Statement, sqlQuery } from '../../../db/client';
+import { db, insertRowsSql, now, rowValues, type Statement, sqlQuery } from '../../../db/client';
 import { executionNodes, executions } from '../../../db/schema/executions';
 import { agentIdsWhere } from '../../agents/agents/store';
 import { workflowIdsWhere } from '../workflows/store';
@@ -26,9 +26,13 @@ export async function insertExecution(d1: D1Database, row: NewExecution): Promis
   await db(d1).insert(executions).values(row);
 }
 
-/** A run recorded whole (an inline workflow run, at its end): the row, returned by the batch. */
-export function insertExecutionStatement(d1: D1Database, row: NewExecution) {
-  return db(d1).insert(executions).values(row).returning();
+// A run recorded whole and its nodes: raw statements made once per shape (the inline run's and the
+// Execution object's mirror: no per-call query building).
+const RUN_FIELDS = Object.keys(getTableColumns(executions));
+
+/** A run recorded whole, every column given (an inline workflow run, at its end). */
+export function insertExecutionStatement(d1: D1Database, row: ExecutionRow): D1PreparedStatement {
+  return d1.prepare(insertRowsSql(executions, RUN_FIELDS, 1)).bind(...rowValues(executions, RUN_FIELDS, [row]));
 }
 
 /**
@@ -161,20 +165,20 @@ export function mirrorRunStatement(d1: D1Database, id: string, run: Partial<NewE
  * Node rows per statement: D1 binds at most 100 parameters to a statement and a node row has 18
  * columns, so several rows share one multi-row INSERT (a 100-node run: 20 statements, not 100).
  */
-const NODE_ROWS_PER_STATEMENT = Math.floor(100 / Object.keys(getTableColumns(executionNodes)).length);
+const NODE_FIELDS = Object.keys(getTableColumns(executionNodes));
+const NODE_ROWS_PER_STATEMENT = Math.floor(100 / NODE_FIELDS.length);
+// Type and label stay as first written; the rest is replaced.
+const NODE_UPSERT = `ON CONFLICT ("execution_id", "node_id") DO UPDATE SET ${Object.entries(getTableColumns(executionNodes))
+  .filter(([f]) => !['executionId', 'nodeId', 'nodeType', 'label'].includes(f))
+  .map(([, col]) => `"${col.name}" = excluded."${col.name}"`)
+  .join(', ')}`;
 
 /** Node rows as they are now, several a statement: inserted, or replacing the rows already there (their type and label stay as first written). */
-export function upsertNodesStatements(d1: D1Database, nodes: NewExecutionNode[]): Statement[] {
-  const { executionId: _e, nodeId: _n, nodeType: _t, label: _l, ...changed } = getTableColumns(executionNodes);
-  const excluded = Object.fromEntries(Object.entries(changed).map(([k, col]) => [k, sql.raw(`excluded.${col.name}`)]));
-  const out: Statement[] = [];
+export function upsertNodesStatements(d1: D1Database, nodes: NewExecutionNode[]): D1PreparedStatement[] {
+  const out: D1PreparedStatement[] = [];
   for (let i = 0; i < nodes.length; i += NODE_ROWS_PER_STATEMENT) {
-    out.push(
-      db(d1)
-        .insert(executionNodes)
-        .values(nodes.slice(i, i + NODE_ROWS_PER_STATEMENT))
-        .onConflictDoUpdate({ target: [executionNodes.executionId, executionNodes.nodeId], set: excluded }),
-    );
+    const part = nodes.slice(i, i + NODE_ROWS_PER_STATEMENT);
+    out.push(d1.prepare(insertRowsSql(executionNodes, NODE_FIELDS, part.length, NODE_UPSERT)).bind(...rowValues(executionNodes, NODE_FIELDS, part)));
   }
   return out;
 }

@@ -3,12 +3,12 @@ import { constantTimeEqual, decryptSecret, encryptSecret, randomBytes, sha256Hex
 import { runBatch } from '../../../db/client';
 import type { AuthUser } from '../../../lib/auth';
 import { activeUserStatement } from '../../identity/auth/store';
-import { ApiError, notFound, unauthorized, validationError } from '../../../lib/errors';
+import { ApiError, conflict, notFound, unauthorized, validationError } from '../../../lib/errors';
 import { getSecret } from '../../../lib/secrets';
 import { IsolateCache } from '../../../lib/isolate-cache';
 import type { ExecutionDetail } from '../../../runs/execution-view';
 import { runWorkflow } from '../../../runs/workflow-run';
-import { findWorkflowStatement, type WorkflowRow } from '../workflows/store';
+import { workflowRowStatement, type WorkflowRow } from '../workflows/store';
 import * as store from './store';
 
 /**
@@ -107,11 +107,13 @@ async function hmacHex(secret: string, message: string): Promise<string> {
   return toHex(await crypto.subtle.sign('HMAC', key, enc.encode(message)));
 }
 
+/** A workflow the request may be for, with its secret decrypted and as stored (`stored`). */
 interface Candidate {
   id: string;
   ownerId: string;
   name: string;
   secret: string;
+  stored: string;
 }
 
 export interface WebhookRequest {
@@ -131,27 +133,60 @@ export interface WebhookRequest {
  * runs nothing. By name, the workflow is the one of that name whose secret the request proves
  * (names are unique to no one, secrets are).
  *
- * Two D1 round trips before the run: the candidates (with their encrypted secrets, decrypted
- * once per isolate), then one batch that counts the request, records the signature, and reads
- * the owner's account and the workflow. With `wait`, a graph that cannot suspend runs inline
- * (startExecution), recorded in one more batch at its end.
+ * One D1 round trip before the run when the isolate knows the target's candidates (workflows
+ * with their decrypted secrets, kept per isolate): the request is authenticated against them,
+ * then one batch counts it, records its signature, and reads the owner's account and the
+ * workflow — the count and the signature only if the webhook is still as the candidate was read
+ * (enabled, same secret, owner and, by name, name). If it is not (rotated, disabled, deleted,
+ * renamed), that batch wrote nothing: the candidates are read again and the request checked
+ * anew, so a change is never served from the cache. A request the known candidates refuse is
+ * also checked against a fresh read (a new secret, a new workflow of the name) before it is 401.
+ * Cold, that fresh read is the one more round trip. With `wait`, a graph that cannot suspend runs
+ * inline (startExecution), recorded in one more batch at its end.
  */
 export async function receiveWebhook(env: Env, req: WebhookRequest) {
   const now = req.now ?? Date.now();
-  const candidates = await loadCandidates(env, req.target);
-  if (candidates.length === 0) throw notFound('Workflow');
-
-  const { match: workflow, nonce } = await authenticate(candidates, req, now);
+  const key = 'id' in req.target ? `id:${req.target.id}` : `name:${req.target.name}`;
   const windowStart = Math.floor(now / 60_000) * 60_000;
-  const [counted, owner, found, recorded] = (await runBatch(env.DB, [
-    store.countRequestStatement(env.DB, workflow.id, windowStart),
-    activeUserStatement(env.DB, workflow.ownerId),
-    findWorkflowStatement(env.DB, workflow.id),
-    ...(nonce ? [store.recordNonceStatement(env.DB, nonce)] : []),
-  ])) as [Array<{ count: number }>, D1Result<AuthUser>, WorkflowRow[], Array<{ signatureHash: string }> | undefined];
-  if (recorded && recorded.length === 0) throw unauthorized('This signed request was already received (replay)');
-  rateLimit(counted[0]?.count ?? 0, windowStart, now);
+  let candidates = knownCandidates.get(key);
+  // A cached attempt, then fresh reads; two fresh reads both outrun by a change are a conflict.
+  for (let fresh = 0; ; ) {
+    if (!candidates) {
+      if (fresh === 2) throw conflict('The webhook changed while this request was checked: send it again');
+      fresh++;
+      candidates = await loadCandidates(env, req.target);
+      if (candidates.length === 0) throw notFound('Workflow');
+    }
+    const auth = await authenticate(candidates, req, now);
+    if (!auth) {
+      if (fresh) throw unauthorized(req.signature !== undefined ? 'Invalid webhook signature' : 'Invalid webhook secret');
+      knownCandidates.delete(key);
+      candidates = undefined;
+      continue;
+    }
+    const workflow = auth.match;
+    const state = { workflowId: workflow.id, ownerId: workflow.ownerId, secret: workflow.stored, ...('name' in req.target ? { name: workflow.name } : {}) };
+    const [counted, owner, found, recorded] = (await runBatch(env.DB, [
+      store.countRequestStatement(env.DB, state, windowStart),
+      activeUserStatement(env.DB, workflow.ownerId),
+      workflowRowStatement(env.DB, workflow.id),
+      ...(auth.nonce ? [store.recordNonceStatement(env.DB, state, auth.nonce)] : []),
+    ])) as [D1Result<{ count: number }>, D1Result<AuthUser>, D1Result<WorkflowRow>, D1Result<{ signatureHash: string }> | undefined];
+    if (counted.results.length === 0) {
+      // The webhook is no longer as read: nothing was written; read it again.
+      knownCandidates.delete(key);
+      candidates = undefined;
+      continue;
+    }
+    if (fresh) knownCandidates.set(key, candidates);
+    if (recorded && recorded.results.length === 0) throw unauthorized('This signed request was already received (replay)');
+    rateLimit(counted.results[0].count, windowStart, now);
+    return run(env, req, owner.results[0], found.results[0]);
+  }
+}
 
+/** The authenticated request's run: its body as the workflow's inputs, as the workflow's owner. */
+function run(env: Env, req: WebhookRequest, ownerUser: AuthUser | undefined, workflow: WorkflowRow | undefined) {
   let inputs: unknown = {};
   if (req.rawBody.trim()) {
     try {
@@ -163,9 +198,8 @@ export async function receiveWebhook(env: Env, req: WebhookRequest) {
   if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) throw validationError('body: must be a JSON object (the workflow inputs)');
 
   // The workflow runs as its owner's, as long as the owner's account is active.
-  const ownerUser = owner.results[0];
-  if (!ownerUser || !found[0]) throw notFound('Workflow');
-  return runWorkflow(env, ownerUser, found[0], {
+  if (!ownerUser || !workflow) throw notFound('Workflow');
+  return runWorkflow(env, ownerUser, workflow, {
     inputs: inputs as Record<string, unknown>,
     trigger: 'webhook',
     waitMs: req.wait ? WAIT_MS : 0,
@@ -182,22 +216,32 @@ export function webhookResult(execution: ExecutionDetail) {
 /** Decrypted secrets by workflow, while their stored (encrypted) form is the same: one decryption per secret and isolate. */
 const decrypted = new IsolateCache<string, { stored: string; secret: string }>(1000, Infinity);
 
+/**
+ * The candidates of a target (`id:<id>` or `name:<name>`) as last read, secrets decrypted. No age
+ * bound: every request that uses them checks in its batch that its webhook is still so.
+ */
+const knownCandidates = new IsolateCache<string, Candidate[]>(1000, Infinity);
+
 async function loadCandidates(env: Env, target: WebhookRequest['target']): Promise<Candidate[]> {
   const results = await store.webhookCandidates(env.DB, target, NAME_CANDIDATES);
+  if (results.length === 0) return [];
   const key = await getSecret(env, 'ENCRYPTION_KEY');
   return Promise.all(
     results.map(async (c) => {
       const hit = decrypted.get(c.id);
-      if (hit?.stored === c.secret) return { ...c, secret: hit.secret };
+      if (hit?.stored === c.secret) return { ...c, secret: hit.secret, stored: c.secret };
       const secret = await decryptSecret(c.secret, key);
       decrypted.set(c.id, { stored: c.secret, secret });
-      return { ...c, secret };
+      return { ...c, secret, stored: c.secret };
     }),
   );
 }
 
-/** The candidate the request proves it knows the secret of, and the signature to record (signed requests). */
-async function authenticate(candidates: Candidate[], req: WebhookRequest, now: number): Promise<{ match: Candidate; nonce?: { signatureHash: string; workflowId: string; expiresAt: number } }> {
+/**
+ * The candidate the request proves it knows the secret of, and the signature to record (signed
+ * requests); null when it proves none of them. 401 for a request that cannot prove any.
+ */
+async function authenticate(candidates: Candidate[], req: WebhookRequest, now: number): Promise<{ match: Candidate; nonce?: { signatureHash: string; expiresAt: number } } | null> {
   if (req.signature !== undefined) {
     const ts = req.timestamp?.trim() ?? '';
     if (!/^\d{1,12}$/.test(ts)) throw unauthorized('X-Tiangong-Timestamp (unix seconds) is required with X-Tiangong-Signature');
@@ -212,16 +256,15 @@ async function authenticate(candidates: Candidate[], req: WebhookRequest, now: n
       // Every candidate is checked (no early exit), in constant time per comparison.
       if (constantTimeEqual(await hmacHex(c.secret, `${ts}.${req.rawBody}`), given) && !match) match = c;
     }
-    if (!match) throw unauthorized('Invalid webhook signature');
+    if (!match) return null;
     // Each signature once: a replay within the window finds its hash already there.
     const hash = await sha256Hex(`${match.id}:${given}`);
-    return { match, nonce: { signatureHash: hash, workflowId: match.id, expiresAt: (Number(ts) + REPLAY_WINDOW_SECONDS) * 1000 + 60_000 } };
+    return { match, nonce: { signatureHash: hash, expiresAt: (Number(ts) + REPLAY_WINDOW_SECONDS) * 1000 + 60_000 } };
   }
   if (req.secretHeader !== undefined) {
     let match: Candidate | undefined;
     for (const c of candidates) if (constantTimeEqual(c.secret, req.secretHeader.trim()) && !match) match = c;
-    if (!match) throw unauthorized('Invalid webhook secret');
-    return { match };
+    return match ? { match } : null;
   }
   throw unauthorized('Sign the request (X-Tiangong-Timestamp and X-Tiangong-Signature) or send X-Webhook-Secret');
 }

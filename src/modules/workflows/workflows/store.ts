@@ -1,5 +1,5 @@
 import { and, count, desc, eq, sql, type SQL, asc } from 'drizzle-orm';
-import { db, now, type Statement, likeContains } from '../../../db/client';
+import { db, now, rowByIdSql, type Statement, likeContains } from '../../../db/client';
 import { workflows, workflowVersions } from '../../../db/schema/workflows';
 
 /** The owner and resource-id columns of listed workflows, for authorize's readableWhere(). */
@@ -18,6 +18,16 @@ export async function findWorkflow(d1: D1Database, id: string): Promise<Workflow
 export function findWorkflowStatement(d1: D1Database, id: string) {
   return db(d1).select().from(workflows).where(eq(workflows.id, id));
 }
+
+const WORKFLOW_BY_ID = rowByIdSql(workflows);
+
+/** The same read as a raw statement (its result: D1Result<WorkflowRow>) — the webhook's hot path: no per-call query building. */
+export function workflowRowStatement(d1: D1Database, id: string): D1PreparedStatement {
+  return d1.prepare(WORKFLOW_BY_ID).bind(id);
+}
+
+/** SQL text: every workflow's id, owner and name, a subquery for other stores' raw hot-path joins (the webhook's). */
+export const WORKFLOW_REFS_SQL = '(SELECT "id", "owner_id", "name" FROM "workflows")';
 
 /** The ids of the workflows matching `where` (a subquery for other stores' filters). */
 export function workflowIdsWhere(d1: D1Database, where: SQL | undefined) {
