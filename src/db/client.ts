@@ -119,7 +119,8 @@ export function insertRowsSql(table: Table, fields: readonly string[], rows: num
 
 /**
  * The parameters of insertRowsSql's statement: each row's `fields` in order, as drizzle would
- * bind them (a column's driver value; an absent field its plain default, else NULL).
+ * bind them (a column's driver value; an absent field its plain default, else NULL; a field whose
+ * default is SQL or a function must be given).
  */
 export function rowValues(table: Table, fields: readonly string[], rows: ReadonlyArray<Record<string, unknown>>): unknown[] {
   const columns = getTableColumns(table);
@@ -128,7 +129,11 @@ export function rowValues(table: Table, fields: readonly string[], rows: Readonl
     for (const field of fields) {
       const value = row[field];
       const column = columns[field];
-      if (value === undefined) out.push(column.default === undefined || is(column.default, SQL) ? null : column.mapToDriverValue(column.default));
+      if (value === undefined) {
+        // A column SQLite fills itself (a timestamp) cannot be named and left out: name fewer fields.
+        if (is(column.default, SQL) || column.defaultFn) throw new Error(`rowValues: ${getTableName(table)}.${field} has no value and a default only the database or drizzle computes`);
+        out.push(column.default === undefined ? null : column.mapToDriverValue(column.default));
+      }
       else out.push(value === null ? null : column.mapToDriverValue(value));
     }
   }

@@ -9,7 +9,6 @@ const responses = {
   202: jsonContent(WebhookAccepted, 'The execution was started'),
   ...errors(401, 422),
   404: errorResponse('No workflow with an enabled webhook by this id or name'),
-  409: errorResponse('The webhook changed (rotated, disabled, renamed) while this request was checked, twice: send it again'),
   429: errorResponse('More than 60 requests this minute (Retry-After)'),
 };
 

@@ -3,7 +3,7 @@ import { constantTimeEqual, decryptSecret, encryptSecret, randomBytes, sha256Hex
 import { runBatch } from '../../../db/client';
 import type { AuthUser } from '../../../lib/auth';
 import { activeUserStatement } from '../../identity/auth/store';
-import { ApiError, conflict, notFound, unauthorized, validationError } from '../../../lib/errors';
+import { ApiError, notFound, unauthorized, validationError } from '../../../lib/errors';
 import { getSecret } from '../../../lib/secrets';
 import { IsolateCache } from '../../../lib/isolate-cache';
 import type { ExecutionDetail } from '../../../runs/execution-view';
@@ -149,10 +149,11 @@ export async function receiveWebhook(env: Env, req: WebhookRequest) {
   const key = 'id' in req.target ? `id:${req.target.id}` : `name:${req.target.name}`;
   const windowStart = Math.floor(now / 60_000) * 60_000;
   let candidates = knownCandidates.get(key);
-  // A cached attempt, then fresh reads; two fresh reads both outrun by a change are a conflict.
+  // A cached attempt, then fresh reads; two fresh reads both outrun by a change refuse the request
+  // (what it proved was the webhook's secret a moment ago, not now).
   for (let fresh = 0; ; ) {
     if (!candidates) {
-      if (fresh === 2) throw conflict('The webhook changed while this request was checked: send it again');
+      if (fresh === 2) throw unauthorized('The webhook changed (its secret, name or state) while this request was checked: send it again');
       fresh++;
       candidates = await loadCandidates(env, req.target);
       if (candidates.length === 0) throw notFound('Workflow');
