@@ -465,6 +465,24 @@ describe('search', () => {
     expect(foreign.body.results).toEqual([]);
   });
 
+  it('a base changed or deleted since the last search is searched as it is: new defaults at once, then 404', async () => {
+    const own = await createKb(alice);
+    await addReady(alice, own.id, { title: '故宫', content: PALACE });
+    const searchOwn = () => api(`${KB}/${own.id}/search`, { token: alice.token, json: { query: '故宫' } });
+    expect((await searchOwn()).body.mode).toBe('hybrid');
+    expect((await searchOwn()).body.mode).toBe('hybrid');
+    const put = await api(`${KB}/${own.id}`, { method: 'PUT', token: alice.token, json: { retrieval: { mode: 'full-text', top_k: 1 } } });
+    expect(put.status, put.text).toBe(200);
+    const after = await searchOwn();
+    expect(after.body.mode).toBe('full-text');
+    expect(after.body.results).toHaveLength(1);
+    // Changed behind the API's back (another isolate, D1 directly): still seen on the next search.
+    await env.DB.prepare("UPDATE knowledge_bases SET retrieval_mode = 'semantic' WHERE id = ?").bind(own.id).run();
+    expect((await searchOwn()).body.mode).toBe('semantic');
+    expect((await api(`${KB}/${own.id}`, { method: 'DELETE', token: alice.token })).status).toBe(204);
+    expectError(await searchOwn(), 404, 'NOT_FOUND');
+  });
+
   it('validates the search body', async () => {
     expect(expectError(await search({ query: '' }), 422).message).toContain('body.query');
     expect(expectError(await search({ query: 'x', mode: 'vector' }), 422).message).toContain('body.mode');

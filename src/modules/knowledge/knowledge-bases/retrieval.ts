@@ -5,12 +5,13 @@ import { complete, defaultTarget, streamComplete, type ModelTarget } from '../..
 import type { ChatMessage, Usage } from '../../../engine/llm/types';
 import { emptyUsage } from '../../../engine/llm/types';
 import type { Env } from '../../../env';
-import type { AuthUser } from '../../../lib/auth';
+import { isAdmin, type AuthUser } from '../../../lib/auth';
+import { IsolateCache } from '../../../lib/isolate-cache';
 import { unauthorized } from '../../../lib/errors';
 import { findActiveUser } from '../../identity/auth/store';
 import { SseWriter } from '../../../lib/sse';
 import { embeddingSettingsOf, filterDocumentIds, getKnowledgeBaseRow, vectorIndexOf } from './service';
-import { type KnowledgeBaseRow, type ReadyChunk } from './store';
+import { findKnowledgeBase, type KnowledgeBaseRow, type ReadyChunk } from './store';
 import type { RagInput, SearchInput } from './schemas';
 import { readyChunks } from './store';
 import { fullTextSearch } from './store/fulltext';
@@ -50,9 +51,36 @@ export async function retrieveFromKnowledgeBase(
 ): Promise<{ kb: { id: string; name: string }; mode: RetrievalMode; results: RetrievalResult[] }> {
   const actor = typeof user === 'string' ? await findActiveUser(env, user) : user;
   if (!actor) throw unauthorized('The user this search runs for no longer exists');
+  const known = knownBases.get(kbId);
+  if (known && (known.ownerId === actor.id || isAdmin(actor))) {
+    // The base's row and the search with the copy's settings in one wave; the answer stands if the
+    // row is still the copy (the access the copy gives its owner and admins is then current too).
+    const [fresh, found] = await Promise.all([
+      findKnowledgeBase(env.DB, kbId),
+      retrieve(env, known, options).then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      ),
+    ]);
+    if (fresh && JSON.stringify(fresh) === JSON.stringify(known)) {
+      if ('error' in found) throw found.error;
+      return { kb: { id: known.id, name: known.name }, ...found.value };
+    }
+    knownBases.delete(kbId);
+  }
   const kb = await getKnowledgeBaseRow(env, actor, kbId);
+  knownBases.set(kbId, kb);
   return { kb: { id: kb.id, name: kb.name }, ...(await retrieve(env, kb, options)) };
 }
+
+/**
+ * Knowledge bases as this isolate last read them (their API keys still encrypted). A search of a
+ * known base by its owner or an admin — access the row alone decides — runs with the copy in the
+ * same wave as the read of the row, and answers only if the row read is the copy; otherwise it runs
+ * again with the row as it is. One round trip before the results instead of two. Others (grantees)
+ * are checked first, so nobody without access has a query embedded with the base's settings.
+ */
+const knownBases = new IsolateCache<string, KnowledgeBaseRow>(1000, Infinity);
 
 /** How a passage is cited: `[n] document title — heading`. */
 export function citationLabel(index: number, result: Pick<RetrievalResult, 'document_title' | 'heading'>): string {
