@@ -124,6 +124,8 @@ export class ChatSession extends DurableObject<Env> {
   private turns: TurnEntry[] = [];
   /** The turn to resume, found at start-up, until something starts it. */
   private resumable: ActiveTurn | null = null;
+  /** When the object's alarm is set to fire (null: none), kept so a turn sets it only when it must. */
+  private alarmAt: number | null = null;
   /** Messages whose checks are running (they keep their place: see arrive). */
   private admitting = 0;
   /** Settles when the checks of every message that arrived so far have settled, in arrival order. */
@@ -151,6 +153,7 @@ export class ChatSession extends DurableObject<Env> {
       this.lastEventId = Number(this.meta('last_event_id') ?? 0);
       this.lastTurn = Number(this.meta('last_turn') ?? 0);
       this.known = this.meta('known');
+      this.alarmAt = await ctx.storage.getAlarm();
       // A turn that was running when the object was evicted or restarted resumes (on the alarm, a
       // reconnect or the next message) from its recorded steps.
       this.resumable = this.sql.exec<ActiveTurn>('SELECT turn_id, stream_turn, request FROM active_turn').toArray()[0] ?? null;
@@ -415,6 +418,7 @@ export class ChatSession extends DurableObject<Env> {
   async destroy(): Promise<void> {
     await this.enqueue(async () => {
       await this.ctx.storage.deleteAlarm();
+      this.alarmAt = null;
       await this.ctx.storage.deleteAll();
       this.history = null;
       this.context = [];
@@ -431,15 +435,24 @@ export class ChatSession extends DurableObject<Env> {
    * runs), and drops the events of turns that finished more than RESUME_WINDOW_MS ago.
    */
   override async alarm(): Promise<void> {
+    this.alarmAt = null;
     const resumed = this.kickResume();
     if (resumed) await resumed;
     this.pruneEvents();
-    if (this.turns.length > 0) {
-      await this.ctx.storage.setAlarm(Date.now() + TURN_HEARTBEAT_MS);
-      return;
-    }
+    if (this.turns.length > 0) return this.armAlarm(TURN_HEARTBEAT_MS);
     const pending = this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM turns').one().n;
-    if (pending > 0) await this.ctx.storage.setAlarm(Date.now() + RESUME_WINDOW_MS);
+    if (pending > 0) await this.armAlarm(RESUME_WINDOW_MS);
+  }
+
+  /**
+   * Makes the alarm fire within `ms`: set only when it is not due that soon already, so a burst of
+   * turns sets it once (each turn would otherwise write it twice). Its firing re-arms it as needed.
+   */
+  private async armAlarm(ms: number): Promise<void> {
+    const at = Date.now() + ms;
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
   }
 
   private pruneEvents() {
@@ -563,7 +576,7 @@ export class ChatSession extends DurableObject<Env> {
     };
     let refused: unknown = null;
     try {
-      await this.ctx.storage.setAlarm(Date.now() + TURN_HEARTBEAT_MS);
+      await this.armAlarm(TURN_HEARTBEAT_MS);
       await this.loadHistory(request);
       let result;
       try {
@@ -625,8 +638,7 @@ export class ChatSession extends DurableObject<Env> {
       // running the write after the answer).
       if (recorder.size) void flushCalls(this.env.DB, recorder);
       if (stream) this.finishStream(turn);
-      // No turn left: the alarm goes back to dropping old events.
-      if (this.turns.length === 0) await this.ctx.storage.setAlarm(Date.now() + RESUME_WINDOW_MS);
+      // The heartbeat alarm stays: when it fires with no turn left, it re-arms for dropping old events.
     }
   }
 

@@ -405,6 +405,30 @@ describe('POST /agent-chat/{agent_id}/stream', () => {
     expectError(await api(`/api/v1/agent-chat/${a.id}/stream`, { token: other.token, json: { message: 'x', session_id: sessionId }, headers: { 'Last-Event-ID': '1' } }), 404);
   });
 
+  it('turns in a row set the alarm once; when it fires with no turn left it re-arms to drop the kept events later', async () => {
+    const u = await createUser();
+    const a = await makeAgent(u);
+    const first = await api(`/api/v1/agent-chat/${a.id}/stream`, { token: u.token, json: { message: 'one' } });
+    const sessionId = first.headers.get('X-Session-Id')!;
+    const stub = () => env.CHAT_SESSION.get(env.CHAT_SESSION.idFromName(sessionId));
+    const alarmAt = () => runInDurableObject(stub(), (_o, state) => state.storage.getAlarm());
+    const armed = await alarmAt();
+    // The heartbeat: within 15 s of the turn.
+    expect(armed).not.toBeNull();
+    expect(armed! - Date.now()).toBeLessThanOrEqual(15_000);
+    for (const m of ['two', 'three']) {
+      const res = await api(`/api/v1/agent-chat/${a.id}/stream`, { token: u.token, json: { message: m, session_id: sessionId } });
+      expect(sse(res.text).at(-1)!.event).toBe('done');
+    }
+    expect(await alarmAt()).toBe(armed);
+    // Fired with no turn running and streamed turns kept: next in the resume window (5 minutes), events still there.
+    expect(await runDurableObjectAlarm(stub())).toBe(true);
+    const next = await alarmAt();
+    expect(next! - Date.now()).toBeGreaterThan(60_000);
+    expect((await sessionStorage(sessionId)).events).toBeGreaterThan(0);
+    expect(await messagesOf(sessionId)).toHaveLength(6);
+  });
+
   it('survives a dropped connection: a reconnect during the turn gets the rest live, and the turn is persisted', async () => {
     const u = await createUser();
     const slow = await slowAgent(u);
