@@ -395,8 +395,9 @@ export class GraphRunner {
     let last: { code: string; message: string } = { code: 'NODE_ERROR', message: 'failed' };
     for (let attempt = 1; ; attempt++) {
       st.attempts++;
-      const timeout = new AbortController();
-      const signal = AbortSignal.any([this.init.signal, timeout.signal]);
+      // A node with a time limit gets a signal of its own (the run's, or its timer's); others the run's.
+      const timeout = node.timeout_ms ? new AbortController() : null;
+      const signal = timeout ? AbortSignal.any([this.init.signal, timeout.signal]) : this.init.signal;
       const ctx = this.context(node, st, signal);
       let timer: ReturnType<typeof setTimeout> | undefined;
       try {
@@ -406,7 +407,7 @@ export class GraphRunner {
               running,
               new Promise<never>((_, reject) => {
                 timer = setTimeout(() => {
-                  timeout.abort();
+                  timeout!.abort();
                   reject(Object.assign(new Error(`Node ${node.id} timed out after ${node.timeout_ms} ms`), { code: 'NODE_TIMEOUT' }));
                 }, node.timeout_ms);
               }),
