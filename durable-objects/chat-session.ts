@@ -235,10 +235,10 @@ export class ChatSession extends DurableObject<Env> {
       const admission = admitChatTurn(this.env, request);
       const early = this.earlyStart(request, known, admission, modelTargetFor);
       const done = this.enqueue(() => this.runTurn(entry, { ...request, agent: known }, writer, undefined, early));
-      const refusal = await admission.then(() => null, failure);
-      if (!refusal) return { done };
-      void done.catch(() => undefined);
-      return { refused: { ok: false, error: refusal } };
+      // Refused: the turn ends with the refusal (model call aborted, nothing saved); its outcome is the answer.
+      if (await admission.then(() => true, () => false)) return { done };
+      const outcome = await done;
+      return outcome.ok ? { done } : { refused: outcome };
     }
     // The checks of messages arriving together run at once; each message goes on (its policy, its
     // place in the queue) only after the ones that arrived before it: arrival order is kept.
@@ -288,10 +288,7 @@ export class ChatSession extends DurableObject<Env> {
   ): EarlyStart {
     const controller = new AbortController();
     const target = this.knownTarget!.target;
-    const resolved = modelTargetFor(this.env, request.user_id, agent).then(
-      (fresh) => fresh,
-      () => null,
-    );
+    const resolved = modelTargetFor(this.env, request.user_id, agent).catch(() => null);
     const checked = Promise.all([admission, resolved]).then(
       ([admitted, fresh]) => {
         this.remember(request.user_id, admitted.agent);

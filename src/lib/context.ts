@@ -1,3 +1,4 @@
+import type { Context } from 'hono';
 import type { Env } from '../env';
 import type { AuthUser } from './auth';
 
@@ -14,3 +15,6 @@ export interface Variables {
 }
 
 export type AppEnv = { Bindings: Env; Variables: Variables };
+
+/** Who the request is from, for its log lines: the checked user, or the token's user whose row the handler's checks read. */
+export const requestUserId = (c: Context<AppEnv>): string | null => c.get('user')?.id ?? c.get('pendingUserId') ?? null;

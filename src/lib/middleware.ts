@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { bodyLimit } from 'hono/body-limit';
-import type { AppEnv } from './context';
+import { requestUserId, type AppEnv } from './context';
 import { ApiError } from './errors';
 import { assertConfigured } from './secrets';
 
@@ -26,7 +26,7 @@ export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
       path: c.req.path,
       status: c.res.status,
       duration_ms: Date.now() - started,
-      user_id: c.get('user')?.id ?? c.get('pendingUserId') ?? null,
+      user_id: requestUserId(c),
     }),
   );
 });

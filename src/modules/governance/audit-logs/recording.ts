@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { Env } from '../../../env';
-import type { AppEnv } from '../../../lib/context';
+import { requestUserId, type AppEnv } from '../../../lib/context';
 import { isProduction } from '../../../lib/secrets';
 import { logJobFailure, systemLogStatement, writeDurably } from '../system-logs/log';
 import { runBatch } from '../../../db/client';
@@ -156,8 +156,7 @@ export const recordRequests = createMiddleware<AppEnv>(async (c, next) => {
   const method = c.req.method;
   const status = c.res.status;
   const durationMs = Date.now() - started;
-  // A chat turn's token user is checked by the session object (requireAuthDeferred): their id is the token's.
-  const userId = c.get('user')?.id ?? c.get('pendingUserId') ?? null;
+  const userId = requestUserId(c);
   const requestId = c.get('requestId');
   const isWrite = WRITE_METHODS.has(method);
   const rate = sampleRate(env);

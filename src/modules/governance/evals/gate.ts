@@ -14,8 +14,8 @@ import type { Graph, InputDef } from '../../../engine/workflow/types';
 /** A deploy scores the gate's dataset inline, within the request: larger datasets are refused. */
 export const GATE_MAX_ROWS = 100;
 
-const toGate = (g: GateRow): Gate => ({
-  agent_id: g.agentId,
+/** What both kinds of gate show besides the resource they guard. */
+const gateView = (g: GateRow | WorkflowGateRow) => ({
   owner_id: g.ownerId,
   dataset_id: g.datasetId,
   scorer: JSON.parse(g.scorer),
@@ -24,15 +24,9 @@ const toGate = (g: GateRow): Gate => ({
   updated_at: g.updatedAt,
 });
 
-const toWorkflowGate = (g: WorkflowGateRow): WorkflowGate => ({
-  workflow_id: g.workflowId,
-  owner_id: g.ownerId,
-  dataset_id: g.datasetId,
-  scorer: JSON.parse(g.scorer),
-  min_score: g.minScore,
-  created_at: g.createdAt,
-  updated_at: g.updatedAt,
-});
+const toGate = (g: GateRow): Gate => ({ agent_id: g.agentId, ...gateView(g) });
+
+const toWorkflowGate = (g: WorkflowGateRow): WorkflowGate => ({ workflow_id: g.workflowId, ...gateView(g) });
 
 type GateFields = Pick<GateRow, 'ownerId' | 'datasetId' | 'scorer' | 'minScore'>;
 
